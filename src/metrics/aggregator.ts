@@ -1,0 +1,317 @@
+/**
+ * Main-thread aggregation of worker snapshots: per interval (merged across workers, emitted in
+ * order once every worker has reported it) and cumulative (merged across workers and intervals).
+ *
+ * Invariants:
+ * - percentiles always come from merged histograms, never from averaged percentiles;
+ * - memory does not grow per transaction: per interval we keep only the small IntervalStats, and
+ *   the merge buffers of intervals still waiting for a worker (reused through a pool);
+ * - each worker sends its intervals in increasing order; an interval is emitted when every worker
+ *   has reported it or a later one (or has sent its final snapshot). An interval nobody reported
+ *   (e.g. a gap) is emitted empty, so the grid has no holes (DESIGN.md).
+ */
+import { FAILURE_CLASSES } from './types.js';
+import type { MetricsLayout } from './types.js';
+import { addEncoded, decodeHistogram, newHistogram, percentileUs, usToMs } from './histogram.js';
+import type { Histogram } from './histogram.js';
+import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
+
+/** Counts and histograms of transactions (µs); the same shape overall, per type and per interval. */
+export interface TxnTotals {
+  ok: number;
+  /** Σ errors. */
+  failed: number;
+  /** Failed transactions by FailureIndex. */
+  errors: number[];
+  retried: number;
+  retries: number;
+  skipped: number;
+  /** Exact, over successful transactions; latencyMinUs is Infinity while ok = 0. */
+  latencySumUs: number;
+  latencyMinUs: number;
+  latencyMaxUs: number;
+  lagSumUs: number;
+  lagMaxUs: number;
+  serviceSumUs: number;
+  latency: Histogram;
+  lag: Histogram;
+  service: Histogram;
+}
+
+export interface TypeTotals extends TxnTotals {
+  readonly name: string;
+  readonly statements: { readonly sql: string; readonly latency: Histogram; failed: number }[];
+}
+
+/** Cumulative totals over the measured phase. A live view: read it, do not mutate it. */
+export interface Totals extends TxnTotals {
+  arrivals: number;
+  dropped: number;
+  unfinished: number;
+  connects: number;
+  reconnects: number;
+  /** Connection set-up times, µs. */
+  connect: Histogram;
+  /** By FailureIndex: the first message seen for the class, or null. */
+  firstErrors: (string | null)[];
+  types: TypeTotals[];
+}
+
+/** What one interval shows (all transaction types together). Latencies in ms, null when ok = 0. */
+export interface IntervalStats {
+  readonly index: number;
+  /** Start of the interval, seconds from the start of the measured phase (index × intervalMs). */
+  readonly tS: number;
+  readonly durationMs: number;
+  /** Snapshots merged into this interval (0 for an interval nobody reported). */
+  readonly reports: number;
+  readonly arrivals: number;
+  readonly ok: number;
+  readonly failed: number;
+  /** By FailureIndex. */
+  readonly errors: readonly number[];
+  readonly retried: number;
+  readonly retries: number;
+  readonly skipped: number;
+  readonly dropped: number;
+  readonly unfinished: number;
+  /** Successful transactions per second of the interval. */
+  readonly tps: number;
+  readonly latencyMs: IntervalLatencyMs;
+  readonly lagMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+}
+
+export interface IntervalLatencyMs {
+  readonly mean: number | null;
+  readonly p50: number | null;
+  readonly p90: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
+interface Pending extends TxnTotals {
+  arrivals: number;
+  dropped: number;
+  unfinished: number;
+  reports: number;
+}
+
+function newTxnTotals(kind: 'interval' | 'total'): TxnTotals {
+  return {
+    ok: 0,
+    failed: 0,
+    errors: new Array<number>(FAILURE_CLASSES.length).fill(0),
+    retried: 0,
+    retries: 0,
+    skipped: 0,
+    latencySumUs: 0,
+    latencyMinUs: Infinity,
+    latencyMaxUs: 0,
+    lagSumUs: 0,
+    lagMaxUs: 0,
+    serviceSumUs: 0,
+    latency: newHistogram(kind),
+    lag: newHistogram(kind),
+    service: newHistogram(kind),
+  };
+}
+
+function resetTxnTotals(a: TxnTotals): void {
+  a.ok = a.failed = a.retried = a.retries = a.skipped = 0;
+  a.errors.fill(0);
+  a.latencySumUs = a.latencyMaxUs = a.lagSumUs = a.lagMaxUs = a.serviceSumUs = 0;
+  a.latencyMinUs = Infinity;
+  a.latency.reset();
+  a.lag.reset();
+  a.service.reset();
+}
+
+/** Adds the counters of one type snapshot (histograms are added by the caller, decoded once). */
+function addCounts(into: TxnTotals, t: TypeSnapshot): void {
+  into.ok += t.ok;
+  for (let i = 0; i < into.errors.length; i++) {
+    const n = t.errors[i] ?? 0;
+    into.errors[i]! += n;
+    into.failed += n;
+  }
+  into.retried += t.retried;
+  into.retries += t.retries;
+  into.skipped += t.skipped;
+  into.latencySumUs += t.latencySumUs;
+  if (t.ok > 0) {
+    into.latencyMinUs = Math.min(into.latencyMinUs, t.latencyMinUs);
+    into.latencyMaxUs = Math.max(into.latencyMaxUs, t.latencyMaxUs);
+  }
+  into.lagSumUs += t.lagSumUs;
+  into.lagMaxUs = Math.max(into.lagMaxUs, t.lagMaxUs);
+  into.serviceSumUs += t.serviceSumUs;
+}
+
+export class Aggregator {
+  private readonly intervalMs: number;
+  private readonly workers: number;
+  /** Last interval each worker reported; +Infinity once it sent its final snapshot. */
+  private readonly lastByWorker: number[];
+  private readonly pending = new Map<number, Pending>();
+  private readonly pool: Pending[] = [];
+  private nextIndex = 0;
+  private maxSeen = -1;
+  private readonly total: Totals;
+  private readonly emitted: IntervalStats[] = [];
+
+  constructor(layout: MetricsLayout, opts: { workers: number; intervalMs: number }) {
+    if (!(opts.workers >= 1) || !(opts.intervalMs > 0)) {
+      throw new RangeError(`Aggregator: workers must be ≥ 1 and intervalMs > 0 (got ${opts.workers}, ${opts.intervalMs})`);
+    }
+    this.workers = opts.workers;
+    this.intervalMs = opts.intervalMs;
+    this.lastByWorker = new Array<number>(opts.workers).fill(-1);
+    this.total = {
+      ...newTxnTotals('total'),
+      arrivals: 0,
+      dropped: 0,
+      unfinished: 0,
+      connects: 0,
+      reconnects: 0,
+      connect: newHistogram('total'),
+      firstErrors: new Array<string | null>(FAILURE_CLASSES.length).fill(null),
+      types: layout.txnTypes.map((t) => ({
+        ...newTxnTotals('total'),
+        name: t.name,
+        statements: t.statements.map((sql) => ({ sql, latency: newHistogram('total'), failed: 0 })),
+      })),
+    };
+  }
+
+  /** Merges a snapshot; returns the intervals it completed, in order (possibly none). */
+  add(s: IntervalSnapshot): IntervalStats[] {
+    if (!Number.isInteger(s.worker) || s.worker < 0 || s.worker >= this.workers) {
+      throw new RangeError(`Aggregator: snapshot from unknown worker ${s.worker} (workers: ${this.workers})`);
+    }
+    if (s.interval < this.nextIndex) {
+      // Already emitted (a worker was declared late by finish()); count it in the totals only.
+      this.mergeTotals(s);
+      return [];
+    }
+    const p = this.pendingFor(s.interval);
+    p.reports += 1;
+    p.arrivals += s.arrivals;
+    p.dropped += s.dropped;
+    p.unfinished += s.unfinished;
+    this.mergeTotals(s, p);
+    this.maxSeen = Math.max(this.maxSeen, s.interval);
+    this.lastByWorker[s.worker] = s.final ? Infinity : Math.max(this.lastByWorker[s.worker]!, s.interval);
+    let ready = Math.min(...this.lastByWorker);
+    if (ready === Infinity) ready = this.maxSeen;
+    return this.emitThrough(ready);
+  }
+
+  /** Emits every interval still waiting (e.g. a worker died); returns them in order. */
+  finish(): IntervalStats[] {
+    return this.emitThrough(this.maxSeen);
+  }
+
+  totals(): Totals {
+    return this.total;
+  }
+
+  /** Every interval emitted so far, in order. */
+  intervals(): readonly IntervalStats[] {
+    return this.emitted;
+  }
+
+  private mergeTotals(s: IntervalSnapshot, p?: Pending): void {
+    const tot = this.total;
+    tot.arrivals += s.arrivals;
+    tot.dropped += s.dropped;
+    tot.unfinished += s.unfinished;
+    tot.connects += s.connects;
+    tot.reconnects += s.reconnects;
+    addEncoded(tot.connect, s.connect);
+    s.firstErrors.forEach((msg, i) => {
+      if (msg !== null && tot.firstErrors[i] === null) tot.firstErrors[i] = msg;
+    });
+    s.types.forEach((ts, t) => {
+      const tt = tot.types[t];
+      if (tt === undefined) throw new RangeError(`Aggregator: snapshot has transaction type ${t}, layout has ${tot.types.length}`);
+      addCounts(tt, ts);
+      addCounts(tot, ts);
+      if (p !== undefined) addCounts(p, ts);
+      for (const [field, enc] of [['latency', ts.latency], ['lag', ts.lag], ['service', ts.service]] as const) {
+        if (enc === '') continue;
+        const h = decodeHistogram(enc); // decoded once, added three times
+        tt[field].add(h);
+        tot[field].add(h);
+        p?.[field].add(h);
+      }
+      ts.statements.forEach((st, i) => {
+        const target = tt.statements[i];
+        if (target === undefined) return;
+        addEncoded(target.latency, st.latency);
+        target.failed += st.failed;
+      });
+    });
+  }
+
+  private pendingFor(index: number): Pending {
+    let p = this.pending.get(index);
+    if (p === undefined) {
+      p = this.pool.pop() ?? { ...newTxnTotals('interval'), arrivals: 0, dropped: 0, unfinished: 0, reports: 0 };
+      this.pending.set(index, p);
+    }
+    return p;
+  }
+
+  private emitThrough(lastIndex: number): IntervalStats[] {
+    const out: IntervalStats[] = [];
+    for (; this.nextIndex <= lastIndex; this.nextIndex++) {
+      const p = this.pending.get(this.nextIndex);
+      const stats = this.statsOf(this.nextIndex, p);
+      if (p !== undefined) {
+        this.pending.delete(this.nextIndex);
+        resetTxnTotals(p);
+        p.arrivals = p.dropped = p.unfinished = p.reports = 0;
+        this.pool.push(p);
+      }
+      out.push(stats);
+      this.emitted.push(stats);
+    }
+    return out;
+  }
+
+  private statsOf(index: number, p: Pending | undefined): IntervalStats {
+    const ok = p?.ok ?? 0;
+    const ms = (h: Histogram | undefined, pct: number, maxUs: number): number | null =>
+      h === undefined || ok === 0 ? null : usToMs(percentileUs(h, pct, maxUs));
+    const latMax = p?.latencyMaxUs ?? 0;
+    const lagMax = p?.lagMaxUs ?? 0;
+    return {
+      index,
+      tS: (index * this.intervalMs) / 1000,
+      durationMs: this.intervalMs,
+      reports: p?.reports ?? 0,
+      arrivals: p?.arrivals ?? 0,
+      ok,
+      failed: p?.failed ?? 0,
+      errors: p === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : p.errors.slice(),
+      retried: p?.retried ?? 0,
+      retries: p?.retries ?? 0,
+      skipped: p?.skipped ?? 0,
+      dropped: p?.dropped ?? 0,
+      unfinished: p?.unfinished ?? 0,
+      tps: ok / (this.intervalMs / 1000),
+      latencyMs: {
+        mean: p === undefined || ok === 0 ? null : usToMs(p.latencySumUs / ok),
+        p50: ms(p?.latency, 50, latMax),
+        p90: ms(p?.latency, 90, latMax),
+        p99: ms(p?.latency, 99, latMax),
+        max: ok === 0 ? null : usToMs(latMax),
+      },
+      lagMs: {
+        p50: ms(p?.lag, 50, lagMax),
+        p99: ms(p?.lag, 99, lagMax),
+        max: ok === 0 ? null : usToMs(lagMax),
+      },
+    };
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The hot-path recorder: one per worker thread. Every method called per transaction writes into
+ * typed arrays and histograms created at construction — nothing is allocated per call.
+ * `snapshot()` (once per interval) encodes everything into plain data and resets.
+ *
+ * Which transactions go where (pgbench's rule, `accumStats` in pgbench.c):
+ * - latency, lag and service histograms (and the exact sums/min/max) hold SUCCESSFUL transactions
+ *   only, so the summary's latency percentiles describe work that was acknowledged;
+ * - failed transactions are counted by failure class (their final try's class);
+ * - `retried`/`retries` count both successful and failed transactions that needed > 1 try;
+ * - skipped, dropped and unfinished are counts only (they have no end time).
+ * Per-statement latencies likewise hold successful executions; failed executions are counted.
+ */
+import type { FailureIndex, MetricsLayout } from './types.js';
+import { FAILURE_CLASSES } from './types.js';
+import { clampUs, encodeHistogram, newHistogram } from './histogram.js';
+import type { Histogram } from './histogram.js';
+import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
+
+export type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
+
+const CLASS_COUNT = FAILURE_CLASSES.length;
+
+// Per-type counter slots in one Float64Array (doubles: exact integers to 2^53, no overflow).
+const OK = 0;
+const RETRIED = 1;
+const RETRIES = 2;
+const SKIPPED = 3;
+const LAT_SUM = 4;
+const LAT_MIN = 5; // +Infinity while no success was recorded
+const LAT_MAX = 6;
+const LAG_SUM = 7;
+const LAG_MAX = 8;
+const SVC_SUM = 9;
+const ERR = 10; // ERR + FailureIndex
+const STRIDE = ERR + CLASS_COUNT;
+
+// Global counter slots.
+const ARRIVALS = 0;
+const DROPPED = 1;
+const UNFINISHED = 2;
+const CONNECTS = 3;
+const RECONNECTS = 4;
+const GLOBAL_SLOTS = 5;
+
+export interface RecorderOptions {
+  /** WebAssembly histograms (bench/recorder.ts compares); default false, see histogram.ts. */
+  readonly useWebAssembly?: boolean;
+}
+
+export class Recorder {
+  private readonly typeCount: number;
+  private readonly counters: Float64Array;
+  private readonly globals = new Float64Array(GLOBAL_SLOTS);
+  private readonly latency: Histogram[] = [];
+  private readonly lag: Histogram[] = [];
+  private readonly service: Histogram[] = [];
+  /** Statement s of type t lives at stmtBase[t] + s in stmtLatency / stmtFailed. */
+  private readonly stmtBase: Int32Array;
+  private readonly stmtCount: Int32Array;
+  private readonly stmtLatency: Histogram[] = [];
+  private readonly stmtFailed: Float64Array;
+  private readonly connectUs: Histogram;
+  /** First message per failure class: kept until sent once, then never again (per worker per run). */
+  private readonly firstErrors: (string | null)[] = new Array<string | null>(CLASS_COUNT).fill(null);
+  private readonly firstErrorSeen = new Uint8Array(CLASS_COUNT);
+
+  constructor(layout: MetricsLayout, opts: RecorderOptions = {}) {
+    const wasm = opts.useWebAssembly ?? false;
+    this.typeCount = layout.txnTypes.length;
+    this.counters = new Float64Array(this.typeCount * STRIDE);
+    this.stmtBase = new Int32Array(this.typeCount);
+    this.stmtCount = new Int32Array(this.typeCount);
+    let stmts = 0;
+    layout.txnTypes.forEach((t, i) => {
+      this.stmtBase[i] = stmts;
+      this.stmtCount[i] = t.statements.length;
+      stmts += t.statements.length;
+      this.latency.push(newHistogram('interval', wasm));
+      this.lag.push(newHistogram('interval', wasm));
+      this.service.push(newHistogram('interval', wasm));
+    });
+    for (let i = 0; i < stmts; i++) this.stmtLatency.push(newHistogram('interval', wasm));
+    this.stmtFailed = new Float64Array(stmts);
+    this.connectUs = newHistogram('interval', wasm);
+    this.resetCounters();
+  }
+
+  /** An arrival (open loop) or a transaction start (closed loop) in the measured phase. */
+  arrival(): void {
+    this.globals[ARRIVALS]! += 1;
+  }
+
+  txnOk(type: number, scheduledUs: number, sentUs: number, endUs: number, tries: number): void {
+    const c = this.counters;
+    const b = type * STRIDE;
+    const latencyUs = clampUs(endUs - scheduledUs);
+    const lagUs = clampUs(sentUs - scheduledUs);
+    const serviceUs = clampUs(endUs - sentUs);
+    c[b + OK]! += 1;
+    c[b + LAT_SUM]! += latencyUs;
+    if (latencyUs < c[b + LAT_MIN]!) c[b + LAT_MIN] = latencyUs;
+    if (latencyUs > c[b + LAT_MAX]!) c[b + LAT_MAX] = latencyUs;
+    c[b + LAG_SUM]! += lagUs;
+    if (lagUs > c[b + LAG_MAX]!) c[b + LAG_MAX] = lagUs;
+    c[b + SVC_SUM]! += serviceUs;
+    if (tries > 1) {
+      c[b + RETRIED]! += 1;
+      c[b + RETRIES]! += tries - 1;
+    }
+    this.latency[type]!.recordValue(latencyUs);
+    this.lag[type]!.recordValue(lagUs);
+    this.service[type]!.recordValue(serviceUs);
+  }
+
+  /**
+   * A transaction whose final try failed. Times are accepted for symmetry with txnOk but not put
+   * in the latency histograms (see the file comment). `message`, when given, is kept if it is the
+   * first of its class this worker has seen (the caller already holds the string: no allocation).
+   */
+  txnFailed(
+    type: number,
+    _scheduledUs: number,
+    _sentUs: number,
+    _endUs: number,
+    failure: FailureIndex,
+    tries: number,
+    message?: string,
+  ): void {
+    const c = this.counters;
+    const b = type * STRIDE;
+    c[b + ERR + failure]! += 1;
+    if (tries > 1) {
+      c[b + RETRIED]! += 1;
+      c[b + RETRIES]! += tries - 1;
+    }
+    if (message !== undefined && this.firstErrorSeen[failure] === 0) {
+      this.firstErrorSeen[failure] = 1;
+      this.firstErrors[failure] = message;
+    }
+  }
+
+  /** Per-statement latency (-r): latency of successful executions, count of failed ones. */
+  stmt(type: number, stmt: number, latencyUs: number, ok: boolean): void {
+    const i = this.stmtBase[type]! + stmt;
+    if (ok) this.stmtLatency[i]!.recordValue(clampUs(latencyUs));
+    else this.stmtFailed[i]! += 1;
+  }
+
+  /** -L: the arrival was already later than the limit when a client could start it. */
+  skipped(type: number): void {
+    this.counters[type * STRIDE + SKIPPED]! += 1;
+  }
+
+  /** Open loop: the queue was full. */
+  dropped(): void {
+    this.globals[DROPPED]! += 1;
+  }
+
+  /** At the end: arrivals still queued or in flight. */
+  unfinished(count: number): void {
+    this.globals[UNFINISHED]! += count;
+  }
+
+  /** Connection set-up time (reported apart from transaction latency). */
+  connect(us: number): void {
+    this.globals[CONNECTS]! += 1;
+    this.connectUs.recordValue(clampUs(us));
+  }
+
+  reconnect(): void {
+    this.globals[RECONNECTS]! += 1;
+  }
+
+  /**
+   * Drops everything recorded since the last snapshot except connection set-up times: call it at
+   * the end of warm-up (warm-up is excluded from results, connect times are reported separately).
+   */
+  discard(): void {
+    this.resetCounters(true);
+    for (const h of this.latency) h.reset();
+    for (const h of this.lag) h.reset();
+    for (const h of this.service) h.reset();
+    for (const h of this.stmtLatency) h.reset();
+  }
+
+  /** Encodes the interval's data into plain, structured-cloneable form and resets it. */
+  snapshot(worker: number, interval: number, final: boolean): IntervalSnapshot {
+    const c = this.counters;
+    const types: TypeSnapshot[] = [];
+    for (let t = 0; t < this.typeCount; t++) {
+      const b = t * STRIDE;
+      const ok = c[b + OK]!;
+      const statements: { latency: string; failed: number }[] = [];
+      const base = this.stmtBase[t]!;
+      for (let s = 0; s < this.stmtCount[t]!; s++) {
+        statements.push({ latency: encodeHistogram(this.stmtLatency[base + s]!), failed: this.stmtFailed[base + s]! });
+      }
+      types.push({
+        ok,
+        errors: Array.from(c.subarray(b + ERR, b + ERR + CLASS_COUNT)),
+        retried: c[b + RETRIED]!,
+        retries: c[b + RETRIES]!,
+        skipped: c[b + SKIPPED]!,
+        latencySumUs: c[b + LAT_SUM]!,
+        latencyMinUs: ok > 0 ? c[b + LAT_MIN]! : 0,
+        latencyMaxUs: c[b + LAT_MAX]!,
+        lagSumUs: c[b + LAG_SUM]!,
+        lagMaxUs: c[b + LAG_MAX]!,
+        serviceSumUs: c[b + SVC_SUM]!,
+        latency: encodeHistogram(this.latency[t]!),
+        lag: encodeHistogram(this.lag[t]!),
+        service: encodeHistogram(this.service[t]!),
+        statements,
+      });
+    }
+    const g = this.globals;
+    const snap: IntervalSnapshot = {
+      v: 1,
+      worker,
+      interval,
+      final,
+      arrivals: g[ARRIVALS]!,
+      dropped: g[DROPPED]!,
+      unfinished: g[UNFINISHED]!,
+      connects: g[CONNECTS]!,
+      reconnects: g[RECONNECTS]!,
+      connect: encodeHistogram(this.connectUs),
+      types,
+      firstErrors: this.firstErrors.slice(),
+    };
+    // The messages have been sent; the "seen" flags stay set so each class is sent once per run.
+    this.firstErrors.fill(null);
+    this.discard();
+    this.globals[CONNECTS] = 0;
+    this.connectUs.reset();
+    return snap;
+  }
+
+  private resetCounters(keepConnect = false): void {
+    this.counters.fill(0);
+    for (let t = 0; t < this.typeCount; t++) this.counters[t * STRIDE + LAT_MIN] = Infinity;
+    this.stmtFailed.fill(0);
+    const connects = this.globals[CONNECTS]!;
+    this.globals.fill(0);
+    if (keepConnect) this.globals[CONNECTS] = connects;
+  }
+}

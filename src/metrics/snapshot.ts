@@ -1,0 +1,55 @@
+/**
+ * What a worker thread sends to the main thread once per interval: plain, structured-cloneable
+ * data (no classes, no typed arrays shared with the recorder), histograms HDR-encoded (compressed
+ * base64, '' when empty), all times in integer microseconds.
+ *
+ * Counting rule (DESIGN.md, contract), summed over all workers and intervals:
+ *   arrivals = ok + failed + skipped + dropped + unfinished
+ * where failed = Σ errors[class]. Retries do not add arrivals: a retried transaction is counted
+ * once, by its final outcome.
+ */
+export interface IntervalSnapshot {
+  readonly v: 1;
+  readonly worker: number;
+  /** Index on the interval grid from the start of the measured phase (0, 1, 2, …). */
+  readonly interval: number;
+  /** The worker's last snapshot: it will send no more. */
+  readonly final: boolean;
+  readonly arrivals: number;
+  readonly dropped: number;
+  readonly unfinished: number;
+  readonly connects: number;
+  readonly reconnects: number;
+  /** Connection set-up times, µs. */
+  readonly connect: string;
+  /** Indexed like MetricsLayout.txnTypes. */
+  readonly types: readonly TypeSnapshot[];
+  /**
+   * Indexed by FailureIndex: the first error message this worker saw for the class, sent once per
+   * worker per run (null afterwards and when none was given).
+   */
+  readonly firstErrors: readonly (string | null)[];
+}
+
+export interface TypeSnapshot {
+  readonly ok: number;
+  /** Failed transactions by FailureIndex (their final try failed). */
+  readonly errors: readonly number[];
+  /** Transactions (ok or failed) that needed more than one try, and the sum of (tries − 1). */
+  readonly retried: number;
+  readonly retries: number;
+  readonly skipped: number;
+  /** Exact sums and extremes over successful transactions (µs); min/max are 0 when ok = 0. */
+  readonly latencySumUs: number;
+  readonly latencyMinUs: number;
+  readonly latencyMaxUs: number;
+  readonly lagSumUs: number;
+  readonly lagMaxUs: number;
+  readonly serviceSumUs: number;
+  /** Successful transactions only: latency = end − scheduled, lag = sent − scheduled, service = end − sent. */
+  readonly latency: string;
+  readonly lag: string;
+  readonly service: string;
+  /** Indexed like the type's statements: latency of successful executions, count of failed ones. */
+  readonly statements: readonly { readonly latency: string; readonly failed: number }[];
+}

@@ -1,0 +1,140 @@
+/**
+ * Pass/fail thresholds on the run's summary, k6-style: `METRIC OP VALUE[UNIT]`.
+ *
+ *   metrics  p50 p90 p95 p99 p999 min max mean (latency of successful transactions), tps,
+ *            errors (count, or with % failed / (ok + failed) × 100), failed, dropped, skipped,
+ *            lag.p50 lag.p99 lag.max (schedule lag)
+ *   ops      < <= > >= = ==
+ *   units    us ms s for times (default ms); % only for errors
+ *
+ * Examples: `p95<30ms`, `tps>=8000`, `errors<1%`, `lag.p99<5ms`, `dropped=0`.
+ * A latency threshold with no successful transaction to measure fails (actual "n/a").
+ */
+import { usageError } from '../errors.js';
+
+export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
+export type ThresholdMetric =
+  | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'min' | 'max' | 'mean'
+  | 'tps' | 'errors' | 'failed' | 'dropped' | 'skipped'
+  | 'lag.p50' | 'lag.p99' | 'lag.max';
+
+export interface Threshold {
+  /** As the user wrote it (trimmed): reported back verbatim. */
+  readonly expr: string;
+  readonly metric: ThresholdMetric;
+  readonly op: ThresholdOp;
+  /** Milliseconds for time metrics, percent for `errors%`, a plain number otherwise. */
+  readonly value: number;
+  /** errors with %: compare the failed percentage instead of the count. */
+  readonly percent: boolean;
+}
+
+/** The part of a result summary thresholds look at (ResultV1['summary'] satisfies it). */
+export interface ThresholdSubject {
+  readonly transactions: number;
+  readonly failed: number;
+  readonly dropped: number;
+  readonly skipped: number;
+  readonly tps: number;
+  readonly latencyMs: Readonly<Record<'min' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max', number | null>>;
+  readonly lagMs: Readonly<Record<'p50' | 'p99' | 'max', number | null>>;
+}
+
+export interface ThresholdResult {
+  readonly expr: string;
+  readonly ok: boolean;
+  /** The measured value with its unit, e.g. "27.113ms", "0.42%", "8123.4", or "n/a". */
+  readonly actual: string;
+}
+
+const TIME_METRICS = new Set<string>(['p50', 'p90', 'p95', 'p99', 'p999', 'min', 'max', 'mean', 'lag.p50', 'lag.p99', 'lag.max']);
+const COUNT_METRICS = new Set<string>(['tps', 'errors', 'failed', 'dropped', 'skipped']);
+const UNIT_TO_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
+
+const GRAMMAR = /^\s*([a-z][a-z0-9.]*)\s*(<=|>=|==|<|>|=)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(us|ms|s|%)?\s*$/i;
+
+export function parseThreshold(expr: string): Threshold {
+  const bad = (why: string) =>
+    usageError('bad-threshold', `bad threshold "${expr}": ${why}`, [
+      'expected METRIC OP VALUE[UNIT], e.g. p95<30ms, tps>=8000, errors<1%, lag.p99<5ms, dropped=0',
+      'metrics: p50 p90 p95 p99 p999 min max mean tps errors failed dropped skipped lag.p50 lag.p99 lag.max',
+    ]);
+  const m = GRAMMAR.exec(expr);
+  if (m === null) throw bad('does not read as METRIC OP VALUE[UNIT]');
+  const metric = m[1]!.toLowerCase();
+  const op = m[2] === '=' ? '==' : (m[2] as ThresholdOp);
+  const raw = Number(m[3]);
+  const unit = m[4]?.toLowerCase();
+  if (!Number.isFinite(raw)) throw bad('the value is not a number');
+  if (TIME_METRICS.has(metric)) {
+    if (unit === '%') throw bad(`${metric} is a time: use us, ms or s`);
+    return { expr: expr.trim(), metric: metric as ThresholdMetric, op, value: raw * UNIT_TO_MS[unit ?? 'ms']!, percent: false };
+  }
+  if (COUNT_METRICS.has(metric)) {
+    if (unit === '%' && metric !== 'errors') throw bad(`only errors takes %`);
+    if (unit !== undefined && unit !== '%') throw bad(`${metric} takes no time unit`);
+    return { expr: expr.trim(), metric: metric as ThresholdMetric, op, value: raw, percent: unit === '%' };
+  }
+  throw bad(`unknown metric "${metric}"`);
+}
+
+function compare(actual: number, op: ThresholdOp, limit: number): boolean {
+  switch (op) {
+    case '<':
+      return actual < limit;
+    case '<=':
+      return actual <= limit;
+    case '>':
+      return actual > limit;
+    case '>=':
+      return actual >= limit;
+    case '==':
+      return actual === limit;
+  }
+}
+
+/** The measured value in the threshold's unit (ms, %, or plain), or null when there is none. */
+function measure(t: Threshold, s: ThresholdSubject): number | null {
+  switch (t.metric) {
+    case 'p50': case 'p90': case 'p95': case 'p99': case 'p999': case 'min': case 'max': case 'mean':
+      return s.latencyMs[t.metric];
+    case 'lag.p50':
+      return s.lagMs.p50;
+    case 'lag.p99':
+      return s.lagMs.p99;
+    case 'lag.max':
+      return s.lagMs.max;
+    case 'tps':
+      return s.tps;
+    case 'errors': {
+      if (!t.percent) return s.failed;
+      const done = s.transactions + s.failed;
+      return done === 0 ? 0 : (s.failed / done) * 100;
+    }
+    case 'failed':
+      return s.failed;
+    case 'dropped':
+      return s.dropped;
+    case 'skipped':
+      return s.skipped;
+  }
+}
+
+function formatActual(t: Threshold, v: number): string {
+  if (TIME_METRICS.has(t.metric)) return `${round(v, 3)}ms`;
+  if (t.percent) return `${round(v, 3)}%`;
+  return String(round(v, 1));
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+export function evaluateThresholds(list: readonly Threshold[], summary: ThresholdSubject): ThresholdResult[] {
+  return list.map((t) => {
+    const v = measure(t, summary);
+    if (v === null) return { expr: t.expr, ok: false, actual: 'n/a' };
+    return { expr: t.expr, ok: compare(v, t.op, t.value), actual: formatActual(t, v) };
+  });
+}

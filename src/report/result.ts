@@ -1,0 +1,253 @@
+/**
+ * The result file, schema `pgsurge.result/v1` (DESIGN.md "Result file", contract), and
+ * `buildResult`, which assembles it from the aggregator's totals and interval stats.
+ *
+ * Meanings (pgbench's where it has one):
+ * - `transactions` counts SUCCESSFUL transactions; `failed` those whose final try failed;
+ *   `tps` = transactions / durationS. Latency and lag figures describe successful transactions.
+ * - Counting rule: arrivals = transactions + failed + skipped + dropped + unfinished.
+ * - Times are milliseconds with microsecond resolution (3 decimals); null when nothing was measured.
+ * - Per transaction type, dropped and unfinished are 0: an arrival has no type until a client
+ *   picks it up, so those are attributed to the run only.
+ * - intervals[].tS is the interval's START, seconds from the start of the measured phase;
+ *   intervals[].errors lists only classes with a non-zero count (summary.errors lists all).
+ * - histograms[type] is the HDR latency histogram (µs, successful transactions), compressed base64
+ *   ('' when empty), so results merge exactly.
+ */
+import { z } from 'zod';
+import { FAILURE_CLASSES } from '../metrics/types.js';
+import type { FailureClass } from '../metrics/types.js';
+import type { IntervalStats, Totals, TxnTotals } from '../metrics/aggregator.js';
+import { encodeHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
+import type { Histogram } from '../metrics/histogram.js';
+import { evaluateThresholds } from '../metrics/thresholds.js';
+import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
+
+export const RESULT_SCHEMA_ID = 'pgsurge.result/v1';
+
+const ms = z.number().nullable();
+const failureClass = z.enum(FAILURE_CLASSES);
+
+const latencyMsSchema = z.object({ min: ms, mean: ms, p50: ms, p90: ms, p95: ms, p99: ms, p999: ms, max: ms });
+const lagMsSchema = z.object({ mean: ms, p50: ms, p99: ms, max: ms });
+
+/** The shape shared by the summary and each transaction type. */
+const txnSummaryShape = {
+  transactions: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  retried: z.number().int().nonnegative(),
+  /** Σ (tries − 1). */
+  retries: z.number().int().nonnegative(),
+  skipped: z.number().int().nonnegative(),
+  dropped: z.number().int().nonnegative(),
+  unfinished: z.number().int().nonnegative(),
+  tps: z.number().nonnegative(),
+  latencyMs: latencyMsSchema,
+  lagMs: lagMsSchema,
+  /** end − sent: time spent after the transaction was sent. */
+  serviceMs: z.object({ mean: ms, p50: ms, p99: ms, max: ms }),
+  errors: z.record(failureClass, z.number().int().nonnegative()),
+};
+
+const statementSchema = z.object({ sql: z.string(), latencyMs: latencyMsSchema, count: z.number().int(), failed: z.number().int() });
+
+export const resultV1Schema = z.object({
+  schema: z.literal(RESULT_SCHEMA_ID),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  startedAt: z.string(),
+  durationS: z.number().nonnegative(),
+  /** Server version and host(s) — never a password. More fields may follow. */
+  target: z.looseObject({ serverVersion: z.string().nullable(), hosts: z.array(z.string()) }),
+  /** The resolved config, redacted. */
+  config: z.record(z.string(), z.unknown()),
+  summary: z.object({
+    ...txnSummaryShape,
+    arrivals: z.number().int().nonnegative(),
+    connects: z.number().int().nonnegative(),
+    reconnects: z.number().int().nonnegative(),
+    connectMs: z.object({ mean: ms, p50: ms, p99: ms, max: ms }),
+    /** First error message seen for each class that had one. */
+    firstErrors: z.partialRecord(failureClass, z.string()),
+  }),
+  transactionTypes: z.record(z.string(), z.object({ ...txnSummaryShape, statements: z.array(statementSchema) })),
+  intervals: z.array(
+    z.object({
+      tS: z.number().nonnegative(),
+      /** The interval's length; shorter than the grid step for the last, partial interval. */
+      durationS: z.number().nonnegative(),
+      tps: z.number().nonnegative(),
+      transactions: z.number().int().nonnegative(),
+      latencyMs: z.object({ mean: ms, p50: ms, p90: ms, p99: ms, max: ms }),
+      lagMs: z.object({ p50: ms, p99: ms, max: ms }),
+      failed: z.number().int().nonnegative(),
+      errors: z.partialRecord(failureClass, z.number().int().nonnegative()),
+      retried: z.number().int().nonnegative(),
+      skipped: z.number().int().nonnegative(),
+      dropped: z.number().int().nonnegative(),
+    }),
+  ),
+  /** Per-interval server samples (src/observe), on the same grid. */
+  server: z.array(z.record(z.string(), z.unknown())),
+  thresholds: z.array(z.object({ expr: z.string(), ok: z.boolean(), actual: z.string() })),
+  histograms: z.record(z.string(), z.string()),
+});
+
+export type ResultV1 = z.infer<typeof resultV1Schema>;
+export type ResultSummary = ResultV1['summary'];
+export type TxnSummary = ResultV1['transactionTypes'][string];
+export type IntervalResult = ResultV1['intervals'][number];
+
+export interface BuildResultInput {
+  readonly tool: { readonly name: string; readonly version: string };
+  /** Start of the measured phase (ISO 8601 string or Date). */
+  readonly startedAt: string | Date;
+  /** Length of the measured phase, seconds (warm-up excluded). */
+  readonly durationS: number;
+  readonly target: { readonly serverVersion: string | null; readonly hosts: readonly string[]; readonly [k: string]: unknown };
+  /** The resolved config, ALREADY redacted. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly totals: Totals;
+  readonly intervals: readonly IntervalStats[];
+  readonly thresholds?: readonly Threshold[];
+  readonly server?: readonly Readonly<Record<string, unknown>>[];
+}
+
+const msOf = (h: Histogram, pct: number, maxUs: number): number | null =>
+  h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs));
+
+function latencyMsOf(h: Histogram, count: number, sumUs: number, minUs: number, maxUs: number): ResultSummary['latencyMs'] {
+  const none = count === 0 || h.totalCount === 0;
+  return {
+    min: none ? null : usToMs(minUs),
+    mean: none ? null : usToMs(sumUs / count),
+    p50: msOf(h, 50, maxUs),
+    p90: msOf(h, 90, maxUs),
+    p95: msOf(h, 95, maxUs),
+    p99: msOf(h, 99, maxUs),
+    p999: msOf(h, 99.9, maxUs),
+    max: none ? null : usToMs(maxUs),
+  };
+}
+
+/** Statement histograms carry no exact min/max/sum: those come from the histogram itself. */
+function histLatencyMs(h: Histogram): ResultSummary['latencyMs'] {
+  if (h.totalCount === 0) return latencyMsOf(h, 0, 0, 0, 0);
+  const maxUs = h.maxValue;
+  return latencyMsOf(h, h.totalCount, h.mean * h.totalCount, h.getValueAtPercentile(0), maxUs);
+}
+
+function errorsOf(errors: readonly number[]): Record<FailureClass, number> {
+  const out = {} as Record<FailureClass, number>;
+  FAILURE_CLASSES.forEach((c, i) => {
+    out[c] = errors[i] ?? 0;
+  });
+  return out;
+}
+
+function nonZeroErrors(errors: readonly number[]): Partial<Record<FailureClass, number>> {
+  const out: Partial<Record<FailureClass, number>> = {};
+  FAILURE_CLASSES.forEach((c, i) => {
+    const n = errors[i] ?? 0;
+    if (n > 0) out[c] = n;
+  });
+  return out;
+}
+
+function txnSummary(t: TxnTotals, durationS: number, dropped: number, unfinished: number): Omit<TxnSummary, 'statements'> {
+  const ok = t.ok;
+  return {
+    transactions: ok,
+    failed: t.failed,
+    retried: t.retried,
+    retries: t.retries,
+    skipped: t.skipped,
+    dropped,
+    unfinished,
+    tps: durationS > 0 ? Math.round((ok / durationS) * 1000) / 1000 : 0,
+    latencyMs: latencyMsOf(t.latency, ok, t.latencySumUs, t.latencyMinUs, t.latencyMaxUs),
+    lagMs: {
+      mean: ok === 0 ? null : usToMs(t.lagSumUs / ok),
+      p50: msOf(t.lag, 50, t.lagMaxUs),
+      p99: msOf(t.lag, 99, t.lagMaxUs),
+      max: ok === 0 ? null : usToMs(t.lagMaxUs),
+    },
+    serviceMs: {
+      mean: ok === 0 ? null : usToMs(t.serviceSumUs / ok),
+      p50: msOf(t.service, 50, Infinity),
+      p99: msOf(t.service, 99, Infinity),
+      max: t.service.totalCount === 0 ? null : usToMs(t.service.maxValue),
+    },
+    errors: errorsOf(t.errors),
+  };
+}
+
+function intervalResult(s: IntervalStats, durationS: number): IntervalResult {
+  // The last interval may be cut short by the end of the run: its rate is over what it covered.
+  const lenS = Math.max(0, Math.min(s.durationMs / 1000, durationS - s.tS));
+  return {
+    tS: s.tS,
+    durationS: Math.round(lenS * 1000) / 1000,
+    tps: lenS > 0 ? Math.round((s.ok / lenS) * 1000) / 1000 : 0,
+    transactions: s.ok,
+    latencyMs: { ...s.latencyMs },
+    lagMs: { ...s.lagMs },
+    failed: s.failed,
+    errors: nonZeroErrors(s.errors),
+    retried: s.retried,
+    skipped: s.skipped,
+    dropped: s.dropped,
+  };
+}
+
+export function buildResult(input: BuildResultInput): ResultV1 {
+  const { totals, durationS } = input;
+  const connect = totals.connect;
+  const firstErrors: Partial<Record<FailureClass, string>> = {};
+  FAILURE_CLASSES.forEach((c, i) => {
+    const msg = totals.firstErrors[i];
+    if (msg !== null && msg !== undefined) firstErrors[c] = msg;
+  });
+  const summary: ResultSummary = {
+    ...txnSummary(totals, durationS, totals.dropped, totals.unfinished),
+    arrivals: totals.arrivals,
+    connects: totals.connects,
+    reconnects: totals.reconnects,
+    connectMs: {
+      mean: connect.totalCount === 0 ? null : usToMs(connect.mean),
+      p50: msOf(connect, 50, Infinity),
+      p99: msOf(connect, 99, Infinity),
+      max: connect.totalCount === 0 ? null : usToMs(connect.maxValue),
+    },
+    firstErrors,
+  };
+  const transactionTypes: ResultV1['transactionTypes'] = {};
+  const histograms: Record<string, string> = {};
+  for (const t of totals.types) {
+    transactionTypes[t.name] = {
+      ...txnSummary(t, durationS, 0, 0),
+      statements: t.statements.map((s) => ({
+        sql: s.sql,
+        latencyMs: histLatencyMs(s.latency),
+        count: s.latency.totalCount,
+        failed: s.failed,
+      })),
+    };
+    histograms[t.name] = encodeHistogram(t.latency);
+  }
+  const thresholds: ThresholdResult[] = evaluateThresholds(input.thresholds ?? [], summary);
+  const { serverVersion, hosts, ...targetRest } = input.target;
+  return {
+    schema: RESULT_SCHEMA_ID,
+    tool: { name: input.tool.name, version: input.tool.version },
+    startedAt: typeof input.startedAt === 'string' ? input.startedAt : input.startedAt.toISOString(),
+    durationS,
+    target: { ...targetRest, serverVersion, hosts: [...hosts] },
+    config: { ...input.config },
+    summary,
+    transactionTypes,
+    intervals: input.intervals.map((s) => intervalResult(s, durationS)),
+    server: (input.server ?? []).map((s) => ({ ...s })),
+    thresholds,
+    histograms,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The end-of-run text report, derived from the result file only (so `pgsurge report` renders a
+ * saved result exactly as the run did). Like pgbench's, with percentiles instead of averages,
+ * failures by class, and thresholds.
+ */
+import { FAILURE_CLASSES } from '../metrics/types.js';
+import type { ResultV1, TxnSummary } from './result.js';
+
+export interface SummaryOptions {
+  /** -r: per-statement latencies. */
+  readonly perStatement?: boolean;
+  /** Show schedule lag. Default: when any lag was measured (p99 > 0), i.e. under -R. */
+  readonly openLoop?: boolean;
+}
+
+/** Milliseconds with µs resolution, or "-" when nothing was measured. */
+export function fmtMs(v: number | null): string {
+  return v === null ? '-' : v.toFixed(3);
+}
+
+/** 1234567.8 → "1,234,567.8" (fixed digits, no locale surprises). */
+export function fmtNum(v: number, digits = 0): string {
+  const [int = '0', frac] = Math.abs(v).toFixed(digits).split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (v < 0 ? '-' : '') + grouped + (frac === undefined ? '' : `.${frac}`);
+}
+
+export function fmtPct(part: number, whole: number): string {
+  return whole === 0 ? '0%' : `${Math.round((part / whole) * 100_000) / 1000}%`;
+}
+
+const LABEL_WIDTH = 16;
+/** `label:` padded to a column; a longer label still gets one space before the text. */
+const line = (label: string, text: string): string => `${`${label}: `.padEnd(LABEL_WIDTH)}${text}`;
+
+function latencyLine(l: TxnSummary['latencyMs']): string {
+  return (
+    `min ${fmtMs(l.min)}  mean ${fmtMs(l.mean)}  p50 ${fmtMs(l.p50)}  p90 ${fmtMs(l.p90)}  ` +
+    `p95 ${fmtMs(l.p95)}  p99 ${fmtMs(l.p99)}  p99.9 ${fmtMs(l.p999)}  max ${fmtMs(l.max)}`
+  );
+}
+
+function errorsText(errors: TxnSummary['errors']): string {
+  const parts = FAILURE_CLASSES.filter((c) => errors[c] > 0).map((c) => `${c} ${fmtNum(errors[c])}`);
+  return parts.length === 0 ? '' : `  (${parts.join(', ')})`;
+}
+
+/** Lines common to the run and each transaction type. */
+function txnLines(s: Omit<TxnSummary, 'statements'>, showLag: boolean, indent: string): string[] {
+  const done = s.transactions + s.failed;
+  const out = [
+    line('transactions', `${fmtNum(s.transactions)} ok, ${fmtNum(s.tps, 1)} tps`),
+    line('failed', `${fmtNum(s.failed)} (${fmtPct(s.failed, done)})${errorsText(s.errors)}`),
+  ];
+  if (s.retried > 0) out.push(line('retried', `${fmtNum(s.retried)} transactions, ${fmtNum(s.retries)} retries`));
+  out.push(line('latency ms', latencyLine(s.latencyMs)));
+  if (showLag) {
+    out.push(line('sched. lag ms', `mean ${fmtMs(s.lagMs.mean)}  p50 ${fmtMs(s.lagMs.p50)}  p99 ${fmtMs(s.lagMs.p99)}  max ${fmtMs(s.lagMs.max)}`));
+  }
+  return out.map((l) => indent + l);
+}
+
+function statementLines(t: TxnSummary): string[] {
+  const head = `    ${'p50'.padStart(9)} ${'p99'.padStart(9)} ${'max'.padStart(9)} ${'count'.padStart(9)} ${'failed'.padStart(7)}  statement`;
+  const rows = t.statements.map(
+    (s) =>
+      `    ${fmtMs(s.latencyMs.p50).padStart(9)} ${fmtMs(s.latencyMs.p99).padStart(9)} ${fmtMs(s.latencyMs.max).padStart(9)} ` +
+      `${fmtNum(s.count).padStart(9)} ${fmtNum(s.failed).padStart(7)}  ${oneLine(s.sql)}`,
+  );
+  return ['  statement latencies (ms):', head, ...rows];
+}
+
+/** SQL on one line, shortened: the report is for reading, the result file keeps the full text. */
+function oneLine(sql: string, max = 100): string {
+  const flat = sql.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): string {
+  const s = result.summary;
+  const showLag = opts.openLoop ?? (s.lagMs.p99 !== null && s.lagMs.p99 > 0);
+  const hosts = result.target.hosts.join(', ');
+  const server = result.target.serverVersion === null ? '' : ` (PostgreSQL ${result.target.serverVersion})`;
+  const out: string[] = [
+    `${result.tool.name} ${result.tool.version} — started ${result.startedAt}`,
+    line('target', `${hosts === '' ? '-' : hosts}${server}`),
+    line('duration', `${fmtNum(result.durationS, 1)} s measured`),
+    ...txnLines(s, showLag, ''),
+  ];
+  for (const c of FAILURE_CLASSES) {
+    const msg = s.firstErrors[c];
+    if (msg !== undefined) out.push(line(`  first ${c}`, oneLine(msg, 120)));
+  }
+  out.push(
+    line(
+      'not completed',
+      `skipped ${fmtNum(s.skipped)}, dropped ${fmtNum(s.dropped)}, unfinished ${fmtNum(s.unfinished)} ` +
+        `(of ${fmtNum(s.arrivals)} arrivals)`,
+    ),
+  );
+  if (s.connects > 0 || s.reconnects > 0) {
+    out.push(
+      line(
+        'connect ms',
+        `${fmtNum(s.connects)} connections, mean ${fmtMs(s.connectMs.mean)}  p99 ${fmtMs(s.connectMs.p99)}  ` +
+          `max ${fmtMs(s.connectMs.max)}; ${fmtNum(s.reconnects)} reconnects`,
+      ),
+    );
+  }
+  const types = Object.entries(result.transactionTypes);
+  // With a single type the run lines already say it all, unless statements are wanted.
+  if (types.length > 1 || opts.perStatement === true) {
+    for (const [name, t] of types) {
+      const share = fmtPct(t.transactions + t.failed, s.transactions + s.failed);
+      out.push('', `transaction type "${name}" (${share} of completed):`, ...txnLines(t, showLag, '  '));
+      if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t));
+    }
+  }
+  if (result.thresholds.length > 0) {
+    out.push('', 'thresholds:');
+    for (const th of result.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (actual ${th.actual})`);
+  }
+  return `${out.join('\n')}\n`;
+}
