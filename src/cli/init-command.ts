@@ -1,0 +1,76 @@
+/**
+ * `pgsurge init [WORKLOAD] -s N`: create and fill a workload's schema on a given target.
+ * For now the pgbench schema (tpcb-like, simple-update and select-only share it), with pgbench's
+ * -I steps and options, so that pgbench and pgsurge run on each other's databases.
+ */
+import { usageError } from '../errors.js';
+import { parsePositiveInt } from '../config/units.js';
+import { hasEnvironmentTarget, parseConnInfo, describeTarget } from '../driver/conninfo.js';
+import { openAdminClient } from '../driver/admin-client.js';
+import { DEFAULT_INIT_STEPS, formatInitProgress, initPgbench } from '../workload/builtin/pgbench-init.js';
+import { connectFirstHost } from './target.js';
+import { printErr, registerSecret, type CliIO } from './output.js';
+
+export interface RawInitOptions {
+  readonly workloads: readonly string[];
+  readonly url?: string;
+  readonly scale?: string;
+  readonly initSteps?: string;
+  readonly unloggedTables?: boolean;
+  readonly fillfactor?: string;
+  readonly partitions?: string;
+  readonly partitionMethod?: string;
+  readonly foreignKeys?: boolean;
+  readonly tablespace?: string;
+  readonly indexTablespace?: string;
+  readonly parallel?: string;
+  readonly quiet?: boolean;
+}
+
+const PGBENCH_WORKLOADS = new Set(['pgbench', 'tpcb-like', 'simple-update', 'select-only']);
+
+export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<number> {
+  for (const w of raw.workloads) {
+    if (!PGBENCH_WORKLOADS.has(w)) throw usageError('UNKNOWN_WORKLOAD', `init: unknown workload "${w}" (known: ${[...PGBENCH_WORKLOADS].join(', ')})`);
+  }
+  if (raw.url === undefined && !hasEnvironmentTarget(io.env)) {
+    throw usageError('NO_TARGET', 'init needs a target: --url URL or the PG* environment (a throwaway server would be removed at exit)');
+  }
+  const conn = parseConnInfo(raw.url, io.env);
+  if (conn.password !== undefined) registerSecret(conn.password);
+  const method = raw.partitionMethod ?? 'range';
+  if (method !== 'range' && method !== 'hash') throw usageError('BAD_OPTIONS', `--partition-method: expected range or hash, got "${method}"`);
+  const opts = {
+    scale: raw.scale === undefined ? 1 : parsePositiveInt(raw.scale, '-s/--scale'),
+    steps: raw.initSteps ?? DEFAULT_INIT_STEPS,
+    unlogged: raw.unloggedTables === true,
+    fillfactor: raw.fillfactor === undefined ? 100 : parsePositiveInt(raw.fillfactor, '-F/--fillfactor'),
+    partitions: raw.partitions === undefined ? 0 : parsePositiveInt(raw.partitions, '--partitions', 0),
+    partitionMethod: method as 'range' | 'hash',
+    foreignKeys: raw.foreignKeys === true,
+    ...(raw.tablespace === undefined ? {} : { tablespace: raw.tablespace }),
+    ...(raw.indexTablespace === undefined ? {} : { indexTablespace: raw.indexTablespace }),
+    ...(raw.parallel === undefined ? {} : { parallel: parsePositiveInt(raw.parallel, '--parallel') }),
+  };
+  const { client, host } = await connectFirstHost(conn);
+  await client.end();
+  const tty = io.stderr.isTTY === true;
+  let lastLineMs = 0;
+  printErr(io, `pgsurge: initialising pgbench tables at scale ${opts.scale} in ${describeTarget(conn)}`);
+  const result = await initPgbench(() => openAdminClient(conn, host), {
+    ...opts,
+    onProgress: (p) => {
+      if (raw.quiet === true) return;
+      const now = Date.now();
+      if (tty) io.stderr.write(`\r${formatInitProgress(p)}\x1b[K`);
+      else if (now - lastLineMs >= 5000 || p.rows === p.totalRows) {
+        lastLineMs = now;
+        printErr(io, formatInitProgress(p));
+      }
+    },
+  });
+  if (tty && raw.quiet !== true) io.stderr.write('\n');
+  const steps = result.steps.map((s) => `${s.step} ${s.elapsedS.toFixed(2)} s`).join(', ');
+  printErr(io, `done in ${result.elapsedS.toFixed(2)} s (${steps})`);
+  return 0;
+}

@@ -1,0 +1,111 @@
+/**
+ * The pgsurge command line. Options keep pgbench's letters and meanings; errors are one clear line
+ * (no stack trace unless --verbose) and exit codes follow DESIGN.md: 0 ok, 1 run failed, 2 usage,
+ * 99 a threshold failed.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { PgsurgeError } from '../errors.js';
+import { runCommand } from './run-command.js';
+import { initCommand } from './init-command.js';
+import { printErr, type CliIO } from './output.js';
+import { TOOL } from './tool.js';
+import type { RawRunOptions } from '../config/run-config.js';
+import type { RawInitOptions } from './init-command.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command('pgsurge')
+    .description('PostgreSQL load tester and benchmark')
+    .version(TOOL.version, '-V, --version')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`pgsurge: ${s.replace(/^error: /, '')}`),
+    });
+
+  program
+    .command('run')
+    .description('run a load test (default workload: tpcb-like; with no target, against a throwaway server)')
+    .argument('[workloads...]', 'built-in name (tpcb-like, simple-update, select-only) or pgbench script file, each with an optional @WEIGHT')
+    .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server)')
+    .option('--pg-bin <dir>', 'PostgreSQL binaries for the throwaway server')
+    .option('-b, --builtin <name[@w]>', 'built-in script (repeatable)', collect)
+    .option('-f, --file <file[@w]>', 'pgbench script file (repeatable)', collect)
+    .option('-c, --client <n>', 'number of clients (default 1; 16 with -R)')
+    .option('-j, --jobs <n>', 'worker threads (default 1)')
+    .option('-T, --time <duration>', 'duration: 10 = 10 s, 30s, 2m (default 10 s)')
+    .option('-t, --transactions <n>', 'transactions per client (instead of -T)')
+    .option('-R, --rate <rate>', 'open loop: target transactions per second (2000, 8k)')
+    .option('--arrivals <kind>', 'open-loop arrivals: poisson (like pgbench) or uniform', 'poisson')
+    .option('--max-queue <n>', 'open loop: arrivals that may wait for a free client before they are dropped', '10000')
+    .option('-L, --latency-limit <ms>', 'open loop: skip arrivals already later than this when a client could start them')
+    .option('--stages <list>', 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0')
+    .option('--warmup <duration>', 'run this long before measuring; excluded from the results')
+    .option('-P, --progress <duration>', 'print a progress line this often (default: every interval on a terminal)')
+    .option('--interval <duration>', 'length of one interval of the timeline (default 1s)')
+    .option('-M, --protocol <mode>', 'simple, extended or prepared (default prepared)')
+    .option('-s, --scale <n>', 'scale: for scripts (:scale) and the throwaway server\'s pgbench tables (default 10 there)')
+    .option('-D, --define <name=value>', 'define a script variable (repeatable)', collect)
+    .option('-n, --no-vacuum', 'skip the pre-run vacuum of pgbench tables')
+    .option('-r, --report-per-command', 'report latency percentiles per statement')
+    .option('--max-tries <n>', 'tries for serialization failures and deadlocks (default 1: no retry)')
+    .option('--random-seed <seed>', 'seed for random numbers: an integer, "time" or "rand"')
+    .option('--query-timeout <duration>', 'client-side limit for one statement (default 30s)')
+    .option('--grace <duration>', 'how long in-flight transactions may finish after the end (default 5s)')
+    .option('--threshold <expr>', "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'errors<1%' (repeatable; exit 99 if one fails)", collect)
+    .option('--json <file>', 'write the result (schema pgsurge.result/v1)')
+    .option('--csv <file>', 'write one row per interval')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action(async (workloads: string[], opts: Omit<RawRunOptions, 'workloads'>) => {
+      setExit(await runCommand({ ...opts, workloads }, io));
+    });
+
+  program
+    .command('init')
+    .description("create and fill a workload's tables (pgbench's schema) on --url or the PG* environment")
+    .argument('[workloads...]', 'workload (pgbench, tpcb-like, simple-update, select-only)')
+    .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment)')
+    .option('-s, --scale <n>', 'scale factor (default 1)')
+    .option('-I, --init-steps <steps>', 'pgbench steps: d drop, t tables, g client-side data, G server-side data, v vacuum, p primary keys, f foreign keys (default dtgvp)')
+    .option('--unlogged-tables', 'create unlogged tables')
+    .addOption(new Option('--unlogged', 'same as --unlogged-tables').hideHelp())
+    .option('-F, --fillfactor <n>', 'fill factor, 10..100 (default 100)')
+    .option('--partitions <n>', 'partition pgbench_accounts into N partitions')
+    .option('--partition-method <m>', 'range or hash (default range)')
+    .option('--foreign-keys', 'create foreign keys between the tables')
+    .option('--tablespace <name>', 'tablespace for tables')
+    .option('--index-tablespace <name>', 'tablespace for indexes')
+    .option('--parallel <n>', 'COPY streams in parallel for client-side generation')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (workloads: string[], opts: Omit<RawInitOptions, 'workloads'> & { unlogged?: boolean }) => {
+      setExit(await initCommand({ ...opts, unloggedTables: opts.unloggedTables === true || opts.unlogged === true, workloads }, io));
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (c) => (exitCode = c));
+  const verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other parse problem is a usage error (2).
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    }
+    if (e instanceof PgsurgeError) {
+      printErr(io, `pgsurge: ${e.message}${e.details.length > 0 ? '\n' + e.details.map((d) => `  - ${d}`).join('\n') : ''}`);
+      if (verbose && e.stack !== undefined) printErr(io, e.stack);
+      return e.exitCode;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    printErr(io, `pgsurge: internal error: ${message}${verbose ? '' : ' (run with --verbose for details)'}`);
+    if (verbose && e instanceof Error && e.stack !== undefined) printErr(io, e.stack);
+    return 1;
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * `pgsurge run`: the one place where a run is wired together (k6's cmd/run.go):
+ * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type pg from 'pg';
+import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
+import { PgsurgeError, usageError } from '../errors.js';
+import { runLoad, type RunOutcome, type RunPlan } from '../engine/run.js';
+import type { LoadModel, ScriptSource } from '../engine/messages.js';
+import { openSession } from '../driver/session.js';
+import type { ConnInfo, HostSpec } from '../driver/types.js';
+import { redactUrl } from '../driver/conninfo.js';
+import { parseThreshold, type Threshold } from '../metrics/thresholds.js';
+import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
+import { buildResult, type ResultV1 } from '../report/result.js';
+import { formatSummary } from '../report/summary.js';
+import { formatIntervalsCsv } from '../report/csv.js';
+import { formatProgress } from '../output/progress.js';
+import { BUILTIN_SCRIPTS, type BuiltinScriptName } from '../workload/pgbench/builtin-scripts.js';
+import { compileScript } from '../workload/pgbench/compile.js';
+import type { TxnProgram } from '../workload/types.js';
+import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
+import { openAdminClient } from '../driver/admin-client.js';
+import { connectFirstHost, resolveTarget, type Target } from './target.js';
+import { printErr, printOut, type CliIO } from './output.js';
+import { TOOL } from './tool.js';
+import { sessionStatements } from '../engine/statements.js';
+
+/** Scale of pgbench tables created in a throwaway server when -s is not given. */
+const THROWAWAY_DEFAULT_SCALE = 10;
+
+interface LoadedWorkloads {
+  readonly scripts: ScriptSource[];
+  readonly programs: TxnProgram[];
+  readonly usesPgbenchTables: boolean;
+}
+
+function loadWorkloads(cfg: RunConfig): LoadedWorkloads {
+  const scripts: ScriptSource[] = [];
+  const seen = new Map<string, number>();
+  let usesPgbenchTables = false;
+  for (const w of cfg.workloads) {
+    let text: string;
+    let name: string;
+    let file: string | undefined;
+    if (w.kind === 'builtin') {
+      text = BUILTIN_SCRIPTS[w.name as BuiltinScriptName];
+      name = w.name;
+      usesPgbenchTables = true;
+    } else {
+      try {
+        text = readFileSync(w.name, 'utf8');
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        throw usageError('SCRIPT_UNREADABLE', `cannot read script ${w.name}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`);
+      }
+      name = basename(w.name);
+      file = w.name;
+    }
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    if (n > 1) name = `${name}#${n}`;
+    scripts.push({ name, text, weight: w.weight, file });
+  }
+  const programs = scripts.map((s) => compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
+  return { scripts, programs, usesPgbenchTables };
+}
+
+function loadModel(cfg: RunConfig): LoadModel {
+  if (cfg.rateHz !== undefined || cfg.stagesAreRates) {
+    return {
+      kind: 'open',
+      durationMs: cfg.durationMs ?? 0,
+      rateHz: cfg.rateHz ?? 0,
+      arrivals: cfg.arrivals,
+      maxQueue: Math.max(1, Math.ceil(cfg.maxQueue / cfg.threads)),
+      latencyLimitMs: cfg.latencyLimitMs,
+      stages: cfg.stages,
+    };
+  }
+  return { kind: 'closed', durationMs: cfg.durationMs, transactionsPerClient: cfg.transactionsPerClient, stages: cfg.stages };
+}
+
+/** Server facts and the checks that must pass before any load is sent. */
+async function prepareServer(
+  cfg: RunConfig,
+  target: Target,
+  work: LoadedWorkloads,
+  io: CliIO,
+): Promise<{ host: HostSpec; serverVersion: string; scale: number }> {
+  const { client, host } = await connectFirstHost(target.conn);
+  try {
+    const serverVersion = await showSetting(client, 'server_version');
+    const maxConnections = Number(await showSetting(client, 'max_connections'));
+    const reserved = Number(await showSetting(client, 'superuser_reserved_connections'));
+    const inUse = Number((await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where backend_type = $1', ['client backend'])).rows[0]?.n ?? 0);
+    const available = maxConnections - reserved - inUse;
+    if (cfg.clients > available) {
+      throw usageError(
+        'TOO_MANY_CLIENTS',
+        `-c ${cfg.clients} is more than the server can take: max_connections is ${maxConnections} (${reserved} reserved, ${inUse} in use, so ${Math.max(0, available)} free); lower -c or raise max_connections`,
+      );
+    }
+    let scale = cfg.scale ?? 1;
+    if (work.usesPgbenchTables) {
+      if (target.throwaway !== undefined) {
+        scale = cfg.scale ?? THROWAWAY_DEFAULT_SCALE;
+        printErr(io, `pgsurge: creating pgbench tables at scale ${scale} in the throwaway server`);
+        await initPgbench(() => openAdminClient(target.conn, host), {
+          scale,
+          steps: DEFAULT_INIT_STEPS,
+          unlogged: false,
+          fillfactor: 100,
+          partitions: 0,
+          partitionMethod: 'range',
+          foreignKeys: false,
+        });
+      } else {
+        scale = await detectPgbenchScale(client);
+        if (cfg.scale !== undefined && cfg.scale !== scale) {
+          printErr(io, `pgsurge: scale option ignored, using count from pgbench_branches table (${scale})`);
+        }
+      }
+      if (!cfg.noVacuum) {
+        // pgbench's pre-run housekeeping, so repeated runs start alike.
+        await client.query('vacuum pgbench_branches');
+        await client.query('vacuum pgbench_tellers');
+        await client.query('truncate pgbench_history');
+      }
+    }
+    return { host, serverVersion, scale };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function showSetting(client: pg.Client, name: string): Promise<string> {
+  const r = await client.query<{ setting: string }>('select current_setting($1) as setting', [name]);
+  return r.rows[0]?.setting ?? '';
+}
+
+/** With the extended protocols, every statement must parse on the server before the load starts. */
+async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunConfig, programs: readonly TxnProgram[]): Promise<void> {
+  if (cfg.protocol === 'simple') return;
+  const statements = sessionStatements(programs);
+  let session;
+  try {
+    session = await openSession(conn, host, { protocol: 'prepared', statements });
+  } catch (e) {
+    const info = (e as { info?: { code: string } }).info;
+    if (info !== undefined && /^(42|22|0A)/.test(info.code)) {
+      throw usageError('STATEMENT_INVALID', e instanceof Error ? e.message : String(e));
+    }
+    throw new PgsurgeError('CONNECT_FAILED', e instanceof Error ? e.message : String(e), { cause: e });
+  }
+  await session.close();
+}
+
+function redactedConfig(cfg: RunConfig): Record<string, unknown> {
+  return { ...cfg, ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }) };
+}
+
+export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<number> {
+  const cfg = resolveRunConfig(raw);
+  const work = loadWorkloads(cfg);
+  const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
+
+  const interrupt = new AbortController();
+  let phase: 'setup' | 'run' | 'done' = 'setup';
+  let target: Target | undefined;
+  const onSignal = (): void => {
+    if (phase === 'run' && !interrupt.signal.aborted) {
+      printErr(io, '\npgsurge: interrupted: stopping, the results so far will be reported (press Ctrl-C again to quit at once)');
+      interrupt.abort();
+      return;
+    }
+    printErr(io, '\npgsurge: interrupted');
+    void (target?.throwaway?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
+    const server = await prepareServer(cfg, target, work, io);
+    await checkStatements(target.conn, server.host, cfg, work.programs);
+
+    const layout: MetricsLayout = { txnTypes: work.programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
+    const plan: RunPlan = {
+      conn: target.conn,
+      host: server.host,
+      protocol: cfg.protocol,
+      scripts: work.scripts,
+      layout,
+      clients: cfg.clients,
+      threads: cfg.threads,
+      load: loadModel(cfg),
+      warmupMs: cfg.warmupMs,
+      scale: server.scale,
+      defines: cfg.defines,
+      maxTries: cfg.maxTries,
+      queryTimeoutMs: cfg.queryTimeoutMs,
+      graceMs: cfg.graceMs,
+      intervalMs: cfg.intervalMs,
+      seed: cfg.randomSeed,
+    };
+    const openLoop = plan.load.kind === 'open';
+    const progressEveryMs = cfg.progressMs ?? (io.stderr.isTTY === true ? cfg.intervalMs : undefined);
+    const everyN = progressEveryMs === undefined ? 0 : Math.max(1, Math.round(progressEveryMs / cfg.intervalMs));
+    printErr(io, `pgsurge: ${describeLoad(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
+    phase = 'run';
+    const outcome = await runLoad(plan, {
+      signal: interrupt.signal,
+      onInterval: (s) => {
+        if (everyN > 0 && (s.index + 1) % everyN === 0) printErr(io, formatProgress(s, ((s.index + 1) * cfg.intervalMs) / 1000, openLoop));
+      },
+    });
+    phase = 'done';
+    const result = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds);
+    printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
+    if (cfg.json !== undefined) writeFileSync(cfg.json, `${JSON.stringify(result, null, 2)}\n`);
+    if (cfg.csv !== undefined) writeFileSync(cfg.csv, formatIntervalsCsv(result));
+    return exitCodeOf(result, outcome, io);
+  } finally {
+    phase = 'done';
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await target?.throwaway?.stop();
+  }
+}
+
+function describeLoad(cfg: RunConfig, plan: RunPlan): string {
+  const names = plan.scripts.map((s) => (plan.scripts.length > 1 ? `${s.name}@${s.weight}` : s.name)).join(', ');
+  const load = plan.load;
+  const what =
+    load.kind === 'open'
+      ? `${load.stages === undefined ? `${load.rateHz}/s` : 'ramping rate'} (${load.arrivals}) with up to ${cfg.clients} clients`
+      : `${cfg.clients} client${cfg.clients === 1 ? '' : 's'}${load.stages === undefined ? '' : ' (ramping)'}`;
+  const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(cfg.durationMs ?? 0) / 1000} s`;
+  return `running ${names}: ${what}, ${cfg.threads} thread${cfg.threads === 1 ? '' : 's'}, ${length}, -M ${cfg.protocol}`;
+}
+
+function makeResult(cfg: RunConfig, target: Target, serverVersion: string, scale: number, outcome: RunOutcome, thresholds: Threshold[]): ResultV1 {
+  return buildResult({
+    tool: TOOL,
+    startedAt: outcome.startedAt,
+    durationS: outcome.durationS,
+    target: {
+      serverVersion,
+      hosts: target.conn.hosts.map((h) => `${h.host}:${h.port}`),
+      database: target.conn.database,
+      user: target.conn.user,
+      throwaway: target.throwaway !== undefined,
+      scale,
+    },
+    config: redactedConfig(cfg),
+    totals: outcome.aggregator.totals(),
+    intervals: outcome.intervals,
+    thresholds,
+  });
+}
+
+function exitCodeOf(result: ResultV1, outcome: RunOutcome, io: CliIO): number {
+  const ok = result.summary.transactions;
+  if (ok === 0) {
+    const lines = FAILURE_CLASSES.filter((c) => outcome.firstErrors[c] !== undefined).map((c) => `  ${c}: ${outcome.firstErrors[c]}`);
+    printErr(io, `pgsurge: no transaction succeeded${lines.length > 0 ? '; first error of each class:\n' + lines.join('\n') : ''}`);
+    return 1;
+  }
+  if (outcome.interrupted) return 1;
+  if (result.thresholds.some((t) => !t.ok)) return 99;
+  return 0;
+}

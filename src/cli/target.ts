@@ -1,0 +1,48 @@
+/**
+ * Where the load goes: --url, else the PG* environment, else a throwaway local server that pgsurge
+ * starts, says it started, and removes at exit.
+ */
+import { describeTarget, hasEnvironmentTarget, parseConnInfo } from '../driver/conninfo.js';
+import type { ConnInfo, HostSpec } from '../driver/types.js';
+import { openAdminClient } from '../driver/admin-client.js';
+import { startLocalServer, type LocalServer } from '../local/server.js';
+import type pg from 'pg';
+import { PgsurgeError } from '../errors.js';
+import { registerSecret } from './output.js';
+
+export interface Target {
+  readonly conn: ConnInfo;
+  readonly throwaway: LocalServer | undefined;
+  /** user@host:port/db, never a password. */
+  readonly description: string;
+}
+
+export async function resolveTarget(
+  opts: { url: string | undefined; pgBin: string | undefined },
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<Target> {
+  if (opts.url !== undefined || hasEnvironmentTarget(env)) {
+    const conn = parseConnInfo(opts.url, env);
+    if (conn.password !== undefined) registerSecret(conn.password);
+    return { conn, throwaway: undefined, description: describeTarget(conn) };
+  }
+  const server = await startLocalServer({ binDir: opts.pgBin });
+  const conn = parseConnInfo(server.url, {});
+  log(`pgsurge: no --url and no PG* environment: started a throwaway PostgreSQL on ${server.host}:${server.port} (as OS user ${server.osUser}); it is removed at exit`);
+  return { conn, throwaway: server, description: describeTarget(conn) };
+}
+
+/** Connect to the first host that answers, in order (libpq's default for several hosts). */
+export async function connectFirstHost(conn: ConnInfo): Promise<{ client: pg.Client; host: HostSpec }> {
+  let last: unknown;
+  for (const host of conn.hosts) {
+    try {
+      return { client: await openAdminClient(conn, host), host };
+    } catch (e) {
+      last = e;
+    }
+  }
+  const message = last instanceof Error ? last.message : String(last);
+  throw new PgsurgeError('CONNECT_FAILED', `could not connect to ${describeTarget(conn)}: ${message}`, { cause: last });
+}

@@ -1,0 +1,231 @@
+/**
+ * The resolved configuration of `pgsurge run`: one zod schema is the source of truth for the types;
+ * `resolveRunConfig` turns raw CLI values into it, reporting every problem at once, and freezes it.
+ * Precedence: CLI > PG* environment (for the target, in src/driver/conninfo.ts) > defaults.
+ * Rate stages without -R start from 0/s.
+ */
+import { z } from 'zod';
+import { usageError, PgsurgeError } from '../errors.js';
+import { parseDurationMs, parsePositiveInt, parseRateHz, parseStages, type Stage } from './units.js';
+
+export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
+
+const stageSchema = z.object({ durationMs: z.number().positive(), target: z.number().nonnegative() });
+
+export const runConfigSchema = z.object({
+  /** Workload specs as given: built-in names or script files, each with an optional @weight. */
+  workloads: z.array(z.object({ kind: z.enum(['builtin', 'file']), name: z.string(), weight: z.number().int().nonnegative() })).min(1),
+  url: z.string().optional(),
+  pgBin: z.string().optional(),
+  clients: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  durationMs: z.number().positive().optional(),
+  transactionsPerClient: z.number().int().positive().optional(),
+  rateHz: z.number().positive().optional(),
+  arrivals: z.enum(['uniform', 'poisson']),
+  maxQueue: z.number().int().positive(),
+  latencyLimitMs: z.number().positive().optional(),
+  stages: z.array(stageSchema).optional(),
+  stagesAreRates: z.boolean(),
+  warmupMs: z.number().nonnegative(),
+  progressMs: z.number().nonnegative().optional(),
+  intervalMs: z.number().positive(),
+  protocol: z.enum(PROTOCOLS),
+  scale: z.number().int().positive().optional(),
+  defines: z.record(z.string(), z.string()),
+  noVacuum: z.boolean(),
+  perStatement: z.boolean(),
+  maxTries: z.number().int().positive(),
+  randomSeed: z.number().int().nonnegative(),
+  queryTimeoutMs: z.number().positive(),
+  graceMs: z.number().nonnegative(),
+  json: z.string().optional(),
+  csv: z.string().optional(),
+  thresholds: z.array(z.string()),
+  verbose: z.boolean(),
+});
+
+export type RunConfig = Readonly<z.infer<typeof runConfigSchema>>;
+
+/** Raw option values as the CLI library hands them over (strings, repeatables as arrays). */
+export interface RawRunOptions {
+  readonly workloads: readonly string[];
+  readonly builtin?: readonly string[];
+  readonly file?: readonly string[];
+  readonly url?: string;
+  readonly pgBin?: string;
+  readonly client?: string;
+  readonly jobs?: string;
+  readonly time?: string;
+  readonly transactions?: string;
+  readonly rate?: string;
+  readonly arrivals?: string;
+  readonly maxQueue?: string;
+  readonly latencyLimit?: string;
+  readonly stages?: string;
+  readonly warmup?: string;
+  readonly progress?: string;
+  readonly interval?: string;
+  readonly protocol?: string;
+  readonly scale?: string;
+  readonly define?: readonly string[];
+  readonly vacuum?: boolean;
+  readonly reportPerCommand?: boolean;
+  readonly maxTries?: string;
+  readonly randomSeed?: string;
+  readonly queryTimeout?: string;
+  readonly grace?: string;
+  readonly json?: string;
+  readonly csv?: string;
+  readonly threshold?: readonly string[];
+  readonly verbose?: boolean;
+}
+
+export const BUILTIN_NAMES = ['tpcb-like', 'simple-update', 'select-only'] as const;
+
+/** pgbench accepts unambiguous prefixes of built-in names (-b se → select-only). */
+function resolveBuiltin(name: string): string | undefined {
+  if ((BUILTIN_NAMES as readonly string[]).includes(name)) return name;
+  const matches = BUILTIN_NAMES.filter((b) => b.startsWith(name));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+function splitWeight(spec: string, option: string): { name: string; weight: number } {
+  const at = spec.lastIndexOf('@');
+  if (at <= 0) return { name: spec, weight: 1 };
+  const w = spec.slice(at + 1);
+  if (!/^\d+$/.test(w)) throw usageError('BAD_WEIGHT', `${option}: invalid weight "${w}" in "${spec}" (expected NAME@INTEGER)`);
+  return { name: spec.slice(0, at), weight: Number(w) };
+}
+
+/** Turn raw CLI values into a validated, frozen RunConfig; every problem is reported at once. */
+export function resolveRunConfig(raw: RawRunOptions): RunConfig {
+  const problems: string[] = [];
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof PgsurgeError) problems.push(e.message);
+      else throw e;
+      return undefined;
+    }
+  };
+
+  const workloads: { kind: 'builtin' | 'file'; name: string; weight: number }[] = [];
+  for (const spec of raw.workloads) {
+    attempt(() => {
+      const { name, weight } = splitWeight(spec, 'WORKLOAD');
+      if (/\.(sql|pgbench|txt)$/i.test(name) || name.includes('/')) workloads.push({ kind: 'file', name, weight });
+      else {
+        const b = resolveBuiltin(name);
+        if (b === undefined) throw usageError('UNKNOWN_WORKLOAD', `unknown workload "${name}" (built-ins: ${BUILTIN_NAMES.join(', ')}; or a .sql script)`);
+        workloads.push({ kind: 'builtin', name: b, weight });
+      }
+    });
+  }
+  for (const spec of raw.builtin ?? []) {
+    attempt(() => {
+      const { name, weight } = splitWeight(spec, '-b');
+      const b = resolveBuiltin(name);
+      if (b === undefined) throw usageError('UNKNOWN_WORKLOAD', `-b: unknown built-in script "${name}" (${BUILTIN_NAMES.join(', ')})`);
+      workloads.push({ kind: 'builtin', name: b, weight });
+    });
+  }
+  for (const spec of raw.file ?? []) {
+    attempt(() => {
+      const { name, weight } = splitWeight(spec, '-f');
+      workloads.push({ kind: 'file', name, weight });
+    });
+  }
+  if (workloads.length === 0) workloads.push({ kind: 'builtin', name: 'tpcb-like', weight: 1 });
+  if (workloads.every((w) => w.weight === 0)) problems.push('every workload has weight 0');
+
+  const defines: Record<string, string> = {};
+  for (const d of raw.define ?? []) {
+    const eq = d.indexOf('=');
+    if (eq <= 0) problems.push(`-D: expected NAME=VALUE, got "${d}"`);
+    else defines[d.slice(0, eq)] = d.slice(eq + 1);
+  }
+
+  const clients = attempt(() => (raw.client === undefined ? undefined : parsePositiveInt(raw.client, '-c/--client')));
+  const threads = attempt(() => (raw.jobs === undefined ? 1 : parsePositiveInt(raw.jobs, '-j/--jobs'))) ?? 1;
+  const durationMs = attempt(() => (raw.time === undefined ? undefined : parseDurationMs(raw.time, '-T/--time')));
+  const transactionsPerClient = attempt(() => (raw.transactions === undefined ? undefined : parsePositiveInt(raw.transactions, '-t/--transactions')));
+  const rateHz = attempt(() => (raw.rate === undefined ? undefined : parseRateHz(raw.rate, '-R/--rate')));
+  const stagesParsed = attempt(() => (raw.stages === undefined ? undefined : parseStages(raw.stages)));
+  const stages: Stage[] | undefined = stagesParsed?.stages;
+  const stagesAreRates = stagesParsed === undefined ? rateHz !== undefined : (stagesParsed.rates ?? rateHz !== undefined);
+  const warmupMs = attempt(() => (raw.warmup === undefined ? 0 : parseDurationMs(raw.warmup, '--warmup'))) ?? 0;
+  const progressMs = attempt(() => (raw.progress === undefined ? undefined : parseDurationMs(raw.progress, '-P/--progress')));
+  const intervalMs = attempt(() => (raw.interval === undefined ? 1000 : parseDurationMs(raw.interval, '--interval'))) ?? 1000;
+  const latencyLimitMs = attempt(() => (raw.latencyLimit === undefined ? undefined : parseDurationMs(/^\d+(\.\d+)?$/.test(raw.latencyLimit) ? `${raw.latencyLimit}ms` : raw.latencyLimit, '-L/--latency-limit')));
+  const queryTimeoutMs = attempt(() => parseDurationMs(raw.queryTimeout ?? '30s', '--query-timeout')) ?? 30_000;
+  const graceMs = attempt(() => parseDurationMs(raw.grace ?? '5s', '--grace')) ?? 5000;
+  const maxTries = attempt(() => (raw.maxTries === undefined ? 1 : parsePositiveInt(raw.maxTries, '--max-tries'))) ?? 1;
+  const maxQueue = attempt(() => (raw.maxQueue === undefined ? 10_000 : parsePositiveInt(raw.maxQueue, '--max-queue'))) ?? 10_000;
+  const scale = attempt(() => (raw.scale === undefined ? undefined : parsePositiveInt(raw.scale, '-s/--scale')));
+
+  let randomSeed = Math.floor(Math.random() * 2 ** 32);
+  if (raw.randomSeed !== undefined && raw.randomSeed !== 'time' && raw.randomSeed !== 'rand') {
+    if (!/^\d+$/.test(raw.randomSeed)) problems.push(`--random-seed: expected an unsigned integer, "time" or "rand", got "${raw.randomSeed}"`);
+    else randomSeed = Number(raw.randomSeed) % 2 ** 53;
+  } else if (raw.randomSeed === 'time') randomSeed = Date.now() % 2 ** 32;
+
+  const protocol = raw.protocol ?? 'prepared';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) problems.push(`-M/--protocol: expected simple, extended or prepared, got "${protocol}"`);
+  const arrivals = raw.arrivals ?? 'poisson';
+  if (arrivals !== 'uniform' && arrivals !== 'poisson') problems.push(`--arrivals: expected uniform or poisson, got "${arrivals}"`);
+
+  if (durationMs !== undefined && transactionsPerClient !== undefined) problems.push('-T and -t cannot be used together (pgbench refuses them too)');
+  if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined)) problems.push('--stages sets the duration: leave out -T and -t');
+  if (rateHz !== undefined && transactionsPerClient !== undefined) problems.push('-R needs a duration (-T or --stages), not -t');
+  if (latencyLimitMs !== undefined && rateHz === undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
+  if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
+
+  const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
+  const candidate = {
+    workloads,
+    url: raw.url,
+    pgBin: raw.pgBin,
+    // Open loop without -c: enough clients to absorb the rate's bursts (pgbench's default of 1 client
+    // would cap an open-loop run at one transaction at a time).
+    clients: clients ?? (rateHz !== undefined || stagesAreRates ? 16 : stages !== undefined ? Math.max(...stages.map((s) => s.target), 1) : 1),
+    threads,
+    durationMs: totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined),
+    transactionsPerClient,
+    rateHz,
+    arrivals,
+    maxQueue,
+    latencyLimitMs,
+    stages,
+    stagesAreRates,
+    warmupMs,
+    progressMs,
+    intervalMs,
+    protocol,
+    scale,
+    defines,
+    noVacuum: raw.vacuum === false,
+    perStatement: raw.reportPerCommand === true,
+    maxTries,
+    randomSeed,
+    queryTimeoutMs,
+    graceMs,
+    json: raw.json,
+    csv: raw.csv,
+    thresholds: [...(raw.threshold ?? [])],
+    verbose: raw.verbose === true,
+  };
+  if (problems.length > 0) {
+    throw usageError('BAD_OPTIONS', problems.length === 1 ? problems[0]! : `${problems.length} problems with the options:`, problems.length === 1 ? [] : problems);
+  }
+  const parsed = runConfigSchema.safeParse(stripUndefined(candidate));
+  if (!parsed.success) {
+    throw usageError('BAD_OPTIONS', 'invalid options:', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return Object.freeze(parsed.data);
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,193 @@
+/**
+ * One virtual client: a state machine that runs transactions on one session.
+ *
+ * Hot path: `start` → runner steps → `session.exec` → `onQueryDone` → … → `finish`. No promise, no
+ * closure and no object is created per transaction or per statement; everything lives in fields.
+ * Times are integer µs on the shared clock (see clock.ts).
+ *
+ * A transaction ends in exactly one of: ok, failed (by class), or — when the run stops before it
+ * completes — unfinished (counted by the core). A failed statement is followed by a ROLLBACK (the
+ * session's last statement) so the next transaction starts clean, as pgbench does in its error state.
+ */
+import type { Session, SessionHandler, PgErrorInfo, QueryRows } from '../driver/types.js';
+import { FailureIndex } from '../metrics/types.js';
+import { StepKind, type TxnRunner } from '../workload/types.js';
+import type { WorkerCore } from './worker-core.js';
+
+export const enum ClientPhase {
+  Idle = 0,
+  Query = 1,
+  Sleep = 2,
+  Rollback = 3,
+  Connecting = 4,
+  Done = 5,
+}
+
+export class Client implements SessionHandler {
+  phase: ClientPhase = ClientPhase.Idle;
+  session: Session | null = null;
+  /** Transactions finished (ok or failed) by this client, for -t. */
+  finished = 0;
+  /** True while a transaction is open (from start to finish). */
+  busy = false;
+
+  // The current transaction.
+  type = 0;
+  scheduledUs = 0;
+  sentUs = -1;
+  stmtSentUs = 0;
+  tries = 1;
+  /** Global statement index in flight (program offset + statement). */
+  private globalStmt = 0;
+  private localStmt = 0;
+  private runner: TxnRunner | null = null;
+  /** After the ROLLBACK: retry (true) or finish as failed with `failure`. */
+  private retryAfterRollback = false;
+  private failure: FailureIndex = FailureIndex.Other;
+  private sleepTimer: unknown = null;
+  private readonly wake = (): void => {
+    this.sleepTimer = null;
+    this.advance();
+  };
+
+  constructor(
+    readonly id: number,
+    readonly index: number,
+    private readonly core: WorkerCore,
+    private readonly runners: readonly TxnRunner[],
+  ) {}
+
+  attach(session: Session): void {
+    this.session = session;
+    session.setHandler(this);
+  }
+
+  /** Begin transaction `type`, due at `scheduledUs` (latency counts from there). */
+  start(type: number, scheduledUs: number): void {
+    this.busy = true;
+    this.type = type;
+    this.scheduledUs = scheduledUs;
+    this.sentUs = -1;
+    this.tries = 1;
+    const runner = this.runners[type]!;
+    this.runner = runner;
+    runner.begin();
+    this.advance();
+  }
+
+  private advance(): void {
+    const runner = this.runner!;
+    const core = this.core;
+    for (;;) {
+      switch (runner.next()) {
+        case StepKind.Query: {
+          const now = core.clock.nowUs();
+          if (this.sentUs < 0) this.sentUs = now;
+          this.stmtSentUs = now;
+          this.localStmt = runner.stmt;
+          this.globalStmt = core.stmtOffset[this.type]! + runner.stmt;
+          this.phase = ClientPhase.Query;
+          this.session!.exec(this.globalStmt, runner.params, core.wantsRows[this.globalStmt]!);
+          return;
+        }
+        case StepKind.Sleep:
+          if (this.sentUs < 0) this.sentUs = core.clock.nowUs();
+          this.phase = ClientPhase.Sleep;
+          this.sleepTimer = core.timers.set(this.wake, runner.sleepUs / 1000);
+          return;
+        case StepKind.End:
+          this.finish(true);
+          return;
+        case StepKind.Error:
+          core.noteError(FailureIndex.Other, runner.error);
+          this.failure = FailureIndex.Other;
+          this.retryAfterRollback = false;
+          this.rollback();
+          return;
+      }
+    }
+  }
+
+  private rollback(): void {
+    this.phase = ClientPhase.Rollback;
+    this.stmtSentUs = this.core.clock.nowUs();
+    this.session!.exec(this.core.rollbackStmt, NO_PARAMS, false);
+  }
+
+  onQueryDone(err: PgErrorInfo | null, rows: QueryRows | null): void {
+    const core = this.core;
+    if (this.phase === ClientPhase.Rollback) {
+      if (this.retryAfterRollback) {
+        this.tries++;
+        core.countRetry();
+        this.runner!.rewind();
+        this.advance();
+      } else {
+        this.finish(false);
+      }
+      return;
+    }
+    const now = core.clock.nowUs();
+    if (this.scheduledUs >= core.measureStartUs) core.recorder.stmt(this.type, this.localStmt, now - this.stmtSentUs, err === null);
+    if (err === null) {
+      if (rows !== null) this.runner!.onRows(rows.columns, rows.rows);
+      this.advance();
+      return;
+    }
+    const cls = core.classify(err.code, err.message);
+    core.noteError(cls, err.message);
+    this.failure = cls;
+    this.retryAfterRollback =
+      (cls === FailureIndex.Serialization || cls === FailureIndex.Deadlock) && this.tries < core.maxTries && !core.stopping;
+    this.rollback();
+  }
+
+  onClose(err: PgErrorInfo): void {
+    this.session = null;
+    this.clearSleep();
+    this.core.noteError(FailureIndex.Connection, err.message);
+    if (this.busy) {
+      // The outcome of a statement in flight is unknown; for the counters it is a connection failure.
+      this.failure = FailureIndex.Connection;
+      this.finish(false, true);
+    }
+    this.core.reconnect(this);
+  }
+
+  /** A client-side timeout: drop the connection; the transaction fails as `timeout`. */
+  timeOut(): void {
+    const s = this.session;
+    this.session = null;
+    this.clearSleep();
+    s?.destroy();
+    this.core.noteError(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
+    if (this.busy) {
+      this.failure = FailureIndex.Timeout;
+      this.finish(false, true);
+    }
+    this.core.reconnect(this);
+  }
+
+  private clearSleep(): void {
+    if (this.sleepTimer !== null) {
+      this.core.timers.clear(this.sleepTimer);
+      this.sleepTimer = null;
+    }
+  }
+
+  private finish(ok: boolean, lostSession = false): void {
+    const core = this.core;
+    const endUs = core.clock.nowUs();
+    const sentUs = this.sentUs < 0 ? endUs : this.sentUs;
+    if (this.scheduledUs >= core.measureStartUs) {
+      if (ok) core.recorder.txnOk(this.type, this.scheduledUs, sentUs, endUs, this.tries);
+      else core.recorder.txnFailed(this.type, this.scheduledUs, sentUs, endUs, this.failure, this.tries);
+    }
+    this.busy = false;
+    this.finished++;
+    this.phase = lostSession ? ClientPhase.Connecting : ClientPhase.Idle;
+    if (!lostSession) core.clientFree(this);
+  }
+}
+
+const NO_PARAMS: readonly never[] = [];

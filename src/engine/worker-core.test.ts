@@ -1,0 +1,184 @@
+/**
+ * The worker core on a simulated clock: timers and a fake session run as a discrete-event
+ * simulation, so schedule arithmetic can be checked exactly, including a server stall.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from './clock.js';
+import { WorkerCore, type Timers } from './worker-core.js';
+import type { LoadModel } from './messages.js';
+import type { PgErrorInfo, Session, SessionHandler } from '../driver/types.js';
+import { Recorder, type IntervalSnapshot } from '../metrics/recorder.js';
+import { Aggregator } from '../metrics/aggregator.js';
+import { percentileUs } from '../metrics/histogram.js';
+import { FailureIndex, type MetricsLayout } from '../metrics/types.js';
+import { StepKind, type Param, type TxnProgram, type TxnRunner } from '../workload/types.js';
+
+/** Timers and clock of a discrete-event simulation. */
+class SimTimers implements Timers {
+  private seq = 0;
+  private readonly pending = new Map<number, { atUs: number; fn: () => void }>();
+  constructor(readonly clock: FakeClock) {}
+  set(fn: () => void, delayMs: number): unknown {
+    const id = ++this.seq;
+    // Like Node, a timer never fires before 1 ms (so lag from timer granularity is simulated too).
+    this.pending.set(id, { atUs: this.clock.nowUs() + Math.max(1, Math.ceil(delayMs)) * 1000, fn });
+    return id;
+  }
+  clear(h: unknown): void {
+    this.pending.delete(h as number);
+  }
+  /** Run events in time order until `endUs` or until nothing is left. */
+  runUntil(endUs: number): void {
+    for (;;) {
+      let next: [number, { atUs: number; fn: () => void }] | undefined;
+      for (const e of this.pending) if (next === undefined || e[1].atUs < next[1].atUs || (e[1].atUs === next[1].atUs && e[0] < next[0])) next = e;
+      if (next === undefined || next[1].atUs > endUs) return;
+      this.pending.delete(next[0]);
+      if (next[1].atUs > this.clock.nowUs()) this.clock.set(next[1].atUs);
+      next[1].fn();
+    }
+  }
+}
+
+/** A server whose statements take `serviceUs`, except that nothing completes during a stall. */
+class FakeSession implements Session {
+  readonly protocol = 'prepared' as const;
+  readonly backendPid = 1;
+  readonly serverVersion = 'fake';
+  readonly host = { host: 'fake', port: 0 };
+  private handler: SessionHandler | null = null;
+  constructor(
+    private readonly timers: SimTimers,
+    private readonly server: { serviceUs: number; stallFromUs: number; stallToUs: number; failCode?: string },
+  ) {}
+  setHandler(h: SessionHandler): void {
+    this.handler = h;
+  }
+  exec(): void {
+    const now = this.timers.clock.nowUs();
+    let doneUs = now + this.server.serviceUs;
+    if (doneUs > this.server.stallFromUs && now < this.server.stallToUs) doneUs = Math.max(doneUs, this.server.stallToUs);
+    const err: PgErrorInfo | null =
+      this.server.failCode === undefined ? null : { code: this.server.failCode, message: 'boom', severity: 'ERROR', detail: undefined, position: undefined };
+    this.timers.set(() => this.handler!.onQueryDone(err, null), (doneUs - now) / 1000);
+  }
+  async close(): Promise<void> {}
+  destroy(): void {}
+}
+
+/** One statement per transaction. */
+const oneStatement: TxnProgram = {
+  name: 'one',
+  weight: 1,
+  statements: [{ parts: ['select 1'], text: 'select 1', line: 1, wantsRows: false }],
+  createRunner(): TxnRunner {
+    let step = 0;
+    return {
+      stmt: 0,
+      params: [] as Param[],
+      sleepUs: 0,
+      error: '',
+      begin: () => void (step = 0),
+      rewind: () => void (step = 0),
+      next: () => (step++ === 0 ? StepKind.Query : StepKind.End),
+      onRows: () => undefined,
+    };
+  },
+};
+
+const layout: MetricsLayout = { txnTypes: [{ name: 'one', statements: ['select 1'] }] };
+
+function simulate(load: LoadModel, server: { serviceUs: number; stallFromUs: number; stallToUs: number; failCode?: string }, clients = 4) {
+  const clock = new FakeClock(1_000_000);
+  const timers = new SimTimers(clock);
+  const recorder = new Recorder(layout);
+  const aggregator = new Aggregator(layout, { workers: 1, intervalMs: 1000 });
+  let done = false;
+  const core = new WorkerCore({
+    worker: 0,
+    workers: 1,
+    clientIds: Array.from({ length: clients }, (_, i) => i),
+    programs: [oneStatement],
+    load,
+    scale: 1,
+    defines: {},
+    maxTries: 1,
+    queryTimeoutMs: 60_000,
+    graceMs: 5000,
+    intervalMs: 1000,
+    seed: 1,
+    clock,
+    timers,
+    recorder,
+    classify: () => FailureIndex.Other,
+    connect: async () => new FakeSession(timers, server),
+    onSnapshot: (s: IntervalSnapshot) => void aggregator.add(s),
+    onDone: () => void (done = true),
+  });
+  return { clock, timers, core, aggregator, isDone: () => done };
+}
+
+test('open loop: a 2 s server stall shows in latency from the schedule, not only in service time', async () => {
+  const load: LoadModel = { kind: 'open', durationMs: 6000, rateHz: 500, arrivals: 'uniform', maxQueue: 10_000, latencyLimitMs: undefined, stages: undefined };
+  const startUs = 2_000_000;
+  const sim = simulate(load, { serviceUs: 1000, stallFromUs: startUs + 2_000_000, stallToUs: startUs + 4_000_000 });
+  await sim.core.connectAll();
+  sim.core.start(startUs, 0);
+  sim.timers.runUntil(startUs + 20_000_000);
+  assert.ok(sim.isDone(), 'the run finished');
+  sim.aggregator.finish();
+  const t = sim.aggregator.totals();
+  assert.equal(t.arrivals, 3000, '500/s for 6 s');
+  assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished, 'counting rule');
+  assert.equal(t.ok, 3000);
+  const p99Ms = percentileUs(t.latency, 99) / 1000;
+  const p50Ms = percentileUs(t.latency, 50) / 1000;
+  const serviceP99Ms = percentileUs(t.service, 99) / 1000;
+  // A third of the arrivals fall into the stall and wait up to 2 s (plus the queue drain after it).
+  assert.ok(p99Ms > 1900 && p99Ms < 2400, `latency p99 ${p99Ms} ms should be near 2 s`);
+  assert.ok(p50Ms < 5, `latency p50 ${p50Ms} ms stays near the service time`);
+  assert.ok(serviceP99Ms < 5, `service time p99 ${serviceP99Ms} ms hides the stall: only 4 statements were in flight during it`);
+});
+
+for (const latencyLimitMs of [undefined, 50]) {
+  const what = latencyLimitMs === undefined ? 'a full queue drops arrivals' : '-L skips arrivals already later than the limit';
+  test(`open loop over capacity: ${what}, and the counting rule holds`, async () => {
+    const load: LoadModel = { kind: 'open', durationMs: 4000, rateHz: 1000, arrivals: 'uniform', maxQueue: 100, latencyLimitMs, stages: undefined };
+    const startUs = 2_000_000;
+    const sim = simulate(load, { serviceUs: 4000, stallFromUs: Infinity, stallToUs: Infinity }, 2);
+    await sim.core.connectAll();
+    sim.core.start(startUs, 0);
+    sim.timers.runUntil(startUs + 30_000_000);
+    sim.aggregator.finish();
+    const t = sim.aggregator.totals();
+    assert.equal(t.arrivals, 4000);
+    // Two clients at 4 ms each serve 500/s of the 1000/s.
+    assert.ok(t.ok > 1800 && t.ok < 2200, `ok ${t.ok}`);
+    if (latencyLimitMs === undefined) {
+      assert.ok(t.dropped > 1500, `dropped ${t.dropped}`);
+      assert.equal(t.skipped, 0);
+      assert.ok(t.unfinished > 0 && t.unfinished <= 102, `the queue (100) and the two in flight are unfinished at the end: ${t.unfinished}`);
+    } else {
+      assert.ok(t.skipped > 1500, `skipped ${t.skipped}`);
+      assert.equal(t.dropped, 0, 'skipping keeps the queue short');
+      assert.ok(percentileUs(t.latency, 100) <= (latencyLimitMs + 5) * 1000, 'nothing started later than the limit');
+    }
+    assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished, 'counting rule');
+  });
+}
+
+test('closed loop: -t runs exactly that many transactions per client; failures are counted, not fatal', async () => {
+  const load: LoadModel = { kind: 'closed', durationMs: undefined, transactionsPerClient: 25, stages: undefined };
+  const sim = simulate(load, { serviceUs: 500, stallFromUs: Infinity, stallToUs: Infinity, failCode: 'XX000' }, 3);
+  await sim.core.connectAll();
+  sim.core.start(1_000_000, 0);
+  sim.timers.runUntil(100_000_000);
+  assert.ok(sim.isDone());
+  sim.aggregator.finish();
+  const t = sim.aggregator.totals();
+  assert.equal(t.failed, 75);
+  assert.equal(t.ok, 0);
+  assert.equal(t.errors[FailureIndex.Other], 75);
+  assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished);
+});

@@ -1,0 +1,387 @@
+/**
+ * What one worker thread does, free of worker_threads and real timers so it can be tested with a
+ * fake clock: owns its clients, decides WHEN each transaction starts (closed or open loop), cuts
+ * interval snapshots on the grid, and stops gracefully.
+ *
+ * Counting rule (DESIGN.md): arrivals = ok + failed + skipped + dropped + unfinished, for everything
+ * scheduled in the measured phase. Closed loop: an arrival is a transaction start. Open loop: an
+ * arrival is a due time on the schedule; it waits in a bounded queue for a free client (its latency
+ * keeps counting), is dropped when the queue is full, skipped (-L) when it is already later than the
+ * limit when a client could start it, and unfinished when the run ends first.
+ */
+import type { Session } from '../driver/types.js';
+import type { Clock } from './clock.js';
+import type { Recorder } from '../metrics/recorder.js';
+import { FAILURE_CLASSES, FailureIndex } from '../metrics/types.js';
+import type { IntervalSnapshot } from '../metrics/recorder.js';
+import type { TxnProgram } from '../workload/types.js';
+import { ArrivalSchedule, RateProfile } from '../executor/rate-profile.js';
+import { FastRandom } from '../executor/random.js';
+import { ClientPhase, Client } from './client.js';
+import type { LoadModel } from './messages.js';
+
+export interface Timers {
+  set(fn: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  set: (fn, delayMs) => setTimeout(fn, Math.max(0, delayMs)),
+  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface WorkerCoreOptions {
+  readonly worker: number;
+  readonly workers: number;
+  /** Global client ids of this worker (pgbench's :client_id). */
+  readonly clientIds: readonly number[];
+  readonly programs: readonly TxnProgram[];
+  readonly load: LoadModel;
+  /** pgbench's :scale and -D definitions, for the scripts. */
+  readonly scale: number;
+  readonly defines: Readonly<Record<string, string>>;
+  readonly maxTries: number;
+  readonly queryTimeoutMs: number;
+  /** How long in-flight transactions may take to finish after the end. */
+  readonly graceMs: number;
+  readonly intervalMs: number;
+  readonly seed: number;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly recorder: Recorder;
+  readonly classify: (code: string, message: string) => FailureIndex;
+  /** Open a session for a client (initially and after a lost connection). */
+  readonly connect: (clientId: number) => Promise<Session>;
+  readonly onSnapshot: (s: IntervalSnapshot) => void;
+  readonly onDone: (info: WorkerDoneInfo) => void;
+}
+
+export interface WorkerDoneInfo {
+  /** The first error message seen for each failure class. */
+  readonly firstErrors: Partial<Record<(typeof FAILURE_CLASSES)[number], string>>;
+  readonly reason: string;
+}
+
+const SWEEP_MS = 100;
+const RECONNECT_MIN_MS = 50;
+const RECONNECT_MAX_MS = 2000;
+
+export class WorkerCore {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly recorder: Recorder;
+  readonly classify: (code: string, message: string) => FailureIndex;
+  readonly maxTries: number;
+  readonly queryTimeoutUs: number;
+  /** Statement index of the first statement of each program in the session's flat list. */
+  readonly stmtOffset: number[] = [];
+  readonly wantsRows: boolean[] = [];
+  /** The hidden ROLLBACK statement, last in the session's list. */
+  readonly rollbackStmt: number;
+  measureStartUs = Infinity;
+  stopping = false;
+
+  private readonly clients: Client[] = [];
+  private readonly free: Client[] = [];
+  private readonly cumWeights: number[] = [];
+  private readonly random: FastRandom;
+  private startUs = 0;
+  private endUs = Infinity;
+  private interval = 0;
+  private intervalTimer: unknown = null;
+  private sweepTimer: unknown = null;
+  private arrivalTimer: unknown = null;
+  private graceTimer: unknown = null;
+  private endTimer: unknown = null;
+  private readonly firstErrors: Partial<Record<(typeof FAILURE_CLASSES)[number], string>> = {};
+  private readonly reconnectDelayMs = new Map<Client, number>();
+  private done = false;
+  private stopReason = 'duration';
+
+  // Open loop.
+  private schedule: ArrivalSchedule | null = null;
+  private nextDueUs = Infinity;
+  private queue: Float64Array = new Float64Array(0);
+  private qHead = 0;
+  private qLen = 0;
+
+  constructor(private readonly opts: WorkerCoreOptions) {
+    this.clock = opts.clock;
+    this.timers = opts.timers;
+    this.recorder = opts.recorder;
+    this.classify = opts.classify;
+    this.maxTries = opts.maxTries;
+    this.queryTimeoutUs = opts.queryTimeoutMs * 1000;
+    let offset = 0;
+    let totalWeight = 0;
+    for (const p of opts.programs) {
+      this.stmtOffset.push(offset);
+      for (const s of p.statements) this.wantsRows.push(s.wantsRows);
+      offset += p.statements.length;
+      totalWeight += p.weight;
+      this.cumWeights.push(totalWeight);
+    }
+    this.rollbackStmt = offset;
+    this.wantsRows.push(false);
+    this.random = new FastRandom(opts.seed, 1000 + opts.worker);
+    opts.clientIds.forEach((id, index) => {
+      const runners = opts.programs.map((p) =>
+        p.createRunner({ clientId: id, scale: opts.scale, defines: opts.defines, randomSeed: BigInt(opts.seed) }),
+      );
+      this.clients.push(new Client(id, index, this, runners));
+    });
+  }
+
+  /** Open every client's session; rejects with the first connection error. */
+  async connectAll(): Promise<void> {
+    await Promise.all(
+      this.clients.map(async (c) => {
+        const t0 = this.clock.nowUs();
+        const s = await this.opts.connect(c.id);
+        this.recorder.connect(this.clock.nowUs() - t0);
+        c.attach(s);
+      }),
+    );
+  }
+
+  /** Begin the load at `startUs`; the measured phase starts `warmupMs` later. */
+  start(startUs: number, warmupMs: number): void {
+    const load = this.opts.load;
+    this.startUs = startUs;
+    this.measureStartUs = startUs + warmupMs * 1000;
+    this.endUs = load.durationMs === undefined ? Infinity : this.measureStartUs + load.durationMs * 1000;
+    this.armInterval();
+    this.sweepTimer = this.timers.set(this.sweep, SWEEP_MS);
+    if (this.endUs !== Infinity) this.endTimer = this.timers.set(() => this.stop('duration'), (this.endUs - this.clock.nowUs()) / 1000);
+    if (load.kind === 'open') {
+      const profile = load.stages === undefined ? RateProfile.constant(load.rateHz) : RateProfile.stages(load.rateHz, load.stages);
+      this.schedule = new ArrivalSchedule(profile, {
+        workers: this.opts.workers,
+        worker: this.opts.worker,
+        poisson: load.arrivals === 'poisson',
+        random: () => this.random.next(),
+      });
+      this.queue = new Float64Array(Math.max(1, load.maxQueue));
+      this.nextDueUs = this.startUs + this.schedule.next();
+      for (const c of this.clients) this.free.push(c);
+      this.pump();
+    } else {
+      for (const c of this.clients) this.clientFree(c);
+    }
+  }
+
+  private pickType(): number {
+    const cw = this.cumWeights;
+    if (cw.length === 1) return 0;
+    const x = this.random.next() * cw[cw.length - 1]!;
+    let i = 0;
+    while (x >= cw[i]!) i++;
+    return i;
+  }
+
+  /** Clients active at time t under closed-loop stages (all of them without stages). */
+  private activeClients(nowUs: number): number {
+    const load = this.opts.load;
+    if (load.kind !== 'closed' || load.stages === undefined) return Infinity;
+    let t = (nowUs - this.startUs) / 1000;
+    let from = 0;
+    for (const st of load.stages) {
+      if (t < st.durationMs) return Math.round(from + ((st.target - from) * t) / st.durationMs);
+      t -= st.durationMs;
+      from = st.target;
+    }
+    return Math.round(from);
+  }
+
+  /** A client finished a transaction (or just connected): give it the next one. */
+  clientFree(c: Client): void {
+    if (this.done) return;
+    const load = this.opts.load;
+    if (this.stopping) {
+      this.maybeFinish();
+      return;
+    }
+    if (load.kind === 'open') {
+      this.free.push(c);
+      this.pump();
+      return;
+    }
+    if (load.transactionsPerClient !== undefined && c.finished >= load.transactionsPerClient) {
+      c.phase = ClientPhase.Done;
+      if (this.clients.every((x) => x.phase === ClientPhase.Done)) this.stop('transactions');
+      return;
+    }
+    const now = this.clock.nowUs();
+    if (c.id >= this.activeClients(now)) return; // parked until the ramp reaches it (see sweep)
+    if (now >= this.measureStartUs) this.recorder.arrival();
+    c.start(this.pickType(), now);
+  }
+
+  /** Open loop: move due arrivals into the queue, hand queued arrivals to free clients, re-arm. */
+  private pump(): void {
+    if (this.stopping || this.schedule === null) return;
+    const now = this.clock.nowUs();
+    const load = this.opts.load;
+    if (load.kind !== 'open') return;
+    while (this.nextDueUs <= now && this.nextDueUs < this.endUs) {
+      const due = this.nextDueUs;
+      const measured = due >= this.measureStartUs;
+      if (measured) this.recorder.arrival();
+      if (this.qLen === this.queue.length) {
+        if (measured) this.recorder.dropped();
+      } else {
+        this.queue[(this.qHead + this.qLen) % this.queue.length] = due;
+        this.qLen++;
+      }
+      this.nextDueUs = this.startUs + this.schedule.next();
+    }
+    const limitUs = load.latencyLimitMs === undefined ? Infinity : load.latencyLimitMs * 1000;
+    while (this.qLen > 0 && this.free.length > 0) {
+      const due = this.queue[this.qHead]!;
+      this.qHead = (this.qHead + 1) % this.queue.length;
+      this.qLen--;
+      const type = this.pickType();
+      if (now - due > limitUs) {
+        if (due >= this.measureStartUs) this.recorder.skipped(type);
+        continue;
+      }
+      this.free.pop()!.start(type, due);
+    }
+    if (this.arrivalTimer === null && this.nextDueUs < this.endUs) {
+      this.arrivalTimer = this.timers.set(this.onArrivalTimer, (this.nextDueUs - now) / 1000);
+    }
+  }
+
+  private readonly onArrivalTimer = (): void => {
+    this.arrivalTimer = null;
+    this.pump();
+  };
+
+  private armInterval(): void {
+    const nextBoundaryUs = this.measureStartUs + (this.interval + 1) * this.opts.intervalMs * 1000;
+    this.intervalTimer = this.timers.set(this.onInterval, (nextBoundaryUs - this.clock.nowUs()) / 1000);
+  }
+
+  private readonly onInterval = (): void => {
+    if (this.done) return;
+    this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, this.interval, false));
+    this.interval++;
+    const lastInterval = this.lastIntervalIndex();
+    if (this.interval <= lastInterval) this.armInterval();
+    else this.intervalTimer = null;
+  };
+
+  private lastIntervalIndex(): number {
+    return this.endUs === Infinity ? Infinity : Math.ceil((this.endUs - this.measureStartUs) / (this.opts.intervalMs * 1000)) - 1;
+  }
+
+  /** Periodic: client-side timeouts, and parked clients of a closed-loop ramp. */
+  private readonly sweep = (): void => {
+    if (this.done) return;
+    const now = this.clock.nowUs();
+    for (const c of this.clients) {
+      if (c.phase === ClientPhase.Query && now - c.stmtSentUs > this.queryTimeoutUs) c.timeOut();
+      else if (c.phase === ClientPhase.Idle && !c.busy && !this.stopping && this.opts.load.kind === 'closed' && c.session !== null) {
+        if (c.id < this.activeClients(now)) this.clientFree(c);
+      }
+    }
+    this.sweepTimer = this.timers.set(this.sweep, SWEEP_MS);
+  };
+
+  noteError(cls: FailureIndex, message: string): void {
+    const name = FAILURE_CLASSES[cls];
+    if (this.firstErrors[name] === undefined) this.firstErrors[name] = message;
+  }
+
+  countRetry(): void {
+    // Retries are counted by the recorder from `tries`; kept as a hook for per-worker diagnostics.
+  }
+
+  /** Re-open a lost connection with exponential backoff, then put the client back to work. */
+  reconnect(c: Client): void {
+    if (this.done) return;
+    if (this.stopping) {
+      this.maybeFinish();
+      return;
+    }
+    c.phase = ClientPhase.Connecting;
+    const delayMs = this.reconnectDelayMs.get(c) ?? RECONNECT_MIN_MS;
+    this.timers.set(() => {
+      if (this.done || this.stopping) {
+        this.maybeFinish();
+        return;
+      }
+      this.opts.connect(c.id).then(
+        (s) => {
+          if (this.done) {
+            void s.close();
+            return;
+          }
+          this.reconnectDelayMs.delete(c);
+          this.recorder.reconnect();
+          c.attach(s);
+          c.phase = ClientPhase.Idle;
+          this.clientFree(c);
+        },
+        (e: unknown) => {
+          const info = (e as { info?: { code: string; message: string } }).info;
+          this.noteError(info === undefined ? FailureIndex.Connection : this.classify(info.code, info.message), e instanceof Error ? e.message : String(e));
+          this.reconnectDelayMs.set(c, Math.min(RECONNECT_MAX_MS, delayMs * 2));
+          this.reconnect(c);
+        },
+      );
+    }, delayMs);
+  }
+
+  /** Stop starting transactions; let those in flight finish within the grace period. */
+  stop(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stopReason = reason;
+    if (this.arrivalTimer !== null) this.timers.clear(this.arrivalTimer);
+    if (this.endTimer !== null) this.timers.clear(this.endTimer);
+    this.arrivalTimer = null;
+    // Queued arrivals of the measured phase will never start.
+    let queuedMeasured = 0;
+    for (let i = 0; i < this.qLen; i++) if (this.queue[(this.qHead + i) % this.queue.length]! >= this.measureStartUs) queuedMeasured++;
+    this.qLen = 0;
+    if (queuedMeasured > 0) this.recorder.unfinished(queuedMeasured);
+    this.graceTimer = this.timers.set(() => this.finishNow(), this.opts.graceMs);
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.done || !this.stopping) return;
+    if (this.clients.some((c) => c.busy)) return;
+    this.finishNow();
+  }
+
+  private finishNow(): void {
+    if (this.done) return;
+    this.done = true;
+    let inFlight = 0;
+    for (const c of this.clients) {
+      if (c.busy && c.scheduledUs >= this.measureStartUs) inFlight++;
+    }
+    if (inFlight > 0) this.recorder.unfinished(inFlight);
+    for (const t of [this.intervalTimer, this.sweepTimer, this.graceTimer, this.arrivalTimer, this.endTimer]) {
+      if (t !== null) this.timers.clear(t);
+    }
+    const index = Math.max(0, Math.min(this.interval, this.lastIntervalIndex()));
+    this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, index, true));
+    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason });
+  }
+
+  /** Close every session (after onDone). */
+  async closeAll(): Promise<void> {
+    await Promise.all(
+      this.clients.map(async (c) => {
+        const s = c.session;
+        c.session = null;
+        if (s === null) return;
+        if (c.busy) s.destroy();
+        else await s.close().catch(() => undefined);
+      }),
+    );
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Worker thread entry: compiles the scripts, opens the sessions, runs a WorkerCore on real time,
+ * and talks to the main thread only through the messages in messages.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSession } from '../driver/session.js';
+import { classifyError } from '../driver/classify.js';
+import { Recorder } from '../metrics/recorder.js';
+import { compileScript } from '../workload/pgbench/compile.js';
+import { systemClock } from './clock.js';
+import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { realTimers, WorkerCore } from './worker-core.js';
+import { sessionStatements } from './statements.js';
+
+function post(msg: FromWorker): void {
+  parentPort!.postMessage(msg);
+}
+
+async function main(init: WorkerInit): Promise<void> {
+  const programs = init.scripts.map((s) => compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
+  const statements = sessionStatements(programs);
+  const recorder = new Recorder(init.layout);
+  const core = new WorkerCore({
+    worker: init.worker,
+    workers: init.workers,
+    clientIds: init.clientIds,
+    programs,
+    load: init.load,
+    scale: init.scale,
+    defines: init.defines,
+    maxTries: init.maxTries,
+    queryTimeoutMs: init.queryTimeoutMs,
+    graceMs: init.graceMs,
+    intervalMs: init.intervalMs,
+    seed: init.seed,
+    clock: systemClock,
+    timers: realTimers,
+    recorder,
+    classify: classifyError,
+    connect: () => openSession(init.conn, init.host, { protocol: init.protocol, statements }),
+    onSnapshot: (snapshot) => post({ type: 'snapshot', snapshot }),
+    onDone: (info) => {
+      post({ type: 'done', info });
+      void core.closeAll().finally(() => parentPort!.close());
+    },
+  });
+  try {
+    await core.connectAll();
+  } catch (e) {
+    const info = (e as { info?: { code: string } }).info;
+    post({ type: 'connect-failed', code: info?.code ?? 'UNKNOWN', message: e instanceof Error ? e.message : String(e) });
+    await core.closeAll();
+    parentPort!.close();
+    return;
+  }
+  parentPort!.on('message', (msg: ToWorker) => {
+    switch (msg.type) {
+      case 'go': {
+        const delayMs = Math.max(0, (msg.startUs - systemClock.nowUs()) / 1000);
+        setTimeout(() => core.start(msg.startUs, msg.warmupMs), delayMs);
+        break;
+      }
+      case 'stop':
+        core.stop(msg.reason);
+        break;
+    }
+  });
+  post({ type: 'ready' });
+}
+
+main(workerData as WorkerInit).catch((e: unknown) => {
+  post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
+  parentPort!.close();
+});
