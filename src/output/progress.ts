@@ -1,0 +1,51 @@
+/**
+ * The live progress line, one per interval (pgbench -P), e.g.
+ *
+ *   progress: 5.0 s, 1234.5 tps, lat p50 1.234 ms p99 4.567 ms max 9.1 ms, 0 failed
+ *   progress: 6.0 s, 1000.0 tps, lat p50 2.002 ms p99 40.1 ms max 52.0 ms, 3 failed (connection 3), lag p99 12.3 ms, 2 dropped
+ *
+ * Stable format: fields always in this order; optional ones (error classes, lag under -R,
+ * skipped/dropped/retried) appear only when they apply, always after the fixed ones.
+ * "-" stands for a latency that was not measured (no success in the interval).
+ */
+import { FAILURE_CLASSES } from '../metrics/types.js';
+
+/** What the progress line reads: IntervalStats satisfies it. */
+export interface ProgressStats {
+  readonly tps: number;
+  readonly failed: number;
+  readonly errors: readonly number[];
+  readonly skipped: number;
+  readonly dropped: number;
+  readonly retried: number;
+  readonly latencyMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+  readonly lagMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+}
+
+/** 3 significant-ish digits: 0.123, 1.234, 12.35, 123.5, 1234. Milliseconds. */
+function ms(v: number | null): string {
+  if (v === null) return '-';
+  if (v < 10) return v.toFixed(3);
+  if (v < 100) return v.toFixed(2);
+  if (v < 1000) return v.toFixed(1);
+  return v.toFixed(0);
+}
+
+export function formatProgress(stats: ProgressStats, elapsedS: number, openLoop: boolean): string {
+  const l = stats.latencyMs;
+  const parts = [
+    `progress: ${elapsedS.toFixed(1)} s`,
+    `${stats.tps.toFixed(1)} tps`,
+    `lat p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms max ${ms(l.max)} ms`,
+  ];
+  const byClass = FAILURE_CLASSES.flatMap((c, i) => {
+    const n = stats.errors[i] ?? 0;
+    return n > 0 ? [`${c} ${n}`] : [];
+  });
+  parts.push(`${stats.failed} failed${byClass.length > 0 ? ` (${byClass.join(', ')})` : ''}`);
+  if (openLoop) parts.push(`lag p50 ${ms(stats.lagMs.p50)} ms p99 ${ms(stats.lagMs.p99)} ms`);
+  if (stats.retried > 0) parts.push(`${stats.retried} retried`);
+  if (stats.skipped > 0) parts.push(`${stats.skipped} skipped`);
+  if (stats.dropped > 0) parts.push(`${stats.dropped} dropped`);
+  return parts.join(', ');
+}
