@@ -85,15 +85,18 @@ export function rint(x: number): number {
 
 /** printf("%f") for error messages. */
 export function formatFixed6(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
   return x.toFixed(6);
 }
 
-/** printf("%.15g") — how pgbench turns a double into text (DBL_DIG = 15). */
+/**
+ * printf("%.15g") — how pgbench turns a double into text (DBL_DIG = 15). PostgreSQL's own
+ * snprintf spells the special values NaN, Infinity and -Infinity.
+ */
 export function formatDouble(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   const exp = x.toExponential(14);
   const e = exp.indexOf('e');
