@@ -117,3 +117,32 @@ describe('pgbench compatibility (real pgbench vs our runner)', { skip: !existsSy
     await compare(EXPRESSIONS, 3);
   });
 });
+
+/** Runtime errors: pgbench's message (after "pgbench: error: ") must appear in ours. */
+const RUNTIME_ERRORS = [
+  '1 / 0', '1 % 0', '9223372036854775807 + 1', '-9223372036854775808 - 1', '4611686018427387904 * 2',
+  '-9223372036854775808 / -1', 'random(10, 1)', 'random(-9223372036854775808, 9223372036854775807)',
+  'random_gaussian(1, 10, 1.5)', 'random_zipfian(1, 10, 1.0)', 'random_exponential(1, 10, 0)', 'permute(1, 0)',
+  'int(1e30)', 'NOT 1', 'true + 1', ':nosuchvar + 1', ':txt + 1', '1 < true', '1 << true',
+];
+
+describe('pgbench compatibility: runtime errors', { skip: !existsSync(PGBENCH) && 'pgbench not installed' }, () => {
+  for (const expr of RUNTIME_ERRORS) {
+    it(`fails like pgbench on ${expr}`, async () => {
+      assert.ok(server);
+      const script = `\\set x ${expr}\nSELECT :x;\n`;
+      const r = runPgbench(server.url, script, 1);
+      assert.notEqual(r.status, 0);
+      const theirs = /pgbench: error: (?!client)(.*)/.exec(r.stderr)?.[1] ?? r.stderr;
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        const ours = await runOurs(client, script, 1);
+        assert.match(ours, /^compat\.sql:1:1: /);
+        assert.ok(ours.endsWith(theirs), `ours: ${ours}\ntheirs: ${theirs}`);
+      } finally {
+        await client.end();
+      }
+    });
+  }
+});

@@ -87,7 +87,8 @@ export function rint(x: number): number {
 export function formatFixed6(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
-  return x.toFixed(6);
+  // toFixed switches to exponent notation from 1e21; %f never does
+  return Math.abs(x) >= 1e21 ? `${BigInt(x).toString()}.000000` : x.toFixed(6);
 }
 
 /**
