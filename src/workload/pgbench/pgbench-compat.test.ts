@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { pgbenchPath, startTestServer } from '../../../test/helpers/server.js';
 import { StepKind, type ClientContext } from '../types.js';
+import { BUILTIN_SCRIPTS } from './builtin-scripts.js';
 import { compileScript } from './compile.js';
 
 const PGBENCH = pgbenchPath();
@@ -145,4 +146,62 @@ describe('pgbench compatibility: runtime errors', { skip: !existsSync(PGBENCH) &
       }
     });
   }
+});
+
+describe('pgbench compatibility: scripts', { skip: !existsSync(PGBENCH) && 'pgbench not installed' }, () => {
+  it('has the built-in scripts exactly as pgbench --show-script prints them', () => {
+    for (const [name, text] of Object.entries(BUILTIN_SCRIPTS)) {
+      const r = spawnSync(PGBENCH, [`--show-script=${name}`], { encoding: 'utf8' });
+      const shown = r.stderr.split('\n').slice(1).join('\n');
+      assert.equal(`${text}\n`, shown, name);
+    }
+  });
+
+  it('runs \\gset, \\aset, \\if and the documentation examples like pgbench', async () => {
+    assert.ok(server);
+    const script = [
+      '\\set tx random(1, 1000000000)',
+      'SELECT 40 + 2 AS answer, 1.5 AS half, NULL::int AS nothing \\gset g_',
+      '\\set e0 :g_answer * 2',
+      '\\set e1 :g_half * 3',
+      'INSERT INTO vals VALUES (:tx, 0, :e0), (:tx, 1, :e1), (:tx, 2, :g_nothing);',
+      'SELECT 6 + g AS seven, 8 AS eight FROM generate_series(1, 3) g ORDER BY g',
+      '\\aset',
+      '\\set e3 :seven + :eight',
+      '\\if :e3 > 10 AND :g_answer = 42',
+      '\\set e4 1',
+      '\\elif true',
+      '\\set e4 2',
+      '\\else',
+      '\\set e4 3',
+      '\\endif',
+      '\\set e5 random_zipfian(1, 100, 1.07) + random_exponential(1, 50, 3) + random_gaussian(1, 10, 2.5)',
+      '\\set e6 permute(:e5, 1000, :default_seed) + hash_fnv1a(:e5) % 1000',
+      '-- from the pgbench documentation',
+      '\\set e7 5 * 2 - 3',
+      '\\set e8 (1021 * random(1, 100000 * :scale)) % \\',
+      '           (100000 * :scale) + 1',
+      '\\set e9 CASE WHEN :e7 > 10 THEN 1 ELSE 0 END',
+      '\\set e10 random_gaussian(1, 10, 2.5)',
+      '\\set e11 1 + permute(random_zipfian(0, 10, 1.07), 10, :e7)',
+      'INSERT INTO vals VALUES (:tx, 3, :e3), (:tx, 4, :e4), (:tx, 5, :e5), (:tx, 6, :e6), (:tx, 7, :e7),',
+      '  (:tx, 8, :e8), (:tx, 9, :e9), (:tx, 10, :e10), (:tx, 11, :e11);',
+      '\\sleep 1 us',
+    ].join('\n');
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query('TRUNCATE vals');
+      const r = runPgbench(server.url, script, 4);
+      assert.equal(r.status, 0, r.stderr);
+      const theirs = await client.query('SELECT k, v FROM vals ORDER BY tx, k');
+      await client.query('TRUNCATE vals');
+      assert.equal(await runOurs(client, script, 4), '');
+      const ours = await client.query('SELECT k, v FROM vals ORDER BY tx, k');
+      assert.equal(ours.rows.length, 48);
+      assert.deepEqual(ours.rows, theirs.rows);
+    } finally {
+      await client.end();
+    }
+  });
 });
