@@ -2,11 +2,15 @@
  * HDR histogram settings and helpers shared by the recorder (worker threads) and the aggregator
  * (main thread). All recorded values are integer microseconds.
  *
- * Why the JS implementation and not WebAssembly: bench/recorder.ts measures a whole `txnOk` call
- * (3 histogram records + counters) at ~60 ns with JS histograms and ~50 ns with WASM ones (2-core
- * machine, Node 20, after warm-up; JS recordValue alone ~25 ns, WASM ~19 ns). ~10 ns against a
- * ~12 µs client budget per transaction is < 0.1 %, while WASM needs an async `initWebAssembly()` in
- * every thread, manual `destroy()` of every histogram and cannot be used before init. Simplicity wins.
+ * JS or WebAssembly? bench/recorder.ts times a whole `Recorder.txnOk` (3 records + counters) in
+ * the real call pattern: WASM ~90–150 ns, JS ~440–670 ns (2-core machine, Node 20, busy with other
+ * work, so absolute figures are noisy; the ratio held in every run). The JS implementation computes
+ * bucket indexes with Math.log2/pow on doubles, which V8 does not keep cheap once several
+ * histograms share the call sites; a bare monomorphic JS loop can look as fast as WASM (~25 ns),
+ * which is why the choice is made on the Recorder benchmark. ~0.5 µs would be 4 % of the ~12 µs
+ * client CPU per transaction, so the hot-path recorder uses WASM (initialised synchronously on
+ * first use, so constructors stay synchronous). The aggregator (main thread, once per interval)
+ * uses JS histograms: no manual destroy(), 64-bit buckets.
  */
 import hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
@@ -23,6 +27,8 @@ export const SIGNIFICANT_DIGITS = 3;
  * bucket) or for cumulative totals (64-bit buckets: long runs at high rates can).
  */
 export function newHistogram(kind: 'interval' | 'total' = 'interval', useWebAssembly = false): Histogram {
+  // Synchronous compile of a small module: fine in Node (browsers limit it on the main thread).
+  if (useWebAssembly) hdr.initWebAssemblySync();
   return hdr.build({
     lowestDiscernibleValue: LOWEST_US,
     highestTrackableValue: HIGHEST_US,

@@ -44,7 +44,7 @@ const RECONNECTS = 4;
 const GLOBAL_SLOTS = 5;
 
 export interface RecorderOptions {
-  /** WebAssembly histograms (bench/recorder.ts compares); default false, see histogram.ts. */
+  /** WebAssembly histograms (default true; bench/recorder.ts compares, see histogram.ts). */
   readonly useWebAssembly?: boolean;
 }
 
@@ -66,7 +66,7 @@ export class Recorder {
   private readonly firstErrorSeen = new Uint8Array(CLASS_COUNT);
 
   constructor(layout: MetricsLayout, opts: RecorderOptions = {}) {
-    const wasm = opts.useWebAssembly ?? false;
+    const wasm = opts.useWebAssembly ?? true;
     this.typeCount = layout.txnTypes.length;
     this.counters = new Float64Array(this.typeCount * STRIDE);
     this.stmtBase = new Int32Array(this.typeCount);
@@ -235,6 +235,11 @@ export class Recorder {
     this.globals[CONNECTS] = 0;
     this.connectUs.reset();
     return snap;
+  }
+
+  /** Frees the histograms (WebAssembly memory is not garbage-collected); the recorder is unusable after. */
+  dispose(): void {
+    for (const h of [...this.latency, ...this.lag, ...this.service, ...this.stmtLatency, this.connectUs]) h.destroy();
   }
 
   private resetCounters(keepConnect = false): void {
