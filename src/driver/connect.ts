@@ -121,7 +121,8 @@ export async function connectAndAuthenticate(ci: ConnInfo, host: HostSpec): Prom
   };
   const startTls = async (raw: net.Socket): Promise<net.Socket> => {
     const verify = ci.sslmode === 'verify-ca' || ci.sslmode === 'verify-full';
-    const opts: tls.ConnectionOptions = { socket: raw, rejectUnauthorized: verify };
+    // host: checked against the certificate (verify-full); without it Node checks "localhost".
+    const opts: tls.ConnectionOptions = { socket: raw, host: host.host, rejectUnauthorized: verify };
     if (ci.sslrootcert !== undefined && verify) opts.ca = readFileSync(ci.sslrootcert);
     if (net.isIP(host.host) === 0) opts.servername = host.host;
     if (ci.sslmode === 'verify-ca') opts.checkServerIdentity = () => undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { startTestServer } from '../../test/helpers/server.js';
 import type { LocalServer } from '../local/server.js';
@@ -179,4 +180,17 @@ describe('errors', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(closed, false);
   });
+});
+
+test('Unix-socket directory as host', async () => {
+  const sockDir = join(dirname(server.dataDir), 'sock');
+  const uci = parseConnInfo(`host=${sockDir} port=${server.port} user=postgres dbname=${server.database}`, {});
+  assert.deepEqual(uci.hosts, [{ host: sockDir, port: server.port }]);
+  const s = await openSession(uci, uci.hosts[0] ?? host(), { protocol: 'prepared', statements: ECHO });
+  try {
+    const r = await run(s, 3, [0], true);
+    assert.deepEqual(r.rows?.rows, [[null], ['b']]);
+  } finally {
+    await s.close();
+  }
 });
