@@ -35,7 +35,7 @@ export interface ClientGenerateOptions {
 export type RowsReporter = (table: string, rows: number, totalRows: number) => void;
 
 /** Below this many accounts, extra connections cost more than they save. */
-const MIN_ROWS_FOR_PARALLEL = 400_000;
+const MIN_ROWS_FOR_PARALLEL = 150_000;
 /** Unit of work for unpartitioned / hash streams (aid ranges are handed out from a queue). */
 const BLOCK_ROWS = 1_000_000;
 
