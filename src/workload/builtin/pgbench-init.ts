@@ -127,6 +127,7 @@ export async function initPgbench(connect: () => Promise<pg.Client>, opts: Pgben
       const progress = (table: string, rows: number, totalRows: number): void => onProgress({ step, table, rows, totalRows, elapsedS: elapsed() });
       await runStep(letter, main, connect, opts, ddl, progress);
       timings.push({ step, elapsedS: elapsed() });
+      if (letter !== 'g' && letter !== 'G') progress('', 0, 0);
     }
   } catch (e) {
     if (e instanceof PgsurgeError) throw e;

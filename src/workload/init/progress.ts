@@ -47,6 +47,9 @@ export function formatDuration(s: number): string {
 }
 
 export function formatInitProgress(p: InitProgress, opts: FormatProgressOptions = {}): string {
+  const label = p.table === '' ? p.step : `${p.step} ${p.table}`;
+  // Steps without rows to count (drop, create, vacuum, keys) report once, when done.
+  if (p.totalRows === 0) return `${label} done in ${formatDuration(p.elapsedS)}`;
   const width = opts.barWidth ?? 20;
   const fraction = p.totalRows > 0 ? Math.min(1, Math.max(0, p.rows / p.totalRows)) : 1;
   const filled = Math.round(fraction * width);
@@ -55,6 +58,5 @@ export function formatInitProgress(p: InitProgress, opts: FormatProgressOptions 
   const rate = p.elapsedS > 0 ? p.rows / p.elapsedS : 0;
   // No ETA until there is a rate to extrapolate from.
   const eta = fraction >= 1 ? `done in ${formatDuration(p.elapsedS)}` : rate > 0 ? `ETA ${formatDuration((p.totalRows - p.rows) / rate)}` : 'ETA ?';
-  const label = p.table === '' ? p.step : `${p.step} ${p.table}`;
   return `${label} ${bar} ${pct}  ${formatCount(p.rows)}/${formatCount(p.totalRows)} rows  ${formatCount(rate)} rows/s  ${eta}`;
 }
