@@ -22,8 +22,9 @@ import { sslRequestMessage } from './wire-writer.js';
 /** A session could not be opened. `info.code` is a SQLSTATE, a Node socket code or PGSURGE_TIMEOUT. */
 export class OpenError extends Error {
   readonly info: PgErrorInfo;
-  constructor(host: HostSpec, info: PgErrorInfo) {
-    super(`${describeHost(host)}: ${info.message}${info.code !== '' && !info.message.includes(info.code) ? ` (${info.code})` : ''}`);
+  /** `where`: the host, or a text naming several (e.g. "h1:5432,h2:5433"). */
+  constructor(where: HostSpec | string, info: PgErrorInfo) {
+    super(`${typeof where === 'string' ? where : describeHost(where)}: ${info.message}${info.code !== '' && !info.message.includes(info.code) ? ` (${info.code})` : ''}`);
     this.name = 'OpenError';
     this.info = info;
   }

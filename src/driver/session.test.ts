@@ -194,3 +194,14 @@ test('Unix-socket directory as host', async () => {
     await s.close();
   }
 });
+
+test('a connection lost before setHandler is reported when the handler is set', async () => {
+  const s = await openSession(ci(), host(), { protocol: 'prepared', statements: [stmt(['SELECT 1'])] });
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  await c.query('SELECT pg_terminate_backend($1)', [s.backendPid]);
+  await c.end();
+  await new Promise((r) => setTimeout(r, 100));
+  const e = await waitClose(s);
+  assert.equal(e.code, '57P01');
+});

@@ -38,6 +38,12 @@ export async function openSession(ci: ConnInfo, host: HostSpec, opts: OpenSessio
   return session;
 }
 
+/** Run one SQL statement on a session opened by openSession (simple protocol, text rows). */
+export function queryText(session: Session, sql: string): Promise<QueryRows> {
+  if (!(session instanceof WireSession)) throw new TypeError('queryText needs a session from openSession');
+  return session.queryText(sql);
+}
+
 class WireSession implements Session {
   private handler: SessionHandler = NO_HANDLER;
   private readonly writers: StatementWriter[];
@@ -56,6 +62,8 @@ class WireSession implements Session {
   private carry: Buffer = Buffer.allocUnsafe(0);
   private carryLen = 0;
   private closeWaiters: (() => void)[] = [];
+  /** Why the connection closed, when it closed while no handler was set. */
+  private undelivered: PgErrorInfo | null = null;
 
   constructor(
     private readonly socket: import('node:net').Socket,
@@ -74,6 +82,36 @@ class WireSession implements Session {
 
   setHandler(handler: SessionHandler): void {
     this.handler = handler;
+    // The connection died before anyone was listening (between open and setHandler): tell now.
+    const reason = this.undelivered;
+    if (reason !== null) {
+      this.undelivered = null;
+      process.nextTick(() => handler.onClose(reason));
+    }
+  }
+
+  /** Run one statement with the simple protocol (off the hot path: host checks); rows as text. */
+  queryText(sql: string): Promise<QueryRows> {
+    const saved = this.handler;
+    return new Promise<QueryRows>((resolve, reject) => {
+      this.handler = {
+        onQueryDone: (err, rows) => {
+          this.handler = saved;
+          if (err !== null) reject(err);
+          else resolve(rows ?? { columns: [], rows: [] });
+        },
+        onClose: (err) => {
+          this.handler = saved;
+          reject(err);
+        },
+      };
+      const text = Buffer.from(`${sql}\0`, 'utf8');
+      const msg = Buffer.allocUnsafe(5 + text.length);
+      msg[0] = 0x51; // 'Q'
+      msg.writeInt32BE(4 + text.length, 1);
+      text.copy(msg, 5);
+      this.send(msg, true);
+    });
   }
 
   exec(stmt: number, params: readonly Param[], wantsRows: boolean): void {
@@ -195,7 +233,9 @@ class WireSession implements Session {
     }
     this.closed = true;
     this.pending = 0;
-    this.handler.onClose(this.fatal ?? this.socketError ?? LOST);
+    const reason = this.fatal ?? this.socketError ?? LOST;
+    if (this.handler === NO_HANDLER) this.undelivered = reason;
+    else this.handler.onClose(reason);
   }
 
   close(): Promise<void> {
