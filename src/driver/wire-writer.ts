@@ -12,6 +12,8 @@ import type { Protocol } from './types.js';
 
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 const TERMINATE = Buffer.from([0x58, 0, 0, 0, 4]);
+/** Messages shorter than this many bytes reuse cached views (see StatementWriter.view). */
+const VIEW_CACHE = 512;
 
 export function syncMessage(): Buffer {
   return SYNC;
@@ -80,6 +82,8 @@ export class StatementWriter {
   /** Offset of the Bind message inside the prefix (its length field is patched per exec). */
   private readonly bindAt: number;
   private readonly simpleParts: readonly Buffer[] | undefined;
+  /** Views of `buf` by length (see view()); emptied whenever `buf` is replaced. */
+  private views: (Buffer | undefined)[] = [];
 
   constructor(
     spec: StatementSpec,
@@ -108,6 +112,7 @@ export class StatementWriter {
     const fresh = Buffer.allocUnsafe(this.buf.length);
     this.prefix.copy(fresh, 0);
     this.buf = fresh;
+    this.views = [];
   }
 
   /** Grow to at least `need` bytes, keeping the `used` bytes written so far. */
@@ -117,6 +122,7 @@ export class StatementWriter {
     const b = Buffer.allocUnsafe(size);
     this.buf.copy(b, 0, 0, used);
     this.buf = b;
+    this.views = [];
   }
 
   /** Write the whole exec (Bind/Describe/Execute/Sync, or Query) and return the bytes to send. */
@@ -144,7 +150,20 @@ export class StatementWriter {
     b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 0; // no row limit
     b[p++] = 0x53; // 'S'
     b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 4;
-    return b.subarray(0, p);
+    return this.view(p);
+  }
+
+  /**
+   * buf[0..len) as a Buffer. Views are cached by length: with integer parameters the message length
+   * takes only a few values, and a subarray per exec was the writer's largest cost (~40% of build()).
+   */
+  private view(len: number): Buffer {
+    if (len < VIEW_CACHE) {
+      const cached = this.views[len];
+      if (cached !== undefined) return cached;
+      return (this.views[len] = this.buf.subarray(0, len));
+    }
+    return this.buf.subarray(0, len);
   }
 
   /** pgbench -M simple: the parameters' text is substituted as is (no quoting), like pgbench. */
@@ -159,7 +178,7 @@ export class StatementWriter {
     if (p + 1 > this.buf.length) this.grow(p + 1, p);
     this.buf[p++] = 0;
     writeLen(this.buf, 1, p - 1);
-    return this.buf.subarray(0, p);
+    return this.view(p);
   }
 
   /** Write one parameter at `p` (with its int32 length when `framed`); return the new offset. */
