@@ -258,6 +258,7 @@ function makeResult(cfg: RunConfig, target: Target, serverVersion: string, scale
     totals: outcome.aggregator.totals(),
     intervals: outcome.intervals,
     thresholds,
+    firstErrors: outcome.firstErrors,
   });
 }
 

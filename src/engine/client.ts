@@ -44,6 +44,7 @@ export class Client implements SessionHandler {
   /** After the ROLLBACK: retry (true) or finish as failed with `failure`. */
   private retryAfterRollback = false;
   private failure: FailureIndex = FailureIndex.Other;
+  private failureMessage = '';
   private sleepTimer: unknown = null;
   private readonly wake = (): void => {
     this.sleepTimer = null;
@@ -99,8 +100,7 @@ export class Client implements SessionHandler {
           this.finish(true);
           return;
         case StepKind.Error:
-          core.noteError(FailureIndex.Other, runner.error);
-          this.failure = FailureIndex.Other;
+          this.fail(FailureIndex.Other, runner.error);
           this.retryAfterRollback = false;
           this.rollback();
           return;
@@ -135,8 +135,7 @@ export class Client implements SessionHandler {
       return;
     }
     const cls = core.classify(err.code, err.message);
-    core.noteError(cls, err.message);
-    this.failure = cls;
+    this.fail(cls, err.message);
     this.retryAfterRollback =
       (cls === FailureIndex.Serialization || cls === FailureIndex.Deadlock) && this.tries < core.maxTries && !core.stopping;
     this.rollback();
@@ -145,10 +144,9 @@ export class Client implements SessionHandler {
   onClose(err: PgErrorInfo): void {
     this.session = null;
     this.clearSleep();
-    this.core.noteError(FailureIndex.Connection, err.message);
+    this.fail(FailureIndex.Connection, err.message);
     if (this.busy) {
       // The outcome of a statement in flight is unknown; for the counters it is a connection failure.
-      this.failure = FailureIndex.Connection;
       this.finish(false, true);
     }
     this.core.reconnect(this);
@@ -160,12 +158,17 @@ export class Client implements SessionHandler {
     this.session = null;
     this.clearSleep();
     s?.destroy();
-    this.core.noteError(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
+    this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
     if (this.busy) {
-      this.failure = FailureIndex.Timeout;
       this.finish(false, true);
     }
     this.core.reconnect(this);
+  }
+
+  private fail(cls: FailureIndex, message: string): void {
+    this.failure = cls;
+    this.failureMessage = message;
+    this.core.noteError(cls, message);
   }
 
   private clearSleep(): void {
@@ -181,7 +184,7 @@ export class Client implements SessionHandler {
     const sentUs = this.sentUs < 0 ? endUs : this.sentUs;
     if (this.scheduledUs >= core.measureStartUs) {
       if (ok) core.recorder.txnOk(this.type, this.scheduledUs, sentUs, endUs, this.tries);
-      else core.recorder.txnFailed(this.type, this.scheduledUs, sentUs, endUs, this.failure, this.tries);
+      else core.recorder.txnFailed(this.type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
     }
     this.busy = false;
     this.finished++;

@@ -56,8 +56,14 @@ async function main(init: WorkerInit): Promise<void> {
   parentPort!.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'go': {
-        const delayMs = Math.max(0, (msg.startUs - systemClock.nowUs()) / 1000);
-        setTimeout(() => core.start(msg.startUs, msg.warmupMs), delayMs);
+        // Timers may fire up to a millisecond early on this clock: wait until the start has really come,
+        // or the first transactions would be scheduled before the measured phase and not counted.
+        const begin = (): void => {
+          const leftUs = msg.startUs - systemClock.nowUs();
+          if (leftUs > 0) setTimeout(begin, Math.ceil(leftUs / 1000));
+          else core.start(msg.startUs, msg.warmupMs);
+        };
+        begin();
         break;
       }
       case 'stop':

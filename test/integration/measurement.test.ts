@@ -1,0 +1,105 @@
+/**
+ * Measurement against a real server: open-loop rate accuracy, latency from the schedule while a
+ * table is locked, and retries of serialization failures that replay the transaction.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { isCI, startTestServer } from '../helpers/server.js';
+import { runCli } from '../helpers/cli.js';
+import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
+import type { LocalServer } from '../../src/local/server.js';
+
+// Top-level await: the server belongs to the file and is stopped after all of its tests.
+const server: LocalServer = await startTestServer();
+let dir: string;
+
+function readResult(file: string): ResultV1 {
+  return resultV1Schema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pgsurge-measure-'));
+  const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
+  assert.equal(init.code, 0, init.stderr);
+});
+
+test('open loop: -R 2000 achieves 2000 tps ±2 % with nothing dropped', async () => {
+  const json = join(dir, 'rate.json');
+  const seconds = isCI ? 5 : 10;
+  const r = await runCli(['run', '--url', server.url, '-b', 'select-only', '-R', '2000', '-T', String(seconds), '-c', '8', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = readResult(json).summary;
+  assert.ok(Math.abs(s.tps - 2000) / 2000 < 0.02, `tps ${s.tps}`);
+  assert.equal(s.dropped, 0);
+  assert.equal(s.skipped, 0);
+  assert.equal(s.failed, 0);
+  assert.equal(s.arrivals, s.transactions + s.failed + s.skipped + s.dropped + s.unfinished);
+});
+
+test('open loop at 500/s with the table locked for 2 s: p99 latency is near 2 s, not near the service time', async () => {
+  const json = join(dir, 'lock.json');
+  const locker = new pg.Client({ connectionString: server.url });
+  await locker.connect();
+  const run = runCli(['run', '--url', server.url, '-b', 'select-only', '-R', '500', '-T', '6', '-c', '16', '--json', json, '--arrivals', 'uniform']);
+  // Lock the table 2 s into the run, hold it 2 s.
+  await new Promise((r) => setTimeout(r, 3000));
+  await locker.query('begin');
+  await locker.query('lock table pgbench_accounts in access exclusive mode');
+  await new Promise((r) => setTimeout(r, 2000));
+  await locker.query('commit');
+  await locker.end();
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  const s = readResult(json).summary;
+  assert.ok(s.latencyMs.p99! > 1500 && s.latencyMs.p99! < 3000, `p99 ${s.latencyMs.p99} ms`);
+  assert.ok(s.latencyMs.p50! < 50, `p50 ${s.latencyMs.p50} ms: most transactions were not blocked`);
+  assert.ok(s.serviceMs.p99! < s.latencyMs.p99!, 'service time alone would hide the queueing behind the lock');
+  assert.equal(s.failed, 0);
+});
+
+test('serialization failures are retried up to --max-tries, replaying the transaction; every committed try counts once', async () => {
+  const script = join(dir, 'conflict.sql');
+  writeFileSync(
+    script,
+    [
+      'BEGIN ISOLATION LEVEL REPEATABLE READ;',
+      'SELECT abalance FROM pgbench_accounts WHERE aid = 1;',
+      '\\sleep 2 ms',
+      'UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1;',
+      'END;',
+      '',
+    ].join('\n'),
+  );
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  const balance = async (): Promise<number> => Number((await c.query<{ b: number }>('select abalance as b from pgbench_accounts where aid = 1')).rows[0]!.b);
+  try {
+    // Without retries, conflicts are counted as serialization failures.
+    const noRetry = join(dir, 'conflict-1.json');
+    const before1 = await balance();
+    let r = await runCli(['run', '--url', server.url, '-f', script, '-c', '4', '-T', '2', '-n', '--json', noRetry]);
+    assert.equal(r.code, 0, r.stderr);
+    let s = readResult(noRetry).summary;
+    assert.ok(s.errors.serialization > 0, 'conflicts happened');
+    assert.equal(s.retried, 0);
+    assert.equal((await balance()) - before1, s.transactions, 'one increment per committed transaction');
+
+    // With retries, they are replayed until they commit.
+    const withRetry = join(dir, 'conflict-100.json');
+    const before2 = await balance();
+    r = await runCli(['run', '--url', server.url, '-f', script, '-c', '4', '-T', '2', '-n', '--max-tries', '1000', '--json', withRetry]);
+    assert.equal(r.code, 0, r.stderr);
+    s = readResult(withRetry).summary;
+    assert.ok(s.retried > 0 && s.retries >= s.retried, `retried ${s.retried}, retries ${s.retries}`);
+    // As in pgbench, nothing is retried once the duration is over: at most one failure per client, at the end.
+    assert.ok(s.errors.serialization <= 4, `serialization failures ${s.errors.serialization}`);
+    assert.ok(s.retried > 10 * s.errors.serialization);
+    assert.equal((await balance()) - before2, s.transactions, 'one increment per committed transaction');
+  } finally {
+    await c.end();
+  }
+});
