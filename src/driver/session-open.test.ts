@@ -7,6 +7,8 @@ import { createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { startTestServer } from '../../test/helpers/server.js';
+import { FailureIndex } from '../metrics/types.js';
+import { classifyError } from './classify.js';
 import { parseConnInfo } from './conninfo.js';
 import { openSession, type OpenError } from './session.js';
 import type { PgErrorInfo, Session } from './types.js';
@@ -124,5 +126,17 @@ describe('connect timeout', async () => {
       assert.match(e.info.code, /^(ENOTFOUND|EAI_AGAIN)$/);
       return true;
     });
+  });
+});
+
+describe('immediate shutdown', async () => {
+  const server = await startTestServer();
+  test('pg_ctl stop -m immediate (no error sent) → onClose once, connection class', async () => {
+    const ci = parseConnInfo(server.url, {});
+    const s = await openSession(ci, { host: '127.0.0.1', port: server.port }, { protocol: 'prepared', statements: SELECT1 });
+    const closed = new Promise<PgErrorInfo>((resolve) => s.setHandler({ onQueryDone: () => undefined, onClose: resolve }));
+    await server.kill();
+    const e = await closed;
+    assert.equal(classifyError(e.code, e.message), FailureIndex.Connection, `${e.code} ${e.message}`);
   });
 });
