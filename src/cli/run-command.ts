@@ -27,6 +27,7 @@ import { connectFirstHost, resolveTarget, type Target } from './target.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import { sessionStatements } from '../engine/statements.js';
+import type { LiveOutput, RunContext } from '../output/types.js';
 
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
 const THROWAWAY_DEFAULT_SCALE = 10;
@@ -162,16 +163,95 @@ function redactedConfig(cfg: RunConfig): Record<string, unknown> {
   return { ...cfg, ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }) };
 }
 
-export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<number> {
-  const cfg = resolveRunConfig(raw);
+export interface ExecutedRun {
+  readonly result: ResultV1;
+  readonly outcome: RunOutcome;
+}
+
+/**
+ * One run against one target: checks, load, live outputs, result. The caller owns the target (and
+ * stops a throwaway server) and decides what to print and write; a multi-target run calls this once
+ * per target.
+ */
+export async function executeRun(
+  cfg: RunConfig,
+  target: Target,
+  io: CliIO,
+  opts: { readonly signal: AbortSignal; readonly outputs: readonly LiveOutput[]; readonly onRunning?: () => void },
+): Promise<ExecutedRun> {
   const work = loadWorkloads(cfg);
   const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
+  const server = await prepareServer(cfg, target, work, io);
+  await checkStatements(target.conn, server.host, cfg, work.programs);
+
+  const layout: MetricsLayout = { txnTypes: work.programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
+  const plan: RunPlan = {
+    conn: target.conn,
+    host: server.host,
+    protocol: cfg.protocol,
+    scripts: work.scripts,
+    layout,
+    clients: cfg.clients,
+    threads: cfg.threads,
+    load: loadModel(cfg),
+    warmupMs: cfg.warmupMs,
+    scale: server.scale,
+    defines: cfg.defines,
+    maxTries: cfg.maxTries,
+    queryTimeoutMs: cfg.queryTimeoutMs,
+    graceMs: cfg.graceMs,
+    intervalMs: cfg.intervalMs,
+    seed: cfg.randomSeed,
+  };
+  const ctx: RunContext = {
+    conn: target.conn,
+    host: server.host,
+    layout,
+    intervalMs: cfg.intervalMs,
+    localServer: target.throwaway === undefined ? undefined : { pid: target.throwaway.pid, dataDir: target.throwaway.dataDir },
+  };
+  const opened: LiveOutput[] = [];
+  const additions: Record<string, unknown> = {};
+  try {
+    for (const o of opts.outputs) {
+      await o.open?.(ctx);
+      opened.push(o);
+    }
+    const openLoop = plan.load.kind === 'open';
+    const progressEveryMs = cfg.progressMs === 0 ? undefined : (cfg.progressMs ?? (io.stderr.isTTY === true ? cfg.intervalMs : undefined));
+    const everyN = progressEveryMs === undefined ? 0 : Math.max(1, Math.round(progressEveryMs / cfg.intervalMs));
+    printErr(io, `pgsurge: ${describeLoad(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
+    opts.onRunning?.();
+    const outcome = await runLoad(plan, {
+      signal: opts.signal,
+      onMeasureStart: (us) => {
+        for (const o of opened) o.start?.(us);
+      },
+      onInterval: (s) => {
+        for (const o of opened) o.interval?.(s);
+        if (everyN > 0 && (s.index + 1) % everyN === 0) printErr(io, formatProgress(s, ((s.index + 1) * cfg.intervalMs) / 1000, openLoop));
+      },
+    });
+    for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
+    const result = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
+    return { result, outcome };
+  } finally {
+    // Outputs still open here are stopped because the run failed; what they return is of no use then.
+    for (const o of opened) await o.stop?.().catch(() => undefined);
+  }
+}
+
+export async function runCommand(raw: RawRunOptions, io: CliIO, outputs: readonly LiveOutput[] = []): Promise<number> {
+  const cfg = resolveRunConfig(raw);
+  // Scripts and thresholds are checked before anything is started.
+  loadWorkloads(cfg);
+  cfg.thresholds.forEach((t) => parseThreshold(t));
 
   const interrupt = new AbortController();
-  let phase: 'setup' | 'run' | 'done' = 'setup';
+  let running = false;
   let target: Target | undefined;
   const onSignal = (): void => {
-    if (phase === 'run' && !interrupt.signal.aborted) {
+    if (running && !interrupt.signal.aborted) {
       printErr(io, '\npgsurge: interrupted: stopping, the results so far will be reported (press Ctrl-C again to quit at once)');
       interrupt.abort();
       return;
@@ -183,47 +263,14 @@ export async function runCommand(raw: RawRunOptions, io: CliIO): Promise<number>
   process.on('SIGTERM', onSignal);
   try {
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
-    const server = await prepareServer(cfg, target, work, io);
-    await checkStatements(target.conn, server.host, cfg, work.programs);
-
-    const layout: MetricsLayout = { txnTypes: work.programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
-    const plan: RunPlan = {
-      conn: target.conn,
-      host: server.host,
-      protocol: cfg.protocol,
-      scripts: work.scripts,
-      layout,
-      clients: cfg.clients,
-      threads: cfg.threads,
-      load: loadModel(cfg),
-      warmupMs: cfg.warmupMs,
-      scale: server.scale,
-      defines: cfg.defines,
-      maxTries: cfg.maxTries,
-      queryTimeoutMs: cfg.queryTimeoutMs,
-      graceMs: cfg.graceMs,
-      intervalMs: cfg.intervalMs,
-      seed: cfg.randomSeed,
-    };
-    const openLoop = plan.load.kind === 'open';
-    const progressEveryMs = cfg.progressMs ?? (io.stderr.isTTY === true ? cfg.intervalMs : undefined);
-    const everyN = progressEveryMs === undefined ? 0 : Math.max(1, Math.round(progressEveryMs / cfg.intervalMs));
-    printErr(io, `pgsurge: ${describeLoad(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
-    phase = 'run';
-    const outcome = await runLoad(plan, {
-      signal: interrupt.signal,
-      onInterval: (s) => {
-        if (everyN > 0 && (s.index + 1) % everyN === 0) printErr(io, formatProgress(s, ((s.index + 1) * cfg.intervalMs) / 1000, openLoop));
-      },
-    });
-    phase = 'done';
-    const result = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds);
+    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs, onRunning: () => (running = true) });
+    running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     if (cfg.json !== undefined) writeFileSync(cfg.json, `${JSON.stringify(result, null, 2)}\n`);
     if (cfg.csv !== undefined) writeFileSync(cfg.csv, formatIntervalsCsv(result));
     return exitCodeOf(result, outcome, io);
   } finally {
-    phase = 'done';
+    running = false;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await target?.throwaway?.stop();
@@ -241,8 +288,16 @@ function describeLoad(cfg: RunConfig, plan: RunPlan): string {
   return `running ${names}: ${what}, ${cfg.threads} thread${cfg.threads === 1 ? '' : 's'}, ${length}, -M ${cfg.protocol}`;
 }
 
-function makeResult(cfg: RunConfig, target: Target, serverVersion: string, scale: number, outcome: RunOutcome, thresholds: Threshold[]): ResultV1 {
-  return buildResult({
+function makeResult(
+  cfg: RunConfig,
+  target: Target,
+  serverVersion: string,
+  scale: number,
+  outcome: RunOutcome,
+  thresholds: Threshold[],
+  additions: Readonly<Record<string, unknown>>,
+): ResultV1 {
+  const built = buildResult({
     tool: TOOL,
     startedAt: outcome.startedAt,
     durationS: outcome.durationS,
@@ -259,7 +314,11 @@ function makeResult(cfg: RunConfig, target: Target, serverVersion: string, scale
     intervals: outcome.intervals,
     thresholds,
     firstErrors: outcome.firstErrors,
+    ...(Array.isArray(additions['server']) ? { server: additions['server'] as Record<string, unknown>[] } : {}),
   });
+  // Other additions (e.g. findings) are new top-level fields of the result.
+  const { server: _server, ...rest } = additions;
+  return { ...built, ...rest };
 }
 
 function exitCodeOf(result: ResultV1, outcome: RunOutcome, io: CliIO): number {

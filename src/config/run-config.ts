@@ -157,7 +157,8 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   const stagesAreRates = stagesParsed === undefined ? rateHz !== undefined : (stagesParsed.rates ?? rateHz !== undefined);
   const warmupMs = attempt(() => (raw.warmup === undefined ? 0 : parseDurationMs(raw.warmup, '--warmup'))) ?? 0;
   const progressMs = attempt(() => (raw.progress === undefined ? undefined : parseDurationMs(raw.progress, '-P/--progress')));
-  const intervalMs = attempt(() => (raw.interval === undefined ? 1000 : parseDurationMs(raw.interval, '--interval'))) ?? 1000;
+  // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
+  const intervalMs = attempt(() => (raw.interval === undefined ? (progressMs !== undefined && progressMs > 0 ? progressMs : 1000) : parseDurationMs(raw.interval, '--interval'))) ?? 1000;
   const latencyLimitMs = attempt(() => (raw.latencyLimit === undefined ? undefined : parseDurationMs(/^\d+(\.\d+)?$/.test(raw.latencyLimit) ? `${raw.latencyLimit}ms` : raw.latencyLimit, '-L/--latency-limit')));
   const queryTimeoutMs = attempt(() => parseDurationMs(raw.queryTimeout ?? '30s', '--query-timeout')) ?? 30_000;
   const graceMs = attempt(() => parseDurationMs(raw.grace ?? '5s', '--grace')) ?? 5000;

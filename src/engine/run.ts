@@ -32,6 +32,8 @@ export interface RunPlan {
 }
 
 export interface RunHooks {
+  /** Called once, when the start of the measured phase is fixed (µs on the shared clock). */
+  readonly onMeasureStart?: (measureStartUs: number) => void;
   /** Called for every completed interval, in order. */
   readonly onInterval?: (stats: IntervalStats) => void;
   /** Aborting stops the run gracefully: in-flight transactions finish, results are kept. */
@@ -138,6 +140,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
               measureStartUs = startUs + plan.warmupMs * 1000;
               startedAt = new Date(Date.now() + 20 + plan.warmupMs);
               for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
+              hooks.onMeasureStart?.(measureStartUs);
               if (stopAtUs !== undefined) for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
             }
             break;
