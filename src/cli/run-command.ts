@@ -20,6 +20,7 @@ import { formatIntervalsCsv } from '../report/csv.js';
 import { formatProgress } from '../output/progress.js';
 import { BUILTIN_SCRIPTS, type BuiltinScriptName } from '../workload/pgbench/builtin-scripts.js';
 import { compileScript } from '../workload/pgbench/compile.js';
+import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import type { TxnProgram } from '../workload/types.js';
 import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
 import { openAdminClient } from '../driver/admin-client.js';
@@ -196,7 +197,8 @@ export async function executeRun(
     load: loadModel(cfg),
     warmupMs: cfg.warmupMs,
     scale: server.scale,
-    defines: cfg.defines,
+    // pgbench's :default_seed is the draw after every client's seed; -D still overrides it.
+    defines: { default_seed: String(pgbenchDefaultSeed(BigInt(cfg.randomSeed), cfg.clients)), ...cfg.defines },
     maxTries: cfg.maxTries,
     queryTimeoutMs: cfg.queryTimeoutMs,
     graceMs: cfg.graceMs,

@@ -103,3 +103,38 @@ test('serialization failures are retried up to --max-tries, replaying the transa
     await c.end();
   }
 });
+
+test('rate stages ramp linearly, and --warmup is left out of the results', async () => {
+  const json = join(dir, 'stages.json');
+  // 100/s → 500/s over 2 s (600 arrivals), then 500/s for 2 s (1000 arrivals).
+  const r = await runCli(['run', '--url', server.url, '-b', 'select-only', '-R', '100', '--stages', '2s:500,2s:500', '--arrivals', 'uniform', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = readResult(json);
+  assert.ok(Math.abs(result.summary.arrivals - 1600) <= 2, `arrivals ${result.summary.arrivals}`);
+  assert.equal(result.intervals.length, 4);
+  const [i0, i1, i2, i3] = result.intervals.map((i) => i.transactions);
+  assert.ok(Math.abs(i0! - 200) <= 3 && Math.abs(i1! - 400) <= 3, `ramp: ${i0}, ${i1}`);
+  assert.ok(Math.abs(i2! - 500) <= 3 && Math.abs(i3! - 500) <= 3, `plateau: ${i2}, ${i3}`);
+
+  const warm = join(dir, 'warmup.json');
+  const w = await runCli(['run', '--url', server.url, '-b', 'select-only', '-R', '200', '--arrivals', 'uniform', '--warmup', '2s', '-T', '2', '--json', warm]);
+  assert.equal(w.code, 0, w.stderr);
+  const wr = readResult(warm);
+  assert.ok(Math.abs(wr.durationS - 2) < 0.1);
+  assert.ok(Math.abs(wr.summary.arrivals - 400) <= 2, `only the measured 2 s count: ${wr.summary.arrivals}`);
+  assert.equal(wr.intervals.length, 2);
+});
+
+test('closed-loop stages ramp the number of active clients', async () => {
+  const json = join(dir, 'vu-stages.json');
+  const f = join(dir, 'sleepy.sql');
+  // Each transaction takes ~10 ms, so throughput follows the number of active clients.
+  writeFileSync(f, 'SELECT pg_sleep(0.01);\n');
+  const r = await runCli(['run', '--url', server.url, '-f', f, '--stages', '1s:1,2s:1,1s:8,2s:8', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = readResult(json);
+  assert.equal(result.intervals.length, 6);
+  const tps = result.intervals.map((i) => i.tps);
+  assert.ok(tps[2]! < 150, `one client: ${tps[2]}`);
+  assert.ok(tps[5]! > 4 * tps[2]!, `eight clients do much more than one: ${tps.join(', ')}`);
+});
