@@ -69,13 +69,14 @@ function installExitHook(): void {
   });
 }
 
-interface RunAs {
+/** The OS user servers run as: the current one, or an unprivileged one when root. */
+export interface RunAs {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
   readonly name: string;
 }
 
-function runAs(): RunAs {
+export function runAs(): RunAs {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
     return { uid: undefined, gid: undefined, name: userInfo().username };
   }
@@ -141,7 +142,7 @@ export async function findPgBinDir(binDir?: string): Promise<string> {
  * As root, the unprivileged user must be able to execute the binaries. An npm install under /root
  * is not reachable for "nobody", so the binary tree is copied once to a world-readable place.
  */
-function reachableBinDir(binDir: string, as: RunAs, baseDir: string): string {
+export function reachableBinDir(binDir: string, as: RunAs, baseDir: string): string {
   if (as.uid === undefined) return binDir;
   const probe = spawnSync(join(binDir, 'postgres'), ['--version'], { uid: as.uid, gid: as.gid ?? as.uid });
   if (probe.status === 0) return binDir;
@@ -166,7 +167,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function chownTree(dir: string, as: RunAs): void {
+export function chownTree(dir: string, as: RunAs): void {
   if (as.uid === undefined || as.gid === undefined) return;
   chownSync(dir, as.uid, as.gid);
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
