@@ -1,0 +1,164 @@
+/**
+ * One measured run of each client, same workload, same knobs: pgbench (C, libpq) and pgsurge (the
+ * built CLI, as a user runs it). Both are spawned through `execMeasured`, so their CPU is measured
+ * the same way (see exec.ts).
+ *
+ * Latency percentiles: pgsurge's come from its result JSON (HDR histograms). pgbench 15 prints only
+ * the latency average and stddev, so it runs with `--log --sampling-rate` and the percentiles are
+ * computed from its per-transaction log (field 3: latency µs, incl. schedule lag under -R; field 7:
+ * schedule lag µs, under -R only). A 10 % sample keeps pgbench's logging cost small (one random
+ * draw per transaction, one fprintf per ten) while leaving thousands of samples per run.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv, cpuWindow, execMeasured, type CpuWindow, type ExecResult } from './exec.js';
+import { percentileSorted } from './stats.js';
+
+export type Tool = 'pgbench' | 'pgsurge';
+
+export interface Target {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  readonly url: string;
+}
+
+export interface Workload {
+  readonly builtin: 'select-only' | 'tpcb-like';
+  readonly clients: number;
+  readonly jobs: number;
+  readonly seconds: number;
+  /** Open loop: target transactions per second. */
+  readonly rateTps?: number;
+}
+
+export interface RunFigures {
+  readonly tool: Tool;
+  readonly tps: number;
+  readonly transactions: number;
+  /** Whole process (start-up and connecting included) / transactions. */
+  readonly cpuUsPerTxn: number;
+  /** Steady state: CPU over a window inside the load phase / (tps × window). */
+  readonly steadyCpuUsPerTxn: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Schedule lag p99 (open loop); NaN in the closed loop. */
+  readonly lagP99Ms: number;
+  readonly wallMs: number;
+}
+
+export const PGBENCH = process.env['PGBENCH'] ?? '/usr/lib/postgresql/15/bin/pgbench';
+export const PGSURGE_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+const LOG_SAMPLING = 0.1;
+
+export interface ClientHooks {
+  readonly onPid?: (pid: number) => void;
+}
+
+/**
+ * Spawn a client, measuring its whole CPU and a steady-state window from 30 % of the run to its
+ * nominal end (seconds after spawn), which lies inside the load phase when start-up and connecting
+ * take less than 30 % of the run.
+ */
+async function spawnClient(cmd: string, args: readonly string[], w: Workload, hooks: ClientHooks): Promise<{ r: ExecResult; window: CpuWindow }> {
+  let win: ReturnType<typeof cpuWindow> | undefined;
+  const r = await execMeasured(cmd, args, {
+    env: cleanEnv(),
+    onPid: (pid) => {
+      win = cpuWindow(pid, 0.3 * w.seconds, w.seconds);
+      hooks.onPid?.(pid);
+    },
+  });
+  win?.cancel();
+  return { r, window: win?.result ?? { cpuUs: Number.NaN, seconds: Number.NaN } };
+}
+
+function fail(tool: Tool, code: number | null, stderr: string): never {
+  throw new Error(`${tool} exited with ${String(code)}:\n${stderr.trim().split('\n').slice(-10).join('\n')}`);
+}
+
+/** Latency and lag samples (µs) from pgbench's per-transaction log files. */
+function readPgbenchLogs(dir: string): { latencyUs: Float64Array; lagUs: Float64Array } {
+  const lat: number[] = [];
+  const lag: number[] = [];
+  for (const f of readdirSync(dir)) {
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      const fields = line.split(' ');
+      const t = Number(fields[2]); // "skipped"/"failed" lines give NaN and are left out
+      if (!Number.isFinite(t)) continue;
+      lat.push(t);
+      const l = Number(fields[6]);
+      if (fields.length > 6 && Number.isFinite(l)) lag.push(l);
+    }
+  }
+  return { latencyUs: Float64Array.from(lat).sort(), lagUs: Float64Array.from(lag).sort() };
+}
+
+export async function runPgbench(target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bench-log-'));
+  try {
+    const args = ['-h', target.host, '-p', String(target.port), '-U', target.user, '-n', '-b', w.builtin];
+    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
+    if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
+    args.push('--log', `--log-prefix=${join(dir, 'pgbench_log')}`, `--sampling-rate=${LOG_SAMPLING}`, target.database);
+    const { r, window } = await spawnClient(PGBENCH, args, w, hooks);
+    if (r.code !== 0) fail('pgbench', r.code, r.stderr + r.stdout);
+    const tps = Number(/^tps = ([\d.]+) \(without initial connection time\)/m.exec(r.stdout)?.[1]);
+    const transactions = Number(/^number of transactions actually processed: (\d+)/m.exec(r.stdout)?.[1]);
+    const { latencyUs, lagUs } = readPgbenchLogs(dir);
+    return {
+      tool: 'pgbench',
+      tps,
+      transactions,
+      cpuUsPerTxn: r.cpuUs / transactions,
+      steadyCpuUsPerTxn: window.cpuUs / (tps * window.seconds),
+      p50Ms: percentileSorted(latencyUs, 50) / 1000,
+      p99Ms: percentileSorted(latencyUs, 99) / 1000,
+      lagP99Ms: w.rateTps === undefined ? Number.NaN : percentileSorted(lagUs, 99) / 1000,
+      wallMs: r.wallMs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface PgsurgeSummary {
+  transactions: number;
+  tps: number;
+  latencyMs: { p50: number | null; p99: number | null };
+  lagMs: { p99: number | null };
+}
+
+export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bench-json-'));
+  const json = join(dir, 'result.json');
+  try {
+    const args = [PGSURGE_BIN, 'run', '--url', target.url, '-b', w.builtin, '-n'];
+    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
+    if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
+    args.push('--json', json);
+    const { r, window } = await spawnClient(process.execPath, args, w, hooks);
+    if (r.code !== 0) fail('pgsurge', r.code, r.stderr + r.stdout);
+    const s = (JSON.parse(readFileSync(json, 'utf8')) as { summary: PgsurgeSummary }).summary;
+    return {
+      tool: 'pgsurge',
+      tps: s.tps,
+      transactions: s.transactions,
+      cpuUsPerTxn: r.cpuUs / s.transactions,
+      steadyCpuUsPerTxn: window.cpuUs / (s.tps * window.seconds),
+      p50Ms: s.latencyMs.p50 ?? Number.NaN,
+      p99Ms: s.latencyMs.p99 ?? Number.NaN,
+      lagP99Ms: w.rateTps === undefined ? Number.NaN : (s.lagMs.p99 ?? Number.NaN),
+      wallMs: r.wallMs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function runClient(tool: Tool, target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {
+  return tool === 'pgbench' ? runPgbench(target, w, hooks) : runPgsurge(target, w, hooks);
+}

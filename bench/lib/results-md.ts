@@ -1,0 +1,64 @@
+/** bench/RESULTS.md: the figures with everything needed to judge them. */
+import type { Machine } from './machine.js';
+
+export interface RunContext {
+  readonly machine: Machine;
+  readonly postgres: string;
+  readonly settings: Readonly<Record<string, string | number>>;
+  readonly mode: string;
+  readonly loadBefore: string;
+  readonly loadAfter: string;
+  readonly startedAt: Date;
+  readonly command: string;
+}
+
+export function resultsMarkdown(ctx: RunContext, tables: string): string {
+  const m = ctx.machine;
+  const settings = Object.entries(ctx.settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return `# pgsurge vs pgbench
+
+Written by \`${ctx.command}\` (bench/pgbench-compare.ts). Figures below were measured in one session,
+with the two clients alternating (pgbench, pgsurge, pgbench, pgsurge, …) on one server; each figure
+is the median over the runs. Machines here are shared: read ratios, not absolute numbers.
+
+- Date: ${ctx.startedAt.toISOString()}
+- Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory
+- Load average (1, 5, 15 min) before: ${ctx.loadBefore}; after: ${ctx.loadAfter}
+- Node.js ${m.node}; ${m.pgbench}; server ${ctx.postgres}
+- Commit: ${m.commit}
+- Mode: ${ctx.mode}
+- Server: throwaway (startLocalServer) on 127.0.0.1, same machine as the clients; settings: ${settings}
+
+## Figures
+
+${tables}
+
+## How it was measured
+
+- Workload and knobs identical for both clients: built-in script, \`-c\`, \`-j\`, \`-T\`, \`-M prepared\`,
+  \`-n\` (no vacuum inside the run). Before every run the harness itself does what pgbench does
+  without \`-n\` (VACUUM pgbench_branches and pgbench_tellers, TRUNCATE pgbench_history) plus a
+  CHECKPOINT, untimed, so each run starts from the same state.
+- TPS: pgbench's "tps = … (without initial connection time)"; pgsurge's \`summary.tps\` (successful
+  transactions per second of the measured phase).
+- Client CPU per transaction: user + sys of the client's process (all threads), from the \`times\`
+  builtin of a \`sh\` that waited for it, divided by the transactions the client reports. It includes
+  process start-up and connecting (Node's start-up is ~0.1 s of CPU, i.e. well under 1 µs per
+  transaction at these rates), so it is a slight overestimate for both, more so for pgsurge.
+- Latency p50/p99: pgsurge's from its result JSON (HDR histograms; closed loop: from when the client
+  became free). pgbench 15 prints no percentiles, so it ran with \`--log --sampling-rate=0.1\` and the
+  percentiles come from that 10 % sample of its per-transaction log; that logging costs pgbench a
+  little CPU, which counts against it.
+- Open loop (case 3): both clients at \`-R\` = 80 % of the best closed-loop median TPS of case 1,
+  Poisson arrivals. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's
+  \`summary.lagMs.p99\`; pgbench's from the lag field of its per-transaction log.
+- Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from
+  /proc/<pid>/status every few seconds; "early" is the sample nearest 1/5 of the run (minute 1 of
+  5), "late" the last sample while it ran.
+- Data load (case 5): \`pgbench -i -q -s N\` against \`pgsurge init -s N -q\` (both default steps
+  dtgvp: client-side generation), alternately, each into a freshly created database after a
+  CHECKPOINT; wall time of the whole command.
+`;
+}

@@ -1,0 +1,159 @@
+/**
+ * pgsurge beside pgbench on this machine (issue 3): throughput, client CPU per transaction, latency,
+ * open-loop accuracy, memory over a long run, and data load, each against pgbench on one throwaway
+ * server, the two clients alternating.
+ *
+ *   npm run bench                              full: 3 pairs × 10 s, 5-minute memory run, init -s 50 ×3 pairs
+ *   npm run bench -- --quick                   (or CI=true) 1 pair × 3 s, 30 s memory run, init -s 10 once
+ *   node dist/bench/pgbench-compare.js --quick --cases 1 --seconds 2
+ *   … --write                                  also write bench/RESULTS.md
+ *
+ * Options: --cases 1,2,3,4,5  --seconds N (per run)  --pairs N  --memory-seconds N  --load-scale N
+ *          --rate N (case 3)  --clients N  --jobs N
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startLocalServer, type LocalServer } from '../src/local/server.js';
+import { PGBENCH, type Target } from './lib/clients.js';
+import { dataLoad, memory, openLoop, selectOnly, tpcbLike, type CaseResult, type ComparedCase, type Plan } from './lib/cases.js';
+import { cleanEnv, killAll } from './lib/exec.js';
+import { describeMachine, loadAverage } from './lib/machine.js';
+import { renderTables } from './lib/report.js';
+import { resultsMarkdown } from './lib/results-md.js';
+
+/**
+ * Benchmark server settings. fsync and synchronous_commit stay ON: tpcb-like then includes the WAL
+ * flush of each commit, as on a real server. Buffers hold the scale-10 data set (~160 MB) so
+ * select-only reads no disk; a large max_wal_size keeps checkpoints out of the 10 s runs (the
+ * harness checkpoints between runs instead).
+ */
+const SETTINGS = {
+  shared_buffers: '256MB',
+  max_connections: 100,
+  max_wal_size: '8GB',
+  checkpoint_timeout: '30min',
+  fsync: 'on',
+  synchronous_commit: 'on',
+} as const;
+const BENCH_SCALE = 10;
+const RESULTS_MD = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+    cases: { type: 'string', default: '1,2,3,4,5' },
+    seconds: { type: 'string' },
+    pairs: { type: 'string' },
+    'memory-seconds': { type: 'string' },
+    'load-scale': { type: 'string' },
+    rate: { type: 'string' },
+    clients: { type: 'string', default: '8' },
+    jobs: { type: 'string', default: '2' },
+  },
+});
+
+function positive(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name}: expected a positive number, got "${v}"`);
+  return n;
+}
+
+const quick = values.quick || process.env['CI'] === 'true';
+const cases = new Set(values.cases.split(',').map((s) => Number(s.trim())));
+const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
+const rate = values.rate === undefined ? undefined : positive('rate', values.rate, 0);
+const plan: Plan = {
+  runSeconds: positive('seconds', values.seconds, quick ? 3 : 10),
+  pairs: positive('pairs', values.pairs, quick ? 1 : 3),
+  memorySeconds: positive('memory-seconds', values['memory-seconds'], quick ? 30 : 300),
+  loadScale: positive('load-scale', values['load-scale'], quick ? 10 : 50),
+  loadPairs: quick ? 1 : positive('pairs', values.pairs, 3),
+  clients: positive('clients', values.clients, 8),
+  jobs: positive('jobs', values.jobs, 2),
+  ...(rate === undefined ? {} : { rateTps: rate }),
+  log,
+};
+
+function targetOf(s: LocalServer): Target {
+  return { host: s.host, port: s.port, user: s.user, database: s.database, url: s.url };
+}
+
+async function serverVersion(t: Target): Promise<string> {
+  const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database });
+  await c.connect();
+  try {
+    const r = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    return `PostgreSQL ${r.rows[0]?.v ?? 'unknown'}`;
+  } finally {
+    await c.end();
+  }
+}
+
+async function runCases(target: Target): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  let case1: ComparedCase | undefined;
+  if (cases.has(1)) results.push((case1 = await selectOnly(target, plan)));
+  if (cases.has(2)) results.push(await tpcbLike(target, plan));
+  if (cases.has(3)) results.push(await openLoop(target, plan, case1));
+  if (cases.has(4)) results.push(await memory(target, plan));
+  if (cases.has(5)) results.push(await dataLoad(target, plan));
+  return results;
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const loadBefore = loadAverage();
+  log(`load average ${loadBefore}${quick ? '; quick mode' : ''}`);
+  const server = await startLocalServer({ settings: SETTINGS, log });
+  let stopping = false;
+  const onSignal = (): void => {
+    if (stopping) return;
+    stopping = true;
+    log('interrupted: stopping the clients and the server');
+    killAll();
+    void server.stop().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const target = targetOf(server);
+    log(`pgbench -i -s ${BENCH_SCALE}`);
+    const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(BENCH_SCALE), '-h', target.host, '-p', String(target.port), '-U', target.user, target.database], {
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
+    if (init.status !== 0) throw new Error(`pgbench -i failed:\n${init.stderr}`);
+    const postgres = await serverVersion(target);
+    const results = await runCases(target);
+    const tables = renderTables(results);
+    const mode = quick
+      ? `quick: ${plan.pairs} pair(s) × ${plan.runSeconds} s, memory ${plan.memorySeconds} s, init -s ${plan.loadScale} × ${plan.loadPairs}`
+      : `full: ${plan.pairs} pairs × ${plan.runSeconds} s, memory ${plan.memorySeconds} s, init -s ${plan.loadScale} × ${plan.loadPairs} pairs`;
+    process.stdout.write(`\n${postgres}; ${plan.clients} clients, -j ${plan.jobs}, -M prepared; ${mode}\n\n${tables}\n`);
+    if (values.write) {
+      const md = resultsMarkdown(
+        { machine: describeMachine(), postgres, settings: SETTINGS, mode, loadBefore, loadAfter: loadAverage(), startedAt, command: `node dist/bench/pgbench-compare.js ${process.argv.slice(2).join(' ')}` },
+        tables,
+      );
+      writeFileSync(RESULTS_MD, md);
+      log(`wrote ${RESULTS_MD}`);
+    }
+    return 0;
+  } finally {
+    killAll();
+    await server.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
