@@ -9,6 +9,9 @@ import { hasEnvironmentTarget, parseConnInfo, describeTarget } from '../driver/c
 import { openAdminClient } from '../driver/admin-client.js';
 import { DEFAULT_INIT_STEPS, formatInitProgress, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost } from './target.js';
+import { runModuleHook } from './run-command.js';
+import { isModulePath, loadWorkloadModule, resolveModuleOptions } from '../workload/module/load.js';
+import { resolve } from 'node:path';
 import { printErr, registerSecret, type CliIO } from './output.js';
 
 export interface RawInitOptions {
@@ -25,14 +28,30 @@ export interface RawInitOptions {
   readonly indexTablespace?: string;
   readonly parallel?: string;
   readonly quiet?: boolean;
+  readonly define?: readonly string[];
 }
 
 const PGBENCH_WORKLOADS = new Set(['pgbench', 'tpcb-like', 'simple-update', 'select-only']);
 
 export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<number> {
+  const modulePaths = raw.workloads.filter((w) => isModulePath(w));
   for (const w of raw.workloads) {
-    if (!PGBENCH_WORKLOADS.has(w)) throw usageError('UNKNOWN_WORKLOAD', `init: unknown workload "${w}" (known: ${[...PGBENCH_WORKLOADS].join(', ')})`);
+    if (!PGBENCH_WORKLOADS.has(w) && !isModulePath(w)) {
+      throw usageError('UNKNOWN_WORKLOAD', `init: unknown workload "${w}" (known: ${[...PGBENCH_WORKLOADS].join(', ')}, or a .ts/.js workload module)`);
+    }
   }
+  const defines: Record<string, string> = {};
+  for (const d of raw.define ?? []) {
+    const eq = d.indexOf('=');
+    if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${d}"`);
+    defines[d.slice(0, eq)] = d.slice(eq + 1);
+  }
+  const modules = await Promise.all(
+    modulePaths.map(async (file) => {
+      const def = await loadWorkloadModule(resolve(file));
+      return { file, def, options: resolveModuleOptions(file, def.options, defines) };
+    }),
+  );
   if (raw.url === undefined && !hasEnvironmentTarget(io.env)) {
     throw usageError('NO_TARGET', 'init needs a target: --url URL or the PG* environment (a throwaway server would be removed at exit)');
   }
@@ -53,7 +72,22 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
     ...(raw.parallel === undefined ? {} : { parallel: parsePositiveInt(raw.parallel, '--parallel') }),
   };
   const { client, host } = await connectFirstHost(conn);
-  await client.end();
+  try {
+    for (const m of modules) {
+      if (m.def.setup === undefined) {
+        printErr(io, `pgsurge: ${m.file} has no setup: nothing to do for it`);
+        continue;
+      }
+      printErr(io, `pgsurge: running the setup of ${m.file} in ${describeTarget(conn)}`);
+      const t0 = Date.now();
+      await runModuleHook(resolve(m.file), 'setup', () => m.def.setup!(client, m.options as never));
+      printErr(io, `done in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
+    }
+  } finally {
+    await client.end();
+  }
+  // pgbench's tables, when a pgbench workload is named or nothing is.
+  if (modules.length > 0 && modules.length === raw.workloads.length) return 0;
   const tty = io.stderr.isTTY === true;
   let lastLineMs = 0;
   printErr(io, `pgsurge: initialising pgbench tables at scale ${opts.scale} in ${describeTarget(conn)}`);

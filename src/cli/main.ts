@@ -50,6 +50,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('-s, --scale <n>', 'scale: for scripts (:scale) and the throwaway server\'s pgbench tables (default 10 there)')
     .option('-D, --define <name=value>', 'define a script variable (repeatable)', collect)
     .option('-n, --no-vacuum', 'skip the pre-run vacuum of pgbench tables')
+    .option('--teardown', "run the workload modules' teardown after the run")
     .option('-r, --report-per-command', 'report latency percentiles per statement')
     .option('--max-tries <n>', 'tries for serialization failures and deadlocks (default 1: no retry)')
     .option('--random-seed <seed>', 'seed for random numbers: an integer, "time" or "rand"')
@@ -66,7 +67,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   program
     .command('init')
     .description("create and fill a workload's tables (pgbench's schema) on --url or the PG* environment")
-    .argument('[workloads...]', 'workload (pgbench, tpcb-like, simple-update, select-only)')
+    .argument('[workloads...]', 'workload: pgbench (tpcb-like, simple-update, select-only), or a .ts/.js workload module (runs its setup)')
     .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment)')
     .option('-s, --scale <n>', 'scale factor (default 1)')
     .option('-I, --init-steps <steps>', 'pgbench steps: d drop, t tables, g client-side data, G server-side data, v vacuum, p primary keys, f foreign keys (default dtgvp)')
@@ -79,6 +80,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--tablespace <name>', 'tablespace for tables')
     .option('--index-tablespace <name>', 'tablespace for indexes')
     .option('--parallel <n>', 'COPY streams in parallel for client-side generation')
+    .option('-D, --define <name=value>', 'an option of a workload module (repeatable)', collect)
     .option('-q, --quiet', 'no progress output')
     .action(async (workloads: string[], opts: Omit<RawInitOptions, 'workloads'> & { unlogged?: boolean }) => {
       setExit(await initCommand({ ...opts, unloggedTables: opts.unloggedTables === true || opts.unlogged === true, workloads }, io));

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
 import { PgsurgeError, usageError } from '../errors.js';
 import { runLoad, type RunOutcome, type RunPlan } from '../engine/run.js';
-import type { LoadModel, ScriptSource } from '../engine/messages.js';
+import type { LoadModel } from '../engine/messages.js';
 import { openSession } from '../driver/session.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { redactUrl } from '../driver/conninfo.js';
@@ -18,8 +18,8 @@ import { buildResult, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { formatIntervalsCsv } from '../report/csv.js';
 import { formatProgress } from '../output/progress.js';
-import { BUILTIN_SCRIPTS, type BuiltinScriptName } from '../workload/pgbench/builtin-scripts.js';
-import { compileScript } from '../workload/pgbench/compile.js';
+import { resolveWorkloads, type ResolvedWorkloads } from '../workload/resolve.js';
+import { locateInModule } from '../workload/module/program.js';
 import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import type { TxnProgram } from '../workload/types.js';
 import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
@@ -32,43 +32,6 @@ import type { LiveOutput, RunContext } from '../output/types.js';
 
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
 const THROWAWAY_DEFAULT_SCALE = 10;
-
-interface LoadedWorkloads {
-  readonly scripts: ScriptSource[];
-  readonly programs: TxnProgram[];
-  readonly usesPgbenchTables: boolean;
-}
-
-function loadWorkloads(cfg: RunConfig): LoadedWorkloads {
-  const scripts: ScriptSource[] = [];
-  const seen = new Map<string, number>();
-  let usesPgbenchTables = false;
-  for (const w of cfg.workloads) {
-    let text: string;
-    let name: string;
-    let file: string | undefined;
-    if (w.kind === 'builtin') {
-      text = BUILTIN_SCRIPTS[w.name as BuiltinScriptName];
-      name = w.name;
-      usesPgbenchTables = true;
-    } else {
-      try {
-        text = readFileSync(w.name, 'utf8');
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        throw usageError('SCRIPT_UNREADABLE', `cannot read script ${w.name}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`);
-      }
-      name = basename(w.name);
-      file = w.name;
-    }
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    if (n > 1) name = `${name}#${n}`;
-    scripts.push({ name, text, weight: w.weight, file });
-  }
-  const programs = scripts.map((s) => compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
-  return { scripts, programs, usesPgbenchTables };
-}
 
 function loadModel(cfg: RunConfig): LoadModel {
   if (cfg.rateHz !== undefined || cfg.stagesAreRates) {
@@ -89,7 +52,7 @@ function loadModel(cfg: RunConfig): LoadModel {
 async function prepareServer(
   cfg: RunConfig,
   target: Target,
-  work: LoadedWorkloads,
+  work: ResolvedWorkloads,
   io: CliIO,
 ): Promise<{ host: HostSpec; serverVersion: string; scale: number }> {
   const { client, host } = await connectFirstHost(target.conn);
@@ -132,9 +95,39 @@ async function prepareServer(
         await client.query('truncate pgbench_history');
       }
     }
+    if (target.throwaway !== undefined) {
+      for (const m of work.modules) {
+        if (m.def.setup === undefined) continue;
+        printErr(io, `pgsurge: running the setup of ${m.file} in the throwaway server`);
+        await runModuleHook(m.file, 'setup', () => m.def.setup!(client, m.options as never));
+      }
+    }
     return { host, serverVersion, scale };
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+async function teardownModules(target: Target, host: HostSpec, work: ResolvedWorkloads, io: CliIO): Promise<void> {
+  const withTeardown = work.modules.filter((m) => m.def.teardown !== undefined);
+  if (withTeardown.length === 0) return;
+  const client = await openAdminClient(target.conn, host);
+  try {
+    for (const m of withTeardown) {
+      printErr(io, `pgsurge: running the teardown of ${m.file}`);
+      await runModuleHook(m.file, 'teardown', () => m.def.teardown!(client, m.options as never));
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Run a module's setup or teardown; its failures name the module (they are the user's code). */
+export async function runModuleHook(file: string, hook: 'setup' | 'teardown', fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    throw new PgsurgeError('WORKLOAD_HOOK_FAILED', `${hook} of ${locateInModule(e, file)}`, { cause: e });
   }
 }
 
@@ -180,7 +173,7 @@ export async function executeRun(
   io: CliIO,
   opts: { readonly signal: AbortSignal; readonly outputs: readonly LiveOutput[]; readonly onRunning?: () => void },
 ): Promise<ExecutedRun> {
-  const work = loadWorkloads(cfg);
+  const work = await resolveWorkloads(cfg.workloads, cfg.defines);
   const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
   const server = await prepareServer(cfg, target, work, io);
   await checkStatements(target.conn, server.host, cfg, work.programs);
@@ -190,7 +183,7 @@ export async function executeRun(
     conn: target.conn,
     host: server.host,
     protocol: cfg.protocol,
-    scripts: work.scripts,
+    scripts: work.sources,
     layout,
     clients: cfg.clients,
     threads: cfg.threads,
@@ -235,6 +228,7 @@ export async function executeRun(
       },
     });
     for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
+    if (cfg.teardown) await teardownModules(target, server.host, work, io);
     const result = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
     return { result, outcome };
   } finally {
@@ -245,8 +239,9 @@ export async function executeRun(
 
 export async function runCommand(raw: RawRunOptions, io: CliIO, outputs: readonly LiveOutput[] = []): Promise<number> {
   const cfg = resolveRunConfig(raw);
-  // Scripts and thresholds are checked before anything is started.
-  loadWorkloads(cfg);
+  // Scripts, modules and thresholds are checked before anything is started.
+  const work = await resolveWorkloads(cfg.workloads, cfg.defines);
+  if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
   cfg.thresholds.forEach((t) => parseThreshold(t));
 
   const interrupt = new AbortController();

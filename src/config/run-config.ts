@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { usageError, PgsurgeError } from '../errors.js';
+import { isModulePath } from '../workload/module/load.js';
 import { parseDurationMs, parsePositiveInt, parseRateHz, parseStages, type Stage } from './units.js';
 
 export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
@@ -14,7 +15,7 @@ const stageSchema = z.object({ durationMs: z.number().positive(), target: z.numb
 
 export const runConfigSchema = z.object({
   /** Workload specs as given: built-in names or script files, each with an optional @weight. */
-  workloads: z.array(z.object({ kind: z.enum(['builtin', 'file']), name: z.string(), weight: z.number().int().nonnegative() })).min(1),
+  workloads: z.array(z.object({ kind: z.enum(['builtin', 'file', 'module']), name: z.string(), weight: z.number().int().nonnegative() })).min(1),
   url: z.string().optional(),
   pgBin: z.string().optional(),
   clients: z.number().int().positive(),
@@ -34,6 +35,8 @@ export const runConfigSchema = z.object({
   scale: z.number().int().positive().optional(),
   defines: z.record(z.string(), z.string()),
   noVacuum: z.boolean(),
+  /** Run the workload modules' teardown after the run. */
+  teardown: z.boolean(),
   perStatement: z.boolean(),
   maxTries: z.number().int().positive(),
   randomSeed: z.number().int().nonnegative(),
@@ -70,6 +73,7 @@ export interface RawRunOptions {
   readonly scale?: string;
   readonly define?: readonly string[];
   readonly vacuum?: boolean;
+  readonly teardown?: boolean;
   readonly reportPerCommand?: boolean;
   readonly maxTries?: string;
   readonly randomSeed?: string;
@@ -111,14 +115,15 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     }
   };
 
-  const workloads: { kind: 'builtin' | 'file'; name: string; weight: number }[] = [];
+  const workloads: { kind: 'builtin' | 'file' | 'module'; name: string; weight: number }[] = [];
   for (const spec of raw.workloads) {
     attempt(() => {
       const { name, weight } = splitWeight(spec, 'WORKLOAD');
-      if (/\.(sql|pgbench|txt)$/i.test(name) || name.includes('/')) workloads.push({ kind: 'file', name, weight });
+      if (isModulePath(name)) workloads.push({ kind: 'module', name, weight });
+      else if (/\.(sql|pgbench|txt)$/i.test(name) || name.includes('/')) workloads.push({ kind: 'file', name, weight });
       else {
         const b = resolveBuiltin(name);
-        if (b === undefined) throw usageError('UNKNOWN_WORKLOAD', `unknown workload "${name}" (built-ins: ${BUILTIN_NAMES.join(', ')}; or a .sql script)`);
+        if (b === undefined) throw usageError('UNKNOWN_WORKLOAD', `unknown workload "${name}" (built-ins: ${BUILTIN_NAMES.join(', ')}; or a .sql script, or a .ts/.js workload module)`);
         workloads.push({ kind: 'builtin', name: b, weight });
       }
     });
@@ -207,6 +212,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     scale,
     defines,
     noVacuum: raw.vacuum === false,
+    teardown: raw.teardown === true,
     perStatement: raw.reportPerCommand === true,
     maxTries,
     randomSeed,

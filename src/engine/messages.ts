@@ -7,6 +7,7 @@ import type { Stage } from '../config/units.js';
 import type { ConnInfo, HostSpec, Protocol } from '../driver/types.js';
 import type { IntervalSnapshot } from '../metrics/recorder.js';
 import type { MetricsLayout } from '../metrics/types.js';
+import type { WorkloadSource } from '../workload/sources.js';
 import type { WorkerDoneInfo } from './worker-core.js';
 
 export type LoadModel =
@@ -31,19 +32,12 @@ export type LoadModel =
       readonly stages: readonly Stage[] | undefined;
     };
 
-/** A pgbench-style script, compiled again inside each worker (runners hold closures). */
-export interface ScriptSource {
-  readonly name: string;
-  readonly text: string;
-  readonly weight: number;
-  readonly file: string | undefined;
-}
 
 export interface WorkerInit {
   readonly worker: number;
   readonly workers: number;
   readonly clientIds: readonly number[];
-  readonly scripts: readonly ScriptSource[];
+  readonly scripts: readonly WorkloadSource[];
   readonly layout: MetricsLayout;
   readonly load: LoadModel;
   readonly scale: number;

@@ -9,14 +9,15 @@ import type { ConnInfo, HostSpec, Protocol } from '../driver/types.js';
 import { Aggregator, type IntervalStats } from '../metrics/aggregator.js';
 import type { MetricsLayout } from '../metrics/types.js';
 import { nowUs } from './clock.js';
-import type { FromWorker, LoadModel, ScriptSource, ToWorker, WorkerInit } from './messages.js';
+import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js';
+import type { WorkloadSource } from '../workload/sources.js';
 import type { WorkerDoneInfo } from './worker-core.js';
 
 export interface RunPlan {
   readonly conn: ConnInfo;
   readonly host: HostSpec;
   readonly protocol: Protocol;
-  readonly scripts: readonly ScriptSource[];
+  readonly scripts: readonly WorkloadSource[];
   readonly layout: MetricsLayout;
   readonly clients: number;
   readonly threads: number;

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openSession } from '../driver/session.js';
 import { classifyError } from '../driver/classify.js';
 import { Recorder } from '../metrics/recorder.js';
-import { compileScript } from '../workload/pgbench/compile.js';
+import { buildPrograms } from '../workload/sources.js';
 import { systemClock } from './clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { realTimers, WorkerCore } from './worker-core.js';
@@ -17,7 +17,7 @@ function post(msg: FromWorker): void {
 }
 
 async function main(init: WorkerInit): Promise<void> {
-  const programs = init.scripts.map((s) => compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
+  const programs = await buildPrograms(init.scripts);
   const statements = sessionStatements(programs);
   const recorder = new Recorder(init.layout);
   const core = new WorkerCore({

@@ -1,0 +1,98 @@
+/**
+ * The public API for workloads written in TypeScript or JavaScript:
+ *
+ * ```ts
+ * import { defineWorkload } from 'pgsurge';
+ * export default defineWorkload({
+ *   options: { items: { type: 'int', default: 10_000, description: 'rows in items' } },
+ *   async setup(db, o) { await db.query('create table if not exists items (...)'); },
+ *   transactions: {
+ *     browse: { weight: 8, read: true, steps: [{ sql: 'select * from items where id = $1', params: (r, _v, o) => [r.int(1, o.items)] }] },
+ *   },
+ * });
+ * ```
+ *
+ * Each transaction is a list of SQL steps run as prepared statements. The functions on a step are
+ * called synchronously on the hot path, once per execution, so they must be cheap and must not
+ * await: compute parameters, keep values for later steps in `v`, read rows in `rows`.
+ */
+
+/** A parameter value: integers (number or bigint), text, or null. */
+export type ParamValue = string | number | bigint | boolean | null;
+
+export interface OptionSpec {
+  readonly type: 'int' | 'number' | 'string' | 'boolean';
+  readonly default: number | string | boolean;
+  readonly description?: string;
+}
+
+export type OptionsSpec = Readonly<Record<string, OptionSpec>>;
+
+type OptionValue<S extends OptionSpec> = S['type'] extends 'int' | 'number' ? number : S['type'] extends 'boolean' ? boolean : string;
+
+export type OptionValues<O extends OptionsSpec> = { readonly [K in keyof O]: OptionValue<O[K]> };
+
+/** Seeded random values: reproducible with --random-seed, one stream per client. */
+export interface Random {
+  /** Uniform integer in [min, max]. */
+  int(min: number, max: number): number;
+  /** Uniform double in [0, 1). */
+  double(): number;
+  /** pgbench's random_gaussian(min, max, parameter ≥ 2). */
+  gaussian(min: number, max: number, parameter: number): number;
+  /** pgbench's random_exponential(min, max, parameter > 0). */
+  exponential(min: number, max: number, parameter: number): number;
+  /** pgbench's random_zipfian(min, max, s in [1.001, 1000]). */
+  zipfian(min: number, max: number, s: number): number;
+  /** True with probability p. */
+  bool(p?: number): boolean;
+  /** One element of a list, uniformly. */
+  pick<T>(list: readonly T[]): T;
+  /** A string of `length` characters from [a-zA-Z0-9]. */
+  string(length: number): string;
+  /** A JSON object serialised to about `bytes` bytes (random text inside), for payload columns. */
+  json(bytes: number): string;
+}
+
+/** Per-transaction scratch space: cleared when a transaction (or its retry) begins. */
+export type Vars = Record<string, unknown>;
+
+export type Row = Readonly<Record<string, string | null>>;
+
+export interface StepDefinition<O> {
+  /** SQL with $1, $2, … placeholders. */
+  readonly sql: string;
+  /** The parameters of one execution. */
+  readonly params?: (r: Random, v: Vars, o: O) => readonly ParamValue[];
+  /** Receives the result rows (text values); giving it makes pgsurge read the rows. */
+  readonly rows?: (rows: readonly Row[], v: Vars) => void;
+}
+
+export interface TransactionDefinition<O> {
+  /** Relative weight among the workload's transactions (default 1). */
+  readonly weight?: number;
+  /** Only reads: may be routed to a replica. */
+  readonly read?: boolean;
+  readonly steps: readonly StepDefinition<O>[];
+}
+
+/** What setup and teardown get: an ordinary connection (not the hot path). */
+export interface SetupDb {
+  query(sql: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+}
+
+export interface WorkloadDefinition<O extends OptionsSpec = OptionsSpec> {
+  readonly name?: string;
+  readonly description?: string;
+  readonly options?: O;
+  /** Create the schema and data (`pgsurge init MODULE`, and before a run on a throwaway server). */
+  readonly setup?: (db: SetupDb, o: OptionValues<O>) => Promise<void>;
+  /** Remove what setup made (`pgsurge run MODULE --teardown`). */
+  readonly teardown?: (db: SetupDb, o: OptionValues<O>) => Promise<void>;
+  readonly transactions: Readonly<Record<string, TransactionDefinition<OptionValues<O>>>>;
+}
+
+/** Identity function that gives a workload module its types. */
+export function defineWorkload<O extends OptionsSpec = Record<never, OptionSpec>>(def: WorkloadDefinition<O>): WorkloadDefinition<O> {
+  return def;
+}

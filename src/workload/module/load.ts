@@ -1,0 +1,101 @@
+/**
+ * Loading a workload module (`pgsurge run ./checkout.ts`): bundled by esbuild (bundle.ts), then
+ * imported; the default export is validated, and every problem is reported with its
+ * path in the module. Options come from -D name=value and are checked against the module's spec.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { usageError } from '../../errors.js';
+import type { OptionsSpec, WorkloadDefinition } from './api.js';
+import { bundleModule } from './bundle.js';
+import { locateInModule } from './program.js';
+
+export const MODULE_EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs)$/i;
+
+export function isModulePath(name: string): boolean {
+  return MODULE_EXTENSIONS.test(name);
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+const stepSchema = z.object({ sql: z.string().min(1), params: fn.optional(), rows: fn.optional() });
+const definitionSchema = z.object({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  options: z.record(z.string(), z.object({ type: z.enum(['int', 'number', 'string', 'boolean']), default: z.union([z.number(), z.string(), z.boolean()]), description: z.string().optional() })).optional(),
+  setup: fn.optional(),
+  teardown: fn.optional(),
+  transactions: z
+    .record(z.string(), z.object({ weight: z.number().int().nonnegative().optional(), read: z.boolean().optional(), steps: z.array(stepSchema).min(1) }))
+    .refine((t) => Object.keys(t).length > 0, 'a workload needs at least one transaction'),
+});
+
+const cache = new Map<string, Promise<WorkloadDefinition>>();
+
+/** Import and validate a workload module (cached per absolute path and thread). */
+export function loadWorkloadModule(file: string): Promise<WorkloadDefinition> {
+  const abs = resolve(file);
+  let p = cache.get(abs);
+  if (p === undefined) {
+    p = importModule(file, abs);
+    cache.set(abs, p);
+  }
+  return p;
+}
+
+async function importModule(file: string, abs: string): Promise<WorkloadDefinition> {
+  if (!existsSync(abs)) throw usageError('WORKLOAD_NOT_FOUND', `workload module ${file}: no such file`);
+  // Stack traces from the user's code then point at their own lines (the bundle has a source map).
+  process.setSourceMapsEnabled(true);
+  const bundled = await bundleModule(abs);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(bundled).href)) as { default?: unknown };
+  } catch (e) {
+    throw usageError('WORKLOAD_LOAD_FAILED', `cannot load workload module ${locateInModule(e, abs)}`);
+  }
+  const parsed = definitionSchema.safeParse(mod.default);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${['default export', ...i.path.map(String)].join('.')}: ${i.message}`);
+    throw usageError('WORKLOAD_INVALID', `workload module ${file} does not export a valid workload (export default defineWorkload({...}))`, details);
+  }
+  return mod.default as WorkloadDefinition;
+}
+
+/** Option values: the module's defaults, overridden by -D name=value (converted and checked). */
+export function resolveModuleOptions(file: string, spec: OptionsSpec | undefined, defines: Readonly<Record<string, string>>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, s] of Object.entries(spec ?? {})) {
+    const raw = defines[name];
+    if (raw === undefined) {
+      values[name] = s.default;
+      continue;
+    }
+    switch (s.type) {
+      case 'int':
+        if (!/^-?\d+$/.test(raw)) problems.push(`-D ${name}=${raw}: expected an integer`);
+        values[name] = Number(raw);
+        break;
+      case 'number':
+        if (!Number.isFinite(Number(raw)) || raw.trim() === '') problems.push(`-D ${name}=${raw}: expected a number`);
+        values[name] = Number(raw);
+        break;
+      case 'boolean':
+        if (!/^(true|false|on|off|1|0)$/i.test(raw)) problems.push(`-D ${name}=${raw}: expected true or false`);
+        values[name] = /^(true|on|1)$/i.test(raw);
+        break;
+      case 'string':
+        values[name] = raw;
+        break;
+    }
+  }
+  if (problems.length > 0) throw usageError('WORKLOAD_BAD_OPTION', `options of ${file}: ${problems.join('; ')}`);
+  return Object.freeze(values);
+}
+
+/** "-D" names that the module does not declare (reported, since a typo would silently do nothing). */
+export function unknownModuleOptions(spec: OptionsSpec | undefined, defines: Readonly<Record<string, string>>): string[] {
+  return Object.keys(defines).filter((d) => d !== 'default_seed' && !(d in (spec ?? {})));
+}

@@ -1,0 +1,41 @@
+/**
+ * Workload sources → transaction programs. The main thread and every worker thread call
+ * `buildPrograms` on the same sources and get the same programs in the same order (runners hold
+ * closures, so programs cannot be sent between threads; their sources can).
+ */
+import { compileScript } from './pgbench/compile.js';
+import type { TxnProgram } from './types.js';
+import { loadWorkloadModule } from './module/load.js';
+import { modulePrograms } from './module/program.js';
+
+export type WorkloadSource =
+  | {
+      readonly kind: 'pgbench';
+      readonly name: string;
+      readonly text: string;
+      readonly weight: number;
+      readonly file: string | undefined;
+    }
+  | {
+      readonly kind: 'module';
+      /** Workload name: the module's own name, else its file name without extension. */
+      readonly name: string;
+      /** Absolute path of the module. */
+      readonly file: string;
+      readonly weight: number;
+      /** Resolved option values (structured-clone data). */
+      readonly options: Readonly<Record<string, unknown>>;
+    };
+
+export async function buildPrograms(sources: readonly WorkloadSource[]): Promise<TxnProgram[]> {
+  const programs: TxnProgram[] = [];
+  for (const s of sources) {
+    if (s.kind === 'pgbench') {
+      programs.push(compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
+    } else {
+      const def = await loadWorkloadModule(s.file);
+      programs.push(...modulePrograms(def, { name: s.name, file: s.file, options: s.options, weight: s.weight }));
+    }
+  }
+  return programs;
+}
