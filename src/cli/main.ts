@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
 import { runCommand } from './run-command.js';
 import { initCommand } from './init-command.js';
+import { reportCommand, type RawReportOptions } from './report-command.js';
 import { printErr, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import type { RawRunOptions } from '../config/run-config.js';
@@ -84,6 +85,17 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('-q, --quiet', 'no progress output')
     .action(async (workloads: string[], opts: Omit<RawInitOptions, 'workloads'> & { unlogged?: boolean }) => {
       setExit(await initCommand({ ...opts, unloggedTables: opts.unloggedTables === true || opts.unlogged === true, workloads }, io));
+    });
+  program
+    .command('report')
+    .description('re-render a saved result: text summary, and optionally the HTML report and the intervals CSV')
+    .argument('<result>', 'result file (schema pgsurge.result/v1, from run --json)')
+    .option('--html <file>', 'write the HTML report (one self-contained file)')
+    .option('--csv <file>', 'write one row per interval')
+    .option('-r, --report-per-command', 'report latency percentiles per statement')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action((file: string, opts: RawReportOptions & { reportPerCommand?: boolean }) => {
+      setExit(reportCommand(file, { ...opts, perStatement: opts.reportPerCommand === true }, io));
     });
   return program;
 }

@@ -1,0 +1,66 @@
+/**
+ * `pgsurge report RESULT.json [--html FILE] [--csv FILE]`: re-render a saved result — the text
+ * summary on stdout, exactly as the run printed it, plus the HTML report and the intervals CSV.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { usageError } from '../errors.js';
+import { resultV1Schema, type ResultV1 } from '../report/result.js';
+import { formatSummary } from '../report/summary.js';
+import { formatIntervalsCsv } from '../report/csv.js';
+import { renderHtml } from '../report/html.js';
+import { printErr, printOut, type CliIO } from './output.js';
+
+export interface RawReportOptions {
+  readonly html?: string;
+  readonly csv?: string;
+  readonly perStatement?: boolean;
+}
+
+/**
+ * Reads and validates a result file. Any problem is a usage error (exit 2) in one line that names
+ * the file and the first problem.
+ */
+export function readResultFile(file: string): ResultV1 {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(e));
+    throw usageError('RESULT_UNREADABLE', `cannot read result ${file}: ${why}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw usageError('RESULT_INVALID', `${file} is not valid JSON: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ')}`);
+  }
+  const parsed = resultV1Schema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first === undefined || first.path.length === 0 ? '' : `${first.path.join('.')}: `;
+    throw usageError('RESULT_INVALID', `${file} is not a pgsurge.result/v1 result: ${where}${first?.message ?? 'invalid'}`);
+  }
+  // Keep fields newer than v1 (findings, failover, …): the schema strips unknown top-level keys.
+  return { ...(json as Record<string, unknown>), ...parsed.data } as ResultV1;
+}
+
+function writeOut(file: string, text: string, what: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw usageError('OUTPUT_UNWRITABLE', `cannot write ${what} ${file}: ${code ?? String(e)}`);
+  }
+}
+
+export function reportCommand(file: string, opts: RawReportOptions, io: CliIO): number {
+  const result = readResultFile(file);
+  printOut(io, formatSummary(result, { perStatement: opts.perStatement === true }));
+  if (opts.html !== undefined) {
+    writeOut(opts.html, renderHtml(result), 'HTML report');
+    printErr(io, `pgsurge: wrote ${opts.html}`);
+  }
+  if (opts.csv !== undefined) writeOut(opts.csv, formatIntervalsCsv(result), 'CSV');
+  return 0;
+}

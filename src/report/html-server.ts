@@ -1,0 +1,147 @@
+/**
+ * Server timeline panels from `result.server` (per-interval samples, src/observe/types.ts
+ * ServerSample: `{tS, durationS, hosts: [{host, commitsPerS, connections: {...}, ...}], client}`).
+ * Read tolerantly, so older or newer sample shapes still draw: every numeric (or boolean) field,
+ * nested objects flattened to dotted names, is a series; an array of objects is expanded per
+ * element, labelled by its `host`/`applicationName`/`name` (so per-host figures stay apart); a
+ * sample's time is its `tS` (or `t`, `timeS`, `elapsedS`), else its place on the interval grid.
+ * Series go to panels by field name (connections, cache hit ratio, commits, WAL, replication lag,
+ * CPU, memory, other); null values are gaps.
+ */
+import { color, outagesOf, type ChartSeries, type ChartSpec } from './html-charts.js';
+import type { ResultV1 } from './result.js';
+
+const TIME_KEYS = ['tS', 't', 'timeS', 'elapsedS'];
+const LABEL_KEYS = ['host', 'applicationName', 'node', 'name'];
+/** Lists that are not time series (top statements, tables, wait events): the report leaves them out. */
+const SKIP_ARRAYS = new Set(['tables', 'topStatements', 'waitEvents', 'autovacuumTables']);
+const MAX_SERIES_PER_PANEL = 12;
+const MAX_ARRAY_ELEMENTS = 8;
+
+/** Panels in order; a series goes to the first whose pattern matches its field path. */
+const PANELS: readonly { readonly key: string; readonly title: string; readonly pattern: RegExp }[] = [
+  // Bytes and milliseconds of lag apart: on one axis the smaller would be a flat line.
+  { key: 'replication-bytes', title: 'Replication lag (bytes)', pattern: /(repl|standby|lag|replay).*bytes/i },
+  { key: 'replication', title: 'Replication lag (time)', pattern: /repl|standby|lag|replay/i },
+  { key: 'wal', title: 'WAL', pattern: /wal/i },
+  { key: 'cache', title: 'Cache hit ratio', pattern: /hit_?ratio|cache/i },
+  { key: 'commits', title: 'Commits and rollbacks', pattern: /commit|rollback|xact|deadlock|conflict/i },
+  { key: 'cpu', title: 'CPU (% of one core)', pattern: /cpu|load/i },
+  { key: 'memory', title: 'Memory', pattern: /mem|rss|heap|swap/i },
+  { key: 'connections', title: 'Connections', pattern: /conn|backend|active|idle|waiting|session/i },
+  { key: 'other', title: 'Other server figures', pattern: /.*/ },
+];
+
+/** A raw LSN is a position, not a figure worth a line; byte lags are kept by the panel above. */
+const SKIP_LAST = /^(?:index|interval|durationS|pid|ok)$|(?:^|_)lsn$/i;
+const skipCache = new Map<string, boolean>();
+/** Decided once per field name: samples repeat the same names thousands of times. */
+function skipped(path: string): boolean {
+  let skip = skipCache.get(path);
+  if (skip === undefined) skipCache.set(path, (skip = SKIP_LAST.test(path.slice(path.lastIndexOf('.') + 1))));
+  return skip;
+}
+
+/** One value of one sample: series = label + path; panels are chosen by path alone. */
+interface Leaf {
+  readonly label: string;
+  readonly path: string;
+  readonly value: number;
+}
+
+function elementLabel(el: unknown, i: number): string {
+  if (typeof el === 'object' && el !== null) {
+    for (const k of LABEL_KEYS) {
+      const v = (el as Record<string, unknown>)[k];
+      if (typeof v === 'string' && v !== '') return v;
+    }
+  }
+  return `#${i}`;
+}
+
+function flatten(value: unknown, label: string, path: string, out: Leaf[], depth: number): void {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    if (!skipped(path)) out.push({ label, path, value });
+  } else if (typeof value === 'boolean') {
+    if (!skipped(path)) out.push({ label, path, value: value ? 1 : 0 });
+  } else if (depth >= 6 || typeof value !== 'object' || value === null) {
+    return;
+  } else if (Array.isArray(value)) {
+    if (SKIP_ARRAYS.has(path.slice(path.lastIndexOf('.') + 1))) return;
+    value.slice(0, MAX_ARRAY_ELEMENTS).forEach((el, i) => {
+      // Array elements are peers (hosts, replicas): their name goes to the label, not the path.
+      const own = elementLabel(el, i);
+      const base = path.slice(path.lastIndexOf('.') + 1);
+      const nextLabel = base === 'hosts' || base === '' ? joinLabel(label, own) : joinLabel(label, `[${own}]`);
+      const nextPath = base === 'hosts' ? path.slice(0, Math.max(0, path.lastIndexOf('.'))) : path;
+      flatten(el, nextLabel, nextPath, out, depth + 1);
+    });
+  } else {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (LABEL_KEYS.includes(k) && typeof v === 'string') continue;
+      flatten(v, label, path === '' ? k : `${path}.${k}`, out, depth + 1);
+    }
+  }
+}
+
+const joinLabel = (a: string, b: string): string => (a === '' ? b : `${a} ${b}`);
+
+interface Sample {
+  readonly tS: number;
+  readonly leaves: readonly Leaf[];
+}
+
+function readSamples(result: ResultV1): Sample[] {
+  const stepS = (result.intervals[0]?.durationS ?? 1) || 1;
+  return result.server.map((raw, i) => {
+    const timeKey = TIME_KEYS.find((k) => typeof raw[k] === 'number');
+    const tS = timeKey === undefined ? i * stepS : (raw[timeKey] as number);
+    const rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) if (!TIME_KEYS.includes(k)) rest[k] = v;
+    const leaves: Leaf[] = [];
+    // A top-level host name (one sample per host) labels the sample's series like a hosts[] element.
+    flatten(rest, elementLabel(raw, -1).startsWith('#') ? '' : elementLabel(raw, -1), '', leaves, 0);
+    return { tS, leaves };
+  });
+}
+
+/** One chart per panel that has at least one series; none when there are no samples. */
+export function serverCharts(result: ResultV1, idPrefix = 'c'): ChartSpec[] {
+  const samples = readSamples(result);
+  if (samples.length === 0) return [];
+  const x = [...new Set(samples.map((s) => s.tS))].sort((a, b) => a - b);
+  const at = new Map(x.map((t, i) => [t, i]));
+  const columns = new Map<string, (number | null)[]>();
+  const fieldOf = new Map<string, string>();
+  const labels = new Set<string>();
+  for (const s of samples) for (const leaf of s.leaves) if (leaf.label !== '') labels.add(leaf.label);
+  // With one host there is nothing to tell apart: drop its name from every series.
+  const oneLabel = labels.size <= 1;
+  for (const s of samples) {
+    const i = at.get(s.tS) ?? 0;
+    for (const leaf of s.leaves) {
+      const name = oneLabel || leaf.label === '' ? leaf.path : `${leaf.label} ${leaf.path}`;
+      let col = columns.get(name);
+      if (col === undefined) columns.set(name, (col = x.map(() => null)));
+      fieldOf.set(name, leaf.path);
+      col[i] = Math.round(leaf.value * 1000) / 1000;
+    }
+  }
+  const byPanel = new Map<string, string[]>();
+  for (const name of columns.keys()) {
+    // By the field's own path: a host called "replica" must not pull its CPU into replication lag.
+    const field = fieldOf.get(name) ?? name;
+    const panel = PANELS.find((p) => p.pattern.test(field)) ?? PANELS[PANELS.length - 1];
+    if (panel === undefined) continue;
+    byPanel.set(panel.key, [...(byPanel.get(panel.key) ?? []), name]);
+  }
+  const bands = outagesOf(result);
+  const charts: ChartSpec[] = [];
+  for (const p of PANELS) {
+    const names = byPanel.get(p.key);
+    if (names === undefined) continue;
+    const series: ChartSeries[] = names.slice(0, MAX_SERIES_PER_PANEL).map((n, k) => ({ label: n, color: color(k), values: columns.get(n) ?? [] }));
+    charts.push({ id: `${idPrefix}-server-${p.key}`, title: p.title, xKind: 'time', x, yLabel: '', yLog: false, series, bands });
+  }
+  return charts;
+}

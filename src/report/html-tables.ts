@@ -1,0 +1,175 @@
+/**
+ * Tables of the HTML run report. Every value from the result passes through escapeHtml here or in
+ * `cell`: script names, SQL, error messages and config values are user data.
+ */
+import { FAILURE_CLASSES } from '../metrics/types.js';
+import { escapeHtml } from './html-page.js';
+import { fmtMs, fmtNum, fmtPct } from './summary.js';
+import type { ResultV1, TxnSummary } from './result.js';
+import { extra, outagesOf } from './html-charts.js';
+
+type Align = 'l' | 'r' | 'sql' | 'mono';
+
+/** A cell: raw text, escaped here. */
+export interface Cell {
+  readonly text: string;
+  readonly align?: Align;
+  readonly cls?: string;
+}
+
+const c = (text: string, align: Align = 'r', cls = ''): Cell => ({ text, align, cls });
+
+export function table(head: readonly Cell[], rows: readonly (readonly Cell[])[]): string {
+  const td = (x: Cell, tag: 'td' | 'th'): string => {
+    const cls = [x.align === 'r' || x.align === undefined ? '' : x.align, x.cls ?? ''].filter((s) => s !== '').join(' ');
+    return `<${tag}${cls === '' ? '' : ` class="${cls}"`}>${escapeHtml(x.text)}</${tag}>`;
+  };
+  return `<table><thead><tr>${head.map((h) => td(h, 'th')).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((x) => td(x, 'td')).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+function errorsText(errors: TxnSummary['errors']): string {
+  return FAILURE_CLASSES.filter((k) => errors[k] > 0)
+    .map((k) => `${k} ${fmtNum(errors[k])}`)
+    .join(', ');
+}
+
+export function typesTable(result: ResultV1): string {
+  const s = result.summary;
+  const done = s.transactions + s.failed;
+  const head = ['type', 'share', 'tps', 'ok', 'failed', 'retried', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'lag p99', 'failures by class'].map((h, i) =>
+    c(h, i === 0 || i === 13 ? 'l' : 'r'),
+  );
+  const rows = Object.entries(result.transactionTypes).map(([name, t]) => [
+    c(name, 'l'),
+    c(fmtPct(t.transactions + t.failed, done)),
+    c(fmtNum(t.tps, 1)),
+    c(fmtNum(t.transactions)),
+    c(fmtNum(t.failed), 'r', t.failed > 0 ? 'bad' : ''),
+    c(fmtNum(t.retried)),
+    c(fmtMs(t.latencyMs.p50)),
+    c(fmtMs(t.latencyMs.p90)),
+    c(fmtMs(t.latencyMs.p95)),
+    c(fmtMs(t.latencyMs.p99)),
+    c(fmtMs(t.latencyMs.p999)),
+    c(fmtMs(t.latencyMs.max)),
+    c(fmtMs(t.lagMs.p99)),
+    c(errorsText(t.errors), 'l'),
+  ]);
+  return `<p class="note">Latency in ms, successful transactions, measured from the scheduled start.</p>${table(head, rows)}`;
+}
+
+export function statementsTables(result: ResultV1): string {
+  const head = ['p50', 'p95', 'p99', 'max', 'count', 'failed', 'statement'].map((h, i) => c(h, i === 6 ? 'l' : 'r'));
+  return Object.entries(result.transactionTypes)
+    .filter(([, t]) => t.statements.length > 0)
+    .map(([name, t]) => {
+      const rows = t.statements.map((st) => [
+        c(fmtMs(st.latencyMs.p50)),
+        c(fmtMs(st.latencyMs.p95)),
+        c(fmtMs(st.latencyMs.p99)),
+        c(fmtMs(st.latencyMs.max)),
+        c(fmtNum(st.count)),
+        c(fmtNum(st.failed), 'r', st.failed > 0 ? 'bad' : ''),
+        c(st.sql.trim(), 'sql'),
+      ]);
+      return `<h3>${escapeHtml(name)}</h3>${table(head, rows)}`;
+    })
+    .join('');
+}
+
+export function failuresTable(result: ResultV1): string {
+  const s = result.summary;
+  const rows = FAILURE_CLASSES.filter((k) => s.errors[k] > 0 || s.firstErrors[k] !== undefined).map((k) => [
+    c(k, 'l'),
+    c(fmtNum(s.errors[k])),
+    c(s.firstErrors[k] ?? '', 'mono'),
+  ]);
+  const counts = [
+    ['skipped', s.skipped],
+    ['dropped', s.dropped],
+    ['unfinished', s.unfinished],
+    ['retried', s.retried],
+  ] as const;
+  const notDone = `<p class="note">${counts.map(([k, v]) => `${k} ${fmtNum(v)}`).join(', ')} (of ${fmtNum(s.arrivals)} arrivals); ${fmtNum(
+    s.reconnects,
+  )} reconnects</p>`;
+  if (rows.length === 0) return `<p>No failures.</p>${notDone}`;
+  return table([c('class', 'l'), c('count'), c('first message', 'l')], rows) + notDone;
+}
+
+export function thresholdsTable(result: ResultV1): string {
+  return table(
+    [c('', 'l'), c('threshold', 'l'), c('actual', 'l')],
+    result.thresholds.map((t) => [c(t.ok ? '✓ pass' : '✗ fail', 'l', t.ok ? 'good' : 'bad'), c(t.expr, 'mono'), c(t.actual, 'l')]),
+  );
+}
+
+/** `result.findings`: [{rule, severity, message}], other fields ignored. */
+export function findingsOf(result: ResultV1): { rule: string; severity: string; message: string }[] {
+  const f = extra(result, 'findings');
+  if (!Array.isArray(f)) return [];
+  return f.flatMap((x: unknown) => {
+    if (typeof x !== 'object' || x === null) return [];
+    const o = x as Record<string, unknown>;
+    const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+    return [{ rule: str(o['rule']), severity: str(o['severity']), message: str(o['message']) }];
+  });
+}
+
+export function findingsTable(result: ResultV1): string {
+  const rows = findingsOf(result).map((f) => [
+    c(f.severity, 'l', `sev-${f.severity.toLowerCase().replace(/[^a-z]/g, '')}`),
+    c(f.rule, 'l'),
+    c(f.message, 'mono'),
+  ]);
+  return table([c('severity', 'l'), c('rule', 'l'), c('finding', 'l')], rows);
+}
+
+/** Outages and the scalar facts of `result.failover` (lost writes, RTO, …), shape-tolerant. */
+export function failoverSection(result: ResultV1): string {
+  const failover = extra(result, 'failover');
+  if (typeof failover !== 'object' || failover === null) return '';
+  const outages = outagesOf(result);
+  const facts = Object.entries(failover as Record<string, unknown>).filter(([k]) => k !== 'outages');
+  const outageTable =
+    outages.length === 0
+      ? '<p>No outage.</p>'
+      : table(
+          [c('start s'), c('end s'), c('length s')],
+          outages.map((o) => [c(o.startS.toFixed(3)), c(o.endS.toFixed(3)), c((o.endS - o.startS).toFixed(3))]),
+        );
+  const factsTable = facts.length === 0 ? '' : keyValueTable(Object.fromEntries(facts));
+  return `<h2>Failover</h2><p class="note">Outage windows are shaded on every timeline.</p>${outageTable}${factsTable}`;
+}
+
+function valueText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined) return '';
+  return JSON.stringify(v);
+}
+
+export function keyValueTable(obj: Readonly<Record<string, unknown>>): string {
+  const rows = Object.entries(obj)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => [c(k, 'l'), c(valueText(v), 'mono')]);
+  return table([c('name', 'l'), c('value', 'l')], rows);
+}
+
+/** Run facts, target, resolved config and any server settings the result carries. */
+export function configSection(result: ResultV1): string {
+  const settings = extra(result, 'settings') ?? result.target['settings'];
+  const versions = {
+    pgsurge: `${result.tool.name} ${result.tool.version}`,
+    postgresql: result.target.serverVersion ?? 'unknown',
+    startedAt: result.startedAt,
+    durationS: result.durationS,
+  };
+  const { settings: _s, ...target } = result.target;
+  return (
+    `<h2>Configuration</h2><h3>Versions</h3>${keyValueTable(versions)}<h3>Target</h3>${keyValueTable(target)}` +
+    `<h3>Run configuration (redacted)</h3>${keyValueTable(result.config)}` +
+    (typeof settings === 'object' && settings !== null ? `<h3>Server settings</h3>${keyValueTable(settings as Record<string, unknown>)}` : '')
+  );
+}

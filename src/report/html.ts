@@ -1,0 +1,100 @@
+/**
+ * The HTML run report: one self-contained file rendered from the result only (so `pgsurge report`
+ * and `pgsurge run --html` give the same page). Headline, timelines, latency distribution, server
+ * panels, failover windows, findings, per-type and per-statement tables, configuration.
+ */
+import { chartBox, escapeHtml, renderPage } from './html-page.js';
+import { distributionChart, intervalCharts, outagesOf, type ChartSpec } from './html-charts.js';
+import { serverCharts } from './html-server.js';
+import {
+  configSection,
+  failoverSection,
+  failuresTable,
+  findingsOf,
+  findingsTable,
+  statementsTables,
+  thresholdsTable,
+  typesTable,
+} from './html-tables.js';
+import { fmtMs, fmtNum, fmtPct } from './summary.js';
+import type { ResultV1 } from './result.js';
+
+function card(label: string, value: string, cls = ''): string {
+  return `<div class="card${cls === '' ? '' : ` ${cls}`}"><div class="v">${escapeHtml(value)}</div><div class="k">${escapeHtml(label)}</div></div>`;
+}
+
+/** "tpcb-like, select-only@3": the workloads as the user named them. */
+export function workloadNames(result: ResultV1): string {
+  const names = Object.keys(result.transactionTypes);
+  return names.length === 0 ? 'no workload' : names.join(', ');
+}
+
+function headline(result: ResultV1): string {
+  const s = result.summary;
+  const done = s.transactions + s.failed;
+  const failedTh = result.thresholds.filter((t) => !t.ok).length;
+  const cards = [
+    card('transactions per second', fmtNum(s.tps, 1)),
+    card('p50 latency (ms)', fmtMs(s.latencyMs.p50)),
+    card('p95 latency (ms)', fmtMs(s.latencyMs.p95)),
+    card('p99 latency (ms)', fmtMs(s.latencyMs.p99)),
+    card('max latency (ms)', fmtMs(s.latencyMs.max)),
+    card(`failed (${fmtPct(s.failed, done)})`, fmtNum(s.failed), s.failed > 0 ? 'bad' : 'good'),
+    card('successful transactions', fmtNum(s.transactions)),
+  ];
+  if (s.lagMs.p99 !== null && s.lagMs.p99 > 0) cards.push(card('schedule lag p99 (ms)', fmtMs(s.lagMs.p99)));
+  if (result.thresholds.length > 0) {
+    cards.push(
+      failedTh === 0
+        ? card('thresholds', `${result.thresholds.length}/${result.thresholds.length} pass`, 'good')
+        : card('thresholds', `${failedTh} of ${result.thresholds.length} fail`, 'bad'),
+    );
+  }
+  return `<div class="cards">${cards.join('')}</div>`;
+}
+
+function subtitle(result: ResultV1): string {
+  const hosts = result.target.hosts.join(', ');
+  const pgv = result.target.serverVersion === null ? '' : `PostgreSQL ${result.target.serverVersion}`;
+  const parts = [`started ${result.startedAt}`, `${fmtNum(result.durationS, 1)} s measured`, hosts === '' ? '' : `target ${hosts}`, pgv, `${result.tool.name} ${result.tool.version}`];
+  return parts.filter((p) => p !== '').join(' · ');
+}
+
+/** The run report as one HTML document (no external resources). */
+export function renderHtml(result: ResultV1): string {
+  const timeline = intervalCharts(result, 'run');
+  const distribution = distributionChart(result, 'run');
+  const server = serverCharts(result, 'run');
+  const charts: ChartSpec[] = [...timeline, ...(distribution === null ? [] : [distribution]), ...server];
+  const outages = outagesOf(result);
+  const findings = findingsOf(result);
+  const body: string[] = [
+    `<h1>pgsurge report: ${escapeHtml(workloadNames(result))}</h1>`,
+    `<p class="sub">${escapeHtml(subtitle(result))}</p>`,
+    headline(result),
+  ];
+  if (findings.length > 0) body.push(`<h2>Findings</h2>${findingsTable(result)}`);
+  if (result.thresholds.length > 0) body.push(`<h2>Thresholds</h2>${thresholdsTable(result)}`);
+  body.push(
+    '<h2>Timeline</h2>',
+    outages.length > 0 ? '<p class="note">Shaded: failover outage windows.</p>' : '',
+    `<div class="grid">${timeline.map((c) => chartBox(c)).join('')}</div>`,
+  );
+  if (distribution !== null) {
+    body.push(
+      '<h2>Latency distribution</h2>',
+      `<div class="grid">${chartBox(
+        distribution,
+        'x: percentile (log scale of 1/(1−q): 0 %, 50 %, 90 %, 99 %, 99.9 % …); y: latency in ms. Exact: computed from the merged HDR histograms.',
+      )}</div>`,
+    );
+  }
+  if (server.length > 0) body.push('<h2>Server</h2>', `<div class="grid">${server.map((c) => chartBox(c)).join('')}</div>`);
+  body.push(failoverSection(result));
+  body.push('<h2>Transaction types</h2>', typesTable(result));
+  const statements = statementsTables(result);
+  if (statements !== '') body.push('<h2>Statements (latency in ms)</h2>', statements);
+  body.push('<h2>Failures</h2>', failuresTable(result));
+  body.push(configSection(result));
+  return renderPage({ title: `pgsurge: ${workloadNames(result)} — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });
+}
