@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
 import { runCommand } from './run-command.js';
 import { initCommand } from './init-command.js';
+import { addLocalCommand } from './local-command.js';
 import { reportCommand, type RawReportOptions } from './report-command.js';
 import { printErr, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
@@ -97,6 +98,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .action((file: string, opts: RawReportOptions & { reportPerCommand?: boolean }) => {
       setExit(reportCommand(file, { ...opts, perStatement: opts.reportPerCommand === true }, io));
     });
+  addLocalCommand(program, io, setExit);
   return program;
 }
 

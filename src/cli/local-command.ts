@@ -1,0 +1,192 @@
+/**
+ * `pgsurge local ...`: a local primary with streaming replicas (and PgBouncer) that outlives the
+ * command, for failover experiments, and the fault actions on it. `up` writes a state file; every
+ * other subcommand finds the cluster through it (src/local/state.ts says where it lives).
+ */
+import type { Command } from 'commander';
+import { PgsurgeError, usageError } from '../errors.js';
+import { attachCluster, startCluster, type ClusterNode, type LocalCluster } from '../local/cluster.js';
+import { withNode } from '../local/pg-node.js';
+import { isPgBouncerPid } from '../local/pgbouncer.js';
+import { readState, removeState, statePath, writeState, type ClusterState } from '../local/state.js';
+import { printErr, printOut, type CliIO } from './output.js';
+
+export interface LocalUpOptions {
+  readonly replicas?: string | undefined;
+  readonly sync?: boolean | undefined;
+  readonly pgbouncer?: boolean | undefined;
+  readonly pgBin?: string | undefined;
+}
+
+function parseCount(value: string, what: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > 16) throw usageError('LOCAL_BAD_ARGUMENT', `${what} must be an integer from ${min} to 16, not "${value}"`);
+  return n;
+}
+
+function anyRunning(s: ClusterState): boolean {
+  const c = attachCluster(s);
+  return c.nodes.some((n) => n.pid() !== undefined) || (s.pgbouncer !== undefined && isPgBouncerPid(s.pgbouncer.pid));
+}
+
+function loaded(io: CliIO): { file: string; state: ClusterState; cluster: LocalCluster } {
+  const file = statePath(io.env);
+  const state = readState(file);
+  if (state === undefined) throw new PgsurgeError('LOCAL_NO_CLUSTER', `no local cluster (no state file ${file}); start one with \`pgsurge local up\``);
+  return { file, state, cluster: attachCluster(state) };
+}
+
+function printUrls(io: CliIO, c: LocalCluster): void {
+  printOut(io, `primary    ${c.urls.primary}`);
+  c.urls.replicas.forEach((u, i) => printOut(io, `replica ${i + 1}  ${u}`));
+  printOut(io, `multi-host ${c.urls.multiHost}`);
+  if (c.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  ${c.urls.pgbouncer}`);
+}
+
+export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> {
+  const replicas = parseCount(opts.replicas ?? '1', '--replicas', opts.sync === true ? 1 : 0);
+  const file = statePath(io.env);
+  const old = readState(file);
+  if (old !== undefined) {
+    if (anyRunning(old)) throw usageError('LOCAL_ALREADY_UP', `a local cluster is already running (state file ${file}); stop it with \`pgsurge local down\``);
+    await attachCluster(old).stop(); // leftovers of a cluster that died: remove its directories
+    removeState(file);
+  }
+  const cluster = await startCluster({
+    replicas,
+    sync: opts.sync === true,
+    pgbouncer: opts.pgbouncer === true,
+    binDir: opts.pgBin,
+    persist: true,
+    log: (line) => printErr(io, `pgsurge local: ${line}`),
+  });
+  try {
+    writeState(file, cluster.state());
+  } catch (e) {
+    await cluster.stop();
+    throw new PgsurgeError('LOCAL_STATE_WRITE', `could not write the state file ${file}`, { cause: e });
+  }
+  printUrls(io, cluster);
+  printOut(io, `state      ${file}`);
+  return 0;
+}
+
+export async function localDown(io: CliIO): Promise<number> {
+  const file = statePath(io.env);
+  const state = readState(file);
+  if (state === undefined) {
+    printOut(io, 'no local cluster');
+    return 0;
+  }
+  await attachCluster(state).stop();
+  removeState(file);
+  printOut(io, `stopped and removed ${state.nodes.length} node(s)${state.pgbouncer === undefined ? '' : ' and PgBouncer'}`);
+  return 0;
+}
+
+async function role(n: ClusterNode): Promise<string> {
+  if (n.pid() === undefined) return 'stopped';
+  try {
+    return await withNode(n, async (c) => ((await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r === true ? 'replica' : 'primary'), 2000);
+  } catch {
+    return 'not answering';
+  }
+}
+
+export async function localStatus(io: CliIO): Promise<number> {
+  const { file, state, cluster } = loaded(io);
+  for (const n of cluster.nodes) {
+    const pid = n.pid();
+    printOut(io, `${n.name}  ${(await role(n)).padEnd(13)} ${pid === undefined ? '-' : `pid ${pid}`}  ${n.url}`);
+  }
+  if (state.pgbouncer !== undefined) {
+    const up = isPgBouncerPid(state.pgbouncer.pid);
+    printOut(io, `pgbouncer  ${up ? 'running' : 'stopped'}  ${up ? `pid ${state.pgbouncer.pid}` : '-'}  ${cluster.urls.pgbouncer ?? ''}`);
+  }
+  printOut(io, `multi-host ${cluster.urls.multiHost}`);
+  printOut(io, `state      ${file}`);
+  return 0;
+}
+
+function nodeByNumber(cluster: LocalCluster, value: string): ClusterNode {
+  const n = cluster.nodes[parseCount(value, 'the node number', 0)];
+  if (n === undefined) throw usageError('LOCAL_BAD_NODE', `there is no node pg${value} (nodes: ${cluster.nodes.map((x) => x.name).join(', ')})`);
+  return n;
+}
+
+export async function localKillPrimary(io: CliIO): Promise<number> {
+  const { cluster } = loaded(io);
+  const p = cluster.currentPrimary;
+  if (p.pid() === undefined) throw new PgsurgeError('LOCAL_NOT_RUNNING', `the primary ${p.name} is not running`);
+  await cluster.killPrimary();
+  printOut(io, `killed ${p.name} (immediate shutdown)`);
+  return 0;
+}
+
+export async function localStop(opts: { fast?: boolean; immediate?: boolean; node?: string }, io: CliIO): Promise<number> {
+  if (opts.fast === true && opts.immediate === true) throw usageError('LOCAL_BAD_ARGUMENT', '--fast and --immediate exclude each other');
+  const { cluster } = loaded(io);
+  const n = opts.node === undefined ? cluster.currentPrimary : nodeByNumber(cluster, opts.node);
+  const mode = opts.immediate === true ? 'immediate' : 'fast';
+  if (n.pid() === undefined) throw new PgsurgeError('LOCAL_NOT_RUNNING', `${n.name} is not running`);
+  await cluster.stopNode(n, mode);
+  printOut(io, `stopped ${n.name} (${mode} shutdown)`);
+  return 0;
+}
+
+export async function localPromote(value: string | undefined, io: CliIO): Promise<number> {
+  const { file, cluster } = loaded(io);
+  let target: ClusterNode | undefined;
+  if (value !== undefined) target = nodeByNumber(cluster, value);
+  else {
+    for (const r of cluster.nodes) if (r !== cluster.currentPrimary && (await role(r)) === 'replica') target = target ?? r;
+    if (target === undefined) throw new PgsurgeError('LOCAL_NOT_RUNNING', 'no running replica to promote');
+  }
+  const index = cluster.replicas.indexOf(target);
+  if (index < 0) throw usageError('LOCAL_BAD_NODE', `${target.name} was never a replica`);
+  const promoted = await cluster.promote(index);
+  writeState(file, cluster.state());
+  printOut(io, `promoted ${promoted.name}: primary is now ${promoted.url}`);
+  return 0;
+}
+
+export async function localTerminateBackends(opts: { node?: string }, io: CliIO): Promise<number> {
+  const { cluster } = loaded(io);
+  const n = opts.node === undefined ? cluster.currentPrimary : nodeByNumber(cluster, opts.node);
+  const count = await cluster.terminateBackends(n);
+  printOut(io, `terminated ${count} backend(s) on ${n.name}`);
+  return 0;
+}
+
+/** The `local` command and its subcommands (created with .command() so they inherit output settings). */
+export function addLocalCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const local = program.command('local').description('a local primary with streaming replicas (and PgBouncer) for failover tests, and faults to inject into it');
+  local
+    .command('up')
+    .description('start a primary and replicas in the background and print their URLs')
+    .option('--replicas <n>', 'streaming replicas (default 1)')
+    .option('--sync', 'synchronous replication: commits wait for one standby')
+    .option('--pgbouncer', 'PgBouncer (transaction pooling) in front of the primary')
+    .option('--pg-bin <dir>', 'PostgreSQL binaries with pg_basebackup (default: the newest under /usr/lib/postgresql)')
+    .action(async (opts: LocalUpOptions) => setExit(await localUp(opts, io)));
+  local.command('down').description('stop the local cluster and remove its directories').action(async () => setExit(await localDown(io)));
+  local.command('status').description('nodes, roles, pids and URLs').action(async () => setExit(await localStatus(io)));
+  local.command('kill-primary').description('immediate shutdown of the primary (pg_ctl stop -m immediate)').action(async () => setExit(await localKillPrimary(io)));
+  local
+    .command('promote')
+    .description('promote replica pgN (default: the first running replica)')
+    .argument('[n]', 'node number (the N of pgN)')
+    .action(async (n: string | undefined) => setExit(await localPromote(n, io)));
+  local
+    .command('stop')
+    .description('stop the primary, or --node N (clients see 57P01 with --fast)')
+    .option('--fast', 'fast shutdown (default)')
+    .option('--immediate', 'immediate shutdown')
+    .option('--node <n>', 'node number instead of the primary')
+    .action(async (opts: { fast?: boolean; immediate?: boolean; node?: string }) => setExit(await localStop(opts, io)));
+  local
+    .command('terminate-backends')
+    .description('pg_terminate_backend on every client session of the primary, or --node N')
+    .option('--node <n>', 'node number instead of the primary')
+    .action(async (opts: { node?: string }) => setExit(await localTerminateBackends(opts, io)));
+}
