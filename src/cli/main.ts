@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
 import { runCommand } from './run-command.js';
 import { initCommand } from './init-command.js';
+import { compareCommand, type RawCompareOptions } from './compare-command.js';
 import { addLocalCommand } from './local-command.js';
 import { reportCommand, type RawReportOptions } from './report-command.js';
 import { printErr, type CliIO } from './output.js';
@@ -99,6 +100,16 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       setExit(reportCommand(file, { ...opts, perStatement: opts.reportPerCommand === true }, io));
     });
   addLocalCommand(program, io, setExit);
+  program
+    .command('compare')
+    .description('compare results side by side; the first is the baseline (directories: every result inside, oldest first)')
+    .argument('<results...>', 'result files or directories (at least two results)')
+    .option('--html <file>', 'write the comparison as one self-contained HTML file')
+    .option('--fail-on-regression <pct>', 'exit 99 when a later run has lower tps or higher p99 than the baseline, beyond noise, by more than this (e.g. 5%)')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action((files: string[], opts: RawCompareOptions) => {
+      setExit(compareCommand(files, opts, io));
+    });
   return program;
 }
 

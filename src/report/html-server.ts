@@ -105,28 +105,42 @@ function readSamples(result: ResultV1): Sample[] {
   });
 }
 
-/** One chart per panel that has at least one series; none when there are no samples. */
-export function serverCharts(result: ResultV1, idPrefix = 'c'): ChartSpec[] {
+/** Server samples as columns on one time grid: series name → values, and each series' field path. */
+export interface ServerColumns {
+  readonly x: readonly number[];
+  readonly columns: ReadonlyMap<string, readonly (number | null)[]>;
+  readonly fieldOf: ReadonlyMap<string, string>;
+}
+
+export function serverColumns(result: ResultV1): ServerColumns {
   const samples = readSamples(result);
-  if (samples.length === 0) return [];
   const x = [...new Set(samples.map((s) => s.tS))].sort((a, b) => a - b);
   const at = new Map(x.map((t, i) => [t, i]));
   const columns = new Map<string, (number | null)[]>();
   const fieldOf = new Map<string, string>();
   const labels = new Set<string>();
-  for (const s of samples) for (const leaf of s.leaves) if (leaf.label !== '') labels.add(leaf.label);
+  const hostOf = (label: string): string => (label.startsWith('[') ? '' : (label.split(' [')[0] ?? ''));
+  for (const s of samples) for (const leaf of s.leaves) if (hostOf(leaf.label) !== '') labels.add(hostOf(leaf.label));
   // With one host there is nothing to tell apart: drop its name from every series.
   const oneLabel = labels.size <= 1;
   for (const s of samples) {
     const i = at.get(s.tS) ?? 0;
     for (const leaf of s.leaves) {
-      const name = oneLabel || leaf.label === '' ? leaf.path : `${leaf.label} ${leaf.path}`;
+      const label = oneLabel ? leaf.label.slice(hostOf(leaf.label).length).trim() : leaf.label;
+      const name = label === '' ? leaf.path : `${label} ${leaf.path}`;
       let col = columns.get(name);
       if (col === undefined) columns.set(name, (col = x.map(() => null)));
       fieldOf.set(name, leaf.path);
       col[i] = Math.round(leaf.value * 1000) / 1000;
     }
   }
+  return { x, columns, fieldOf };
+}
+
+/** One chart per panel that has at least one series; none when there are no samples. */
+export function serverCharts(result: ResultV1, idPrefix = 'c'): ChartSpec[] {
+  const { x, columns, fieldOf } = serverColumns(result);
+  if (x.length === 0) return [];
   const byPanel = new Map<string, string[]>();
   for (const name of columns.keys()) {
     // By the field's own path: a host called "replica" must not pull its CPU into replication lag.

@@ -1,0 +1,92 @@
+/**
+ * Are two runs comparable? The figures of a run depend on what it ran (workload, transaction
+ * types), how (clients, threads, protocol, rate, stages, duration, latency limit, retries) and
+ * against what (scale, server version, server settings). Each difference becomes one line naming
+ * the run. Hosts, ports, file names and seeds are left out: they differ between equal runs.
+ */
+import { extra } from './html-charts.js';
+import type { ResultV1 } from './result.js';
+
+/** Config keys that change what is measured. */
+const CONFIG_KEYS: readonly (readonly [string, string])[] = [
+  ['workloads', 'workload'],
+  ['clients', 'clients'],
+  ['threads', 'threads'],
+  ['protocol', 'protocol'],
+  ['rateHz', 'rate'],
+  ['arrivals', 'arrivals'],
+  ['stages', 'stages'],
+  ['durationMs', 'duration'],
+  ['transactionsPerClient', 'transactions per client'],
+  ['latencyLimitMs', 'latency limit'],
+  ['maxTries', 'max tries'],
+  ['defines', 'variables'],
+  ['warmupMs', 'warm-up'],
+];
+
+const MAX_SETTING_LINES = 10;
+
+function show(v: unknown): string {
+  if (v === undefined) return '(none)';
+  if (typeof v === 'string') return v;
+  return JSON.stringify(v);
+}
+
+/** Stable JSON (sorted keys) so that {a,b} and {b,a} are equal. */
+function canon(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canon((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** Workloads by name and weight; a file's path does not matter, its name does. */
+function workloadsOf(r: ResultV1): unknown {
+  const w = r.config['workloads'];
+  if (!Array.isArray(w)) return w;
+  return w.map((x: unknown) => {
+    if (typeof x !== 'object' || x === null) return x;
+    const o = x as Record<string, unknown>;
+    const name = typeof o['name'] === 'string' ? o['name'].split('/').pop() : o['name'];
+    return { kind: o['kind'], name, weight: o['weight'] };
+  });
+}
+
+export function comparabilityDifferences(base: ResultV1, run: ResultV1, label: string): string[] {
+  const out: string[] = [];
+  const diff = (what: string, a: unknown, b: unknown): void => {
+    if (canon(a) !== canon(b)) out.push(`${what}: ${show(a)} → ${show(b)} (${label})`);
+  };
+  diff('transaction types', Object.keys(base.transactionTypes).sort(), Object.keys(run.transactionTypes).sort());
+  for (const [key, what] of CONFIG_KEYS) {
+    if (key === 'workloads') diff(what, workloadsOf(base), workloadsOf(run));
+    else diff(what, base.config[key], run.config[key]);
+  }
+  diff('scale', base.target['scale'], run.target['scale']);
+  diff('server version', base.target.serverVersion, run.target.serverVersion);
+  const sa = settingsOf(base);
+  const sb = settingsOf(run);
+  if (sa !== null && sb !== null) {
+    const names = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort().filter((k) => canon(sa[k]) !== canon(sb[k]));
+    for (const k of names.slice(0, MAX_SETTING_LINES)) out.push(`setting ${k}: ${show(sa[k])} → ${show(sb[k])} (${label})`);
+    if (names.length > MAX_SETTING_LINES) out.push(`… and ${names.length - MAX_SETTING_LINES} more settings (${label})`);
+  }
+  return out;
+}
+
+/** Server settings a result carries, wherever the producer put them. */
+export function settingsOf(r: ResultV1): Readonly<Record<string, unknown>> | null {
+  const facts = extra(r, 'serverFacts');
+  if (typeof facts === 'object' && facts !== null) {
+    const hosts = (facts as Record<string, unknown>)['hosts'];
+    const first: unknown = Array.isArray(hosts) ? hosts[0] : undefined;
+    const s = typeof first === 'object' && first !== null ? (first as Record<string, unknown>)['settings'] : undefined;
+    if (typeof s === 'object' && s !== null) return s as Record<string, unknown>;
+  }
+  const s = extra(r, 'settings') ?? r.target['settings'];
+  return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : null;
+}
