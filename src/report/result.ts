@@ -49,6 +49,14 @@ const txnSummaryShape = {
   errors: z.record(failureClass, z.number().int().nonnegative()),
 };
 
+const findingSchema = z.object({
+  rule: z.string(),
+  severity: z.enum(['info', 'warning']),
+  message: z.string(),
+  /** Interval starts (s) where it was seen. */
+  atS: z.array(z.number()).optional(),
+});
+
 const statementSchema = z.object({ sql: z.string(), latencyMs: latencyMsSchema, count: z.number().int(), failed: z.number().int() });
 
 export const resultV1Schema = z.object({
@@ -86,11 +94,21 @@ export const resultV1Schema = z.object({
       dropped: z.number().int().nonnegative(),
     }),
   ),
-  /** Per-interval server samples (src/observe), on the same grid. */
+  /**
+   * Per-interval server samples on the same grid (same tS). Written by src/observe as ServerSample
+   * (src/observe/types.ts: { tS, durationS, hosts: HostSample[], client }); kept loose here so that
+   * results of other observers and older versions still parse.
+   */
   server: z.array(z.record(z.string(), z.unknown())),
   thresholds: z.array(z.object({ expr: z.string(), ok: z.boolean(), actual: z.string() })),
   histograms: z.record(z.string(), z.string()),
+  /** Start- and end-of-run facts per host (src/observe HostFacts): versions, settings, table sizes. */
+  serverFacts: z.looseObject({ start: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }), end: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }) }).optional(),
+  /** What the diagnosis rules saw (src/observe/diagnosis.ts), with the numbers behind it. */
+  findings: z.array(findingSchema).optional(),
 });
+
+export type { ServerSample, HostSample, Finding } from '../observe/types.js';
 
 export type ResultV1 = z.infer<typeof resultV1Schema>;
 export type ResultSummary = ResultV1['summary'];

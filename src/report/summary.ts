@@ -116,9 +116,58 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t));
     }
   }
+  out.push(...serverLines(result), ...findingLines(result));
   if (result.thresholds.length > 0) {
     out.push('', 'thresholds:');
     for (const th of result.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (actual ${th.actual})`);
   }
   return `${out.join('\n')}\n`;
+}
+
+const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * "server": per host, from the observer's samples (src/observe/types.ts ServerSample), read
+ * tolerantly since result.server is loosely typed: cache hit ratio over the run, mean commits/s,
+ * peak connections, WAL written.
+ */
+function serverLines(result: ResultV1): string[] {
+  const perHost = new Map<string, { hit: number; read: number; commits: number[]; peak: number; walBytes: number; wal: boolean }>();
+  for (const sample of result.server) {
+    const hosts = Array.isArray(sample['hosts']) ? (sample['hosts'] as Record<string, unknown>[]) : [];
+    for (const h of hosts) {
+      if (typeof h['host'] !== 'string' || h['ok'] !== true) continue;
+      const acc = perHost.get(h['host']) ?? { hit: 0, read: 0, commits: [], peak: 0, walBytes: 0, wal: false };
+      acc.hit += numOr(h['blksHitDelta']) ?? 0;
+      acc.read += numOr(h['blksReadDelta']) ?? 0;
+      const c = numOr(h['commitsPerS']);
+      if (c !== null) acc.commits.push(c);
+      const conns = h['connections'] as Record<string, unknown> | null | undefined;
+      acc.peak = Math.max(acc.peak, numOr(conns?.['total']) ?? 0);
+      const wal = numOr(h['walBytesDelta']);
+      if (wal !== null) {
+        acc.walBytes += wal;
+        acc.wal = true;
+      }
+      perHost.set(h['host'], acc);
+    }
+  }
+  if (perHost.size === 0) return [];
+  const out = ['', 'server:'];
+  for (const [host, a] of perHost) {
+    const ratio = a.hit + a.read === 0 ? '-' : fmtPct(a.hit, a.hit + a.read);
+    const commits = a.commits.length === 0 ? '-' : fmtNum(a.commits.reduce((x, y) => x + y, 0) / a.commits.length, 1);
+    out.push(
+      `  ${line(host, `cache hit ${ratio}, ${commits} commits/s, connections peak ${fmtNum(a.peak)}, WAL ${a.wal ? fmtNum(a.walBytes / 1048576, 1) : '-'} MB`)}`,
+    );
+  }
+  return out;
+}
+
+/** "findings": what the diagnosis rules saw (result.findings), warnings first. */
+function findingLines(result: ResultV1): string[] {
+  const findings = result.findings ?? [];
+  if (findings.length === 0) return [];
+  const sorted = [...findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'warning' ? -1 : 1));
+  return ['', 'findings:', ...sorted.map((f) => `  ${f.severity === 'warning' ? '!' : 'i'} ${f.rule}: ${f.message}`)];
 }

@@ -1,0 +1,227 @@
+/**
+ * The server observer (LiveOutput "server"): watches every host while the load runs, on the same
+ * interval grid as the client metrics, and diagnoses what it saw at the end.
+ *
+ * Timing: a snapshot of each host is taken at every grid boundary measureStart + k·intervalMs
+ * (timers on the main thread; the load runs in worker threads). Interval k's sample is the
+ * difference of the snapshots at boundaries k and k+1, rates over the time actually between them.
+ * Nothing here awaits in a hook: start() and interval() return at once; a snapshot still running at
+ * the next boundary makes that boundary skipped for the host (the next one covers the longer span),
+ * so a slow server never piles up queries. stop() takes a last snapshot at the end of the run, so
+ * the last, partial interval is covered too.
+ */
+import type pg from 'pg';
+import { openAdminClient } from '../driver/admin-client.js';
+import type { HostSpec } from '../driver/types.js';
+import { nowUs } from '../engine/clock.js';
+import type { IntervalStats } from '../metrics/aggregator.js';
+import type { LiveOutput, ResultAdditions, RunContext } from '../output/types.js';
+import { diagnose } from './diagnosis.js';
+import { failedSample, hostSample } from './host-sample.js';
+import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
+import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
+import type { HostFacts, HostSample, ProcessUsage, ServerFacts, ServerSample } from './types.js';
+
+export interface ServerObserverOptions {
+  /** Workload tables besides pgbench_* (sizes, rows, autovacuum). */
+  readonly tables?: readonly string[];
+  /** Called with each interval's sample as soon as every host has it (e.g. for Prometheus). */
+  readonly onSample?: (sample: ServerSample) => void;
+}
+
+interface HostState {
+  readonly spec: HostSpec;
+  readonly label: string;
+  client: pg.Client | undefined;
+  caps: Capabilities | undefined;
+  sql: string;
+  busy: boolean;
+  /** Last successful snapshot, and the boundary it was taken at. */
+  last: { boundary: number; snap: HostSnapshot } | undefined;
+  /** Intervals below this have a sample. */
+  doneThrough: number;
+  readonly samples: Map<number, HostSample>;
+  startFacts: HostFacts | undefined;
+  lastError: string | undefined;
+}
+
+export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutput {
+  const tables = opts.tables ?? [];
+  let ctx: RunContext | undefined;
+  let hosts: HostState[] = [];
+  let measureStartUs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let nextBoundary = 0;
+  let stopped = false;
+  const inFlight = new Set<Promise<void>>();
+  // Per boundary: readings of pgsurge itself and of the local server's processes.
+  const selfReadings = new Map<number, ProcReading>();
+  const serverReadings = new Map<number, ProcReading | undefined>();
+  const clientIntervals: IntervalStats[] = [];
+  const emitted: ServerSample[] = [];
+
+  const connect = async (h: HostState): Promise<pg.Client> => {
+    if (h.client !== undefined) return h.client;
+    const client = await openAdminClient(ctx!.conn, h.spec);
+    // Never let a sampling query outlive an interval by much, even on a stalled server.
+    await client.query(`set statement_timeout = ${Math.max(1000, ctx!.intervalMs * 2)}`);
+    h.caps ??= await readCapabilities(client);
+    h.sql = snapshotSql(h.caps, tables);
+    h.client = client;
+    return client;
+  };
+
+  const processAt = (h: HostState, boundary: number, prev: number): ProcessUsage | null => {
+    if (ctx?.localServer === undefined || h.label !== `${ctx.host.host}:${ctx.host.port}`) return null;
+    return usageBetween(serverReadings.get(prev), serverReadings.get(boundary));
+  };
+
+  const snapshotHost = async (h: HostState, boundary: number): Promise<void> => {
+    h.busy = true;
+    const atUs = nowUs();
+    try {
+      const client = await connect(h);
+      const res = (await client.query(h.sql)) as unknown as { rows: Record<string, unknown>[] }[];
+      const snap = parseSnapshot(res, Math.round((atUs + nowUs()) / 2));
+      if (h.last !== undefined) {
+        for (let k = h.doneThrough; k < boundary; k++) h.samples.set(k, hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)));
+      }
+      h.last = { boundary, snap };
+      h.doneThrough = boundary;
+      h.lastError = undefined;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      h.lastError = message;
+      for (let k = h.doneThrough; k < boundary; k++) h.samples.set(k, failedSample(h.label, message, null));
+      h.doneThrough = Math.max(h.doneThrough, boundary);
+      // A broken connection is re-opened at the next boundary (e.g. after a failover).
+      await h.client?.end().catch(() => undefined);
+      h.client = undefined;
+    } finally {
+      h.busy = false;
+    }
+  };
+
+  /** Emit, in order, every interval that all hosts have a sample for. */
+  const emitReady = (): void => {
+    for (;;) {
+      const k = emitted.length;
+      if (!hosts.every((h) => h.samples.has(k)) || !selfReadings.has(k + 1)) return;
+      const intervalMs = ctx!.intervalMs;
+      const sample: ServerSample = {
+        tS: (k * intervalMs) / 1000,
+        durationS: Math.round((selfReadings.get(k + 1)!.atUs - selfReadings.get(k)!.atUs) / 1000) / 1000,
+        hosts: hosts.map((h) => h.samples.get(k)!),
+        client: usageBetween(selfReadings.get(k), selfReadings.get(k + 1)) ?? { cpuPct: null, memoryBytes: null, processes: 1 },
+      };
+      emitted.push(sample);
+      for (const h of hosts) h.samples.delete(k);
+      try {
+        opts.onSample?.(sample);
+      } catch {
+        /* a listener's failure must not stop sampling */
+      }
+    }
+  };
+
+  /** Take boundary `b`: process readings now, then one snapshot per host that is not busy. */
+  const takeBoundary = (b: number): Promise<void> => {
+    const at = nowUs();
+    selfReadings.set(b, readSelf(at));
+    if (ctx?.localServer !== undefined) serverReadings.set(b, readProcessTree(ctx.localServer.pid, at));
+    const tasks = hosts.filter((h) => !h.busy).map((h) => snapshotHost(h, b));
+    const all = Promise.allSettled(tasks).then(() => {
+      emitReady();
+      // Readings only matter as the start of a later span.
+      for (const m of [selfReadings, serverReadings]) for (const key of m.keys()) if (key < b - 1 && key < emitted.length) m.delete(key);
+    });
+    inFlight.add(all);
+    void all.finally(() => inFlight.delete(all));
+    return all;
+  };
+
+  const schedule = (): void => {
+    if (stopped) return;
+    const dueUs = measureStartUs + nextBoundary * ctx!.intervalMs * 1000;
+    timer = setTimeout(() => {
+      void takeBoundary(nextBoundary);
+      nextBoundary += 1;
+      schedule();
+    }, Math.max(0, (dueUs - nowUs()) / 1000));
+  };
+
+  return {
+    name: 'server',
+
+    async open(c: RunContext): Promise<void> {
+      ctx = c;
+      const same = (a: HostSpec): boolean => a.host === c.host.host && a.port === c.host.port;
+      const specs = c.conn.hosts.some(same) ? c.conn.hosts : [c.host, ...c.conn.hosts];
+      hosts = specs.map((spec) => ({
+        spec,
+        label: `${spec.host}:${spec.port}`,
+        client: undefined,
+        caps: undefined,
+        sql: '',
+        busy: false,
+        last: undefined,
+        doneThrough: 0,
+        samples: new Map(),
+        startFacts: undefined,
+        lastError: undefined,
+      }));
+      // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
+      await Promise.all(
+        hosts.map(async (h) => {
+          try {
+            const client = await connect(h);
+            h.startFacts = await readFacts(client, h.label, h.caps!, tables);
+          } catch (e) {
+            if (same(h.spec)) throw e;
+            h.lastError = e instanceof Error ? e.message : String(e);
+          }
+        }),
+      );
+    },
+
+    start(startUs: number): void {
+      measureStartUs = startUs;
+      nextBoundary = 0;
+      schedule();
+    },
+
+    interval(stats: IntervalStats): void {
+      clientIntervals.push(stats);
+    },
+
+    async stop(): Promise<ResultAdditions | undefined> {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (ctx === undefined) return undefined;
+      await Promise.allSettled([...inFlight]);
+      // The last boundary: the end of the run (covers the last, possibly partial, interval).
+      const finalBoundary = Math.max(clientIntervals.length, emitted.length);
+      if (measureStartUs > 0 && hosts.some((h) => h.doneThrough < finalBoundary)) {
+        if (!selfReadings.has(finalBoundary)) await takeBoundary(finalBoundary);
+        else await Promise.allSettled(hosts.filter((h) => h.doneThrough < finalBoundary).map((h) => snapshotHost(h, finalBoundary))).then(emitReady);
+      }
+      const endFacts: HostFacts[] = [];
+      for (const h of hosts) {
+        try {
+          if (h.client !== undefined) endFacts.push(await readFacts(h.client, h.label, h.caps!, tables));
+        } catch {
+          /* end facts are best effort */
+        }
+        await h.client?.end().catch(() => undefined);
+        h.client = undefined;
+      }
+      const server = emitted.slice(0, Math.max(clientIntervals.length, 0));
+      const facts: { start: ServerFacts; end: ServerFacts } = {
+        start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
+        end: { hosts: endFacts },
+      };
+      const findings = diagnose({ intervals: clientIntervals, server, facts, clientCpuPct: server.map((s) => s.client.cpuPct) });
+      return { server, serverFacts: facts, findings };
+    },
+  };
+}

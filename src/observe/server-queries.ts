@@ -1,0 +1,230 @@
+/**
+ * The SQL of the server observer: start/end facts, and one snapshot per interval boundary.
+ *
+ * A snapshot is ONE simple-protocol query string holding several statements: one round trip, and
+ * one implicit transaction, so (a) it adds exactly one commit to pg_stat_database per snapshot,
+ * which the observer subtracts, and (b) with stats_fetch_consistency = cache (the default) every
+ * pg_stat_* view is read from one consistent moment. Statements that depend on the version or on an
+ * extension are chosen at open(), because one failing statement would fail the whole string.
+ */
+import type pg from 'pg';
+import type { HostFacts, ReplicationPeer, TableFacts } from './types.js';
+
+export interface Capabilities {
+  readonly versionNum: number;
+  readonly pgStatStatements: boolean;
+}
+
+/** Cumulative counters and gauges at one moment; diffs of two of these make a HostSample. */
+export interface HostSnapshot {
+  readonly atUs: number;
+  readonly db: Readonly<Record<DbCounter, number>>;
+  readonly inRecovery: boolean;
+  readonly connections: { total: number; active: number; idle: number; idleInTransaction: number; waitingOnLock: number };
+  readonly waitEvents: { event: string; count: number }[];
+  readonly checkpointInProgress: boolean;
+  readonly checkpoints: number;
+  readonly checkpointBuffers: number;
+  readonly walBytes: number | null;
+  readonly replication: ReplicationPeer[];
+  readonly standbyReplayLagBytes: number | null;
+  readonly standbyReplayDelayMs: number | null;
+  readonly autovacuumTables: string[];
+  readonly tables: Map<string, { tableBytes: number; indexBytes: number; liveRows: number; deadRows: number; autovacuum: number; autoanalyze: number }>;
+  /** queryid → calls, total exec ms, text. */
+  readonly statements: Map<string, { calls: number; totalMs: number; query: string }>;
+}
+
+export const DB_COUNTERS = [
+  'xact_commit',
+  'xact_rollback',
+  'blks_read',
+  'blks_hit',
+  'tup_returned',
+  'tup_fetched',
+  'tup_inserted',
+  'tup_updated',
+  'tup_deleted',
+  'conflicts',
+  'temp_files',
+  'temp_bytes',
+  'deadlocks',
+] as const;
+export type DbCounter = (typeof DB_COUNTERS)[number];
+
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** Workload tables: pgbench's (and their partitions) and those named by the workload. */
+function tableFilter(tables: readonly string[]): string {
+  const named = tables.length === 0 ? '' : ` or c.oid in (select to_regclass(x) from unnest(array[${tables.map(lit).join(',')}]::text[]) x)`;
+  return `c.relkind in ('r','p','m') and (c.relname like 'pgbench\\_%'${named})`;
+}
+
+function tablesSql(tables: readonly string[]): string {
+  return (
+    `select c.oid::regclass::text as name, pg_table_size(c.oid) as tbytes, pg_indexes_size(c.oid) as ibytes, ` +
+    `c.reltuples as est, coalesce(s.n_live_tup,0) as live, coalesce(s.n_dead_tup,0) as dead, ` +
+    `coalesce(s.autovacuum_count,0) as av, coalesce(s.autoanalyze_count,0) as aa ` +
+    `from pg_class c left join pg_stat_all_tables s on s.relid = c.oid where ${tableFilter(tables)} order by 1`
+  );
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export async function readCapabilities(client: pg.Client): Promise<Capabilities> {
+  const r = await client.query<{ v: string; pss: boolean }>(
+    `select current_setting('server_version_num') as v, ` +
+      `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss`,
+  );
+  const row = r.rows[0];
+  let pss = row?.pss === true;
+  if (pss) {
+    // Installed but not preloaded: the view raises an error on every read.
+    pss = await client.query('select 1 from pg_stat_statements limit 1').then(
+      () => true,
+      () => false,
+    );
+  }
+  return { versionNum: Number(row?.v ?? 0), pgStatStatements: pss };
+}
+
+export async function readFacts(client: pg.Client, host: string, caps: Capabilities, tables: readonly string[]): Promise<HostFacts> {
+  const r = await client.query<{ version: string; rec: boolean; maxc: string; sb: string }>(
+    `select current_setting('server_version') as version, pg_is_in_recovery() as rec, ` +
+      `current_setting('max_connections') as maxc, ` +
+      `(select setting::bigint * pg_size_bytes(coalesce(unit,'1')) from pg_settings where name = 'shared_buffers') as sb`,
+  );
+  const s = await client.query<{ name: string; setting: string; unit: string | null }>(
+    `select name, setting, unit from pg_settings where source not in ('default','override') order by name`,
+  );
+  const settings: Record<string, string> = {};
+  for (const row of s.rows) settings[row.name] = row.unit === null ? row.setting : `${row.setting} (${row.unit})`;
+  const t = await client.query<Record<string, unknown>>(tablesSql(tables));
+  const tableFacts: TableFacts[] = t.rows.map((row) => {
+    const est = num(row['est']);
+    const tableBytes = num(row['tbytes']);
+    const indexBytes = num(row['ibytes']);
+    return { name: String(row['name']), rowsEstimate: est < 0 ? null : est, tableBytes, indexBytes, totalBytes: tableBytes + indexBytes };
+  });
+  const row = r.rows[0];
+  return {
+    host,
+    serverVersion: row?.version ?? '',
+    serverVersionNum: caps.versionNum,
+    inRecovery: row?.rec === true,
+    maxConnections: num(row?.maxc),
+    sharedBuffersBytes: num(row?.sb),
+    settings,
+    pgStatStatements: caps.pgStatStatements,
+    tables: tableFacts,
+  };
+}
+
+/** The statements of one snapshot, in the order parseSnapshot expects. */
+export function snapshotSql(caps: Capabilities, tables: readonly string[]): string {
+  // Checkpoints: completed ones from PG 18 (num_done); before, requested/timed ones (counted once
+  // the checkpointer reports, i.e. around the checkpoint's end).
+  const checkpoints =
+    caps.versionNum >= 180000
+      ? `select num_done as n, buffers_written as b from pg_stat_checkpointer`
+      : caps.versionNum >= 170000
+        ? `select num_timed + num_requested as n, buffers_written as b from pg_stat_checkpointer`
+        : `select checkpoints_timed + checkpoints_req as n, buffers_checkpoint as b from pg_stat_bgwriter`;
+  // pg_stat_wal (PG ≥ 14) counts WAL this server generated; a standby generates none, so it shows
+  // the WAL it replayed instead (LSN). Before 14, LSN positions on both.
+  const wal =
+    caps.versionNum >= 140000
+      ? `case when pg_is_in_recovery() then pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0') else (select wal_bytes from pg_stat_wal) end`
+      : `case when pg_is_in_recovery() then pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0') else pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') end`;
+  const parts = [
+    `select ${DB_COUNTERS.join(', ')} from pg_stat_database where datname = current_database()`,
+    // total counts the observer's own connection (it takes a slot of max_connections too); the
+    // states do not (it is always active while it looks).
+    `select count(*) as total, count(*) filter (where state = 'active' and pid <> pg_backend_pid()) as active, ` +
+      `count(*) filter (where state = 'idle') as idle, count(*) filter (where state like 'idle in transaction%') as iit, ` +
+      `count(*) filter (where wait_event_type = 'Lock') as lockw from pg_stat_activity where backend_type = 'client backend'`,
+    `select wait_event_type || ':' || wait_event as event, count(*) as n from pg_stat_activity ` +
+      `where backend_type = 'client backend' and state = 'active' and wait_event is not null and pid <> pg_backend_pid() ` +
+      `group by 1 order by 2 desc, 1 limit 5`,
+    `select pg_is_in_recovery() as rec, ${wal} as wal, ` +
+      `exists(select 1 from pg_stat_activity where backend_type = 'checkpointer' and wait_event = 'CheckpointWriteDelay') as ckpt, ` +
+      `case when pg_is_in_recovery() then pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) end as sblag, ` +
+      `case when pg_is_in_recovery() then extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 end as sbdelay`,
+    checkpoints,
+    `select application_name as app, client_addr::text as addr, state, extract(epoch from write_lag) * 1000 as wl, ` +
+      `extract(epoch from flush_lag) * 1000 as fl, extract(epoch from replay_lag) * 1000 as rl, ` +
+      `case when pg_is_in_recovery() then null else pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) end as bytes ` +
+      `from pg_stat_replication order by 1, 2`,
+    `select distinct relid::regclass::text as t from pg_stat_progress_vacuum ` +
+      `where datname = current_database() and pid in (select pid from pg_stat_activity where backend_type = 'autovacuum worker')` +
+      (caps.versionNum >= 130000
+        ? ` union select relid::regclass::text from pg_stat_progress_analyze where datname = current_database() ` +
+          `and pid in (select pid from pg_stat_activity where backend_type = 'autovacuum worker')`
+        : ''),
+    tablesSql(tables),
+  ];
+  if (caps.pgStatStatements) {
+    parts.push(
+      `select queryid::text as id, left(query, 300) as q, calls, total_exec_time as ms from pg_stat_statements ` +
+        `where dbid = (select oid from pg_database where datname = current_database()) order by total_exec_time desc limit 50`,
+    );
+  }
+  return parts.join(';\n');
+}
+
+type Rows = Record<string, unknown>[];
+
+export function parseSnapshot(results: readonly { rows: Rows }[], atUs: number): HostSnapshot {
+  const rows = (i: number): Rows => results[i]?.rows ?? [];
+  const db = {} as Record<DbCounter, number>;
+  const dbRow = rows(0)[0] ?? {};
+  for (const c of DB_COUNTERS) db[c] = num(dbRow[c]);
+  const act = rows(1)[0] ?? {};
+  const misc = rows(3)[0] ?? {};
+  const ck = rows(4)[0] ?? {};
+  const tables: HostSnapshot['tables'] = new Map();
+  for (const t of rows(7)) {
+    tables.set(String(t['name']), {
+      tableBytes: num(t['tbytes']),
+      indexBytes: num(t['ibytes']),
+      liveRows: num(t['live']),
+      deadRows: num(t['dead']),
+      autovacuum: num(t['av']),
+      autoanalyze: num(t['aa']),
+    });
+  }
+  const statements: HostSnapshot['statements'] = new Map();
+  for (const s of rows(8)) statements.set(String(s['id']), { calls: num(s['calls']), totalMs: num(s['ms']), query: String(s['q']) });
+  return {
+    atUs,
+    db,
+    inRecovery: misc['rec'] === true,
+    connections: {
+      total: num(act['total']),
+      active: num(act['active']),
+      idle: num(act['idle']),
+      idleInTransaction: num(act['iit']),
+      waitingOnLock: num(act['lockw']),
+    },
+    waitEvents: rows(2).map((w) => ({ event: String(w['event']), count: num(w['n']) })),
+    checkpointInProgress: misc['ckpt'] === true,
+    checkpoints: num(ck['n']),
+    checkpointBuffers: num(ck['b']),
+    walBytes: numOrNull(misc['wal']),
+    replication: rows(5).map((r) => ({
+      applicationName: String(r['app'] ?? ''),
+      clientAddr: r['addr'] === null || r['addr'] === undefined ? null : String(r['addr']),
+      state: String(r['state'] ?? ''),
+      writeLagMs: numOrNull(r['wl']),
+      flushLagMs: numOrNull(r['fl']),
+      replayLagMs: numOrNull(r['rl']),
+      replayLagBytes: numOrNull(r['bytes']),
+    })),
+    standbyReplayLagBytes: numOrNull(misc['sblag']),
+    standbyReplayDelayMs: numOrNull(misc['sbdelay']),
+    autovacuumTables: rows(6).map((r) => String(r['t'])),
+    tables,
+    statements,
+  };
+}

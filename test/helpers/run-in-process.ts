@@ -1,0 +1,41 @@
+/**
+ * Run a load in this process through executeRun (what `pgsurge run` does), with live outputs of the
+ * test's choosing — so outputs can be tested before or apart from the CLI wiring.
+ */
+import { Writable } from 'node:stream';
+import { executeRun, type ExecutedRun } from '../../src/cli/run-command.js';
+import { resolveRunConfig, type RawRunOptions } from '../../src/config/run-config.js';
+import { parseConnInfo } from '../../src/driver/conninfo.js';
+import type { LocalServer } from '../../src/local/server.js';
+import type { LiveOutput } from '../../src/output/types.js';
+
+const sink = (): Writable & { text: string } => {
+  const w = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      w.text += chunk.toString();
+      cb();
+    },
+  }) as Writable & { text: string };
+  w.text = '';
+  return w;
+};
+
+/**
+ * `server` is treated as pgsurge's own throwaway server: the run creates pgbench's tables in it
+ * (at -s, default 1 here) and the outputs see its postmaster pid. The caller stops the server.
+ */
+export async function runInProcess(
+  server: LocalServer,
+  raw: Omit<RawRunOptions, 'workloads'> & { workloads?: readonly string[] },
+  outputs: readonly LiveOutput[],
+): Promise<ExecutedRun & { stderr: string }> {
+  const cfg = resolveRunConfig({ workloads: [], scale: '1', progress: '0', ...raw });
+  const stderr = sink();
+  const run = await executeRun(
+    cfg,
+    { conn: parseConnInfo(server.url, {}), throwaway: server, description: server.url },
+    { stdout: sink(), stderr, env: {} },
+    { signal: new AbortController().signal, outputs },
+  );
+  return { ...run, stderr: stderr.text };
+}
