@@ -25,7 +25,9 @@ export function describeMachine(): Machine {
     memoryGiB: totalmem() / 2 ** 30,
     node: process.version,
     pgbench: out(PGBENCH, ['--version']),
-    commit: out('git', ['rev-parse', '--short', 'HEAD']) + dirty,
+    // A snapshot outside the checkout (git archive, so other engineers' rebuilds of dist/ cannot
+    // change the code under test) names its commit in PGSURGE_BENCH_COMMIT.
+    commit: process.env['PGSURGE_BENCH_COMMIT'] ?? out('git', ['rev-parse', '--short', 'HEAD']) + dirty,
   };
 }
 
