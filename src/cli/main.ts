@@ -7,9 +7,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
 import { runCommand } from './run-command.js';
 import { initCommand } from './init-command.js';
-import { compareCommand, type RawCompareOptions } from './compare-command.js';
 import { addLocalCommand } from './local-command.js';
 import { reportCommand, type RawReportOptions } from './report-command.js';
+import { compareCommand, type RawCompareOptions } from './compare-command.js';
 import { printErr, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import type { RawRunOptions } from '../config/run-config.js';
@@ -32,9 +32,10 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('run a load test (default workload: tpcb-like; with no target, against a throwaway server)')
-    .argument('[workloads...]', 'built-in name (tpcb-like, simple-update, select-only) or pgbench script file, each with an optional @WEIGHT')
+    .argument('[workloads...]', 'built-in name (tpcb-like, simple-update, select-only), pgbench script file, .ts/.js workload module, each with an optional @WEIGHT; or a scenario .yaml')
     .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server)')
     .option('--pg-bin <dir>', 'PostgreSQL binaries for the throwaway server')
+    .option('--scenario <file>', 'a YAML/JSON scenario file: several workloads, each with its own load (also as a positional .yaml)')
     .option('-b, --builtin <name[@w]>', 'built-in script (repeatable)', collect)
     .option('-f, --file <file[@w]>', 'pgbench script file (repeatable)', collect)
     .option('-c, --client <n>', 'number of clients (default 1; 16 with -R)')
@@ -99,7 +100,6 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .action((file: string, opts: RawReportOptions & { reportPerCommand?: boolean }) => {
       setExit(reportCommand(file, { ...opts, perStatement: opts.reportPerCommand === true }, io));
     });
-  addLocalCommand(program, io, setExit);
   program
     .command('compare')
     .description('compare results side by side; the first is the baseline (directories: every result inside, oldest first)')
@@ -110,6 +110,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .action((files: string[], opts: RawCompareOptions) => {
       setExit(compareCommand(files, opts, io));
     });
+  addLocalCommand(program, io, setExit);
   return program;
 }
 

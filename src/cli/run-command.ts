@@ -7,8 +7,9 @@ import { basename } from 'node:path';
 import type pg from 'pg';
 import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
 import { PgsurgeError, usageError } from '../errors.js';
-import { runLoad, type RunOutcome, type RunPlan } from '../engine/run.js';
-import type { LoadModel } from '../engine/messages.js';
+import { runLoad, type RunGroup, type RunOutcome, type RunPlan } from '../engine/run.js';
+import { groupSpecs, type GroupSpec } from './plan.js';
+import { summarizeGroups } from '../report/groups.js';
 import { openSession } from '../driver/session.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { redactUrl } from '../driver/conninfo.js';
@@ -18,7 +19,7 @@ import { buildResult, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { formatIntervalsCsv } from '../report/csv.js';
 import { formatProgress } from '../output/progress.js';
-import { resolveWorkloads, type ResolvedWorkloads } from '../workload/resolve.js';
+import { mergeResolved, resolveWorkloads, type ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
 import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import type { TxnProgram } from '../workload/types.js';
@@ -33,24 +34,10 @@ import type { LiveOutput, RunContext } from '../output/types.js';
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
 const THROWAWAY_DEFAULT_SCALE = 10;
 
-function loadModel(cfg: RunConfig): LoadModel {
-  if (cfg.rateHz !== undefined || cfg.stagesAreRates) {
-    return {
-      kind: 'open',
-      durationMs: cfg.durationMs ?? 0,
-      rateHz: cfg.rateHz ?? 0,
-      arrivals: cfg.arrivals,
-      maxQueue: Math.max(1, Math.ceil(cfg.maxQueue / cfg.threads)),
-      latencyLimitMs: cfg.latencyLimitMs,
-      stages: cfg.stages,
-    };
-  }
-  return { kind: 'closed', durationMs: cfg.durationMs, transactionsPerClient: cfg.transactionsPerClient, stages: cfg.stages };
-}
-
 /** Server facts and the checks that must pass before any load is sent. */
 async function prepareServer(
   cfg: RunConfig,
+  groups: readonly GroupSpec[],
   target: Target,
   work: ResolvedWorkloads,
   io: CliIO,
@@ -62,10 +49,11 @@ async function prepareServer(
     const reserved = Number(await showSetting(client, 'superuser_reserved_connections'));
     const inUse = Number((await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where backend_type = $1', ['client backend'])).rows[0]?.n ?? 0);
     const available = maxConnections - reserved - inUse;
-    if (cfg.clients > available) {
+    const clients = groups.reduce((n, g) => n + g.clients, 0);
+    if (clients > available) {
       throw usageError(
         'TOO_MANY_CLIENTS',
-        `-c ${cfg.clients} is more than the server can take: max_connections is ${maxConnections} (${reserved} reserved, ${inUse} in use, so ${Math.max(0, available)} free); lower -c or raise max_connections`,
+        `${cfg.scenario === undefined ? `-c ${clients}` : `${clients} clients`} is more than the server can take: max_connections is ${maxConnections} (${reserved} reserved, ${inUse} in use, so ${Math.max(0, available)} free); lower -c or raise max_connections`,
       );
     }
     let scale = cfg.scale ?? 1;
@@ -173,25 +161,44 @@ export async function executeRun(
   io: CliIO,
   opts: { readonly signal: AbortSignal; readonly outputs: readonly LiveOutput[]; readonly onRunning?: () => void },
 ): Promise<ExecutedRun> {
-  const work = await resolveWorkloads(cfg.workloads, cfg.defines);
+  const specs = groupSpecs(cfg);
+  const resolved = await Promise.all(specs.map((g) => resolveWorkloads(g.workloads, g.defines)));
+  const work = mergeResolved(resolved);
   const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
-  const server = await prepareServer(cfg, target, work, io);
+  const server = await prepareServer(cfg, specs, target, work, io);
   await checkStatements(target.conn, server.host, cfg, work.programs);
 
-  const layout: MetricsLayout = { txnTypes: work.programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
+  // With several scenarios, transaction types are named "scenario/type".
+  const prefix = (g: GroupSpec, name: string): string => (specs.length > 1 ? `${g.name}/${name}` : name);
+  const layout: MetricsLayout = {
+    txnTypes: specs.flatMap((g, i) => resolved[i]!.programs.map((p) => ({ name: prefix(g, p.name), statements: p.statements.map((s) => s.text) }))),
+  };
+  const totalClients = specs.reduce((n, g) => n + g.clients, 0);
+  let typeOffset = 0;
+  const groups: RunGroup[] = specs.map((g, i) => {
+    const group: RunGroup = {
+      name: g.name,
+      scripts: resolved[i]!.sources,
+      clients: g.clients,
+      threads: g.threads,
+      load: g.load,
+      startOffsetMs: g.startOffsetMs,
+      typeOffset,
+      // pgbench's :default_seed is the draw after every client's seed; -D still overrides it.
+      defines: { default_seed: String(pgbenchDefaultSeed(BigInt(cfg.randomSeed), totalClients)), ...g.defines },
+    };
+    typeOffset += resolved[i]!.programs.length;
+    return group;
+  });
   const plan: RunPlan = {
     conn: target.conn,
     host: server.host,
     protocol: cfg.protocol,
-    scripts: work.sources,
     layout,
-    clients: cfg.clients,
-    threads: cfg.threads,
-    load: loadModel(cfg),
+    groups,
+    gridDurationMs: cfg.scenario?.durationMs ?? cfg.durationMs,
     warmupMs: cfg.warmupMs,
     scale: server.scale,
-    // pgbench's :default_seed is the draw after every client's seed; -D still overrides it.
-    defines: { default_seed: String(pgbenchDefaultSeed(BigInt(cfg.randomSeed), cfg.clients)), ...cfg.defines },
     maxTries: cfg.maxTries,
     queryTimeoutMs: cfg.queryTimeoutMs,
     graceMs: cfg.graceMs,
@@ -212,7 +219,7 @@ export async function executeRun(
       await o.open?.(ctx);
       opened.push(o);
     }
-    const openLoop = plan.load.kind === 'open';
+    const openLoop = groups.some((g) => g.load.kind === 'open');
     const progressEveryMs = cfg.progressMs === 0 ? undefined : (cfg.progressMs ?? (io.stderr.isTTY === true ? cfg.intervalMs : undefined));
     const everyN = progressEveryMs === undefined ? 0 : Math.max(1, Math.round(progressEveryMs / cfg.intervalMs));
     printErr(io, `pgsurge: ${describeLoad(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
@@ -229,6 +236,7 @@ export async function executeRun(
     });
     for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
     if (cfg.teardown) await teardownModules(target, server.host, work, io);
+    if (specs.length > 1) additions['scenarios'] = summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS);
     const result = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
     return { result, outcome };
   } finally {
@@ -240,7 +248,7 @@ export async function executeRun(
 export async function runCommand(raw: RawRunOptions, io: CliIO, outputs: readonly LiveOutput[] = []): Promise<number> {
   const cfg = resolveRunConfig(raw);
   // Scripts, modules and thresholds are checked before anything is started.
-  const work = await resolveWorkloads(cfg.workloads, cfg.defines);
+  const work = mergeResolved(await Promise.all(groupSpecs(cfg).map((g) => resolveWorkloads(g.workloads, g.defines))));
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
   cfg.thresholds.forEach((t) => parseThreshold(t));
 
@@ -275,14 +283,18 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, outputs: readonl
 }
 
 function describeLoad(cfg: RunConfig, plan: RunPlan): string {
-  const names = plan.scripts.map((s) => (plan.scripts.length > 1 ? `${s.name}@${s.weight}` : s.name)).join(', ');
-  const load = plan.load;
-  const what =
-    load.kind === 'open'
-      ? `${load.stages === undefined ? `${load.rateHz}/s` : 'ramping rate'} (${load.arrivals}) with up to ${cfg.clients} clients`
-      : `${cfg.clients} client${cfg.clients === 1 ? '' : 's'}${load.stages === undefined ? '' : ' (ramping)'}`;
-  const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(cfg.durationMs ?? 0) / 1000} s`;
-  return `running ${names}: ${what}, ${cfg.threads} thread${cfg.threads === 1 ? '' : 's'}, ${length}, -M ${cfg.protocol}`;
+  const parts = plan.groups.map((g) => {
+    const names = g.scripts.map((s) => (g.scripts.length > 1 ? `${s.name}@${s.weight}` : s.name)).join(', ');
+    const load = g.load;
+    const what =
+      load.kind === 'open'
+        ? `${load.stages === undefined ? `${load.rateHz}/s` : 'ramping rate'} (${load.arrivals}) with up to ${g.clients} clients`
+        : `${g.clients} client${g.clients === 1 ? '' : 's'}${load.stages === undefined ? '' : ' (ramping)'}`;
+    const when = g.startOffsetMs > 0 ? ` from ${g.startOffsetMs / 1000} s` : '';
+    return `${plan.groups.length > 1 ? `${g.name}: ` : ''}${names}: ${what}, ${g.threads} thread${g.threads === 1 ? '' : 's'}${when}`;
+  });
+  const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(plan.gridDurationMs ?? 0) / 1000} s`;
+  return `running ${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;
 }
 
 function makeResult(

@@ -7,6 +7,10 @@
 import { z } from 'zod';
 import { usageError, PgsurgeError } from '../errors.js';
 import { isModulePath } from '../workload/module/load.js';
+import { loadScenarioFile, type ScenarioGroup } from './scenario.js';
+import type { WorkloadSpec } from '../workload/resolve.js';
+import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';
+export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
 import { parseDurationMs, parsePositiveInt, parseRateHz, parseStages, type Stage } from './units.js';
 
 export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
@@ -46,6 +50,14 @@ export const runConfigSchema = z.object({
   csv: z.string().optional(),
   thresholds: z.array(z.string()),
   verbose: z.boolean(),
+  /** A scenario file: several workloads, each with its own load (replaces the workloads and load options). */
+  scenario: z
+    .object({
+      file: z.string(),
+      durationMs: z.number().positive(),
+      groups: z.array(z.custom<ScenarioGroup>((v) => typeof v === 'object' && v !== null)),
+    })
+    .optional(),
 });
 
 export type RunConfig = Readonly<z.infer<typeof runConfigSchema>>;
@@ -83,23 +95,7 @@ export interface RawRunOptions {
   readonly csv?: string;
   readonly threshold?: readonly string[];
   readonly verbose?: boolean;
-}
-
-export const BUILTIN_NAMES = ['tpcb-like', 'simple-update', 'select-only'] as const;
-
-/** pgbench accepts unambiguous prefixes of built-in names (-b se → select-only). */
-function resolveBuiltin(name: string): string | undefined {
-  if ((BUILTIN_NAMES as readonly string[]).includes(name)) return name;
-  const matches = BUILTIN_NAMES.filter((b) => b.startsWith(name));
-  return matches.length === 1 ? matches[0] : undefined;
-}
-
-function splitWeight(spec: string, option: string): { name: string; weight: number } {
-  const at = spec.lastIndexOf('@');
-  if (at <= 0) return { name: spec, weight: 1 };
-  const w = spec.slice(at + 1);
-  if (!/^\d+$/.test(w)) throw usageError('BAD_WEIGHT', `${option}: invalid weight "${w}" in "${spec}" (expected NAME@INTEGER)`);
-  return { name: spec.slice(0, at), weight: Number(w) };
+  readonly scenario?: string;
 }
 
 /** Turn raw CLI values into a validated, frozen RunConfig; every problem is reported at once. */
@@ -109,24 +105,43 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof PgsurgeError) problems.push(e.message);
+      // An error that lists several problems (a scenario file) contributes each of them.
+      if (e instanceof PgsurgeError) problems.push(...(e.details.length > 0 ? e.details : [e.message]));
       else throw e;
       return undefined;
     }
   };
 
-  const workloads: { kind: 'builtin' | 'file' | 'module'; name: string; weight: number }[] = [];
+  let scenarioFile = raw.scenario;
+  const positional: string[] = [];
   for (const spec of raw.workloads) {
-    attempt(() => {
-      const { name, weight } = splitWeight(spec, 'WORKLOAD');
-      if (isModulePath(name)) workloads.push({ kind: 'module', name, weight });
-      else if (/\.(sql|pgbench|txt)$/i.test(name) || name.includes('/')) workloads.push({ kind: 'file', name, weight });
-      else {
-        const b = resolveBuiltin(name);
-        if (b === undefined) throw usageError('UNKNOWN_WORKLOAD', `unknown workload "${name}" (built-ins: ${BUILTIN_NAMES.join(', ')}; or a .sql script, or a .ts/.js workload module)`);
-        workloads.push({ kind: 'builtin', name: b, weight });
-      }
-    });
+    if (/\.(ya?ml|json)$/i.test(spec)) {
+      if (scenarioFile !== undefined) problems.push(`only one scenario file at a time (${scenarioFile}, ${spec})`);
+      scenarioFile = spec;
+    } else positional.push(spec);
+  }
+  const scenario = scenarioFile === undefined ? undefined : attempt(() => ({ file: scenarioFile, ...loadScenarioFile(scenarioFile) }));
+  if (scenarioFile !== undefined) {
+    const clash = (
+      [
+        ['workloads', positional.length > 0 || (raw.builtin ?? []).length > 0 || (raw.file ?? []).length > 0],
+        ['-c', raw.client !== undefined],
+        ['-j', raw.jobs !== undefined],
+        ['-T', raw.time !== undefined],
+        ['-t', raw.transactions !== undefined],
+        ['-R', raw.rate !== undefined],
+        ['--stages', raw.stages !== undefined],
+        ['-L', raw.latencyLimit !== undefined],
+      ] as const
+    )
+      .filter(([, given]) => given)
+      .map(([name]) => name);
+    if (clash.length > 0) problems.push(`a scenario file sets the workloads and the load: leave out ${clash.join(', ')}`);
+  }
+
+  const workloads: WorkloadSpec[] = [];
+  for (const spec of positional) {
+    attempt(() => workloads.push(parseWorkloadSpec(spec, 'WORKLOAD')));
   }
   for (const spec of raw.builtin ?? []) {
     attempt(() => {
@@ -189,7 +204,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
 
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
-  const candidate = {
+  const candidate: Record<string, unknown> & { durationMs: number | undefined } = {
     workloads,
     url: raw.url,
     pgBin: raw.pgBin,
@@ -222,7 +237,9 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     csv: raw.csv,
     thresholds: [...(raw.threshold ?? [])],
     verbose: raw.verbose === true,
+    scenario,
   };
+  if (scenario !== undefined) candidate.durationMs = scenario.durationMs;
   if (problems.length > 0) {
     throw usageError('BAD_OPTIONS', problems.length === 1 ? problems[0]! : `${problems.length} problems with the options:`, problems.length === 1 ? [] : problems);
   }

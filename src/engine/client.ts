@@ -128,7 +128,7 @@ export class Client implements SessionHandler {
       return;
     }
     const now = core.clock.nowUs();
-    if (this.scheduledUs >= core.measureStartUs) core.recorder.stmt(this.type, this.localStmt, now - this.stmtSentUs, err === null);
+    if (this.scheduledUs >= core.measureStartUs) core.recorder.stmt(core.typeOffset + this.type, this.localStmt, now - this.stmtSentUs, err === null);
     if (err === null) {
       if (rows !== null) this.runner!.onRows(rows.columns, rows.rows);
       this.advance();
@@ -183,8 +183,9 @@ export class Client implements SessionHandler {
     const endUs = core.clock.nowUs();
     const sentUs = this.sentUs < 0 ? endUs : this.sentUs;
     if (this.scheduledUs >= core.measureStartUs) {
-      if (ok) core.recorder.txnOk(this.type, this.scheduledUs, sentUs, endUs, this.tries);
-      else core.recorder.txnFailed(this.type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
+      const type = core.typeOffset + this.type;
+      if (ok) core.recorder.txnOk(type, this.scheduledUs, sentUs, endUs, this.tries);
+      else core.recorder.txnFailed(type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
     }
     this.busy = false;
     this.finished++;

@@ -40,6 +40,10 @@ export interface WorkerInit {
   readonly scripts: readonly WorkloadSource[];
   readonly layout: MetricsLayout;
   readonly load: LoadModel;
+  readonly startOffsetMs: number;
+  readonly gridDurationMs: number | undefined;
+  readonly typeOffset: number;
+  readonly clientIdBase: number;
   readonly scale: number;
   readonly defines: Readonly<Record<string, string>>;
   readonly maxTries: number;

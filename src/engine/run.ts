@@ -13,18 +13,30 @@ import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js'
 import type { WorkloadSource } from '../workload/sources.js';
 import type { WorkerDoneInfo } from './worker-core.js';
 
+/** One workload with its own load model (a scenario); a plain run has one group. */
+export interface RunGroup {
+  readonly name: string;
+  readonly scripts: readonly WorkloadSource[];
+  readonly clients: number;
+  readonly threads: number;
+  readonly load: LoadModel;
+  /** The group's load starts this long after the run starts. */
+  readonly startOffsetMs: number;
+  /** Index of the group's first transaction type in the layout. */
+  readonly typeOffset: number;
+  readonly defines: Readonly<Record<string, string>>;
+}
+
 export interface RunPlan {
   readonly conn: ConnInfo;
   readonly host: HostSpec;
   readonly protocol: Protocol;
-  readonly scripts: readonly WorkloadSource[];
   readonly layout: MetricsLayout;
-  readonly clients: number;
-  readonly threads: number;
-  readonly load: LoadModel;
+  readonly groups: readonly RunGroup[];
+  /** Length of the measured timeline: max over groups of offset + duration; undefined with -t. */
+  readonly gridDurationMs: number | undefined;
   readonly warmupMs: number;
   readonly scale: number;
-  readonly defines: Readonly<Record<string, string>>;
   readonly maxTries: number;
   readonly queryTimeoutMs: number;
   readonly graceMs: number;
@@ -53,15 +65,36 @@ export interface RunOutcome {
   readonly interrupted: boolean;
 }
 
-/** Worker w runs clients w, w+J, w+2J, … so that ramps and -j keep the same meaning. */
-function clientIdsOf(worker: number, workers: number, clients: number): number[] {
+/** Worker w of a group runs its clients w, w+J, w+2J, … so that ramps and -j keep the same meaning. */
+function clientIdsOf(base: number, worker: number, workers: number, clients: number): number[] {
   const ids: number[] = [];
-  for (let id = worker; id < clients; id += workers) ids.push(id);
+  for (let id = worker; id < clients; id += workers) ids.push(base + id);
   return ids;
 }
 
+interface WorkerSlot {
+  readonly group: RunGroup;
+  readonly index: number;
+  readonly count: number;
+  readonly clientIdBase: number;
+}
+
+/** Every group gets min(threads, clients) workers of its own. */
+function workerSlots(groups: readonly RunGroup[]): WorkerSlot[] {
+  const slots: WorkerSlot[] = [];
+  let clientIdBase = 0;
+  for (const group of groups) {
+    const count = Math.max(1, Math.min(group.threads, group.clients));
+    for (let index = 0; index < count; index++) slots.push({ group, index, count, clientIdBase });
+    clientIdBase += group.clients;
+  }
+  return slots;
+}
+
 export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
-  const workers = Math.max(1, Math.min(plan.threads, plan.clients));
+  const slots = workerSlots(plan.groups);
+  const workers = slots.length;
+  const totalClients = plan.groups.reduce((n, g) => n + g.clients, 0);
   const aggregator = new Aggregator(plan.layout, { workers, intervalMs: plan.intervalMs });
   const intervals: IntervalStats[] = [];
   const threads: Worker[] = [];
@@ -98,7 +131,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         intervals.push(s);
         hooks.onInterval?.(s);
       }
-      const endUs = Math.min(stopAtUs ?? nowUs(), plan.load.durationMs === undefined ? Infinity : measureStartUs + plan.load.durationMs * 1000);
+      const endUs = Math.min(stopAtUs ?? nowUs(), plan.gridDurationMs === undefined ? Infinity : measureStartUs + plan.gridDurationMs * 1000);
       resolve({
         aggregator,
         intervals,
@@ -111,15 +144,20 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
     };
 
     for (let w = 0; w < workers; w++) {
+      const slot = slots[w]!;
       const init: WorkerInit = {
-        worker: w,
-        workers,
-        clientIds: clientIdsOf(w, workers, plan.clients),
-        scripts: plan.scripts,
+        worker: slot.index,
+        workers: slot.count,
+        clientIds: clientIdsOf(slot.clientIdBase, slot.index, slot.count, slot.group.clients),
+        scripts: slot.group.scripts,
         layout: plan.layout,
-        load: plan.load,
+        load: slot.group.load,
+        startOffsetMs: slot.group.startOffsetMs,
+        gridDurationMs: plan.gridDurationMs,
+        typeOffset: slot.group.typeOffset,
+        clientIdBase: slot.clientIdBase,
         scale: plan.scale,
-        defines: plan.defines,
+        defines: slot.group.defines,
         maxTries: plan.maxTries,
         queryTimeoutMs: plan.queryTimeoutMs,
         graceMs: plan.graceMs,
@@ -146,7 +184,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             }
             break;
           case 'connect-failed':
-            fail(connectError(msg.code, msg.message, plan.clients));
+            fail(connectError(msg.code, msg.message, totalClients));
             break;
           case 'snapshot':
             for (const s of aggregator.add(msg.snapshot)) {

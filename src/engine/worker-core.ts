@@ -37,6 +37,17 @@ export interface WorkerCoreOptions {
   readonly clientIds: readonly number[];
   readonly programs: readonly TxnProgram[];
   readonly load: LoadModel;
+  /** Scenarios: this worker's load starts this long after the run's start (default 0). */
+  readonly startOffsetMs?: number;
+  /**
+   * Scenarios: length of the run's measured timeline; a worker whose load ends earlier keeps
+   * sending (empty) interval snapshots until then, so every interval is complete on time.
+   */
+  readonly gridDurationMs?: number | undefined;
+  /** Index of this worker's first transaction type in the run's metrics layout. */
+  readonly typeOffset?: number;
+  /** First client id of this worker's scenario (client ids are unique across the run). */
+  readonly clientIdBase?: number;
   /** pgbench's :scale and -D definitions, for the scripts. */
   readonly scale: number;
   readonly defines: Readonly<Record<string, string>>;
@@ -80,13 +91,21 @@ export class WorkerCore {
   readonly rollbackStmt: number;
   measureStartUs = Infinity;
   stopping = false;
+  /** Added to a program's index to get its transaction type in the metrics layout. */
+  readonly typeOffset: number;
 
   private readonly clients: Client[] = [];
   private readonly free: Client[] = [];
   private readonly cumWeights: number[] = [];
   private readonly random: FastRandom;
-  private startUs = 0;
+  /** When this worker's load begins (after its scenario's start offset). */
+  private loadStartUs = 0;
+  /** When this worker's load ends (no new transactions after it). */
   private endUs = Infinity;
+  /** When the run's interval grid ends. */
+  private gridEndUs = Infinity;
+  /** The load is over (ended, drained or given up after the grace period); snapshots may go on. */
+  private loadDone = false;
   private interval = 0;
   private intervalTimer: unknown = null;
   private sweepTimer: unknown = null;
@@ -112,6 +131,7 @@ export class WorkerCore {
     this.classify = opts.classify;
     this.maxTries = opts.maxTries;
     this.queryTimeoutUs = opts.queryTimeoutMs * 1000;
+    this.typeOffset = opts.typeOffset ?? 0;
     let offset = 0;
     let totalWeight = 0;
     for (const p of opts.programs) {
@@ -144,15 +164,27 @@ export class WorkerCore {
     );
   }
 
-  /** Begin the load at `startUs`; the measured phase starts `warmupMs` later. */
+  /** Begin at `startUs`; the measured phase starts `warmupMs` later; this worker's load after its offset. */
   start(startUs: number, warmupMs: number): void {
     const load = this.opts.load;
-    this.startUs = startUs;
+    const offsetUs = (this.opts.startOffsetMs ?? 0) * 1000;
     this.measureStartUs = startUs + warmupMs * 1000;
-    this.endUs = load.durationMs === undefined ? Infinity : this.measureStartUs + load.durationMs * 1000;
+    this.loadStartUs = startUs + offsetUs;
+    this.endUs = load.durationMs === undefined ? Infinity : this.measureStartUs + offsetUs + load.durationMs * 1000;
+    this.gridEndUs = this.opts.gridDurationMs === undefined ? this.endUs : this.measureStartUs + this.opts.gridDurationMs * 1000;
     this.armInterval();
     this.sweepTimer = this.timers.set(this.sweep, SWEEP_MS);
     if (this.endUs !== Infinity) this.endTimer = this.timers.set(() => this.stop('duration'), (this.endUs - this.clock.nowUs()) / 1000);
+    if (offsetUs > 0) {
+      this.timers.set(() => this.beginLoad(), (this.loadStartUs - this.clock.nowUs()) / 1000);
+      return;
+    }
+    this.beginLoad();
+  }
+
+  private beginLoad(): void {
+    if (this.stopping || this.loadDone) return;
+    const load = this.opts.load;
     if (load.kind === 'open') {
       const profile = load.stages === undefined ? RateProfile.constant(load.rateHz) : RateProfile.stages(load.rateHz, load.stages);
       this.schedule = new ArrivalSchedule(profile, {
@@ -162,7 +194,7 @@ export class WorkerCore {
         random: () => this.random.next(),
       });
       this.queue = new Float64Array(Math.max(1, load.maxQueue));
-      this.nextDueUs = this.startUs + this.schedule.next();
+      this.nextDueUs = this.loadStartUs + this.schedule.next();
       for (const c of this.clients) this.free.push(c);
       this.pump();
     } else {
@@ -183,7 +215,7 @@ export class WorkerCore {
   private activeClients(nowUs: number): number {
     const load = this.opts.load;
     if (load.kind !== 'closed' || load.stages === undefined) return Infinity;
-    let t = (nowUs - this.startUs) / 1000;
+    let t = (nowUs - this.loadStartUs) / 1000;
     let from = 0;
     for (const st of load.stages) {
       if (t < st.durationMs) return Math.round(from + ((st.target - from) * t) / st.durationMs);
@@ -195,7 +227,7 @@ export class WorkerCore {
 
   /** A client finished a transaction (or just connected): give it the next one. */
   clientFree(c: Client): void {
-    if (this.done) return;
+    if (this.loadDone) return;
     const load = this.opts.load;
     if (this.stopping) {
       this.maybeFinish();
@@ -212,7 +244,8 @@ export class WorkerCore {
       return;
     }
     const now = this.clock.nowUs();
-    if (c.id >= this.activeClients(now)) return; // parked until the ramp reaches it (see sweep)
+    if (now < this.loadStartUs) return; // a scenario that starts later: beginLoad starts its clients
+    if (c.id - (this.opts.clientIdBase ?? 0) >= this.activeClients(now)) return; // parked until the ramp reaches it (see sweep)
     if (now >= this.measureStartUs) this.recorder.arrival();
     c.start(this.pickType(), now);
   }
@@ -233,7 +266,7 @@ export class WorkerCore {
         this.queue[(this.qHead + this.qLen) % this.queue.length] = due;
         this.qLen++;
       }
-      this.nextDueUs = this.startUs + this.schedule.next();
+      this.nextDueUs = this.loadStartUs + this.schedule.next();
     }
     const limitUs = load.latencyLimitMs === undefined ? Infinity : load.latencyLimitMs * 1000;
     while (this.qLen > 0 && this.free.length > 0) {
@@ -242,7 +275,7 @@ export class WorkerCore {
       this.qLen--;
       const type = this.pickType();
       if (now - due > limitUs) {
-        if (due >= this.measureStartUs) this.recorder.skipped(type);
+        if (due >= this.measureStartUs) this.recorder.skipped(this.typeOffset + type);
         continue;
       }
       this.free.pop()!.start(type, due);
@@ -264,25 +297,29 @@ export class WorkerCore {
 
   private readonly onInterval = (): void => {
     if (this.done) return;
+    const last = this.lastIntervalIndex();
+    if (this.loadDone && this.interval >= last) {
+      this.complete();
+      return;
+    }
     this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, this.interval, false));
     this.interval++;
-    const lastInterval = this.lastIntervalIndex();
-    if (this.interval <= lastInterval) this.armInterval();
+    if (this.interval <= last) this.armInterval();
     else this.intervalTimer = null;
   };
 
   private lastIntervalIndex(): number {
-    return this.endUs === Infinity ? Infinity : Math.ceil((this.endUs - this.measureStartUs) / (this.opts.intervalMs * 1000)) - 1;
+    return this.gridEndUs === Infinity ? Infinity : Math.ceil((this.gridEndUs - this.measureStartUs) / (this.opts.intervalMs * 1000)) - 1;
   }
 
   /** Periodic: client-side timeouts, and parked clients of a closed-loop ramp. */
   private readonly sweep = (): void => {
-    if (this.done) return;
+    if (this.loadDone) return;
     const now = this.clock.nowUs();
     for (const c of this.clients) {
       if (c.phase === ClientPhase.Query && now - c.stmtSentUs > this.queryTimeoutUs) c.timeOut();
       else if (c.phase === ClientPhase.Idle && !c.busy && !this.stopping && this.opts.load.kind === 'closed' && c.session !== null) {
-        if (c.id < this.activeClients(now)) this.clientFree(c);
+        if (c.id - (this.opts.clientIdBase ?? 0) < this.activeClients(now)) this.clientFree(c);
       }
     }
     this.sweepTimer = this.timers.set(this.sweep, SWEEP_MS);
@@ -299,7 +336,7 @@ export class WorkerCore {
 
   /** Re-open a lost connection with exponential backoff, then put the client back to work. */
   reconnect(c: Client): void {
-    if (this.done) return;
+    if (this.loadDone) return;
     if (this.stopping) {
       this.maybeFinish();
       return;
@@ -307,13 +344,13 @@ export class WorkerCore {
     c.phase = ClientPhase.Connecting;
     const delayMs = this.reconnectDelayMs.get(c) ?? RECONNECT_MIN_MS;
     this.timers.set(() => {
-      if (this.done || this.stopping) {
+      if (this.loadDone || this.stopping) {
         this.maybeFinish();
         return;
       }
       this.opts.connect(c.id).then(
         (s) => {
-          if (this.done) {
+          if (this.loadDone) {
             void s.close();
             return;
           }
@@ -351,22 +388,33 @@ export class WorkerCore {
   }
 
   private maybeFinish(): void {
-    if (this.done || !this.stopping) return;
+    if (this.loadDone || !this.stopping) return;
     if (this.clients.some((c) => c.busy)) return;
     this.finishNow();
   }
 
+  /** The load is over: count what never finished; complete now, or when the run's grid ends. */
   private finishNow(): void {
-    if (this.done) return;
-    this.done = true;
+    if (this.loadDone) return;
+    this.loadDone = true;
     let inFlight = 0;
     for (const c of this.clients) {
       if (c.busy && c.scheduledUs >= this.measureStartUs) inFlight++;
     }
     if (inFlight > 0) this.recorder.unfinished(inFlight);
-    for (const t of [this.intervalTimer, this.sweepTimer, this.graceTimer, this.arrivalTimer, this.endTimer]) {
+    for (const t of [this.sweepTimer, this.graceTimer, this.arrivalTimer, this.endTimer]) {
       if (t !== null) this.timers.clear(t);
     }
+    // Other scenarios may still be running: keep the grid going (empty intervals) until the run ends,
+    // unless the whole run is being stopped (interrupt, -t done) or the grid is already over.
+    const gridOver = this.interval >= this.lastIntervalIndex() || this.clock.nowUs() >= this.gridEndUs;
+    if (this.stopReason !== 'duration' || gridOver || this.intervalTimer === null) this.complete();
+  }
+
+  private complete(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.intervalTimer !== null) this.timers.clear(this.intervalTimer);
     const index = Math.max(0, Math.min(this.interval, this.lastIntervalIndex()));
     this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, index, true));
     this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason });

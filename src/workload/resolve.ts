@@ -67,3 +67,14 @@ export async function resolveWorkloads(specs: readonly WorkloadSpec[], defines: 
   const programs = await buildPrograms(sources);
   return { sources, programs, usesPgbenchTables, modules, unusedDefines: onlyModules ? [...unknown] : [] };
 }
+
+/** The workloads of several groups (scenarios) as one: all programs, in group order. */
+export function mergeResolved(all: readonly ResolvedWorkloads[]): ResolvedWorkloads {
+  return {
+    sources: all.flatMap((r) => r.sources),
+    programs: all.flatMap((r) => r.programs),
+    usesPgbenchTables: all.some((r) => r.usesPgbenchTables),
+    modules: all.flatMap((r) => r.modules),
+    unusedDefines: [...new Set(all.flatMap((r) => r.unusedDefines))],
+  };
+}
