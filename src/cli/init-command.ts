@@ -12,6 +12,7 @@ import { connectFirstHost } from './target.js';
 import { runModuleHook } from './run-command.js';
 import { isModulePath, loadWorkloadModule, resolveModuleOptions } from '../workload/module/load.js';
 import { resolve } from 'node:path';
+import { isBuiltinModule, loadBuiltinModule } from '../workload/builtin/registry.js';
 import { printErr, registerSecret, type CliIO } from './output.js';
 
 export interface RawInitOptions {
@@ -34,9 +35,9 @@ export interface RawInitOptions {
 const PGBENCH_WORKLOADS = new Set(['pgbench', 'tpcb-like', 'simple-update', 'select-only']);
 
 export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<number> {
-  const modulePaths = raw.workloads.filter((w) => isModulePath(w));
+  const modulePaths = raw.workloads.filter((w) => isModulePath(w) || isBuiltinModule(w));
   for (const w of raw.workloads) {
-    if (!PGBENCH_WORKLOADS.has(w) && !isModulePath(w)) {
+    if (!PGBENCH_WORKLOADS.has(w) && !isModulePath(w) && !isBuiltinModule(w)) {
       throw usageError('UNKNOWN_WORKLOAD', `init: unknown workload "${w}" (known: ${[...PGBENCH_WORKLOADS].join(', ')}, or a .ts/.js workload module)`);
     }
   }
@@ -48,7 +49,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
   }
   const modules = await Promise.all(
     modulePaths.map(async (file) => {
-      const def = await loadWorkloadModule(resolve(file));
+      const def = isBuiltinModule(file) ? await loadBuiltinModule(file) : await loadWorkloadModule(resolve(file));
       return { file, def, options: resolveModuleOptions(file, def.options, defines) };
     }),
   );
@@ -80,7 +81,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
       }
       printErr(io, `pgsurge: running the setup of ${m.file} in ${describeTarget(conn)}`);
       const t0 = Date.now();
-      await runModuleHook(resolve(m.file), 'setup', () => m.def.setup!(client, m.options as never));
+      await runModuleHook(isBuiltinModule(m.file) ? m.file : resolve(m.file), 'setup', () => m.def.setup!(client, m.options as never));
       printErr(io, `done in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
     }
   } finally {

@@ -4,6 +4,7 @@
  */
 import { usageError } from '../errors.js';
 import { isModulePath } from '../workload/module/load.js';
+import { BUILTIN_MODULES, isBuiltinModule } from '../workload/builtin/registry.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 
 export const BUILTIN_NAMES = ['tpcb-like', 'simple-update', 'select-only'] as const;
@@ -28,9 +29,10 @@ export function parseWorkloadSpec(spec: string, where: string): WorkloadSpec {
   const { name, weight } = splitWeight(spec, where);
   if (isModulePath(name)) return { kind: 'module', name, weight };
   if (/\.(sql|pgbench|txt)$/i.test(name) || name.includes('/')) return { kind: 'file', name, weight };
+  if (isBuiltinModule(name)) return { kind: 'module', name, weight };
   const b = resolveBuiltin(name);
   if (b === undefined) {
-    throw usageError('UNKNOWN_WORKLOAD', `${where === 'WORKLOAD' ? '' : `${where}: `}unknown workload "${name}" (built-ins: ${BUILTIN_NAMES.join(', ')}; or a .sql script, or a .ts/.js workload module)`);
+    throw usageError('UNKNOWN_WORKLOAD', `${where === 'WORKLOAD' ? '' : `${where}: `}unknown workload "${name}" (built-ins: ${[...BUILTIN_NAMES, ...Object.keys(BUILTIN_MODULES)].join(', ')}; or a .sql script, or a .ts/.js workload module)`);
   }
   return { kind: 'builtin', name: b, weight };
 }

@@ -10,6 +10,7 @@ import { buildPrograms, type WorkloadSource } from './sources.js';
 import type { TxnProgram } from './types.js';
 import type { WorkloadDefinition } from './module/api.js';
 import { loadWorkloadModule, resolveModuleOptions, unknownModuleOptions } from './module/load.js';
+import { isBuiltinModule, loadBuiltinModule } from './builtin/registry.js';
 
 export interface WorkloadSpec {
   readonly kind: 'builtin' | 'file' | 'module';
@@ -55,12 +56,13 @@ export async function resolveWorkloads(specs: readonly WorkloadSpec[], defines: 
       }
       sources.push({ kind: 'pgbench', name: unique(basename(w.name)), text, weight: w.weight, file: w.name });
     } else {
-      const file = resolve(w.name);
-      const def = await loadWorkloadModule(file);
+      const builtin = w.kind === 'module' && isBuiltinModule(w.name);
+      const file = builtin ? `builtin:${w.name}` : resolve(w.name);
+      const def = builtin ? await loadBuiltinModule(w.name) : await loadWorkloadModule(file);
       const options = resolveModuleOptions(w.name, def.options, defines);
       for (const d of unknownModuleOptions(def.options, defines)) unknown.add(d);
       modules.push({ file, def, options });
-      const name = unique(def.name ?? basename(w.name).replace(/\.[^.]+$/, ''));
+      const name = unique(builtin ? w.name : (def.name ?? basename(w.name).replace(/\.[^.]+$/, '')));
       sources.push({ kind: 'module', name, file, weight: w.weight, options });
     }
   }

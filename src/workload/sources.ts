@@ -7,6 +7,7 @@ import { compileScript } from './pgbench/compile.js';
 import type { TxnProgram } from './types.js';
 import { loadWorkloadModule } from './module/load.js';
 import { modulePrograms } from './module/program.js';
+import { loadBuiltinModule } from './builtin/registry.js';
 
 export type WorkloadSource =
   | {
@@ -20,7 +21,7 @@ export type WorkloadSource =
       readonly kind: 'module';
       /** Workload name: the module's own name, else its file name without extension. */
       readonly name: string;
-      /** Absolute path of the module. */
+      /** Absolute path of the module, or "builtin:NAME" for a built-in module workload. */
       readonly file: string;
       readonly weight: number;
       /** Resolved option values (structured-clone data). */
@@ -33,7 +34,7 @@ export async function buildPrograms(sources: readonly WorkloadSource[]): Promise
     if (s.kind === 'pgbench') {
       programs.push(compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
     } else {
-      const def = await loadWorkloadModule(s.file);
+      const def = s.file.startsWith('builtin:') ? await loadBuiltinModule(s.file.slice('builtin:'.length)) : await loadWorkloadModule(s.file);
       programs.push(...modulePrograms(def, { name: s.name, file: s.file, options: s.options, weight: s.weight }));
     }
   }
