@@ -1,0 +1,131 @@
+/**
+ * The HTML report as a user sees it: a real run's result rendered by `pgsurge report --html`, and
+ * an hour-long result with server samples, failover and hostile names, each opened in headless
+ * Chromium (Debian's /usr/bin/chromium, driven by playwright-core). Checks: no console errors, no
+ * network request at all, every chart drawn with data, nothing injected; screenshots go to
+ * test-artifacts/.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestServer } from '../helpers/server.js';
+import { runCli } from '../helpers/cli.js';
+import { resultV1Schema } from '../../src/report/result.js';
+import { renderHtml } from '../../src/report/html.js';
+import { HOSTILE_NAME, longResult } from './fixtures.js';
+
+const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM}: install Debian's "chromium" package (scripts/install-test-deps.sh should)`;
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-html-'));
+
+const server = skip === false ? await startTestServer() : undefined;
+let browser: Browser | undefined;
+after(async () => browser?.close());
+
+async function openBrowser(): Promise<Browser> {
+  browser ??= await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  return browser;
+}
+
+interface ChartCheck {
+  readonly id: string;
+  readonly series: number;
+  readonly points: number;
+  readonly canvasWidth: number;
+}
+
+/** Runs in the page (a string: the project's TypeScript has no DOM types). */
+const CHART_CHECK = `window.pgsurgeCharts.map((u) => ({
+  id: u.pgsurgeId,
+  series: u.series.length - 1,
+  points: u.data.slice(1).reduce((n, col) => n + col.filter((v) => v !== null && v !== undefined).length, 0),
+  canvasWidth: u.root.querySelector('canvas').width,
+}))`;
+
+async function openReport(htmlFile: string, shot: string): Promise<{ charts: ChartCheck[]; plots: number; errors: string[]; requests: string[]; dialogs: number; scripts: number }> {
+  const page = await (await openBrowser()).newPage({ viewport: { width: 1400, height: 900 } });
+  const url = pathToFileURL(htmlFile).href;
+  const errors: string[] = [];
+  const requests: string[] = [];
+  let dialogs = 0;
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    if (r.url() !== url) requests.push(r.url());
+  });
+  page.on('dialog', (d) => {
+    dialogs++;
+    void d.dismiss();
+  });
+  await page.goto(url);
+  await page.waitForFunction('window.pgsurgeCharts !== undefined && window.pgsurgeCharts.length > 0', undefined, { timeout: 15_000 });
+  const charts = await page.evaluate<ChartCheck[]>(CHART_CHECK);
+  const plots = await page.evaluate<number>("document.querySelectorAll('.plot').length");
+  const scripts = await page.evaluate<number>("document.querySelectorAll('script').length");
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, shot), fullPage: true });
+  await page.close();
+  return { charts, plots, errors, requests, dialogs, scripts };
+}
+
+function assertCharts(charts: readonly ChartCheck[], plots: number): void {
+  assert.equal(charts.length, plots, 'one uPlot per chart container');
+  for (const c of charts) {
+    assert.ok(c.series > 0, `${c.id}: has series`);
+    assert.ok(c.points > 0, `${c.id}: has points`);
+    assert.ok(c.canvasWidth > 0, `${c.id}: canvas drawn`);
+  }
+}
+
+test('a real run rendered by `pgsurge report --html` opens offline with every chart drawn', { skip }, async () => {
+  assert.ok(server);
+  const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
+  assert.equal(init.code, 0, init.stderr);
+  const json = join(dir, 'run.json');
+  const run = await runCli(['run', '--url', server.url, '-c', '2', '-T', '3', '--json', json]);
+  assert.equal(run.code, 0, run.stderr);
+  const html = join(dir, 'run.html');
+  const report = await runCli(['report', json, '--html', html]);
+  assert.equal(report.code, 0, report.stderr);
+  const page = await openReport(html, 'html-report-run.png');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.requests, [], 'no network requests');
+  assertCharts(page.charts, page.plots);
+  const ids = page.charts.map((c) => c.id);
+  for (const id of ['run-tps', 'run-latency', 'run-errors', 'run-lag', 'run-distribution']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+});
+
+test('an hour-long result with server samples, failover, findings and hostile names', { skip }, async () => {
+  const base = resultV1Schema.parse(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')));
+  const long = longResult(base, 3600);
+  const t0 = performance.now();
+  const html = renderHtml(long);
+  const renderMs = performance.now() - t0;
+  // Generous bound (machines here are shared and busy): the point is "seconds, not minutes".
+  assert.ok(renderMs < 5000, `render took ${renderMs} ms`);
+  assert.ok(!html.includes(HOSTILE_NAME), 'hostile names are escaped everywhere');
+  const file = join(dir, 'long.html');
+  writeFileSync(file, html);
+  const page = await openReport(file, 'html-report-long.png');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.requests, []);
+  assert.equal(page.dialogs, 0, 'no injected script ran');
+  assert.equal(page.scripts, 3, 'data, uPlot, report script: nothing injected');
+  assertCharts(page.charts, page.plots);
+  const ids = page.charts.map((c) => c.id);
+  for (const id of ['run-server-connections', 'run-server-cache', 'run-server-commits', 'run-server-wal', 'run-server-replication-bytes', 'run-server-cpu']) {
+    assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+  }
+  const tps = page.charts.find((c) => c.id === 'run-tps');
+  assert.ok(tps !== undefined && tps.points >= 3600, 'every interval drawn');
+});
