@@ -20,6 +20,7 @@ export interface HostSnapshot {
   readonly atUs: number;
   readonly db: Readonly<Record<DbCounter, number>>;
   readonly inRecovery: boolean;
+  readonly maxConnections: number;
   readonly connections: { total: number; active: number; idle: number; idleInTransaction: number; waitingOnLock: number };
   readonly waitEvents: { event: string; count: number }[];
   readonly checkpointInProgress: boolean;
@@ -147,7 +148,7 @@ export function snapshotSql(caps: Capabilities, tables: readonly string[]): stri
     `select wait_event_type || ':' || wait_event as event, count(*) as n from pg_stat_activity ` +
       `where backend_type = 'client backend' and state = 'active' and wait_event is not null and pid <> pg_backend_pid() ` +
       `group by 1 order by 2 desc, 1 limit 5`,
-    `select pg_is_in_recovery() as rec, ${wal} as wal, ` +
+    `select pg_is_in_recovery() as rec, ${wal} as wal, current_setting('max_connections') as maxc, ` +
       `exists(select 1 from pg_stat_activity where backend_type = 'checkpointer' and wait_event = 'CheckpointWriteDelay') as ckpt, ` +
       `case when pg_is_in_recovery() then pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) end as sblag, ` +
       `case when pg_is_in_recovery() then extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 end as sbdelay`,
@@ -200,6 +201,7 @@ export function parseSnapshot(results: readonly { rows: Rows }[], atUs: number):
     atUs,
     db,
     inRecovery: misc['rec'] === true,
+    maxConnections: num(misc['maxc']),
     connections: {
       total: num(act['total']),
       active: num(act['active']),

@@ -112,6 +112,8 @@ export interface HostSample {
   readonly deadlocksDelta: number | null;
   readonly conflictsDelta: number | null;
   readonly connections: ConnectionCounts | null;
+  /** The setting, repeated per sample so that live outputs can show how full the server is. */
+  readonly maxConnections: number | null;
   readonly waitEvents: readonly { readonly event: string; readonly count: number }[];
   /** Checkpoints counted in the interval (PG ≥ 18: completed, num_done; older: timed + requested). */
   readonly checkpointsDelta: number | null;

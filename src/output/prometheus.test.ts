@@ -1,0 +1,71 @@
+/**
+ * The Prometheus exporter: address parsing, and /metrics scraped over HTTP in the middle of a real
+ * run (executeRun in process, with the server observer feeding it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer } from '../../test/helpers/server.js';
+import { runInProcess } from '../../test/helpers/run-in-process.js';
+import { createServerObserver } from '../observe/server-observer.js';
+import { parseListen, startPrometheus } from './prometheus.js';
+
+const server = await startTestServer();
+
+test('listen addresses: loopback unless a host is given', () => {
+  assert.deepEqual(parseListen(':9464'), { host: '127.0.0.1', port: 9464 });
+  assert.deepEqual(parseListen('9464'), { host: '127.0.0.1', port: 9464 });
+  assert.deepEqual(parseListen('0.0.0.0:9100'), { host: '0.0.0.0', port: 9100 });
+  assert.deepEqual(parseListen('[::1]:9100'), { host: '::1', port: 9100 });
+  for (const bad of ['', 'abc', ':99999', 'host:port']) assert.throws(() => parseListen(bad), /--prometheus: expected \[HOST\]:PORT/);
+});
+
+/** Value of one series in the text exposition format, or undefined. */
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('/metrics during a run: client counters and latency, server connections, cache, sizes; closed after', async () => {
+  const prom = startPrometheus('127.0.0.1:0');
+  const observer = createServerObserver({ onSample: (s) => prom.observeServer(s) });
+  const host = `${server.host}:${server.port}`;
+  let mid: string | undefined;
+  let notFound = 0;
+  const scrape = (async () => {
+    // Wait for the run to be under way (tables created, a few intervals done), then scrape.
+    for (let i = 0; i < 100 && (mid === undefined || !/pgsurge_server_connections\{/.test(mid) || (value(mid, 'pgsurge_transactions_total') ?? 0) === 0); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const addr = prom.address();
+      if (addr === undefined) continue;
+      mid = await (await fetch(`http://${addr}/metrics`)).text();
+      notFound = (await fetch(`http://${addr}/other`)).status;
+    }
+  })();
+  const { result } = await runInProcess(server, { builtin: ['select-only'], client: '4', time: '5' }, [observer, prom]);
+  await scrape;
+  assert.ok(mid !== undefined, 'scraped during the run');
+  assert.equal(notFound, 404);
+  assert.ok((value(mid, 'pgsurge_transactions_total') ?? 0) > 0, mid);
+  assert.ok((value(mid, 'pgsurge_transactions_total') ?? 0) <= result.summary.transactions);
+  assert.equal(value(mid, 'pgsurge_failures_total{class="connection"}'), 0);
+  assert.ok((value(mid, 'pgsurge_latency_seconds{quantile="0.99"}') ?? 0) > 0);
+  assert.ok((value(mid, 'pgsurge_latency_seconds{quantile="0.5"}') ?? 1) < 1);
+  assert.ok((value(mid, 'pgsurge_tps') ?? 0) > 0);
+  assert.ok((value(mid, `pgsurge_server_connections{host="${host}",state="total"}`) ?? 0) >= 4, mid);
+  assert.equal(value(mid, `pgsurge_server_max_connections{host="${host}"}`), 100);
+  assert.ok((value(mid, `pgsurge_server_cache_hit_ratio{host="${host}"}`) ?? 0) > 0.9);
+  assert.ok((value(mid, `pgsurge_server_table_bytes{host="${host}",table="pgbench_accounts"}`) ?? 0) > 10_000_000);
+  assert.ok((value(mid, `pgsurge_server_index_bytes{host="${host}",table="pgbench_accounts"}`) ?? 0) > 1_000_000);
+  assert.ok((value(mid, `pgsurge_server_commits_per_second{host="${host}"}`) ?? 0) > 0);
+  assert.match(mid, /# TYPE pgsurge_transactions_total counter/);
+  // The exporter is gone with the run.
+  await assert.rejects(fetch(`http://${prom.address()}/metrics`));
+});
+
+test('a port in use is a clear error at open', async () => {
+  const a = startPrometheus('127.0.0.1:0');
+  await a.open!({} as never);
+  const b = startPrometheus(a.address()!);
+  await assert.rejects(b.open!({} as never), /--prometheus: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
+  await a.stop!();
+});

@@ -1,0 +1,202 @@
+/**
+ * Prometheus exporter (LiveOutput "prometheus"): serves `/metrics` while the run lasts, from a
+ * registry of its own (never prom-client's global one, so two runs in one process do not mix).
+ *
+ * Client figures come from each merged interval (`interval(stats)`): counters for outcomes, gauges
+ * for the interval's latency and lag percentiles (seconds, Prometheus' base unit). Server figures
+ * come from the server observer's samples, fed through `observeServer` (wire it as the observer's
+ * `onSample`). Metric names are a contract for dashboards/ (grafana.json, prometheus-alerts.yml).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { PgsurgeError, usageError } from '../errors.js';
+import type { IntervalStats } from '../metrics/aggregator.js';
+import { FAILURE_CLASSES } from '../metrics/types.js';
+import type { ServerSample } from '../observe/types.js';
+import type { LiveOutput, ResultAdditions, RunContext } from './types.js';
+
+export interface PrometheusOutput extends LiveOutput {
+  /** A server sample (wire as createServerObserver({ onSample })). */
+  observeServer(sample: ServerSample): void;
+  /** "host:port" it listens on once open (the real port when given port 0). */
+  address(): string | undefined;
+}
+
+/** ":9464" → loopback; "0.0.0.0:9464", "[::1]:9464", "9464". */
+export function parseListen(listen: string): { host: string; port: number } {
+  const text = listen.trim();
+  const bad = (): PgsurgeError => usageError('BAD_LISTEN', `--prometheus: expected [HOST]:PORT (e.g. ":9464" or "0.0.0.0:9464"), got "${listen}"`);
+  let host = '';
+  let portText = text;
+  if (!/^\d+$/.test(text)) {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) throw bad();
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 0 && port <= 65535) || /[\s\[\]]/.test(host)) throw bad();
+  return { host: host === '' ? '127.0.0.1' : host, port };
+}
+
+const QUANTILES = [
+  ['0.5', 'p50'],
+  ['0.9', 'p90'],
+  ['0.99', 'p99'],
+  ['1', 'max'],
+] as const;
+
+function buildMetrics(registry: Registry) {
+  const r = [registry];
+  const g = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: r });
+  const c = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: r });
+  return {
+    transactions: c('pgsurge_transactions_total', 'Successful transactions.'),
+    failures: c('pgsurge_failures_total', 'Failed transactions by failure class.', ['class']),
+    retries: c('pgsurge_retries_total', 'Retries of serialization failures and deadlocks.'),
+    skipped: c('pgsurge_skipped_total', 'Arrivals skipped by --latency-limit.'),
+    dropped: c('pgsurge_dropped_total', 'Arrivals dropped because the queue was full.'),
+    tps: g('pgsurge_tps', 'Successful transactions per second in the last interval.'),
+    latency: g('pgsurge_latency_seconds', 'Latency (from the schedule) of the last interval, by quantile; quantile 1 is the max.', ['quantile']),
+    lag: g('pgsurge_schedule_lag_seconds', 'Schedule lag of the last interval, by quantile.', ['quantile']),
+    elapsed: g('pgsurge_elapsed_seconds', 'End of the last interval, seconds from the start of the measured phase.'),
+    clientCpu: g('pgsurge_client_cpu_percent', 'CPU of pgsurge itself, percent of one core.'),
+    up: g('pgsurge_server_up', '1 when the last snapshot of the host succeeded.', ['host']),
+    connections: g('pgsurge_server_connections', 'Client connections by state (total, active, idle, idle_in_transaction, waiting_lock).', ['host', 'state']),
+    maxConnections: g('pgsurge_server_max_connections', 'max_connections of the host.', ['host']),
+    commits: g('pgsurge_server_commits_per_second', 'Commits per second (pg_stat_database).', ['host']),
+    rollbacks: g('pgsurge_server_rollbacks_per_second', 'Rollbacks per second (pg_stat_database).', ['host']),
+    cacheHit: g('pgsurge_server_cache_hit_ratio', 'blks_hit / (blks_hit + blks_read) over the last interval.', ['host']),
+    walBytes: c('pgsurge_server_wal_bytes_total', 'WAL written (replayed on a standby) since the run started.', ['host']),
+    checkpoints: c('pgsurge_server_checkpoints_total', 'Checkpoints since the run started.', ['host']),
+    deadlocks: c('pgsurge_server_deadlocks_total', 'Deadlocks since the run started.', ['host']),
+    replLagBytes: g('pgsurge_server_replication_lag_bytes', 'Replay lag of each standby, bytes (from the primary).', ['host', 'standby']),
+    replLagSeconds: g('pgsurge_server_replication_lag_seconds', 'Replay lag of each standby, seconds (from the primary).', ['host', 'standby']),
+    standbyLagBytes: g('pgsurge_server_standby_replay_lag_bytes', 'On a standby: WAL received but not replayed yet.', ['host']),
+    tableBytes: g('pgsurge_server_table_bytes', 'Size of a workload table (heap, TOAST, FSM, VM).', ['host', 'table']),
+    indexBytes: g('pgsurge_server_index_bytes', 'Size of the indexes of a workload table.', ['host', 'table']),
+    rows: g('pgsurge_server_table_rows', 'Live rows of a workload table (n_live_tup).', ['host', 'table']),
+    deadRows: g('pgsurge_server_table_dead_rows', 'Dead rows of a workload table (n_dead_tup).', ['host', 'table']),
+    serverCpu: g('pgsurge_server_cpu_percent', 'CPU of the local server processes, percent of one core.', ['host']),
+    serverMemory: g('pgsurge_server_memory_bytes', 'Memory of the local server processes.', ['host']),
+  };
+}
+
+/** Every metric name the exporter serves (dashboards/ are checked against it). */
+export function prometheusMetricNames(): string[] {
+  const registry = new Registry();
+  buildMetrics(registry);
+  return registry.getMetricsAsArray().map((m) => m.name);
+}
+
+export function startPrometheus(listen: string): PrometheusOutput {
+  const { host, port } = parseListen(listen);
+  const registry = new Registry();
+  const m = buildMetrics(registry);
+  // Seen with zero, so that rate() and absent() work from the first scrape.
+  for (const cls of FAILURE_CLASSES) m.failures.labels(cls).inc(0);
+  let server: Server | undefined;
+  let bound: string | undefined;
+
+  const setIf = (gauge: Gauge, labels: Record<string, string>, v: number | null | undefined, scale = 1): void => {
+    if (v !== null && v !== undefined && Number.isFinite(v)) gauge.set(labels, v * scale);
+  };
+
+  return {
+    name: 'prometheus',
+
+    async open(_ctx: RunContext): Promise<void> {
+      const s = createServer((req, res) => {
+        if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('pgsurge: only GET /metrics here\n');
+          return;
+        }
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(e)),
+        );
+      });
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', (e: NodeJS.ErrnoException) =>
+          reject(new PgsurgeError('PROMETHEUS_LISTEN', `--prometheus: cannot listen on ${host}:${port}: ${e.code ?? e.message}`, { cause: e })),
+        );
+        s.listen(port, host, () => resolve());
+      });
+      const a = s.address() as AddressInfo;
+      bound = `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+      server = s;
+    },
+
+    interval(s: IntervalStats): void {
+      m.transactions.inc(s.ok);
+      s.errors.forEach((n, i) => {
+        const cls = FAILURE_CLASSES[i];
+        if (cls !== undefined && n > 0) m.failures.labels(cls).inc(n);
+      });
+      m.retries.inc(s.retries);
+      m.skipped.inc(s.skipped);
+      m.dropped.inc(s.dropped);
+      m.tps.set(s.tps);
+      m.elapsed.set(s.tS + s.durationMs / 1000);
+      for (const [q, k] of QUANTILES) {
+        // An interval without completions has no latency: keep the last value rather than invent 0.
+        setIf(m.latency, { quantile: q }, s.latencyMs[k], 1e-3);
+        if (k !== 'p90') setIf(m.lag, { quantile: q }, s.lagMs[k], 1e-3);
+      }
+      // p95 is exported as soon as the interval stats carry it (the alert rules fall back to p99).
+      setIf(m.latency, { quantile: '0.95' }, (s.latencyMs as { readonly p95?: number | null }).p95, 1e-3);
+    },
+
+    observeServer(sample: ServerSample): void {
+      setIf(m.clientCpu, {}, sample.client.cpuPct);
+      for (const h of sample.hosts) {
+        const host = h.host;
+        m.up.set({ host }, h.ok ? 1 : 0);
+        if (!h.ok) continue;
+        const c = h.connections;
+        if (c !== null) {
+          const states = { total: c.total, active: c.active, idle: c.idle, idle_in_transaction: c.idleInTransaction, waiting_lock: c.waitingOnLock };
+          for (const [state, v] of Object.entries(states)) m.connections.set({ host, state }, v);
+        }
+        setIf(m.maxConnections, { host }, h.maxConnections);
+        setIf(m.commits, { host }, h.commitsPerS);
+        setIf(m.rollbacks, { host }, h.rollbacksPerS);
+        setIf(m.cacheHit, { host }, h.cacheHitRatio);
+        m.walBytes.inc({ host }, h.walBytesDelta ?? 0);
+        m.checkpoints.inc({ host }, h.checkpointsDelta ?? 0);
+        m.deadlocks.inc({ host }, h.deadlocksDelta ?? 0);
+        for (const r of h.replication) {
+          const standby = `${r.applicationName}@${r.clientAddr ?? 'local'}`;
+          setIf(m.replLagBytes, { host, standby }, r.replayLagBytes);
+          setIf(m.replLagSeconds, { host, standby }, r.replayLagMs, 1e-3);
+        }
+        setIf(m.standbyLagBytes, { host }, h.standby?.replayLagBytes);
+        for (const t of h.tables) {
+          const labels = { host, table: t.name };
+          m.tableBytes.set(labels, t.tableBytes);
+          m.indexBytes.set(labels, t.indexBytes);
+          m.rows.set(labels, t.liveRows);
+          m.deadRows.set(labels, t.deadRows);
+        }
+        setIf(m.serverCpu, { host }, h.process?.cpuPct);
+        setIf(m.serverMemory, { host }, h.process?.memoryBytes);
+      }
+    },
+
+    address(): string | undefined {
+      return bound;
+    },
+
+    async stop(): Promise<ResultAdditions | undefined> {
+      const s = server;
+      server = undefined;
+      if (s !== undefined) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+      return undefined;
+    },
+  };
+}
