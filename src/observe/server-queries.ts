@@ -79,7 +79,8 @@ export async function readCapabilities(client: pg.Client): Promise<Capabilities>
       `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss`,
   );
   const row = r.rows[0];
-  let pss = row?.pss === true;
+  // total_exec_time is PG ≥ 13 (total_time before): older servers get no statement figures.
+  let pss = row?.pss === true && Number(row.v) >= 130000;
   if (pss) {
     // Installed but not preloaded: the view raises an error on every read.
     pss = await client.query('select 1 from pg_stat_statements limit 1').then(
