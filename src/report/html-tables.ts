@@ -166,7 +166,7 @@ export function configSection(result: ResultV1): string {
     startedAt: result.startedAt,
     durationS: result.durationS,
   };
-  const { settings: _s, ...target } = result.target;
+  const target = Object.fromEntries(Object.entries(result.target).filter(([k]) => k !== 'settings'));
   return (
     `<h2>Configuration</h2><h3>Versions</h3>${keyValueTable(versions)}<h3>Target</h3>${keyValueTable(target)}` +
     `<h3>Run configuration (redacted)</h3>${keyValueTable(result.config)}` +
