@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, from Debian's packages:
-# pgbench (postgresql, for compatibility tests) and PgBouncer. Skips what is already there.
+# pgbench (postgresql, for compatibility tests), PgBouncer, promtool (prometheus, to check the
+# alert rules) and Chromium (browser tests of the HTML report). Skips what is already there.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/pgbench ] || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies present"
   exit 0
@@ -14,6 +17,8 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-# Debian starts a cluster of its own on install; the tests start their own servers.
+# Debian starts services of its own on install; the tests start their own servers.
 $sudo service postgresql stop >/dev/null 2>&1 || true
+$sudo service prometheus stop >/dev/null 2>&1 || true
+$sudo service pgbouncer stop >/dev/null 2>&1 || true
 echo "installed: ${need[*]}"

@@ -11,6 +11,7 @@ import { addLocalCommand } from './local-command.js';
 import { reportCommand, type RawReportOptions } from './report-command.js';
 import { compareCommand, type RawCompareOptions } from './compare-command.js';
 import { printErr, type CliIO } from './output.js';
+import { observeOutputs } from '../observe/live-outputs.js';
 import { TOOL } from './tool.js';
 import type { RawRunOptions } from '../config/run-config.js';
 import type { RawInitOptions } from './init-command.js';
@@ -63,9 +64,14 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--threshold <expr>', "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'errors<1%' (repeatable; exit 99 if one fails)", collect)
     .option('--json <file>', 'write the result (schema pgsurge.result/v1)')
     .option('--csv <file>', 'write one row per interval')
+    .option('--html <file>', 'write the HTML report (one self-contained file)')
+    .option('--out [dir]', 'write result.json, report.html, intervals.csv and the inputs into DIR (default: pgsurge-results/TIME-WORKLOAD)')
+    .option('--target <name=url>', 'run the same load against each target in turn and compare them (repeatable)', collect)
+    .option('--no-observe', 'do not sample the server (pg_stat_*, CPU) during the run')
+    .option('--prometheus <addr>', 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)')
     .option('--verbose', 'show stack traces of internal errors')
-    .action(async (workloads: string[], opts: Omit<RawRunOptions, 'workloads'>) => {
-      setExit(await runCommand({ ...opts, workloads }, io));
+    .action(async (workloads: string[], opts: Omit<RawRunOptions, 'workloads'> & { observe?: boolean; prometheus?: string }) => {
+      setExit(await runCommand({ ...opts, workloads }, io, () => observeOutputs({ observe: opts.observe !== false, prometheus: opts.prometheus })));
     });
 
   program

@@ -2,7 +2,6 @@
  * `pgsurge run`: the one place where a run is wired together (k6's cmd/run.go):
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type pg from 'pg';
 import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
@@ -10,14 +9,12 @@ import { PgsurgeError, usageError } from '../errors.js';
 import { runLoad, type RunGroup, type RunOutcome, type RunPlan } from '../engine/run.js';
 import { groupSpecs, type GroupSpec } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
-import { openSession } from '../driver/session.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { redactUrl } from '../driver/conninfo.js';
 import { parseThreshold, type Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
 import { buildResult, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
-import { formatIntervalsCsv } from '../report/csv.js';
 import { formatProgress } from '../output/progress.js';
 import { mergeResolved, resolveWorkloads, type ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
@@ -28,7 +25,8 @@ import { openAdminClient } from '../driver/admin-client.js';
 import { connectFirstHost, resolveTarget, type Target } from './target.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
-import { sessionStatements } from '../engine/statements.js';
+import { writeArtifacts } from './artifacts.js';
+import { parseTargets, runTargets } from './multi-target.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
@@ -124,21 +122,39 @@ async function showSetting(client: pg.Client, name: string): Promise<string> {
   return r.rows[0]?.setting ?? '';
 }
 
-/** With the extended protocols, every statement must parse on the server before the load starts. */
+/**
+ * With the extended protocols, every statement must parse on the server before the load starts.
+ * Checked with PREPARE/DEALLOCATE inside one transaction on an ordinary connection, so that nothing
+ * is left behind on the server's connections (which a pooler such as PgBouncer shares). Utility
+ * statements (BEGIN, SET, VACUUM, …) cannot be PREPAREd and are left to the run.
+ */
 async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunConfig, programs: readonly TxnProgram[]): Promise<void> {
   if (cfg.protocol === 'simple') return;
-  const statements = sessionStatements(programs);
-  let session;
+  const client = await openAdminClient(conn, host);
+  const problems: string[] = [];
   try {
-    session = await openSession(conn, host, { protocol: 'prepared', statements });
-  } catch (e) {
-    const info = (e as { info?: { code: string } }).info;
-    if (info !== undefined && /^(42|22|0A)/.test(info.code)) {
-      throw usageError('STATEMENT_INVALID', e instanceof Error ? e.message : String(e));
+    await client.query('begin');
+    for (const p of programs) {
+      for (const st of p.statements) {
+        if (!/^\s*(\(|select|insert|update|delete|merge|values|with|table)\b/i.test(st.parts[0] ?? '')) continue;
+        const sql = st.parts.map((part, i) => (i === 0 ? part : `$${i}${part}`)).join('');
+        await client.query('savepoint pgsurge_check');
+        try {
+          await client.query(`prepare pgsurge_check as ${sql.replace(/;\s*$/, '')}`);
+          await client.query('deallocate pgsurge_check');
+        } catch (e) {
+          const err = e as { message?: string; code?: string; position?: string };
+          const at = err.position === undefined ? '' : ` at position ${Math.max(1, Number(err.position) - 'prepare pgsurge_check as '.length)}`;
+          problems.push(`cannot prepare statement of ${p.name}${st.line > 0 ? ` (line ${st.line})` : ''} "${st.text}": ${err.message ?? String(e)}${at}${err.code === undefined ? '' : ` (${err.code})`}`);
+          await client.query('rollback to savepoint pgsurge_check');
+        }
+      }
     }
-    throw new PgsurgeError('CONNECT_FAILED', e instanceof Error ? e.message : String(e), { cause: e });
+    await client.query('rollback');
+  } finally {
+    await client.end().catch(() => undefined);
   }
-  await session.close();
+  if (problems.length > 0) throw usageError('STATEMENT_INVALID', problems[0]!, problems.slice(1));
 }
 
 function redactedConfig(cfg: RunConfig): Record<string, unknown> {
@@ -245,8 +261,10 @@ export async function executeRun(
   }
 }
 
-export async function runCommand(raw: RawRunOptions, io: CliIO, outputs: readonly LiveOutput[] = []): Promise<number> {
+export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cfg: RunConfig) => LiveOutput[] = () => []): Promise<number> {
   const cfg = resolveRunConfig(raw);
+  const targets = parseTargets(raw.target ?? []);
+  if (targets.length > 0 && cfg.url !== undefined) throw usageError('BAD_TARGET', '--target and --url cannot be used together');
   // Scripts, modules and thresholds are checked before anything is started.
   const work = mergeResolved(await Promise.all(groupSpecs(cfg).map((g) => resolveWorkloads(g.workloads, g.defines))));
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
@@ -267,12 +285,23 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, outputs: readonl
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    if (targets.length > 0) {
+      running = true;
+      const { exitCode } = await runTargets(cfg, targets, io, {
+        signal: interrupt.signal,
+        makeOutputs: () => makeOutputs(cfg),
+        execute: executeRun,
+        out: raw.out,
+        html: raw.html,
+      });
+      return exitCode;
+    }
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
-    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs, onRunning: () => (running = true) });
+    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true) });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
-    if (cfg.json !== undefined) writeFileSync(cfg.json, `${JSON.stringify(result, null, 2)}\n`);
-    if (cfg.csv !== undefined) writeFileSync(cfg.csv, formatIntervalsCsv(result));
+    const written = writeArtifacts(result, cfg, raw.out, raw.html);
+    if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
     return exitCodeOf(result, outcome, io);
   } finally {
     running = false;

@@ -96,6 +96,11 @@ export interface RawRunOptions {
   readonly threshold?: readonly string[];
   readonly verbose?: boolean;
   readonly scenario?: string;
+  /** --out [DIR]: true when given without a directory. */
+  readonly out?: string | boolean;
+  readonly html?: string;
+  /** --target NAME=URL (repeatable): the same run against each target in turn. */
+  readonly target?: readonly string[];
 }
 
 /** Turn raw CLI values into a validated, frozen RunConfig; every problem is reported at once. */

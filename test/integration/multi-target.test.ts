@@ -1,0 +1,61 @@
+/**
+ * The same workload against several targets in turn: direct and through PgBouncer (transaction
+ * pooling), with the comparison table, the combined HTML, and per-target results.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer } from '../helpers/server.js';
+import { runCli } from '../helpers/cli.js';
+import { startPgBouncer } from '../../src/local/pgbouncer.js';
+import { resultV1Schema } from '../../src/report/result.js';
+
+const server = await startTestServer();
+const bouncer = existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer')
+  ? await startPgBouncer({ targetHost: server.host, targetPort: server.port, poolMode: 'transaction', poolSize: 4 })
+  : undefined;
+after(() => bouncer?.stop());
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-targets-'));
+const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
+assert.equal(init.code, 0, init.stderr);
+
+test('one workload against direct and PgBouncer targets: results per target and a comparison', async (t) => {
+  if (bouncer === undefined) {
+    t.skip('pgbouncer is not installed (npm run test:deps)');
+    return;
+  }
+  const out = join(dir, 'out');
+  const json = join(dir, 'targets.json');
+  // PgBouncer before 1.21 cannot keep named prepared statements under transaction pooling:
+  // -M extended (unnamed statements) works through every version.
+  const r = await runCli([
+    'run', '-b', 'select-only', '-c', '8', '-T', '3', '-M', 'extended', '-n',
+    '--target', `direct=${server.url}`,
+    '--target', `pgbouncer=${bouncer.url('pgsurge')}`,
+    '--json', json, '--out', out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /== direct ==/);
+  assert.match(r.stdout, /== pgbouncer ==/);
+  assert.match(r.stdout, /pgbouncer/);
+  const all = JSON.parse(readFileSync(json, 'utf8')) as { targets: { name: string; result: unknown }[] };
+  assert.deepEqual(all.targets.map((x) => x.name), ['direct', 'pgbouncer']);
+  for (const x of all.targets) {
+    const res = resultV1Schema.parse(x.result);
+    assert.ok(res.summary.transactions > 0, `${x.name} ran`);
+    assert.equal(res.summary.failed, 0, `${x.name}: no failures`);
+    assert.equal(res.config['randomSeed'], (all.targets[0]!.result as { config: { randomSeed: number } }).config.randomSeed, 'same seed');
+  }
+  for (const f of ['direct.json', 'pgbouncer.json', 'direct.html', 'compare.html']) assert.ok(existsSync(join(out, f)), f);
+});
+
+test('bad --target values are usage errors', async () => {
+  const r = await runCli(['run', '--target', 'no-equals-sign', '-T', '1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--target: expected NAME=URL/);
+  const dup = await runCli(['run', '--target', `a=${server.url}`, '--target', `a=${server.url}`, '-T', '1']);
+  assert.equal(dup.code, 2);
+  assert.match(dup.stderr, /"a" is given twice/);
+});
