@@ -5,6 +5,7 @@
 import { describeTarget, hasEnvironmentTarget, parseConnInfo } from '../driver/conninfo.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { openAdminClient } from '../driver/admin-client.js';
+import { selectHost } from '../driver/hosts.js';
 import { startLocalServer, type LocalServer } from '../local/server.js';
 import type pg from 'pg';
 import { PgsurgeError } from '../errors.js';
@@ -33,8 +34,20 @@ export async function resolveTarget(
   return { conn, throwaway: server, description: describeTarget(conn) };
 }
 
-/** Connect to the first host that answers, in order (libpq's default for several hosts). */
+/**
+ * Connect to the host libpq would choose: with target_session_attrs (or several hosts), the first
+ * that satisfies it, asking each one (see driver/hosts.ts); otherwise the first that answers.
+ */
 export async function connectFirstHost(conn: ConnInfo): Promise<{ client: pg.Client; host: HostSpec }> {
+  if (conn.targetSessionAttrs !== 'any') {
+    let host: HostSpec;
+    try {
+      host = await selectHost(conn);
+    } catch (e) {
+      throw new PgsurgeError('CONNECT_FAILED', `could not connect to ${describeTarget(conn)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    return { client: await openAdminClient(conn, host), host };
+  }
   let last: unknown;
   for (const host of conn.hosts) {
     try {

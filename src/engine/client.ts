@@ -12,6 +12,7 @@
 import type { Session, SessionHandler, PgErrorInfo, QueryRows } from '../driver/types.js';
 import { FailureIndex } from '../metrics/types.js';
 import { StepKind, type TxnRunner } from '../workload/types.js';
+import { Outcome } from '../ha/types.js';
 import type { WorkerCore } from './worker-core.js';
 
 export const enum ClientPhase {
@@ -46,6 +47,10 @@ export class Client implements SessionHandler {
   private failure: FailureIndex = FailureIndex.Other;
   private failureMessage = '';
   private sleepTimer: unknown = null;
+  /** When the session was lost (for reconnect times), -1 while connected. */
+  lostUs = -1;
+  /** Whether the current failure leaves the outcome unknown (connection lost mid-transaction). */
+  private unknownOutcome = false;
   private readonly wake = (): void => {
     this.sleepTimer = null;
     this.advance();
@@ -66,6 +71,7 @@ export class Client implements SessionHandler {
   /** Begin transaction `type`, due at `scheduledUs` (latency counts from there). */
   start(type: number, scheduledUs: number): void {
     this.busy = true;
+    this.unknownOutcome = false;
     this.type = type;
     this.scheduledUs = scheduledUs;
     this.sentUs = -1;
@@ -123,7 +129,17 @@ export class Client implements SessionHandler {
         this.runner!.rewind();
         this.advance();
       } else {
-        this.finish(false);
+        // On a standby (25006) with several hosts to choose from: drop the session, find the primary again.
+        if (this.failure === FailureIndex.ReadOnly && core.rehomeOnReadOnly && this.session !== null) {
+          const s = this.session;
+          this.session = null;
+          this.lostUs = core.clock.nowUs();
+          s.destroy();
+          this.finish(false, true);
+          core.reconnect(this);
+        } else {
+          this.finish(false);
+        }
       }
       return;
     }
@@ -143,6 +159,8 @@ export class Client implements SessionHandler {
 
   onClose(err: PgErrorInfo): void {
     this.session = null;
+    this.lostUs = this.core.clock.nowUs();
+    this.unknownOutcome = true;
     this.clearSleep();
     this.fail(FailureIndex.Connection, err.message);
     if (this.busy) {
@@ -156,6 +174,8 @@ export class Client implements SessionHandler {
   timeOut(): void {
     const s = this.session;
     this.session = null;
+    this.lostUs = this.core.clock.nowUs();
+    this.unknownOutcome = true;
     this.clearSleep();
     s?.destroy();
     this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
@@ -186,6 +206,11 @@ export class Client implements SessionHandler {
       const type = core.typeOffset + this.type;
       if (ok) core.recorder.txnOk(type, this.scheduledUs, sentUs, endUs, this.tries);
       else core.recorder.txnFailed(type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
+    }
+    const sink = core.outcomes;
+    if (sink !== null) {
+      const outcome = ok ? Outcome.Ok : this.unknownOutcome ? Outcome.Unknown : Outcome.Failed;
+      sink.txn(this.id, core.typeOffset + this.type, outcome, ok ? -1 : this.failure, this.scheduledUs, endUs, this.runner?.writeId ?? -1);
     }
     this.busy = false;
     this.finished++;

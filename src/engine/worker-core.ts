@@ -19,6 +19,7 @@ import { ArrivalSchedule, RateProfile } from '../executor/rate-profile.js';
 import { FastRandom } from '../executor/random.js';
 import { ClientPhase, Client } from './client.js';
 import type { LoadModel } from './messages.js';
+import type { TxnOutcomeSink } from '../ha/types.js';
 
 export interface Timers {
   set(fn: () => void, delayMs: number): unknown;
@@ -61,6 +62,10 @@ export interface WorkerCoreOptions {
   readonly timers: Timers;
   readonly recorder: Recorder;
   readonly classify: (code: string, message: string) => FailureIndex;
+  /** HA: told about every finished transaction and reconnect (null: not measuring failover). */
+  readonly outcomes?: TxnOutcomeSink | null;
+  /** With several hosts: a 25006 (read-only) makes the client drop its session and find the primary again. */
+  readonly rehomeOnReadOnly?: boolean;
   /** Open a session for a client (initially and after a lost connection). */
   readonly connect: (clientId: number) => Promise<Session>;
   readonly onSnapshot: (s: IntervalSnapshot) => void;
@@ -68,6 +73,8 @@ export interface WorkerCoreOptions {
 }
 
 export interface WorkerDoneInfo {
+  /** The HA sink's snapshot, when the run measures failover. */
+  readonly ha?: unknown;
   /** The first error message seen for each failure class. */
   readonly firstErrors: Partial<Record<(typeof FAILURE_CLASSES)[number], string>>;
   readonly reason: string;
@@ -93,6 +100,8 @@ export class WorkerCore {
   stopping = false;
   /** Added to a program's index to get its transaction type in the metrics layout. */
   readonly typeOffset: number;
+  readonly outcomes: TxnOutcomeSink | null;
+  readonly rehomeOnReadOnly: boolean;
 
   private readonly clients: Client[] = [];
   private readonly free: Client[] = [];
@@ -132,6 +141,8 @@ export class WorkerCore {
     this.maxTries = opts.maxTries;
     this.queryTimeoutUs = opts.queryTimeoutMs * 1000;
     this.typeOffset = opts.typeOffset ?? 0;
+    this.outcomes = opts.outcomes ?? null;
+    this.rehomeOnReadOnly = opts.rehomeOnReadOnly ?? false;
     let offset = 0;
     let totalWeight = 0;
     for (const p of opts.programs) {
@@ -356,6 +367,8 @@ export class WorkerCore {
           }
           this.reconnectDelayMs.delete(c);
           this.recorder.reconnect();
+          if (this.outcomes !== null && c.lostUs >= 0) this.outcomes.reconnected(c.id, c.lostUs, this.clock.nowUs(), `${s.host.host}:${s.host.port}`);
+          c.lostUs = -1;
           c.attach(s);
           c.phase = ClientPhase.Idle;
           this.clientFree(c);
@@ -417,7 +430,7 @@ export class WorkerCore {
     if (this.intervalTimer !== null) this.timers.clear(this.intervalTimer);
     const index = Math.max(0, Math.min(this.interval, this.lastIntervalIndex()));
     this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, index, true));
-    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason });
+    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason, ...(this.outcomes === null ? {} : { ha: this.outcomes.snapshot() }) });
   }
 
   /** Close every session (after onDone). */

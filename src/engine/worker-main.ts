@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSession } from '../driver/session.js';
+import { openTargetSession } from '../driver/hosts.js';
 import { classifyError } from '../driver/classify.js';
 import { Recorder } from '../metrics/recorder.js';
 import { buildPrograms } from '../workload/sources.js';
@@ -20,6 +21,7 @@ async function main(init: WorkerInit): Promise<void> {
   const programs = await buildPrograms(init.scripts);
   const statements = sessionStatements(programs);
   const recorder = new Recorder(init.layout);
+  const multiHost = init.conn.hosts.length > 1 || init.conn.targetSessionAttrs !== 'any';
   const core = new WorkerCore({
     worker: init.worker,
     workers: init.workers,
@@ -41,7 +43,11 @@ async function main(init: WorkerInit): Promise<void> {
     timers: realTimers,
     recorder,
     classify: classifyError,
-    connect: () => openSession(init.conn, init.host, { protocol: init.protocol, statements }),
+    // Several hosts (or target_session_attrs): every (re)connect chooses the host again, so after a
+    // failover clients find the new primary. One host: straight to it.
+    connect: () =>
+      multiHost ? openTargetSession(init.conn, { protocol: init.protocol, statements }) : openSession(init.conn, init.host, { protocol: init.protocol, statements }),
+    rehomeOnReadOnly: multiHost,
     onSnapshot: (snapshot) => post({ type: 'snapshot', snapshot }),
     onDone: (info) => {
       post({ type: 'done', info });

@@ -75,6 +75,11 @@ export interface TxnRunner {
   /** Valid after `next()` returned Error. */
   readonly error: string;
   /**
+   * Optional: the id of the write this transaction makes (for --verify-writes' ledger), valid from
+   * `begin()` to the end of the transaction; -1 or absent when it writes nothing to verify.
+   */
+  readonly writeId?: number;
+  /**
    * The rows of the last Query, only for statements with `wantsRows`: column names and text values
    * (null for SQL NULL). Called before the following `next()`.
    */
