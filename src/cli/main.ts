@@ -15,6 +15,8 @@ import { observeOutputs } from '../observe/live-outputs.js';
 import { TOOL } from './tool.js';
 import type { RawRunOptions } from '../config/run-config.js';
 import type { RawInitOptions } from './init-command.js';
+import { suiteCommand, type RawSuiteOptions } from './suite-command.js';
+import { explainCommand, resetCommand, type RawModuleCommandOptions } from './explain-command.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -115,6 +117,42 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--verbose', 'show stack traces of internal errors')
     .action((files: string[], opts: RawCompareOptions) => {
       setExit(compareCommand(files, opts, io));
+    });
+  program
+    .command('suite')
+    .description('run the named steps of a suite file in order (each a workload, a load and targets); one table, exit 99 if a target failed')
+    .argument('<file>', 'suite file (YAML/JSON), e.g. suites/vector-search.yaml')
+    .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment, else one throwaway server for all steps)')
+    .option('--pg-bin <dir>', 'PostgreSQL binaries for the throwaway server')
+    .option('--step <name>', 'run only this step (repeatable)', collect)
+    .option('--random-seed <seed>', 'seed for random numbers of every step')
+    .option('--json <file>', 'write every step (summary, targets, workload figures, full result) as one JSON')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action(async (file: string, opts: RawSuiteOptions) => {
+      setExit(await suiteCommand(file, opts, io));
+    });
+  program
+    .command('explain')
+    .description('EXPLAIN (ANALYZE, BUFFERS) of every statement of a workload module, with parameters from one seeded draw (writes are rolled back)')
+    .argument('<workload>', 'built-in workload module (e.g. purchases) or a .ts/.js workload module')
+    .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server where setup runs first)')
+    .option('--pg-bin <dir>', 'PostgreSQL binaries for the throwaway server')
+    .option('-D, --define <name=value>', 'an option of the workload module (repeatable)', collect)
+    .option('--random-seed <seed>', 'seed of the parameter draw (default 0)')
+    .option('--json <file>', 'write the plans as JSON')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action(async (workload: string, opts: RawModuleCommandOptions) => {
+      setExit(await explainCommand(workload, opts, io));
+    });
+  program
+    .command('reset')
+    .description("put a workload module's data back as its setup left it (its reset hook), on --url or the PG* environment")
+    .argument('<workload>', 'built-in workload module or a .ts/.js workload module')
+    .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment)')
+    .option('-D, --define <name=value>', 'an option of the workload module, as given to init (repeatable)', collect)
+    .option('--verbose', 'show stack traces of internal errors')
+    .action(async (workload: string, opts: RawModuleCommandOptions) => {
+      setExit(await resetCommand(workload, opts, io));
     });
   addLocalCommand(program, io, setExit);
   return program;

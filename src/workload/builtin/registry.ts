@@ -8,7 +8,12 @@ import type { WorkloadDefinition } from '../module/api.js';
 type Loader = () => Promise<WorkloadDefinition>;
 
 /** Name → loader. Each entry is a module under src/workload/builtin/ with a default export. */
-export const BUILTIN_MODULES: Readonly<Record<string, Loader>> = Object.freeze({});
+export const BUILTIN_MODULES: Readonly<Record<string, Loader>> = Object.freeze({
+  'inference-writes': async () => (await import('./inference-writes.js')).default as unknown as WorkloadDefinition,
+  'bulk-insert': async () => (await import('./bulk-insert.js')).default as unknown as WorkloadDefinition,
+  'vector-search': async () => (await import('./vector-search.js')).default as unknown as WorkloadDefinition,
+  purchases: async () => (await import('./purchases.js')).default as unknown as WorkloadDefinition,
+});
 
 export function isBuiltinModule(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(BUILTIN_MODULES, name);

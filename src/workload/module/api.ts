@@ -90,6 +90,31 @@ export interface WorkloadDefinition<O extends OptionsSpec = OptionsSpec> {
   /** Remove what setup made (`pgsurge run MODULE --teardown`). */
   readonly teardown?: (db: SetupDb, o: OptionValues<O>) => Promise<void>;
   readonly transactions: Readonly<Record<string, TransactionDefinition<OptionValues<O>>>>;
+  /**
+   * Weights that depend on the options (e.g. `-D only=search` to run one transaction type, or a
+   * variant of a transaction chosen by an option): transaction name → weight, overriding each
+   * named transaction's `weight`. Called once when the programs are built, not on the hot path.
+   */
+  readonly weights?: (o: OptionValues<O>) => Readonly<Record<string, number>>;
+  /**
+   * Put the data back as setup left it, faster than a new setup (`pgsurge reset WORKLOAD`): e.g.
+   * truncate what the transactions wrote, keep what setup loaded.
+   */
+  readonly reset?: (db: SetupDb, o: OptionValues<O>) => Promise<void>;
+  /**
+   * Workload-specific figures after a run (rows/s, MB written, table sizes, which code path ran),
+   * shown in the summary and stored in the result. Called on an ordinary connection once the load
+   * has stopped; `run` says how long the measured phase lasted and how many transactions of each
+   * of this workload's types (by transaction name, without the workload prefix) succeeded.
+   */
+  readonly report?: (db: SetupDb, o: OptionValues<O>, run: WorkloadRunFacts) => Promise<Readonly<Record<string, number | string>>>;
+}
+
+/** What a workload's `report` hook is told about the run it reports on. */
+export interface WorkloadRunFacts {
+  readonly durationS: number;
+  /** Successful transactions per transaction name of this workload (e.g. `{ search_one: 812 }`). */
+  readonly transactions: Readonly<Record<string, number>>;
 }
 
 /** Identity function that gives a workload module its types. */

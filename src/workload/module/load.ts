@@ -26,6 +26,9 @@ const definitionSchema = z.object({
   options: z.record(z.string(), z.object({ type: z.enum(['int', 'number', 'string', 'boolean']), default: z.union([z.number(), z.string(), z.boolean()]), description: z.string().optional() })).optional(),
   setup: fn.optional(),
   teardown: fn.optional(),
+  weights: fn.optional(),
+  reset: fn.optional(),
+  report: fn.optional(),
   transactions: z
     .record(z.string(), z.object({ weight: z.number().int().nonnegative().optional(), read: z.boolean().optional(), steps: z.array(stepSchema).min(1) }))
     .refine((t) => Object.keys(t).length > 0, 'a workload needs at least one transaction'),

@@ -121,13 +121,14 @@ class ModuleRunner implements TxnRunner {
 /** One TxnProgram per transaction of the module, named "<workload>.<transaction>". */
 export function modulePrograms(def: WorkloadDefinition, opts: { name: string; file: string; options: unknown; weight: number }): TxnProgram[] {
   const programs: TxnProgram[] = [];
+  const weights = def.weights?.(opts.options as never);
   for (const [txnName, txn] of Object.entries(def.transactions)) {
     const splits = txn.steps.map((s) => splitPlaceholders(s.sql));
     const statements: StatementSpec[] = txn.steps.map((s, i) => ({ parts: splits[i]!.parts, text: s.sql.trim(), line: 0, wantsRows: s.rows !== undefined }));
     const t = txn as TransactionDefinition<unknown>;
     programs.push({
       name: `${opts.name}.${txnName}`,
-      weight: (txn.weight ?? 1) * opts.weight,
+      weight: (weights?.[txnName] ?? txn.weight ?? 1) * opts.weight,
       statements,
       createRunner(ctx: ClientContext): TxnRunner {
         const rng = new Prng(clientSeed(ctx.randomSeed, ctx.clientId));
