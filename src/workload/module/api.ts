@@ -73,6 +73,12 @@ export interface TransactionDefinition<O> {
   readonly weight?: number;
   /** Only reads: may be routed to a replica. */
   readonly read?: boolean;
+  /**
+   * The transaction makes one write that `--verify-writes` tracks by id: before the first step
+   * pgsurge sets `v.writeId` (0, 1, 2, … per client and transaction; the same on a retry) and
+   * `v.clientId`, and keeps the write's outcome (ok / failed / unknown) in its ledger.
+   */
+  readonly writes?: boolean;
   readonly steps: readonly StepDefinition<O>[];
 }
 

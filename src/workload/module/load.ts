@@ -30,7 +30,7 @@ const definitionSchema = z.object({
   reset: fn.optional(),
   report: fn.optional(),
   transactions: z
-    .record(z.string(), z.object({ weight: z.number().int().nonnegative().optional(), read: z.boolean().optional(), steps: z.array(stepSchema).min(1) }))
+    .record(z.string(), z.object({ weight: z.number().int().nonnegative().optional(), read: z.boolean().optional(), writes: z.boolean().optional(), steps: z.array(stepSchema).min(1) }))
     .refine((t) => Object.keys(t).length > 0, 'a workload needs at least one transaction'),
 });
 

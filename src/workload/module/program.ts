@@ -52,6 +52,8 @@ class ModuleRunner implements TxnRunner {
   params: Param[] = [];
   sleepUs = 0;
   error = '';
+  /** `writes: true` transactions: this execution's id in the --verify-writes ledger, else -1. */
+  writeId = -1;
   private step = 0;
   private rowsFailed = false;
   private vars: Vars = {};
@@ -64,20 +66,27 @@ class ModuleRunner implements TxnRunner {
     private readonly rng: Prng,
     private readonly random: ModuleRandom,
     private readonly file: string,
+    private readonly clientId: number,
   ) {}
 
   begin(): void {
     this.rng.save(this.saved);
     this.step = 0;
     this.rowsFailed = false;
-    this.vars = {};
+    // A new transaction gets the next id; a retry (rewind) keeps it: the ledger counts writes, not tries.
+    if (this.txn.writes === true) this.writeId++;
+    this.vars = this.freshVars();
   }
 
   rewind(): void {
     this.rng.restore(this.saved);
     this.step = 0;
     this.rowsFailed = false;
-    this.vars = {};
+    this.vars = this.freshVars();
+  }
+
+  private freshVars(): Vars {
+    return this.txn.writes === true ? { writeId: this.writeId, clientId: this.clientId } : {};
   }
 
   next(): StepKind {
@@ -132,7 +141,7 @@ export function modulePrograms(def: WorkloadDefinition, opts: { name: string; fi
       statements,
       createRunner(ctx: ClientContext): TxnRunner {
         const rng = new Prng(clientSeed(ctx.randomSeed, ctx.clientId));
-        return new ModuleRunner(t, splits, opts.options, rng, new ModuleRandom(rng), opts.file);
+        return new ModuleRunner(t, splits, opts.options, rng, new ModuleRandom(rng), opts.file, ctx.clientId);
       },
     });
   }
