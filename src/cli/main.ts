@@ -71,6 +71,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--target <name=url>', 'run the same load against each target in turn and compare them (repeatable)', collect)
     .option('--no-observe', 'do not sample the server (pg_stat_*, CPU) during the run')
     .option('--prometheus <addr>', 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)')
+    .option('--failover', 'measure failover: outages, reconnects, WAL timelines (result section "failover")')
+    .option('--verify-writes', 'ha-writes: keep every write\'s outcome and check the final state after the run (lost writes → exit 1); implies --failover')
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (workloads: string[], opts: Omit<RawRunOptions, 'workloads'> & { observe?: boolean; prometheus?: string }) => {
       setExit(await runCommand({ ...opts, workloads }, io, () => observeOutputs({ observe: opts.observe !== false, prometheus: opts.prometheus })));

@@ -28,6 +28,7 @@ import { TOOL } from './tool.js';
 import { writeArtifacts } from './artifacts.js';
 import { parseTargets, runTargets } from './multi-target.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
+import { failoverExitCode, finishHa, formatFailover, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
 const THROWAWAY_DEFAULT_SCALE = 10;
@@ -182,6 +183,7 @@ export async function executeRun(
   const work = mergeResolved(resolved);
   const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
   const server = await prepareServer(cfg, specs, target, work, io);
+  const ha = await prepareHa(cfg, target.conn, work.programs.map((p) => p.name), (file) => work.modules.find((m) => m.file === file)?.options);
   await checkStatements(target.conn, server.host, cfg, work.programs);
 
   // With several scenarios, transaction types are named "scenario/type".
@@ -220,6 +222,7 @@ export async function executeRun(
     graceMs: cfg.graceMs,
     intervalMs: cfg.intervalMs,
     seed: cfg.randomSeed,
+    ...(ha === undefined ? {} : { ha: true }),
   };
   const ctx: RunContext = {
     conn: target.conn,
@@ -253,7 +256,8 @@ export async function executeRun(
     for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
     if (cfg.teardown) await teardownModules(target, server.host, work, io);
     if (specs.length > 1) additions['scenarios'] = summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS);
-    const result = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
+    const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
+    const result = await addFailover(ha, built, outcome, target, layout, thresholds);
     return { result, outcome };
   } finally {
     // Outputs still open here are stopped because the run failed; what they return is of no use then.
@@ -300,9 +304,13 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cf
     const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true) });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
+    const failoverText = formatFailover(result);
+    if (failoverText !== '') printOut(io, failoverText);
     const written = writeArtifacts(result, cfg, raw.out, raw.html);
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
-    return exitCodeOf(result, outcome, io);
+    const code = exitCodeOf(result, outcome, io);
+    // A failed write verification (exit 1) outranks a failed threshold (99): see src/ha/ha-run.ts.
+    return code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
   } finally {
     running = false;
     process.off('SIGINT', onSignal);
@@ -324,6 +332,19 @@ function describeLoad(cfg: RunConfig, plan: RunPlan): string {
   });
   const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(plan.gridDurationMs ?? 0) / 1000} s`;
   return `running ${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;
+}
+
+/** HA (src/ha): the failover section, the write verification and the rto/lost thresholds. */
+async function addFailover(ha: HaPrepared | undefined, result: ResultV1, outcome: RunOutcome, target: Target, layout: MetricsLayout, thresholds: Threshold[]): Promise<ResultV1> {
+  if (ha === undefined) return result;
+  return await finishHa(ha, {
+    conn: target.conn,
+    result,
+    haSnapshots: outcome.haSnapshots,
+    measureStartUs: outcome.measureStartUs,
+    typeNames: layout.txnTypes.map((t) => t.name),
+    thresholds,
+  });
 }
 
 function makeResult(

@@ -50,6 +50,10 @@ export const runConfigSchema = z.object({
   csv: z.string().optional(),
   thresholds: z.array(z.string()),
   verbose: z.boolean(),
+  /** Measure failover (outages, reconnects, timelines: src/ha); implied by verifyWrites. */
+  failover: z.boolean(),
+  /** Keep a ledger of every write and check the final state after the run (ha-writes workload). */
+  verifyWrites: z.boolean(),
   /** A scenario file: several workloads, each with its own load (replaces the workloads and load options). */
   scenario: z
     .object({
@@ -95,6 +99,8 @@ export interface RawRunOptions {
   readonly csv?: string;
   readonly threshold?: readonly string[];
   readonly verbose?: boolean;
+  readonly failover?: boolean;
+  readonly verifyWrites?: boolean;
   readonly scenario?: string;
   /** --out [DIR]: true when given without a directory. */
   readonly out?: string | boolean;
@@ -242,6 +248,8 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     csv: raw.csv,
     thresholds: [...(raw.threshold ?? [])],
     verbose: raw.verbose === true,
+    failover: raw.failover === true || raw.verifyWrites === true,
+    verifyWrites: raw.verifyWrites === true,
     scenario,
   };
   if (scenario !== undefined) candidate.durationMs = scenario.durationMs;

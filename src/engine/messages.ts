@@ -54,6 +54,8 @@ export interface WorkerInit {
   readonly conn: ConnInfo;
   readonly host: HostSpec;
   readonly protocol: Protocol;
+  /** Failover measurement (src/ha): the worker keeps an outcome sink and sends its snapshot when done. */
+  readonly ha: boolean;
 }
 
 export type ToWorker = { readonly type: 'go'; readonly startUs: number; readonly warmupMs: number } | { readonly type: 'stop'; readonly reason: string };

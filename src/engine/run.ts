@@ -42,6 +42,8 @@ export interface RunPlan {
   readonly graceMs: number;
   readonly intervalMs: number;
   readonly seed: number;
+  /** Failover measurement: workers keep an HA outcome sink (src/ha). */
+  readonly ha?: boolean;
 }
 
 export interface RunHooks {
@@ -63,6 +65,10 @@ export interface RunOutcome {
   /** "duration", "transactions" or the abort reason. */
   readonly stopReason: string;
   readonly interrupted: boolean;
+  /** Start of the measured phase, µs on the shared clock. */
+  readonly measureStartUs: number;
+  /** The workers' HA sink snapshots (empty unless plan.ha). */
+  readonly haSnapshots: unknown[];
 }
 
 /** Worker w of a group runs its clients w, w+J, w+2J, … so that ramps and -j keep the same meaning. */
@@ -99,6 +105,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const intervals: IntervalStats[] = [];
   const threads: Worker[] = [];
   const firstErrors: Record<string, string> = {};
+  const haSnapshots: unknown[] = [];
   let doneCount = 0;
   let stopReason = 'duration';
   let stopAtUs: number | undefined;
@@ -140,6 +147,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         firstErrors,
         stopReason,
         interrupted: stopReason === 'interrupted',
+        measureStartUs,
+        haSnapshots,
       });
     };
 
@@ -166,6 +175,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         conn: plan.conn,
         host: plan.host,
         protocol: plan.protocol,
+        ha: plan.ha === true,
       };
       const t = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: init });
       threads.push(t);
@@ -194,6 +204,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             break;
           case 'done':
             mergeDone(firstErrors, msg.info);
+            if (msg.info.ha !== undefined) haSnapshots.push(msg.info.ha);
             if (msg.info.reason !== 'duration' && stopReason === 'duration') stopReason = msg.info.reason;
             if (msg.info.reason === 'transactions') stopAtUs = Math.max(stopAtUs ?? 0, nowUs());
             doneCount++;

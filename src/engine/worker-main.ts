@@ -12,6 +12,7 @@ import { systemClock } from './clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { realTimers, WorkerCore } from './worker-core.js';
 import { sessionStatements } from './statements.js';
+import { HaOutcomeSink, isReadOnlySql } from '../ha/outcome-sink.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -22,6 +23,7 @@ async function main(init: WorkerInit): Promise<void> {
   const statements = sessionStatements(programs);
   const recorder = new Recorder(init.layout);
   const multiHost = init.conn.hosts.length > 1 || init.conn.targetSessionAttrs !== 'any';
+  const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => isReadOnlySql(p.statements)) }) : null;
   const core = new WorkerCore({
     worker: init.worker,
     workers: init.workers,
@@ -43,6 +45,7 @@ async function main(init: WorkerInit): Promise<void> {
     timers: realTimers,
     recorder,
     classify: classifyError,
+    outcomes,
     // Several hosts (or target_session_attrs): every (re)connect chooses the host again, so after a
     // failover clients find the new primary. One host: straight to it.
     connect: () =>

@@ -3,7 +3,9 @@
  *
  *   metrics  p50 p90 p95 p99 p999 min max mean (latency of successful transactions), tps,
  *            errors (count, or with % failed / (ok + failed) × 100), failed, dropped, skipped,
- *            lag.p50 lag.p99 lag.max (schedule lag)
+ *            lag.p50 lag.p99 lag.max (schedule lag),
+ *            rto (longest failover outage, a time; needs --failover), lost (acknowledged writes
+ *            missing after the run; needs --verify-writes — without it the threshold fails, n/a)
  *   ops      < <= > >= = ==
  *   units    us ms s for times (default ms); % only for errors
  *
@@ -16,7 +18,8 @@ export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
 export type ThresholdMetric =
   | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'min' | 'max' | 'mean'
   | 'tps' | 'errors' | 'failed' | 'dropped' | 'skipped'
-  | 'lag.p50' | 'lag.p99' | 'lag.max';
+  | 'lag.p50' | 'lag.p99' | 'lag.max'
+  | 'rto' | 'lost';
 
 export interface Threshold {
   /** As the user wrote it (trimmed): reported back verbatim. */
@@ -38,6 +41,9 @@ export interface ThresholdSubject {
   readonly tps: number;
   readonly latencyMs: Readonly<Record<'min' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max', number | null>>;
   readonly lagMs: Readonly<Record<'p50' | 'p99' | 'max', number | null>>;
+  /** Failover runs (src/ha): the longest outage and the lost writes; absent → the threshold is n/a. */
+  readonly rtoMs?: number | null;
+  readonly lost?: number | null;
 }
 
 export interface ThresholdResult {
@@ -47,8 +53,8 @@ export interface ThresholdResult {
   readonly actual: string;
 }
 
-const TIME_METRICS = new Set<string>(['p50', 'p90', 'p95', 'p99', 'p999', 'min', 'max', 'mean', 'lag.p50', 'lag.p99', 'lag.max']);
-const COUNT_METRICS = new Set<string>(['tps', 'errors', 'failed', 'dropped', 'skipped']);
+const TIME_METRICS = new Set<string>(['p50', 'p90', 'p95', 'p99', 'p999', 'min', 'max', 'mean', 'lag.p50', 'lag.p99', 'lag.max', 'rto']);
+const COUNT_METRICS = new Set<string>(['tps', 'errors', 'failed', 'dropped', 'skipped', 'lost']);
 const UNIT_TO_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
 
 const GRAMMAR = /^\s*([a-z][a-z0-9.]*)\s*(<=|>=|==|<|>|=)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(us|ms|s|%)?\s*$/i;
@@ -57,7 +63,7 @@ export function parseThreshold(expr: string): Threshold {
   const bad = (why: string) =>
     usageError('bad-threshold', `bad threshold "${expr}": ${why}`, [
       'expected METRIC OP VALUE[UNIT], e.g. p95<30ms, tps>=8000, errors<1%, lag.p99<5ms, dropped=0',
-      'metrics: p50 p90 p95 p99 p999 min max mean tps errors failed dropped skipped lag.p50 lag.p99 lag.max',
+      'metrics: p50 p90 p95 p99 p999 min max mean tps errors failed dropped skipped lag.p50 lag.p99 lag.max rto lost',
     ]);
   const m = GRAMMAR.exec(expr);
   if (m === null) throw bad('does not read as METRIC OP VALUE[UNIT]');
@@ -117,6 +123,10 @@ function measure(t: Threshold, s: ThresholdSubject): number | null {
       return s.dropped;
     case 'skipped':
       return s.skipped;
+    case 'rto':
+      return s.rtoMs ?? null;
+    case 'lost':
+      return s.lost ?? null;
   }
 }
 

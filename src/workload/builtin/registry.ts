@@ -13,6 +13,7 @@ export const BUILTIN_MODULES: Readonly<Record<string, Loader>> = Object.freeze({
   'bulk-insert': async () => (await import('./bulk-insert.js')).default as unknown as WorkloadDefinition,
   'vector-search': async () => (await import('./vector-search.js')).default as unknown as WorkloadDefinition,
   purchases: async () => (await import('./purchases.js')).default as unknown as WorkloadDefinition,
+  'ha-writes': async () => (await import('./ha-writes.js')).default as unknown as WorkloadDefinition,
 });
 
 export function isBuiltinModule(name: string): boolean {

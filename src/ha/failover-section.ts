@@ -1,0 +1,169 @@
+/**
+ * Main thread: merge the workers' HA snapshots into the result's `failover` section.
+ *
+ * Overall outages from the per-client windows: windows are taken in order of their start; a window
+ * that starts before the current outage has ended joins it, and the outage ends at the first
+ * acknowledged write of any affected client (the earliest window end among its members). So an
+ * outage runs from the first failed or unknown write to the first acknowledged write after it by a
+ * client that had been hit — a commit that was in flight at the moment of the fault and happened
+ * to be acknowledged does not end it. Per-client window lengths are reported beside it (p50, max).
+ *
+ * Times in the section are seconds from the start of the measured phase (like intervals' tS), so the
+ * HTML report can shade `outages[].startS/endS`.
+ */
+import { FAILURE_CLASSES } from '../metrics/types.js';
+import type { HaSinkSnapshot, LedgerEntry, WindowRecord } from './outcome-sink.js';
+
+export interface OutageSummary {
+  readonly startS: number;
+  readonly endS: number;
+  readonly durationS: number;
+  /** The run ended before any affected client wrote again. */
+  readonly open: boolean;
+  /** Clients that had a window in this outage, and how long their own windows were. */
+  readonly clients: number;
+  readonly clientWindowS: { readonly p50: number; readonly max: number };
+  /** From the start of the outage to the first successful read that started after it; null: none. */
+  readonly timeToFirstReadS: number | null;
+  /** Failures by class of the affected clients inside their windows. */
+  readonly errors: Readonly<Record<string, number>>;
+}
+
+export interface ReconnectSummary {
+  readonly count: number;
+  readonly clients: number;
+  readonly p50Ms: number | null;
+  readonly maxMs: number | null;
+  /** Per client id: count, p50, max (only clients that reconnected). */
+  readonly perClient: Readonly<Record<string, { readonly count: number; readonly p50Ms: number; readonly maxMs: number }>>;
+  /** Reconnects by the host they landed on ("host:port"). */
+  readonly hosts: Readonly<Record<string, number>>;
+}
+
+export interface FailoverSection {
+  readonly outages: OutageSummary[];
+  /** The longest outage (0 without one): what `--threshold 'rto<30s'` checks. */
+  readonly rtoS: number;
+  readonly reconnects: ReconnectSummary;
+  /** Write outcomes by transaction type (unknown: the connection died in flight). */
+  readonly writes: Readonly<Record<string, { readonly ok: number; readonly failed: number; readonly unknown: number }>>;
+  /** Windows not kept because a worker already had 10,000 (a flapping server). */
+  readonly windowsDropped?: number;
+}
+
+export interface MergedHa {
+  readonly section: FailoverSection;
+  /** Ledger entries by "clientId:type". */
+  readonly ledger: ReadonlyMap<string, LedgerEntry>;
+  /** Outcome counts by type index: [ok, failed, unknown]. */
+  readonly outcomes: ReadonlyMap<number, readonly [number, number, number]>;
+}
+
+export function isHaSnapshot(v: unknown): v is HaSinkSnapshot {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'pgsurge.ha/v1';
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Overall outages from per-client windows (see the module comment). */
+export function mergeWindows(windows: readonly WindowRecord[], measureStartUs: number, runEndUs: number): OutageSummary[] {
+  const sorted = [...windows].sort((a, b) => a.startUs - b.startUs);
+  const out: OutageSummary[] = [];
+  let group: WindowRecord[] = [];
+  let endUs = Infinity;
+  const endOf = (w: WindowRecord): number => (w.endUs < 0 ? runEndUs : w.endUs);
+  const flush = (): void => {
+    if (group.length === 0) return;
+    const startUs = group[0]!.startUs;
+    const errors: Record<string, number> = {};
+    let firstReadUs = Infinity;
+    const lengths: number[] = [];
+    const clients = new Set<number>();
+    for (const w of group) {
+      clients.add(w.clientId);
+      lengths.push((endOf(w) - w.startUs) / 1e6);
+      if (w.firstReadUs >= 0) firstReadUs = Math.min(firstReadUs, w.firstReadUs);
+      w.errors.forEach((n, i) => {
+        if (n > 0) errors[FAILURE_CLASSES[i]!] = (errors[FAILURE_CLASSES[i]!] ?? 0) + n;
+      });
+    }
+    lengths.sort((a, b) => a - b);
+    out.push({
+      startS: r3((startUs - measureStartUs) / 1e6),
+      endS: r3((endUs - measureStartUs) / 1e6),
+      durationS: r3((endUs - startUs) / 1e6),
+      open: group.every((w) => w.endUs < 0),
+      clients: clients.size,
+      clientWindowS: { p50: r3(percentile(lengths, 50)), max: r3(lengths[lengths.length - 1] ?? 0) },
+      timeToFirstReadS: firstReadUs === Infinity ? null : r3((firstReadUs - startUs) / 1e6),
+      errors,
+    });
+    group = [];
+  };
+  for (const w of sorted) {
+    if (group.length > 0 && w.startUs > endUs) flush();
+    if (group.length === 0) endUs = endOf(w);
+    else endUs = Math.min(endUs, endOf(w));
+    group.push(w);
+  }
+  flush();
+  return out;
+}
+
+export function mergeHaSnapshots(raw: readonly unknown[], ctx: { readonly measureStartUs: number; readonly runEndUs: number; readonly typeNames: readonly string[] }): MergedHa {
+  const snaps = raw.filter(isHaSnapshot);
+  const windows = snaps.flatMap((s) => s.windows);
+  const outages = mergeWindows(windows, ctx.measureStartUs, ctx.runEndUs);
+
+  const all: number[] = [];
+  const perClient: Record<string, { count: number; p50Ms: number; maxMs: number }> = {};
+  const hosts: Record<string, number> = {};
+  let count = 0;
+  for (const s of snaps) {
+    for (const r of s.reconnects) {
+      const kept = [...r.durationsUs].sort((a, b) => a - b);
+      all.push(...kept);
+      count += r.count;
+      perClient[String(r.clientId)] = { count: r.count, p50Ms: r3(percentile(kept, 50) / 1000), maxMs: r3(r.maxUs / 1000) };
+    }
+    for (const [h, n] of Object.entries(s.reconnectHosts)) hosts[h] = (hosts[h] ?? 0) + n;
+  }
+  all.sort((a, b) => a - b);
+  const maxUs = Math.max(0, ...Object.values(perClient).map((c) => c.maxMs * 1000));
+
+  const outcomes = new Map<number, [number, number, number]>();
+  for (const s of snaps) {
+    for (const [type, ok, failed, unknown] of s.outcomes) {
+      const o = outcomes.get(type) ?? [0, 0, 0];
+      outcomes.set(type, [o[0] + ok, o[1] + failed, o[2] + unknown]);
+    }
+  }
+  const writes: Record<string, { ok: number; failed: number; unknown: number }> = {};
+  for (const [type, [ok, failed, unknown]] of [...outcomes].sort((a, b) => a[0] - b[0])) {
+    writes[ctx.typeNames[type] ?? `type ${type}`] = { ok, failed, unknown };
+  }
+  const ledger = new Map<string, LedgerEntry>();
+  for (const s of snaps) for (const e of s.ledger) ledger.set(`${e.clientId}:${e.type}`, e);
+  const dropped = snaps.reduce((n, s) => n + s.windowsDropped, 0);
+
+  const section: FailoverSection = {
+    outages,
+    rtoS: outages.reduce((m, o) => Math.max(m, o.durationS), 0),
+    reconnects: {
+      count,
+      clients: Object.keys(perClient).length,
+      p50Ms: all.length === 0 ? null : r3(percentile(all, 50) / 1000),
+      maxMs: count === 0 ? null : r3(maxUs / 1000),
+      perClient,
+      hosts,
+    },
+    writes,
+    ...(dropped > 0 ? { windowsDropped: dropped } : {}),
+  };
+  return { section, ledger, outcomes };
+}
