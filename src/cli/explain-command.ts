@@ -89,6 +89,7 @@ export async function resetCommand(workload: string, raw: RawModuleCommandOption
     try {
       await m.def.reset(client, m.options as never);
     } catch (e) {
+      if (e instanceof PgsurgeError) throw e;
       throw new PgsurgeError('WORKLOAD_HOOK_FAILED', `reset of ${locateInModule(e, m.file)}`, { cause: e });
     }
     printErr(io, `pgsurge: reset ${m.name} in ${target.description} in ${((Date.now() - t0) / 1000).toFixed(2)} s`);

@@ -37,10 +37,12 @@ export function checkRanges(workload: string, checks: readonly (readonly [name: 
   if (problems.length > 0) throw usageError('WORKLOAD_BAD_OPTION', `options of ${workload}: ${problems.join('; ')}`);
 }
 
-/** Total size (heap + indexes + TOAST) of each table that exists, in MB (3 decimals). */
+/** Total size (heap + indexes + TOAST, with all partitions) of each table that exists, in MB (3 decimals). */
 export async function tableSizesMb(db: SetupDb, tables: readonly string[]): Promise<Record<string, number>> {
   const r = await db.query(
-    `select t as name, pg_total_relation_size(to_regclass(t)) as bytes from unnest($1::text[]) as t where to_regclass(t) is not null`,
+    // pg_partition_tree: a partitioned table has no storage of its own; its size is its partitions'.
+    `select t as name, (select sum(pg_total_relation_size(relid)) from pg_partition_tree(to_regclass(t))) as bytes
+     from unnest($1::text[]) as t where to_regclass(t) is not null`,
     [tables],
   );
   const out: Record<string, number> = {};

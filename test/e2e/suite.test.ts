@@ -1,0 +1,92 @@
+/**
+ * `pgsurge suite`: the shipped suites/vector-search.yaml passes on a throwaway server (started once,
+ * removed at the end) and prints its table; a suite whose targets cannot be met exits 99 and says
+ * which step and target failed, in the table and in the JSON.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCli } from '../helpers/cli.js';
+import type { SuiteStepResult } from '../../src/cli/suite-command.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-suite-'));
+const SUITE = fileURLToPath(new URL('../../../suites/vector-search.yaml', import.meta.url));
+
+interface SuiteJson {
+  schema: string;
+  ok: boolean;
+  throwaway: boolean;
+  steps: SuiteStepResult[];
+}
+
+test('suites/vector-search.yaml passes on a throwaway server: table with every step, JSON with every step', async () => {
+  const json = join(dir, 'suite.json');
+  const r = await runCli(['suite', SUITE, '--json', json], { timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /suite vector-search: 4 of 4 steps passed/);
+  for (const name of ['single-namespace search', 'cross-namespace search', 'concurrent search, 50 clients x 20 queries', 'bulk insert, 100 batches x 100 rows']) {
+    assert.match(r.stdout, new RegExp(`^${name.replace(/[()]/g, '\\$&')}\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+ tps.*pass$`, 'm'));
+  }
+  const doc = JSON.parse(readFileSync(json, 'utf8')) as SuiteJson;
+  assert.equal(doc.schema, 'pgsurge.suite/v1');
+  assert.equal(doc.ok, true);
+  assert.equal(doc.throwaway, true);
+  assert.deepEqual(doc.steps.map((s) => s.result?.summary.transactions), [1000, 500, 1000, 100]);
+  assert.equal(doc.steps[0]!.workloadReports!['vector-search']!['vectorPath'], 'cube');
+  assert.equal(doc.steps[0]!.result!.transactionTypes['vector-search.search_many']!.transactions, 0, 'only: search_one');
+  assert.ok((doc.steps[3]!.workloadReports!['bulk-insert']!['rows_per_s'] as number) > 1000);
+  const dataDir = /started a throwaway PostgreSQL on [^ ]+/.exec(r.stderr);
+  assert.ok(dataDir !== null, 'one throwaway server');
+  assert.equal(r.stderr.match(/started a throwaway PostgreSQL/g)?.length, 1);
+});
+
+test('an impossible target fails its step: exit 99, FAIL in the table, the failed target in the JSON; other steps still run', async () => {
+  const file = join(dir, 'impossible.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: impossible',
+      'steps:',
+      '  - name: fast enough',
+      '    workload: vector-search',
+      '    define: { entries: 500 }',
+      '    only: fetch',
+      '    transactions: 50',
+      "    thresholds: ['p95<1000ms']",
+      '  - name: too fast',
+      '    workload: vector-search',
+      '    define: { entries: 500 }',
+      '    only: search_one',
+      '    transactions: 50',
+      "    thresholds: ['p95<0.001ms']",
+      '  - name: too many rows',
+      '    workload: bulk-insert',
+      '    transactions: 10',
+      "    thresholds: ['workload.rows_per_s>1000000000']",
+      '',
+    ].join('\n'),
+  );
+  const json = join(dir, 'impossible.json');
+  const r = await runCli(['suite', file, '--json', json], { timeoutMs: 120_000 });
+  assert.equal(r.code, 99, r.stdout + r.stderr);
+  assert.match(r.stdout, /suite impossible: 1 of 3 steps passed/);
+  assert.match(r.stdout, /^fast enough .* pass$/m);
+  assert.match(r.stdout, /^too fast .*p95<0\.001ms \([0-9.]+ms\) ✗\s+FAIL$/m);
+  const doc = JSON.parse(readFileSync(json, 'utf8')) as SuiteJson;
+  assert.deepEqual(doc.steps.map((s) => s.status), ['passed', 'failed', 'failed']);
+  assert.deepEqual(doc.steps[2]!.targets.map((t) => t.ok), [false]);
+  assert.equal(doc.ok, false);
+});
+
+test('a bad suite file is a usage error naming the step and line, before any server starts', async () => {
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, ['steps:', '  - name: a', '    workload: vector-search', "    thresholds: ['p95<<3']", '    clientz: 3', ''].join('\n'));
+  const r = await runCli(['suite', file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /clientz/);
+  assert.doesNotMatch(r.stderr, /throwaway/);
+  assert.ok(existsSync(file));
+});
