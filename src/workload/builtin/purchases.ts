@@ -132,7 +132,7 @@ async function loadPurchases(db: SetupDb, o: O): Promise<void> {
   logStage(NAME, `purchases: ${formatCount(o.purchases)} rows in ${totalS.toFixed(1)} s (${formatCount(o.purchases / Math.max(totalS, 1e-3))} rows/s)`);
 }
 
-async function buildIndexes(db: SetupDb, o: O): Promise<void> {
+async function buildIndexes(db: SetupDb): Promise<void> {
   const indexes: [string, string][] = [
     ['customers_pkey', 'alter table customers add primary key (id)'],
     ['customers_region', 'create index if not exists customers_region on customers (region)'],
@@ -155,7 +155,6 @@ async function buildIndexes(db: SetupDb, o: O): Promise<void> {
   await db.query('analyze customers');
   await db.query('analyze products');
   await db.query('analyze purchases');
-  void o;
 }
 
 export default defineWorkload({
@@ -183,7 +182,7 @@ export default defineWorkload({
         const s = await step(db, o, 'products', o.products, `insert into products select g, 'product ' || g, 1 + g % 50, 100 + (g * 7919) % 10000 from generate_series(1, $1) as g`, [o.products]);
         logStage(NAME, `products: ${formatCount(o.products)} rows in ${s.toFixed(2)} s`);
       } else if (stage === 'purchases') await loadPurchases(db, o);
-      else await buildIndexes(db, o);
+      else await buildIndexes(db);
     }
     logStage(NAME, `setup done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   },
