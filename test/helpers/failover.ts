@@ -80,3 +80,12 @@ export async function runWithFault(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** One line of the figures a failover test measured, for the test log. */
+export function figures(run: FailoverRun): string {
+  const f = run.result.failover;
+  const o = f.outages.map((x) => `${x.startS}→${x.endS} s (${x.durationS} s, first read ${x.timeToFirstReadS} s, errors ${JSON.stringify(x.errors)})`).join('; ');
+  const v = f.verification;
+  const sm = run.result.summary as unknown as { tps: number; latencyMs: { p50: number | null } };
+  return `tps ${sm.tps}, p50 ${sm.latencyMs.p50} ms; outages [${o}] rto ${f.rtoS} s, server gap ${f.server?.largest?.durationS ?? 'n/a'} s, client−server ${f.clientMinusServerS} s, reconnects ${f.reconnects.count} (p50 ${f.reconnects.p50Ms} ms, max ${f.reconnects.maxMs} ms), timeline ${f.timeline.before}→${f.timeline.after}; verify ${v?.verdict ?? 'n/a'} lost ${v?.lost} unexpected ${v?.unexpected} recovered ${v?.recovered}; writes ${JSON.stringify(f.writes)}`;
+}

@@ -6,7 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type LocalCluster } from '../../src/local/cluster.js';
-import { CI, FAST_SETTINGS, runWithFault, sleep } from '../helpers/failover.js';
+import { CI, FAST_SETTINGS, figures, runWithFault, sleep } from '../helpers/failover.js';
 
 const clusters: LocalCluster[] = [];
 after(async () => {
@@ -31,8 +31,9 @@ async function killThenPromote(promoteDelayMs: number): Promise<{ run: Awaited<R
   return { run, delayMs: promoteDelayMs };
 }
 
-test('immediate kill, then promotion: one outage, client and server agree, nothing lost', async () => {
+test('immediate kill, then promotion: one outage, client and server agree, nothing lost', async (t) => {
   const { run } = await killThenPromote(0);
+  t.diagnostic(figures(run));
   const f = run.result.failover;
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
   assert.match(run.stdout, /failover:/);
@@ -66,8 +67,9 @@ test('immediate kill, then promotion: one outage, client and server agree, nothi
 });
 
 for (const delayMs of CI ? [1000] : [1000, 3000]) {
-  test(`promotion ${delayMs / 1000} s after the kill: the outage follows the delay`, async () => {
+  test(`promotion ${delayMs / 1000} s after the kill: the outage follows the delay`, async (t) => {
     const { run } = await killThenPromote(delayMs);
+    t.diagnostic(figures(run));
     const f = run.result.failover;
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.equal(f.outages.length, 1, JSON.stringify(f.outages));
