@@ -18,6 +18,7 @@ import { formatSummary } from '../report/summary.js';
 import { formatProgress } from '../output/progress.js';
 import { mergeResolved, resolveWorkloads, type ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
+import { collectWorkloadReports } from '../workload/builtin/run-report.js';
 import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import type { TxnProgram } from '../workload/types.js';
 import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
@@ -114,6 +115,8 @@ export async function runModuleHook(file: string, hook: 'setup' | 'teardown', fn
   try {
     await fn();
   } catch (e) {
+    // A hook's own usage error (e.g. an option the server cannot satisfy) keeps its message and exit code.
+    if (e instanceof PgsurgeError) throw e;
     throw new PgsurgeError('WORKLOAD_HOOK_FAILED', `${hook} of ${locateInModule(e, file)}`, { cause: e });
   }
 }
@@ -254,10 +257,20 @@ export async function executeRun(
       },
     });
     for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
-    if (cfg.teardown) await teardownModules(target, server.host, work, io);
     if (specs.length > 1) additions['scenarios'] = summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS);
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
-    const result = await addFailover(ha, built, outcome, target, layout, thresholds);
+    let result = await addFailover(ha, built, outcome, target, layout, thresholds);
+    // Workload-specific figures (data written, table sizes, vector path…), read before any teardown.
+    if (work.modules.some((m) => m.def.report !== undefined)) {
+      const client = await openAdminClient(target.conn, server.host);
+      try {
+        const workloads = await collectWorkloadReports(client, work, result);
+        if (Object.keys(workloads).length > 0) result = { ...result, workloads };
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    if (cfg.teardown) await teardownModules(target, server.host, work, io);
     return { result, outcome };
   } finally {
     // Outputs still open here are stopped because the run failed; what they return is of no use then.

@@ -106,6 +106,22 @@ export const resultV1Schema = z.object({
   serverFacts: z.looseObject({ start: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }), end: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }) }).optional(),
   /** What the diagnosis rules saw (src/observe/diagnosis.ts), with the numbers behind it. */
   findings: z.array(findingSchema).optional(),
+  /** Workload-specific figures from the workloads' report hooks (data written, table sizes, vector path…). */
+  workloads: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))).optional(),
+  /** Runs with several scenarios: each scenario's figures (src/report/groups.ts GroupSummary). */
+  scenarios: z
+    .record(
+      z.string(),
+      z.looseObject({
+        transactionTypes: z.array(z.string()),
+        transactions: z.number(),
+        failed: z.number(),
+        activeS: z.number(),
+        tps: z.number(),
+        latencyMs: z.looseObject({ p50: ms, p95: ms, p99: ms, max: ms }),
+      }),
+    )
+    .optional(),
 });
 
 export type { ServerSample, HostSample, Finding } from '../observe/types.js';

@@ -5,6 +5,7 @@
  */
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { ResultV1, TxnSummary } from './result.js';
+import { formatWorkloadReports } from '../workload/builtin/run-report.js';
 
 export interface SummaryOptions {
   /** -r: per-statement latencies. */
@@ -107,15 +108,28 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       ),
     );
   }
+  const scenarios = Object.entries(result.scenarios ?? {});
+  if (scenarios.length > 0) {
+    out.push('', 'scenarios:');
+    for (const [name, g] of scenarios) {
+      out.push(
+        `  ${name}: ${fmtNum(g.transactions)} ok, ${fmtNum(g.tps, 1)} tps over ${fmtNum(g.activeS, 1)} s, ${fmtNum(g.failed)} failed; ` +
+          `latency ms p50 ${fmtMs(g.latencyMs.p50)}  p95 ${fmtMs(g.latencyMs.p95)}  p99 ${fmtMs(g.latencyMs.p99)}  max ${fmtMs(g.latencyMs.max)}`,
+      );
+    }
+  }
   const types = Object.entries(result.transactionTypes);
   // With a single type the run lines already say it all, unless statements are wanted.
   if (types.length > 1 || opts.perStatement === true) {
     for (const [name, t] of types) {
+      // A type that never ran (weight 0, e.g. switched off by an option) would only be an empty block.
+      if (t.transactions === 0 && t.failed === 0 && t.skipped === 0) continue;
       const share = fmtPct(t.transactions + t.failed, s.transactions + s.failed);
       out.push('', `transaction type "${name}" (${share} of completed):`, ...txnLines(t, showLag, '  '));
       if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t));
     }
   }
+  if (result.workloads !== undefined && Object.keys(result.workloads).length > 0) out.push('', formatWorkloadReports(result.workloads).trimEnd());
   out.push(...serverLines(result), ...findingLines(result));
   if (result.thresholds.length > 0) {
     out.push('', 'thresholds:');

@@ -41,7 +41,8 @@ export function checkRanges(workload: string, checks: readonly (readonly [name: 
 export async function tableSizesMb(db: SetupDb, tables: readonly string[]): Promise<Record<string, number>> {
   const r = await db.query(
     // pg_partition_tree: a partitioned table has no storage of its own; its size is its partitions'.
-    `select t as name, (select sum(pg_total_relation_size(relid)) from pg_partition_tree(to_regclass(t))) as bytes
+    // …and for an ordinary table pg_partition_tree returns no rows at all: then its own size.
+    `select t as name, coalesce((select sum(pg_total_relation_size(relid)) from pg_partition_tree(to_regclass(t))), pg_total_relation_size(to_regclass(t))) as bytes
      from unnest($1::text[]) as t where to_regclass(t) is not null`,
     [tables],
   );
