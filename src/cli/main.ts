@@ -69,6 +69,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--html <file>', 'write the HTML report (one self-contained file)')
     .option('--out [dir]', 'write result.json, report.html, intervals.csv and the inputs into DIR (default: pgsurge-results/TIME-WORKLOAD)')
     .option('--target <name=url>', 'run the same load against each target in turn and compare them (repeatable)', collect)
+    .option('--replica <url>', 'a replica for read-only transaction types (repeatable; reads fall back to the primary while it is down)', collect)
+    .option('--route-reads', "send read-only transaction types to the standbys among --url's hosts")
     .option('--no-observe', 'do not sample the server (pg_stat_*, CPU) during the run')
     .option('--prometheus <addr>', 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)')
     .option('--failover', 'measure failover: outages, reconnects, WAL timelines (result section "failover")')

@@ -10,7 +10,7 @@ import { runLoad, type RunGroup, type RunOutcome, type RunPlan } from '../engine
 import { groupSpecs, type GroupSpec } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
-import { redactUrl } from '../driver/conninfo.js';
+import { parseConnInfo, redactUrl } from '../driver/conninfo.js';
 import { parseThreshold, type Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
 import { buildResult, type ResultV1 } from '../report/result.js';
@@ -24,7 +24,7 @@ import type { TxnProgram } from '../workload/types.js';
 import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
 import { openAdminClient } from '../driver/admin-client.js';
 import { connectFirstHost, resolveTarget, type Target } from './target.js';
-import { printErr, printOut, type CliIO } from './output.js';
+import { printErr, printOut, registerSecret, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import { writeArtifacts } from './artifacts.js';
 import { parseTargets, runTargets } from './multi-target.js';
@@ -110,6 +110,27 @@ async function teardownModules(target: Target, host: HostSpec, work: ResolvedWor
   }
 }
 
+/**
+ * Read routing (issue 7): --replica URLs, or with --route-reads the standbys among --url's hosts.
+ * prefer-standby: a replica that has been promoted is left for a standby while there is one.
+ */
+function readTargets(raw: RawRunOptions, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
+  const urls = raw.replica ?? [];
+  if (urls.length === 0) return raw.routeReads === true ? { ...conn, targetSessionAttrs: 'prefer-standby' } : undefined;
+  const parsed = urls.map((u) => parseConnInfo(u, env));
+  for (const p of parsed) if (p.password !== undefined) registerSecret(p.password);
+  return { ...parsed[0]!, hosts: parsed.flatMap((p) => p.hosts), targetSessionAttrs: 'prefer-standby' };
+}
+
+/** Measured transactions per host ("host:port"), with their mean latency. */
+function hostFigures(outcome: RunOutcome): Record<string, { transactions: number; failed: number; meanLatencyMs: number | null }> {
+  const out: Record<string, { transactions: number; failed: number; meanLatencyMs: number | null }> = {};
+  for (const [h, f] of Object.entries(outcome.hosts)) {
+    out[h] = { transactions: f.ok, failed: f.failed, meanLatencyMs: f.ok === 0 ? null : Math.round(f.latencySumUs / f.ok) / 1000 };
+  }
+  return out;
+}
+
 /** Run a module's setup or teardown; its failures name the module (they are the user's code). */
 export async function runModuleHook(file: string, hook: 'setup' | 'teardown', fn: () => Promise<void>): Promise<void> {
   try {
@@ -179,7 +200,13 @@ export async function executeRun(
   cfg: RunConfig,
   target: Target,
   io: CliIO,
-  opts: { readonly signal: AbortSignal; readonly outputs: readonly LiveOutput[]; readonly onRunning?: () => void },
+  opts: {
+    readonly signal: AbortSignal;
+    readonly outputs: readonly LiveOutput[];
+    readonly onRunning?: () => void;
+    /** Read routing: replicas for read-only transaction types. */
+    readonly replicaConn?: ConnInfo | undefined;
+  },
 ): Promise<ExecutedRun> {
   const specs = groupSpecs(cfg);
   const resolved = await Promise.all(specs.map((g) => resolveWorkloads(g.workloads, g.defines)));
@@ -218,6 +245,7 @@ export async function executeRun(
     layout,
     groups,
     gridDurationMs: cfg.scenario?.durationMs ?? cfg.durationMs,
+    replicaConn: opts.replicaConn,
     warmupMs: cfg.warmupMs,
     scale: server.scale,
     maxTries: cfg.maxTries,
@@ -258,6 +286,7 @@ export async function executeRun(
     });
     for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
     if (specs.length > 1) additions['scenarios'] = summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS);
+    additions['hosts'] = hostFigures(outcome);
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);
     // Workload-specific figures (data written, table sizes, vector path…), read before any teardown.
@@ -314,7 +343,8 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cf
       return exitCode;
     }
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
-    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true) });
+    const replicaConn = readTargets(raw, target.conn, io.env);
+    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true), replicaConn });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     const failoverText = formatFailover(result);

@@ -107,6 +107,10 @@ export interface RawRunOptions {
   readonly html?: string;
   /** --target NAME=URL (repeatable): the same run against each target in turn. */
   readonly target?: readonly string[];
+  /** --replica URL (repeatable): read-only transaction types go there. */
+  readonly replica?: readonly string[];
+  /** --route-reads: read-only transaction types go to the standbys among --url's hosts. */
+  readonly routeReads?: boolean;
 }
 
 /** Turn raw CLI values into a validated, frozen RunConfig; every problem is reported at once. */

@@ -13,6 +13,7 @@ import type { Session, SessionHandler, PgErrorInfo, QueryRows } from '../driver/
 import { FailureIndex } from '../metrics/types.js';
 import { StepKind, type TxnRunner } from '../workload/types.js';
 import { Outcome } from '../ha/types.js';
+import type { ReadLink, ReadLinkOwner } from './read-link.js';
 import type { WorkerCore } from './worker-core.js';
 
 export const enum ClientPhase {
@@ -24,7 +25,7 @@ export const enum ClientPhase {
   Done = 5,
 }
 
-export class Client implements SessionHandler {
+export class Client implements SessionHandler, ReadLinkOwner {
   phase: ClientPhase = ClientPhase.Idle;
   session: Session | null = null;
   /** Transactions finished (ok or failed) by this client, for -t. */
@@ -51,6 +52,12 @@ export class Client implements SessionHandler {
   lostUs = -1;
   /** Whether the current failure leaves the outcome unknown (connection lost mid-transaction). */
   private unknownOutcome = false;
+  /** Read routing: the replica session (null when reads are not routed). */
+  readLink: ReadLink | null = null;
+  /** The current transaction runs on the replica. */
+  private onReplica = false;
+  /** Index of the primary session's host in the worker's host table. */
+  private hostIdx = 0;
   private readonly wake = (): void => {
     this.sleepTimer = null;
     this.advance();
@@ -65,7 +72,13 @@ export class Client implements SessionHandler {
 
   attach(session: Session): void {
     this.session = session;
+    this.hostIdx = this.core.hostIndexOf(session);
     session.setHandler(this);
+  }
+
+  /** The session the current transaction runs on. */
+  private active(): Session {
+    return (this.onReplica ? this.readLink!.session : this.session)!;
   }
 
   /** Begin transaction `type`, due at `scheduledUs` (latency counts from there). */
@@ -76,6 +89,8 @@ export class Client implements SessionHandler {
     this.scheduledUs = scheduledUs;
     this.sentUs = -1;
     this.tries = 1;
+    // Reads go to the replica when there is one up; otherwise (or while it reconnects) to the primary.
+    this.onReplica = this.readLink !== null && this.readLink.session !== null && this.core.readPrograms[type] === true;
     const runner = this.runners[type]!;
     this.runner = runner;
     runner.begin();
@@ -94,7 +109,7 @@ export class Client implements SessionHandler {
           this.localStmt = runner.stmt;
           this.globalStmt = core.stmtOffset[this.type]! + runner.stmt;
           this.phase = ClientPhase.Query;
-          this.session!.exec(this.globalStmt, runner.params, core.wantsRows[this.globalStmt]!);
+          this.active().exec(this.globalStmt, runner.params, core.wantsRows[this.globalStmt]!);
           return;
         }
         case StepKind.Sleep:
@@ -117,7 +132,7 @@ export class Client implements SessionHandler {
   private rollback(): void {
     this.phase = ClientPhase.Rollback;
     this.stmtSentUs = this.core.clock.nowUs();
-    this.session!.exec(this.core.rollbackStmt, NO_PARAMS, false);
+    this.active().exec(this.core.rollbackStmt, NO_PARAMS, false);
   }
 
   onQueryDone(err: PgErrorInfo | null, rows: QueryRows | null): void {
@@ -130,7 +145,7 @@ export class Client implements SessionHandler {
         this.advance();
       } else {
         // On a standby (25006) with several hosts to choose from: drop the session, find the primary again.
-        if (this.failure === FailureIndex.ReadOnly && core.rehomeOnReadOnly && this.session !== null) {
+        if (this.failure === FailureIndex.ReadOnly && core.rehomeOnReadOnly && !this.onReplica && this.session !== null) {
           const s = this.session;
           this.session = null;
           this.lostUs = core.clock.nowUs();
@@ -170,8 +185,26 @@ export class Client implements SessionHandler {
     this.core.reconnect(this);
   }
 
+  /** The replica session went away: a transaction on it fails (unknown outcome); the client goes on. */
+  onReplicaLost(err: PgErrorInfo): void {
+    this.core.noteError(FailureIndex.Connection, err.message);
+    if (!this.busy || !this.onReplica) return;
+    this.clearSleep();
+    this.unknownOutcome = true;
+    this.fail(FailureIndex.Connection, err.message);
+    this.finish(false);
+  }
+
   /** A client-side timeout: drop the connection; the transaction fails as `timeout`. */
   timeOut(): void {
+    if (this.onReplica) {
+      this.readLink!.drop();
+      this.clearSleep();
+      this.unknownOutcome = true;
+      this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
+      if (this.busy) this.finish(false);
+      return;
+    }
     const s = this.session;
     this.session = null;
     this.lostUs = this.core.clock.nowUs();
@@ -206,6 +239,7 @@ export class Client implements SessionHandler {
       const type = core.typeOffset + this.type;
       if (ok) core.recorder.txnOk(type, this.scheduledUs, sentUs, endUs, this.tries);
       else core.recorder.txnFailed(type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
+      core.countHost(this.onReplica ? this.readLink!.hostIdx : this.hostIdx, ok, endUs - this.scheduledUs);
     }
     const sink = core.outcomes;
     if (sink !== null) {

@@ -53,6 +53,8 @@ export interface WorkerInit {
   readonly seed: number;
   readonly conn: ConnInfo;
   readonly host: HostSpec;
+  /** Read routing: where read-only transaction types go (undefined: everything on the primary). */
+  readonly replicaConn: ConnInfo | undefined;
   readonly protocol: Protocol;
   /** Failover measurement (src/ha): the worker keeps an outcome sink and sends its snapshot when done. */
   readonly ha: boolean;

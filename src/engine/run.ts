@@ -30,6 +30,8 @@ export interface RunGroup {
 export interface RunPlan {
   readonly conn: ConnInfo;
   readonly host: HostSpec;
+  /** Read routing: replicas for read-only transaction types. */
+  readonly replicaConn?: ConnInfo | undefined;
   readonly protocol: Protocol;
   readonly layout: MetricsLayout;
   readonly groups: readonly RunGroup[];
@@ -62,6 +64,8 @@ export interface RunOutcome {
   /** Length of the measured phase in seconds. */
   readonly durationS: number;
   readonly firstErrors: Partial<Record<string, string>>;
+  /** Measured transactions per host ("host:port"), over all workers. */
+  readonly hosts: Readonly<Record<string, { readonly ok: number; readonly failed: number; readonly latencySumUs: number }>>;
   /** "duration", "transactions" or the abort reason. */
   readonly stopReason: string;
   readonly interrupted: boolean;
@@ -105,6 +109,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const intervals: IntervalStats[] = [];
   const threads: Worker[] = [];
   const firstErrors: Record<string, string> = {};
+  const hosts: Record<string, { ok: number; failed: number; latencySumUs: number }> = {};
   const haSnapshots: unknown[] = [];
   let doneCount = 0;
   let stopReason = 'duration';
@@ -145,6 +150,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         startedAt,
         durationS: Math.max(0, (endUs - measureStartUs) / 1e6),
         firstErrors,
+        hosts,
         stopReason,
         interrupted: stopReason === 'interrupted',
         measureStartUs,
@@ -174,6 +180,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         seed: plan.seed,
         conn: plan.conn,
         host: plan.host,
+        replicaConn: plan.replicaConn,
         protocol: plan.protocol,
         ha: plan.ha === true,
       };
@@ -204,6 +211,12 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             break;
           case 'done':
             mergeDone(firstErrors, msg.info);
+            for (const [h, f] of Object.entries(msg.info.hosts)) {
+              const into = (hosts[h] ??= { ok: 0, failed: 0, latencySumUs: 0 });
+              into.ok += f.ok;
+              into.failed += f.failed;
+              into.latencySumUs += f.latencySumUs;
+            }
             if (msg.info.ha !== undefined) haSnapshots.push(msg.info.ha);
             if (msg.info.reason !== 'duration' && stopReason === 'duration') stopReason = msg.info.reason;
             if (msg.info.reason === 'transactions') stopAtUs = Math.max(stopAtUs ?? 0, nowUs());

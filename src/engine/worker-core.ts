@@ -18,6 +18,7 @@ import type { TxnProgram } from '../workload/types.js';
 import { ArrivalSchedule, RateProfile } from '../executor/rate-profile.js';
 import { FastRandom } from '../executor/random.js';
 import { ClientPhase, Client } from './client.js';
+import { ReadLink } from './read-link.js';
 import type { LoadModel } from './messages.js';
 import type { TxnOutcomeSink } from '../ha/types.js';
 
@@ -66,6 +67,8 @@ export interface WorkerCoreOptions {
   readonly outcomes?: TxnOutcomeSink | null;
   /** With several hosts: a 25006 (read-only) makes the client drop its session and find the primary again. */
   readonly rehomeOnReadOnly?: boolean;
+  /** Read routing: open a session to a replica for a client (read-only transaction types go there). */
+  readonly connectRead?: ((clientId: number) => Promise<Session>) | undefined;
   /** Open a session for a client (initially and after a lost connection). */
   readonly connect: (clientId: number) => Promise<Session>;
   readonly onSnapshot: (s: IntervalSnapshot) => void;
@@ -73,6 +76,8 @@ export interface WorkerCoreOptions {
 }
 
 export interface WorkerDoneInfo {
+  /** Transactions per host ("host:port"). */
+  readonly hosts: Readonly<Record<string, { readonly ok: number; readonly failed: number; readonly latencySumUs: number }>>;
   /** The HA sink's snapshot, when the run measures failover. */
   readonly ha?: unknown;
   /** The first error message seen for each failure class. */
@@ -102,6 +107,11 @@ export class WorkerCore {
   readonly typeOffset: number;
   readonly outcomes: TxnOutcomeSink | null;
   readonly rehomeOnReadOnly: boolean;
+  /** Per program: only reads (routed to a replica when read routing is on). */
+  readonly readPrograms: boolean[] = [];
+  private readonly hostKeys: string[] = [];
+  /** Per host (index in hostKeys): ok, failed, latency sum µs — flat, three numbers a host. */
+  private hostCounts = new Float64Array(3 * 4);
 
   private readonly clients: Client[] = [];
   private readonly free: Client[] = [];
@@ -150,6 +160,7 @@ export class WorkerCore {
       for (const s of p.statements) this.wantsRows.push(s.wantsRows);
       offset += p.statements.length;
       totalWeight += p.weight;
+      this.readPrograms.push(p.read === true);
       this.cumWeights.push(totalWeight);
     }
     this.rollbackStmt = offset;
@@ -163,16 +174,54 @@ export class WorkerCore {
     });
   }
 
-  /** Open every client's session; rejects with the first connection error. */
+  /** Open every client's session (and replica session with read routing); rejects with the first connection error. */
   async connectAll(): Promise<void> {
+    const connectRead = this.opts.connectRead;
     await Promise.all(
       this.clients.map(async (c) => {
         const t0 = this.clock.nowUs();
         const s = await this.opts.connect(c.id);
         this.recorder.connect(this.clock.nowUs() - t0);
         c.attach(s);
+        if (connectRead !== undefined) {
+          const link = new ReadLink(c, () => connectRead(c.id), (x) => this.hostIndexOf(x), (fn, ms) => this.timers.set(fn, ms));
+          c.readLink = link;
+          link.attach(await connectRead(c.id));
+        }
       }),
     );
+  }
+
+  /** The index of a session's host in this worker's host table (at attach time, not per transaction). */
+  hostIndexOf(s: Session): number {
+    const key = `${s.host.host}:${s.host.port}`;
+    let i = this.hostKeys.indexOf(key);
+    if (i < 0) {
+      i = this.hostKeys.push(key) - 1;
+      if (this.hostCounts.length < 3 * this.hostKeys.length) {
+        const bigger = new Float64Array(this.hostCounts.length * 2);
+        bigger.set(this.hostCounts);
+        this.hostCounts = bigger;
+      }
+    }
+    return i;
+  }
+
+  countHost(idx: number, ok: boolean, latencyUs: number): void {
+    const c = this.hostCounts;
+    if (ok) {
+      c[3 * idx] = c[3 * idx]! + 1;
+      c[3 * idx + 2] = c[3 * idx + 2]! + latencyUs;
+    } else c[3 * idx + 1] = c[3 * idx + 1]! + 1;
+  }
+
+  /** Transactions of the measured phase per host this worker ran them on. */
+  hostFigures(): Record<string, { ok: number; failed: number; latencySumUs: number }> {
+    const out: Record<string, { ok: number; failed: number; latencySumUs: number }> = {};
+    this.hostKeys.forEach((k, i) => {
+      out[k] = { ok: this.hostCounts[3 * i]!, failed: this.hostCounts[3 * i + 1]!, latencySumUs: this.hostCounts[3 * i + 2]! };
+    });
+    return out;
   }
 
   /** Begin at `startUs`; the measured phase starts `warmupMs` later; this worker's load after its offset. */
@@ -430,13 +479,14 @@ export class WorkerCore {
     if (this.intervalTimer !== null) this.timers.clear(this.intervalTimer);
     const index = Math.max(0, Math.min(this.interval, this.lastIntervalIndex()));
     this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, index, true));
-    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason, ...(this.outcomes === null ? {} : { ha: this.outcomes.snapshot() }) });
+    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason, hosts: this.hostFigures(), ...(this.outcomes === null ? {} : { ha: this.outcomes.snapshot() }) });
   }
 
   /** Close every session (after onDone). */
   async closeAll(): Promise<void> {
     await Promise.all(
       this.clients.map(async (c) => {
+        await c.readLink?.close(c.busy);
         const s = c.session;
         c.session = null;
         if (s === null) return;

@@ -51,6 +51,7 @@ async function main(init: WorkerInit): Promise<void> {
     connect: () =>
       multiHost ? openTargetSession(init.conn, { protocol: init.protocol, statements }) : openSession(init.conn, init.host, { protocol: init.protocol, statements }),
     rehomeOnReadOnly: multiHost,
+    connectRead: init.replicaConn === undefined ? undefined : () => openTargetSession(init.replicaConn!, { protocol: init.protocol, statements }),
     onSnapshot: (snapshot) => post({ type: 'snapshot', snapshot }),
     onDone: (info) => {
       post({ type: 'done', info });

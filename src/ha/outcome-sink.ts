@@ -75,16 +75,7 @@ export interface HaSinkSnapshot {
   readonly outcomes: [number, number, number, number][];
 }
 
-/** Does this program only read? (see the counting rules above) */
-export function isReadOnlySql(statements: readonly { readonly text: string }[]): boolean {
-  if (statements.length === 0) return false;
-  return statements.every((s) => {
-    const sql = s.text.replace(/--[^\n]*/g, ' ').trim();
-    if (/^(begin|start transaction|commit|end|rollback|set|show)\b/i.test(sql)) return true;
-    if (!/^(select|with|values|table|\()/i.test(sql)) return false;
-    return !/\b(insert|update|delete|merge)\b|\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\b(nextval|setval|pg_advisory\w*)\s*\(/i.test(sql);
-  });
-}
+export { isReadOnlySql } from '../workload/read-only.js';
 
 export interface HaSinkOptions {
   readonly clientIds: readonly number[];

@@ -106,6 +106,8 @@ export const resultV1Schema = z.object({
   serverFacts: z.looseObject({ start: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }), end: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }) }).optional(),
   /** What the diagnosis rules saw (src/observe/diagnosis.ts), with the numbers behind it. */
   findings: z.array(findingSchema).optional(),
+  /** Measured transactions per host ("host:port") the clients ran them on (read routing, failover). */
+  hosts: z.record(z.string(), z.looseObject({ transactions: z.number(), failed: z.number(), meanLatencyMs: ms })).optional(),
   /** Workload-specific figures from the workloads' report hooks (data written, table sizes, vector path…). */
   workloads: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))).optional(),
   /** Runs with several scenarios: each scenario's figures (src/report/groups.ts GroupSummary). */

@@ -129,6 +129,11 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t));
     }
   }
+  const hostRows = Object.entries(result.hosts ?? {});
+  if (hostRows.length > 1) {
+    out.push('', 'hosts (where the clients ran their transactions):');
+    for (const [h, f] of hostRows) out.push(`  ${h}: ${fmtNum(f.transactions)} ok, ${fmtNum(f.failed)} failed, mean latency ${fmtMs(f.meanLatencyMs)} ms`);
+  }
   if (result.workloads !== undefined && Object.keys(result.workloads).length > 0) out.push('', formatWorkloadReports(result.workloads).trimEnd());
   out.push(...serverLines(result), ...findingLines(result));
   if (result.thresholds.length > 0) {

@@ -5,6 +5,7 @@
  */
 import { compileScript } from './pgbench/compile.js';
 import type { TxnProgram } from './types.js';
+import { isReadOnlySql } from './read-only.js';
 import { loadWorkloadModule } from './module/load.js';
 import { modulePrograms } from './module/program.js';
 import { loadBuiltinModule } from './builtin/registry.js';
@@ -32,7 +33,9 @@ export async function buildPrograms(sources: readonly WorkloadSource[]): Promise
   const programs: TxnProgram[] = [];
   for (const s of sources) {
     if (s.kind === 'pgbench') {
-      programs.push(compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) }));
+      const p = compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) });
+      const read = isReadOnlySql(p.statements);
+      programs.push({ name: p.name, weight: p.weight, statements: p.statements, read, createRunner: (ctx) => p.createRunner(ctx) });
     } else {
       const def = s.file.startsWith('builtin:') ? await loadBuiltinModule(s.file.slice('builtin:'.length)) : await loadWorkloadModule(s.file);
       programs.push(...modulePrograms(def, { name: s.name, file: s.file, options: s.options, weight: s.weight }));

@@ -31,6 +31,8 @@ export interface StatementSpec {
 export interface TxnProgram {
   readonly name: string;
   readonly weight: number;
+  /** Only reads: with read routing (--replica), runs on a replica. */
+  readonly read?: boolean;
   readonly statements: readonly StatementSpec[];
   /** Make the runner for one client. Called once per client, in the worker thread. */
   createRunner(ctx: ClientContext): TxnRunner;

@@ -7,6 +7,7 @@ import { StepKind } from '../types.js';
 import { Prng, clientSeed } from '../pgbench/prng.js';
 import type { ParamValue, Row, StepDefinition, TransactionDefinition, Vars, WorkloadDefinition } from './api.js';
 import { ModuleRandom } from './random.js';
+import { isReadOnlySql } from '../read-only.js';
 
 /**
  * Split "… $2 … $1 … $2 …" at every placeholder, in text order, so the statement can be sent with
@@ -139,6 +140,8 @@ export function modulePrograms(def: WorkloadDefinition, opts: { name: string; fi
       name: `${opts.name}.${txnName}`,
       weight: (weights?.[txnName] ?? txn.weight ?? 1) * opts.weight,
       statements,
+      // A module's `read: true`, else what its SQL says.
+      read: txn.read ?? isReadOnlySql(statements),
       createRunner(ctx: ClientContext): TxnRunner {
         const rng = new Prng(clientSeed(ctx.randomSeed, ctx.clientId));
         return new ModuleRunner(t, splits, opts.options, rng, new ModuleRandom(rng), opts.file, ctx.clientId);
