@@ -51,8 +51,8 @@ ${tables}
   became free). pgbench 15 prints no percentiles, so it ran with \`--log --sampling-rate=0.1\` and the
   percentiles come from that 10 % sample of its per-transaction log; that logging costs pgbench a
   little CPU, which counts against it.
-- Open loop (case 3): both clients at \`-R\` = 80 % of the best closed-loop median TPS of case 1,
-  Poisson arrivals. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's
+- Open loop (case 3): both clients at \`-R\` = 80 % of pgsurge's closed-loop median TPS of case 1
+  (the generator at 80 % of what it can do; pgbench at the same rate for reference), Poisson arrivals. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's
   \`summary.lagMs.p99\`; pgbench's from the lag field of its per-transaction log.
 - Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from
   /proc/<pid>/status every few seconds; "early" is the sample nearest 1/5 of the run (minute 1 of

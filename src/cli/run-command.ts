@@ -2,7 +2,6 @@
  * `pgsurge run`: the one place where a run is wired together (k6's cmd/run.go):
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
-import { basename } from 'node:path';
 import type pg from 'pg';
 import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
 import { PgsurgeError, usageError } from '../errors.js';
@@ -419,7 +418,7 @@ function makeResult(
     ...(Array.isArray(additions['server']) ? { server: additions['server'] as Record<string, unknown>[] } : {}),
   });
   // Other additions (e.g. findings) are new top-level fields of the result.
-  const { server: _server, ...rest } = additions;
+  const rest = Object.fromEntries(Object.entries(additions).filter(([k]) => k !== 'server'));
   return { ...built, ...rest };
 }
 

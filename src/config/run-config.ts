@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { usageError, PgsurgeError } from '../errors.js';
-import { isModulePath } from '../workload/module/load.js';
 import { loadScenarioFile, type ScenarioGroup } from './scenario.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';

@@ -140,7 +140,6 @@ export class Client implements SessionHandler, ReadLinkOwner {
     if (this.phase === ClientPhase.Rollback) {
       if (this.retryAfterRollback) {
         this.tries++;
-        core.countRetry();
         this.runner!.rewind();
         this.advance();
       } else {

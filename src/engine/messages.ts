@@ -33,24 +33,38 @@ export type LoadModel =
     };
 
 
-export interface WorkerInit {
+/** A worker's part of the run, as plain data (the worker core's settings). */
+export interface WorkerSettings {
   readonly worker: number;
   readonly workers: number;
+  /** Global client ids of this worker (pgbench's :client_id). */
   readonly clientIds: readonly number[];
-  readonly scripts: readonly WorkloadSource[];
-  readonly layout: MetricsLayout;
   readonly load: LoadModel;
+  /** Scenarios: this worker's load starts this long after the run's start. */
   readonly startOffsetMs: number;
+  /**
+   * Scenarios: length of the run's measured timeline; a worker whose load ends earlier keeps
+   * sending (empty) interval snapshots until then, so every interval is complete on time.
+   */
   readonly gridDurationMs: number | undefined;
+  /** Index of this worker's first transaction type in the run's metrics layout. */
   readonly typeOffset: number;
+  /** First client id of this worker's scenario (client ids are unique across the run). */
   readonly clientIdBase: number;
+  /** pgbench's :scale and -D definitions, for the scripts. */
   readonly scale: number;
   readonly defines: Readonly<Record<string, string>>;
   readonly maxTries: number;
   readonly queryTimeoutMs: number;
+  /** How long in-flight transactions may take to finish after the end. */
   readonly graceMs: number;
   readonly intervalMs: number;
   readonly seed: number;
+}
+
+export interface WorkerInit extends WorkerSettings {
+  readonly scripts: readonly WorkloadSource[];
+  readonly layout: MetricsLayout;
   readonly conn: ConnInfo;
   readonly host: HostSpec;
   /** Read routing: where read-only transaction types go (undefined: everything on the primary). */

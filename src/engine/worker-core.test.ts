@@ -25,6 +25,12 @@ class SimTimers implements Timers {
     this.pending.set(id, { atUs: this.clock.nowUs() + Math.max(1, Math.ceil(delayMs)) * 1000, fn });
     return id;
   }
+  immediate(fn: () => void): unknown {
+    // After the I/O of this turn: a small step of simulated time, so polling cannot loop in place.
+    const id = ++this.seq;
+    this.pending.set(id, { atUs: this.clock.nowUs() + 20, fn });
+    return id;
+  }
   clear(h: unknown): void {
     this.pending.delete(h as number);
   }
@@ -101,6 +107,10 @@ function simulate(load: LoadModel, server: { serviceUs: number; stallFromUs: num
     clientIds: Array.from({ length: clients }, (_, i) => i),
     programs: [oneStatement],
     load,
+    startOffsetMs: 0,
+    gridDurationMs: undefined,
+    typeOffset: 0,
+    clientIdBase: 0,
     scale: 1,
     defines: {},
     maxTries: 1,

@@ -19,46 +19,35 @@ import { ArrivalSchedule, RateProfile } from '../executor/rate-profile.js';
 import { FastRandom } from '../executor/random.js';
 import { ClientPhase, Client } from './client.js';
 import { ReadLink } from './read-link.js';
-import type { LoadModel } from './messages.js';
+import type { WorkerSettings } from './messages.js';
 import type { TxnOutcomeSink } from '../ha/types.js';
 
 export interface Timers {
   set(fn: () => void, delayMs: number): unknown;
+  /** Run `fn` after pending I/O has been handled (no minimum delay, unlike a timer). */
+  immediate(fn: () => void): unknown;
   clear(handle: unknown): void;
 }
 
 export const realTimers: Timers = {
   set: (fn, delayMs) => setTimeout(fn, Math.max(0, delayMs)),
-  clear: (h) => clearTimeout(h as NodeJS.Timeout),
+  immediate: (fn) => ({ immediate: setImmediate(fn) }),
+  clear: (h) => {
+    if (typeof h === 'object' && h !== null && 'immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
+    else clearTimeout(h as NodeJS.Timeout);
+  },
 };
 
-export interface WorkerCoreOptions {
-  readonly worker: number;
-  readonly workers: number;
-  /** Global client ids of this worker (pgbench's :client_id). */
-  readonly clientIds: readonly number[];
+/**
+ * A timer waits at least 1 ms, so when a client is free and the next arrival is due sooner than
+ * this, the open loop polls between I/O events instead: otherwise every idle moment would cost up
+ * to a millisecond of schedule lag and of idle clients. Longer waits sleep on a timer, so a
+ * low-rate run does not spin.
+ */
+const POLL_BELOW_US = 300;
+
+export interface WorkerCoreOptions extends WorkerSettings {
   readonly programs: readonly TxnProgram[];
-  readonly load: LoadModel;
-  /** Scenarios: this worker's load starts this long after the run's start (default 0). */
-  readonly startOffsetMs?: number;
-  /**
-   * Scenarios: length of the run's measured timeline; a worker whose load ends earlier keeps
-   * sending (empty) interval snapshots until then, so every interval is complete on time.
-   */
-  readonly gridDurationMs?: number | undefined;
-  /** Index of this worker's first transaction type in the run's metrics layout. */
-  readonly typeOffset?: number;
-  /** First client id of this worker's scenario (client ids are unique across the run). */
-  readonly clientIdBase?: number;
-  /** pgbench's :scale and -D definitions, for the scripts. */
-  readonly scale: number;
-  readonly defines: Readonly<Record<string, string>>;
-  readonly maxTries: number;
-  readonly queryTimeoutMs: number;
-  /** How long in-flight transactions may take to finish after the end. */
-  readonly graceMs: number;
-  readonly intervalMs: number;
-  readonly seed: number;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly recorder: Recorder;
@@ -150,7 +139,7 @@ export class WorkerCore {
     this.classify = opts.classify;
     this.maxTries = opts.maxTries;
     this.queryTimeoutUs = opts.queryTimeoutMs * 1000;
-    this.typeOffset = opts.typeOffset ?? 0;
+    this.typeOffset = opts.typeOffset;
     this.outcomes = opts.outcomes ?? null;
     this.rehomeOnReadOnly = opts.rehomeOnReadOnly ?? false;
     let offset = 0;
@@ -227,7 +216,7 @@ export class WorkerCore {
   /** Begin at `startUs`; the measured phase starts `warmupMs` later; this worker's load after its offset. */
   start(startUs: number, warmupMs: number): void {
     const load = this.opts.load;
-    const offsetUs = (this.opts.startOffsetMs ?? 0) * 1000;
+    const offsetUs = this.opts.startOffsetMs * 1000;
     this.measureStartUs = startUs + warmupMs * 1000;
     this.loadStartUs = startUs + offsetUs;
     this.endUs = load.durationMs === undefined ? Infinity : this.measureStartUs + offsetUs + load.durationMs * 1000;
@@ -305,7 +294,7 @@ export class WorkerCore {
     }
     const now = this.clock.nowUs();
     if (now < this.loadStartUs) return; // a scenario that starts later: beginLoad starts its clients
-    if (c.id - (this.opts.clientIdBase ?? 0) >= this.activeClients(now)) return; // parked until the ramp reaches it (see sweep)
+    if (c.id - this.opts.clientIdBase >= this.activeClients(now)) return; // parked until the ramp reaches it (see sweep)
     if (now >= this.measureStartUs) this.recorder.arrival();
     c.start(this.pickType(), now);
   }
@@ -341,7 +330,9 @@ export class WorkerCore {
       this.free.pop()!.start(type, due);
     }
     if (this.arrivalTimer === null && this.nextDueUs < this.endUs) {
-      this.arrivalTimer = this.timers.set(this.onArrivalTimer, (this.nextDueUs - now) / 1000);
+      const waitUs = this.nextDueUs - now;
+      this.arrivalTimer =
+        waitUs < POLL_BELOW_US && this.free.length > 0 ? this.timers.immediate(this.onArrivalTimer) : this.timers.set(this.onArrivalTimer, waitUs / 1000);
     }
   }
 
@@ -379,7 +370,7 @@ export class WorkerCore {
     for (const c of this.clients) {
       if (c.phase === ClientPhase.Query && now - c.stmtSentUs > this.queryTimeoutUs) c.timeOut();
       else if (c.phase === ClientPhase.Idle && !c.busy && !this.stopping && this.opts.load.kind === 'closed' && c.session !== null) {
-        if (c.id - (this.opts.clientIdBase ?? 0) < this.activeClients(now)) this.clientFree(c);
+        if (c.id - this.opts.clientIdBase < this.activeClients(now)) this.clientFree(c);
       }
     }
     this.sweepTimer = this.timers.set(this.sweep, SWEEP_MS);
@@ -388,10 +379,6 @@ export class WorkerCore {
   noteError(cls: FailureIndex, message: string): void {
     const name = FAILURE_CLASSES[cls];
     if (this.firstErrors[name] === undefined) this.firstErrors[name] = message;
-  }
-
-  countRetry(): void {
-    // Retries are counted by the recorder from `tries`; kept as a hook for per-worker diagnostics.
   }
 
   /** Re-open a lost connection with exponential backoff, then put the client back to work. */

@@ -12,7 +12,7 @@ import { systemClock } from './clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { realTimers, WorkerCore } from './worker-core.js';
 import { sessionStatements } from './statements.js';
-import { HaOutcomeSink, isReadOnlySql } from '../ha/outcome-sink.js';
+import { HaOutcomeSink } from '../ha/outcome-sink.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -23,24 +23,10 @@ async function main(init: WorkerInit): Promise<void> {
   const statements = sessionStatements(programs);
   const recorder = new Recorder(init.layout);
   const multiHost = init.conn.hosts.length > 1 || init.conn.targetSessionAttrs !== 'any';
-  const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => isReadOnlySql(p.statements)) }) : null;
+  const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;
   const core = new WorkerCore({
-    worker: init.worker,
-    workers: init.workers,
-    clientIds: init.clientIds,
+    ...init,
     programs,
-    load: init.load,
-    startOffsetMs: init.startOffsetMs,
-    gridDurationMs: init.gridDurationMs,
-    typeOffset: init.typeOffset,
-    clientIdBase: init.clientIdBase,
-    scale: init.scale,
-    defines: init.defines,
-    maxTries: init.maxTries,
-    queryTimeoutMs: init.queryTimeoutMs,
-    graceMs: init.graceMs,
-    intervalMs: init.intervalMs,
-    seed: init.seed,
     clock: systemClock,
     timers: realTimers,
     recorder,

@@ -37,7 +37,7 @@ export function parseListen(listen: string): { host: string; port: number } {
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   }
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535) || /[\s\[\]]/.test(host)) throw bad();
+  if (!(port >= 0 && port <= 65535) || /[\s[\]]/.test(host)) throw bad();
   return { host: host === '' ? '127.0.0.1' : host, port };
 }
 

@@ -8,46 +8,20 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { startCluster, type LocalCluster } from '../../src/local/cluster.js';
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { CI, FAST_SETTINGS, figures, runWithFault, sleep } from '../helpers/failover.js';
+import { startCluster } from '../../src/local/cluster.js';
+import { streamThroughProxy } from '../helpers/cluster.js';
+import { CI, FAST_SETTINGS, figures, runWithFault } from '../helpers/failover.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-async function sql(url: string, text: string): Promise<pg.QueryResultRow[]> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return (await c.query(text)).rows;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-/** Point the replica's walreceiver at a proxy in front of the primary, and wait until it streams through it. */
-async function streamThroughProxy(cluster: LocalCluster): Promise<FaultProxy> {
-  const proxy = await startFaultProxy({ host: '127.0.0.1', port: cluster.primary.port });
-  cleanups.push(() => proxy.close());
-  const r = cluster.replicas[0]!;
-  await sql(r.url, `ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=${proxy.port} user=postgres application_name=${r.name}'`);
-  await sql(r.url, 'SELECT pg_reload_conf()');
-  const deadline = Date.now() + 20_000;
-  while (proxy.connections() === 0 || (await sql(cluster.primary.url, "SELECT 1 FROM pg_stat_replication WHERE state = 'streaming'")).length === 0) {
-    if (Date.now() > deadline) throw new Error('the replica does not stream through the proxy');
-    await sleep(100);
-  }
-  return proxy;
-}
-
 async function lagThenFailover(sync: boolean, delayMs: number): Promise<Awaited<ReturnType<typeof runWithFault>>> {
   const cluster = await startCluster({ replicas: 1, sync, settings: FAST_SETTINGS });
   cleanups.push(() => cluster.stop());
   const proxy = await streamThroughProxy(cluster);
+  cleanups.push(() => proxy.close());
   proxy.delay(delayMs);
   const url = `${cluster.urls.multiHost}?target_session_attrs=read-write&connect_timeout=2`;
   const run = await runWithFault(url, {
