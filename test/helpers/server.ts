@@ -4,6 +4,7 @@
  * behaviour, not durability timings.
  */
 import { after } from 'node:test';
+import pg from 'pg';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/local/server.js';
 
 export const FAST_SETTINGS = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: 100 } as const;
@@ -26,3 +27,20 @@ export function pgbenchPath(): string {
 }
 
 export const isCI = process.env['CI'] === 'true';
+
+/** Run `fn` on a fresh `pg` connection to `url`, closed afterwards whatever happens. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** The first row of one query, on a fresh connection. */
+export async function firstRow(url: string, sql: string): Promise<Record<string, unknown>> {
+  return await withClient(url, async (c) => (await c.query(sql)).rows[0] as Record<string, unknown>);
+}

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, firstRow } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import type { ResultV1 } from '../../src/report/result.js';
 import def from '../../src/workload/builtin/bulk-insert.js';
@@ -18,15 +18,7 @@ import { resolveModuleOptions } from '../../src/workload/module/load.js';
 const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bulk-'));
 
-async function one(sql: string): Promise<Record<string, unknown>> {
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows[0] as Record<string, unknown>;
-  } finally {
-    await c.end();
-  }
-}
+const one = (sql: string): Promise<Record<string, unknown>> => firstRow(server.url, sql);
 
 for (const [method, batch] of [
   ['values', 100],

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, withClient as withServerClient } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import type { ResultV1 } from '../../src/report/result.js';
 import def from '../../src/workload/builtin/inference-writes.js';
@@ -19,15 +19,7 @@ import { collectWorkloadReports } from '../../src/workload/builtin/run-report.js
 const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-iw-'));
 
-async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const withClient = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withServerClient(server.url, fn);
 const one = (sql: string): Promise<Record<string, unknown>> => withClient(async (c) => (await c.query(sql)).rows[0] as Record<string, unknown>);
 const readResult = (f: string): ResultV1 => JSON.parse(readFileSync(f, 'utf8')) as ResultV1;
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, firstRow } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import type { ResultV1 } from '../../src/report/result.js';
 import def, { partitionBounds } from '../../src/workload/builtin/purchases.js';
@@ -20,15 +20,7 @@ const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-purchases-'));
 const DEFS = ['-D', 'customers=2000', '-D', 'products=300', '-D', 'purchases=60000', '-D', 'months=6'];
 
-async function one(sql: string): Promise<Record<string, unknown>> {
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  try {
-    return (await c.query(sql)).rows[0] as Record<string, unknown>;
-  } finally {
-    await c.end();
-  }
-}
+const one = (sql: string): Promise<Record<string, unknown>> => firstRow(server.url, sql);
 
 test('partition bounds: one per month of history, the current and the next month', () => {
   const b = partitionBounds(2, new Date(Date.UTC(2025, 0, 15)));

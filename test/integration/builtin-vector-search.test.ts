@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, withClient as withServerClient } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import type { ResultV1 } from '../../src/report/result.js';
 import def from '../../src/workload/builtin/vector-search.js';
@@ -18,15 +18,7 @@ import { resolveModuleOptions } from '../../src/workload/module/load.js';
 const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-vector-'));
 
-async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const withClient = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withServerClient(server.url, fn);
 
 test('cube fallback: init says so, distinct embeddings, kNN through the GiST index, report names the path, reset', async () => {
   const init = await runCli(['init', 'vector-search', '--url', server.url, '-D', 'entries=3000', '-D', 'dimension=16']);

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, withClient as withServerClient } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import { resultV1Schema } from '../../src/report/result.js';
 
@@ -17,15 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pgsurge-storms-'));
 const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
 assert.equal(init.code, 0, init.stderr);
 
-async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: server.url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const withClient = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withServerClient(server.url, fn);
 
 test('a serialization and deadlock storm is retried, and the balance invariant holds', async () => {
   await withClient((c) => c.query('create table acct (id int primary key, bal bigint not null); insert into acct select i, 1000 from generate_series(1, 4) i'));
