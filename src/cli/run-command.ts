@@ -211,6 +211,10 @@ export async function executeRun(
   const resolved = await Promise.all(specs.map((g) => resolveWorkloads(g.workloads, g.defines)));
   const work = mergeResolved(resolved);
   const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
+  if (cfg.protocol === 'simple') {
+    const piped = work.programs.find((p) => p.pipeline === true);
+    if (piped !== undefined) throw usageError('PIPELINE_SIMPLE', `${piped.name}: pipeline mode needs -M extended or -M prepared (pgbench refuses -M simple with pipelines too)`);
+  }
   const server = await prepareServer(cfg, specs, target, work, io);
   const ha = await prepareHa(cfg, target.conn, work.programs.map((p) => p.name), (file) => work.modules.find((m) => m.file === file)?.options);
   await checkStatements(target.conn, server.host, cfg, work.programs);

@@ -17,6 +17,8 @@ import {
 } from './wire-reader.js';
 import { parseMessage, placeholderSql, StatementWriter, syncMessage, terminateMessage } from './wire-writer.js';
 
+const SYNC = syncMessage();
+
 export { OpenError } from './connect.js';
 
 const NO_HANDLER: SessionHandler = { onQueryDone: () => undefined, onClose: () => undefined };
@@ -122,6 +124,23 @@ class WireSession implements Session {
     // The socket may keep a reference to the bytes while they wait to be flushed: then the writer
     // must not overwrite them. Normally the kernel takes them at once and writableLength is 0.
     if (this.socket.writableLength !== 0) w.release();
+  }
+
+  execPipelined(stmt: number, params: readonly Param[]): void {
+    const w = this.writers[stmt];
+    if (w === undefined) throw new RangeError(`no statement ${stmt}`);
+    if (this.protocol === 'simple') throw new Error('pipelines need the extended or prepared protocol');
+    if (this.closed) return;
+    const bytes = w.build(params, false);
+    // The same messages as exec() without the trailing Sync (5 bytes): no ReadyForQuery comes back
+    // for it, so nothing is queued in `wants`; the results arrive with the next sync().
+    this.socket.write(bytes.subarray(0, bytes.length - 5));
+    if (this.socket.writableLength !== 0) w.release();
+  }
+
+  sync(): void {
+    if (this.closed) return;
+    this.send(SYNC, false);
   }
 
   private send(bytes: Buffer, wantsRows: boolean): void {

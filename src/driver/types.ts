@@ -62,6 +62,13 @@ export interface Session {
   setHandler(handler: SessionHandler): void;
   /** Send statement `stmt` (index into the statements given at open) with its parameters. */
   exec(stmt: number, params: readonly Param[], wantsRows: boolean): void;
+  /**
+   * Pipeline mode (pgbench's \startpipeline): send the statement without a Sync and without waiting;
+   * no callback until `sync()`. Extended and prepared protocols only.
+   */
+  execPipelined(stmt: number, params: readonly Param[]): void;
+  /** Send a Sync: one onQueryDone follows for everything pipelined since the last one (its first error, if any). */
+  sync(): void;
   /** Close politely (Terminate message). */
   close(): Promise<void>;
   /** Close abruptly (e.g. a client-side timeout). onClose is not called. */

@@ -105,11 +105,26 @@ export class Client implements SessionHandler, ReadLinkOwner {
         case StepKind.Query: {
           const now = core.clock.nowUs();
           if (this.sentUs < 0) this.sentUs = now;
+          const globalStmt = core.stmtOffset[this.type]! + runner.stmt;
+          if (runner.pipelined === true) {
+            // Inside a pipeline: send and go on; the results come with the next Sync step.
+            this.active().execPipelined(globalStmt, runner.params);
+            continue;
+          }
           this.stmtSentUs = now;
           this.localStmt = runner.stmt;
-          this.globalStmt = core.stmtOffset[this.type]! + runner.stmt;
+          this.globalStmt = globalStmt;
           this.phase = ClientPhase.Query;
-          this.active().exec(this.globalStmt, runner.params, core.wantsRows[this.globalStmt]!);
+          this.active().exec(globalStmt, runner.params, core.wantsRows[globalStmt]!);
+          return;
+        }
+        case StepKind.Sync: {
+          const now = core.clock.nowUs();
+          if (this.sentUs < 0) this.sentUs = now;
+          this.stmtSentUs = now;
+          this.localStmt = -1; // a pipeline's results: no single statement to time
+          this.phase = ClientPhase.Query;
+          this.active().sync();
           return;
         }
         case StepKind.Sleep:
@@ -158,7 +173,7 @@ export class Client implements SessionHandler, ReadLinkOwner {
       return;
     }
     const now = core.clock.nowUs();
-    if (this.scheduledUs >= core.measureStartUs) core.recorder.stmt(core.typeOffset + this.type, this.localStmt, now - this.stmtSentUs, err === null);
+    if (this.scheduledUs >= core.measureStartUs && this.localStmt >= 0) core.recorder.stmt(core.typeOffset + this.type, this.localStmt, now - this.stmtSentUs, err === null);
     if (err === null) {
       if (rows !== null) this.runner!.onRows(rows.columns, rows.rows);
       this.advance();

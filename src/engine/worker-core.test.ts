@@ -69,6 +69,10 @@ class FakeSession implements Session {
       this.server.failCode === undefined ? null : { code: this.server.failCode, message: 'boom', severity: 'ERROR', detail: undefined, position: undefined };
     this.timers.set(() => this.handler!.onQueryDone(err, null), (doneUs - now) / 1000);
   }
+  execPipelined(): void {}
+  sync(): void {
+    this.exec();
+  }
   async close(): Promise<void> {}
   destroy(): void {}
 }

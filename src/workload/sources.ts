@@ -35,7 +35,7 @@ export async function buildPrograms(sources: readonly WorkloadSource[]): Promise
     if (s.kind === 'pgbench') {
       const p = compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) });
       const read = isReadOnlySql(p.statements);
-      programs.push({ name: p.name, weight: p.weight, statements: p.statements, read, createRunner: (ctx) => p.createRunner(ctx) });
+      programs.push({ name: p.name, weight: p.weight, statements: p.statements, read, pipeline: p.pipeline === true, createRunner: (ctx) => p.createRunner(ctx) });
     } else {
       const def = s.file.startsWith('builtin:') ? await loadBuiltinModule(s.file.slice('builtin:'.length)) : await loadWorkloadModule(s.file);
       programs.push(...modulePrograms(def, { name: s.name, file: s.file, options: s.options, weight: s.weight }));

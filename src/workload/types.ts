@@ -33,6 +33,8 @@ export interface TxnProgram {
   readonly weight: number;
   /** Only reads: with read routing (--replica), runs on a replica. */
   readonly read?: boolean;
+  /** Uses pipeline mode (needs the extended or prepared protocol). */
+  readonly pipeline?: boolean;
   readonly statements: readonly StatementSpec[];
   /** Make the runner for one client. Called once per client, in the worker thread. */
   createRunner(ctx: ClientContext): TxnRunner;
@@ -59,6 +61,11 @@ export const enum StepKind {
   End = 2,
   /** The script itself failed (e.g. division by zero): `runner.error` says what, with script:line:col. */
   Error = 3,
+  /**
+   * Pipeline mode: send a Sync for the statements pipelined so far and wait for their results
+   * (pgbench's \syncpipeline and \endpipeline); then call `next()` again.
+   */
+  Sync = 4,
 }
 
 export interface TxnRunner {
@@ -72,6 +79,11 @@ export interface TxnRunner {
   readonly stmt: number;
   /** Valid after `next()` returned Query; reused between calls (copy if you keep it). */
   readonly params: Param[];
+  /**
+   * Valid after `next()` returned Query: the statement is inside a pipeline, so the engine sends it
+   * without waiting and calls `next()` at once; results come with the following Sync step.
+   */
+  readonly pipelined?: boolean;
   /** Valid after `next()` returned Sleep. */
   readonly sleepUs: number;
   /** Valid after `next()` returned Error. */

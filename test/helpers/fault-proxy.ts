@@ -72,6 +72,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
 
   const server = createServer((client) => {
     const upstream = connect({ host: target.host, port: target.port });
+    // Forward every chunk as it comes: Nagle's algorithm on the proxy's own sockets would hold small
+    // writes back for the peer's delayed ACK (~40 ms), which no real network path adds.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const pair = { client, server: upstream };
     pairs.add(pair);
     const drop = (): void => {

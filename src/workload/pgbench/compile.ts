@@ -8,7 +8,7 @@ import { compileExpr } from './expr-eval.js';
 import { ExprSyntaxError, parseExpression } from './expr-parser.js';
 import { Prng, clientSeed, pgbenchDefaultSeed } from './prng.js';
 import {
-  OP_JUMP, OP_JUMP_IF_FALSE, OP_NOP, OP_SET, OP_SLEEP, OP_SQL, PgbenchRunner,
+  OP_JUMP, OP_JUMP_IF_FALSE, OP_PIPE, OP_SET, OP_SLEEP, OP_SQL, PgbenchRunner,
   type JumpIfFalseOp, type JumpOp, type Op, type SqlOp,
 } from './runner.js';
 import { splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
@@ -68,6 +68,7 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
   // open \if blocks: the pending false-jump and the jumps to the end of the block
   const conds: { line: number; sawElse: boolean; pendingFalse: JumpIfFalseOp | undefined; toEnd: JumpOp[] }[] = [];
   let commandNo = 0;
+  let usesPipeline = false;
   let last: RawCommand | undefined;
   let lastSqlOp: SqlOp | undefined;
 
@@ -184,8 +185,9 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
       case 'syncpipeline':
       case 'endpipeline':
         if (args.length > 0) throw err('unexpected argument', args[0]?.w, args[0]?.col);
-        // The runner contract has no pipeline step: statements run one after the other.
-        ops.push({ kind: OP_NOP, ...loc });
+        // Statements between \startpipeline and \syncpipeline/\endpipeline go out without waiting.
+        ops.push({ kind: OP_PIPE, mode: cmd.name === 'startpipeline' ? 0 : cmd.name === 'syncpipeline' ? 1 : 2, ...loc });
+        usesPipeline = true;
         break;
       case 'shell':
       case 'setshell':
@@ -202,6 +204,7 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
     name: opts.name,
     weight,
     statements,
+    pipeline: usesPipeline,
     createRunner(ctx: ClientContext): TxnRunner {
       const vars: VarContent[] = new Array<VarContent>(slots.size).fill(undefined);
       const set = (name: string, v: VarContent): void => {

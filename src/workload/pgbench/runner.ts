@@ -13,7 +13,7 @@ export const OP_SET = 1;
 export const OP_SLEEP = 2;
 export const OP_JUMP_IF_FALSE = 3;
 export const OP_JUMP = 4;
-export const OP_NOP = 5;
+export const OP_PIPE = 5;
 
 /** Where a command is, for runtime messages: "file:line:col". */
 interface Located {
@@ -56,10 +56,12 @@ export interface JumpOp extends Located {
   readonly kind: typeof OP_JUMP;
   target: number;
 }
-export interface NopOp extends Located {
-  readonly kind: typeof OP_NOP;
+/** \startpipeline (0), \syncpipeline (1), \endpipeline (2). */
+export interface PipeOp extends Located {
+  readonly kind: typeof OP_PIPE;
+  readonly mode: 0 | 1 | 2;
 }
-export type Op = SqlOp | SetOp | SleepOp | JumpIfFalseOp | JumpOp | NopOp;
+export type Op = SqlOp | SetOp | SleepOp | JumpIfFalseOp | JumpOp | PipeOp;
 
 const VALID_NAME = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$/;
 
@@ -75,6 +77,9 @@ export class PgbenchRunner implements TxnRunner, Runtime {
   sleepUs = 0;
   error = '';
   command = 0;
+  /** The last Query step is inside a pipeline (sent without waiting). */
+  pipelined = false;
+  private inPipeline = false;
   readonly vars: VarContent[];
   readonly rng: Prng;
   private pc = 0;
@@ -96,12 +101,14 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     this.rng.save(this.saved);
     this.pc = 0;
     this.pendingError = '';
+    this.inPipeline = false;
   }
 
   rewind(): void {
     this.rng.restore(this.saved);
     this.pc = 0;
     this.pendingError = '';
+    this.inPipeline = false;
   }
 
   next(): StepKind {
@@ -114,14 +121,30 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     for (;;) {
       const pc = this.pc;
       const op = ops[pc];
-      if (op === undefined) return StepKind.End;
+      if (op === undefined) {
+        if (!this.inPipeline) return StepKind.End;
+        this.inPipeline = false;
+        this.error = 'end of script reached with pipeline open';
+        return StepKind.Error;
+      }
       this.pc = pc + 1;
       this.command = op.command;
       try {
         switch (op.kind) {
           case OP_SQL:
+            if (this.inPipeline && op.gset !== 0) throw new ScriptError('\\gset and \\aset are not supported inside a pipeline by pgsurge');
             this.fillParams(op);
+            this.pipelined = this.inPipeline;
             return StepKind.Query;
+          case OP_PIPE:
+            if (op.mode === 0) {
+              if (this.inPipeline) throw new ScriptError('already in pipeline mode');
+              this.inPipeline = true;
+              break;
+            }
+            if (!this.inPipeline) throw new ScriptError(`\\${op.mode === 1 ? 'syncpipeline' : 'endpipeline'} outside of pipeline mode`);
+            if (op.mode === 2) this.inPipeline = false;
+            return StepKind.Sync;
           case OP_SET:
             this.vars[op.slot] = op.expr(this);
             break;
@@ -133,8 +156,6 @@ export class PgbenchRunner implements TxnRunner, Runtime {
             break;
           case OP_JUMP:
             this.pc = op.target;
-            break;
-          case OP_NOP:
             break;
         }
       } catch (e) {
