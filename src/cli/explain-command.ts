@@ -13,7 +13,7 @@ import { isBuiltinModule, loadBuiltinModule, BUILTIN_MODULES } from '../workload
 import { isModulePath, loadWorkloadModule, resolveModuleOptions, unknownModuleOptions } from '../workload/module/load.js';
 import type { WorkloadDefinition } from '../workload/module/api.js';
 import { explainWorkload, formatExplain } from '../workload/explain.js';
-import { runModuleHook } from './run-command.js';
+import { runModuleHook } from './prepare-server.js';
 import { connectFirstHost, resolveTarget, type Target } from './target.js';
 import { printErr, printOut, type CliIO } from './output.js';
 

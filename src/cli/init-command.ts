@@ -9,7 +9,7 @@ import { hasEnvironmentTarget, parseConnInfo, describeTarget } from '../driver/c
 import { openAdminClient } from '../driver/admin-client.js';
 import { DEFAULT_INIT_STEPS, formatInitProgress, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost } from './target.js';
-import { runModuleHook } from './run-command.js';
+import { runModuleHook } from './prepare-server.js';
 import { isModulePath, loadWorkloadModule, resolveModuleOptions } from '../workload/module/load.js';
 import { resolve } from 'node:path';
 import { isBuiltinModule, loadBuiltinModule } from '../workload/builtin/registry.js';

@@ -6,7 +6,7 @@ import type { RunConfig } from '../config/run-config.js';
 import { parseWorkloadSpec } from '../config/workload-spec.js';
 import type { Stage } from '../config/units.js';
 import type { LoadModel } from '../engine/messages.js';
-import type { WorkloadSpec } from '../workload/resolve.js';
+import { mergeResolved, resolveWorkloads, type ResolvedWorkloads, type WorkloadSpec } from '../workload/resolve.js';
 
 export interface GroupSpec {
   readonly name: string;
@@ -70,4 +70,19 @@ export function groupSpecs(cfg: RunConfig): GroupSpec[] {
     // Command-line -D applies to every scenario; the scenario's own `define` wins.
     defines: { ...cfg.defines, ...g.defines },
   }));
+}
+
+export interface PlannedWorkloads {
+  readonly specs: readonly GroupSpec[];
+  /** Each group's workloads, in group order. */
+  readonly resolved: readonly ResolvedWorkloads[];
+  /** All groups' workloads as one. */
+  readonly work: ResolvedWorkloads;
+}
+
+/** The run's groups with their scripts read, modules loaded and programs compiled. */
+export async function planWorkloads(cfg: RunConfig): Promise<PlannedWorkloads> {
+  const specs = groupSpecs(cfg);
+  const resolved = await Promise.all(specs.map((g) => resolveWorkloads(g.workloads, g.defines)));
+  return { specs, resolved, work: mergeResolved(resolved) };
 }

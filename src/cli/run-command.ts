@@ -2,112 +2,29 @@
  * `pgsurge run`: the one place where a run is wired together (k6's cmd/run.go):
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
-import type pg from 'pg';
 import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
-import { PgsurgeError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { runLoad, type RunGroup, type RunOutcome, type RunPlan } from '../engine/run.js';
-import { groupSpecs, type GroupSpec } from './plan.js';
+import { planWorkloads, type GroupSpec, type PlannedWorkloads } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
-import type { ConnInfo, HostSpec } from '../driver/types.js';
+import type { ConnInfo } from '../driver/types.js';
 import { parseConnInfo, redactUrl } from '../driver/conninfo.js';
 import { parseThreshold, type Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
 import { buildResult, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { formatProgress } from '../output/progress.js';
-import { mergeResolved, resolveWorkloads, type ResolvedWorkloads } from '../workload/resolve.js';
-import { locateInModule } from '../workload/module/program.js';
 import { collectWorkloadReports } from '../workload/builtin/run-report.js';
 import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
-import type { TxnProgram } from '../workload/types.js';
-import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
 import { openAdminClient } from '../driver/admin-client.js';
-import { connectFirstHost, resolveTarget, type Target } from './target.js';
+import { resolveTarget, type Target } from './target.js';
+import { checkStatements, prepareServer, teardownModules } from './prepare-server.js';
 import { printErr, printOut, registerSecret, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import { writeArtifacts } from './artifacts.js';
 import { parseTargets, runTargets } from './multi-target.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, formatFailover, prepareHa, type HaPrepared } from '../ha/ha-run.js';
-
-/** Scale of pgbench tables created in a throwaway server when -s is not given. */
-const THROWAWAY_DEFAULT_SCALE = 10;
-
-/** Server facts and the checks that must pass before any load is sent. */
-async function prepareServer(
-  cfg: RunConfig,
-  groups: readonly GroupSpec[],
-  target: Target,
-  work: ResolvedWorkloads,
-  io: CliIO,
-): Promise<{ host: HostSpec; serverVersion: string; scale: number }> {
-  const { client, host } = await connectFirstHost(target.conn);
-  try {
-    const serverVersion = await showSetting(client, 'server_version');
-    const maxConnections = Number(await showSetting(client, 'max_connections'));
-    const reserved = Number(await showSetting(client, 'superuser_reserved_connections'));
-    const inUse = Number((await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where backend_type = $1', ['client backend'])).rows[0]?.n ?? 0);
-    const available = maxConnections - reserved - inUse;
-    const clients = groups.reduce((n, g) => n + g.clients, 0);
-    if (clients > available) {
-      throw usageError(
-        'TOO_MANY_CLIENTS',
-        `${cfg.scenario === undefined ? `-c ${clients}` : `${clients} clients`} is more than the server can take: max_connections is ${maxConnections} (${reserved} reserved, ${inUse} in use, so ${Math.max(0, available)} free); lower -c or raise max_connections`,
-      );
-    }
-    let scale = cfg.scale ?? 1;
-    if (work.usesPgbenchTables) {
-      if (target.throwaway !== undefined) {
-        scale = cfg.scale ?? THROWAWAY_DEFAULT_SCALE;
-        printErr(io, `pgsurge: creating pgbench tables at scale ${scale} in the throwaway server`);
-        await initPgbench(() => openAdminClient(target.conn, host), {
-          scale,
-          steps: DEFAULT_INIT_STEPS,
-          unlogged: false,
-          fillfactor: 100,
-          partitions: 0,
-          partitionMethod: 'range',
-          foreignKeys: false,
-        });
-      } else {
-        scale = await detectPgbenchScale(client);
-        if (cfg.scale !== undefined && cfg.scale !== scale) {
-          printErr(io, `pgsurge: scale option ignored, using count from pgbench_branches table (${scale})`);
-        }
-      }
-      if (!cfg.noVacuum) {
-        // pgbench's pre-run housekeeping, so repeated runs start alike.
-        await client.query('vacuum pgbench_branches');
-        await client.query('vacuum pgbench_tellers');
-        await client.query('truncate pgbench_history');
-      }
-    }
-    if (target.throwaway !== undefined) {
-      for (const m of work.modules) {
-        if (m.def.setup === undefined) continue;
-        printErr(io, `pgsurge: running the setup of ${m.file} in the throwaway server`);
-        await runModuleHook(m.file, 'setup', () => m.def.setup!(client, m.options as never));
-      }
-    }
-    return { host, serverVersion, scale };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function teardownModules(target: Target, host: HostSpec, work: ResolvedWorkloads, io: CliIO): Promise<void> {
-  const withTeardown = work.modules.filter((m) => m.def.teardown !== undefined);
-  if (withTeardown.length === 0) return;
-  const client = await openAdminClient(target.conn, host);
-  try {
-    for (const m of withTeardown) {
-      printErr(io, `pgsurge: running the teardown of ${m.file}`);
-      await runModuleHook(m.file, 'teardown', () => m.def.teardown!(client, m.options as never));
-    }
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /**
  * Read routing (issue 7): --replica URLs, or with --route-reads the standbys among --url's hosts.
@@ -128,57 +45,6 @@ function hostFigures(outcome: RunOutcome): Record<string, { transactions: number
     out[h] = { transactions: f.ok, failed: f.failed, meanLatencyMs: f.ok === 0 ? null : Math.round(f.latencySumUs / f.ok) / 1000 };
   }
   return out;
-}
-
-/** Run a module's setup or teardown; its failures name the module (they are the user's code). */
-export async function runModuleHook(file: string, hook: 'setup' | 'teardown', fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    // A hook's own usage error (e.g. an option the server cannot satisfy) keeps its message and exit code.
-    if (e instanceof PgsurgeError) throw e;
-    throw new PgsurgeError('WORKLOAD_HOOK_FAILED', `${hook} of ${locateInModule(e, file)}`, { cause: e });
-  }
-}
-
-async function showSetting(client: pg.Client, name: string): Promise<string> {
-  const r = await client.query<{ setting: string }>('select current_setting($1) as setting', [name]);
-  return r.rows[0]?.setting ?? '';
-}
-
-/**
- * With the extended protocols, every statement must parse on the server before the load starts.
- * Checked with PREPARE/DEALLOCATE inside one transaction on an ordinary connection, so that nothing
- * is left behind on the server's connections (which a pooler such as PgBouncer shares). Utility
- * statements (BEGIN, SET, VACUUM, …) cannot be PREPAREd and are left to the run.
- */
-async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunConfig, programs: readonly TxnProgram[]): Promise<void> {
-  if (cfg.protocol === 'simple') return;
-  const client = await openAdminClient(conn, host);
-  const problems: string[] = [];
-  try {
-    await client.query('begin');
-    for (const p of programs) {
-      for (const st of p.statements) {
-        if (!/^\s*(\(|select|insert|update|delete|merge|values|with|table)\b/i.test(st.parts[0] ?? '')) continue;
-        const sql = st.parts.map((part, i) => (i === 0 ? part : `$${i}${part}`)).join('');
-        await client.query('savepoint pgsurge_check');
-        try {
-          await client.query(`prepare pgsurge_check as ${sql.replace(/;\s*$/, '')}`);
-          await client.query('deallocate pgsurge_check');
-        } catch (e) {
-          const err = e as { message?: string; code?: string; position?: string };
-          const at = err.position === undefined ? '' : ` at position ${Math.max(1, Number(err.position) - 'prepare pgsurge_check as '.length)}`;
-          problems.push(`cannot prepare statement of ${p.name}${st.line > 0 ? ` (line ${st.line})` : ''} "${st.text}": ${err.message ?? String(e)}${at}${err.code === undefined ? '' : ` (${err.code})`}`);
-          await client.query('rollback to savepoint pgsurge_check');
-        }
-      }
-    }
-    await client.query('rollback');
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  if (problems.length > 0) throw usageError('STATEMENT_INVALID', problems[0]!, problems.slice(1));
 }
 
 function redactedConfig(cfg: RunConfig): Record<string, unknown> {
@@ -205,11 +71,11 @@ export async function executeRun(
     readonly onRunning?: () => void;
     /** Read routing: replicas for read-only transaction types. */
     readonly replicaConn?: ConnInfo | undefined;
+    /** The workloads, when the caller has resolved them already (checked before anything started). */
+    readonly planned?: PlannedWorkloads;
   },
 ): Promise<ExecutedRun> {
-  const specs = groupSpecs(cfg);
-  const resolved = await Promise.all(specs.map((g) => resolveWorkloads(g.workloads, g.defines)));
-  const work = mergeResolved(resolved);
+  const { specs, resolved, work } = opts.planned ?? (await planWorkloads(cfg));
   const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
   if (cfg.protocol === 'simple') {
     const piped = work.programs.find((p) => p.pipeline === true);
@@ -315,7 +181,8 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cf
   const targets = parseTargets(raw.target ?? []);
   if (targets.length > 0 && cfg.url !== undefined) throw usageError('BAD_TARGET', '--target and --url cannot be used together');
   // Scripts, modules and thresholds are checked before anything is started.
-  const work = mergeResolved(await Promise.all(groupSpecs(cfg).map((g) => resolveWorkloads(g.workloads, g.defines))));
+  const planned = await planWorkloads(cfg);
+  const work = planned.work;
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
   cfg.thresholds.forEach((t) => parseThreshold(t));
 
@@ -339,7 +206,7 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cf
       const { exitCode } = await runTargets(cfg, targets, io, {
         signal: interrupt.signal,
         makeOutputs: () => makeOutputs(cfg),
-        execute: executeRun,
+        execute: (c, t, i, o) => executeRun(c, t, i, { ...o, planned }),
         out: raw.out,
         html: raw.html,
       });
@@ -347,7 +214,7 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cf
     }
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
     const replicaConn = readTargets(raw, target.conn, io.env);
-    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true), replicaConn });
+    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true), replicaConn, planned });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     const failoverText = formatFailover(result);

@@ -72,7 +72,7 @@ export class Client implements SessionHandler, ReadLinkOwner {
 
   attach(session: Session): void {
     this.session = session;
-    this.hostIdx = this.core.hostIndexOf(session);
+    this.hostIdx = this.core.hosts.indexOf(session);
     session.setHandler(this);
   }
 
@@ -201,8 +201,10 @@ export class Client implements SessionHandler, ReadLinkOwner {
 
   /** The replica session went away: a transaction on it fails (unknown outcome); the client goes on. */
   onReplicaLost(err: PgErrorInfo): void {
-    this.core.noteError(FailureIndex.Connection, err.message);
-    if (!this.busy || !this.onReplica) return;
+    if (!this.busy || !this.onReplica) {
+      this.core.noteError(FailureIndex.Connection, err.message);
+      return;
+    }
     this.clearSleep();
     this.unknownOutcome = true;
     this.fail(FailureIndex.Connection, err.message);
@@ -211,24 +213,20 @@ export class Client implements SessionHandler, ReadLinkOwner {
 
   /** A client-side timeout: drop the connection; the transaction fails as `timeout`. */
   timeOut(): void {
+    this.clearSleep();
+    this.unknownOutcome = true;
+    this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
     if (this.onReplica) {
+      // The replica session is re-opened in the background; the client goes on with the primary.
       this.readLink!.drop();
-      this.clearSleep();
-      this.unknownOutcome = true;
-      this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
       if (this.busy) this.finish(false);
       return;
     }
     const s = this.session;
     this.session = null;
     this.lostUs = this.core.clock.nowUs();
-    this.unknownOutcome = true;
-    this.clearSleep();
     s?.destroy();
-    this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
-    if (this.busy) {
-      this.finish(false, true);
-    }
+    if (this.busy) this.finish(false, true);
     this.core.reconnect(this);
   }
 
@@ -253,7 +251,7 @@ export class Client implements SessionHandler, ReadLinkOwner {
       const type = core.typeOffset + this.type;
       if (ok) core.recorder.txnOk(type, this.scheduledUs, sentUs, endUs, this.tries);
       else core.recorder.txnFailed(type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
-      core.countHost(this.onReplica ? this.readLink!.hostIdx : this.hostIdx, ok, endUs - this.scheduledUs);
+      core.hosts.add(this.onReplica ? this.readLink!.hostIdx : this.hostIdx, ok, endUs - this.scheduledUs);
     }
     const sink = core.outcomes;
     if (sink !== null) {

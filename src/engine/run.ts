@@ -12,6 +12,7 @@ import { nowUs } from './clock.js';
 import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js';
 import type { WorkloadSource } from '../workload/sources.js';
 import type { WorkerDoneInfo } from './worker-core.js';
+import type { HostFigures } from './host-counts.js';
 
 /** One workload with its own load model (a scenario); a plain run has one group. */
 export interface RunGroup {
@@ -65,7 +66,7 @@ export interface RunOutcome {
   readonly durationS: number;
   readonly firstErrors: Partial<Record<string, string>>;
   /** Measured transactions per host ("host:port"), over all workers. */
-  readonly hosts: Readonly<Record<string, { readonly ok: number; readonly failed: number; readonly latencySumUs: number }>>;
+  readonly hosts: Readonly<Record<string, HostFigures>>;
   /** "duration", "transactions" or the abort reason. */
   readonly stopReason: string;
   readonly interrupted: boolean;

@@ -17,8 +17,10 @@ import type { IntervalSnapshot } from '../metrics/recorder.js';
 import type { TxnProgram } from '../workload/types.js';
 import { ArrivalSchedule, RateProfile } from '../executor/rate-profile.js';
 import { FastRandom } from '../executor/random.js';
+import { ArrivalQueue } from '../executor/arrival-queue.js';
 import { ClientPhase, Client } from './client.js';
 import { ReadLink } from './read-link.js';
+import { HostCounts, type HostFigures } from './host-counts.js';
 import type { WorkerSettings } from './messages.js';
 import type { TxnOutcomeSink } from '../ha/types.js';
 
@@ -66,7 +68,7 @@ export interface WorkerCoreOptions extends WorkerSettings {
 
 export interface WorkerDoneInfo {
   /** Transactions per host ("host:port"). */
-  readonly hosts: Readonly<Record<string, { readonly ok: number; readonly failed: number; readonly latencySumUs: number }>>;
+  readonly hosts: Readonly<Record<string, HostFigures>>;
   /** The HA sink's snapshot, when the run measures failover. */
   readonly ha?: unknown;
   /** The first error message seen for each failure class. */
@@ -98,9 +100,8 @@ export class WorkerCore {
   readonly rehomeOnReadOnly: boolean;
   /** Per program: only reads (routed to a replica when read routing is on). */
   readonly readPrograms: boolean[] = [];
-  private readonly hostKeys: string[] = [];
-  /** Per host (index in hostKeys): ok, failed, latency sum µs — flat, three numbers a host. */
-  private hostCounts = new Float64Array(3 * 4);
+  /** Measured transactions per host the clients ran them on. */
+  readonly hosts = new HostCounts();
 
   private readonly clients: Client[] = [];
   private readonly free: Client[] = [];
@@ -128,9 +129,7 @@ export class WorkerCore {
   // Open loop.
   private schedule: ArrivalSchedule | null = null;
   private nextDueUs = Infinity;
-  private queue: Float64Array = new Float64Array(0);
-  private qHead = 0;
-  private qLen = 0;
+  private queue = new ArrivalQueue(1);
 
   constructor(private readonly opts: WorkerCoreOptions) {
     this.clock = opts.clock;
@@ -173,44 +172,12 @@ export class WorkerCore {
         this.recorder.connect(this.clock.nowUs() - t0);
         c.attach(s);
         if (connectRead !== undefined) {
-          const link = new ReadLink(c, () => connectRead(c.id), (x) => this.hostIndexOf(x), (fn, ms) => this.timers.set(fn, ms));
+          const link = new ReadLink(c, () => connectRead(c.id), (x) => this.hosts.indexOf(x), (fn, ms) => this.timers.set(fn, ms));
           c.readLink = link;
           link.attach(await connectRead(c.id));
         }
       }),
     );
-  }
-
-  /** The index of a session's host in this worker's host table (at attach time, not per transaction). */
-  hostIndexOf(s: Session): number {
-    const key = `${s.host.host}:${s.host.port}`;
-    let i = this.hostKeys.indexOf(key);
-    if (i < 0) {
-      i = this.hostKeys.push(key) - 1;
-      if (this.hostCounts.length < 3 * this.hostKeys.length) {
-        const bigger = new Float64Array(this.hostCounts.length * 2);
-        bigger.set(this.hostCounts);
-        this.hostCounts = bigger;
-      }
-    }
-    return i;
-  }
-
-  countHost(idx: number, ok: boolean, latencyUs: number): void {
-    const c = this.hostCounts;
-    if (ok) {
-      c[3 * idx] = c[3 * idx]! + 1;
-      c[3 * idx + 2] = c[3 * idx + 2]! + latencyUs;
-    } else c[3 * idx + 1] = c[3 * idx + 1]! + 1;
-  }
-
-  /** Transactions of the measured phase per host this worker ran them on. */
-  hostFigures(): Record<string, { ok: number; failed: number; latencySumUs: number }> {
-    const out: Record<string, { ok: number; failed: number; latencySumUs: number }> = {};
-    this.hostKeys.forEach((k, i) => {
-      out[k] = { ok: this.hostCounts[3 * i]!, failed: this.hostCounts[3 * i + 1]!, latencySumUs: this.hostCounts[3 * i + 2]! };
-    });
-    return out;
   }
 
   /** Begin at `startUs`; the measured phase starts `warmupMs` later; this worker's load after its offset. */
@@ -242,7 +209,7 @@ export class WorkerCore {
         poisson: load.arrivals === 'poisson',
         random: () => this.random.next(),
       });
-      this.queue = new Float64Array(Math.max(1, load.maxQueue));
+      this.queue = new ArrivalQueue(load.maxQueue);
       this.nextDueUs = this.loadStartUs + this.schedule.next();
       for (const c of this.clients) this.free.push(c);
       this.pump();
@@ -309,19 +276,12 @@ export class WorkerCore {
       const due = this.nextDueUs;
       const measured = due >= this.measureStartUs;
       if (measured) this.recorder.arrival();
-      if (this.qLen === this.queue.length) {
-        if (measured) this.recorder.dropped();
-      } else {
-        this.queue[(this.qHead + this.qLen) % this.queue.length] = due;
-        this.qLen++;
-      }
+      if (!this.queue.push(due) && measured) this.recorder.dropped();
       this.nextDueUs = this.loadStartUs + this.schedule.next();
     }
     const limitUs = load.latencyLimitMs === undefined ? Infinity : load.latencyLimitMs * 1000;
-    while (this.qLen > 0 && this.free.length > 0) {
-      const due = this.queue[this.qHead]!;
-      this.qHead = (this.qHead + 1) % this.queue.length;
-      this.qLen--;
+    while (this.queue.length > 0 && this.free.length > 0) {
+      const due = this.queue.shift();
       const type = this.pickType();
       if (now - due > limitUs) {
         if (due >= this.measureStartUs) this.recorder.skipped(this.typeOffset + type);
@@ -428,9 +388,7 @@ export class WorkerCore {
     if (this.endTimer !== null) this.timers.clear(this.endTimer);
     this.arrivalTimer = null;
     // Queued arrivals of the measured phase will never start.
-    let queuedMeasured = 0;
-    for (let i = 0; i < this.qLen; i++) if (this.queue[(this.qHead + i) % this.queue.length]! >= this.measureStartUs) queuedMeasured++;
-    this.qLen = 0;
+    const queuedMeasured = this.queue.clear(this.measureStartUs);
     if (queuedMeasured > 0) this.recorder.unfinished(queuedMeasured);
     this.graceTimer = this.timers.set(() => this.finishNow(), this.opts.graceMs);
     this.maybeFinish();
@@ -466,7 +424,7 @@ export class WorkerCore {
     if (this.intervalTimer !== null) this.timers.clear(this.intervalTimer);
     const index = Math.max(0, Math.min(this.interval, this.lastIntervalIndex()));
     this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, index, true));
-    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason, hosts: this.hostFigures(), ...(this.outcomes === null ? {} : { ha: this.outcomes.snapshot() }) });
+    this.opts.onDone({ firstErrors: this.firstErrors, reason: this.stopReason, hosts: this.hosts.figures(), ...(this.outcomes === null ? {} : { ha: this.outcomes.snapshot() }) });
   }
 
   /** Close every session (after onDone). */

@@ -11,9 +11,8 @@
  *   costs about 9 MB, not millions of objects.
  *
  * Counting rules (documented in README "Failover runs"):
- * - A transaction type is a *read* when every statement is a SELECT (or WITH … SELECT / VALUES /
- *   TABLE / SHOW) without FOR UPDATE/SHARE; everything else is a write. (TxnProgram does not carry a
- *   module's `read: true`; modules that mark a transaction as a read write only SELECTs anyway.)
+ * - A transaction type is a *read* when its program says so (TxnProgram.read: a module's
+ *   `read: true`, else src/workload/read-only.ts: only SELECTs without FOR UPDATE/SHARE).
  * - Only failures that say "the server is not there for writes" open a window: unknown outcomes and
  *   the classes connection, timeout, read_only and capacity. A serialization failure, a deadlock or a
  *   constraint violation is the server working, not an outage.
@@ -74,8 +73,6 @@ export interface HaSinkSnapshot {
   /** Per type of this worker: [type, ok, failed, unknown] outcomes of writes (ledger or not). */
   readonly outcomes: [number, number, number, number][];
 }
-
-export { isReadOnlySql } from '../workload/read-only.js';
 
 export interface HaSinkOptions {
   readonly clientIds: readonly number[];

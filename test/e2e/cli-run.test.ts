@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
-import { isCI, pgbenchPath, startTestServer } from '../helpers/server.js';
+import { pgbenchPath, startTestServer } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
 import type { LocalServer } from '../../src/local/server.js';
@@ -143,5 +143,4 @@ test('-j changes nothing in meaning: the same -t gives the same totals on 1 and 
     assert.equal(result.summary.transactions, 100);
     assert.equal(result.summary.connects, 4);
   }
-  void isCI;
 });
