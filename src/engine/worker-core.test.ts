@@ -25,11 +25,9 @@ class SimTimers implements Timers {
     this.pending.set(id, { atUs: this.clock.nowUs() + Math.max(1, Math.ceil(delayMs)) * 1000, fn });
     return id;
   }
-  immediate(fn: () => void): unknown {
-    // After the I/O of this turn: a small step of simulated time, so polling cannot loop in place.
-    const id = ++this.seq;
-    this.pending.set(id, { atUs: this.clock.nowUs() + 20, fn });
-    return id;
+  block(us: number): void {
+    // A blocked thread handles nothing meanwhile: time just moves on.
+    this.clock.advance(us);
   }
   clear(h: unknown): void {
     this.pending.delete(h as number);
@@ -99,7 +97,20 @@ const oneStatement: TxnProgram = {
 
 const layout: MetricsLayout = { txnTypes: [{ name: 'one', statements: ['select 1'] }] };
 
-function simulate(load: LoadModel, server: { serviceUs: number; stallFromUs: number; stallToUs: number; failCode?: string }, clients = 4) {
+/** A transaction without SQL (only \\set, say): it ends the moment it starts. */
+const noStatement: TxnProgram = {
+  ...oneStatement,
+  createRunner(): TxnRunner {
+    return { ...oneStatement.createRunner({ clientId: 0, scale: 1, defines: {}, randomSeed: 1n }), next: () => StepKind.End };
+  },
+};
+
+function simulate(
+  load: LoadModel,
+  server: { serviceUs: number; stallFromUs: number; stallToUs: number; failCode?: string },
+  clients = 4,
+  program: TxnProgram = oneStatement,
+) {
   const clock = new FakeClock(1_000_000);
   const timers = new SimTimers(clock);
   const recorder = new Recorder(layout);
@@ -109,7 +120,7 @@ function simulate(load: LoadModel, server: { serviceUs: number; stallFromUs: num
     worker: 0,
     workers: 1,
     clientIds: Array.from({ length: clients }, (_, i) => i),
-    programs: [oneStatement],
+    programs: [program],
     load,
     startOffsetMs: 0,
     gridDurationMs: undefined,
@@ -153,6 +164,39 @@ test('open loop: a 2 s server stall shows in latency from the schedule, not only
   assert.ok(p99Ms > 1900 && p99Ms < 2400, `latency p99 ${p99Ms} ms should be near 2 s`);
   assert.ok(p50Ms < 5, `latency p50 ${p50Ms} ms stays near the service time`);
   assert.ok(serviceP99Ms < 5, `service time p99 ${serviceP99Ms} ms hides the stall: only 4 statements were in flight during it`);
+});
+
+test('open loop, idle client: an arrival starts on time to the microsecond (the wait blocks; no 1 ms timer)', async () => {
+  // 200/s Poisson on one client; the simulated server answers in 1 ms, so ~18 % of the arrivals
+  // come while the previous one is in flight and wait for it. Every other one finds the client
+  // idle and must start exactly on time, which a timer (whole milliseconds, at least 1) cannot do.
+  const load: LoadModel = { kind: 'open', durationMs: 10_000, rateHz: 200, arrivals: 'poisson', maxQueue: 1000, latencyLimitMs: undefined, stages: undefined };
+  const startUs = 2_000_000;
+  const sim = simulate(load, { serviceUs: 1000, stallFromUs: Infinity, stallToUs: Infinity }, 1);
+  await sim.core.connectAll();
+  sim.core.start(startUs, 0);
+  sim.timers.runUntil(startUs + 20_000_000);
+  sim.aggregator.finish();
+  const t = sim.aggregator.totals();
+  assert.ok(t.ok > 1800 && t.ok < 2200, `about 2000 transactions: ${t.ok}`);
+  assert.equal(percentileUs(t.lag, 75), 0, 'lag p75 is 0 µs');
+  assert.ok(percentileUs(t.lag, 99) <= 2500, `lag p99 ${percentileUs(t.lag, 99)} µs: only the wait for arrivals just before`);
+});
+
+test('open loop: transactions that end at once do not nest calls (a long run keeps a flat stack)', async () => {
+  // 20,000 arrivals on one client, each finishing as it starts: a recursive pump would overflow.
+  const load: LoadModel = { kind: 'open', durationMs: 2000, rateHz: 10_000, arrivals: 'uniform', maxQueue: 100_000, latencyLimitMs: undefined, stages: undefined };
+  const startUs = 2_000_000;
+  const sim = simulate(load, { serviceUs: 100, stallFromUs: Infinity, stallToUs: Infinity }, 1, noStatement);
+  await sim.core.connectAll();
+  sim.core.start(startUs, 0);
+  sim.timers.runUntil(startUs + 5_000_000);
+  assert.ok(sim.isDone());
+  sim.aggregator.finish();
+  const t = sim.aggregator.totals();
+  assert.equal(t.arrivals, 20_000);
+  assert.equal(t.ok, 20_000);
+  assert.equal(percentileUs(t.lag, 100), 0, 'each starts at its due time');
 });
 
 for (const latencyLimitMs of [undefined, 50]) {

@@ -170,7 +170,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     const slots = op.slots;
     const params = this.params;
     const n = slots.length;
-    params.length = n;
+    if (params.length !== n) params.length = n;
     for (let i = 0; i < n; i++) {
       const c = this.vars[slots[i] as number];
       if (c === undefined) {
