@@ -75,6 +75,7 @@ const plan: Plan = {
   loadPairs: quick ? 1 : positive('pairs', values.pairs, 3),
   clients: positive('clients', values.clients, 8),
   jobs: positive('jobs', values.jobs, 2),
+  scale: BENCH_SCALE,
   ...(rate === undefined ? {} : { rateTps: rate }),
   log,
 };
@@ -99,7 +100,11 @@ async function runCases(target: Target): Promise<CaseResult[]> {
   let case1: ComparedCase | undefined;
   if (cases.has(1)) results.push((case1 = await selectOnly(target, plan)));
   if (cases.has(2)) results.push(await tpcbLike(target, plan));
-  if (cases.has(3)) results.push(await openLoop(target, plan, case1));
+  if (cases.has(3)) {
+    // The rate, and half of it: where a generator that is not near its limit stands.
+    results.push(await openLoop(target, plan, case1, 0.8));
+    if (plan.rateTps === undefined) results.push(await openLoop(target, plan, case1, 0.4));
+  }
   if (cases.has(4)) results.push(await memory(target, plan));
   if (cases.has(5)) results.push(await dataLoad(target, plan));
   return results;

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { cleanEnv, execMeasured, rssKiB } from './exec.js';
-import { PGBENCH, PGSURGE_BIN, runClient, type RunFigures, type Target, type Tool, type Workload } from './clients.js';
+import { PGBENCH, PGSURGE_BIN, runClient, runNodeFloor, type RunFigures, type Target, type Tool, type Workload } from './clients.js';
 import { median } from './stats.js';
 
 export interface Plan {
@@ -16,6 +16,8 @@ export interface Plan {
   readonly loadPairs: number;
   readonly clients: number;
   readonly jobs: number;
+  /** pgbench's scale of the benchmark database (the Node floor draws aid from it). */
+  readonly scale: number;
   /** Case 3's rate; default 80 % of pgsurge's median TPS in case 1. */
   readonly rateTps?: number;
   readonly log: (line: string) => void;
@@ -26,7 +28,11 @@ export interface ComparedCase {
   readonly id: 1 | 2 | 3;
   readonly title: string;
   readonly rateTps?: number;
+  /** Open loop: the rate as a fraction of case 1's maximum (undefined when --rate gave it). */
+  readonly fraction?: number;
   readonly runs: Readonly<Record<Tool, RunFigures[]>>;
+  /** Case 1: the Node.js floor (bench/node-floor.ts), run in the same rounds as a yardstick. */
+  readonly floor?: readonly RunFigures[];
 }
 
 export interface MemoryCase {
@@ -71,17 +77,26 @@ export async function prepareRun(target: Target): Promise<void> {
   await sql(target, ['VACUUM pgbench_branches', 'VACUUM pgbench_tellers', 'TRUNCATE pgbench_history', 'CHECKPOINT']);
 }
 
-async function compare(target: Target, plan: Plan, id: 1 | 2 | 3, title: string, w: Workload): Promise<ComparedCase> {
+async function compare(target: Target, plan: Plan, id: 1 | 2 | 3, title: string, w: Workload, withFloor = false): Promise<ComparedCase> {
   const runs: Record<Tool, RunFigures[]> = { pgbench: [], pgsurge: [] };
+  const floor: RunFigures[] = [];
   for (let i = 0; i < plan.pairs; i++) {
-    for (const tool of TOOLS) {
+    for (const tool of withFloor ? [...TOOLS, 'node-floor' as const] : TOOLS) {
       await prepareRun(target);
-      const f = await runClient(tool, target, w);
-      runs[tool].push(f);
+      const f = tool === 'node-floor' ? await runNodeFloor(target, w, plan.scale) : await runClient(tool, target, w);
+      if (tool === 'node-floor') floor.push(f);
+      else runs[tool].push(f);
       plan.log(`case ${id} ${tool} #${i + 1}: ${f.tps.toFixed(0)} tps, CPU/txn ${f.cpuUsPerTxn.toFixed(2)} µs whole, ${f.steadyCpuUsPerTxn.toFixed(2)} µs steady, p99 ${f.p99Ms.toFixed(3)} ms`);
     }
   }
-  return { kind: w.rateTps === undefined ? 'closed' : 'open', id, title, runs, ...(w.rateTps === undefined ? {} : { rateTps: w.rateTps }) };
+  return {
+    kind: w.rateTps === undefined ? 'closed' : 'open',
+    id,
+    title,
+    runs,
+    ...(w.rateTps === undefined ? {} : { rateTps: w.rateTps }),
+    ...(withFloor ? { floor } : {}),
+  };
 }
 
 function workload(plan: Plan, builtin: Workload['builtin'], extra: Partial<Workload> = {}): Workload {
@@ -98,21 +113,23 @@ export function closedLoopMax(c: ComparedCase): number {
 }
 
 export async function selectOnly(target: Target, plan: Plan): Promise<ComparedCase> {
-  return compare(target, plan, 1, `select-only, ${plan.clients} clients, -j ${plan.jobs}`, workload(plan, 'select-only'));
+  return compare(target, plan, 1, `select-only, ${plan.clients} clients, -j ${plan.jobs}`, workload(plan, 'select-only'), true);
 }
 
 export async function tpcbLike(target: Target, plan: Plan): Promise<ComparedCase> {
   return compare(target, plan, 2, `tpcb-like, ${plan.clients} clients, -j ${plan.jobs}`, workload(plan, 'tpcb-like'));
 }
 
-export async function openLoop(target: Target, plan: Plan, case1: ComparedCase | undefined): Promise<ComparedCase> {
+export async function openLoop(target: Target, plan: Plan, case1: ComparedCase | undefined, fraction: number): Promise<ComparedCase> {
   let rate = plan.rateTps;
   if (rate === undefined) {
     // Without case 1 in this session, one closed-loop pgsurge run gives its maximum.
     const max = case1 !== undefined ? closedLoopMax(case1) : (await runClient('pgsurge', target, workload(plan, 'select-only'))).tps;
-    rate = Math.round(0.8 * max);
+    rate = Math.round(fraction * max);
   }
-  return compare(target, plan, 3, `select-only open loop -R ${rate}, ${plan.clients} clients, -j ${plan.jobs}`, workload(plan, 'select-only', { rateTps: rate }));
+  const share = plan.rateTps === undefined ? ` (${Math.round(fraction * 100)} % of case 1)` : '';
+  const c = await compare(target, plan, 3, `select-only open loop -R ${rate}${share}, ${plan.clients} clients, -j ${plan.jobs}`, workload(plan, 'select-only', { rateTps: rate }));
+  return plan.rateTps === undefined ? { ...c, fraction } : c;
 }
 
 export async function memory(target: Target, plan: Plan): Promise<MemoryCase> {

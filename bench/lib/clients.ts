@@ -17,6 +17,8 @@ import { cleanEnv, cpuWindow, execMeasured, type CpuWindow, type ExecResult } fr
 import { percentileSorted } from './stats.js';
 
 export type Tool = 'pgbench' | 'pgsurge';
+/** The compared tools, and the Node.js floor (bench/node-floor.ts) as a yardstick in case 1. */
+export type Client = Tool | 'node-floor';
 
 export interface Target {
   readonly host: string;
@@ -36,7 +38,7 @@ export interface Workload {
 }
 
 export interface RunFigures {
-  readonly tool: Tool;
+  readonly tool: Client;
   readonly tps: number;
   readonly transactions: number;
   /** Whole process (start-up and connecting included) / transactions. */
@@ -52,6 +54,7 @@ export interface RunFigures {
 
 export const PGBENCH = process.env['PGBENCH'] ?? '/usr/lib/postgresql/15/bin/pgbench';
 export const PGSURGE_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+const NODE_FLOOR = fileURLToPath(new URL('../node-floor.js', import.meta.url));
 const LOG_SAMPLING = 0.1;
 
 export interface ClientHooks {
@@ -76,7 +79,7 @@ async function spawnClient(cmd: string, args: readonly string[], w: Workload, ho
   return { r, window: win?.result ?? { cpuUs: Number.NaN, seconds: Number.NaN } };
 }
 
-function fail(tool: Tool, code: number | null, stderr: string): never {
+function fail(tool: Client, code: number | null, stderr: string): never {
   throw new Error(`${tool} exited with ${String(code)}:\n${stderr.trim().split('\n').slice(-10).join('\n')}`);
 }
 
@@ -157,6 +160,26 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The Node.js floor: select-only only, closed loop only, no latency figures (it keeps none). */
+export async function runNodeFloor(target: Target, w: Workload, scale: number): Promise<RunFigures> {
+  if (w.builtin !== 'select-only' || w.rateTps !== undefined) throw new Error('the Node floor runs closed-loop select-only only');
+  const args = [NODE_FLOOR, target.host, String(target.port), target.user, target.database, String(w.clients), String(w.jobs), String(w.seconds), String(scale)];
+  const { r, window } = await spawnClient(process.execPath, args, w, {});
+  if (r.code !== 0) fail('node-floor', r.code, r.stderr + r.stdout);
+  const out = JSON.parse(r.stdout.trim()) as { transactions: number; tps: number };
+  return {
+    tool: 'node-floor',
+    tps: out.tps,
+    transactions: out.transactions,
+    cpuUsPerTxn: r.cpuUs / out.transactions,
+    steadyCpuUsPerTxn: window.cpuUs / (out.tps * window.seconds),
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    lagP99Ms: Number.NaN,
+    wallMs: r.wallMs,
+  };
 }
 
 export function runClient(tool: Tool, target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {

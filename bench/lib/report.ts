@@ -33,6 +33,14 @@ export function throughputTable(cases: readonly ComparedCase[]): string {
           `${fmt(med(runs, (r) => r.p99Ms), 3)} | ${fmt(med(runs, (r) => r.lagP99Ms), 3)} | ${ratio} | ${cpuRatio} |`,
       );
     }
+    if (c.floor !== undefined && c.floor.length > 0) {
+      // The yardstick's ratios are against pgbench too, in brackets: it is not a contender.
+      const f = c.floor;
+      rows.push(
+        `| ${c.id}. ${c.title} | Node.js floor (bench/node-floor.ts) | ${f.length} | ${fmt(med(f, (r) => r.tps), 0)} | ${fmt(med(f, (r) => r.cpuUsPerTxn), 2)} | ` +
+          `${fmt(med(f, (r) => r.steadyCpuUsPerTxn), 2)} | n/a | n/a | n/a | (${fmt(med(f, (r) => r.tps) / tps('pgbench'), 3)}) | (${fmt(med(f, (r) => r.steadyCpuUsPerTxn) / cpu('pgbench'), 3)}) |`,
+      );
+    }
   }
   return rows.join('\n');
 }
@@ -73,6 +81,8 @@ export function targets(results: readonly CaseResult[]): TargetCheck[] {
         break;
       }
       case 'open': {
+        // The targets are the issue's, at 80 % of case 1 (or at the --rate given); other rates are figures only.
+        if (c.fraction !== undefined && c.fraction !== 0.8) break;
         const rate = c.rateTps ?? Number.NaN;
         const achieved = med(c.runs.pgsurge, (r) => r.tps);
         const lag = med(c.runs.pgsurge, (r) => r.lagP99Ms);

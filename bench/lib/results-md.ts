@@ -44,16 +44,24 @@ ${tables}
 - TPS: pgbench's "tps = … (without initial connection time)"; pgsurge's \`summary.tps\` (successful
   transactions per second of the measured phase).
 - Client CPU per transaction: user + sys of the client's process (all threads), from the \`times\`
-  builtin of a \`sh\` that waited for it, divided by the transactions the client reports. It includes
-  process start-up and connecting (Node's start-up is ~0.1 s of CPU, i.e. well under 1 µs per
-  transaction at these rates), so it is a slight overestimate for both, more so for pgsurge.
+  builtin of a \`sh\` that waited for it, divided by the transactions the client reports. "Whole"
+  includes process start-up and connecting: for pgsurge that is ~0.9 s user + 0.2 s sys (loading
+  the CLI and each worker thread's modules; \`pgsurge run -t 1 -c 8 -j 2\`, measured with
+  /usr/bin/time), about 2 µs per transaction in a 10 s run at 50k TPS. "Steady" is the CPU over a
+  window from 30 % of the run to its end, read from /proc/<pid>/stat, and is the figure to compare.
+- Node.js floor (case 1): bench/node-floor.ts, the raw-socket client the issue describes (worker
+  threads, \`onread\` into one reused buffer, a prebuilt Bind/Execute/Sync with the parameter
+  patched in place, only message boundaries parsed, nothing measured), run in the same rounds. It
+  is what Node itself costs per transaction on this path; its ratios to pgbench are in brackets.
 - Latency p50/p99: pgsurge's from its result JSON (HDR histograms; closed loop: from when the client
   became free). pgbench 15 prints no percentiles, so it ran with \`--log --sampling-rate=0.1\` and the
   percentiles come from that 10 % sample of its per-transaction log; that logging costs pgbench a
   little CPU, which counts against it.
 - Open loop (case 3): both clients at \`-R\` = 80 % of pgsurge's closed-loop median TPS of case 1
-  (the generator at 80 % of what it can do; pgbench at the same rate for reference), Poisson arrivals. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's
-  \`summary.lagMs.p99\`; pgbench's from the lag field of its per-transaction log.
+  (the generator at 80 % of what it can do; pgbench at the same rate for reference), and again at
+  40 %, Poisson arrivals. The targets apply to the 80 % runs. Achieved rate: successful
+  transactions per second. Schedule lag p99: pgsurge's \`summary.lagMs.p99\`; pgbench's from the
+  lag field of its per-transaction log. Neither run has a warm-up: the first second counts.
 - Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from
   /proc/<pid>/status every few seconds; "early" is the sample nearest 1/5 of the run (minute 1 of
   5), "late" the last sample while it ran.

@@ -61,6 +61,16 @@ test('the pgbench comparison runs every case in quick mode and prints every colu
   const num = /^-?\d+(\.\d+)?$/;
   for (const i of [2, 3, 4, 6, 7, 9]) assert.match(pgsurge('| 1. select-only, ')[i] ?? '', num, `case 1 column ${header[i]}`);
   for (const i of [2, 3, 4, 6, 7, 8, 9]) assert.match(pgsurge('| 3. select-only open loop')[i] ?? '', num, `case 3 column ${header[i]}`);
+  // The Node.js floor beside case 1: TPS and CPU, and its ratio to pgbench in brackets.
+  const floor = r.stdout.split('\n').find((l) => l.startsWith('| 1. select-only') && l.includes('Node.js floor'));
+  assert.ok(floor, 'a Node.js floor row in case 1');
+  const fc = floor.split('|').slice(1, -1).map((c) => c.trim());
+  for (const i of [3, 4, 5]) assert.match(fc[i] ?? '', num, `floor column ${header[i]}`);
+  assert.match(fc[9] ?? '', /^\(\d+\.\d+\)$/);
+  // Case 3 at the issue's 80 % of case 1, and at 40 %.
+  for (const share of ['80 %', '40 %']) {
+    assert.ok(r.stdout.split('\n').some((l) => l.startsWith('| 3. select-only open loop') && l.includes(`(${share} of case 1)`) && l.includes('| pgsurge |')), share);
+  }
 
   assert.deepEqual(row(r.stdout, '| case | client | run s'), ['case', 'client', 'run s', 'TPS', 'RSS early MiB (at s)', 'RSS late MiB (at s)', 'growth']);
   assert.match(row(r.stdout, '| 4. memory')[6] ?? '', /^-?\d+\.\d %$/);
