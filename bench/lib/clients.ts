@@ -79,6 +79,22 @@ async function spawnClient(cmd: string, args: readonly string[], w: Workload, ho
   return { r, window: win?.result ?? { cpuUs: Number.NaN, seconds: Number.NaN } };
 }
 
+/** Figures of one run from what the client reported and what was measured around it. */
+function figures(
+  tool: Client,
+  measured: { r: ExecResult; window: CpuWindow },
+  reported: { tps: number; transactions: number; p50Ms: number; p99Ms: number; lagP99Ms: number },
+): RunFigures {
+  const { r, window } = measured;
+  return {
+    tool,
+    ...reported,
+    cpuUsPerTxn: r.cpuUs / reported.transactions,
+    steadyCpuUsPerTxn: window.cpuUs / (reported.tps * window.seconds),
+    wallMs: r.wallMs,
+  };
+}
+
 function fail(tool: Client, code: number | null, stderr: string): never {
   throw new Error(`${tool} exited with ${String(code)}:\n${stderr.trim().split('\n').slice(-10).join('\n')}`);
 }
@@ -107,22 +123,17 @@ export async function runPgbench(target: Target, w: Workload, hooks: ClientHooks
     args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
     if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
     args.push('--log', `--log-prefix=${join(dir, 'pgbench_log')}`, `--sampling-rate=${LOG_SAMPLING}`, target.database);
-    const { r, window } = await spawnClient(PGBENCH, args, w, hooks);
-    if (r.code !== 0) fail('pgbench', r.code, r.stderr + r.stdout);
-    const tps = Number(/^tps = ([\d.]+) \(without initial connection time\)/m.exec(r.stdout)?.[1]);
-    const transactions = Number(/^number of transactions actually processed: (\d+)/m.exec(r.stdout)?.[1]);
+    const measured = await spawnClient(PGBENCH, args, w, hooks);
+    const out = measured.r.stdout;
+    if (measured.r.code !== 0) fail('pgbench', measured.r.code, measured.r.stderr + out);
     const { latencyUs, lagUs } = readPgbenchLogs(dir);
-    return {
-      tool: 'pgbench',
-      tps,
-      transactions,
-      cpuUsPerTxn: r.cpuUs / transactions,
-      steadyCpuUsPerTxn: window.cpuUs / (tps * window.seconds),
+    return figures('pgbench', measured, {
+      tps: Number(/^tps = ([\d.]+) \(without initial connection time\)/m.exec(out)?.[1]),
+      transactions: Number(/^number of transactions actually processed: (\d+)/m.exec(out)?.[1]),
       p50Ms: percentileSorted(latencyUs, 50) / 1000,
       p99Ms: percentileSorted(latencyUs, 99) / 1000,
       lagP99Ms: w.rateTps === undefined ? Number.NaN : percentileSorted(lagUs, 99) / 1000,
-      wallMs: r.wallMs,
-    };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -143,20 +154,16 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
     args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
     if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
     args.push('--json', json);
-    const { r, window } = await spawnClient(process.execPath, args, w, hooks);
-    if (r.code !== 0) fail('pgsurge', r.code, r.stderr + r.stdout);
+    const measured = await spawnClient(process.execPath, args, w, hooks);
+    if (measured.r.code !== 0) fail('pgsurge', measured.r.code, measured.r.stderr + measured.r.stdout);
     const s = (JSON.parse(readFileSync(json, 'utf8')) as { summary: PgsurgeSummary }).summary;
-    return {
-      tool: 'pgsurge',
+    return figures('pgsurge', measured, {
       tps: s.tps,
       transactions: s.transactions,
-      cpuUsPerTxn: r.cpuUs / s.transactions,
-      steadyCpuUsPerTxn: window.cpuUs / (s.tps * window.seconds),
       p50Ms: s.latencyMs.p50 ?? Number.NaN,
       p99Ms: s.latencyMs.p99 ?? Number.NaN,
       lagP99Ms: w.rateTps === undefined ? Number.NaN : (s.lagMs.p99 ?? Number.NaN),
-      wallMs: r.wallMs,
-    };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -166,20 +173,10 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
 export async function runNodeFloor(target: Target, w: Workload, scale: number): Promise<RunFigures> {
   if (w.builtin !== 'select-only' || w.rateTps !== undefined) throw new Error('the Node floor runs closed-loop select-only only');
   const args = [NODE_FLOOR, target.host, String(target.port), target.user, target.database, String(w.clients), String(w.jobs), String(w.seconds), String(scale)];
-  const { r, window } = await spawnClient(process.execPath, args, w, {});
-  if (r.code !== 0) fail('node-floor', r.code, r.stderr + r.stdout);
-  const out = JSON.parse(r.stdout.trim()) as { transactions: number; tps: number };
-  return {
-    tool: 'node-floor',
-    tps: out.tps,
-    transactions: out.transactions,
-    cpuUsPerTxn: r.cpuUs / out.transactions,
-    steadyCpuUsPerTxn: window.cpuUs / (out.tps * window.seconds),
-    p50Ms: Number.NaN,
-    p99Ms: Number.NaN,
-    lagP99Ms: Number.NaN,
-    wallMs: r.wallMs,
-  };
+  const measured = await spawnClient(process.execPath, args, w, {});
+  if (measured.r.code !== 0) fail('node-floor', measured.r.code, measured.r.stderr + measured.r.stdout);
+  const out = JSON.parse(measured.r.stdout.trim()) as { transactions: number; tps: number };
+  return figures('node-floor', measured, { ...out, p50Ms: Number.NaN, p99Ms: Number.NaN, lagP99Ms: Number.NaN });
 }
 
 export function runClient(tool: Tool, target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {
