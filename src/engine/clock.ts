@@ -4,8 +4,12 @@
  * thread's start) to put every thread on the same line; a double holds ~1.7e15 µs to well under 1 µs.
  */
 export function nowUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+  return Math.round((ORIGIN_MS + now()) * 1000);
 }
+
+// Read once per thread: the getter validates its receiver on every call (~15 % of a clock read).
+const ORIGIN_MS = performance.timeOrigin;
+const now = performance.now.bind(performance);
 
 /** A clock that tests can drive by hand. */
 export interface Clock {

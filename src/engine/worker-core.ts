@@ -255,8 +255,8 @@ export class WorkerCore {
     return Math.round(from);
   }
 
-  /** A client finished a transaction (or just connected): give it the next one. */
-  clientFree(c: Client): void {
+  /** A client finished a transaction (or just connected) at `nowUs`: give it the next one. */
+  clientFree(c: Client, nowUs = this.clock.nowUs()): void {
     if (this.loadDone) return;
     const load = this.opts.load;
     if (this.stopping) {
@@ -273,11 +273,11 @@ export class WorkerCore {
       if (this.clients.every((x) => x.phase === ClientPhase.Done)) this.stop('transactions');
       return;
     }
-    const now = this.clock.nowUs();
+    const now = nowUs;
     if (now < this.loadStartUs) return; // a scenario that starts later: beginLoad starts its clients
     if (c.id - this.opts.clientIdBase >= this.activeClients(now)) return; // parked until the ramp reaches it (see sweep)
     if (now >= this.measureStartUs) this.recorder.arrival();
-    c.start(this.pickType(), now);
+    c.start(this.pickType(), now, now);
   }
 
   /**
@@ -322,7 +322,7 @@ export class WorkerCore {
         if (due >= this.measureStartUs) this.recorder.skipped(this.typeOffset + type);
         continue;
       }
-      this.free.pop()!.start(type, due);
+      this.free.pop()!.start(type, due, now);
     }
     if (this.nextDueUs >= this.endUs) return;
     const waitUs = this.nextDueUs - now;

@@ -73,7 +73,9 @@ function atoi(s: string): number {
 
 export class PgbenchRunner implements TxnRunner, Runtime {
   stmt = 0;
-  readonly params: Param[] = [];
+  /** The parameters of the current statement: one array per SQL command, so that no length changes. */
+  params: Param[] = [];
+  private readonly paramsAt: Param[][];
   sleepUs = 0;
   error = '';
   command = 0;
@@ -95,6 +97,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
   ) {
     this.vars = vars;
     this.rng = rng;
+    this.paramsAt = ops.map((op) => (op.kind === OP_SQL ? new Array<Param>(op.slots.length).fill(null) : []));
   }
 
   begin(): void {
@@ -133,7 +136,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
         switch (op.kind) {
           case OP_SQL:
             if (this.inPipeline && op.gset !== 0) throw new ScriptError('\\gset and \\aset are not supported inside a pipeline by pgsurge');
-            this.fillParams(op);
+            this.fillParams(op, pc);
             this.pipelined = this.inPipeline;
             return StepKind.Query;
           case OP_PIPE:
@@ -166,11 +169,11 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     }
   }
 
-  private fillParams(op: SqlOp): void {
+  private fillParams(op: SqlOp, pc: number): void {
     const slots = op.slots;
-    const params = this.params;
+    const params = this.paramsAt[pc]!;
+    this.params = params;
     const n = slots.length;
-    if (params.length !== n) params.length = n;
     for (let i = 0; i < n; i++) {
       const c = this.vars[slots[i] as number];
       if (c === undefined) {
