@@ -13,6 +13,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { realTimers, WorkerCore } from './worker-core.js';
 import { sessionStatements } from './statements.js';
 import { HaOutcomeSink } from '../ha/outcome-sink.js';
+import { warmUp } from './jit-warmup.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -21,6 +22,7 @@ function post(msg: FromWorker): void {
 async function main(init: WorkerInit): Promise<void> {
   const programs = await buildPrograms(init.scripts);
   const statements = sessionStatements(programs);
+  await warmUp(programs, init.scripts.every((s) => s.kind === 'pgbench'), statements, init, init.layout);
   const recorder = new Recorder(init.layout);
   const multiHost = init.conn.hosts.length > 1 || init.conn.targetSessionAttrs !== 'any';
   const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;

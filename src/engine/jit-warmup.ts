@@ -1,0 +1,139 @@
+/**
+ * Warming the hot path before the load starts, without sending anything to the server.
+ *
+ * Why: V8 runs new code in its interpreter until it has seen it often enough to compile it; for the
+ * first few hundred milliseconds of a run a worker's per-transaction JavaScript is many times
+ * slower, and on a machine where client and server share the cores that shows as a burst of
+ * schedule lag in the first second of every open-loop run (bench/RESULTS.md, case 3).
+ *
+ * How: before the worker reports ready, a throwaway WorkerCore runs the run's own programs
+ * (pgbench scripts only: a workload module's code is the user's, and may count or write
+ * somewhere) for a few thousand transactions on sessions that complete every statement at once,
+ * with their own runners, random generators and recorder, all dropped afterwards. The functions
+ * are the ones the real clients run, so V8 compiles them before the first real transaction. Nothing
+ * of it reaches the results, the server or the random sequences of the real clients.
+ */
+import type { Session, SessionHandler } from '../driver/types.js';
+import { StatementWriter } from '../driver/wire-writer.js';
+import { Recorder } from '../metrics/recorder.js';
+import { FailureIndex, type MetricsLayout } from '../metrics/types.js';
+import type { Param, StatementSpec, TxnProgram } from '../workload/types.js';
+import { systemClock } from './clock.js';
+import type { WorkerSettings } from './messages.js';
+import { WorkerCore, type Timers } from './worker-core.js';
+
+/** Enough for V8 to optimise the per-transaction functions (~10–40 ms of CPU per worker). */
+const WARMUP_TRANSACTIONS = 20_000;
+const CLIENTS = 4;
+
+/** Builds each statement's message like the real session, then completes it at once. */
+class InstantSession implements Session {
+  readonly protocol = 'prepared' as const;
+  readonly backendPid = 0;
+  readonly serverVersion = '';
+  readonly host = { host: 'warm-up', port: 0 };
+  private handler: SessionHandler | null = null;
+  private readonly writers: StatementWriter[];
+  constructor(
+    statements: readonly StatementSpec[],
+    private readonly due: SessionHandler[],
+  ) {
+    this.writers = statements.map((s, i) => new StatementWriter(s, 'prepared', `warmup_${i}`));
+  }
+  setHandler(h: SessionHandler): void {
+    this.handler = h;
+  }
+  exec(stmt: number, params: readonly Param[], wantsRows: boolean): void {
+    this.writers[stmt]?.build(params, wantsRows);
+    if (this.handler !== null) this.due.push(this.handler);
+  }
+  execPipelined(stmt: number, params: readonly Param[]): void {
+    this.writers[stmt]?.build(params, false);
+  }
+  sync(): void {
+    if (this.handler !== null) this.due.push(this.handler);
+  }
+  async close(): Promise<void> {}
+  destroy(): void {}
+}
+
+/** Timers that never fire: a \sleep in a script just ends that client's warm-up. */
+const NO_TIMERS: Timers = { set: () => null, block: () => undefined, clear: () => undefined };
+
+/**
+ * Run the warm-up for the programs a worker will run (skipped unless they are all pgbench scripts,
+ * `isScript`). `statements`: the session's statement list (programs' statements, then ROLLBACK).
+ */
+export async function warmUp(
+  programs: readonly TxnProgram[],
+  isScript: boolean,
+  statements: readonly StatementSpec[],
+  settings: InstantSettings,
+  layout: MetricsLayout,
+): Promise<void> {
+  if (!isScript || programs.length === 0) return;
+  try {
+    // Another seed: the warm-up's random draws are its own.
+    await runInstant(programs, statements, { ...settings, seed: settings.seed + 1 }, layout, WARMUP_TRANSACTIONS);
+  } catch {
+    // A warm-up that fails (a script error, say) changes nothing: the real run reports it.
+  }
+}
+
+export type InstantSettings = Pick<WorkerSettings, 'scale' | 'defines' | 'seed'>;
+
+/**
+ * Run `transactions` transactions of `programs` on CLIENTS clients whose statements complete at
+ * once (also used by bench/engine-hot-path.ts to time the JavaScript of a transaction).
+ */
+export async function runInstant(
+  programs: readonly TxnProgram[],
+  statements: readonly StatementSpec[],
+  settings: InstantSettings,
+  layout: MetricsLayout,
+  transactions: number,
+): Promise<void> {
+  const due: SessionHandler[] = [];
+  const recorder = new Recorder(layout);
+  let done = false;
+  const core = new WorkerCore({
+    worker: 0,
+    workers: 1,
+    clientIds: Array.from({ length: CLIENTS }, (_, i) => i),
+    programs,
+    load: { kind: 'closed', durationMs: undefined, transactionsPerClient: Math.ceil(transactions / CLIENTS), stages: undefined },
+    startOffsetMs: 0,
+    gridDurationMs: undefined,
+    typeOffset: 0,
+    clientIdBase: 0,
+    scale: settings.scale,
+    defines: settings.defines,
+    maxTries: 1,
+    queryTimeoutMs: 60_000,
+    graceMs: 0,
+    intervalMs: 1000,
+    seed: settings.seed,
+    clock: systemClock,
+    timers: NO_TIMERS,
+    recorder,
+    classify: () => FailureIndex.Other,
+    connect: async () => new InstantSession(statements, due),
+    onSnapshot: () => undefined,
+    onDone: () => void (done = true),
+  });
+  try {
+    await core.connectAll();
+    core.start(systemClock.nowUs(), 0);
+    // Completions are delivered from this loop, not from inside exec: the stack stays flat. The
+    // queue is cut now and then so that it does not hold every statement of the run.
+    for (let i = 0; i < due.length && !done; i++) {
+      due[i]!.onQueryDone(null, null);
+      if (i === 100_000) {
+        due.splice(0, i + 1);
+        i = -1;
+      }
+    }
+  } finally {
+    recorder.dispose();
+  }
+}
