@@ -12,7 +12,7 @@
  */
 import { FAILURE_CLASSES } from './types.js';
 import type { MetricsLayout } from './types.js';
-import { addEncoded, decodeHistogram, newHistogram, percentileUs, usToMs } from './histogram.js';
+import { addBytes, decodeBytes, newHistogram, percentileUs, usToMs } from './histogram.js';
 import type { Histogram } from './histogram.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
 
@@ -227,7 +227,7 @@ export class Aggregator {
     tot.unfinished += s.unfinished;
     tot.connects += s.connects;
     tot.reconnects += s.reconnects;
-    addEncoded(tot.connect, s.connect);
+    addBytes(tot.connect, s.connect);
     s.firstErrors.forEach((msg, i) => {
       if (msg !== null && tot.firstErrors[i] === null) tot.firstErrors[i] = msg;
     });
@@ -238,8 +238,8 @@ export class Aggregator {
       addCounts(tot, ts);
       if (p !== undefined) addCounts(p, ts);
       for (const [field, enc] of [['latency', ts.latency], ['lag', ts.lag], ['service', ts.service]] as const) {
-        if (enc === '') continue;
-        const h = decodeHistogram(enc); // decoded once, added three times
+        if (enc === null) continue;
+        const h = decodeBytes(enc); // decoded once, added three times
         tt[field].add(h);
         tot[field].add(h);
         p?.[field].add(h);
@@ -247,7 +247,7 @@ export class Aggregator {
       ts.statements.forEach((st, i) => {
         const target = tt.statements[i];
         if (target === undefined) return;
-        addEncoded(target.latency, st.latency);
+        addBytes(target.latency, st.latency);
         target.failed += st.failed;
       });
     });

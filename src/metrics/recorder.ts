@@ -13,7 +13,7 @@
  */
 import type { FailureIndex, MetricsLayout } from './types.js';
 import { FAILURE_CLASSES } from './types.js';
-import { clampUs, encodeHistogram, newHistogram } from './histogram.js';
+import { clampUs, histogramBytes, newHistogram, type HistogramBytes } from './histogram.js';
 import type { Histogram } from './histogram.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
 
@@ -191,10 +191,10 @@ export class Recorder {
     for (let t = 0; t < this.typeCount; t++) {
       const b = t * STRIDE;
       const ok = c[b + OK]!;
-      const statements: { latency: string; failed: number }[] = [];
+      const statements: { latency: HistogramBytes; failed: number }[] = [];
       const base = this.stmtBase[t]!;
       for (let s = 0; s < this.stmtCount[t]!; s++) {
-        statements.push({ latency: encodeHistogram(this.stmtLatency[base + s]!), failed: this.stmtFailed[base + s]! });
+        statements.push({ latency: histogramBytes(this.stmtLatency[base + s]!), failed: this.stmtFailed[base + s]! });
       }
       types.push({
         ok,
@@ -208,9 +208,9 @@ export class Recorder {
         lagSumUs: c[b + LAG_SUM]!,
         lagMaxUs: c[b + LAG_MAX]!,
         serviceSumUs: c[b + SVC_SUM]!,
-        latency: encodeHistogram(this.latency[t]!),
-        lag: encodeHistogram(this.lag[t]!),
-        service: encodeHistogram(this.service[t]!),
+        latency: histogramBytes(this.latency[t]!),
+        lag: histogramBytes(this.lag[t]!),
+        service: histogramBytes(this.service[t]!),
         statements,
       });
     }
@@ -225,7 +225,7 @@ export class Recorder {
       unfinished: g[UNFINISHED]!,
       connects: g[CONNECTS]!,
       reconnects: g[RECONNECTS]!,
-      connect: encodeHistogram(this.connectUs),
+      connect: histogramBytes(this.connectUs),
       types,
       firstErrors: this.firstErrors.slice(),
     };

@@ -1,13 +1,15 @@
 /**
  * What a worker thread sends to the main thread once per interval: plain, structured-cloneable
- * data (no classes, no typed arrays shared with the recorder), histograms HDR-encoded (compressed
- * base64, '' when empty), all times in integer microseconds.
+ * data (no classes, no typed arrays shared with the recorder), histograms HDR-encoded (uncompressed
+ * bytes, null when empty: see HistogramBytes), all times in integer microseconds.
  *
  * Counting rule (DESIGN.md, contract), summed over all workers and intervals:
  *   arrivals = ok + failed + skipped + dropped + unfinished
  * where failed = Σ errors[class]. Retries do not add arrivals: a retried transaction is counted
  * once, by its final outcome.
  */
+import type { HistogramBytes } from './histogram.js';
+
 export interface IntervalSnapshot {
   readonly v: 1;
   readonly worker: number;
@@ -21,7 +23,7 @@ export interface IntervalSnapshot {
   readonly connects: number;
   readonly reconnects: number;
   /** Connection set-up times, µs. */
-  readonly connect: string;
+  readonly connect: HistogramBytes;
   /** Indexed like MetricsLayout.txnTypes. */
   readonly types: readonly TypeSnapshot[];
   /**
@@ -47,9 +49,9 @@ export interface TypeSnapshot {
   readonly lagMaxUs: number;
   readonly serviceSumUs: number;
   /** Successful transactions only: latency = end − scheduled, lag = sent − scheduled, service = end − sent. */
-  readonly latency: string;
-  readonly lag: string;
-  readonly service: string;
+  readonly latency: HistogramBytes;
+  readonly lag: HistogramBytes;
+  readonly service: HistogramBytes;
   /** Indexed like the type's statements: latency of successful executions, count of failed ones. */
-  readonly statements: readonly { readonly latency: string; readonly failed: number }[];
+  readonly statements: readonly { readonly latency: HistogramBytes; readonly failed: number }[];
 }
