@@ -78,11 +78,14 @@ export function comparabilityDifferences(base: ResultV1, run: ResultV1, label: s
   return out;
 }
 
-/** Server settings a result carries, wherever the producer put them. */
+/**
+ * Server settings a result carries: the observer's non-default settings of the first host at the
+ * start of the run (serverFacts.start.hosts[0].settings), else a top-level or target `settings`.
+ */
 export function settingsOf(r: ResultV1): Readonly<Record<string, unknown>> | null {
-  const facts = extra(r, 'serverFacts');
-  if (typeof facts === 'object' && facts !== null) {
-    const hosts = (facts as Record<string, unknown>)['hosts'];
+  const facts = r.serverFacts?.start;
+  if (facts !== undefined) {
+    const hosts = facts.hosts;
     const first: unknown = Array.isArray(hosts) ? hosts[0] : undefined;
     const s = typeof first === 'object' && first !== null ? (first as Record<string, unknown>)['settings'] : undefined;
     if (typeof s === 'object' && s !== null) return s as Record<string, unknown>;

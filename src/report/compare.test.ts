@@ -6,6 +6,7 @@ import { formatComparison } from './compare-format.js';
 import { renderCompareHtml } from './compare-html.js';
 import { sampleResult } from './sample.fixture.js';
 import type { ResultV1 } from './result.js';
+import { configSection } from './html-tables.js';
 
 /** Deterministic noise: a small LCG, so the tests never flake. */
 function lcg(seed: number): () => number {
@@ -92,6 +93,20 @@ test('not comparable: different clients, protocol and transaction types are list
   assert.match(text, /protocol: .* → simple \(B\)/);
   assert.match(text, /transaction types/);
   assert.match(formatComparison(c), /not comparable/);
+});
+
+test('server settings from the observer (serverFacts.start) are compared; the HTML report lists them', () => {
+  const withSettings = (r: ResultV1, settings: Record<string, string>): ResultV1 => ({
+    ...r,
+    serverFacts: { start: { hosts: [{ host: '127.0.0.1:5432', settings }] }, end: { hosts: [] } },
+  });
+  const a = withSettings(run(1000, 10, 1), { shared_buffers: '16384 (8kB)', fsync: 'on' });
+  const b = withSettings(run(1000, 10, 2), { shared_buffers: '32768 (8kB)', fsync: 'on' });
+  const c = compareResults([{ label: 'A', result: a }, { label: 'B', result: b }]);
+  assert.equal(c.comparable, false);
+  assert.match(c.differences.join('\n'), /setting shared_buffers: 16384 \(8kB\) → 32768 \(8kB\) \(B\)/);
+  assert.doesNotMatch(c.differences.join('\n'), /fsync/);
+  assert.match(configSection(b), /<h3>Server settings<\/h3>.*shared_buffers.*32768/s);
 });
 
 test('renderCompareHtml escapes labels and embeds one series per run', () => {

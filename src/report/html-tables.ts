@@ -7,6 +7,7 @@ import { escapeHtml } from './html-page.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
 import type { ResultV1, TxnSummary } from './result.js';
 import { extra, outagesOf } from './html-charts.js';
+import { settingsOf } from './compare-config.js';
 
 type Align = 'l' | 'r' | 'sql' | 'mono';
 
@@ -159,7 +160,7 @@ export function keyValueTable(obj: Readonly<Record<string, unknown>>): string {
 
 /** Run facts, target, resolved config and any server settings the result carries. */
 export function configSection(result: ResultV1): string {
-  const settings = extra(result, 'settings') ?? result.target['settings'];
+  const settings = settingsOf(result);
   const versions = {
     pgsurge: `${result.tool.name} ${result.tool.version}`,
     postgresql: result.target.serverVersion ?? 'unknown',
@@ -170,6 +171,6 @@ export function configSection(result: ResultV1): string {
   return (
     `<h2>Configuration</h2><h3>Versions</h3>${keyValueTable(versions)}<h3>Target</h3>${keyValueTable(target)}` +
     `<h3>Run configuration (redacted)</h3>${keyValueTable(result.config)}` +
-    (typeof settings === 'object' && settings !== null ? `<h3>Server settings</h3>${keyValueTable(settings as Record<string, unknown>)}` : '')
+    (settings !== null ? `<h3>Server settings</h3>${keyValueTable(settings)}` : '')
   );
 }
