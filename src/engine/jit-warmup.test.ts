@@ -13,11 +13,11 @@ import { warmUp } from './jit-warmup.js';
 const script = (name: string, text: string): WorkloadSource => ({ kind: 'pgbench', name, text, weight: 1, file: undefined });
 const SETTINGS = { scale: 1, defines: {}, seed: 7 };
 
-async function warm(sources: WorkloadSource[]): Promise<TxnProgram[]> {
+/** The programs, and how many transactions the warm-up ran on them. */
+async function warm(sources: WorkloadSource[]): Promise<{ programs: TxnProgram[]; ran: number }> {
   const programs = await buildPrograms(sources);
   const layout = { txnTypes: programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
-  await warmUp(programs, true, sessionStatements(programs), SETTINGS, layout);
-  return programs;
+  return { programs, ran: await warmUp(programs, true, sessionStatements(programs), SETTINGS, layout) };
 }
 
 /** The parameters of a real client's first five transactions. */
@@ -34,15 +34,18 @@ function firstDraws(p: TxnProgram): string {
 test('the warm-up runs the built-in scripts and leaves the real clients\' random draws as they were', async () => {
   const before = firstDraws((await buildPrograms([script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like'])]))[0]!);
   const t0 = performance.now();
-  const programs = await warm([script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like']), script('select-only', BUILTIN_SCRIPTS['select-only'])]);
+  const { programs, ran } = await warm([script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like']), script('select-only', BUILTIN_SCRIPTS['select-only'])]);
+  assert.equal(ran, 20_000, 'every warm-up transaction ran');
   assert.ok(performance.now() - t0 < 5000, 'well under a second normally; never long');
   assert.equal(firstDraws(programs[0]!), before);
 });
 
 test('scripts that sleep, fail or want rows end the warm-up instead of hanging it', async () => {
-  await warm([
+  const { ran } = await warm([
     script('sleeps', '\\sleep 10 ms\nSELECT 1;\n'),
     script('fails', '\\set x 1 / 0\nSELECT :x;\n'),
     script('gset', 'SELECT 1 AS one \\gset\nSELECT :one;\n'),
   ]);
+  // Failing transactions end (as failed); a client that sleeps is parked for good (no timers).
+  assert.ok(ran > 0 && ran < 20_000, `ran ${ran}`);
 });

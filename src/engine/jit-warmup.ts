@@ -15,14 +15,17 @@
  */
 import type { Session, SessionHandler } from '../driver/types.js';
 import { StatementWriter } from '../driver/wire-writer.js';
-import { Recorder } from '../metrics/recorder.js';
+import { Recorder, type IntervalSnapshot } from '../metrics/recorder.js';
 import { FailureIndex, type MetricsLayout } from '../metrics/types.js';
 import type { Param, StatementSpec, TxnProgram } from '../workload/types.js';
 import { systemClock } from './clock.js';
 import type { WorkerSettings } from './messages.js';
 import { WorkerCore, type Timers } from './worker-core.js';
 
-/** Enough for V8 to optimise the per-transaction functions (~10–40 ms of CPU per worker). */
+/**
+ * Enough for V8 to optimise the per-transaction functions: ~10–50 ms of CPU per worker (20,000 ×
+ * 0.5–2.3 µs, bench/engine-hot-path.ts).
+ */
 const WARMUP_TRANSACTIONS = 20_000;
 const CLIENTS = 4;
 
@@ -63,6 +66,7 @@ const NO_TIMERS: Timers = { set: () => null, block: () => undefined, clear: () =
 /**
  * Run the warm-up for the programs a worker will run (skipped unless they are all pgbench scripts,
  * `isScript`). `statements`: the session's statement list (programs' statements, then ROLLBACK).
+ * Returns the transactions it ran (0 when skipped or when a script failed it).
  */
 export async function warmUp(
   programs: readonly TxnProgram[],
@@ -70,13 +74,14 @@ export async function warmUp(
   statements: readonly StatementSpec[],
   settings: InstantSettings,
   layout: MetricsLayout,
-): Promise<void> {
-  if (!isScript || programs.length === 0) return;
+): Promise<number> {
+  if (!isScript || programs.length === 0) return 0;
   try {
     // Another seed: the warm-up's random draws are its own.
-    await runInstant(programs, statements, { ...settings, seed: settings.seed + 1 }, layout, WARMUP_TRANSACTIONS);
+    return await runInstant(programs, statements, { ...settings, seed: settings.seed + 1 }, layout, WARMUP_TRANSACTIONS);
   } catch {
     // A warm-up that fails (a script error, say) changes nothing: the real run reports it.
+    return 0;
   }
 }
 
@@ -84,7 +89,8 @@ export type InstantSettings = Pick<WorkerSettings, 'scale' | 'defines' | 'seed'>
 
 /**
  * Run `transactions` transactions of `programs` on CLIENTS clients whose statements complete at
- * once (also used by bench/engine-hot-path.ts to time the JavaScript of a transaction).
+ * once (also used by bench/engine-hot-path.ts to time the JavaScript of a transaction). Returns
+ * the transactions that ended (ok or failed).
  */
 export async function runInstant(
   programs: readonly TxnProgram[],
@@ -92,10 +98,14 @@ export async function runInstant(
   settings: InstantSettings,
   layout: MetricsLayout,
   transactions: number,
-): Promise<void> {
+): Promise<number> {
   const due: SessionHandler[] = [];
   const recorder = new Recorder(layout);
   let done = false;
+  let ended = 0;
+  const count = (snap: IntervalSnapshot): void => {
+    for (const t of snap.types) ended += t.ok + t.errors.reduce((a, b) => a + b, 0);
+  };
   const core = new WorkerCore({
     worker: 0,
     workers: 1,
@@ -118,7 +128,7 @@ export async function runInstant(
     recorder,
     classify: () => FailureIndex.Other,
     connect: async () => new InstantSession(statements, due),
-    onSnapshot: () => undefined,
+    onSnapshot: count,
     onDone: () => void (done = true),
   });
   try {
@@ -133,6 +143,9 @@ export async function runInstant(
         i = -1;
       }
     }
+    // Clients parked in a \sleep never finish the run: what they did is still in the recorder.
+    if (!done) count(recorder.snapshot(0, 0, true));
+    return ended;
   } finally {
     recorder.dispose();
   }
