@@ -20,7 +20,6 @@ interface Job {
   user: string;
   database: string;
   clients: number;
-  seconds: number;
   scale: number;
   /** Shared: [0] connections ready, [1] go (1) / stop (2). */
   flags: SharedArrayBuffer;
@@ -126,7 +125,7 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   for (let t = 0; t < nThreads; t++) {
     const mine = Math.floor(nClients / nThreads) + (t < nClients % nThreads ? 1 : 0);
-    const job: Job = { host: host!, port: Number(port), user: user!, database: database!, clients: mine, seconds: Number(seconds), scale: Number(scale), flags };
+    const job: Job = { host: host!, port: Number(port), user: user!, database: database!, clients: mine, scale: Number(scale), flags };
     const w = new Worker(new URL(import.meta.url), { workerData: job });
     workers.push(w);
     counts.push(new Promise((resolve, reject) => {

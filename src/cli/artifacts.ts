@@ -20,31 +20,31 @@ export function defaultOutDir(result: ResultV1, cfg: RunConfig): string {
 
 export interface WrittenArtifacts {
   readonly outDir: string | undefined;
-  readonly files: readonly string[];
 }
 
 /** Write the files the options ask for; `out` is the --out value (true: a default name). */
 export function writeArtifacts(result: ResultV1, cfg: RunConfig, out: string | boolean | undefined, html: string | undefined): WrittenArtifacts {
-  const files: string[] = [];
-  const write = (file: string, content: string): void => {
-    writeFileSync(file, content);
-    files.push(file);
+  // Each text is made once, when first needed (--json and --out both write the JSON, …).
+  const once = (make: () => string): (() => string) => {
+    let text: string | undefined;
+    return () => (text ??= make());
   };
-  if (cfg.json !== undefined) write(cfg.json, `${JSON.stringify(result, null, 2)}\n`);
-  if (cfg.csv !== undefined) write(cfg.csv, formatIntervalsCsv(result));
-  if (html !== undefined) write(html, renderHtml(result));
-  if (out === undefined || out === false) return { outDir: undefined, files };
+  const json = once(() => `${JSON.stringify(result, null, 2)}\n`);
+  const csv = once(() => formatIntervalsCsv(result));
+  const report = once(() => renderHtml(result));
+  if (cfg.json !== undefined) writeFileSync(cfg.json, json());
+  if (cfg.csv !== undefined) writeFileSync(cfg.csv, csv());
+  if (html !== undefined) writeFileSync(html, report());
+  if (out === undefined || out === false) return { outDir: undefined };
   const dir = out === true ? defaultOutDir(result, cfg) : out;
   mkdirSync(dir, { recursive: true });
-  write(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  write(join(dir, 'report.html'), renderHtml(result));
-  write(join(dir, 'intervals.csv'), formatIntervalsCsv(result));
+  writeFileSync(join(dir, 'result.json'), json());
+  writeFileSync(join(dir, 'report.html'), report());
+  writeFileSync(join(dir, 'intervals.csv'), csv());
   const inputs = [...cfg.workloads.filter((w) => w.kind !== 'builtin').map((w) => w.name), ...(cfg.scenario === undefined ? [] : [cfg.scenario.file])];
   for (const f of inputs) {
     if (!existsSync(f)) continue;
-    const copy = join(dir, basename(f));
-    copyFileSync(f, copy);
-    files.push(copy);
+    copyFileSync(f, join(dir, basename(f)));
   }
-  return { outDir: dir, files };
+  return { outDir: dir };
 }

@@ -4,14 +4,14 @@
  * (by startedAt). Exit 99 when --fail-on-regression is given and a later run has lower tps or
  * higher p99 than the baseline beyond noise by more than that percentage.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { usageError } from '../errors.js';
 import { compareResults, type LabelledResult } from '../report/compare.js';
 import { formatComparison } from '../report/compare-format.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { RESULT_SCHEMA_ID } from '../report/result.js';
-import { readResultFile } from './report-command.js';
+import { readResultFile, writeOut } from './report-command.js';
 import { printErr, printOut, type CliIO } from './output.js';
 
 export interface RawCompareOptions {
@@ -79,11 +79,7 @@ export function compareCommand(args: readonly string[], opts: RawCompareOptions,
   const c = compareResults(results, { regressionPct: pct ?? 0 });
   printOut(io, formatComparison(c));
   if (opts.html !== undefined) {
-    try {
-      writeFileSync(opts.html, renderCompareHtml(c));
-    } catch (e) {
-      throw usageError('OUTPUT_UNWRITABLE', `cannot write HTML comparison ${opts.html}: ${(e as { code?: string }).code ?? String(e)}`);
-    }
+    writeOut(opts.html, renderCompareHtml(c), 'HTML comparison');
     printErr(io, `pgsurge: wrote ${opts.html}`);
   }
   if (!c.comparable) printErr(io, 'pgsurge: warning: the runs are not comparable (see "not comparable" above)');

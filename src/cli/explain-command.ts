@@ -6,8 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PgsurgeError, usageError } from '../errors.js';
-import { locateInModule } from '../workload/module/program.js';
+import { usageError } from '../errors.js';
+import { parseDefines } from '../config/units.js';
 import { hasEnvironmentTarget } from '../driver/conninfo.js';
 import { isBuiltinModule, loadBuiltinModule, BUILTIN_MODULES } from '../workload/builtin/registry.js';
 import { isModulePath, loadWorkloadModule, resolveModuleOptions, unknownModuleOptions } from '../workload/module/load.js';
@@ -36,12 +36,7 @@ async function loadModule(workload: string, raw: RawModuleCommandOptions, io: Cl
   if (!isBuiltinModule(workload) && !isModulePath(workload)) {
     throw usageError('UNKNOWN_WORKLOAD', `unknown workload "${workload}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or a .ts/.js workload module)`);
   }
-  const defines: Record<string, string> = {};
-  for (const d of raw.define ?? []) {
-    const eq = d.indexOf('=');
-    if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${d}"`);
-    defines[d.slice(0, eq)] = d.slice(eq + 1);
-  }
+  const defines = parseDefines(raw.define ?? []);
   const builtin = isBuiltinModule(workload);
   const def = builtin ? await loadBuiltinModule(workload) : await loadWorkloadModule(resolve(workload));
   const options = resolveModuleOptions(workload, def.options, defines);
@@ -86,12 +81,7 @@ export async function resetCommand(workload: string, raw: RawModuleCommandOption
   const { client } = await connectFirstHost(target.conn);
   try {
     const t0 = Date.now();
-    try {
-      await m.def.reset(client, m.options as never);
-    } catch (e) {
-      if (e instanceof PgsurgeError) throw e;
-      throw new PgsurgeError('WORKLOAD_HOOK_FAILED', `reset of ${locateInModule(e, m.file)}`, { cause: e });
-    }
+    await runModuleHook(m.file, 'reset', () => m.def.reset!(client, m.options as never));
     printErr(io, `pgsurge: reset ${m.name} in ${target.description} in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
     return 0;
   } finally {

@@ -4,16 +4,16 @@
  * -I steps and options, so that pgbench and pgsurge run on each other's databases.
  */
 import { usageError } from '../errors.js';
-import { parsePositiveInt } from '../config/units.js';
-import { hasEnvironmentTarget, parseConnInfo, describeTarget } from '../driver/conninfo.js';
+import { parseDefines, parsePositiveInt } from '../config/units.js';
+import { hasEnvironmentTarget } from '../driver/conninfo.js';
 import { openAdminClient } from '../driver/admin-client.js';
 import { DEFAULT_INIT_STEPS, formatInitProgress, initPgbench } from '../workload/builtin/pgbench-init.js';
-import { connectFirstHost } from './target.js';
+import { connectFirstHost, urlTarget } from './target.js';
 import { runModuleHook } from './prepare-server.js';
 import { isModulePath, loadWorkloadModule, resolveModuleOptions } from '../workload/module/load.js';
 import { resolve } from 'node:path';
 import { isBuiltinModule, loadBuiltinModule } from '../workload/builtin/registry.js';
-import { printErr, registerSecret, type CliIO } from './output.js';
+import { printErr, type CliIO } from './output.js';
 
 export interface RawInitOptions {
   readonly workloads: readonly string[];
@@ -41,12 +41,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
       throw usageError('UNKNOWN_WORKLOAD', `init: unknown workload "${w}" (known: ${[...PGBENCH_WORKLOADS].join(', ')}, or a .ts/.js workload module)`);
     }
   }
-  const defines: Record<string, string> = {};
-  for (const d of raw.define ?? []) {
-    const eq = d.indexOf('=');
-    if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${d}"`);
-    defines[d.slice(0, eq)] = d.slice(eq + 1);
-  }
+  const defines = parseDefines(raw.define ?? []);
   const modules = await Promise.all(
     modulePaths.map(async (file) => {
       const def = isBuiltinModule(file) ? await loadBuiltinModule(file) : await loadWorkloadModule(resolve(file));
@@ -56,8 +51,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
   if (raw.url === undefined && !hasEnvironmentTarget(io.env)) {
     throw usageError('NO_TARGET', 'init needs a target: --url URL or the PG* environment (a throwaway server would be removed at exit)');
   }
-  const conn = parseConnInfo(raw.url, io.env);
-  if (conn.password !== undefined) registerSecret(conn.password);
+  const { conn, description } = urlTarget(raw.url, io.env);
   const method = raw.partitionMethod ?? 'range';
   if (method !== 'range' && method !== 'hash') throw usageError('BAD_OPTIONS', `--partition-method: expected range or hash, got "${method}"`);
   const opts = {
@@ -79,7 +73,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
         printErr(io, `pgsurge: ${m.file} has no setup: nothing to do for it`);
         continue;
       }
-      printErr(io, `pgsurge: running the setup of ${m.file} in ${describeTarget(conn)}`);
+      printErr(io, `pgsurge: running the setup of ${m.file} in ${description}`);
       const t0 = Date.now();
       await runModuleHook(isBuiltinModule(m.file) ? m.file : resolve(m.file), 'setup', () => m.def.setup!(client, m.options as never));
       printErr(io, `done in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
@@ -91,7 +85,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
   if (modules.length > 0 && modules.length === raw.workloads.length) return 0;
   const tty = io.stderr.isTTY === true;
   let lastLineMs = 0;
-  printErr(io, `pgsurge: initialising pgbench tables at scale ${opts.scale} in ${describeTarget(conn)}`);
+  printErr(io, `pgsurge: initialising pgbench tables at scale ${opts.scale} in ${description}`);
   const result = await initPgbench(() => openAdminClient(conn, host), {
     ...opts,
     onProgress: (p) => {

@@ -6,7 +6,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config/run-config.js';
-import { describeTarget, parseConnInfo } from '../driver/conninfo.js';
 import { usageError } from '../errors.js';
 import type { LiveOutput } from '../output/types.js';
 import { compareResults, type LabelledResult } from '../report/compare.js';
@@ -15,9 +14,10 @@ import { renderCompareHtml } from '../report/compare-html.js';
 import { renderHtml } from '../report/html.js';
 import { formatSummary } from '../report/summary.js';
 import { defaultOutDir } from './artifacts.js';
-import { printErr, printOut, registerSecret, type CliIO } from './output.js';
+import { printErr, printOut, type CliIO } from './output.js';
 import type { ExecutedRun } from './run-command.js';
-import type { Target } from './target.js';
+import { urlTarget, type Target } from './target.js';
+import { runExitCode } from './exit-code.js';
 
 export interface NamedTarget {
   readonly name: string;
@@ -49,17 +49,12 @@ export async function runTargets(
   },
 ): Promise<{ runs: (ExecutedRun & { name: string })[]; exitCode: number }> {
   // Every URL is checked before the first run starts.
-  const conns = targets.map((t) => {
-    const conn = parseConnInfo(t.url, io.env);
-    if (conn.password !== undefined) registerSecret(conn.password);
-    return { ...t, conn };
-  });
+  const conns = targets.map((t) => ({ ...t, target: urlTarget(t.url, io.env) }));
   const runs: (ExecutedRun & { name: string })[] = [];
   for (const t of conns) {
     if (opts.signal.aborted) break;
-    printErr(io, `\npgsurge: target ${t.name} (${describeTarget(t.conn)})`);
-    const target: Target = { conn: t.conn, throwaway: undefined, description: describeTarget(t.conn) };
-    const run = await opts.execute(cfg, target, io, { signal: opts.signal, outputs: opts.makeOutputs() });
+    printErr(io, `\npgsurge: target ${t.name} (${t.target.description})`);
+    const run = await opts.execute(cfg, t.target, io, { signal: opts.signal, outputs: opts.makeOutputs() });
     runs.push({ ...run, name: t.name });
     printOut(io, `\n== ${t.name} ==\n${formatSummary(run.result, { perStatement: cfg.perStatement })}`);
   }
@@ -81,7 +76,8 @@ export async function runTargets(
     if (comparison !== undefined) writeFileSync(join(dir, 'compare.html'), renderCompareHtml(comparison));
     printErr(io, `pgsurge: results in ${dir}/`);
   }
-  const codes = runs.map((r) => (r.result.summary.transactions === 0 || r.outcome.interrupted ? 1 : r.result.thresholds.some((t) => !t.ok) ? 99 : 0));
+  // Each run's code as for one target (without the failover verdict); the worst one wins.
+  const codes = runs.map((r) => runExitCode(r.result, r.outcome));
   const exitCode = runs.length < targets.length ? 1 : codes.includes(1) ? 1 : codes.includes(99) ? 99 : 0;
   return { runs, exitCode };
 }

@@ -31,7 +31,8 @@ interface LoadKnobs {
 }
 
 export function loadModelOf(k: LoadKnobs): LoadModel {
-  if (k.rateHz !== undefined || k.stagesAreRates) {
+  // stagesAreRates is true whenever there is a rate (config/units.ts stagesAreRatesOf).
+  if (k.stagesAreRates) {
     return {
       kind: 'open',
       durationMs: k.durationMs ?? 0,

@@ -95,8 +95,8 @@ export async function teardownModules(target: Target, host: HostSpec, work: Reso
   }
 }
 
-/** Run a module's setup or teardown; its failures name the module (they are the user's code). */
-export async function runModuleHook(file: string, hook: 'setup' | 'teardown', fn: () => Promise<void>): Promise<void> {
+/** Run a module's setup, teardown or reset; its failures name the module (they are the user's code). */
+export async function runModuleHook(file: string, hook: 'setup' | 'teardown' | 'reset', fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {

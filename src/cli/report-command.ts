@@ -2,8 +2,9 @@
  * `pgsurge report RESULT.json [--html FILE] [--csv FILE]`: re-render a saved result — the text
  * summary on stdout, exactly as the run printed it, plus the HTML report and the intervals CSV.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { usageError } from '../errors.js';
+import { readUserFile } from '../config/user-file.js';
 import { resultV1Schema, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { formatIntervalsCsv } from '../report/csv.js';
@@ -21,14 +22,7 @@ export interface RawReportOptions {
  * the file and the first problem.
  */
 export function readResultFile(file: string): ResultV1 {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(e));
-    throw usageError('RESULT_UNREADABLE', `cannot read result ${file}: ${why}`);
-  }
+  const text = readUserFile(file, 'RESULT_UNREADABLE', 'result', { EISDIR: 'is a directory' });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -45,7 +39,8 @@ export function readResultFile(file: string): ResultV1 {
   return { ...(json as Record<string, unknown>), ...parsed.data } as ResultV1;
 }
 
-function writeOut(file: string, text: string, what: string): void {
+/** Write an output file; a failure is a usage error "cannot write WHAT FILE: CODE". */
+export function writeOut(file: string, text: string, what: string): void {
   try {
     writeFileSync(file, text);
   } catch (e) {

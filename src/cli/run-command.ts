@@ -23,6 +23,7 @@ import { printErr, printOut, registerSecret, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import { writeArtifacts } from './artifacts.js';
 import { parseTargets, runTargets } from './multi-target.js';
+import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, formatFailover, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 
@@ -294,13 +295,9 @@ function makeResult(
 }
 
 function exitCodeOf(result: ResultV1, outcome: RunOutcome, io: CliIO): number {
-  const ok = result.summary.transactions;
-  if (ok === 0) {
+  if (result.summary.transactions === 0) {
     const lines = FAILURE_CLASSES.filter((c) => outcome.firstErrors[c] !== undefined).map((c) => `  ${c}: ${outcome.firstErrors[c]}`);
     printErr(io, `pgsurge: no transaction succeeded${lines.length > 0 ? '; first error of each class:\n' + lines.join('\n') : ''}`);
-    return 1;
   }
-  if (outcome.interrupted) return 1;
-  if (result.thresholds.some((t) => !t.ok)) return 99;
-  return 0;
+  return runExitCode(result, outcome);
 }

@@ -6,12 +6,13 @@
  * when a step could not run (the other steps still run).
  */
 import { writeFileSync } from 'node:fs';
-import { resolveRunConfig, type RawRunOptions } from '../config/run-config.js';
+import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
 import { executeRun } from './run-command.js';
-import { resolveTarget, connectFirstHost, type Target } from './target.js';
+import { runCompleted } from './exit-code.js';
+import { planWorkloads, type PlannedWorkloads } from './plan.js';
+import { resolveTarget, type Target } from './target.js';
 import { printErr, printOut, type CliIO } from './output.js';
-import { resolveWorkloads } from '../workload/resolve.js';
-import { collectWorkloadReports, type WorkloadFigures } from '../workload/builtin/run-report.js';
+import type { WorkloadFigures } from '../workload/builtin/run-report.js';
 import { checkFigure, loadSuiteFile, type SuiteStep } from './suite-file.js';
 import { TOOL } from './tool.js';
 import type { ResultV1 } from '../report/result.js';
@@ -67,17 +68,24 @@ function rawOptions(step: SuiteStep, opts: RawSuiteOptions): RawRunOptions {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as RawRunOptions;
 }
 
-async function runStep(step: SuiteStep, opts: RawSuiteOptions, target: Target, io: CliIO, signal: AbortSignal): Promise<SuiteStepResult> {
+/** A step with its options resolved and its workloads planned, before anything starts. */
+interface CheckedStep {
+  readonly step: SuiteStep;
+  readonly cfg: RunConfig;
+  /** Undefined for a scenario file: its scenarios' workloads are resolved when the step runs. */
+  readonly planned: PlannedWorkloads | undefined;
+}
+
+async function checkStep(step: SuiteStep, opts: RawSuiteOptions): Promise<CheckedStep> {
   const cfg = resolveRunConfig(rawOptions(step, opts));
-  const work = await resolveWorkloads(cfg.workloads, cfg.defines);
-  const { result, outcome } = await executeRun(cfg, target, io, { signal, outputs: [] });
-  const { client } = await connectFirstHost(target.conn);
-  let reports: Record<string, WorkloadFigures>;
-  try {
-    reports = await collectWorkloadReports(client, work, result);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return { step, cfg, planned: cfg.scenario === undefined ? await planWorkloads(cfg) : undefined };
+}
+
+async function runStep({ step, cfg, planned }: CheckedStep, target: Target, io: CliIO, signal: AbortSignal): Promise<SuiteStepResult> {
+  const { result, outcome } = await executeRun(cfg, target, io, { signal, outputs: [], ...(planned === undefined ? {} : { planned }) });
+  // The workloads' report figures, read by executeRun. A scenario-file step had its figures looked
+  // up in the default workload's (there are none): kept so.
+  const reports: Readonly<Record<string, WorkloadFigures>> = cfg.scenario === undefined ? (result.workloads ?? {}) : {};
   const targets: SuiteTargetResult[] = result.thresholds.map((t) => ({ expr: t.expr, ok: t.ok, actual: t.actual }));
   for (const f of step.figureThresholds) {
     // The first workload of the step whose report has the figure.
@@ -85,7 +93,7 @@ async function runStep(step: SuiteStep, opts: RawSuiteOptions, target: Target, i
     targets.push({ expr: f.expr, ok: checkFigure(f, actual), actual: actual === undefined ? 'n/a' : String(actual) });
   }
   const s = result.summary;
-  const ran = s.transactions > 0 && !outcome.interrupted;
+  const ran = runCompleted(result, outcome);
   return {
     name: step.name,
     workloads: step.workloads,
@@ -131,10 +139,8 @@ export async function suiteCommand(file: string, opts: RawSuiteOptions, io: CliI
   }
   const steps = only.length === 0 ? suite.steps : suite.steps.filter((s) => only.includes(s.name));
   // Every step's options are checked before anything starts: a typo in step 4 should not cost 3 runs.
-  for (const s of steps) {
-    const cfg = resolveRunConfig(rawOptions(s, opts));
-    await resolveWorkloads(cfg.workloads, cfg.defines);
-  }
+  const checked: CheckedStep[] = [];
+  for (const s of steps) checked.push(await checkStep(s, opts));
   const interrupt = new AbortController();
   const onSignal = (): void => interrupt.abort();
   process.on('SIGINT', onSignal);
@@ -143,11 +149,12 @@ export async function suiteCommand(file: string, opts: RawSuiteOptions, io: CliI
   const results: SuiteStepResult[] = [];
   try {
     target = await resolveTarget({ url: opts.url, pgBin: opts.pgBin }, io.env, (l) => printErr(io, l));
-    for (const [i, step] of steps.entries()) {
+    for (const [i, c] of checked.entries()) {
+      const step = c.step;
       if (interrupt.signal.aborted) break;
       printErr(io, `pgsurge: suite ${suite.name}: step ${i + 1}/${steps.length}: ${step.name}`);
       try {
-        results.push(await runStep(step, opts, target, io, interrupt.signal));
+        results.push(await runStep(c, target, io, interrupt.signal));
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         printErr(io, `pgsurge: step ${step.name} could not run: ${message}`);

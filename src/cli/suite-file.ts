@@ -18,10 +18,8 @@
  * errors<1%) or `workload.FIGURE OP NUMBER` on a figure of the workload's report (rows_per_s,
  * data_written_mb_per_s, …). Every problem is reported at once, with its path and line.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
-import { usageError } from '../errors.js';
+import { fileProblems, parseYamlWithSchema, readUserFile } from '../config/user-file.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 
 export interface FigureThreshold {
@@ -98,37 +96,14 @@ export function checkFigure(t: FigureThreshold, actual: number | string | undefi
 }
 
 export function loadSuiteFile(file: string): Suite {
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw usageError('SUITE_UNREADABLE', `cannot read suite file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`);
-  }
-  return parseSuite(source, file);
+  return parseSuite(readUserFile(file, 'SUITE_UNREADABLE', 'suite file'), file);
 }
 
 export function parseSuite(source: string, file: string): Suite {
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw usageError('SUITE_SYNTAX', `${file}${pos === undefined ? '' : `:${pos.line}:${pos.col}`}: ${e.message.split('\n')[0]}`);
-  }
-  const where = (path: readonly PropertyKey[]): string => {
-    const node = doc.getIn(path.map((p) => (typeof p === 'number' ? p : String(p))), true);
-    if (!isNode(node) || node.range === undefined || node.range === null) return '';
-    return ` (line ${lines.linePos(node.range[0]).line})`;
-  };
-  const parsed = fileSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}${where(i.path)}`);
-    throw usageError('SUITE_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the suite file:`, details);
-  }
+  const { data, where } = parseYamlWithSchema(source, file, fileSchema, { kind: 'suite', syntaxCode: 'SUITE_SYNTAX', invalidCode: 'SUITE_INVALID' });
   const problems: string[] = [];
   const names = new Set<string>();
-  const steps: SuiteStep[] = parsed.data.steps.map((s, i) => {
+  const steps: SuiteStep[] = data.steps.map((s, i) => {
     const at = `steps.${i}`;
     if (names.has(s.name)) problems.push(`${file}: ${at}.name: "${s.name}" is used twice${where(['steps', i, 'name'])}`);
     names.add(s.name);
@@ -166,6 +141,6 @@ export function parseSuite(source: string, file: string): Suite {
       figureThresholds,
     };
   });
-  if (problems.length > 0) throw usageError('SUITE_INVALID', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the suite file:`, problems);
-  return { name: parsed.data.name ?? file.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, ''), steps };
+  if (problems.length > 0) throw fileProblems('SUITE_INVALID', file, 'suite', problems);
+  return { name: data.name ?? file.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, ''), steps };
 }

@@ -23,15 +23,18 @@ export async function resolveTarget(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<Target> {
-  if (opts.url !== undefined || hasEnvironmentTarget(env)) {
-    const conn = parseConnInfo(opts.url, env);
-    if (conn.password !== undefined) registerSecret(conn.password);
-    return { conn, throwaway: undefined, description: describeTarget(conn) };
-  }
+  if (opts.url !== undefined || hasEnvironmentTarget(env)) return urlTarget(opts.url, env);
   const server = await startLocalServer({ binDir: opts.pgBin });
   const conn = parseConnInfo(server.url, {});
   log(`pgsurge: no --url and no PG* environment: started a throwaway PostgreSQL on ${server.host}:${server.port} (as OS user ${server.osUser}); it is removed at exit`);
   return { conn, throwaway: server, description: describeTarget(conn) };
+}
+
+/** The target at `url` (the PG* environment when undefined); its password is masked in all output from now on. */
+export function urlTarget(url: string | undefined, env: NodeJS.ProcessEnv): Target {
+  const conn = parseConnInfo(url, env);
+  if (conn.password !== undefined) registerSecret(conn.password);
+  return { conn, throwaway: undefined, description: describeTarget(conn) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { loadScenarioFile, type ScenarioGroup } from './scenario.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
-import { parseDurationMs, parsePositiveInt, parseRateHz, parseStages, type Stage } from './units.js';
+import { defaultClients, parseDefine, parseDurationMs, parsePositiveInt, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
 
 export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
 
@@ -176,9 +176,8 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
 
   const defines: Record<string, string> = {};
   for (const d of raw.define ?? []) {
-    const eq = d.indexOf('=');
-    if (eq <= 0) problems.push(`-D: expected NAME=VALUE, got "${d}"`);
-    else defines[d.slice(0, eq)] = d.slice(eq + 1);
+    const define = attempt(() => parseDefine(d));
+    if (define !== undefined) defines[define[0]] = define[1];
   }
 
   const clients = attempt(() => (raw.client === undefined ? undefined : parsePositiveInt(raw.client, '-c/--client')));
@@ -188,7 +187,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   const rateHz = attempt(() => (raw.rate === undefined ? undefined : parseRateHz(raw.rate, '-R/--rate')));
   const stagesParsed = attempt(() => (raw.stages === undefined ? undefined : parseStages(raw.stages)));
   const stages: Stage[] | undefined = stagesParsed?.stages;
-  const stagesAreRates = stagesParsed === undefined ? rateHz !== undefined : (stagesParsed.rates ?? rateHz !== undefined);
+  const stagesAreRates = stagesAreRatesOf(stagesParsed, rateHz);
   const warmupMs = attempt(() => (raw.warmup === undefined ? 0 : parseDurationMs(raw.warmup, '--warmup'))) ?? 0;
   const progressMs = attempt(() => (raw.progress === undefined ? undefined : parseDurationMs(raw.progress, '-P/--progress')));
   // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
@@ -214,7 +213,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   if (durationMs !== undefined && transactionsPerClient !== undefined) problems.push('-T and -t cannot be used together (pgbench refuses them too)');
   if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined)) problems.push('--stages sets the duration: leave out -T and -t');
   if (rateHz !== undefined && transactionsPerClient !== undefined) problems.push('-R needs a duration (-T or --stages), not -t');
-  if (latencyLimitMs !== undefined && rateHz === undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
+  if (latencyLimitMs !== undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
 
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
@@ -222,9 +221,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     workloads,
     url: raw.url,
     pgBin: raw.pgBin,
-    // Open loop without -c: enough clients to absorb the rate's bursts (pgbench's default of 1 client
-    // would cap an open-loop run at one transaction at a time).
-    clients: clients ?? (rateHz !== undefined || stagesAreRates ? 16 : stages !== undefined ? Math.max(...stages.map((s) => s.target), 1) : 1),
+    clients: clients ?? defaultClients(stagesAreRates, stages),
     threads,
     durationMs: totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined),
     transactionsPerClient,

@@ -17,11 +17,9 @@
  *
  * Every problem is reported at once, with its path in the file and its line.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
-import { usageError } from '../errors.js';
-import { parseDurationMs, parseRateHz, parseStages, type Stage } from './units.js';
+import { fileProblems, parseYamlWithSchema, readUserFile } from './user-file.js';
+import { defaultClients, parseDurationMs, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
 import { parseWorkloadSpec } from './workload-spec.js';
 
 export interface ScenarioGroup {
@@ -61,35 +59,11 @@ const fileSchema = z.strictObject({
 });
 
 export function loadScenarioFile(file: string): { groups: ScenarioGroup[]; durationMs: number } {
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw usageError('SCENARIO_UNREADABLE', `cannot read scenario file ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`);
-  }
-  return parseScenario(source, file);
+  return parseScenario(readUserFile(file, 'SCENARIO_UNREADABLE', 'scenario file'), file);
 }
 
 export function parseScenario(source: string, file: string): { groups: ScenarioGroup[]; durationMs: number } {
-  const lines = new LineCounter();
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw usageError('SCENARIO_SYNTAX', `${file}${pos === undefined ? '' : `:${pos.line}:${pos.col}`}: ${e.message.split('\n')[0]}`);
-  }
-  const where = (path: readonly PropertyKey[]): string => {
-    const node = doc.getIn(path.map(String), true);
-    if (!isNode(node) || node.range === undefined || node.range === null) return '';
-    const p = lines.linePos(node.range[0]);
-    return ` (line ${p.line})`;
-  };
-  const parsed = fileSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}${where(i.path)}`);
-    throw usageError('SCENARIO_INVALID', `${file}: ${details.length} problem${details.length === 1 ? '' : 's'} in the scenario file:`, details);
-  }
+  const { data, where } = parseYamlWithSchema(source, file, fileSchema, { kind: 'scenario', syntaxCode: 'SCENARIO_SYNTAX', invalidCode: 'SCENARIO_INVALID' });
   const problems: string[] = [];
   const attempt = <T>(path: string, fn: () => T): T | undefined => {
     try {
@@ -99,15 +73,15 @@ export function parseScenario(source: string, file: string): { groups: ScenarioG
       return undefined;
     }
   };
-  const defaultDurationMs = parsed.data.duration === undefined ? undefined : attempt('duration', () => parseDurationMs(parsed.data.duration!, 'duration'));
+  const defaultDurationMs = data.duration === undefined ? undefined : attempt('duration', () => parseDurationMs(data.duration!, 'duration'));
   const groups: ScenarioGroup[] = [];
-  const entries = Object.entries(parsed.data.scenarios);
+  const entries = Object.entries(data.scenarios);
   if (entries.length === 0) problems.push(`${file}: scenarios: no scenario given`);
   for (const [name, s] of entries) {
     const at = `scenarios.${name}`;
     const rateHz = s.rate === undefined ? undefined : attempt(`${at}.rate`, () => parseRateHz(s.rate!, 'rate'));
     const stagesParsed = s.stages === undefined ? undefined : attempt(`${at}.stages`, () => parseStages(s.stages!, 'stages'));
-    const stagesAreRates = stagesParsed === undefined ? rateHz !== undefined : (stagesParsed.rates ?? rateHz !== undefined);
+    const stagesAreRates = stagesAreRatesOf(stagesParsed, rateHz);
     const startMs = s.start === undefined ? 0 : (attempt(`${at}.start`, () => parseDurationMs(s.start!, 'start')) ?? 0);
     const ownDurationMs = s.duration === undefined ? undefined : attempt(`${at}.duration`, () => parseDurationMs(s.duration!, 'duration'));
     const stagesMs = stagesParsed?.stages.reduce((a, st) => a + st.durationMs, 0);
@@ -121,7 +95,7 @@ export function parseScenario(source: string, file: string): { groups: ScenarioG
     groups.push({
       name,
       workloads,
-      clients: s.clients ?? (stagesAreRates ? 16 : stagesParsed !== undefined ? Math.max(1, ...stagesParsed.stages.map((st) => st.target)) : 1),
+      clients: s.clients ?? defaultClients(stagesAreRates, stagesParsed?.stages),
       threads: s.threads ?? 1,
       rateHz,
       arrivals: s.arrivals ?? 'poisson',
@@ -134,8 +108,6 @@ export function parseScenario(source: string, file: string): { groups: ScenarioG
       defines: s.define ?? {},
     });
   }
-  if (problems.length > 0) {
-    throw usageError('SCENARIO_INVALID', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the scenario file:`, problems);
-  }
+  if (problems.length > 0) throw fileProblems('SCENARIO_INVALID', file, 'scenario', problems);
   return { groups, durationMs: Math.max(...groups.map((g) => g.startMs + g.durationMs)) };
 }

@@ -1,6 +1,7 @@
 /**
- * Units users type: durations ("10" = 10 s like pgbench, "500ms", "30s", "2m", "1h", "1m30s") and
- * rates ("2000", "8k", "8k/s", "500/s"). Each parser throws a usage error naming the option.
+ * Units users type: durations ("10" = 10 s like pgbench, "500ms", "30s", "2m", "1h", "1m30s"),
+ * rates ("2000", "8k", "8k/s", "500/s"), stages and -D NAME=VALUE. Each parser throws a usage error
+ * naming the option.
  */
 import { usageError } from '../errors.js';
 
@@ -64,4 +65,38 @@ export function parseStages(text: string, option = '--stages'): { stages: Stage[
   }
   if (stages.length === 0) throw usageError('BAD_STAGES', `${option}: no stages given`);
   return { stages, rates };
+}
+
+/**
+ * Whether a load is open loop (rates) rather than closed loop (clients): stages with "/s" targets,
+ * or a rate (-R, `rate:`), which also makes plain stage targets rates.
+ */
+export function stagesAreRatesOf(stages: { readonly rates: boolean | undefined } | undefined, rateHz: number | undefined): boolean {
+  return stages?.rates ?? rateHz !== undefined;
+}
+
+/**
+ * Clients when none are given. Open loop: enough to absorb the rate's bursts (pgbench's default of
+ * 1 client would cap an open-loop run at one transaction at a time); client stages: their peak.
+ */
+export function defaultClients(stagesAreRates: boolean, stages: readonly Stage[] | undefined): number {
+  if (stagesAreRates) return 16;
+  return stages === undefined ? 1 : Math.max(1, ...stages.map((s) => s.target));
+}
+
+/** -D NAME=VALUE → [NAME, VALUE]. */
+export function parseDefine(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${text}"`);
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+/** Every -D NAME=VALUE as one record (a later NAME wins); the first malformed one throws. */
+export function parseDefines(texts: readonly string[]): Record<string, string> {
+  const defines: Record<string, string> = {};
+  for (const d of texts) {
+    const [name, value] = parseDefine(d);
+    defines[name] = value;
+  }
+  return defines;
 }

@@ -254,18 +254,14 @@ function parseKeyValue(s: string, raw: Raw): void {
   }
 }
 
-function hostLabel(h: HostSpec): string {
-  return `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;
-}
-
 /** `user@host:port[,host:port...]/database` — for logs and reports; never a password. */
 export function describeTarget(ci: ConnInfo): string {
-  return `${ci.user}@${ci.hosts.map(hostLabel).join(',')}/${ci.database}`;
+  return `${ci.user}@${ci.hosts.map(describeHost).join(',')}/${ci.database}`;
 }
 
 /** `host:port` of one host, IPv6 in brackets. */
 export function describeHost(h: HostSpec): string {
-  return hostLabel(h);
+  return `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;
 }
 
 /** Replace any password in a URL or key=value string with `***`. */

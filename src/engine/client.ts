@@ -53,8 +53,6 @@ export class Client implements SessionHandler, ReadLinkOwner {
   private sleepTimer: unknown = null;
   /** When the session was lost (for reconnect times), -1 while connected. */
   lostUs = -1;
-  /** Whether the current failure leaves the outcome unknown (connection lost mid-transaction). */
-  private unknownOutcome = false;
   /** Read routing: the replica session (null when reads are not routed). */
   readLink: ReadLink | null = null;
   /** The current transaction runs on the replica. */
@@ -87,7 +85,6 @@ export class Client implements SessionHandler, ReadLinkOwner {
   /** Begin transaction `type`, due at `scheduledUs` (latency counts from there); `nowUs`: the clock now. */
   start(type: number, scheduledUs: number, nowUs: number): void {
     this.busy = true;
-    this.unknownOutcome = false;
     this.type = type;
     this.scheduledUs = scheduledUs;
     this.sentUs = -1;
@@ -191,7 +188,6 @@ export class Client implements SessionHandler, ReadLinkOwner {
   onClose(err: PgErrorInfo): void {
     this.session = null;
     this.lostUs = this.core.clock.nowUs();
-    this.unknownOutcome = true;
     this.clearSleep();
     this.fail(FailureIndex.Connection, err.message);
     if (this.busy) {
@@ -208,7 +204,6 @@ export class Client implements SessionHandler, ReadLinkOwner {
       return;
     }
     this.clearSleep();
-    this.unknownOutcome = true;
     this.fail(FailureIndex.Connection, err.message);
     this.finish(false);
   }
@@ -216,7 +211,6 @@ export class Client implements SessionHandler, ReadLinkOwner {
   /** A client-side timeout: drop the connection; the transaction fails as `timeout`. */
   timeOut(): void {
     this.clearSleep();
-    this.unknownOutcome = true;
     this.fail(FailureIndex.Timeout, `no answer within ${this.core.queryTimeoutUs / 1e6} s (client-side timeout)`);
     if (this.onReplica) {
       // The replica session is re-opened in the background; the client goes on with the primary.
@@ -256,8 +250,8 @@ export class Client implements SessionHandler, ReadLinkOwner {
     }
     const sink = core.outcomes;
     if (sink !== null) {
-      const outcome = ok ? Outcome.Ok : this.unknownOutcome ? Outcome.Unknown : Outcome.Failed;
-      sink.txn(this.id, core.typeOffset + this.type, outcome, ok ? -1 : this.failure, this.scheduledUs, endUs, this.runner?.writeId ?? -1);
+      // The sink decides which failures leave the outcome unknown (connection, timeout).
+      sink.txn(this.id, core.typeOffset + this.type, ok ? Outcome.Ok : Outcome.Failed, ok ? -1 : this.failure, this.scheduledUs, endUs, this.runner?.writeId ?? -1);
     }
     this.busy = false;
     this.finished++;

@@ -144,16 +144,22 @@ function simulate(
   return { clock, timers, core, aggregator, isDone: () => done };
 }
 
+/** Connect, start at `startUs` and run the simulation until `untilUs`: the totals, and whether the run finished. */
+async function runSim(sim: ReturnType<typeof simulate>, startUs: number, untilUs: number) {
+  await sim.core.connectAll();
+  sim.core.start(startUs, 0);
+  sim.timers.runUntil(untilUs);
+  const done = sim.isDone();
+  sim.aggregator.finish();
+  return { done, t: sim.aggregator.totals() };
+}
+
 test('open loop: a 2 s server stall shows in latency from the schedule, not only in service time', async () => {
   const load: LoadModel = { kind: 'open', durationMs: 6000, rateHz: 500, arrivals: 'uniform', maxQueue: 10_000, latencyLimitMs: undefined, stages: undefined };
   const startUs = 2_000_000;
   const sim = simulate(load, { serviceUs: 1000, stallFromUs: startUs + 2_000_000, stallToUs: startUs + 4_000_000 });
-  await sim.core.connectAll();
-  sim.core.start(startUs, 0);
-  sim.timers.runUntil(startUs + 20_000_000);
-  assert.ok(sim.isDone(), 'the run finished');
-  sim.aggregator.finish();
-  const t = sim.aggregator.totals();
+  const { done, t } = await runSim(sim, startUs, startUs + 20_000_000);
+  assert.ok(done, 'the run finished');
   assert.equal(t.arrivals, 3000, '500/s for 6 s');
   assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished, 'counting rule');
   assert.equal(t.ok, 3000);
@@ -173,11 +179,7 @@ test('open loop, idle client: an arrival starts on time to the microsecond (the 
   const load: LoadModel = { kind: 'open', durationMs: 10_000, rateHz: 200, arrivals: 'poisson', maxQueue: 1000, latencyLimitMs: undefined, stages: undefined };
   const startUs = 2_000_000;
   const sim = simulate(load, { serviceUs: 1000, stallFromUs: Infinity, stallToUs: Infinity }, 1);
-  await sim.core.connectAll();
-  sim.core.start(startUs, 0);
-  sim.timers.runUntil(startUs + 20_000_000);
-  sim.aggregator.finish();
-  const t = sim.aggregator.totals();
+  const { t } = await runSim(sim, startUs, startUs + 20_000_000);
   assert.ok(t.ok > 1800 && t.ok < 2200, `about 2000 transactions: ${t.ok}`);
   assert.equal(percentileUs(t.lag, 75), 0, 'lag p75 is 0 µs');
   assert.ok(percentileUs(t.lag, 99) <= 2500, `lag p99 ${percentileUs(t.lag, 99)} µs: only the wait for arrivals just before`);
@@ -188,12 +190,8 @@ test('open loop: transactions that end at once do not nest calls (a long run kee
   const load: LoadModel = { kind: 'open', durationMs: 2000, rateHz: 10_000, arrivals: 'uniform', maxQueue: 100_000, latencyLimitMs: undefined, stages: undefined };
   const startUs = 2_000_000;
   const sim = simulate(load, { serviceUs: 100, stallFromUs: Infinity, stallToUs: Infinity }, 1, noStatement);
-  await sim.core.connectAll();
-  sim.core.start(startUs, 0);
-  sim.timers.runUntil(startUs + 5_000_000);
-  assert.ok(sim.isDone());
-  sim.aggregator.finish();
-  const t = sim.aggregator.totals();
+  const { done, t } = await runSim(sim, startUs, startUs + 5_000_000);
+  assert.ok(done);
   assert.equal(t.arrivals, 20_000);
   assert.equal(t.ok, 20_000);
   assert.equal(percentileUs(t.lag, 100), 0, 'each starts at its due time');
@@ -205,11 +203,7 @@ for (const latencyLimitMs of [undefined, 50]) {
     const load: LoadModel = { kind: 'open', durationMs: 4000, rateHz: 1000, arrivals: 'uniform', maxQueue: 100, latencyLimitMs, stages: undefined };
     const startUs = 2_000_000;
     const sim = simulate(load, { serviceUs: 4000, stallFromUs: Infinity, stallToUs: Infinity }, 2);
-    await sim.core.connectAll();
-    sim.core.start(startUs, 0);
-    sim.timers.runUntil(startUs + 30_000_000);
-    sim.aggregator.finish();
-    const t = sim.aggregator.totals();
+    const { t } = await runSim(sim, startUs, startUs + 30_000_000);
     assert.equal(t.arrivals, 4000);
     // Two clients at 4 ms each serve 500/s of the 1000/s.
     assert.ok(t.ok > 1800 && t.ok < 2200, `ok ${t.ok}`);
@@ -229,12 +223,8 @@ for (const latencyLimitMs of [undefined, 50]) {
 test('closed loop: -t runs exactly that many transactions per client; failures are counted, not fatal', async () => {
   const load: LoadModel = { kind: 'closed', durationMs: undefined, transactionsPerClient: 25, stages: undefined };
   const sim = simulate(load, { serviceUs: 500, stallFromUs: Infinity, stallToUs: Infinity, failCode: 'XX000' }, 3);
-  await sim.core.connectAll();
-  sim.core.start(1_000_000, 0);
-  sim.timers.runUntil(100_000_000);
-  assert.ok(sim.isDone());
-  sim.aggregator.finish();
-  const t = sim.aggregator.totals();
+  const { done, t } = await runSim(sim, 1_000_000, 100_000_000);
+  assert.ok(done);
   assert.equal(t.failed, 75);
   assert.equal(t.ok, 0);
   assert.equal(t.errors[FailureIndex.Other], 75);

@@ -12,6 +12,7 @@
  * HTML report can shade `outages[].startS/endS`.
  */
 import { FAILURE_CLASSES } from '../metrics/types.js';
+import { round } from '../util/round.js';
 import type { HaSinkSnapshot, LedgerEntry, WindowRecord } from './outcome-sink.js';
 
 export interface OutageSummary {
@@ -63,8 +64,6 @@ export function isHaSnapshot(v: unknown): v is HaSinkSnapshot {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'pgsurge.ha/v1';
 }
 
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
@@ -94,13 +93,13 @@ export function mergeWindows(windows: readonly WindowRecord[], measureStartUs: n
     }
     lengths.sort((a, b) => a - b);
     out.push({
-      startS: r3((startUs - measureStartUs) / 1e6),
-      endS: r3((endUs - measureStartUs) / 1e6),
-      durationS: r3((endUs - startUs) / 1e6),
+      startS: round((startUs - measureStartUs) / 1e6, 3),
+      endS: round((endUs - measureStartUs) / 1e6, 3),
+      durationS: round((endUs - startUs) / 1e6, 3),
       open: group.every((w) => w.endUs < 0),
       clients: clients.size,
-      clientWindowS: { p50: r3(percentile(lengths, 50)), max: r3(lengths[lengths.length - 1] ?? 0) },
-      timeToFirstReadS: firstReadUs === Infinity ? null : r3((firstReadUs - startUs) / 1e6),
+      clientWindowS: { p50: round(percentile(lengths, 50), 3), max: round(lengths[lengths.length - 1] ?? 0, 3) },
+      timeToFirstReadS: firstReadUs === Infinity ? null : round((firstReadUs - startUs) / 1e6, 3),
       errors,
     });
     group = [];
@@ -124,17 +123,18 @@ export function mergeHaSnapshots(raw: readonly unknown[], ctx: { readonly measur
   const perClient: Record<string, { count: number; p50Ms: number; maxMs: number }> = {};
   const hosts: Record<string, number> = {};
   let count = 0;
+  let maxUs = 0;
   for (const s of snaps) {
     for (const r of s.reconnects) {
       const kept = [...r.durationsUs].sort((a, b) => a - b);
       all.push(...kept);
       count += r.count;
-      perClient[String(r.clientId)] = { count: r.count, p50Ms: r3(percentile(kept, 50) / 1000), maxMs: r3(r.maxUs / 1000) };
+      perClient[String(r.clientId)] = { count: r.count, p50Ms: round(percentile(kept, 50) / 1000, 3), maxMs: round(r.maxUs / 1000, 3) };
+      maxUs = Math.max(maxUs, r.maxUs);
     }
     for (const [h, n] of Object.entries(s.reconnectHosts)) hosts[h] = (hosts[h] ?? 0) + n;
   }
   all.sort((a, b) => a - b);
-  const maxUs = Math.max(0, ...Object.values(perClient).map((c) => c.maxMs * 1000));
 
   const outcomes = new Map<number, [number, number, number]>();
   for (const s of snaps) {
@@ -157,8 +157,8 @@ export function mergeHaSnapshots(raw: readonly unknown[], ctx: { readonly measur
     reconnects: {
       count,
       clients: Object.keys(perClient).length,
-      p50Ms: all.length === 0 ? null : r3(percentile(all, 50) / 1000),
-      maxMs: count === 0 ? null : r3(maxUs / 1000),
+      p50Ms: all.length === 0 ? null : round(percentile(all, 50) / 1000, 3),
+      maxMs: count === 0 ? null : round(maxUs / 1000, 3),
       perClient,
       hosts,
     },

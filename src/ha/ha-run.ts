@@ -18,6 +18,7 @@ import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
 import type { ResultV1 } from '../report/result.js';
+import { round } from '../util/round.js';
 import { resetHaWrites } from '../workload/builtin/ha-writes.js';
 import { mergeHaSnapshots, type FailoverSection } from './failover-section.js';
 import { currentTimeline, serverGaps, type ServerGaps } from './server-gap.js';
@@ -119,7 +120,7 @@ export async function finishHa(
     timeline: { before: prepared.timelineBefore, after: timelineAfter },
     primaryAfter,
     server,
-    clientMinusServerS: serverS === null || merged.section.outages.length === 0 ? null : Math.round((merged.section.rtoS - serverS) * 1000) / 1000,
+    clientMinusServerS: serverS === null || merged.section.outages.length === 0 ? null : round(merged.section.rtoS - serverS, 3),
     ...(verification === undefined ? {} : { verification }),
   };
   const lost = verification !== undefined && 'lost' in verification ? verification.lost : null;

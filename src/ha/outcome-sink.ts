@@ -24,10 +24,10 @@
  * Hot path (`txn`): typed arrays and preallocated state only; objects are made when a window opens,
  * a ledger array grows (doubling), or a client reconnects — events, not transactions.
  */
-import { FailureIndex } from '../metrics/types.js';
+import { FAILURE_CLASSES, FailureIndex } from '../metrics/types.js';
 import { Outcome, type TxnOutcomeSink } from './types.js';
 
-const FAILURE_COUNT = 8;
+const FAILURE_COUNT = FAILURE_CLASSES.length;
 /** Windows kept per worker; beyond this only their count grows (a flapping server). */
 const MAX_WINDOWS = 10_000;
 /** Reconnect durations kept per client for percentiles; count and max stay exact beyond it. */

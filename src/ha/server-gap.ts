@@ -7,6 +7,7 @@
  * are put on the measured phase's axis. That assumes the clocks of client and server agree, as they
  * do on one machine (and to NTP's precision across machines).
  */
+import { round } from '../util/round.js';
 import type { SetupDb } from '../workload/module/api.js';
 
 export interface ServerGap {
@@ -25,17 +26,15 @@ export interface ServerGaps {
   readonly rows: number;
 }
 
-const r3 = (x: number): number => Math.round(x * 1000) / 1000;
-
 const ROWS = `with r as (select at, tli from ha_writes union all select at, tli from ha_transfers),
 g as (select extract(epoch from at)::float8 as t, tli, lag(extract(epoch from at)::float8) over (order by at) as pt, lag(tli) over (order by at) as ptli from r)`;
 
 export async function serverGaps(db: SetupDb, measureStartUs: number): Promise<ServerGaps> {
-  const rel = (epochS: number): number => r3(epochS - measureStartUs / 1e6);
+  const rel = (epochS: number): number => round(epochS - measureStartUs / 1e6, 3);
   const gap = (row: Record<string, unknown>): ServerGap => ({
     startS: rel(Number(row['pt'])),
     endS: rel(Number(row['t'])),
-    durationS: r3(Number(row['t']) - Number(row['pt'])),
+    durationS: round(Number(row['t']) - Number(row['pt']), 3),
     timelineBefore: String(row['ptli']),
     timelineAfter: String(row['tli']),
   });

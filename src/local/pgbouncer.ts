@@ -14,7 +14,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgsurgeError } from '../errors.js';
-import { chownTree, freePort, runAs } from './server.js';
+import { atExit } from './at-exit.js';
+import { chownTree, freePort, runAs, tail } from './server.js';
 
 export const DEFAULT_PGBOUNCER = '/usr/sbin/pgbouncer';
 
@@ -76,27 +77,13 @@ export function supportsPreparedStatements(v: PgBouncerVersion): boolean {
   return v.major > 1 || (v.major === 1 && v.minor >= 21);
 }
 
-const live = new Map<number, string>();
-let hookInstalled = false;
-function installExitHook(): void {
-  if (hookInstalled) return;
-  hookInstalled = true;
-  process.on('exit', () => {
-    for (const [pid, dir] of live) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
+/** Unregistration of the exit clean-up of each PgBouncer this process started (not persistent), by pid. */
+const live = new Map<number, () => void>();
 
 async function waitListening(port: number, exited: () => boolean, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited()) throw new PgsurgeError('LOCAL_START_FAILED', `PgBouncer exited while starting:\n${readLog(logFile)}`);
+    if (exited()) throw new PgsurgeError('LOCAL_START_FAILED', `PgBouncer exited while starting:\n${tail(logFile, 10, '(no log)')}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ host: '127.0.0.1', port }, () => {
         s.destroy();
@@ -107,15 +94,7 @@ async function waitListening(port: number, exited: () => boolean, logFile: strin
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new PgsurgeError('LOCAL_START_FAILED', `PgBouncer did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000}s:\n${readLog(logFile)}`);
-}
-
-function readLog(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-10).join('\n');
-  } catch {
-    return '(no log)';
-  }
+  throw new PgsurgeError('LOCAL_START_FAILED', `PgBouncer did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000}s:\n${tail(logFile, 10, '(no log)')}`);
 }
 
 /** Whether `pid` is a running PgBouncer (guards against a reused pid before signalling it). */
@@ -136,6 +115,7 @@ export async function stopPgBouncerPid(pid: number, dir: string): Promise<void> 
     while (isPgBouncerPid(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     if (isPgBouncerPid(pid)) process.kill(pid, 'SIGKILL');
   }
+  live.get(pid)?.();
   live.delete(pid);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -173,10 +153,9 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
   writeFileSync(join(dir, 'pgbouncer.ini'), conf.join('\n') + '\n');
   chownTree(dir, as);
 
-  const ids = as.uid === undefined ? {} : { uid: as.uid, gid: as.gid ?? as.uid };
   const fd = openSync(join(dir, 'stdout.log'), 'a');
   // detached: its own session, so a Ctrl-C aimed at pgsurge does not reach it.
-  const child = spawn(bin, [join(dir, 'pgbouncer.ini')], { ...ids, detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(bin, [join(dir, 'pgbouncer.ini')], { ...as.ids, detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const pid = child.pid;
   if (pid === undefined) {
@@ -187,8 +166,17 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
   child.once('exit', () => (exited = true));
   if (opts.persist === true) child.unref();
   else {
-    live.set(pid, dir);
-    installExitHook();
+    live.set(
+      pid,
+      atExit(() => {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }),
+    );
   }
   try {
     await waitListening(port, () => exited, logFile, 15_000);

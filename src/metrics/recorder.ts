@@ -44,7 +44,10 @@ const RECONNECTS = 4;
 const GLOBAL_SLOTS = 5;
 
 export interface RecorderOptions {
-  /** WebAssembly histograms (default true; bench/recorder.ts compares, see histogram.ts). */
+  /**
+   * WebAssembly histograms (default true; bench/recorder.ts compares, see histogram.ts). With
+   * false, only recording works: snapshot() needs the WebAssembly encoding (histogramBytes).
+   */
   readonly useWebAssembly?: boolean;
 }
 

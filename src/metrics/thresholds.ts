@@ -13,6 +13,7 @@
  * A latency threshold with no successful transaction to measure fails (actual "n/a").
  */
 import { usageError } from '../errors.js';
+import { round } from '../util/round.js';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
 export type ThresholdMetric =
@@ -134,11 +135,6 @@ function formatActual(t: Threshold, v: number): string {
   if (TIME_METRICS.has(t.metric)) return `${round(v, 3)}ms`;
   if (t.percent) return `${round(v, 3)}%`;
   return String(round(v, 1));
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }
 
 export function evaluateThresholds(list: readonly Threshold[], summary: ThresholdSubject): ThresholdResult[] {

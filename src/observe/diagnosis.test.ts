@@ -28,7 +28,7 @@ function facts(host: string, over: Partial<HostFacts> = {}): HostFacts {
 
 function hs(host: string, over: Partial<HostSample> = {}): HostSample {
   return {
-    ...failedSample(host, '', null),
+    ...failedSample(host, ''),
     ok: true,
     inRecovery: false,
     commitsPerS: 1000,

@@ -4,6 +4,7 @@
  * so `pgsurge report` could re-run them on a saved result, and tests can feed them by hand.
  */
 import { availableParallelism } from 'node:os';
+import { median } from '../report/compare-stats.js';
 import type { Finding, HostFacts, HostSample, ServerFacts, ServerSample } from './types.js';
 
 /** The part of a client interval the rules need (IntervalStats and the result's intervals both fit). */
@@ -17,8 +18,6 @@ export interface DiagnosisInput {
   readonly intervals: readonly ClientInterval[];
   readonly server: readonly ServerSample[];
   readonly facts: { readonly start: ServerFacts; readonly end?: ServerFacts };
-  /** pgsurge's CPU per interval, percent of one core; default: from the server samples. */
-  readonly clientCpuPct?: readonly (number | null)[];
 }
 
 export const THRESHOLDS = {
@@ -38,11 +37,6 @@ const pct = (v: number, digits = 1): string => `${(v * 100).toFixed(digits)} %`;
 const secs = (atS: readonly number[]): string => {
   const shown = atS.slice(0, 6).map((t) => `${t} s`);
   return atS.length > 6 ? `${shown.join(', ')}, … (${atS.length} intervals)` : shown.join(', ');
-};
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? 0 : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 /** Samples of one host across the run, with the interval start of each. */
@@ -64,7 +58,7 @@ function hostNames(input: DiagnosisInput): string[] {
 const factsOf = (input: DiagnosisInput, host: string): HostFacts | undefined => input.facts.start.hosts.find((h) => h.host === host);
 
 const clientCpu: Rule = (input) => {
-  const cpu = input.clientCpuPct ?? input.server.map((s) => s.client.cpuPct);
+  const cpu = input.server.map((s) => s.client.cpuPct);
   const values = cpu.filter((v): v is number => v !== null);
   if (values.length === 0) return [];
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -128,7 +122,7 @@ const cacheHitRatio: Rule = (input) => {
 function latencySpikes(intervals: readonly ClientInterval[]): { index: number; p99: number; median: number }[] {
   const p99s = intervals.map((i) => i.latencyMs.p99).filter((v): v is number => v !== null);
   if (p99s.length < 3) return [];
-  const med = median(p99s);
+  const med = median(p99s)!; // not null: at least 3 values
   return intervals.flatMap((iv, index) => (iv.latencyMs.p99 !== null && iv.latencyMs.p99 > THRESHOLDS.spikeFactor * med ? [{ index, p99: iv.latencyMs.p99, median: med }] : []));
 }
 

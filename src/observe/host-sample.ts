@@ -2,6 +2,7 @@
  * Two snapshots of one host → the HostSample of the span between them: deltas of cumulative
  * counters, rates per second of the span, gauges as of the later snapshot.
  */
+import { round } from '../util/round.js';
 import type { HostSnapshot } from './server-queries.js';
 import type { HostSample, ProcessUsage, TableSample, TopStatement } from './types.js';
 
@@ -9,15 +10,13 @@ import type { HostSample, ProcessUsage, TableSample, TopStatement } from './type
 const OWN_COMMITS_PER_SNAPSHOT = 1;
 const TOP_STATEMENTS = 5;
 
-const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
 /** A counter reset (stats reset, failover to another server) shows as a negative delta: count 0 then. */
 const delta = (a: number, b: number): number => Math.max(0, b - a);
 
 export function hostSample(host: string, a: HostSnapshot, b: HostSnapshot, process: ProcessUsage | null): HostSample {
   const spanS = Math.max(1e-6, (b.atUs - a.atUs) / 1e6);
   const d = (k: keyof HostSnapshot['db']): number => delta(a.db[k], b.db[k]);
-  const rate = (n: number): number => round(n / spanS);
+  const rate = (n: number): number => round(n / spanS, 3);
   const hit = d('blks_hit');
   const read = d('blks_read');
   const tables: TableSample[] = [];
@@ -63,7 +62,7 @@ export function hostSample(host: string, a: HostSnapshot, b: HostSnapshot, proce
     checkpointInProgress: b.checkpointInProgress,
     walBytesDelta: a.walBytes === null || b.walBytes === null ? null : delta(a.walBytes, b.walBytes),
     replication: b.replication.map((r) => ({ ...r })),
-    standby: b.inRecovery ? { replayLagBytes: b.standbyReplayLagBytes, replayDelayMs: b.standbyReplayDelayMs === null ? null : round(b.standbyReplayDelayMs) } : null,
+    standby: b.inRecovery ? { replayLagBytes: b.standbyReplayLagBytes, replayDelayMs: b.standbyReplayDelayMs === null ? null : round(b.standbyReplayDelayMs, 3) } : null,
     autovacuumTables: [...autovacuumTables].sort(),
     tables,
     topStatements: topStatements(a, b, spanS),
@@ -78,13 +77,13 @@ function topStatements(a: HostSnapshot, b: HostSnapshot, spanS: number): TopStat
     const calls = delta(before?.calls ?? 0, s.calls);
     const totalMs = delta(before?.totalMs ?? 0, s.totalMs);
     if (calls === 0) continue;
-    out.push({ query: s.query, callsPerS: round(calls / spanS), meanMs: round(totalMs / calls), totalMsDelta: round(totalMs) });
+    out.push({ query: s.query, callsPerS: round(calls / spanS, 3), meanMs: round(totalMs / calls, 3), totalMsDelta: round(totalMs, 3) });
   }
   return out.sort((x, y) => y.totalMsDelta - x.totalMsDelta).slice(0, TOP_STATEMENTS);
 }
 
 /** A host whose snapshot failed: everything unknown. */
-export function failedSample(host: string, error: string, process: ProcessUsage | null): HostSample {
+export function failedSample(host: string, error: string): HostSample {
   return {
     host,
     ok: false,
@@ -112,6 +111,6 @@ export function failedSample(host: string, error: string, process: ProcessUsage 
     autovacuumTables: [],
     tables: [],
     topStatements: [],
-    process,
+    process: null,
   };
 }

@@ -128,7 +128,7 @@ test('autovacuum on the workload tables during an update-heavy run', async () =>
   assert.ok(f.some((x) => /pgbench_(accounts|tellers|branches)/.test(x.message)), JSON.stringify(f));
 });
 
-test('a busy client process: client CPU is measured, and client-cpu-bound fires when it passes 90 % of a core', async () => {
+test('a busy client process: client CPU is measured, and client-cpu-bound fires when it passes 90 % of a core', async (t) => {
   const meanCpu = (o: Observed): number => {
     const v = o.server.map((s) => s.client.cpuPct ?? 0);
     return v.reduce((a, b) => a + b, 0) / v.length;
@@ -150,5 +150,7 @@ test('a busy client process: client CPU is measured, and client-cpu-bound fires 
     const f = loaded.findings.find((x) => x.rule === 'client-cpu-bound');
     assert.ok(f !== undefined, JSON.stringify(loaded.findings));
     assert.match(f.message, /pgsurge used \d+ % of a CPU core/);
+  } else {
+    t.skip(`client-cpu-bound not checked: the busy run used only ${meanCpu(loaded).toFixed(0)} % of a core (needs > 90 %)`);
   }
 });

@@ -42,7 +42,6 @@ interface HostState {
   doneThrough: number;
   readonly samples: Map<number, HostSample>;
   startFacts: HostFacts | undefined;
-  lastError: string | undefined;
 }
 
 export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutput {
@@ -88,11 +87,9 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       }
       h.last = { boundary, snap };
       h.doneThrough = boundary;
-      h.lastError = undefined;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      h.lastError = message;
-      for (let k = h.doneThrough; k < boundary; k++) h.samples.set(k, failedSample(h.label, message, null));
+      for (let k = h.doneThrough; k < boundary; k++) h.samples.set(k, failedSample(h.label, message));
       h.doneThrough = Math.max(h.doneThrough, boundary);
       // A broken connection is re-opened at the next boundary (e.g. after a failover).
       await h.client?.end().catch(() => undefined);
@@ -168,7 +165,6 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         doneThrough: 0,
         samples: new Map(),
         startFacts: undefined,
-        lastError: undefined,
       }));
       // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
       await Promise.all(
@@ -178,7 +174,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
             h.startFacts = await readFacts(client, h.label, h.caps!, tables);
           } catch (e) {
             if (same(h.spec)) throw e;
-            h.lastError = e instanceof Error ? e.message : String(e);
+            // Another host may be down: it has no start facts, and its samples say why.
           }
         }),
       );
@@ -215,12 +211,12 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         await h.client?.end().catch(() => undefined);
         h.client = undefined;
       }
-      const server = emitted.slice(0, Math.max(clientIntervals.length, 0));
+      const server = emitted.slice(0, clientIntervals.length);
       const facts: { start: ServerFacts; end: ServerFacts } = {
         start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
         end: { hosts: endFacts },
       };
-      const findings = diagnose({ intervals: clientIntervals, server, facts, clientCpuPct: server.map((s) => s.client.cpuPct) });
+      const findings = diagnose({ intervals: clientIntervals, server, facts });
       return { server, serverFacts: facts, findings };
     },
   };

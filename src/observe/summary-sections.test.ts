@@ -14,7 +14,7 @@ const sample = (tS: number, commitsPerS: number, total: number): ServerSample =>
   client: { cpuPct: 50, memoryBytes: 1e8, processes: 1 },
   hosts: [
     {
-      ...failedSample(H, '', null),
+      ...failedSample(H, ''),
       ok: true,
       commitsPerS,
       blksHitDelta: 990,

@@ -3,7 +3,7 @@
  * with its change against the baseline and a mark when the change is beyond run-to-run noise.
  */
 import { fmtNum } from './summary.js';
-import type { Comparison, MetricRow } from './compare.js';
+import type { Comparison, MetricRow, Regression } from './compare.js';
 
 function fmtValue(row: MetricRow, v: number | null): string {
   if (v === null) return '-';
@@ -19,6 +19,12 @@ function fmtChange(row: MetricRow, k: number): string {
   const sign = c > 0 ? '+' : '';
   const mark = row.beyondNoise[k] === true ? (c > 0 === (row.better === 'higher') ? ' better' : ' WORSE') : '';
   return ` (${sign}${c.toFixed(1)}%${mark})`;
+}
+
+/** "LABEL: tps lower by 12.3% (p = 0.0012)". */
+export function regressionText(r: Regression): string {
+  const what = r.metric === 'tps' ? 'tps lower' : 'p99 higher';
+  return `${r.label}: ${what} by ${Math.abs(r.changePct).toFixed(1)}% (p = ${r.pValue.toPrecision(2)})`;
 }
 
 export function formatComparison(c: Comparison): string {
@@ -42,10 +48,7 @@ export function formatComparison(c: Comparison): string {
   }
   if (c.regressions.length > 0) {
     out.push('', `regressions (beyond noise and more than ${c.regressionPct}%):`);
-    for (const r of c.regressions) {
-      const what = r.metric === 'tps' ? 'tps lower' : 'p99 higher';
-      out.push(`  ${r.label}: ${what} by ${Math.abs(r.changePct).toFixed(1)}% (p = ${r.pValue.toPrecision(2)})`);
-    }
+    for (const r of c.regressions) out.push(`  ${regressionText(r)}`);
   } else {
     out.push('', `no regression (tps lower or p99 higher beyond noise by more than ${c.regressionPct}%)`);
   }

@@ -6,7 +6,7 @@
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { color, mergedHistogram, outagesOf, percentileAxis, percentileCurve, type ChartSpec } from './html-charts.js';
 import { table, type Cell } from './html-tables.js';
-import { formatComparison } from './compare-format.js';
+import { formatComparison, regressionText } from './compare-format.js';
 import type { Comparison, MetricRow } from './compare.js';
 import type { ResultV1 } from './result.js';
 
@@ -86,9 +86,7 @@ export function renderCompareHtml(c: Comparison): string {
   const verdict =
     c.regressions.length === 0
       ? `<p class="good">No regression: no run has lower tps or higher p99 than the baseline beyond noise by more than ${c.regressionPct}%.</p>`
-      : `<p class="bad">Regressions: ${c.regressions
-          .map((r) => escapeHtml(`${r.label}: ${r.metric === 'tps' ? 'tps lower' : 'p99 higher'} by ${Math.abs(r.changePct).toFixed(1)}% (p = ${r.pValue.toPrecision(2)})`))
-          .join('; ')}</p>`;
+      : `<p class="bad">Regressions: ${c.regressions.map((r) => escapeHtml(regressionText(r))).join('; ')}</p>`;
   const body = [
     `<h1>pgsurge comparison: ${escapeHtml(c.runs.map((r) => r.label).join(' vs '))}</h1>`,
     `<p class="sub">Baseline: ${escapeHtml(c.runs[0]?.label ?? '')}. Changes are relative to it; "within noise" means the Mann-Whitney U rank test on per-interval values found no difference at p &lt; ${c.alpha}.</p>`,

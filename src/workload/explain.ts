@@ -11,6 +11,7 @@
  */
 import type { SetupDb, Vars, WorkloadDefinition, ParamValue } from './module/api.js';
 import { ModuleRandom } from './module/random.js';
+import { transactionWeight } from './module/program.js';
 import { Prng, clientSeed } from './pgbench/prng.js';
 
 export interface ExplainedStatement {
@@ -50,7 +51,7 @@ function parseTiming(lines: readonly string[], label: string): number | undefine
 export function explainedTransactions(def: WorkloadDefinition, options: unknown): string[] {
   const weights = def.weights?.(options as never);
   return Object.entries(def.transactions)
-    .filter(([name, t]) => (weights?.[name] ?? t.weight ?? 1) > 0)
+    .filter(([name, t]) => transactionWeight(weights, name, t) > 0)
     .map(([name]) => name);
 }
 

@@ -2,9 +2,8 @@
  * From the run's workload specs (built-in names, pgbench scripts, workload modules, each with a
  * weight) to sources and programs, with every file read and checked before anything starts.
  */
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { usageError } from '../errors.js';
+import { readUserFile } from '../config/user-file.js';
 import { BUILTIN_SCRIPTS, type BuiltinScriptName } from './pgbench/builtin-scripts.js';
 import { buildPrograms, type WorkloadSource } from './sources.js';
 import type { TxnProgram } from './types.js';
@@ -47,13 +46,7 @@ export async function resolveWorkloads(specs: readonly WorkloadSpec[], defines: 
       sources.push({ kind: 'pgbench', name: unique(w.name), text: BUILTIN_SCRIPTS[w.name as BuiltinScriptName], weight: w.weight, file: undefined });
     } else if (w.kind === 'file') {
       onlyModules = false;
-      let text: string;
-      try {
-        text = readFileSync(w.name, 'utf8');
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        throw usageError('SCRIPT_UNREADABLE', `cannot read script ${w.name}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`);
-      }
+      const text = readUserFile(w.name, 'SCRIPT_UNREADABLE', 'script');
       sources.push({ kind: 'pgbench', name: unique(basename(w.name)), text, weight: w.weight, file: w.name });
     } else {
       const builtin = w.kind === 'module' && isBuiltinModule(w.name);

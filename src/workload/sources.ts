@@ -34,8 +34,7 @@ export async function buildPrograms(sources: readonly WorkloadSource[]): Promise
   for (const s of sources) {
     if (s.kind === 'pgbench') {
       const p = compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) });
-      const read = isReadOnlySql(p.statements);
-      programs.push({ name: p.name, weight: p.weight, statements: p.statements, read, pipeline: p.pipeline === true, createRunner: (ctx) => p.createRunner(ctx) });
+      programs.push({ ...p, read: isReadOnlySql(p.statements) });
     } else {
       const def = s.file.startsWith('builtin:') ? await loadBuiltinModule(s.file.slice('builtin:'.length)) : await loadWorkloadModule(s.file);
       programs.push(...modulePrograms(def, { name: s.name, file: s.file, options: s.options, weight: s.weight }));

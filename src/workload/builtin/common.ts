@@ -3,7 +3,10 @@
  * option checks, table sizes for report hooks, and stage logging for long setups.
  */
 import { usageError } from '../../errors.js';
+import { round } from '../../util/round.js';
 import type { SetupDb } from '../module/api.js';
+
+export { round };
 
 /** The `only` option every built-in declares: a comma-separated list of transaction names. */
 export const ONLY_OPTION = {
@@ -49,11 +52,6 @@ export async function tableSizesMb(db: SetupDb, tables: readonly string[]): Prom
   const out: Record<string, number> = {};
   for (const row of r.rows) out[`${String(row['name'])}_mb`] = round(Number(row['bytes']) / 1048576, 3);
   return out;
-}
-
-export function round(x: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(x * f) / f;
 }
 
 /** Progress of a setup stage on stderr: setup runs in the CLI process (init, or before a run). */

@@ -16,7 +16,6 @@
  */
 import { defineWorkload, type SetupDb } from '../module/api.js';
 
-export const HA_TABLES = { writes: 'ha_writes', transfers: 'ha_transfers', counter: 'ha_counter', accounts: 'ha_accounts', meta: 'ha_meta' } as const;
 export const HA_INITIAL_BALANCE = 1000;
 
 const TLI = 'substring(pg_walfile_name(pg_current_wal_lsn()), 1, 8)';

@@ -163,7 +163,6 @@ async function runStep(
           partitions: opts.partitions,
           partitionMethod: ddl.partitionMethod,
           parallel: opts.parallel ?? defaultParallel(),
-          parallelUnfrozen: false,
         },
         progress,
       );

@@ -11,8 +11,7 @@
  *     own transaction and COPYs FREEZE straight into them — parallel and frozen (pgbench itself
  *     cannot freeze a partitioned table). Not possible when a foreign key references accounts
  *     (TRUNCATE of one partition would be refused); then the rows go unfrozen.
- *   - accounts, unpartitioned: one stream with FREEZE in the truncating transaction when
- *     `parallelUnfrozen` is false; otherwise aid ranges over parallel streams, unfrozen.
+ *   - accounts, unpartitioned: one stream with FREEZE in the truncating transaction.
  *   - accounts, hash-partitioned: aid ranges over parallel streams into the parent (the server
  *     routes rows); pgbench does not freeze these either.
  * With more than one stream the load is no longer one transaction: a failure leaves the tables
@@ -28,15 +27,13 @@ export interface ClientGenerateOptions {
   readonly partitionMethod: PartitionMethod;
   /** COPY streams for pgbench_accounts (≥ 1). */
   readonly parallel: number;
-  /** Unpartitioned accounts: load over parallel unfrozen streams instead of one frozen stream. */
-  readonly parallelUnfrozen: boolean;
 }
 
 export type RowsReporter = (table: string, rows: number, totalRows: number) => void;
 
 /** Below this many accounts, extra connections cost more than they save. */
 const MIN_ROWS_FOR_PARALLEL = 150_000;
-/** Unit of work for unpartitioned / hash streams (aid ranges are handed out from a queue). */
+/** Unit of work for hash-partitioned streams (aid ranges are handed out from a queue). */
 const BLOCK_ROWS = 1_000_000;
 
 async function accountsReferenced(client: pg.Client): Promise<boolean> {
@@ -117,7 +114,7 @@ export async function generateClientSide(
           }
         });
       }
-    } else if (streams === 1 || (!partitioned && !o.parallelUnfrozen)) {
+    } else if (streams === 1 || !partitioned) {
       await copyRows(main, 'pgbench_accounts', 'accounts', 1, total, canFreeze && !partitioned, onAccounts);
     } else {
       await main.query('commit');

@@ -58,7 +58,9 @@ class ModuleRunner implements TxnRunner {
   private step = 0;
   private rowsFailed = false;
   private vars: Vars = {};
-  private readonly saved = new Uint32Array(8);
+  private readonly saved = new Uint32Array(4);
+  /** One parameter array per step, sized to its placeholders; `params` is the current step's. */
+  private readonly paramsAt: Param[][];
 
   constructor(
     private readonly txn: TransactionDefinition<unknown>,
@@ -68,7 +70,10 @@ class ModuleRunner implements TxnRunner {
     private readonly random: ModuleRandom,
     private readonly file: string,
     private readonly clientId: number,
-  ) {}
+  ) {
+    // A step without $1… (maxN 0) sends no parameters, even if its SQL has a $0.
+    this.paramsAt = splits.map((split) => new Array<Param>(split.maxN > 0 ? split.order.length : 0).fill(null));
+  }
 
   begin(): void {
     this.rng.save(this.saved);
@@ -97,15 +102,15 @@ class ModuleRunner implements TxnRunner {
     const s: StepDefinition<unknown> = steps[this.step]!;
     this.stmt = this.step;
     this.step++;
-    const params = this.params;
-    params.length = 0;
+    const params = this.paramsAt[this.stmt]!;
+    this.params = params;
     const split = this.splits[this.stmt]!;
     if (split.maxN > 0) {
       try {
         const values = s.params === undefined ? [] : s.params(this.random, this.vars, this.options);
         if (values.length < split.maxN) throw new Error(`step ${this.stmt + 1} of the transaction uses $${split.maxN} but params() gave ${values.length} value(s)`);
         const order = split.order;
-        for (let k = 0; k < order.length; k++) params.push(toParam(values[order[k]!]!));
+        for (let k = 0; k < order.length; k++) params[k] = toParam(values[order[k]!]!);
       } catch (e) {
         this.error = locateInModule(e, this.file);
         return StepKind.Error;
@@ -128,6 +133,11 @@ class ModuleRunner implements TxnRunner {
   }
 }
 
+/** A transaction's weight before the workload's own: `weights()` if it names it, else its `weight`, else 1. */
+export function transactionWeight(weights: Readonly<Record<string, number>> | undefined, name: string, txn: { readonly weight?: number }): number {
+  return weights?.[name] ?? txn.weight ?? 1;
+}
+
 /** One TxnProgram per transaction of the module, named "<workload>.<transaction>". */
 export function modulePrograms(def: WorkloadDefinition, opts: { name: string; file: string; options: unknown; weight: number }): TxnProgram[] {
   const programs: TxnProgram[] = [];
@@ -138,7 +148,7 @@ export function modulePrograms(def: WorkloadDefinition, opts: { name: string; fi
     const t = txn as TransactionDefinition<unknown>;
     programs.push({
       name: `${opts.name}.${txnName}`,
-      weight: (weights?.[txnName] ?? txn.weight ?? 1) * opts.weight,
+      weight: transactionWeight(weights, txnName, txn) * opts.weight,
       statements,
       // A module's `read: true`, else what its SQL says.
       read: txn.read ?? isReadOnlySql(statements),

@@ -29,10 +29,3 @@ export const BUILTIN_SCRIPTS: Readonly<Record<BuiltinScriptName, string>> = Obje
   'simple-update': SET_IDS + 'BEGIN;\n' + UPDATE_ACCOUNT + INSERT_HISTORY + 'END;\n',
   'select-only': '\\set aid random(1, 100000 * :scale)\n' + 'SELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n',
 });
-
-/** pgbench's description of each built-in, used as the script's source name in messages. */
-export const BUILTIN_DESCRIPTIONS: Readonly<Record<BuiltinScriptName, string>> = Object.freeze({
-  'tpcb-like': '<builtin: TPC-B (sort of)>',
-  'simple-update': '<builtin: simple update>',
-  'select-only': '<builtin: select only>',
-});

@@ -12,6 +12,7 @@ import {
   type JumpIfFalseOp, type JumpOp, type Op, type SqlOp,
 } from './runner.js';
 import { splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
+import { VALID_NAME } from './names.js';
 import { findParams } from './sql-params.js';
 import { fromBig, type VarContent } from './values.js';
 
@@ -20,8 +21,6 @@ export interface CompileOptions {
   readonly weight?: number;
   readonly file?: string;
 }
-
-const VALID_NAME = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$/;
 
 /** A syntax error as pgbench words it: `source:line: message (more) at column N in command "cmd"`. */
 function syntaxError(source: string, line: number, msg: string, where?: { more?: string | undefined; col?: number; cmd?: string; text?: string }) {

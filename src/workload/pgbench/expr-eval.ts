@@ -88,23 +88,67 @@ function compileFn(f: string, args: readonly Eval[]): Eval {
         return v;
       };
     default:
-      return strict(args, standardFn(f));
+      return standardFn(f, args);
   }
 }
 
-/** Standard functions return NULL as soon as any argument is NULL (arguments all evaluated first). */
-function strict(args: readonly Eval[], impl: (v: Value[], rt: Runtime) => Value): Eval {
-  const n = args.length;
-  if (n === 0) return (rt) => impl([], rt);
-  if (n === 1) {
-    const a0 = A(args, 0);
-    return (rt) => {
-      const v = a0(rt);
-      return v === null ? null : impl([v], rt);
-    };
-  }
+/*
+ * Standard functions return NULL as soon as any argument is NULL (arguments all evaluated first,
+ * left to right). Each body is chosen at compile time and gets its arguments by position, or (for
+ * least/greatest) in one array per call site: evaluation is synchronous and a node never runs
+ * inside its own arguments, so that array is never in use twice at once.
+ */
+type Fn1 = (a: Value, rt: Runtime) => Value;
+type Fn2 = (a: Value, b: Value, rt: Runtime) => Value;
+type Fn3 = (a: Value, b: Value, c: Value, rt: Runtime) => Value;
+type FnN = (v: readonly Value[], rt: Runtime) => Value;
+
+function arity(f: string, args: readonly Eval[], n: number): void {
+  if (args.length !== n) throw new Error(`internal: pgbench function ${f} given ${args.length} arguments, not ${n}`);
+}
+
+function strict0(f: string, args: readonly Eval[], impl: Eval): Eval {
+  arity(f, args, 0);
+  return impl;
+}
+
+function strict1(f: string, args: readonly Eval[], impl: Fn1): Eval {
+  arity(f, args, 1);
+  const a0 = A(args, 0);
   return (rt) => {
-    const vals: Value[] = new Array<Value>(n);
+    const v = a0(rt);
+    return v === null ? null : impl(v, rt);
+  };
+}
+
+function strict2(f: string, args: readonly Eval[], impl: Fn2): Eval {
+  arity(f, args, 2);
+  const a0 = A(args, 0);
+  const a1 = A(args, 1);
+  return (rt) => {
+    const v0 = a0(rt);
+    const v1 = a1(rt);
+    return v0 === null || v1 === null ? null : impl(v0, v1, rt);
+  };
+}
+
+function strict3(f: string, args: readonly Eval[], impl: Fn3): Eval {
+  arity(f, args, 3);
+  const a0 = A(args, 0);
+  const a1 = A(args, 1);
+  const a2 = A(args, 2);
+  return (rt) => {
+    const v0 = a0(rt);
+    const v1 = a1(rt);
+    const v2 = a2(rt);
+    return v0 === null || v1 === null || v2 === null ? null : impl(v0, v1, v2, rt);
+  };
+}
+
+function strictN(args: readonly Eval[], impl: FnN): Eval {
+  const n = args.length;
+  const vals = new Array<Value>(n).fill(null);
+  return (rt) => {
     let hasNull = false;
     for (let i = 0; i < n; i++) {
       const v = A(args, i)(rt);
@@ -115,9 +159,21 @@ function strict(args: readonly Eval[], impl: (v: Value[], rt: Runtime) => Value)
   };
 }
 
-const V = (v: Value[], i: number): Value => v[i] as Value;
+const V = (v: readonly Value[], i: number): Value => v[i] as Value;
 
-function standardFn(f: string): (v: Value[], rt: Runtime) => Value {
+/** random_gaussian/_zipfian/_exponential: the range is checked first, then the parameter, then the draw. */
+function randomWithParam(f: string, args: readonly Eval[], draw: typeof getGaussianRand, checkParam: (param: number) => void): Eval {
+  return strict3(f, args, (lo, hi, p, rt) => {
+    const min = toInt(lo);
+    const max = toInt(hi);
+    checkRange(min, max);
+    const param = toDouble(p);
+    checkParam(param);
+    return draw(rt.rng, min, max, param);
+  });
+}
+
+function standardFn(f: string, args: readonly Eval[]): Eval {
   switch (f) {
     case '+':
     case '-':
@@ -127,102 +183,110 @@ function standardFn(f: string): (v: Value[], rt: Runtime) => Value {
     case '<>':
     case '<':
     case '<=':
-      return arith(f);
+      return strict2(f, args, arith(f));
     case 'mod':
-      return (v) => intDivMod(toInt(V(v, 0)), toInt(V(v, 1)), false);
+      return strict2(f, args, (l, r) => intDivMod(toInt(l), toInt(r), false));
     case '&':
     case '|':
     case '#': {
       const op = f;
-      return (v) => intBit(op, toInt(V(v, 0)), toInt(V(v, 1)));
+      return strict2(f, args, (l, r) => intBit(op, toInt(l), toInt(r)));
     }
     case '<<':
     case '>>': {
       const left = f === '<<';
-      return (v) => intShift(left, toInt(V(v, 0)), toInt(V(v, 1)));
+      return strict2(f, args, (l, r) => intShift(left, toInt(l), toInt(r)));
     }
     case '!not':
-      return (v) => !toBool(V(v, 0));
+      return strict1(f, args, (x) => !toBool(x));
     case 'pi':
-      return () => new Dbl(Math.PI);
+      return strict0(f, args, () => new Dbl(Math.PI));
     case 'abs':
-      return (v) => {
-        const x = V(v, 0);
+      return strict1(f, args, (x) => {
         if (x instanceof Dbl) return new Dbl(x.v < 0 ? -x.v : x.v);
         return typeof x === 'boolean' ? new Dbl(toDouble(x)) : intAbs(toInt(x));
-      };
+      });
     case 'double':
-      return (v) => new Dbl(toDouble(V(v, 0)));
+      return strict1(f, args, (x) => new Dbl(toDouble(x)));
     case 'sqrt':
-      return (v) => new Dbl(Math.sqrt(toDouble(V(v, 0))));
+      return strict1(f, args, (x) => new Dbl(Math.sqrt(toDouble(x))));
     case 'ln':
-      return (v) => new Dbl(Math.log(toDouble(V(v, 0))));
+      return strict1(f, args, (x) => new Dbl(Math.log(toDouble(x))));
     case 'exp':
-      return (v) => new Dbl(Math.exp(toDouble(V(v, 0))));
+      return strict1(f, args, (x) => new Dbl(Math.exp(toDouble(x))));
     case 'int':
-      return (v) => toInt(V(v, 0));
+      return strict1(f, args, (x) => toInt(x));
     case 'pow':
-      return (v) => new Dbl(Math.pow(toDouble(V(v, 0)), toDouble(V(v, 1))));
+      return strict2(f, args, (l, r) => new Dbl(Math.pow(toDouble(l), toDouble(r))));
     case 'least':
     case 'greatest':
-      return extremum(f === 'least');
+      return strictN(args, extremum(f === 'least'));
     case 'random':
+      return strict2(f, args, (lo, hi, rt) => {
+        const min = toInt(lo);
+        const max = toInt(hi);
+        checkRange(min, max);
+        return getrand(rt.rng, min, max);
+      });
     case 'random_gaussian':
-    case 'random_exponential':
+      return randomWithParam(f, args, getGaussianRand, (param) => {
+        if (param < MIN_GAUSSIAN_PARAM) {
+          throw new ScriptError(`gaussian parameter must be at least ${formatFixed6(MIN_GAUSSIAN_PARAM)} (not ${formatFixed6(param)})`);
+        }
+      });
     case 'random_zipfian':
-      return randomFn(f);
+      return randomWithParam(f, args, getZipfianRand, (param) => {
+        if (!(param >= MIN_ZIPFIAN_PARAM && param <= MAX_ZIPFIAN_PARAM)) {
+          throw new ScriptError(`zipfian parameter must be in range [1.001, 1000] (not ${formatFixed6(param)})`);
+        }
+      });
+    case 'random_exponential':
+      return randomWithParam(f, args, getExponentialRand, (param) => {
+        if (!(param > 0.0)) throw new ScriptError(`exponential parameter must be greater than zero (not ${formatFixed6(param)})`);
+      });
     case 'hash_murmur2':
-      return (v) => hashMurmur2(toInt(V(v, 0)), toInt(V(v, 1)));
+      return strict2(f, args, (l, r) => hashMurmur2(toInt(l), toInt(r)));
     case 'hash_fnv1a':
-      return (v) => hashFnv1a(toInt(V(v, 0)), toInt(V(v, 1)));
+      return strict2(f, args, (l, r) => hashFnv1a(toInt(l), toInt(r)));
     case 'permute':
-      return (v) => {
-        const val = toInt(V(v, 0));
-        const size = toInt(V(v, 1));
-        const seed = toInt(V(v, 2));
+      return strict3(f, args, (a, b, c) => {
+        const val = toInt(a);
+        const size = toInt(b);
+        const seed = toInt(c);
         if (size <= 0) throw new ScriptError('permute size parameter must be greater than zero');
         return permute(val, size, seed);
-      };
+      });
     default:
       throw new Error(`internal: unknown pgbench function ${f}`);
   }
 }
 
-/** Overloaded + - * / = <> < <=: double if either side is a double, else int64. */
-function arith(f: string): (v: Value[]) => Value {
-  return (v) => {
-    const l = V(v, 0);
-    const r = V(v, 1);
-    if (l instanceof Dbl || r instanceof Dbl) {
-      const ld = toDouble(l);
-      const rd = toDouble(r);
-      switch (f) {
-        case '+': return new Dbl(ld + rd);
-        case '-': return new Dbl(ld - rd);
-        case '*': return new Dbl(ld * rd);
-        case '/': return new Dbl(ld / rd);
-        case '=': return ld === rd;
-        case '<>': return ld !== rd;
-        case '<': return ld < rd;
-        default: return ld <= rd;
-      }
-    }
-    const li = toInt(l);
-    const ri = toInt(r);
-    switch (f) {
-      case '+': return intAdd(li, ri);
-      case '-': return intSub(li, ri);
-      case '*': return intMul(li, ri);
-      case '/': return intDivMod(li, ri, true);
-      case '=': return li === ri;
-      case '<>': return li !== ri;
-      case '<': return li < ri;
-      default: return li <= ri;
-    }
-  };
+/**
+ * Overloaded + - * / = <> < <=: double if either side is a double, else int64. One closure per
+ * operator; operands are converted left then right, as before.
+ */
+function arith(f: string): Fn2 {
+  switch (f) {
+    case '+':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? new Dbl(toDouble(l) + toDouble(r)) : intAdd(toInt(l), toInt(r)));
+    case '-':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? new Dbl(toDouble(l) - toDouble(r)) : intSub(toInt(l), toInt(r)));
+    case '*':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? new Dbl(toDouble(l) * toDouble(r)) : intMul(toInt(l), toInt(r)));
+    case '/':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? new Dbl(toDouble(l) / toDouble(r)) : intDivMod(toInt(l), toInt(r), true));
+    case '=':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? toDouble(l) === toDouble(r) : toInt(l) === toInt(r));
+    case '<>':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? toDouble(l) !== toDouble(r) : toInt(l) !== toInt(r));
+    case '<':
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? toDouble(l) < toDouble(r) : toInt(l) < toInt(r));
+    default:
+      return (l, r) => (l instanceof Dbl || r instanceof Dbl ? toDouble(l) <= toDouble(r) : toInt(l) <= toInt(r));
+  }
 }
 
-function extremum(least: boolean): (v: Value[]) => Value {
+function extremum(least: boolean): FnN {
   return (v) => {
     if (v.some((x) => x instanceof Dbl)) {
       let m = toDouble(V(v, 0));
@@ -239,30 +303,6 @@ function extremum(least: boolean): (v: Value[]) => Value {
       m = least ? (m < x ? m : x) : m > x ? m : x;
     }
     return m;
-  };
-}
-
-function randomFn(f: string): (v: Value[], rt: Runtime) => Value {
-  return (v, rt) => {
-    const min = toInt(V(v, 0));
-    const max = toInt(V(v, 1));
-    checkRange(min, max);
-    if (f === 'random') return getrand(rt.rng, min, max);
-    const param = toDouble(V(v, 2));
-    if (f === 'random_gaussian') {
-      if (param < MIN_GAUSSIAN_PARAM) {
-        throw new ScriptError(`gaussian parameter must be at least ${formatFixed6(MIN_GAUSSIAN_PARAM)} (not ${formatFixed6(param)})`);
-      }
-      return getGaussianRand(rt.rng, min, max, param);
-    }
-    if (f === 'random_zipfian') {
-      if (!(param >= MIN_ZIPFIAN_PARAM && param <= MAX_ZIPFIAN_PARAM)) {
-        throw new ScriptError(`zipfian parameter must be in range [1.001, 1000] (not ${formatFixed6(param)})`);
-      }
-      return getZipfianRand(rt.rng, min, max, param);
-    }
-    if (!(param > 0.0)) throw new ScriptError(`exponential parameter must be greater than zero (not ${formatFixed6(param)})`);
-    return getExponentialRand(rt.rng, min, max, param);
   };
 }
 

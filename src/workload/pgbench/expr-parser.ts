@@ -4,6 +4,7 @@
  * `-1 # x`, `a > b` is `b < a` (right operand evaluated first, as in pgbench), `x IS NULL` is
  * `!is(x, NULL)`, and one-argument hash()/two-argument permute() get `:default_seed` appended.
  */
+import { NAME_CHAR, NAME_START } from './names.js';
 import { Dbl, type Value } from './values.js';
 
 export type Node =
@@ -32,8 +33,6 @@ interface Tok {
 const KEYWORDS = new Set(['and', 'or', 'not', 'is', 'isnull', 'notnull', 'null', 'true', 'false', 'case', 'when', 'then', 'else', 'end']);
 const OPS2 = ['<=', '>=', '<>', '!=', '<<', '>>'];
 const OPS1 = '+-*/%(),<>=&|#~';
-const NAME_START = /[A-Za-z_\u0080-\uffff]/;
-const NAME_CHAR = /[A-Za-z0-9_\u0080-\uffff]/;
 
 /** Functions by name: number of arguments (-1: one or more, -3: 1-2, -4: 2-3). */
 export const FUNCTIONS: ReadonlyMap<string, number> = new Map([

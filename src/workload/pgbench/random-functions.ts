@@ -77,7 +77,12 @@ function computeIterativeZipfian(rng: Prng, n: number, s: number): number {
 }
 
 export function getZipfianRand(rng: Prng, min: Int, max: Int, s: number): Int {
-  const n = Number(BigInt(max) - BigInt(min) + 1n);
+  // max - min + 1 as a double: exact in number arithmetic for safe integers less than 2^53 apart.
+  // (ModuleRandom passes any numbers: others keep the BigInt path, and its RangeError.)
+  const n =
+    typeof min === 'number' && typeof max === 'number' && Number.isSafeInteger(min) && Number.isSafeInteger(max) && max - min < SAFE_RANGE
+      ? max - min + 1
+      : Number(BigInt(max) - BigInt(min) + 1n);
   const x = computeIterativeZipfian(rng, n, s);
   if (typeof min === 'number' && Number.isSafeInteger(min - 1 + x)) return min - 1 + x;
   return fromBig(BigInt(min) - 1n + BigInt(x), 'random');

@@ -5,6 +5,7 @@
  */
 import { StepKind, type Param, type TxnRunner } from '../types.js';
 import type { Eval, Runtime } from './expr-eval.js';
+import { VALID_NAME } from './names.js';
 import { Prng } from './prng.js';
 import { Dbl, ScriptError, formatDouble, truth, valueToText, type VarContent } from './values.js';
 
@@ -62,8 +63,6 @@ export interface PipeOp extends Located {
   readonly mode: 0 | 1 | 2;
 }
 export type Op = SqlOp | SetOp | SleepOp | JumpIfFalseOp | JumpOp | PipeOp;
-
-const VALID_NAME = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$/;
 
 /** C atoi(): leading blanks, sign, digits; anything else ends the number. */
 function atoi(s: string): number {

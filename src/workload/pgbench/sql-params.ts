@@ -4,6 +4,7 @@
  * of colons (`::int`) are kept, names follow valid_variable_name. Unlike pgbench, references
  * inside comments are left alone (pgbench would bind them as parameters the server never uses).
  */
+import { NAME_CHAR, NAME_START } from './names.js';
 import { skipQuotedOrComment } from './script-parser.js';
 
 export interface SqlParams {
@@ -13,9 +14,6 @@ export interface SqlParams {
   /** Offset of each reference's colon in the SQL. */
   readonly offsets: number[];
 }
-
-const NAME_START = /[A-Za-z_\u0080-\uffff]/;
-const NAME_CHAR = /[A-Za-z0-9_\u0080-\uffff]/;
 
 export function findParams(sql: string): SqlParams {
   const parts: string[] = [];

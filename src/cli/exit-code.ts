@@ -1,0 +1,16 @@
+/**
+ * The exit-code rule of one run (before any failover verdict, src/ha/ha-run.ts): 1 when it did not
+ * complete (no transaction succeeded, or it was interrupted), 99 when a threshold failed, else 0.
+ */
+import type { RunOutcome } from '../engine/run.js';
+import type { ResultV1 } from '../report/result.js';
+
+/** At least one transaction succeeded and the run was not interrupted. */
+export function runCompleted(result: ResultV1, outcome: Pick<RunOutcome, 'interrupted'>): boolean {
+  return result.summary.transactions > 0 && !outcome.interrupted;
+}
+
+export function runExitCode(result: ResultV1, outcome: Pick<RunOutcome, 'interrupted'>): 0 | 1 | 99 {
+  if (!runCompleted(result, outcome)) return 1;
+  return result.thresholds.some((t) => !t.ok) ? 99 : 0;
+}
