@@ -10,7 +10,7 @@ import { openAdminClient } from '../driver/admin-client.js';
 import { DEFAULT_INIT_STEPS, formatInitProgress, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost, urlTarget } from './target.js';
 import { runModuleHook } from './prepare-server.js';
-import { isModulePath, loadWorkloadModule, resolveModuleOptions } from '../workload/module/load.js';
+import { isModulePath } from '../workload/module/module-path.js';
 import { resolve } from 'node:path';
 import { isBuiltinModule, loadBuiltinModule } from '../workload/builtin/registry.js';
 import { printErr, type CliIO } from './output.js';
@@ -42,8 +42,11 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
     }
   }
   const defines = parseDefines(raw.define ?? []);
+  // The module loader (esbuild, zod) is imported only when a module is named.
+  const load = modulePaths.length > 0 ? await import('../workload/module/load.js') : undefined;
   const modules = await Promise.all(
     modulePaths.map(async (file) => {
+      const { loadWorkloadModule, resolveModuleOptions } = load!;
       const def = isBuiltinModule(file) ? await loadBuiltinModule(file) : await loadWorkloadModule(resolve(file));
       return { file, def, options: resolveModuleOptions(file, def.options, defines) };
     }),

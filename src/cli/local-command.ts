@@ -3,7 +3,6 @@
  * command, for failover experiments, and the fault actions on it. `up` writes a state file; every
  * other subcommand finds the cluster through it (src/local/state.ts says where it lives).
  */
-import type { Command } from 'commander';
 import { PgsurgeError, usageError } from '../errors.js';
 import { attachCluster, startCluster, type ClusterNode, type LocalCluster } from '../local/cluster.js';
 import { withNode } from '../local/pg-node.js';
@@ -158,35 +157,3 @@ export async function localTerminateBackends(opts: { node?: string }, io: CliIO)
   return 0;
 }
 
-/** The `local` command and its subcommands (created with .command() so they inherit output settings). */
-export function addLocalCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  const local = program.command('local').description('a local primary with streaming replicas (and PgBouncer) for failover tests, and faults to inject into it');
-  local
-    .command('up')
-    .description('start a primary and replicas in the background and print their URLs')
-    .option('--replicas <n>', 'streaming replicas (default 1)')
-    .option('--sync', 'synchronous replication: commits wait for one standby')
-    .option('--pgbouncer', 'PgBouncer (transaction pooling) in front of the primary')
-    .option('--pg-bin <dir>', 'PostgreSQL binaries with pg_basebackup (default: the newest under /usr/lib/postgresql)')
-    .action(async (opts: LocalUpOptions) => setExit(await localUp(opts, io)));
-  local.command('down').description('stop the local cluster and remove its directories').action(async () => setExit(await localDown(io)));
-  local.command('status').description('nodes, roles, pids and URLs').action(async () => setExit(await localStatus(io)));
-  local.command('kill-primary').description('immediate shutdown of the primary (pg_ctl stop -m immediate)').action(async () => setExit(await localKillPrimary(io)));
-  local
-    .command('promote')
-    .description('promote replica pgN (default: the first running replica)')
-    .argument('[n]', 'node number (the N of pgN)')
-    .action(async (n: string | undefined) => setExit(await localPromote(n, io)));
-  local
-    .command('stop')
-    .description('stop the primary, or --node N (clients see 57P01 with --fast)')
-    .option('--fast', 'fast shutdown (default)')
-    .option('--immediate', 'immediate shutdown')
-    .option('--node <n>', 'node number instead of the primary')
-    .action(async (opts: { fast?: boolean; immediate?: boolean; node?: string }) => setExit(await localStop(opts, io)));
-  local
-    .command('terminate-backends')
-    .description('pg_terminate_backend on every client session of the primary, or --node N')
-    .option('--node <n>', 'node number instead of the primary')
-    .action(async (opts: { node?: string }) => setExit(await localTerminateBackends(opts, io)));
-}

