@@ -61,7 +61,7 @@ class InstantSession implements Session {
 }
 
 /** Timers that never fire: a \sleep in a script just ends that client's warm-up. */
-const NO_TIMERS: Timers = { set: () => null, block: () => undefined, clear: () => undefined };
+const NO_TIMERS: Timers = { set: () => null, block: () => undefined, immediate: () => undefined, clear: () => undefined };
 
 /**
  * Run the warm-up for the programs a worker will run (skipped unless they are all pgbench scripts,

@@ -29,6 +29,10 @@ class SimTimers implements Timers {
     // A blocked thread handles nothing meanwhile: time just moves on.
     this.clock.advance(us);
   }
+  immediate(fn: () => void): void {
+    // After the I/O due by now: events at this instant that were queued earlier run first.
+    this.pending.set(++this.seq, { atUs: this.clock.nowUs(), fn });
+  }
   clear(h: unknown): void {
     this.pending.delete(h as number);
   }
@@ -183,6 +187,18 @@ test('open loop, idle client: an arrival starts on time to the microsecond (the 
   assert.ok(t.ok > 1800 && t.ok < 2200, `about 2000 transactions: ${t.ok}`);
   assert.equal(percentileUs(t.lag, 75), 0, 'lag p75 is 0 µs');
   assert.ok(percentileUs(t.lag, 99) <= 2500, `lag p99 ${percentileUs(t.lag, 99)} µs: only the wait for arrivals just before`);
+});
+
+test('open loop, another client busy: an arrival starts within a nap (100 µs), not on a 1 ms timer', async () => {
+  // 100/s Poisson on two clients, 3 ms per transaction: about a quarter of the arrivals come while
+  // the other client is in flight, so the thread cannot block until them (the response would wait),
+  // and a timer would start them 1-2 ms late. Only the few that find both clients busy wait longer.
+  const load: LoadModel = { kind: 'open', durationMs: 20_000, rateHz: 100, arrivals: 'poisson', maxQueue: 1000, latencyLimitMs: undefined, stages: undefined };
+  const startUs = 2_000_000;
+  const sim = simulate(load, { serviceUs: 3000, stallFromUs: Infinity, stallToUs: Infinity }, 2);
+  const { t } = await runSim(sim, startUs, startUs + 30_000_000);
+  assert.ok(t.ok > 1800 && t.ok < 2200, `about 2000 transactions: ${t.ok}`);
+  assert.ok(percentileUs(t.lag, 90) <= 100, `lag p90 ${percentileUs(t.lag, 90)} µs`);
 });
 
 test('open loop: transactions that end at once do not nest calls (a long run keeps a flat stack)', async () => {

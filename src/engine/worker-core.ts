@@ -31,6 +31,8 @@ export interface Timers {
    * moments when nothing is in flight: pending I/O would wait too.
    */
   block(us: number): void;
+  /** Run `fn` once the event loop has polled I/O (without waiting for any). */
+  immediate(fn: () => void): void;
   clear(handle: unknown): void;
 }
 
@@ -42,6 +44,7 @@ export const realTimers: Timers = {
   block: (us) => {
     if (us > 0) Atomics.wait(sleepCell, 0, 0, us / 1000);
   },
+  immediate: (fn) => void setImmediate(fn),
   clear: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
@@ -59,6 +62,15 @@ export const realTimers: Timers = {
  *   code before it, and ~20 % more client CPU per transaction (one more thread on two cores).
  */
 const BLOCK_BELOW_US = 2000;
+/**
+ * With I/O in flight and a free client for the next arrival, the last BLOCK_BELOW_US before it are
+ * waited in naps of at most NAP_US, with one I/O poll (no wait) between naps: the arrival starts at
+ * most a nap late, and a response waits at most a nap before it is read. (A timer would start the
+ * arrival 1-2 ms late whenever no response happened to come first.) Measured: select-only at
+ * 18k/s, 8 clients, -j 2, 1 s warm-up, 4 alternations: lag p99 median 1.29 ms against 1.80 ms with
+ * the timer, at the same client CPU (5.1-5.8 s per 7 s run either way).
+ */
+const NAP_US = 100;
 
 export interface WorkerCoreOptions extends WorkerSettings {
   readonly programs: readonly TxnProgram[];
@@ -144,6 +156,7 @@ export class WorkerCore {
   private queue = new ArrivalQueue(1);
   private pumping = false;
   private repump = false;
+  private napPending = false;
 
   constructor(private readonly opts: WorkerCoreOptions) {
     this.clock = opts.clock;
@@ -327,17 +340,29 @@ export class WorkerCore {
     }
     if (this.nextDueUs >= this.endUs) return;
     const waitUs = this.nextDueUs - now;
-    if (waitUs <= BLOCK_BELOW_US && this.free.length === this.clients.length) {
+    if (waitUs <= BLOCK_BELOW_US && this.free.length > 0) {
       if (this.arrivalTimer !== null) this.timers.clear(this.arrivalTimer);
       this.arrivalTimer = null;
-      this.timers.block(waitUs);
-      this.repump = true;
+      if (this.free.length === this.clients.length) {
+        this.timers.block(waitUs);
+        this.repump = true;
+      } else if (!this.napPending) {
+        this.napPending = true;
+        this.timers.immediate(this.onNap);
+      }
       return;
     }
     if (this.arrivalTimer === null) {
       this.arrivalTimer = this.timers.set(this.onArrivalTimer, (waitUs > BLOCK_BELOW_US ? waitUs - BLOCK_BELOW_US : waitUs) / 1000);
     }
   }
+
+  private readonly onNap = (): void => {
+    this.napPending = false;
+    const waitUs = this.nextDueUs - this.clock.nowUs();
+    if (waitUs > 0) this.timers.block(Math.min(waitUs, NAP_US));
+    this.pump();
+  };
 
   private readonly onArrivalTimer = (): void => {
     this.arrivalTimer = null;
