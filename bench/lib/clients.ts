@@ -35,6 +35,8 @@ export interface Workload {
   readonly seconds: number;
   /** Open loop: target transactions per second. */
   readonly rateTps?: number;
+  /** pgsurge only: `--warmup` seconds before the measured -T (the load runs that much longer). */
+  readonly warmupS?: number;
 }
 
 export interface RunFigures {
@@ -71,7 +73,8 @@ async function spawnClient(cmd: string, args: readonly string[], w: Workload, ho
   const r = await execMeasured(cmd, args, {
     env: cleanEnv(),
     onPid: (pid) => {
-      win = cpuWindow(pid, 0.3 * w.seconds, w.seconds);
+      const warm = w.warmupS ?? 0;
+      win = cpuWindow(pid, warm + 0.3 * w.seconds, warm + w.seconds);
       hooks.onPid?.(pid);
     },
   });
@@ -153,6 +156,7 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
     const args = [PGSURGE_BIN, 'run', '--url', target.url, '-b', w.builtin, '-n'];
     args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
     if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
+    if (w.warmupS !== undefined) args.push('--warmup', `${w.warmupS}s`);
     args.push('--json', json);
     const measured = await spawnClient(process.execPath, args, w, hooks);
     if (measured.r.code !== 0) fail('pgsurge', measured.r.code, measured.r.stderr + measured.r.stdout);

@@ -67,6 +67,11 @@ test('the pgbench comparison runs every case in quick mode and prints every colu
   const fc = floor.split('|').slice(1, -1).map((c) => c.trim());
   for (const i of [3, 4, 5]) assert.match(fc[i] ?? '', num, `floor column ${header[i]}`);
   assert.match(fc[9] ?? '', /^\(\d+\.\d+\)$/);
+  // Case 3's pgsurge with --warmup: its steady state, beside (not instead of) the plain row.
+  const warm = r.stdout.split('\n').find((l) => l.startsWith('| 3. select-only open loop') && l.includes('pgsurge --warmup 1s (not judged)'));
+  assert.ok(warm, 'a pgsurge --warmup row in case 3');
+  const wc = warm.split('|').slice(1, -1).map((c) => c.trim());
+  for (const i of [3, 5, 8]) assert.match(wc[i] ?? '', num, `warm-up row column ${header[i]}`);
   // Case 3 at the issue's 80 % of case 1, and at 40 %.
   for (const share of ['80 %', '40 %']) {
     assert.ok(r.stdout.split('\n').some((l) => l.startsWith('| 3. select-only open loop') && l.includes(`(${share} of case 1)`) && l.includes('| pgsurge |')), share);
