@@ -40,8 +40,8 @@ export interface ComparedCase {
 /**
  * Case 3's extra pgsurge run: a second of load before the measured 10 s. V8 compiles the hot path
  * during the first few hundred milliseconds of a run; with client and server on two cores that shows
- * as a burst of schedule lag (measured: -R 18000, 100 ms intervals, max lag 15-115 ms in the first
- * 0.5 s and 3-7 ms after; with --warmup 0.3s 2.4-3.9 ms p99 over the whole run). The plain row,
+ * as a burst of schedule lag (measured: -R 18000, 100 ms intervals, max lag 16-115 ms in the first
+ * 0.5 s and 3-8 ms after; with --warmup 0.3s 2.4-3.9 ms p99 over the whole run). The plain row,
  * first second included like pgbench's, is the one the target is judged on.
  */
 export const WARMUP_S = 1;

@@ -33,22 +33,19 @@ export function throughputTable(cases: readonly ComparedCase[]): string {
           `${fmt(med(runs, (r) => r.p99Ms), 3)} | ${fmt(med(runs, (r) => r.lagP99Ms), 3)} | ${ratio} | ${cpuRatio} |`,
       );
     }
-    if (c.floor !== undefined && c.floor.length > 0) {
-      // The yardstick's ratios are against pgbench too, in brackets: it is not a contender.
-      const f = c.floor;
+    // Runs beside the contenders, not judged: their ratios to pgbench are in brackets.
+    const beside = (label: string, runs: readonly RunFigures[] | undefined, opts: { wholeCpu: boolean; latency: boolean }): void => {
+      if (runs === undefined || runs.length === 0) return;
+      const ms = (pick: (r: RunFigures) => number): string => (opts.latency ? fmt(med(runs, pick), 3) : 'n/a');
       rows.push(
-        `| ${c.id}. ${c.title} | Node.js floor (bench/node-floor.ts) | ${f.length} | ${fmt(med(f, (r) => r.tps), 0)} | ${fmt(med(f, (r) => r.cpuUsPerTxn), 2)} | ` +
-          `${fmt(med(f, (r) => r.steadyCpuUsPerTxn), 2)} | n/a | n/a | n/a | (${fmt(med(f, (r) => r.tps) / tps('pgbench'), 3)}) | (${fmt(med(f, (r) => r.steadyCpuUsPerTxn) / cpu('pgbench'), 3)}) |`,
+        `| ${c.id}. ${c.title} | ${label} | ${runs.length} | ${fmt(med(runs, (r) => r.tps), 0)} | ${opts.wholeCpu ? fmt(med(runs, (r) => r.cpuUsPerTxn), 2) : 'n/a'} | ` +
+          `${fmt(med(runs, (r) => r.steadyCpuUsPerTxn), 2)} | ${ms((r) => r.p50Ms)} | ${ms((r) => r.p99Ms)} | ${ms((r) => r.lagP99Ms)} | ` +
+          `(${fmt(med(runs, (r) => r.tps) / tps('pgbench'), 3)}) | (${fmt(med(runs, (r) => r.steadyCpuUsPerTxn) / cpu('pgbench'), 3)}) |`,
       );
-    }
-    if (c.warm !== undefined && c.warm.length > 0) {
-      // The same client with a warm-up: its steady state, beside the plain row the target is judged on.
-      const w = c.warm;
-      rows.push(
-        `| ${c.id}. ${c.title} | pgsurge --warmup ${WARMUP_S}s (not judged) | ${w.length} | ${fmt(med(w, (r) => r.tps), 0)} | n/a | ${fmt(med(w, (r) => r.steadyCpuUsPerTxn), 2)} | ` +
-          `${fmt(med(w, (r) => r.p50Ms), 3)} | ${fmt(med(w, (r) => r.p99Ms), 3)} | ${fmt(med(w, (r) => r.lagP99Ms), 3)} | (${fmt(med(w, (r) => r.tps) / tps('pgbench'), 3)}) | (${fmt(med(w, (r) => r.steadyCpuUsPerTxn) / cpu('pgbench'), 3)}) |`,
-      );
-    }
+    };
+    // The Node.js floor keeps no latencies; the warmed pgsurge's whole CPU includes its warm-up's uncounted transactions.
+    beside('Node.js floor (bench/node-floor.ts)', c.floor, { wholeCpu: true, latency: false });
+    beside(`pgsurge --warmup ${WARMUP_S}s (not judged)`, c.warm, { wholeCpu: false, latency: true });
   }
   return rows.join('\n');
 }

@@ -1,5 +1,6 @@
 /** bench/RESULTS.md: the figures with everything needed to judge them. */
 import type { Machine } from './machine.js';
+import { WARMUP_S } from './cases.js';
 
 export interface RunContext {
   readonly machine: Machine;
@@ -45,9 +46,9 @@ ${tables}
   transactions per second of the measured phase).
 - Client CPU per transaction: user + sys of the client's process (all threads), from the \`times\`
   builtin of a \`sh\` that waited for it, divided by the transactions the client reports. "Whole"
-  includes process start-up and connecting: for pgsurge that is ~0.9 s user + 0.2 s sys (loading
-  the CLI and each worker thread's modules; \`pgsurge run -t 1 -c 8 -j 2\`, measured with
-  /usr/bin/time), about 2 µs per transaction in a 10 s run at 50k TPS. "Steady" is the CPU over a
+  includes process start-up and connecting: for pgsurge that is 0.9–1.0 s user + 0.1–0.2 s sys
+  (each worker thread's modules and JIT warm-up, and the CLI's; \`pgsurge run -t 1 -c 8 -j 2\`,
+  measured with /usr/bin/time), about 2 µs per transaction in a 10 s run at 50k TPS. "Steady" is the CPU over a
   window from 30 % of the run to its end, read from /proc/<pid>/stat, and is the figure to compare.
 - Node.js floor (case 1): bench/node-floor.ts, the raw-socket client the issue describes (worker
   threads, \`onread\` into one reused buffer, a prebuilt Bind/Execute/Sync with the parameter
@@ -62,8 +63,8 @@ ${tables}
   40 %, Poisson arrivals. The targets apply to the 80 % runs. Achieved rate: successful
   transactions per second. Schedule lag p99: pgsurge's \`summary.lagMs.p99\`; pgbench's from the
   lag field of its per-transaction log. Neither run has a warm-up: the first second counts. In the
-  same rounds pgsurge also runs with \`--warmup 1s\` (a second of load before the measured 10 s;
-  row "not judged"): V8 compiles pgsurge's hot path in the first few hundred milliseconds, and on
+  same rounds pgsurge also runs with \`--warmup ${WARMUP_S}s\` (that much load before the measured
+  10 s; row "not judged"): V8 compiles pgsurge's hot path in the first few hundred milliseconds, and on
   two shared cores that shows as a burst of lag; this row is its steady state. Its "whole" CPU
   is n/a (the warm-up's transactions are not counted).
 - Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from

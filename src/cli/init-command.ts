@@ -43,14 +43,16 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
   }
   const defines = parseDefines(raw.define ?? []);
   // The module loader (esbuild, zod) is imported only when a module is named.
-  const load = modulePaths.length > 0 ? await import('../workload/module/load.js') : undefined;
-  const modules = await Promise.all(
-    modulePaths.map(async (file) => {
-      const { loadWorkloadModule, resolveModuleOptions } = load!;
-      const def = isBuiltinModule(file) ? await loadBuiltinModule(file) : await loadWorkloadModule(resolve(file));
-      return { file, def, options: resolveModuleOptions(file, def.options, defines) };
-    }),
-  );
+  const load = modulePaths.length === 0 ? undefined : await import('../workload/module/load.js');
+  const modules =
+    load === undefined
+      ? []
+      : await Promise.all(
+          modulePaths.map(async (file) => {
+            const def = isBuiltinModule(file) ? await loadBuiltinModule(file) : await load.loadWorkloadModule(resolve(file));
+            return { file, def, options: load.resolveModuleOptions(file, def.options, defines) };
+          }),
+        );
   if (raw.url === undefined && !hasEnvironmentTarget(io.env)) {
     throw usageError('NO_TARGET', 'init needs a target: --url URL or the PG* environment (a throwaway server would be removed at exit)');
   }

@@ -3,7 +3,7 @@
  * a pgbench script file, or a workload module, each with an optional @WEIGHT.
  */
 import { usageError } from '../errors.js';
-import { isModulePath } from '../workload/module/load.js';
+import { isModulePath } from '../workload/module/module-path.js';
 import { BUILTIN_MODULES, isBuiltinModule } from '../workload/builtin/registry.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 

@@ -17,8 +17,9 @@
  * real traffic flows V8 still compiles about 60 functions per worker, Node's socket code, the
  * session's read side, the open-loop pump, and again some of the functions warmed here (new maps
  * from the real sessions). Those TurboFan jobs take about 0.6 of a core for ~300 ms. On that day,
- * with and without this warm-up (4 alternations each) the first 0.5 s had max lag 8-117 ms either
- * way; an earlier measurement had lag p99 107 → 34 ms (3 runs). Tried without effect on top of it:
+ * with and without this warm-up (4 alternations each, 100 ms intervals) the worst interval of the
+ * first 0.5 s had max lag 38-117 ms either way; an earlier measurement had lag p99 107 → 34 ms
+ * (3 runs). Tried without effect on top of it:
  * Sync round trips on the real sockets before the start, warming after the real sessions exist,
  * 200 ms of idle before "ready", --v8-pool-size=1. What removes the burst is real load before the
  * measured phase (--warmup 0.3s: whole-run lag p99 2.4-3.9 ms against 12-97 ms).

@@ -11,8 +11,6 @@ import { usageError } from '../../errors.js';
 import type { OptionsSpec, WorkloadDefinition } from './api.js';
 import { locateInModule } from './program.js';
 
-export { isModulePath } from './module-path.js';
-
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
 const stepSchema = z.object({ sql: z.string().min(1), params: fn.optional(), rows: fn.optional() });
 const definitionSchema = z.object({
