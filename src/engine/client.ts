@@ -232,7 +232,8 @@ export class Client implements SessionHandler, ReadLinkOwner {
     this.core.noteError(cls, message);
   }
 
-  private clearSleep(): void {
+  /** Cancel a \sleep in progress (also when the load is over: the client must not wake after it). */
+  clearSleep(): void {
     if (this.sleepTimer !== null) {
       this.core.timers.clear(this.sleepTimer);
       this.sleepTimer = null;

@@ -479,6 +479,8 @@ export class WorkerCore {
       if (c.busy && c.scheduledUs >= this.measureStartUs) inFlight++;
     }
     if (inFlight > 0) this.recorder.unfinished(inFlight);
+    // A client in a \sleep would otherwise wake after the sessions are closed.
+    for (const c of this.clients) c.clearSleep();
     for (const t of [this.sweepTimer, this.graceTimer, this.arrivalTimer, this.endTimer]) {
       if (t !== null) this.timers.clear(t);
     }
