@@ -1,7 +1,7 @@
 /**
  * pgsurge's own cost per transaction, without the network: one WorkerCore with its clients, the
  * real pgbench runner, writer and recorder, on sessions whose statements complete at once
- * (src/engine/jit-warmup.ts's runInstant). What is left is everything pgsurge adds to the Node.js
+ * (bench/lib/instant-run.ts). What is left is everything pgsurge adds to the Node.js
  * floor (bench/node-floor.ts), which case 1 of bench/pgbench-compare.ts measures with the network.
  *
  *   node dist/bench/engine-hot-path.js [select-only|tpcb-like] [transactions=2000000]
@@ -13,7 +13,7 @@
  *   over 10 runs, most of them 450–570 (the high ones while the machine was busy); tpcb-like:
  *   3441 ns before, then 2216–2674 ns over 5 runs.
  */
-import { runInstant } from '../src/engine/jit-warmup.js';
+import { runInstant } from './lib/instant-run.js';
 import { sessionStatements } from '../src/engine/statements.js';
 import { buildPrograms } from '../src/workload/sources.js';
 import { BUILTIN_SCRIPTS } from '../src/workload/pgbench/builtin-scripts.js';

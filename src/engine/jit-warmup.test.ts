@@ -1,23 +1,52 @@
 /**
- * The warm-up runs the programs' code on instant sessions before the load: it must end on its own
- * (also with scripts that sleep or fail), and must not touch what the real clients draw.
+ * The warm-up runs the run's own clients against its stand-in server before the load: it must run
+ * real transactions in both load modes, end on its own (also with scripts that sleep or fail), and
+ * not touch what the real clients draw. That it never reaches the real server is checked end to
+ * end: test/e2e/cli-run.test.ts counts tpcb-like's history rows after `-t 10 -c 2` (exactly 20).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPrograms, type WorkloadSource } from '../workload/sources.js';
 import { BUILTIN_SCRIPTS } from '../workload/pgbench/builtin-scripts.js';
 import { StepKind, type TxnProgram } from '../workload/types.js';
+import { FailureIndex } from '../metrics/types.js';
+import { systemClock } from './clock.js';
+import type { LoadModel } from './messages.js';
 import { sessionStatements } from './statements.js';
-import { warmUp } from './jit-warmup.js';
+import { loadLike, warmUpOnSockets, type WarmupOverrides } from './jit-warmup.js';
+import { realTimers, WorkerCore } from './worker-core.js';
 
 const script = (name: string, text: string): WorkloadSource => ({ kind: 'pgbench', name, text, weight: 1, file: undefined });
-const SETTINGS = { scale: 1, defines: {}, seed: 7 };
+const CLOSED: LoadModel = { kind: 'closed', durationMs: 60_000, transactionsPerClient: undefined, stages: undefined };
+const OPEN: LoadModel = { kind: 'open', durationMs: 60_000, rateHz: 2000, arrivals: 'poisson', maxQueue: 1000, latencyLimitMs: undefined, stages: undefined };
 
-/** The programs, and how many transactions the warm-up ran on them. */
-async function warm(sources: WorkloadSource[]): Promise<{ programs: TxnProgram[]; ran: number }> {
-  const programs = await buildPrograms(sources);
+/** How many transactions the warm-up ran on the programs (passes of 30 and 200 ms), and how long it took. */
+async function warm(programs: TxnProgram[], load: LoadModel): Promise<{ ran: number; ms: number }> {
   const layout = { txnTypes: programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
-  return { programs, ran: await warmUp(programs, true, sessionStatements(programs), SETTINGS, layout) };
+  const makeCore = (o: WarmupOverrides): WorkerCore =>
+    new WorkerCore({
+      worker: 0,
+      workers: 1,
+      clientIds: [0, 1, 2, 3],
+      programs,
+      startOffsetMs: 0,
+      gridDurationMs: undefined,
+      typeOffset: 0,
+      clientIdBase: 0,
+      scale: 1,
+      defines: {},
+      maxTries: 1,
+      queryTimeoutMs: 10_000,
+      graceMs: 0,
+      intervalMs: 1000,
+      clock: systemClock,
+      timers: realTimers,
+      classify: () => FailureIndex.Other,
+      ...o,
+    });
+  const t0 = performance.now();
+  const ran = await warmUpOnSockets({ load, seed: 7, protocol: 'prepared', statements: sessionStatements(programs), layout, readRouting: false, makeCore }, [30, 200]);
+  return { ran, ms: performance.now() - t0 };
 }
 
 /** The parameters of a real client's first five transactions. */
@@ -31,21 +60,39 @@ function firstDraws(p: TxnProgram): string {
   return JSON.stringify(out);
 }
 
-test('the warm-up runs the built-in scripts and leaves the real clients\' random draws as they were', async () => {
-  const before = firstDraws((await buildPrograms([script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like'])]))[0]!);
-  const t0 = performance.now();
-  const { programs, ran } = await warm([script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like']), script('select-only', BUILTIN_SCRIPTS['select-only'])]);
-  assert.equal(ran, 20_000, 'every warm-up transaction ran');
-  assert.ok(performance.now() - t0 < 5000, 'well under a second normally; never long');
-  assert.equal(firstDraws(programs[0]!), before);
+test('the warm-up runs the built-in scripts through its stand-in server, closed and open loop', async () => {
+  const builtins = [script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like']), script('select-only', BUILTIN_SCRIPTS['select-only'])];
+  const before = firstDraws((await buildPrograms(builtins))[0]!);
+  const programs = await buildPrograms(builtins);
+  const closed = await warm(programs, CLOSED);
+  // Four clients on loopback for 230 ms: thousands of transactions on any machine that runs tests.
+  assert.ok(closed.ran > 200, `closed loop ran ${closed.ran}`);
+  const open = await warm(programs, OPEN);
+  // 2000/s for 230 ms is ~460 arrivals.
+  assert.ok(open.ran > 200 && open.ran < 700, `open loop ran ${open.ran}`);
+  for (const r of [closed, open]) assert.ok(r.ms < 3000, `took ${r.ms.toFixed(0)} ms: its passes are 230 ms`);
+  assert.equal(firstDraws(programs[0]!), before, "the real clients' random draws are untouched");
 });
 
-test('scripts that sleep, fail or want rows end the warm-up instead of hanging it', async () => {
-  const { ran } = await warm([
+test('scripts that sleep, fail or want rows end the warm-up on time instead of hanging it', async () => {
+  const programs = await buildPrograms([
     script('sleeps', '\\sleep 10 ms\nSELECT 1;\n'),
     script('fails', '\\set x 1 / 0\nSELECT :x;\n'),
     script('gset', 'SELECT 1 AS one \\gset\nSELECT :one;\n'),
   ]);
-  // Failing transactions end (as failed); a client that sleeps is parked for good (no timers).
-  assert.ok(ran > 0 && ran < 20_000, `ran ${ran}`);
+  const r = await warm(programs, CLOSED);
+  assert.ok(r.ms < 3000, `took ${r.ms.toFixed(0)} ms`);
+  assert.ok(r.ran > 0, `ran ${r.ran}`);
+});
+
+test('loadLike gives the warm-up and the real run one object shape (same keys, same order)', () => {
+  for (const load of [CLOSED, OPEN]) {
+    const real = loadLike(load, load.durationMs, undefined);
+    const pass = loadLike(load, 500, undefined);
+    assert.deepEqual(Object.keys(pass), Object.keys(real));
+    assert.equal(pass.durationMs, 500);
+    assert.equal(real.durationMs, load.durationMs);
+  }
+  const t = loadLike({ ...CLOSED, durationMs: undefined, transactionsPerClient: 10 }, 500, undefined);
+  assert.equal(t.kind === 'closed' ? t.transactionsPerClient : -1, undefined, 'a pass is timed, not counted');
 });

@@ -1,161 +1,131 @@
 /**
- * Warming the hot path before the load starts, without sending anything to the server.
+ * Warming the worker's hot path on real sockets before the load starts, without sending anything
+ * to the real server: the run's own clients, in the run's own load mode and rate, run for half a
+ * second against a stand-in server on loopback in this thread (warmup-server.ts).
  *
- * Why: V8 runs new code in its interpreter until it has seen it often enough to compile it; for the
- * first few hundred milliseconds of a run a worker's per-transaction JavaScript is many times
- * slower, and on a machine where client and server share the cores that shows as a burst of
- * schedule lag in the first second of every open-loop run (bench/RESULTS.md, case 3).
+ * Why: V8 runs new code in its interpreter until it has seen it often enough to compile it, and
+ * its compiler threads then take CPU for a few hundred milliseconds (about 0.6 of a core for
+ * ~300 ms, perf sched). On a machine where client and server share the cores, that showed as a
+ * burst of schedule lag in the first half second of every open-loop run (bench/RESULTS.md, case 3).
  *
- * How: before the worker reports ready, a throwaway WorkerCore runs the run's own programs
- * (pgbench scripts only: a workload module's code is the user's, and may count or write
- * somewhere) for a few thousand transactions on sessions that complete every statement at once,
- * with their own runners, random generators and recorder, all dropped afterwards. The functions
- * are the ones the real clients run, so V8 compiles them before the first real transaction. Nothing
- * of it reaches the results, the server or the random sequences of the real clients.
+ * The warm-up has to run the same code with the same object shapes as the real run, or V8
+ * compiles again once real traffic flows. Found with --trace-opt/--trace-deopt:
+ * - The warm-up this replaced ran the scripts on sessions that completed every statement at once
+ *   (now bench/lib/instant-run.ts). It left about 60 functions per worker to compile after the
+ *   start: Node's socket, stream and timer code, the session's read side, the open-loop pump, and
+ *   functions it had warmed, again, for the real sessions' other shapes.
+ * - So the warm-up's cores come from the caller's own factory (worker-main.ts), and their
+ *   sessions are real WireSessions on `net` sockets with `onread`. The load object is made by
+ *   loadLike for both; one taken as the worker received it has another shape ("wrong map" in
+ *   pumpOnce and clientFree).
+ * - Two passes. The first, short one takes sessions and cores through their whole life once
+ *   (open, run, stop, close). Closing flips fields that were constant until then (a session's
+ *   `closed`, a stream's ending state), and V8 throws away the code that assumed them constant
+ *   ("code dependencies"). After the first pass they are known to change, so the code compiled in
+ *   the second pass survives its own end.
  *
- * What it does not cover (measured with --trace-opt/--trace-deopt and perf, -R 18000, -j 2): once
- * real traffic flows V8 still compiles about 60 functions per worker, Node's socket code, the
- * session's read side, the open-loop pump, and again some of the functions warmed here (new maps
- * from the real sessions). Those TurboFan jobs take about 0.6 of a core for ~300 ms. On that day,
- * with and without this warm-up (4 alternations each, 100 ms intervals) the worst interval of the
- * first 0.5 s had max lag 38-117 ms either way; an earlier measurement had lag p99 107 → 34 ms
- * (3 runs). Tried without effect on top of it:
- * Sync round trips on the real sockets before the start, warming after the real sessions exist,
- * 200 ms of idle before "ready", --v8-pool-size=1. What removes the burst is real load before the
- * measured phase (--warmup 0.3s: whole-run lag p99 2.4-3.9 ms against 12-97 ms).
+ * Only for pgbench scripts: a workload module's code is the user's own and may count or write
+ * somewhere. Nothing of the warm-up reaches the results, the real server or the random sequences
+ * of the real clients (its cores have their own recorder and seed).
  */
-import type { Session, SessionHandler } from '../driver/types.js';
-import { StatementWriter } from '../driver/wire-writer.js';
+import { openSession } from '../driver/session.js';
+import type { ConnInfo, Protocol, Session } from '../driver/types.js';
 import { Recorder, type IntervalSnapshot } from '../metrics/recorder.js';
-import { FailureIndex, type MetricsLayout } from '../metrics/types.js';
-import type { Param, StatementSpec, TxnProgram } from '../workload/types.js';
+import type { MetricsLayout } from '../metrics/types.js';
+import type { StatementSpec } from '../workload/types.js';
 import { systemClock } from './clock.js';
-import type { WorkerSettings } from './messages.js';
-import { WorkerCore, type Timers } from './worker-core.js';
+import type { LoadModel } from './messages.js';
+import type { WorkerCore, WorkerCoreOptions } from './worker-core.js';
+import { startWarmupServer } from './warmup-server.js';
 
+/** The passes' lengths (ms): see the header. */
 /**
- * Enough for V8 to optimise the per-transaction functions: ~10–50 ms of CPU per worker (20,000 ×
- * 0.5–2.3 µs, bench/engine-hot-path.ts).
+ * Measured (select-only -R 18000, 8 clients, -j 2, 2 s runs, 6 alternations; lag p99 of the whole
+ * run): no warm-up socket pass 22-70 ms, median 34; a 250 ms pass 4.4-12 ms, median 8; a 500 ms
+ * pass 3.6-6.8 ms, median 5.9 (the steady state's worst 100 ms interval is 4-6 ms there). It costs
+ * about 0.55 s of start-up per run.
  */
-const WARMUP_TRANSACTIONS = 20_000;
-const CLIENTS = 4;
+export const WARMUP_PASSES_MS: readonly number[] = [30, 500];
 
-/** Builds each statement's message like the real session, then completes it at once. */
-class InstantSession implements Session {
-  readonly protocol = 'prepared' as const;
-  readonly backendPid = 0;
-  readonly serverVersion = '';
-  readonly host = { host: 'warm-up', port: 0 };
-  private handler: SessionHandler | null = null;
-  private readonly writers: StatementWriter[];
-  constructor(
-    statements: readonly StatementSpec[],
-    private readonly due: SessionHandler[],
-  ) {
-    this.writers = statements.map((s, i) => new StatementWriter(s, 'prepared', `warmup_${i}`));
-  }
-  setHandler(h: SessionHandler): void {
-    this.handler = h;
-  }
-  exec(stmt: number, params: readonly Param[], wantsRows: boolean): void {
-    this.writers[stmt]?.build(params, wantsRows);
-    if (this.handler !== null) this.due.push(this.handler);
-  }
-  execPipelined(stmt: number, params: readonly Param[]): void {
-    this.writers[stmt]?.build(params, false);
-  }
-  sync(): void {
-    if (this.handler !== null) this.due.push(this.handler);
-  }
-  async close(): Promise<void> {}
-  destroy(): void {}
+/** What the warm-up replaces in the real run's core options. */
+export type WarmupOverrides = Required<Pick<WorkerCoreOptions, 'load' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'>>;
+
+export interface SocketWarmupPlan {
+  /** The run's load; each pass runs it for its own length. */
+  readonly load: LoadModel;
+  readonly seed: number;
+  readonly protocol: Protocol;
+  /** The session's statement list (as for the real sessions). */
+  readonly statements: readonly StatementSpec[];
+  readonly layout: MetricsLayout;
+  /** Whether the run reads from a replica (then read sessions are warmed too). */
+  readonly readRouting: boolean;
+  /** Builds a core exactly as the real run does, with these options replaced. */
+  readonly makeCore: (overrides: WarmupOverrides) => WorkerCore;
 }
 
-/** Timers that never fire: a \sleep in a script just ends that client's warm-up. */
-const NO_TIMERS: Timers = { set: () => null, block: () => undefined, immediate: () => undefined, clear: () => undefined };
-
 /**
- * Run the warm-up for the programs a worker will run (skipped unless they are all pgbench scripts,
- * `isScript`). `statements`: the session's statement list (programs' statements, then ROLLBACK).
- * Returns the transactions it ran (0 when skipped or when a script failed it).
+ * The run's load with another length (closed loop: and another -t count). The real core's load is
+ * made here too, not taken as the worker received it: the warm-up's loads and the real one must
+ * share one object shape, or the code compiled in the warm-up fails its shape checks on the first
+ * real transactions and V8 compiles it again (measured with --trace-deopt: "wrong map" on
+ * `opts.load` in pumpOnce and clientFree).
  */
-export async function warmUp(
-  programs: readonly TxnProgram[],
-  isScript: boolean,
-  statements: readonly StatementSpec[],
-  settings: InstantSettings,
-  layout: MetricsLayout,
-): Promise<number> {
-  if (!isScript || programs.length === 0) return 0;
+export function loadLike(load: LoadModel, durationMs: number | undefined, transactionsPerClient: number | undefined): LoadModel {
+  if (load.kind === 'open') return { ...load, durationMs: durationMs ?? load.durationMs };
+  return { ...load, durationMs, transactionsPerClient };
+}
+
+/** Run the passes; returns the transactions they ran (0 if the warm-up could not run). */
+export async function warmUpOnSockets(plan: SocketWarmupPlan, passesMs: readonly number[] = WARMUP_PASSES_MS): Promise<number> {
+  const server = await startWarmupServer();
+  const ci: ConnInfo = {
+    hosts: [{ host: '127.0.0.1', port: server.port }],
+    user: 'pgsurge-warmup',
+    password: undefined,
+    database: 'pgsurge-warmup',
+    sslmode: 'disable',
+    sslrootcert: undefined,
+    applicationName: 'pgsurge-warmup',
+    connectTimeoutMs: 5000,
+    targetSessionAttrs: 'any',
+    options: undefined,
+  };
+  const open = (): Promise<Session> => openSession(ci, ci.hosts[0]!, { protocol: plan.protocol, statements: plan.statements });
+  let total = 0;
   try {
-    // Another seed: the warm-up's random draws are its own.
-    return await runInstant(programs, statements, { ...settings, seed: settings.seed + 1 }, layout, WARMUP_TRANSACTIONS);
+    for (const ms of passesMs) total += await pass(plan, open, ms);
+    return total;
   } catch {
-    // A warm-up that fails (a script error, say) changes nothing: the real run reports it.
-    return 0;
+    // A warm-up that fails changes nothing: the real run goes on (and reports its own errors).
+    return total;
+  } finally {
+    server.close();
   }
 }
 
-export type InstantSettings = Pick<WorkerSettings, 'scale' | 'defines' | 'seed'>;
-
-/**
- * Run `transactions` transactions of `programs` on CLIENTS clients whose statements complete at
- * once (also used by bench/engine-hot-path.ts to time the JavaScript of a transaction). Returns
- * the transactions that ended (ok or failed).
- */
-export async function runInstant(
-  programs: readonly TxnProgram[],
-  statements: readonly StatementSpec[],
-  settings: InstantSettings,
-  layout: MetricsLayout,
-  transactions: number,
-): Promise<number> {
-  const due: SessionHandler[] = [];
-  const recorder = new Recorder(layout);
-  let done = false;
+async function pass(plan: SocketWarmupPlan, open: () => Promise<Session>, ms: number): Promise<number> {
+  const recorder = new Recorder(plan.layout);
   let ended = 0;
   const count = (snap: IntervalSnapshot): void => {
     for (const t of snap.types) ended += t.ok + t.errors.reduce((a, b) => a + b, 0);
   };
-  const core = new WorkerCore({
-    worker: 0,
-    workers: 1,
-    clientIds: Array.from({ length: CLIENTS }, (_, i) => i),
-    programs,
-    load: { kind: 'closed', durationMs: undefined, transactionsPerClient: Math.ceil(transactions / CLIENTS), stages: undefined },
-    startOffsetMs: 0,
-    gridDurationMs: undefined,
-    typeOffset: 0,
-    clientIdBase: 0,
-    scale: settings.scale,
-    defines: settings.defines,
-    maxTries: 1,
-    queryTimeoutMs: 60_000,
-    graceMs: 0,
-    intervalMs: 1000,
-    seed: settings.seed,
-    clock: systemClock,
-    timers: NO_TIMERS,
-    recorder,
-    classify: () => FailureIndex.Other,
-    connect: async () => new InstantSession(statements, due),
-    onSnapshot: count,
-    onDone: () => void (done = true),
-  });
   try {
-    await core.connectAll();
-    core.start(systemClock.nowUs(), 0);
-    // Completions are delivered from this loop, not from inside exec: the stack stays flat. The
-    // queue is cut now and then so that it does not hold every statement of the run.
-    for (let i = 0; i < due.length && !done; i++) {
-      due[i]!.onQueryDone(null, null);
-      if (i === 100_000) {
-        due.splice(0, i + 1);
-        i = -1;
-      }
-    }
-    // Clients parked in a \sleep never finish the run: what they did is still in the recorder.
-    if (!done) count(recorder.snapshot(0, 0, true));
+    await new Promise<void>((resolve, reject) => {
+      const core = plan.makeCore({
+        load: loadLike(plan.load, ms, undefined),
+        // Another seed: the warm-up's random draws are its own.
+        seed: plan.seed + 1,
+        recorder,
+        connect: open,
+        connectRead: plan.readRouting ? open : undefined,
+        outcomes: null,
+        rehomeOnReadOnly: false,
+        onSnapshot: count,
+        onDone: () => void core.closeAll().then(resolve, resolve),
+      });
+      core.connectAll().then(() => core.start(systemClock.nowUs(), 0), (e: unknown) => void core.closeAll().finally(() => reject(e)));
+    });
     return ended;
   } finally {
     recorder.dispose();

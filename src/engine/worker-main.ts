@@ -13,7 +13,7 @@ import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { realTimers, WorkerCore } from './worker-core.js';
 import { sessionStatements } from './statements.js';
 import { HaOutcomeSink } from '../ha/outcome-sink.js';
-import { warmUp } from './jit-warmup.js';
+import { loadLike, warmUpOnSockets, type WarmupOverrides } from './jit-warmup.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -22,17 +22,44 @@ function post(msg: FromWorker): void {
 async function main(init: WorkerInit): Promise<void> {
   const programs = await buildPrograms(init.scripts);
   const statements = sessionStatements(programs);
-  await warmUp(programs, init.scripts.every((s) => s.kind === 'pgbench'), statements, init, init.layout);
-  const recorder = new Recorder(init.layout);
   const multiHost = init.conn.hosts.length > 1 || init.conn.targetSessionAttrs !== 'any';
+  // One factory for the warm-up's cores and the real one: the same option object shapes, so the
+  // code V8 compiles in the warm-up is the code the run needs (jit-warmup.ts).
+  const makeCore = (o: WarmupOverrides): WorkerCore =>
+    new WorkerCore({
+      ...init,
+      programs,
+      clock: systemClock,
+      timers: realTimers,
+      classify: classifyError,
+      // Named one by one, not spread: the object's shape must not depend on the callers' key order.
+      load: o.load,
+      seed: o.seed,
+      recorder: o.recorder,
+      connect: o.connect,
+      connectRead: o.connectRead,
+      outcomes: o.outcomes,
+      rehomeOnReadOnly: o.rehomeOnReadOnly,
+      onSnapshot: o.onSnapshot,
+      onDone: o.onDone,
+    });
+  if (init.scripts.every((s) => s.kind === 'pgbench')) {
+    await warmUpOnSockets({
+      load: init.load,
+      seed: init.seed,
+      protocol: init.protocol,
+      statements,
+      layout: init.layout,
+      readRouting: init.replicaConn !== undefined,
+      makeCore,
+    });
+  }
+  const recorder = new Recorder(init.layout);
   const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;
-  const core = new WorkerCore({
-    ...init,
-    programs,
-    clock: systemClock,
-    timers: realTimers,
+  const core: WorkerCore = makeCore({
+    load: loadLike(init.load, init.load.durationMs, init.load.kind === 'closed' ? init.load.transactionsPerClient : undefined),
+    seed: init.seed,
     recorder,
-    classify: classifyError,
     outcomes,
     // Several hosts (or target_session_attrs): every (re)connect chooses the host again, so after a
     // failover clients find the new primary. One host: straight to it.
