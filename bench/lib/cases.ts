@@ -38,11 +38,11 @@ export interface ComparedCase {
 }
 
 /**
- * Case 3's extra pgsurge run: a second of load before the measured 10 s. V8 compiles the hot path
- * during the first few hundred milliseconds of a run; with client and server on two cores that shows
- * as a burst of schedule lag (measured: -R 18000, 100 ms intervals, max lag 16-115 ms in the first
- * 0.5 s and 3-8 ms after; with --warmup 0.3s 2.4-3.9 ms p99 over the whole run). The plain row,
- * first second included like pgbench's, is the one the target is judged on.
+ * Case 3's extra pgsurge run: a second of load before the measured 10 s, so the server's
+ * connections are warm too. Before pgsurge's JIT warm-up ran on sockets (src/engine/jit-warmup.ts),
+ * V8's compiling showed as a burst of schedule lag in the first 0.5 s of every run (-R 18000: max
+ * lag 16-115 ms there, 3-8 ms after). The plain row, first second included like pgbench's, is the
+ * one the target is judged on.
  */
 export const WARMUP_S = 1;
 

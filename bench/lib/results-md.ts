@@ -64,8 +64,9 @@ ${tables}
   transactions per second. Schedule lag p99: pgsurge's \`summary.lagMs.p99\`; pgbench's from the
   lag field of its per-transaction log. Neither run has a warm-up: the first second counts. In the
   same rounds pgsurge also runs with \`--warmup ${WARMUP_S}s\` (that much load before the measured
-  10 s; row "not judged"): V8 compiles pgsurge's hot path in the first few hundred milliseconds, and on
-  two shared cores that shows as a burst of lag; this row is its steady state. Its "whole" CPU
+  10 s; row "not judged"): its steady state, with the server's connections warmed too. (Both
+  pgsurge rows have the worker's own JIT warm-up against a stand-in server before the start,
+  src/engine/jit-warmup.ts; nothing of it reaches the server or the figures.) Its "whole" CPU
   is n/a (the warm-up's transactions are not counted).
 - Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from
   /proc/<pid>/status every few seconds; "early" is the sample nearest 1/5 of the run (minute 1 of
