@@ -29,8 +29,6 @@ async function warm(programs: TxnProgram[], load: LoadModel): Promise<{ ran: num
       workers: 1,
       clientIds: [0, 1, 2, 3],
       programs,
-      startOffsetMs: 0,
-      gridDurationMs: undefined,
       typeOffset: 0,
       clientIdBase: 0,
       scale: 1,

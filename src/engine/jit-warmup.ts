@@ -48,7 +48,7 @@ import { startWarmupServer } from './warmup-server.js';
 export const WARMUP_PASSES_MS: readonly number[] = [30, 500];
 
 /** What the warm-up replaces in the real run's core options. */
-export type WarmupOverrides = Required<Pick<WorkerCoreOptions, 'load' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'>>;
+export type WarmupOverrides = Required<Pick<WorkerCoreOptions, 'load' | 'startOffsetMs' | 'gridDurationMs' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'>>;
 
 export interface SocketWarmupPlan {
   /** The run's load; each pass runs it for its own length. */
@@ -114,6 +114,10 @@ async function pass(plan: SocketWarmupPlan, open: () => Promise<Session>, ms: nu
     await new Promise<void>((resolve, reject) => {
       const core = plan.makeCore({
         load: loadLike(plan.load, ms, undefined),
+        // Not the run's timeline: no delayed start (scenarios), and done when its load is (no grid
+        // kept going to the run's end, which would hold each pass for the whole run's length).
+        startOffsetMs: 0,
+        gridDurationMs: undefined,
         // Another seed: the warm-up's random draws are its own.
         seed: plan.seed + 1,
         recorder,

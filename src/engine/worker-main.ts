@@ -34,6 +34,8 @@ async function main(init: WorkerInit): Promise<void> {
       classify: classifyError,
       // Named one by one, not spread: the object's shape must not depend on the callers' key order.
       load: o.load,
+      startOffsetMs: o.startOffsetMs,
+      gridDurationMs: o.gridDurationMs,
       seed: o.seed,
       recorder: o.recorder,
       connect: o.connect,
@@ -58,6 +60,8 @@ async function main(init: WorkerInit): Promise<void> {
   const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;
   const core: WorkerCore = makeCore({
     load: loadLike(init.load, init.load.durationMs, init.load.kind === 'closed' ? init.load.transactionsPerClient : undefined),
+    startOffsetMs: init.startOffsetMs,
+    gridDurationMs: init.gridDurationMs,
     seed: init.seed,
     recorder,
     outcomes,
