@@ -46,7 +46,7 @@ ${tables}
   transactions per second of the measured phase).
 - Client CPU per transaction: user + sys of the client's process (all threads), from the \`times\`
   builtin of a \`sh\` that waited for it, divided by the transactions the client reports. "Whole"
-  includes process start-up and connecting: for pgsurge that is 1.2–1.5 s user + 0.7–0.8 s sys
+  includes process start-up and connecting: for pgsurge that is 1.3–1.5 s user + 0.7–0.8 s sys
   (each worker thread's modules and its JIT warm-up against a stand-in server, and the CLI's;
   \`pgsurge run -t 1 -c 8 -j 2\`, measured with /usr/bin/time), about 4 µs per transaction in a
   10 s run at 50k TPS. "Steady" is the CPU over a

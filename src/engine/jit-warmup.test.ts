@@ -85,12 +85,12 @@ test('scripts that sleep, fail or want rows end the warm-up on time instead of h
 
 test('loadLike gives the warm-up and the real run one object shape (same keys, same order)', () => {
   for (const load of [CLOSED, OPEN]) {
-    const real = loadLike(load, load.durationMs, undefined);
-    const pass = loadLike(load, 500, undefined);
+    const real = loadLike(load);
+    const pass = loadLike(load, 500);
     assert.deepEqual(Object.keys(pass), Object.keys(real));
     assert.equal(pass.durationMs, 500);
     assert.equal(real.durationMs, load.durationMs);
   }
-  const t = loadLike({ ...CLOSED, durationMs: undefined, transactionsPerClient: 10 }, 500, undefined);
+  const t = loadLike({ ...CLOSED, durationMs: undefined, transactionsPerClient: 10 }, 500);
   assert.equal(t.kind === 'closed' ? t.transactionsPerClient : -1, undefined, 'a pass is timed, not counted');
 });

@@ -29,7 +29,8 @@
  * of the real clients (its cores have their own recorder and seed).
  */
 import { openSession } from '../driver/session.js';
-import type { ConnInfo, Protocol, Session } from '../driver/types.js';
+import { parseConnInfo } from '../driver/conninfo.js';
+import type { Protocol, Session } from '../driver/types.js';
 import { Recorder, type IntervalSnapshot } from '../metrics/recorder.js';
 import type { MetricsLayout } from '../metrics/types.js';
 import type { StatementSpec } from '../workload/types.js';
@@ -38,14 +39,14 @@ import type { LoadModel } from './messages.js';
 import type { WorkerCore, WorkerCoreOptions } from './worker-core.js';
 import { startWarmupServer } from './warmup-server.js';
 
-/** The passes' lengths (ms): see the header. */
 /**
- * Measured (select-only -R 18000, 8 clients, -j 2, 2 s runs, 6 alternations; lag p99 of the whole
- * run): no warm-up socket pass 22-70 ms, median 34; a 250 ms pass 4.4-12 ms, median 8; a 500 ms
- * pass 3.6-6.8 ms, median 5.9 (the steady state's worst 100 ms interval is 4-6 ms there). It costs
- * about 0.5 s of start-up per run (run -t 1 -c 8 -j 2: 1.2-1.3 s wall against 0.75-0.9 s).
+ * The passes' lengths (ms): see the header. Measured (select-only -R 18000, 8 clients, -j 2, 2 s
+ * runs, 6 alternations; lag p99 of the whole run): no socket warm-up 20-114 ms, median 56; a 250 ms
+ * second pass 2.9-21 ms, median 8.1; a 500 ms one 2.8-18 ms, median 4.9 (the worst 100 ms interval
+ * after the first 0.5 s was 3.4-27 ms, median 6.3, in those runs). It costs about 0.5 s of start-up
+ * per run (run -t 1 -c 8 -j 2: 1.3-1.4 s wall against 0.7-1.0 s).
  */
-export const WARMUP_PASSES_MS: readonly number[] = [30, 500];
+const WARMUP_PASSES_MS: readonly number[] = [30, 500];
 
 /** What the warm-up replaces in the real run's core options. */
 export type WarmupOverrides = Required<Pick<WorkerCoreOptions, 'load' | 'startOffsetMs' | 'gridDurationMs' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'>>;
@@ -65,32 +66,23 @@ export interface SocketWarmupPlan {
 }
 
 /**
- * The run's load with another length (closed loop: and another -t count). The real core's load is
- * made here too, not taken as the worker received it: the warm-up's loads and the real one must
- * share one object shape, or the code compiled in the warm-up fails its shape checks on the first
- * real transactions and V8 compiles it again (measured with --trace-deopt: "wrong map" on
- * `opts.load` in pumpOnce and clientFree).
+ * The run's load as it is (`passMs` undefined), or cut to a pass of `passMs` (closed loop: timed,
+ * not counted). The real core's load is made here too, not taken as the worker received it: the
+ * warm-up's loads and the real one must share one object shape, or the code compiled in the
+ * warm-up fails its shape checks on the first real transactions and V8 compiles it again
+ * (measured with --trace-deopt: "wrong map" on `opts.load` in pumpOnce and clientFree).
  */
-export function loadLike(load: LoadModel, durationMs: number | undefined, transactionsPerClient: number | undefined): LoadModel {
-  if (load.kind === 'open') return { ...load, durationMs: durationMs ?? load.durationMs };
-  return { ...load, durationMs, transactionsPerClient };
+export function loadLike(load: LoadModel, passMs?: number): LoadModel {
+  if (load.kind === 'open') return { ...load, durationMs: passMs ?? load.durationMs };
+  return { ...load, durationMs: passMs ?? load.durationMs, transactionsPerClient: passMs === undefined ? load.transactionsPerClient : undefined };
 }
 
 /** Run the passes; returns the transactions they ran (0 if the warm-up could not run). */
 export async function warmUpOnSockets(plan: SocketWarmupPlan, passesMs: readonly number[] = WARMUP_PASSES_MS): Promise<number> {
   const server = await startWarmupServer();
-  const ci: ConnInfo = {
-    hosts: [{ host: '127.0.0.1', port: server.port }],
-    user: 'pgsurge-warmup',
-    password: undefined,
-    database: 'pgsurge-warmup',
-    sslmode: 'disable',
-    sslrootcert: undefined,
-    applicationName: 'pgsurge-warmup',
-    connectTimeoutMs: 5000,
-    targetSessionAttrs: 'any',
-    options: undefined,
-  };
+  // Through the project's parser, with no environment: PGSSLMODE, PGPASSWORD and the like are the
+  // real target's, not the stand-in's.
+  const ci = parseConnInfo(`postgres://pgsurge-warmup@127.0.0.1:${server.port}/pgsurge-warmup?sslmode=disable&application_name=pgsurge-warmup`, {});
   const open = (): Promise<Session> => openSession(ci, ci.hosts[0]!, { protocol: plan.protocol, statements: plan.statements });
   let total = 0;
   try {
@@ -113,7 +105,7 @@ async function pass(plan: SocketWarmupPlan, open: () => Promise<Session>, ms: nu
   try {
     await new Promise<void>((resolve, reject) => {
       const core = plan.makeCore({
-        load: loadLike(plan.load, ms, undefined),
+        load: loadLike(plan.load, ms),
         // Not the run's timeline: no delayed start (scenarios), and done when its load is (no grid
         // kept going to the run's end, which would hold each pass for the whole run's length).
         startOffsetMs: 0,

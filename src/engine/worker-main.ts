@@ -59,7 +59,7 @@ async function main(init: WorkerInit): Promise<void> {
   const recorder = new Recorder(init.layout);
   const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;
   const core: WorkerCore = makeCore({
-    load: loadLike(init.load, init.load.durationMs, init.load.kind === 'closed' ? init.load.transactionsPerClient : undefined),
+    load: loadLike(init.load),
     startOffsetMs: init.startOffsetMs,
     gridDurationMs: init.gridDurationMs,
     seed: init.seed,
