@@ -45,7 +45,7 @@ class InstantSession implements Session {
   destroy(): void {}
 }
 
-/** Timers that never fire: a \sleep in a script just ends that client's warm-up. */
+/** Timers that never fire: a \sleep in a script just parks that client for the rest of the run. */
 const NO_TIMERS: Timers = { set: () => null, block: () => undefined, immediate: () => undefined, clear: () => undefined };
 
 export type InstantSettings = Pick<WorkerSettings, 'scale' | 'defines' | 'seed'>;
