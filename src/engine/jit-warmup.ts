@@ -77,16 +77,22 @@ export function loadLike(load: LoadModel, passMs?: number): LoadModel {
   return { ...load, durationMs: passMs ?? load.durationMs, transactionsPerClient: passMs === undefined ? load.transactionsPerClient : undefined };
 }
 
-/** Run the passes; returns the transactions they ran (0 if the warm-up could not run). */
-export async function warmUpOnSockets(plan: SocketWarmupPlan, passesMs: readonly number[] = WARMUP_PASSES_MS): Promise<number> {
+/** Transactions the warm-up's passes ended: successfully, or with an error. */
+export interface WarmupCount {
+  ok: number;
+  failed: number;
+}
+
+/** Run the passes; returns the transactions they ran (none if the warm-up could not run). */
+export async function warmUpOnSockets(plan: SocketWarmupPlan, passesMs: readonly number[] = WARMUP_PASSES_MS): Promise<WarmupCount> {
   const server = await startWarmupServer();
   // Through the project's parser, with no environment: PGSSLMODE, PGPASSWORD and the like are the
   // real target's, not the stand-in's.
   const ci = parseConnInfo(`postgres://pgsurge-warmup@127.0.0.1:${server.port}/pgsurge-warmup?sslmode=disable&application_name=pgsurge-warmup`, {});
   const open = (): Promise<Session> => openSession(ci, ci.hosts[0]!, { protocol: plan.protocol, statements: plan.statements });
-  let total = 0;
+  const total: WarmupCount = { ok: 0, failed: 0 };
   try {
-    for (const ms of passesMs) total += await pass(plan, open, ms);
+    for (const ms of passesMs) await pass(plan, open, ms, total);
     return total;
   } catch {
     // A warm-up that fails changes nothing: the real run goes on (and reports its own errors).
@@ -96,11 +102,13 @@ export async function warmUpOnSockets(plan: SocketWarmupPlan, passesMs: readonly
   }
 }
 
-async function pass(plan: SocketWarmupPlan, open: () => Promise<Session>, ms: number): Promise<number> {
+async function pass(plan: SocketWarmupPlan, open: () => Promise<Session>, ms: number, total: WarmupCount): Promise<void> {
   const recorder = new Recorder(plan.layout);
-  let ended = 0;
   const count = (snap: IntervalSnapshot): void => {
-    for (const t of snap.types) ended += t.ok + t.errors.reduce((a, b) => a + b, 0);
+    for (const t of snap.types) {
+      total.ok += t.ok;
+      total.failed += t.errors.reduce((a, b) => a + b, 0);
+    }
   };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -122,7 +130,6 @@ async function pass(plan: SocketWarmupPlan, open: () => Promise<Session>, ms: nu
       });
       core.connectAll().then(() => core.start(systemClock.nowUs(), 0), (e: unknown) => void core.closeAll().finally(() => reject(e)));
     });
-    return ended;
   } finally {
     recorder.dispose();
   }

@@ -4,12 +4,13 @@
  * real socket path (Node's net code, the session's read side) without touching the real server.
  *
  * It speaks just enough of the protocol for pgsurge's own sessions: trust authentication; Parse →
- * ParseComplete, Bind → BindComplete, Describe → NoData, Execute → one DataRow ("1") and
- * CommandComplete, Sync → ReadyForQuery, Query → one DataRow, CommandComplete and ReadyForQuery,
- * Terminate → close. It has no catalogue: a statement that wants named columns (\gset) fails on it,
- * and the warm-up then simply ends early.
+ * ParseComplete, Bind → BindComplete, Describe → RowDescription or NoData, Execute → one DataRow
+ * and CommandComplete, Sync → ReadyForQuery, Query → [RowDescription, DataRow,] CommandComplete and
+ * ReadyForQuery, Terminate → close. It has no catalogue: a statement's columns are guessed from its
+ * text (warmup-columns.ts), so that `\gset` finds them by name; every value is "1".
  */
 import net from 'node:net';
+import { resultColumns } from './warmup-columns.js';
 
 function msg(type: string, body: Buffer): Buffer {
   const b = Buffer.allocUnsafe(5 + body.length);
@@ -36,15 +37,60 @@ const HELLO = Buffer.concat([
 const PARSE_COMPLETE = msg('1', Buffer.alloc(0));
 const BIND_COMPLETE = msg('2', Buffer.alloc(0));
 const NO_DATA = msg('n', Buffer.alloc(0));
-const ROW = msg('D', Buffer.concat([Buffer.from([0, 1]), int32(1), Buffer.from('1')]));
 const COMPLETE = msg('C', cstr('SELECT 1'));
 const READY = msg('Z', Buffer.from('I'));
-const QUERY_ANSWER = Buffer.concat([ROW, COMPLETE, READY]);
+const int16 = (n: number): Buffer => {
+  const b = Buffer.allocUnsafe(2);
+  b.writeInt16BE(n, 0);
+  return b;
+};
+
+/** What the stand-in answers for one statement: its Describe answer and its Execute answer. */
+interface Answers {
+  readonly describe: Buffer;
+  readonly execute: Buffer;
+}
+
+/** Answers by statement text: -M extended parses the same text for every exec. */
+const known = new Map<string, Answers>();
+/** -M simple sends each exec's text with its values in it: the map is emptied when it is this full. */
+const KNOWN_MAX = 1000;
+
+/** Answers for a statement of this text: its guessed columns, all text, every value "1". */
+function answersFor(sql: string): Answers {
+  let a = known.get(sql);
+  if (a === undefined) {
+    if (known.size >= KNOWN_MAX) known.clear();
+    a = makeAnswers(sql);
+    known.set(sql, a);
+  }
+  return a;
+}
+
+function makeAnswers(sql: string): Answers {
+  const cols = resultColumns(sql);
+  if (cols === null) return { describe: NO_DATA, execute: COMPLETE };
+  const fields = cols.map((name) =>
+    // name, table oid 0, column 0, type text (25), size -1, typmod -1, format text
+    Buffer.concat([cstr(name), int32(0), int16(0), int32(25), int16(-1), int32(-1), int16(0)]),
+  );
+  const row = msg('D', Buffer.concat([int16(cols.length), ...cols.map(() => Buffer.concat([int32(1), Buffer.from('1')]))]));
+  return { describe: msg('T', Buffer.concat([int16(cols.length), ...fields])), execute: Buffer.concat([row, COMPLETE]) };
+}
+
+/** The NUL-terminated string at b[p..]; returns it and the offset after its NUL. */
+function readCstr(b: Buffer, p: number): [string, number] {
+  const nul = b.indexOf(0, p);
+  return [b.toString('utf8', p, nul), nul + 1];
+}
 
 /** Answers for one connection; `feed` takes each chunk the client sent. */
 class Conversation {
   private started = false;
   private acc: Buffer = Buffer.alloc(0);
+  /** Prepared statements by name ('' is the unnamed one), and the bound portal's. */
+  private readonly statements = new Map<string, Answers>();
+  private portal: Answers = { describe: NO_DATA, execute: COMPLETE };
   constructor(private readonly socket: net.Socket) {}
 
   feed(chunk: Buffer): void {
@@ -59,22 +105,38 @@ class Conversation {
       this.started = true;
       out.push(HELLO);
     }
-    while (p + 5 <= this.acc.length) {
-      const end = p + 1 + this.acc.readInt32BE(p + 1);
-      if (end > this.acc.length) break;
-      switch (this.acc[p]) {
-        case 0x50: out.push(PARSE_COMPLETE); break; // P
-        case 0x42: out.push(BIND_COMPLETE); break; // B
-        case 0x44: out.push(NO_DATA); break; // D (Describe)
-        case 0x45: out.push(ROW, COMPLETE); break; // E
+    const b = this.acc;
+    while (p + 5 <= b.length) {
+      const end = p + 1 + b.readInt32BE(p + 1);
+      if (end > b.length) break;
+      switch (b[p]) {
+        case 0x50: { // P: name, SQL
+          const [name, q] = readCstr(b, p + 5);
+          this.statements.set(name, answersFor(readCstr(b, q)[0]));
+          out.push(PARSE_COMPLETE);
+          break;
+        }
+        case 0x42: { // B: portal, statement
+          const [, q] = readCstr(b, p + 5);
+          this.portal = this.statements.get(readCstr(b, q)[0]) ?? this.portal;
+          out.push(BIND_COMPLETE);
+          break;
+        }
+        case 0x44: out.push(this.portal.describe); break; // D
+        case 0x45: out.push(this.portal.execute); break; // E
         case 0x53: out.push(READY); break; // S
-        case 0x51: out.push(QUERY_ANSWER); break; // Q
+        case 0x51: { // Q
+          const a = answersFor(readCstr(b, p + 5)[0]);
+          if (a.describe !== NO_DATA) out.push(a.describe);
+          out.push(a.execute, READY);
+          break;
+        }
         case 0x58: this.socket.end(); return; // X
         default: break;
       }
       p = end;
     }
-    this.acc = this.acc.subarray(p);
+    this.acc = b.subarray(p);
     if (out.length > 0) this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
   }
 }
