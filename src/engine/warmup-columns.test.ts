@@ -11,6 +11,7 @@ test('result columns are named as PostgreSQL names them', () => {
     ['SELECT abalance FROM pgbench_accounts WHERE aid = $1', ['abalance']],
     ['select count(*) from pgbench_branches', ['count']],
     [`select 1 as one, 2 two, 'x' "Three"`, ['one', 'two', 'Three']],
+    [`select 1 "a""b", 2 "c,d"`, ['a"b', 'c,d']],
     ['select a.abalance::text, a.bid b from pgbench_accounts a limit 1', ['abalance', 'b']],
     ['select 1 + 1, sum(bid) total, max(aid)::int from pgbench_accounts', ['?column?', 'total', 'max']],
     ['insert into pgbench_history (tid, bid, aid, delta, mtime) values ($1, 1, 1, 0, now()) returning tid, mtime as t', ['tid', 't']],

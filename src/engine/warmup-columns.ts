@@ -37,9 +37,11 @@ function tokens(sql: string): Token[] {
   while (i < sql.length) {
     const c = sql.charAt(i);
     if (c === '"') {
-      const end = skipQuotedOrComment(sql, i);
-      push({ k: 'qident', v: sql.slice(i + 1, end - 1).replace(/""/g, '"') });
-      i = end;
+      // "a""b" is one identifier, a"b
+      let j = i + 1;
+      while (j < sql.length && !(sql.charAt(j) === '"' && sql.charAt(j + 1) !== '"')) j += sql.charAt(j) === '"' ? 2 : 1;
+      push({ k: 'qident', v: sql.slice(i + 1, j).replace(/""/g, '"') });
+      i = j + 1;
     } else if (c === "'" || (c === '$' && !DIGIT.test(sql.charAt(i + 1))) || (c === '-' && sql.charAt(i + 1) === '-') || (c === '/' && sql.charAt(i + 1) === '*')) {
       const end = skipQuotedOrComment(sql, i);
       if (end < 0) {

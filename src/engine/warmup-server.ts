@@ -51,6 +51,8 @@ interface Answers {
   readonly execute: Buffer;
 }
 
+const NO_ROWS: Answers = { describe: NO_DATA, execute: COMPLETE };
+
 /** Answers by statement text: -M extended parses the same text for every exec. */
 const known = new Map<string, Answers>();
 /** -M simple sends each exec's text with its values in it: the map is emptied when it is this full. */
@@ -69,7 +71,7 @@ function answersFor(sql: string): Answers {
 
 function makeAnswers(sql: string): Answers {
   const cols = resultColumns(sql);
-  if (cols === null) return { describe: NO_DATA, execute: COMPLETE };
+  if (cols === null) return NO_ROWS;
   const fields = cols.map((name) =>
     // name, table oid 0, column 0, type text (25), size -1, typmod -1, format text
     Buffer.concat([cstr(name), int32(0), int16(0), int32(25), int16(-1), int32(-1), int16(0)]),
@@ -90,7 +92,7 @@ class Conversation {
   private acc: Buffer = Buffer.alloc(0);
   /** Prepared statements by name ('' is the unnamed one), and the bound portal's. */
   private readonly statements = new Map<string, Answers>();
-  private portal: Answers = { describe: NO_DATA, execute: COMPLETE };
+  private portal: Answers = NO_ROWS;
   constructor(private readonly socket: net.Socket) {}
 
   feed(chunk: Buffer): void {
@@ -118,7 +120,7 @@ class Conversation {
         }
         case 0x42: { // B: portal, statement
           const [, q] = readCstr(b, p + 5);
-          this.portal = this.statements.get(readCstr(b, q)[0]) ?? this.portal;
+          this.portal = this.statements.get(readCstr(b, q)[0]) ?? NO_ROWS;
           out.push(BIND_COMPLETE);
           break;
         }
