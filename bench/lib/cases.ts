@@ -101,7 +101,8 @@ async function compare(target: Target, plan: Plan, id: 1 | 2 | 3, title: string,
       else if (tool === 'pgsurge --warmup') warm.push((f = await runClient('pgsurge', target, { ...w, warmupS: WARMUP_S })));
       else runs[tool].push((f = await runClient(tool, target, w)));
       const lag = Number.isFinite(f.lagP99Ms) ? `, lag p99 ${f.lagP99Ms.toFixed(3)} ms` : '';
-      plan.log(`case ${id} ${tool} #${i + 1}: ${f.tps.toFixed(0)} tps, CPU/txn ${f.cpuUsPerTxn.toFixed(2)} µs whole, ${f.steadyCpuUsPerTxn.toFixed(2)} µs steady, p99 ${f.p99Ms.toFixed(3)} ms${lag}`);
+      const dropped = f.dropped > 0 ? `, ${f.dropped} arrivals dropped` : '';
+      plan.log(`case ${id} ${tool} #${i + 1}: ${f.tps.toFixed(0)} tps, CPU/txn ${f.cpuUsPerTxn.toFixed(2)} µs whole, ${f.steadyCpuUsPerTxn.toFixed(2)} µs steady, p99 ${f.p99Ms.toFixed(3)} ms${lag}${dropped}`);
     }
   }
   return {

@@ -51,6 +51,8 @@ export interface RunFigures {
   readonly p99Ms: number;
   /** Schedule lag p99 (open loop); NaN in the closed loop. */
   readonly lagP99Ms: number;
+  /** Open-loop arrivals never started: dropped from a full queue (pgsurge; 0 for the others). */
+  readonly dropped: number;
   readonly wallMs: number;
 }
 
@@ -86,12 +88,13 @@ async function spawnClient(cmd: string, args: readonly string[], w: Workload, ho
 function figures(
   tool: Client,
   measured: { r: ExecResult; window: CpuWindow },
-  reported: { tps: number; transactions: number; p50Ms: number; p99Ms: number; lagP99Ms: number },
+  reported: { tps: number; transactions: number; p50Ms: number; p99Ms: number; lagP99Ms: number; dropped?: number },
 ): RunFigures {
   const { r, window } = measured;
   return {
     tool,
     ...reported,
+    dropped: reported.dropped ?? 0,
     cpuUsPerTxn: r.cpuUs / reported.transactions,
     steadyCpuUsPerTxn: window.cpuUs / (reported.tps * window.seconds),
     wallMs: r.wallMs,
@@ -147,6 +150,7 @@ interface PgsurgeSummary {
   tps: number;
   latencyMs: { p50: number | null; p99: number | null };
   lagMs: { p99: number | null };
+  dropped: number;
 }
 
 export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {
@@ -155,7 +159,13 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
   try {
     const args = [PGSURGE_BIN, 'run', '--url', target.url, '-b', w.builtin, '-n'];
     args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
-    if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
+    if (w.rateTps !== undefined) {
+      args.push('-R', String(Math.round(w.rateTps)));
+      // pgbench -R without -L never drops an arrival: however late, every scheduled transaction
+      // runs. pgsurge drops arrivals beyond --max-queue (10,000 by default); room for the whole
+      // run's arrivals gives it pgbench's schedule.
+      args.push('--max-queue', String(Math.ceil(w.rateTps * (w.seconds + (w.warmupS ?? 0)))));
+    }
     if (w.warmupS !== undefined) args.push('--warmup', `${w.warmupS}s`);
     args.push('--json', json);
     const measured = await spawnClient(process.execPath, args, w, hooks);
@@ -167,6 +177,7 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
       p50Ms: s.latencyMs.p50 ?? Number.NaN,
       p99Ms: s.latencyMs.p99 ?? Number.NaN,
       lagP99Ms: w.rateTps === undefined ? Number.NaN : (s.lagMs.p99 ?? Number.NaN),
+      dropped: s.dropped,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
