@@ -64,8 +64,8 @@ ${tables}
   40 %, Poisson arrivals. The targets apply to the 80 % runs. pgsurge runs with a \`--max-queue\`
   that holds all of the run's arrivals: like pgbench \`-R\` without \`-L\`, it then runs every
   scheduled transaction however late, instead of dropping arrivals beyond its default queue of
-  10,000. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's \`summary.lagMs.p99\`; pgbench's from the
-  lag field of its per-transaction log. Neither run has a warm-up: the first second counts. In the
+  10,000. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's
+  \`summary.lagMs.p99\`; pgbench's from the lag field of its per-transaction log. Neither run has a warm-up: the first second counts. In the
   same rounds pgsurge also runs with \`--warmup ${WARMUP_S}s\` (that much load before the measured
   10 s; row "not judged"): its steady state, with the server's connections warmed too. (Both
   pgsurge rows have the worker's own JIT warm-up against a stand-in server before the start,

@@ -91,6 +91,8 @@ const LIST_END = new Set(['from', 'into', 'where', 'group', 'having', 'window', 
 const NOT_BEFORE_ALIAS = new Set(['is', 'not', 'and', 'or', 'as', 'null', 'then', 'else', 'when', 'case', 'in', 'like', 'between', 'distinct', 'all']);
 
 const isName = (t: Token | undefined): t is { k: 'word' | 'qident'; v: string } => t !== undefined && (t.k === 'word' || t.k === 'qident');
+const isWord = (t: Token | undefined, v: string): boolean => t?.k === 'word' && t.v === v;
+const isOp = (t: Token | undefined, v: string): boolean => t?.k === 'op' && t.v === v;
 
 /** PostgreSQL's name for one select-list item. */
 function itemName(item: readonly Token[]): string {
@@ -98,21 +100,16 @@ function itemName(item: readonly Token[]): string {
   const before = item[item.length - 2];
   if (isName(last) && item.length >= 2) {
     // expr AS name / expr name
-    if (before?.k === 'word' && before.v === 'as') return last.v;
-    const first = item[0];
-    if (first?.k === 'word' && first.v === 'case' && last.k === 'word' && last.v === 'end') return 'case';
+    if (isWord(before, 'as')) return last.v;
+    if (isWord(item[0], 'case') && isWord(last, 'end')) return 'case';
     const aliasable = before !== undefined && (before.k === 'group' || before.k === 'lit' || before.k === 'qident' || (before.k === 'word' && !NOT_BEFORE_ALIAS.has(before.v)));
     if (aliasable) return last.v;
   }
   // Strip a trailing cast (`x::int`, `x::numeric(10,2)`): the name is the cast's operand's.
-  let end = item.length;
-  for (let j = item.length - 1; j > 0; j--) {
-    const t = item[j];
-    if (t?.k === 'op' && t.v === '::') end = j;
-  }
-  const core = item.slice(0, end);
+  const cast = item.findIndex((t, j) => j > 0 && isOp(t, '::'));
+  const core = cast < 0 ? item : item.slice(0, cast);
   // a, t.a, s.t.a
-  if (core.length % 2 === 1 && core.every((t, j) => (j % 2 === 0 ? isName(t) : t.k === 'op' && t.v === '.'))) {
+  if (core.length % 2 === 1 && core.every((t, j) => (j % 2 === 0 ? isName(t) : isOp(t, '.')))) {
     const name = core[core.length - 1];
     return isName(name) ? name.v : '?column?';
   }
@@ -128,21 +125,21 @@ function itemName(item: readonly Token[]): string {
  */
 export function resultColumns(sql: string): string[] | null {
   const toks = tokens(sql);
-  let start = toks.findIndex((t) => t.k === 'word' && t.v === 'returning');
-  if (start < 0) start = toks.findIndex((t) => t.k === 'word' && t.v === 'select');
+  let start = toks.findIndex((t) => isWord(t, 'returning'));
+  if (start < 0) start = toks.findIndex((t) => isWord(t, 'select'));
   if (start < 0) return null;
   let i = start + 1;
-  if (toks[i]?.k === 'word' && (toks[i] as { v: string }).v === 'all') i++;
-  if (toks[i]?.k === 'word' && (toks[i] as { v: string }).v === 'distinct') {
+  if (isWord(toks[i], 'all')) i++;
+  if (isWord(toks[i], 'distinct')) {
     i++;
-    if (toks[i]?.k === 'word' && (toks[i] as { v: string }).v === 'on' && toks[i + 1]?.k === 'group') i += 2;
+    if (isWord(toks[i], 'on') && toks[i + 1]?.k === 'group') i += 2;
   }
   const items: Token[][] = [[]];
   for (; i < toks.length; i++) {
     const t = toks[i] as Token;
     if (t.k === 'word' && LIST_END.has(t.v)) break;
-    if (t.k === 'op' && t.v === ';') break;
-    if (t.k === 'op' && t.v === ',') items.push([]);
+    if (isOp(t, ';')) break;
+    if (isOp(t, ',')) items.push([]);
     else items[items.length - 1]?.push(t);
   }
   const named = items.filter((it) => it.length > 0);
