@@ -52,8 +52,7 @@ export type InstantSettings = Pick<WorkerSettings, 'scale' | 'defines' | 'seed'>
 
 /**
  * Run `transactions` transactions of `programs` on CLIENTS clients whose statements complete at
- * once. Returns
- * the transactions that ended (ok or failed).
+ * once. Returns the transactions that ended (ok or failed).
  */
 export async function runInstant(
   programs: readonly TxnProgram[],

@@ -49,8 +49,8 @@ ${tables}
   includes process start-up and connecting: for pgsurge that is 1.3–1.5 s user + 0.7–0.8 s sys
   (each worker thread's modules and its JIT warm-up against a stand-in server, and the CLI's;
   \`pgsurge run -t 1 -c 8 -j 2\`, measured with /usr/bin/time), about 4 µs per transaction in a
-  10 s run at 50k TPS. "Steady" is the CPU over a
-  window from 30 % of the run to its end, read from /proc/<pid>/stat, and is the figure to compare.
+  10 s run at 50k TPS. "Steady" is the CPU over a window from 30 % of the run to its end, read
+  from /proc/<pid>/stat, and is the figure to compare.
 - Node.js floor (case 1): bench/node-floor.ts, the raw-socket client the issue describes (worker
   threads, \`onread\` into one reused buffer, a prebuilt Bind/Execute/Sync with the parameter
   patched in place, only message boundaries parsed, nothing measured), run in the same rounds. It
@@ -65,12 +65,12 @@ ${tables}
   that holds all of the run's arrivals: like pgbench \`-R\` without \`-L\`, it then runs every
   scheduled transaction however late, instead of dropping arrivals beyond its default queue of
   10,000. Achieved rate: successful transactions per second. Schedule lag p99: pgsurge's
-  \`summary.lagMs.p99\`; pgbench's from the lag field of its per-transaction log. Neither run has a warm-up: the first second counts. In the
-  same rounds pgsurge also runs with \`--warmup ${WARMUP_S}s\` (that much load before the measured
-  10 s; row "not judged"): its steady state, with the server's connections warmed too. (Both
-  pgsurge rows have the worker's own JIT warm-up against a stand-in server before the start,
-  src/engine/jit-warmup.ts; nothing of it reaches the server or the figures.) Its "whole" CPU
-  is n/a (the warm-up's transactions are not counted).
+  \`summary.lagMs.p99\`; pgbench's from the lag field of its per-transaction log. Neither run has a
+  load warm-up: the first second counts. In the same rounds pgsurge also runs with \`--warmup ${WARMUP_S}s\`
+  (that much load before the measured 10 s; row "not judged"): its steady state, with the server's
+  connections warmed too. That row's "whole" CPU is n/a (the warm-up's transactions are not
+  counted). (Both pgsurge rows have the worker's own JIT warm-up against a stand-in server before
+  the start, src/engine/jit-warmup.ts; nothing of it reaches the server or the figures.)
 - Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from
   /proc/<pid>/status every few seconds; "early" is the sample nearest 1/5 of the run (minute 1 of
   5), "late" the last sample while it ran.

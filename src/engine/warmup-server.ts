@@ -24,6 +24,11 @@ const int32 = (n: number): Buffer => {
   b.writeInt32BE(n, 0);
   return b;
 };
+const int16 = (n: number): Buffer => {
+  const b = Buffer.allocUnsafe(2);
+  b.writeInt16BE(n, 0);
+  return b;
+};
 const cstr = (s: string): Buffer => Buffer.from(`${s}\0`, 'latin1');
 
 const AUTH_OK = msg('R', int32(0));
@@ -39,11 +44,6 @@ const BIND_COMPLETE = msg('2', Buffer.alloc(0));
 const NO_DATA = msg('n', Buffer.alloc(0));
 const COMPLETE = msg('C', cstr('SELECT 1'));
 const READY = msg('Z', Buffer.from('I'));
-const int16 = (n: number): Buffer => {
-  const b = Buffer.allocUnsafe(2);
-  b.writeInt16BE(n, 0);
-  return b;
-};
 
 /** What the stand-in answers for one statement: its Describe answer and its Execute answer. */
 interface Answers {
