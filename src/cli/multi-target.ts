@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../config/run-config.js';
-import { usageError } from '../errors.js';
+import type { NamedTarget } from '../config/targets.js';
 import type { LiveOutput } from '../output/types.js';
 import { compareResults, type LabelledResult } from '../report/compare.js';
 import { formatComparison } from '../report/compare-format.js';
@@ -15,26 +15,9 @@ import { renderHtml } from '../report/html.js';
 import { formatSummary } from '../report/summary.js';
 import { defaultOutDir } from './artifacts.js';
 import { printErr, printOut, type CliIO } from './output.js';
-import type { ExecutedRun } from './run-command.js';
+import type { ExecutedRun } from './executed-run.js';
 import { urlTarget, type Target } from './target.js';
 import { runExitCode } from './exit-code.js';
-
-export interface NamedTarget {
-  readonly name: string;
-  readonly url: string;
-}
-
-export function parseTargets(specs: readonly string[]): NamedTarget[] {
-  const seen = new Set<string>();
-  return specs.map((spec) => {
-    const eq = spec.indexOf('=');
-    const name = eq > 0 ? spec.slice(0, eq) : '';
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw usageError('BAD_TARGET', `--target: expected NAME=URL with a simple name, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
-    if (seen.has(name)) throw usageError('BAD_TARGET', `--target: "${name}" is given twice`);
-    seen.add(name);
-    return { name, url: spec.slice(eq + 1) };
-  });
-}
 
 export async function runTargets(
   cfg: RunConfig,

@@ -2,14 +2,14 @@
  * `pgsurge run`: the one place where a run is wired together (k6's cmd/run.go):
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
-import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
+import { redactRunConfig, resolveRunConfig, type RunConfig, type RunOptionValues } from '../config/run-config.js';
 import { usageError } from '../errors.js';
 import { runLoad, type RunGroup, type RunOutcome, type RunPlan } from '../engine/run.js';
 import { planWorkloads, type GroupSpec, type PlannedWorkloads } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
 import type { ConnInfo } from '../driver/types.js';
-import { parseConnInfo, redactUrl } from '../driver/conninfo.js';
-import { parseThreshold, type Threshold } from '../metrics/thresholds.js';
+import { parseConnInfo } from '../driver/conninfo.js';
+import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
 import { buildResult, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
@@ -22,7 +22,9 @@ import { checkStatements, prepareServer, teardownModules } from './prepare-serve
 import { printErr, printOut, registerSecret, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import { writeArtifacts } from './artifacts.js';
-import { parseTargets, runTargets } from './multi-target.js';
+import { runTargets } from './multi-target.js';
+import type { ExecutedRun } from './executed-run.js';
+import { observeOutputs } from '../observe/live-outputs.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, formatFailover, prepareHa, type HaPrepared } from '../ha/ha-run.js';
@@ -31,9 +33,9 @@ import { failoverExitCode, finishHa, formatFailover, prepareHa, type HaPrepared 
  * Read routing (issue 7): --replica URLs, or with --route-reads the standbys among --url's hosts.
  * prefer-standby: a replica that has been promoted is left for a standby while there is one.
  */
-function readTargets(raw: RawRunOptions, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
-  const urls = raw.replica ?? [];
-  if (urls.length === 0) return raw.routeReads === true ? { ...conn, targetSessionAttrs: 'prefer-standby' } : undefined;
+function readTargets(cfg: RunConfig, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
+  const urls = cfg.replicas;
+  if (urls.length === 0) return cfg.routeReads ? { ...conn, targetSessionAttrs: 'prefer-standby' } : undefined;
   const parsed = urls.map((u) => parseConnInfo(u, env));
   for (const p of parsed) if (p.password !== undefined) registerSecret(p.password);
   return { ...parsed[0]!, hosts: parsed.flatMap((p) => p.hosts), targetSessionAttrs: 'prefer-standby' };
@@ -49,13 +51,10 @@ function hostFigures(outcome: RunOutcome): Record<string, { transactions: number
 }
 
 function redactedConfig(cfg: RunConfig): Record<string, unknown> {
-  return { ...cfg, ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }) };
+  return redactRunConfig(cfg);
 }
 
-export interface ExecutedRun {
-  readonly result: ResultV1;
-  readonly outcome: RunOutcome;
-}
+export type { ExecutedRun } from './executed-run.js';
 
 /**
  * One run against one target: checks, load, live outputs, result. The caller owns the target (and
@@ -77,7 +76,7 @@ export async function executeRun(
   },
 ): Promise<ExecutedRun> {
   const { specs, resolved, work } = opts.planned ?? (await planWorkloads(cfg));
-  const thresholds: Threshold[] = cfg.thresholds.map((t) => parseThreshold(t));
+  const thresholds: Threshold[] = cfg.thresholds;
   if (cfg.protocol === 'simple') {
     const piped = work.programs.find((p) => p.pipeline === true);
     if (piped !== undefined) throw usageError('PIPELINE_SIMPLE', `${piped.name}: pipeline mode needs -M extended or -M prepared (pgbench refuses -M simple with pipelines too)`);
@@ -177,15 +176,16 @@ export async function executeRun(
   }
 }
 
-export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cfg: RunConfig) => LiveOutput[] = () => []): Promise<number> {
-  const cfg = resolveRunConfig(raw);
-  const targets = parseTargets(raw.target ?? []);
-  if (targets.length > 0 && cfg.url !== undefined) throw usageError('BAD_TARGET', '--target and --url cannot be used together');
-  // Scripts, modules and thresholds are checked before anything is started.
+/** The live outputs a run gets from its config: the server observer and the Prometheus exporter. */
+const configOutputs = (cfg: RunConfig): LiveOutput[] => observeOutputs({ observe: cfg.observe, prometheus: cfg.prometheus });
+
+export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs: (cfg: RunConfig) => LiveOutput[] = configOutputs): Promise<number> {
+  // The options (thresholds, targets and the Prometheus address included) are checked here, then
+  // scripts and modules: all before anything is started.
+  const cfg = resolveRunConfig(values);
   const planned = await planWorkloads(cfg);
   const work = planned.work;
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
-  cfg.thresholds.forEach((t) => parseThreshold(t));
 
   const interrupt = new AbortController();
   let running = false;
@@ -202,25 +202,25 @@ export async function runCommand(raw: RawRunOptions, io: CliIO, makeOutputs: (cf
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    if (targets.length > 0) {
+    if (cfg.targets.length > 0) {
       running = true;
-      const { exitCode } = await runTargets(cfg, targets, io, {
+      const { exitCode } = await runTargets(cfg, cfg.targets, io, {
         signal: interrupt.signal,
         makeOutputs: () => makeOutputs(cfg),
         execute: (c, t, i, o) => executeRun(c, t, i, { ...o, planned }),
-        out: raw.out,
-        html: raw.html,
+        out: cfg.out,
+        html: cfg.html,
       });
       return exitCode;
     }
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
-    const replicaConn = readTargets(raw, target.conn, io.env);
+    const replicaConn = readTargets(cfg, target.conn, io.env);
     const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true), replicaConn, planned });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     const failoverText = formatFailover(result);
     if (failoverText !== '') printOut(io, failoverText);
-    const written = writeArtifacts(result, cfg, raw.out, raw.html);
+    const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
     const code = exitCodeOf(result, outcome, io);
     // A failed write verification (exit 1) outranks a failed threshold (99): see src/ha/ha-run.ts.

@@ -6,7 +6,7 @@
  * when a step could not run (the other steps still run).
  */
 import { writeFileSync } from 'node:fs';
-import { resolveRunConfig, type RawRunOptions, type RunConfig } from '../config/run-config.js';
+import { resolveRunConfig, type RunConfig, type RunOptionValues } from '../config/run-config.js';
 import { executeRun } from './run-command.js';
 import { runCompleted } from './exit-code.js';
 import { planWorkloads, type PlannedWorkloads } from './plan.js';
@@ -46,8 +46,8 @@ export interface SuiteStepResult {
   readonly result?: ResultV1;
 }
 
-function rawOptions(step: SuiteStep, opts: RawSuiteOptions): RawRunOptions {
-  const o: Record<string, unknown> = {
+function runOptions(step: SuiteStep, opts: RawSuiteOptions): RunOptionValues {
+  return {
     workloads: step.workloads,
     define: step.defines,
     threshold: step.runThresholds,
@@ -65,7 +65,6 @@ function rawOptions(step: SuiteStep, opts: RawSuiteOptions): RawRunOptions {
     protocol: step.protocol,
     randomSeed: opts.randomSeed,
   };
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as RawRunOptions;
 }
 
 /** A step with its options resolved and its workloads planned, before anything starts. */
@@ -77,7 +76,7 @@ interface CheckedStep {
 }
 
 async function checkStep(step: SuiteStep, opts: RawSuiteOptions): Promise<CheckedStep> {
-  const cfg = resolveRunConfig(rawOptions(step, opts));
+  const cfg = resolveRunConfig(runOptions(step, opts));
   return { step, cfg, planned: cfg.scenario === undefined ? await planWorkloads(cfg) : undefined };
 }
 

@@ -1,163 +1,152 @@
 /**
- * The resolved configuration of `pgsurge run`: one zod schema is the source of truth for the types;
- * `resolveRunConfig` turns raw CLI values into it, reporting every problem at once, and freezes it.
- * Precedence: CLI > PG* environment (for the target, in src/driver/conninfo.ts) > defaults.
- * Rate stages without -R start from 0/s.
+ * Resolution of `pgsurge run`'s configuration: option values (from the CLI, a form or a request)
+ * → a validated, frozen RunConfig, reporting every problem at once in the user's words (`-R/--rate`,
+ * never `rateHz`). Precedence: given values > PG* environment (for the target, in
+ * src/driver/conninfo.ts) > the table's defaults. Rate stages without -R start from 0/s.
  */
-import { z } from 'zod';
 import { usageError, PgsurgeError } from '../errors.js';
-import { loadScenarioFile, type ScenarioGroup } from './scenario.js';
+import { redactUrl } from '../driver/conninfo.js';
+import { loadScenarioFile } from './scenario.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';
+import { defaultClients, stagesAreRatesOf } from './units.js';
+import { RUN_OPTIONS, optionKey, optionLabel, runOptionByKey, type ParsedOption, type RunOptionKey, type RunOptionSpec, type RunOptionValues } from './run-options.js';
+import { runConfigSchema, type RunConfig } from './run-schema.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
-import { defaultClients, parseDefine, parseDurationMs, parsePositiveInt, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
+export { PROTOCOLS, runConfigSchema, type RunConfig, type RunConfigField } from './run-schema.js';
+export type { RunOptionValues } from './run-options.js';
 
-export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
-
-const stageSchema = z.object({ durationMs: z.number().positive(), target: z.number().nonnegative() });
-
-export const runConfigSchema = z.object({
-  /** Workload specs as given: built-in names or script files, each with an optional @weight. */
-  workloads: z.array(z.object({ kind: z.enum(['builtin', 'file', 'module']), name: z.string(), weight: z.number().int().nonnegative() })).min(1),
-  url: z.string().optional(),
-  pgBin: z.string().optional(),
-  clients: z.number().int().positive(),
-  threads: z.number().int().positive(),
-  durationMs: z.number().positive().optional(),
-  transactionsPerClient: z.number().int().positive().optional(),
-  rateHz: z.number().positive().optional(),
-  arrivals: z.enum(['uniform', 'poisson']),
-  maxQueue: z.number().int().positive(),
-  latencyLimitMs: z.number().positive().optional(),
-  stages: z.array(stageSchema).optional(),
-  stagesAreRates: z.boolean(),
-  warmupMs: z.number().nonnegative(),
-  progressMs: z.number().nonnegative().optional(),
-  intervalMs: z.number().positive(),
-  protocol: z.enum(PROTOCOLS),
-  scale: z.number().int().positive().optional(),
-  defines: z.record(z.string(), z.string()),
-  noVacuum: z.boolean(),
-  /** Run the workload modules' teardown after the run. */
-  teardown: z.boolean(),
-  perStatement: z.boolean(),
-  maxTries: z.number().int().positive(),
-  randomSeed: z.number().int().nonnegative(),
-  queryTimeoutMs: z.number().positive(),
-  graceMs: z.number().nonnegative(),
-  json: z.string().optional(),
-  csv: z.string().optional(),
-  thresholds: z.array(z.string()),
-  verbose: z.boolean(),
-  /** Measure failover (outages, reconnects, timelines: src/ha); implied by verifyWrites. */
-  failover: z.boolean(),
-  /** Keep a ledger of every write and check the final state after the run (ha-writes workload). */
-  verifyWrites: z.boolean(),
-  /** A scenario file: several workloads, each with its own load (replaces the workloads and load options). */
-  scenario: z
-    .object({
-      file: z.string(),
-      durationMs: z.number().positive(),
-      groups: z.array(z.custom<ScenarioGroup>((v) => typeof v === 'object' && v !== null)),
-    })
-    .optional(),
-});
-
-export type RunConfig = Readonly<z.infer<typeof runConfigSchema>>;
-
-/** Raw option values as the CLI library hands them over (strings, repeatables as arrays). */
-export interface RawRunOptions {
-  readonly workloads: readonly string[];
-  readonly builtin?: readonly string[];
-  readonly file?: readonly string[];
-  readonly url?: string;
-  readonly pgBin?: string;
-  readonly client?: string;
-  readonly jobs?: string;
-  readonly time?: string;
-  readonly transactions?: string;
-  readonly rate?: string;
-  readonly arrivals?: string;
-  readonly maxQueue?: string;
-  readonly latencyLimit?: string;
-  readonly stages?: string;
-  readonly warmup?: string;
-  readonly progress?: string;
-  readonly interval?: string;
-  readonly protocol?: string;
-  readonly scale?: string;
-  readonly define?: readonly string[];
-  readonly vacuum?: boolean;
-  readonly teardown?: boolean;
-  readonly reportPerCommand?: boolean;
-  readonly maxTries?: string;
-  readonly randomSeed?: string;
-  readonly queryTimeout?: string;
-  readonly grace?: string;
-  readonly json?: string;
-  readonly csv?: string;
-  readonly threshold?: readonly string[];
-  readonly verbose?: boolean;
-  readonly failover?: boolean;
-  readonly verifyWrites?: boolean;
-  readonly scenario?: string;
-  /** --out [DIR]: true when given without a directory. */
-  readonly out?: string | boolean;
-  readonly html?: string;
-  /** --target NAME=URL (repeatable): the same run against each target in turn. */
-  readonly target?: readonly string[];
-  /** --replica URL (repeatable): read-only transaction types go there. */
-  readonly replica?: readonly string[];
-  /** --route-reads: read-only transaction types go to the standbys among --url's hosts. */
-  readonly routeReads?: boolean;
+/** Turn option values (as the CLI hands them over) into a validated, frozen RunConfig; every problem is reported at once. */
+export function resolveRunConfig(values: RunOptionValues): RunConfig {
+  return resolveWith(values, []);
 }
 
-/** Turn raw CLI values into a validated, frozen RunConfig; every problem is reported at once. */
-export function resolveRunConfig(raw: RawRunOptions): RunConfig {
+/**
+ * The same for a plain JSON-ish object (a form, a REST request): keys are the option keys of
+ * RunOptionValues (`client`, `maxQueue`, `vacuum`…); numbers are taken for values; unknown keys
+ * are problems like the others.
+ */
+export function resolveRunRequest(input: unknown): RunConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw usageError('BAD_OPTIONS', 'expected an object of option values');
   const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    if (k !== 'workloads' && runOptionByKey(k) === undefined) problems.push(`unknown option "${k}"`);
+    else values[k] = v;
+  }
+  return resolveWith(values, problems);
+}
+
+/** The config as echoed into a result: no URL or conninfo string keeps its password. */
+export function redactRunConfig(cfg: RunConfig): Record<string, unknown> {
+  return {
+    ...cfg,
+    ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }),
+    targets: cfg.targets.map((t) => ({ name: t.name, url: redactUrl(t.url) })),
+    replicas: cfg.replicas.map(redactUrl),
+    thresholds: cfg.thresholds.map((t) => t.expr),
+  };
+}
+
+/** A value of the given kind from a CLI or a request; undefined when it has another shape. */
+function asText(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+}
+
+function resolveWith(values: Readonly<Record<string, unknown>>, problems: string[]): RunConfig {
+  // A single problem whose error carries hint lines (a threshold's grammar) is shown as it was thrown.
+  let hinted: PgsurgeError | undefined;
   const attempt = <T>(fn: () => T): T | undefined => {
     try {
       return fn();
     } catch (e) {
-      // An error that lists several problems (a scenario file) contributes each of them.
-      if (e instanceof PgsurgeError) problems.push(...(e.details.length > 0 ? e.details : [e.message]));
-      else throw e;
+      if (!(e instanceof PgsurgeError)) throw e;
+      problems.push(e.message);
+      if (e.details.length > 0) hinted = e;
       return undefined;
     }
   };
 
-  let scenarioFile = raw.scenario;
+  // Each option's text through its parser (or its default's); flags and --out as they are.
+  const parsed = new Map<string, unknown>();
+  const given = (key: RunOptionKey): boolean => values[key] !== undefined;
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) {
+    const key = optionKey(o.long);
+    const label = optionLabel(o);
+    const v = values[key];
+    switch (o.kind) {
+      case 'value': {
+        const t = v === undefined ? o.default : asText(v);
+        if (v !== undefined && t === undefined) problems.push(`${label}: expected a value, got ${JSON.stringify(v)}`);
+        else if (t !== undefined) parsed.set(key, attempt(() => o.parse(t, label)));
+        break;
+      }
+      case 'list': {
+        const texts = v === undefined ? [] : Array.isArray(v) ? v.map(asText) : [asText(v)];
+        if (texts.some((t) => t === undefined)) problems.push(`${label}: expected a list of values, got ${JSON.stringify(v)}`);
+        parsed.set(key, texts.flatMap((t) => (t === undefined ? [] : [attempt(() => o.parse(t, label))])).filter((x) => x !== undefined));
+        break;
+      }
+      case 'optional-value':
+        if (v !== undefined && typeof v !== 'boolean' && asText(v) === undefined) problems.push(`${label}: expected a value or true, got ${JSON.stringify(v)}`);
+        else if (v !== undefined && v !== false) parsed.set(key, v === true ? true : asText(v));
+        break;
+      case 'flag':
+        if (v !== undefined && typeof v !== 'boolean') problems.push(`${label}: expected true or false, got ${JSON.stringify(v)}`);
+        // --no-x: false when given, true otherwise (as commander sets it).
+        else parsed.set(key, o.long.startsWith('no-') ? v !== false : v === true);
+        break;
+    }
+  }
+  const one = <K extends RunOptionKey>(k: K): ParsedOption<K> | undefined => parsed.get(k) as ParsedOption<K> | undefined;
+  const many = <K extends RunOptionKey>(k: K): ParsedOption<K>[] => (parsed.get(k) as ParsedOption<K>[] | undefined) ?? [];
+  const flag = (k: RunOptionKey): boolean => parsed.get(k) === true;
+
+  // Options that are not derived fill their one field as they are.
+  const candidate: Record<string, unknown> = {};
+  for (const o of RUN_OPTIONS) if (!('derived' in o) && o.fills[0] !== undefined) candidate[o.fills[0]] = parsed.get(optionKey(o.long));
+
+  // Workloads: positional specs (a .yaml/.json one is a scenario file), -b, -f; or a scenario file.
   const positional: string[] = [];
-  for (const spec of raw.workloads) {
+  const workloadArgs = values['workloads'];
+  if (workloadArgs !== undefined && !(Array.isArray(workloadArgs) && workloadArgs.every((w) => typeof w === 'string'))) problems.push(`WORKLOAD: expected a list of workloads, got ${JSON.stringify(workloadArgs)}`);
+  let scenarioFile = one('scenario');
+  for (const spec of Array.isArray(workloadArgs) ? workloadArgs.filter((w): w is string => typeof w === 'string') : []) {
     if (/\.(ya?ml|json)$/i.test(spec)) {
       if (scenarioFile !== undefined) problems.push(`only one scenario file at a time (${scenarioFile}, ${spec})`);
       scenarioFile = spec;
     } else positional.push(spec);
   }
-  const scenario = scenarioFile === undefined ? undefined : attempt(() => ({ file: scenarioFile, ...loadScenarioFile(scenarioFile) }));
+  let scenario: RunConfig['scenario'];
   if (scenarioFile !== undefined) {
+    const file = scenarioFile;
+    try {
+      scenario = { file, ...loadScenarioFile(file) };
+    } catch (e) {
+      // A scenario file's error lists each of its problems.
+      if (e instanceof PgsurgeError) problems.push(...(e.details.length > 0 ? e.details : [e.message]));
+      else throw e;
+    }
     const clash = (
       [
-        ['workloads', positional.length > 0 || (raw.builtin ?? []).length > 0 || (raw.file ?? []).length > 0],
-        ['-c', raw.client !== undefined],
-        ['-j', raw.jobs !== undefined],
-        ['-T', raw.time !== undefined],
-        ['-t', raw.transactions !== undefined],
-        ['-R', raw.rate !== undefined],
-        ['--stages', raw.stages !== undefined],
-        ['-L', raw.latencyLimit !== undefined],
+        ['workloads', positional.length > 0 || many('builtin').length > 0 || many('file').length > 0],
+        ['-c', given('client')],
+        ['-j', given('jobs')],
+        ['-T', given('time')],
+        ['-t', given('transactions')],
+        ['-R', given('rate')],
+        ['--stages', given('stages')],
+        ['-L', given('latencyLimit')],
       ] as const
     )
-      .filter(([, given]) => given)
+      .filter(([, g]) => g)
       .map(([name]) => name);
     if (clash.length > 0) problems.push(`a scenario file sets the workloads and the load: leave out ${clash.join(', ')}`);
   }
 
   const workloads: WorkloadSpec[] = [];
-  for (const spec of positional) {
-    attempt(() => workloads.push(parseWorkloadSpec(spec, 'WORKLOAD')));
-  }
-  for (const spec of raw.builtin ?? []) {
+  for (const spec of positional) attempt(() => workloads.push(parseWorkloadSpec(spec, 'WORKLOAD')));
+  for (const spec of many('builtin')) {
     attempt(() => {
       const { name, weight } = splitWeight(spec, '-b');
       const b = resolveBuiltin(name);
@@ -165,7 +154,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
       workloads.push({ kind: 'builtin', name: b, weight });
     });
   }
-  for (const spec of raw.file ?? []) {
+  for (const spec of many('file')) {
     attempt(() => {
       const { name, weight } = splitWeight(spec, '-f');
       workloads.push({ kind: 'file', name, weight });
@@ -174,93 +163,67 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   if (workloads.length === 0) workloads.push({ kind: 'builtin', name: 'tpcb-like', weight: 1 });
   if (workloads.every((w) => w.weight === 0)) problems.push('every workload has weight 0');
 
-  const defines: Record<string, string> = {};
-  for (const d of raw.define ?? []) {
-    const define = attempt(() => parseDefine(d));
-    if (define !== undefined) defines[define[0]] = define[1];
-  }
-
-  const clients = attempt(() => (raw.client === undefined ? undefined : parsePositiveInt(raw.client, '-c/--client')));
-  const threads = attempt(() => (raw.jobs === undefined ? 1 : parsePositiveInt(raw.jobs, '-j/--jobs'))) ?? 1;
-  const durationMs = attempt(() => (raw.time === undefined ? undefined : parseDurationMs(raw.time, '-T/--time')));
-  const transactionsPerClient = attempt(() => (raw.transactions === undefined ? undefined : parsePositiveInt(raw.transactions, '-t/--transactions')));
-  const rateHz = attempt(() => (raw.rate === undefined ? undefined : parseRateHz(raw.rate, '-R/--rate')));
-  const stagesParsed = attempt(() => (raw.stages === undefined ? undefined : parseStages(raw.stages)));
-  const stages: Stage[] | undefined = stagesParsed?.stages;
+  // The load: its length, its model (rates or clients) and the defaults that follow from them.
+  const durationMs = one('time');
+  const transactionsPerClient = one('transactions');
+  const rateHz = one('rate');
+  const stagesParsed = one('stages');
+  const stages = stagesParsed?.stages;
   const stagesAreRates = stagesAreRatesOf(stagesParsed, rateHz);
-  const warmupMs = attempt(() => (raw.warmup === undefined ? 0 : parseDurationMs(raw.warmup, '--warmup'))) ?? 0;
-  const progressMs = attempt(() => (raw.progress === undefined ? undefined : parseDurationMs(raw.progress, '-P/--progress')));
-  // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
-  const intervalMs = attempt(() => (raw.interval === undefined ? (progressMs !== undefined && progressMs > 0 ? progressMs : 1000) : parseDurationMs(raw.interval, '--interval'))) ?? 1000;
-  const latencyLimitMs = attempt(() => (raw.latencyLimit === undefined ? undefined : parseDurationMs(/^\d+(\.\d+)?$/.test(raw.latencyLimit) ? `${raw.latencyLimit}ms` : raw.latencyLimit, '-L/--latency-limit')));
-  const queryTimeoutMs = attempt(() => parseDurationMs(raw.queryTimeout ?? '30s', '--query-timeout')) ?? 30_000;
-  const graceMs = attempt(() => parseDurationMs(raw.grace ?? '5s', '--grace')) ?? 5000;
-  const maxTries = attempt(() => (raw.maxTries === undefined ? 1 : parsePositiveInt(raw.maxTries, '--max-tries'))) ?? 1;
-  const maxQueue = attempt(() => (raw.maxQueue === undefined ? 10_000 : parsePositiveInt(raw.maxQueue, '--max-queue'))) ?? 10_000;
-  const scale = attempt(() => (raw.scale === undefined ? undefined : parsePositiveInt(raw.scale, '-s/--scale')));
-
-  let randomSeed = Math.floor(Math.random() * 2 ** 32);
-  if (raw.randomSeed !== undefined && raw.randomSeed !== 'time' && raw.randomSeed !== 'rand') {
-    if (!/^\d+$/.test(raw.randomSeed)) problems.push(`--random-seed: expected an unsigned integer, "time" or "rand", got "${raw.randomSeed}"`);
-    else randomSeed = Number(raw.randomSeed) % 2 ** 53;
-  } else if (raw.randomSeed === 'time') randomSeed = Date.now() % 2 ** 32;
-
-  const protocol = raw.protocol ?? 'prepared';
-  if (!(PROTOCOLS as readonly string[]).includes(protocol)) problems.push(`-M/--protocol: expected simple, extended or prepared, got "${protocol}"`);
-  const arrivals = raw.arrivals ?? 'poisson';
-  if (arrivals !== 'uniform' && arrivals !== 'poisson') problems.push(`--arrivals: expected uniform or poisson, got "${arrivals}"`);
-
+  const warmupMs = one('warmup') ?? 0;
+  const progressMs = one('progress');
+  const latencyLimitMs = one('latencyLimit');
   if (durationMs !== undefined && transactionsPerClient !== undefined) problems.push('-T and -t cannot be used together (pgbench refuses them too)');
   if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined)) problems.push('--stages sets the duration: leave out -T and -t');
   if (rateHz !== undefined && transactionsPerClient !== undefined) problems.push('-R needs a duration (-T or --stages), not -t');
   if (latencyLimitMs !== undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
-
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
-  const candidate: Record<string, unknown> & { durationMs: number | undefined } = {
-    workloads,
-    url: raw.url,
-    pgBin: raw.pgBin,
-    clients: clients ?? defaultClients(stagesAreRates, stages),
-    threads,
-    durationMs: totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined),
-    transactionsPerClient,
-    rateHz,
-    arrivals,
-    maxQueue,
-    latencyLimitMs,
-    stages,
-    stagesAreRates,
-    warmupMs,
-    progressMs,
-    intervalMs,
-    protocol,
-    scale,
-    defines,
-    noVacuum: raw.vacuum === false,
-    teardown: raw.teardown === true,
-    perStatement: raw.reportPerCommand === true,
-    maxTries,
-    randomSeed,
-    queryTimeoutMs,
-    graceMs,
-    json: raw.json,
-    csv: raw.csv,
-    thresholds: [...(raw.threshold ?? [])],
-    verbose: raw.verbose === true,
-    failover: raw.failover === true || raw.verifyWrites === true,
-    verifyWrites: raw.verifyWrites === true,
-    scenario,
-  };
-  if (scenario !== undefined) candidate.durationMs = scenario.durationMs;
+  candidate['workloads'] = workloads;
+  candidate['scenario'] = scenario;
+  candidate['clients'] = one('client') ?? defaultClients(stagesAreRates, stages);
+  candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined);
+  candidate['rateHz'] = rateHz;
+  candidate['stages'] = stages;
+  candidate['stagesAreRates'] = stagesAreRates;
+  // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
+  candidate['intervalMs'] = given('interval') ? (one('interval') ?? 1000) : progressMs !== undefined && progressMs > 0 ? progressMs : 1000;
+  candidate['defines'] = Object.fromEntries(many('define'));
+  candidate['noVacuum'] = parsed.get('vacuum') === false;
+  candidate['verifyWrites'] = flag('verifyWrites');
+  candidate['failover'] = flag('failover') || flag('verifyWrites');
+
+  // Where the load goes: one target (--url or the environment), or each --target in turn.
+  const targets = many('target');
+  const names = new Set<string>();
+  for (const t of targets) {
+    if (names.has(t.name)) problems.push(`--target: "${t.name}" is given twice`);
+    names.add(t.name);
+  }
+  candidate['targets'] = targets;
+  const replicas = many('replica');
+  if (targets.length > 0 && given('url')) problems.push('--target and --url cannot be used together');
+  if (targets.length > 0 && replicas.length > 0) problems.push('--replica and --target cannot be used together (each target is run as it is)');
+  if (targets.length > 0 && flag('routeReads')) problems.push('--route-reads and --target cannot be used together (each target is run as it is)');
+  if (replicas.length > 0 && flag('routeReads')) problems.push('--replica and --route-reads cannot be used together (reads go to the --replica servers)');
+
+  if (problems.length === 1 && hinted !== undefined && hinted.message === problems[0]) throw hinted;
   if (problems.length > 0) {
     throw usageError('BAD_OPTIONS', problems.length === 1 ? problems[0]! : `${problems.length} problems with the options:`, problems.length === 1 ? [] : problems);
   }
-  const parsed = runConfigSchema.safeParse(stripUndefined(candidate));
-  if (!parsed.success) {
-    throw usageError('BAD_OPTIONS', 'invalid options:', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const result = runConfigSchema.safeParse(stripUndefined(candidate));
+  if (!result.success) {
+    throw usageError('BAD_OPTIONS', 'invalid options:', result.error.issues.map((i) => `${labelOfPath(i.path)}: ${i.message}`));
   }
-  return Object.freeze(parsed.data);
+  return Object.freeze(result.data);
+}
+
+/** A schema path in the user's words: the option that fills the field (`clients` → `-c/--client`). */
+function labelOfPath(path: readonly PropertyKey[]): string {
+  const field = path[0];
+  const o = RUN_OPTIONS.find((x) => (x.fills as readonly PropertyKey[]).includes(field ?? ''));
+  const rest = path.slice(1).map(String);
+  return [o === undefined ? String(field) : optionLabel(o), ...rest].join('.');
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -10,35 +10,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { PgsurgeError, usageError } from '../errors.js';
+import { PgsurgeError } from '../errors.js';
+import { parseListen } from '../config/listen.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { ServerSample } from '../observe/types.js';
 import type { LiveOutput, ResultAdditions, RunContext } from './types.js';
+
+export { parseListen } from '../config/listen.js';
 
 export interface PrometheusOutput extends LiveOutput {
   /** A server sample (wire as createServerObserver({ onSample })). */
   observeServer(sample: ServerSample): void;
   /** "host:port" it listens on once open (the real port when given port 0). */
   address(): string | undefined;
-}
-
-/** ":9464" → loopback; "0.0.0.0:9464", "[::1]:9464", "9464". */
-export function parseListen(listen: string): { host: string; port: number } {
-  const text = listen.trim();
-  const bad = (): PgsurgeError => usageError('BAD_LISTEN', `--prometheus: expected [HOST]:PORT (e.g. ":9464" or "0.0.0.0:9464"), got "${listen}"`);
-  let host = '';
-  let portText = text;
-  if (!/^\d+$/.test(text)) {
-    const colon = text.lastIndexOf(':');
-    if (colon < 0) throw bad();
-    host = text.slice(0, colon);
-    portText = text.slice(colon + 1);
-    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  }
-  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 0 && port <= 65535) || /[\s[\]]/.test(host)) throw bad();
-  return { host: host === '' ? '127.0.0.1' : host, port };
 }
 
 const QUANTILES = [

@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { executeRun, type ExecutedRun } from '../../src/cli/run-command.js';
-import { resolveRunConfig, type RawRunOptions } from '../../src/config/run-config.js';
+import { resolveRunConfig, type RunOptionValues } from '../../src/config/run-config.js';
 import { parseConnInfo } from '../../src/driver/conninfo.js';
 import type { LocalServer } from '../../src/local/server.js';
 import type { LiveOutput } from '../../src/output/types.js';
@@ -26,7 +26,7 @@ const sink = (): Writable & { text: string } => {
  */
 export async function runInProcess(
   server: LocalServer,
-  raw: Omit<RawRunOptions, 'workloads'> & { workloads?: readonly string[] },
+  raw: RunOptionValues,
   outputs: readonly LiveOutput[],
 ): Promise<ExecutedRun & { stderr: string }> {
   const cfg = resolveRunConfig({ workloads: [], scale: '1', progress: '0', ...raw });

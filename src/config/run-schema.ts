@@ -1,0 +1,80 @@
+/**
+ * The resolved configuration of `pgsurge run` as one zod schema: the RunConfig type comes from it,
+ * and every resolved config is checked against it before it is frozen. The option table
+ * (run-options.ts) names, for each option, the fields of this schema it fills; a unit test checks
+ * that every field has an option and every option a field.
+ */
+import { z } from 'zod';
+import type { ScenarioGroup } from './scenario.js';
+import type { Threshold } from '../metrics/thresholds.js';
+
+export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
+export const ARRIVALS = ['uniform', 'poisson'] as const;
+
+const stageSchema = z.object({ durationMs: z.number().positive(), target: z.number().nonnegative() });
+
+export const runConfigSchema = z.object({
+  /** Workload specs as given: built-in names or script files, each with an optional @weight. */
+  workloads: z.array(z.object({ kind: z.enum(['builtin', 'file', 'module']), name: z.string(), weight: z.number().int().nonnegative() })).min(1),
+  /** libpq URL or key=value string, with its password: redact before showing it (redactRunConfig). */
+  url: z.string().optional(),
+  pgBin: z.string().optional(),
+  clients: z.number().int().positive(),
+  threads: z.number().int().positive(),
+  durationMs: z.number().positive().optional(),
+  transactionsPerClient: z.number().int().positive().optional(),
+  rateHz: z.number().positive().optional(),
+  arrivals: z.enum(ARRIVALS),
+  maxQueue: z.number().int().positive(),
+  latencyLimitMs: z.number().positive().optional(),
+  stages: z.array(stageSchema).optional(),
+  stagesAreRates: z.boolean(),
+  warmupMs: z.number().nonnegative(),
+  progressMs: z.number().nonnegative().optional(),
+  intervalMs: z.number().positive(),
+  protocol: z.enum(PROTOCOLS),
+  scale: z.number().int().positive().optional(),
+  defines: z.record(z.string(), z.string()),
+  noVacuum: z.boolean(),
+  /** Run the workload modules' teardown after the run. */
+  teardown: z.boolean(),
+  perStatement: z.boolean(),
+  maxTries: z.number().int().positive(),
+  randomSeed: z.number().int().nonnegative(),
+  queryTimeoutMs: z.number().positive(),
+  graceMs: z.number().nonnegative(),
+  json: z.string().optional(),
+  csv: z.string().optional(),
+  /** --html FILE: the HTML report (with --target: the comparison). */
+  html: z.string().optional(),
+  /** --out [DIR]: true when given without a directory (a default name is made after the run). */
+  out: z.union([z.string().min(1), z.literal(true)]).optional(),
+  /** Parsed once, when the config is resolved; each keeps its text (`expr`) for the echo. */
+  thresholds: z.array(z.custom<Threshold>((v) => typeof v === 'object' && v !== null && typeof (v as { expr?: unknown }).expr === 'string')),
+  verbose: z.boolean(),
+  /** Measure failover (outages, reconnects, timelines: src/ha); implied by verifyWrites. */
+  failover: z.boolean(),
+  /** Keep a ledger of every write and check the final state after the run (ha-writes workload). */
+  verifyWrites: z.boolean(),
+  /** --target NAME=URL: the same run against each target in turn (then url is not set). */
+  targets: z.array(z.object({ name: z.string(), url: z.string() })),
+  /** --replica URL: read-only transaction types go there (URLs with their passwords: redact). */
+  replicas: z.array(z.string()),
+  /** --route-reads: read-only transaction types go to the standbys among url's hosts. */
+  routeReads: z.boolean(),
+  /** --prometheus [HOST]:PORT, as typed; valid for parseListen. */
+  prometheus: z.string().optional(),
+  /** Sample the server during the run (false with --no-observe). */
+  observe: z.boolean(),
+  /** A scenario file: several workloads, each with its own load (replaces the workloads and load options). */
+  scenario: z
+    .object({
+      file: z.string(),
+      durationMs: z.number().positive(),
+      groups: z.array(z.custom<ScenarioGroup>((v) => typeof v === 'object' && v !== null)),
+    })
+    .optional(),
+});
+
+export type RunConfig = Readonly<z.infer<typeof runConfigSchema>>;
+export type RunConfigField = keyof RunConfig;

@@ -1,0 +1,29 @@
+/**
+ * `--target NAME=URL` (repeatable): named targets for one run each. Only the shape is checked here;
+ * each URL is parsed against the environment when its run starts (src/cli/target.ts).
+ */
+import { usageError } from '../errors.js';
+
+export interface NamedTarget {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** One NAME=URL; a password in a rejected spec is masked in the message. */
+export function parseTarget(spec: string): NamedTarget {
+  const eq = spec.indexOf('=');
+  const name = eq > 0 ? spec.slice(0, eq) : '';
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw usageError('BAD_TARGET', `--target: expected NAME=URL with a simple name, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
+  return { name, url: spec.slice(eq + 1) };
+}
+
+/** Every NAME=URL; a name given twice is an error. */
+export function parseTargets(specs: readonly string[]): NamedTarget[] {
+  const seen = new Set<string>();
+  return specs.map((spec) => {
+    const t = parseTarget(spec);
+    if (seen.has(t.name)) throw usageError('BAD_TARGET', `--target: "${t.name}" is given twice`);
+    seen.add(t.name);
+    return t;
+  });
+}
