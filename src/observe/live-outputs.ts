@@ -1,11 +1,9 @@
 /**
- * The outputs of issue 6 as the CLI wires them: the server observer (unless --no-observe) and the
- * Prometheus exporter (--prometheus ADDR), the observer feeding the exporter's server metrics.
- * Validates ADDR at once (a usage error, exit 2) so a bad address fails before any load.
+ * The CLI's server observer and Prometheus exporter: a thin delegate to src/output's factory
+ * (createRunOutputs), kept so that callers of `observeOutputs` go on working.
  */
+import { createRunOutputs } from '../output/registry.js';
 import type { LiveOutput } from '../output/types.js';
-import { startPrometheus } from '../output/prometheus.js';
-import { createServerObserver } from './server-observer.js';
 
 export interface ObserveOptions {
   /** false with --no-observe. */
@@ -17,16 +15,5 @@ export interface ObserveOptions {
 }
 
 export function observeOutputs(opts: ObserveOptions): LiveOutput[] {
-  const prom = opts.prometheus === undefined ? undefined : startPrometheus(opts.prometheus);
-  const out: LiveOutput[] = [];
-  if (opts.observe) {
-    out.push(
-      createServerObserver({
-        ...(opts.tables === undefined ? {} : { tables: opts.tables }),
-        ...(prom === undefined ? {} : { onSample: (s) => prom.observeServer(s) }),
-      }),
-    );
-  }
-  if (prom !== undefined) out.push(prom);
-  return out;
+  return createRunOutputs(opts);
 }

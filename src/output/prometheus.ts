@@ -13,7 +13,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { PgsurgeError, usageError } from '../errors.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
-import type { ServerSample } from '../observe/types.js';
+import type { ServerSample } from '../report/server-schema.js';
 import type { LiveOutput, ResultAdditions, RunContext } from './types.js';
 
 export interface PrometheusOutput extends LiveOutput {
@@ -21,6 +21,8 @@ export interface PrometheusOutput extends LiveOutput {
   observeServer(sample: ServerSample): void;
   /** "host:port" it listens on once open (the real port when given port 0). */
   address(): string | undefined;
+  /** Close the endpoint; it adds nothing to the result, so it needs nothing of the run. */
+  stop(): Promise<ResultAdditions | undefined>;
 }
 
 /** ":9464" → loopback; "0.0.0.0:9464", "[::1]:9464", "9464". */
