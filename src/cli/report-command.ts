@@ -35,8 +35,8 @@ export function readResultFile(file: string): ResultV1 {
     const where = first === undefined || first.path.length === 0 ? '' : `${first.path.join('.')}: `;
     throw usageError('RESULT_INVALID', `${file} is not a pgsurge.result/v1 result: ${where}${first?.message ?? 'invalid'}`);
   }
-  // Keep fields newer than v1 (findings, failover, …): the schema strips unknown top-level keys.
-  return { ...(json as Record<string, unknown>), ...parsed.data } as ResultV1;
+  // Every section is in the schema (older files lack the optional ones); unknown keys are dropped.
+  return parsed.data;
 }
 
 /** Write an output file; a failure is a usage error "cannot write WHAT FILE: CODE". */

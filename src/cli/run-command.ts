@@ -11,9 +11,11 @@ import type { ConnInfo } from '../driver/types.js';
 import { parseConnInfo } from '../driver/conninfo.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
-import { buildResult, type ResultV1 } from '../report/result.js';
+import { buildResult, type ResultSections, type ResultV1, type ServerSample } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
-import { formatProgress } from '../output/progress.js';
+import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
+import { createRunOutputs } from '../output/registry.js';
+import { openRunOutputs } from '../output/run-outputs.js';
 import { collectWorkloadReports } from '../workload/builtin/run-report.js';
 import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import { openAdminClient } from '../driver/admin-client.js';
@@ -24,13 +26,12 @@ import { TOOL } from './tool.js';
 import { writeArtifacts } from './artifacts.js';
 import { runTargets } from './multi-target.js';
 import type { ExecutedRun } from './executed-run.js';
-import { observeOutputs } from '../observe/live-outputs.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
-import { failoverExitCode, finishHa, formatFailover, prepareHa, type HaPrepared } from '../ha/ha-run.js';
+import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 
 /**
- * Read routing (issue 7): --replica URLs, or with --route-reads the standbys among --url's hosts.
+ * Read routing: --replica URLs, or with --route-reads the standbys among --url's hosts.
  * prefer-standby: a replica that has been promoted is left for a standby while there is one.
  */
 function readTargets(cfg: RunConfig, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
@@ -42,8 +43,8 @@ function readTargets(cfg: RunConfig, conn: ConnInfo, env: NodeJS.ProcessEnv): Co
 }
 
 /** Measured transactions per host ("host:port"), with their mean latency. */
-function hostFigures(outcome: RunOutcome): Record<string, { transactions: number; failed: number; meanLatencyMs: number | null }> {
-  const out: Record<string, { transactions: number; failed: number; meanLatencyMs: number | null }> = {};
+function hostFigures(outcome: RunOutcome): NonNullable<ResultV1['hosts']> {
+  const out: NonNullable<ResultV1['hosts']> = {};
   for (const [h, f] of Object.entries(outcome.hosts)) {
     out[h] = { transactions: f.ok, failed: f.failed, meanLatencyMs: f.ok === 0 ? null : Math.round(f.latencySumUs / f.ok) / 1000 };
   }
@@ -130,33 +131,33 @@ export async function executeRun(
     layout,
     intervalMs: cfg.intervalMs,
     localServer: target.throwaway === undefined ? undefined : { pid: target.throwaway.pid, dataDir: target.throwaway.dataDir },
+    tables: work.modules.flatMap((m) => m.def.tables ?? []),
   };
-  const opened: LiveOutput[] = [];
-  const additions: Record<string, unknown> = {};
+  // The progress line comes from the output factory too; made here (it needs -P, the terminal and
+  // the load's kind) unless the caller's outputs have one already.
+  const progress: ProgressOptions = {
+    everyMs: progressEveryMs(cfg.progressMs, cfg.intervalMs, io.stderr.isTTY === true),
+    intervalMs: cfg.intervalMs,
+    openLoop: groups.some((g) => g.load.kind === 'open'),
+    write: (line) => printErr(io, line),
+  };
+  const own = opts.outputs.some((o) => o.name === 'progress') ? [] : createRunOutputs({ progress });
+  const outputs = await openRunOutputs([...opts.outputs, ...own], ctx);
   try {
-    for (const o of opts.outputs) {
-      await o.open?.(ctx);
-      opened.push(o);
-    }
-    const openLoop = groups.some((g) => g.load.kind === 'open');
-    const progressEveryMs = cfg.progressMs === 0 ? undefined : (cfg.progressMs ?? (io.stderr.isTTY === true ? cfg.intervalMs : undefined));
-    const everyN = progressEveryMs === undefined ? 0 : Math.max(1, Math.round(progressEveryMs / cfg.intervalMs));
     printErr(io, `pgsurge: ${describeLoad(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
     opts.onRunning?.();
     const outcome = await runLoad(plan, {
       signal: opts.signal,
-      onMeasureStart: (us) => {
-        for (const o of opened) o.start?.(us);
-      },
-      onInterval: (s) => {
-        for (const o of opened) o.interval?.(s);
-        if (everyN > 0 && (s.index + 1) % everyN === 0) printErr(io, formatProgress(s, ((s.index + 1) * cfg.intervalMs) / 1000, openLoop));
-      },
+      onMeasureStart: (us) => outputs.start(us),
+      onInterval: (s) => outputs.interval(s),
     });
-    for (const o of opened.splice(0)) Object.assign(additions, await o.stop?.());
-    if (specs.length > 1) additions['scenarios'] = summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS);
-    additions['hosts'] = hostFigures(outcome);
-    const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, additions);
+    const { server: samples, ...observed } = await outputs.stop({ intervals: outcome.intervals });
+    const sections: ResultSections = {
+      ...observed,
+      ...(specs.length > 1 ? { scenarios: summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS) } : {}),
+      hosts: hostFigures(outcome),
+    };
+    const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);
     // Workload-specific figures (data written, table sizes, vector path…), read before any teardown.
     if (work.modules.some((m) => m.def.report !== undefined)) {
@@ -171,13 +172,13 @@ export async function executeRun(
     if (cfg.teardown) await teardownModules(target, server.host, work, io);
     return { result, outcome };
   } finally {
-    // Outputs still open here are stopped because the run failed; what they return is of no use then.
-    for (const o of opened) await o.stop?.().catch(() => undefined);
+    // Outputs still open here are stopped because the run failed.
+    await outputs.abort();
   }
 }
 
 /** The live outputs a run gets from its config: the server observer and the Prometheus exporter. */
-const configOutputs = (cfg: RunConfig): LiveOutput[] => observeOutputs({ observe: cfg.observe, prometheus: cfg.prometheus });
+const configOutputs = (cfg: RunConfig): LiveOutput[] => createRunOutputs({ observe: cfg.observe, prometheus: cfg.prometheus });
 
 export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs: (cfg: RunConfig) => LiveOutput[] = configOutputs): Promise<number> {
   // The options (thresholds, targets and the Prometheus address included) are checked here, then
@@ -218,8 +219,6 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true), replicaConn, planned });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
-    const failoverText = formatFailover(result);
-    if (failoverText !== '') printOut(io, failoverText);
     const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
     const code = exitCodeOf(result, outcome, io);
@@ -268,9 +267,10 @@ function makeResult(
   scale: number,
   outcome: RunOutcome,
   thresholds: Threshold[],
-  additions: Readonly<Record<string, unknown>>,
+  server: readonly ServerSample[],
+  sections: ResultSections,
 ): ResultV1 {
-  const built = buildResult({
+  return buildResult({
     tool: TOOL,
     startedAt: outcome.startedAt,
     durationS: outcome.durationS,
@@ -287,11 +287,9 @@ function makeResult(
     intervals: outcome.intervals,
     thresholds,
     firstErrors: outcome.firstErrors,
-    ...(Array.isArray(additions['server']) ? { server: additions['server'] as Record<string, unknown>[] } : {}),
+    server,
+    sections,
   });
-  // Other additions (e.g. findings) are new top-level fields of the result.
-  const rest = Object.fromEntries(Object.entries(additions).filter(([k]) => k !== 'server'));
-  return { ...built, ...rest };
 }
 
 function exitCodeOf(result: ResultV1, outcome: RunOutcome, io: CliIO): number {

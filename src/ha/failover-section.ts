@@ -8,49 +8,15 @@
  * client that had been hit — a commit that was in flight at the moment of the fault and happened
  * to be acknowledged does not end it. Per-client window lengths are reported beside it (p50, max).
  *
- * Times in the section are seconds from the start of the measured phase (like intervals' tS), so the
- * HTML report can shade `outages[].startS/endS`.
+ * The section's types are derived from its schema (src/report/failover-schema.ts): times are seconds
+ * from the start of the measured phase (like intervals' tS).
  */
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import { round } from '../util/round.js';
+import type { FailoverSection, OutageSummary } from '../report/failover-schema.js';
 import type { HaSinkSnapshot, LedgerEntry, WindowRecord } from './outcome-sink.js';
 
-export interface OutageSummary {
-  readonly startS: number;
-  readonly endS: number;
-  readonly durationS: number;
-  /** The run ended before any affected client wrote again. */
-  readonly open: boolean;
-  /** Clients that had a window in this outage, and how long their own windows were. */
-  readonly clients: number;
-  readonly clientWindowS: { readonly p50: number; readonly max: number };
-  /** From the start of the outage to the first successful read that started after it; null: none. */
-  readonly timeToFirstReadS: number | null;
-  /** Failures by class of the affected clients inside their windows. */
-  readonly errors: Readonly<Record<string, number>>;
-}
-
-export interface ReconnectSummary {
-  readonly count: number;
-  readonly clients: number;
-  readonly p50Ms: number | null;
-  readonly maxMs: number | null;
-  /** Per client id: count, p50, max (only clients that reconnected). */
-  readonly perClient: Readonly<Record<string, { readonly count: number; readonly p50Ms: number; readonly maxMs: number }>>;
-  /** Reconnects by the host they landed on ("host:port"). */
-  readonly hosts: Readonly<Record<string, number>>;
-}
-
-export interface FailoverSection {
-  readonly outages: OutageSummary[];
-  /** The longest outage (0 without one): what `--threshold 'rto<30s'` checks. */
-  readonly rtoS: number;
-  readonly reconnects: ReconnectSummary;
-  /** Write outcomes by transaction type (unknown: the connection died in flight). */
-  readonly writes: Readonly<Record<string, { readonly ok: number; readonly failed: number; readonly unknown: number }>>;
-  /** Windows not kept because a worker already had 10,000 (a flapping server). */
-  readonly windowsDropped?: number;
-}
+export type { FailoverSection, OutageSummary, ReconnectSummary } from '../report/failover-schema.js';
 
 export interface MergedHa {
   readonly section: FailoverSection;

@@ -7,6 +7,9 @@
  *         again: it may be another host now) the timeline, the server-side gap from the rows and the
  *         write verification; the thresholds `rto` and `lost` evaluated.
  *
+ * The section's type is derived from its schema (src/report/failover-schema.ts); its text is
+ * src/report/failover-text.ts, part of the summary.
+ *
  * Exit code: a failed verification (lost or unexpected writes, a broken invariant, or no primary to
  * verify against) makes the run exit 1 — "the run failed" of DESIGN.md's codes — before any
  * threshold's 99, because a lost acknowledged write is the one finding a failover test exists for.
@@ -17,27 +20,18 @@ import { selectHost } from '../driver/hosts.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
+import type { FailoverResult } from '../report/failover-schema.js';
 import type { ResultV1 } from '../report/result.js';
 import { round } from '../util/round.js';
 import { resetHaWrites } from '../workload/builtin/ha-writes.js';
-import { mergeHaSnapshots, type FailoverSection } from './failover-section.js';
+import { mergeHaSnapshots } from './failover-section.js';
 import { currentTimeline, serverGaps, type ServerGaps } from './server-gap.js';
-import { haWritesTypes, verifyHaWrites, type WriteVerification } from './verify-writes.js';
+import { haWritesTypes, verifyHaWrites } from './verify-writes.js';
 
 export interface HaPrepared {
   readonly verify: boolean;
   readonly usesHaWrites: boolean;
   readonly timelineBefore: string | null;
-}
-
-export interface FailoverResult extends FailoverSection {
-  readonly timeline: { readonly before: string | null; readonly after: string | null };
-  /** From the ha-writes rows (null without them). */
-  readonly server: ServerGaps | null;
-  /** Client outage (rtoS) minus the server's largest gap: near 0 when both saw the same outage. */
-  readonly clientMinusServerS: number | null;
-  readonly verification?: WriteVerification | { readonly verdict: 'NOT VERIFIED'; readonly ok: false; readonly error: string };
-  readonly primaryAfter: string | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -125,57 +119,11 @@ export async function finishHa(
   };
   const lost = verification !== undefined && 'lost' in verification ? verification.lost : null;
   const thresholds = evaluateThresholds(ctx.thresholds, { ...result.summary, rtoMs: merged.section.rtoS * 1000, lost });
-  return { ...result, thresholds, failover } as ResultV1;
-}
-
-function failoverOf(result: ResultV1): FailoverResult | undefined {
-  const f = (result as unknown as { failover?: FailoverResult }).failover;
-  return typeof f === 'object' && f !== null && Array.isArray(f.outages) ? f : undefined;
-}
-
-/** Lines for the text summary (empty without a failover section). */
-export function formatFailover(result: ResultV1): string {
-  const f = failoverOf(result);
-  if (f === undefined) return '';
-  const out = ['', 'failover:'];
-  if (f.outages.length === 0) out.push('  outages         none');
-  for (const o of f.outages) {
-    const errors = Object.entries(o.errors).map(([c, n]) => `${c} ${n}`).join(', ');
-    out.push(
-      `  outage          ${o.startS.toFixed(3)} → ${o.endS.toFixed(3)} s: ${o.durationS.toFixed(3)} s${o.open ? ' (still down at the end)' : ''}, ${o.clients} client(s) ` +
-        `(own windows p50 ${o.clientWindowS.p50.toFixed(3)} s, max ${o.clientWindowS.max.toFixed(3)} s)` +
-        `${o.timeToFirstReadS === null ? '' : `, first read after ${o.timeToFirstReadS.toFixed(3)} s`}${errors === '' ? '' : `; errors: ${errors}`}`,
-    );
-  }
-  const rc = f.reconnects;
-  out.push(`  rto             ${f.rtoS.toFixed(3)} s; reconnects ${rc.count}${rc.count > 0 ? ` by ${rc.clients} client(s), p50 ${rc.p50Ms} ms, max ${rc.maxMs} ms` : ''}`);
-  out.push(`  timeline        ${f.timeline.before ?? '?'} → ${f.timeline.after ?? '?'}${f.primaryAfter === null ? '' : ` (primary now ${f.primaryAfter})`}`);
-  const g = f.server?.largest;
-  if (g !== undefined && g !== null) {
-    out.push(
-      `  server gap      ${g.durationS.toFixed(3)} s (${g.startS.toFixed(3)} → ${g.endS.toFixed(3)} s, timeline ${g.timelineBefore} → ${g.timelineAfter})` +
-        `${f.clientMinusServerS === null ? '' : `; client − server ${f.clientMinusServerS.toFixed(3)} s`}`,
-    );
-  }
-  const v = f.verification;
-  if (v !== undefined) {
-    if (!('lost' in v)) out.push(`  verify-writes   NOT VERIFIED: ${v.error}`);
-    else {
-      out.push(`  verify-writes   ${v.verdict}: lost ${v.lost}, unexpected ${v.unexpected}, recovered ${v.recovered} (unknown outcome, committed) — read from ${v.host}`);
-      if (v.lostIds.length > 0) out.push(`  lost ids        ${v.lostIds.join(', ')}${v.lost > v.lostIds.length ? ', …' : ''}`);
-      if (v.unexpectedIds.length > 0) out.push(`  unexpected ids  ${v.unexpectedIds.join(', ')}${v.unexpected > v.unexpectedIds.length ? ', …' : ''}`);
-      if (v.counter !== null) {
-        const c = v.counter;
-        out.push(`  counter         ${c.value} ${c.ok ? 'within' : 'OUTSIDE'} [${c.acknowledged}, ${c.acknowledged + c.unknown}] (acknowledged, + unknown)`);
-      }
-      if (v.balance !== null) out.push(`  balances        ${v.balance.actual} ${v.balance.ok ? '=' : '≠'} ${v.balance.expected}${v.balance.ok ? '' : ' (INVARIANT BROKEN)'}`);
-    }
-  }
-  return out.join('\n');
+  return { ...result, thresholds, failover };
 }
 
 /** 1 when --verify-writes found a problem (or could not check); undefined otherwise. */
 export function failoverExitCode(result: ResultV1): number | undefined {
-  const v = failoverOf(result)?.verification;
+  const v = result.failover?.verification;
   return v !== undefined && !v.ok ? 1 : undefined;
 }

@@ -8,23 +8,10 @@
  * do on one machine (and to NTP's precision across machines).
  */
 import { round } from '../util/round.js';
+import type { ServerGap, ServerGaps } from '../report/failover-schema.js';
 import type { SetupDb } from '../workload/module/api.js';
 
-export interface ServerGap {
-  readonly startS: number;
-  readonly endS: number;
-  readonly durationS: number;
-  readonly timelineBefore: string;
-  readonly timelineAfter: string;
-}
-
-export interface ServerGaps {
-  /** The largest gap between consecutive rows (null with fewer than two rows). */
-  readonly largest: ServerGap | null;
-  /** Every change of timeline: last row on the old one → first row on the new one. */
-  readonly timelineSwitches: ServerGap[];
-  readonly rows: number;
-}
+export type { ServerGap, ServerGaps } from '../report/failover-schema.js';
 
 const ROWS = `with r as (select at, tli from ha_writes union all select at, tli from ha_transfers),
 g as (select extract(epoch from at)::float8 as t, tli, lag(extract(epoch from at)::float8) over (order by at) as pt, lag(tli) over (order by at) as ptli from r)`;

@@ -13,37 +13,13 @@
  * next one) and one increment per unfinished transaction are allowed as unknown.
  */
 import type { SetupDb } from '../workload/module/api.js';
+import type { SetCheck, WriteVerification } from '../report/failover-schema.js';
 import type { LedgerEntry } from './outcome-sink.js';
 import { ledgerCode } from './outcome-sink.js';
 
 const SAMPLE = 10;
 
-export interface SetCheck {
-  readonly table: string;
-  readonly acknowledged: number;
-  readonly final: number;
-  readonly lost: number;
-  readonly unexpected: number;
-  readonly recovered: number;
-  readonly lostIds: string[];
-  readonly unexpectedIds: string[];
-}
-
-export interface WriteVerification {
-  /** "ok", or what is wrong, most serious first. */
-  readonly verdict: 'ok' | 'LOST WRITES' | 'UNEXPECTED WRITES' | 'INVARIANT BROKEN';
-  readonly ok: boolean;
-  readonly host: string;
-  readonly lost: number;
-  readonly unexpected: number;
-  readonly recovered: number;
-  /** Up to 10 ids each, as "table client/seq". */
-  readonly lostIds: string[];
-  readonly unexpectedIds: string[];
-  readonly sets: SetCheck[];
-  readonly counter: { readonly value: number; readonly acknowledged: number; readonly unknown: number; readonly ok: boolean } | null;
-  readonly balance: { readonly expected: number; readonly actual: number; readonly ok: boolean } | null;
-}
+export type { SetCheck, WriteVerification } from '../report/failover-schema.js';
 
 /** Which layout types are ha-writes' insert / transfer / increment (scenario prefixes allowed). */
 export function haWritesTypes(typeNames: readonly string[]): { insert: number[]; transfer: number[]; increment: number[] } {

@@ -67,6 +67,14 @@ test('client CPU over 90 % of a core', () => {
   assert.deepEqual(f[0]!.atS, [2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
+test('client CPU: the core count is the one recorded with the samples, not this machine\'s', () => {
+  const busy = samples(() => [hs(P)], () => 97);
+  const recorded = diagnose(input({ server: busy.map((x) => ({ ...x, client: { ...x.client, cores: 96 } })) }));
+  assert.match(recorded[0]!.message, /\(peak 97 %, 96 cores on this machine\): the client may be the bottleneck/);
+  const older = diagnose(input({ server: busy }));
+  assert.match(older[0]!.message, /\(peak 97 %\): the client may be the bottleneck/);
+});
+
 test('connections over 90 % of max_connections', () => {
   const f = diagnose(input({ server: samples((i) => [hs(P, { connections: { total: i === 5 ? 95 : 50, active: 1, idle: 0, idleInTransaction: 0, waitingOnLock: 0 } })]) }));
   assert.equal(f[0]?.rule, 'connections-near-max');

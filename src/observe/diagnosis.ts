@@ -3,8 +3,7 @@
  * and names what it sees with the numbers behind it. Rules are pure functions of the recorded data,
  * so `pgsurge report` could re-run them on a saved result, and tests can feed them by hand.
  */
-import { availableParallelism } from 'node:os';
-import { median } from '../report/compare-stats.js';
+import { median } from '../util/median.js';
 import type { Finding, HostFacts, HostSample, ServerFacts, ServerSample } from './types.js';
 
 /** The part of a client interval the rules need (IntervalStats and the result's intervals both fit). */
@@ -64,13 +63,15 @@ const clientCpu: Rule = (input) => {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   if (mean <= THRESHOLDS.clientCpuPct) return [];
   const atS = input.server.filter((s, i) => (cpu[i] ?? 0) > THRESHOLDS.clientCpuPct).map((s) => s.tS);
+  // The client machine's cores as recorded with the samples (results written before they were lack them).
+  const cores = input.server.find((s) => s.client.cores !== undefined)?.client.cores;
   return [
     {
       rule: 'client-cpu-bound',
       severity: 'warning',
       message:
-        `pgsurge used ${mean.toFixed(0)} % of a CPU core on average (peak ${Math.max(...values).toFixed(0)} %, ` +
-        `${availableParallelism()} cores on this machine): the client may be the bottleneck, so the TPS is a floor ` +
+        `pgsurge used ${mean.toFixed(0)} % of a CPU core on average (peak ${Math.max(...values).toFixed(0)} %` +
+        `${cores === undefined ? '' : `, ${cores} cores on this machine`}): the client may be the bottleneck, so the TPS is a floor ` +
         `of what the server can do and latencies include time spent in pgsurge; use more threads (-j) or another machine`,
       atS,
     },

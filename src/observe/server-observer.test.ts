@@ -12,7 +12,7 @@ import { runInProcess } from '../../test/helpers/run-in-process.js';
 import { createServerObserver } from './server-observer.js';
 import type { Finding, ServerFacts, ServerSample } from './types.js';
 import type { LocalServer } from '../local/server.js';
-import { resultV1Schema } from '../report/result.js';
+import { resultV1Schema, type ResultV1 } from '../report/result.js';
 
 // Top-level await: the server belongs to the file and is stopped after all of its tests.
 const server: LocalServer = await startTestServer({
@@ -37,7 +37,10 @@ interface Observed {
   readonly serverFacts: { start: ServerFacts; end: ServerFacts };
   readonly findings: Finding[];
 }
-const observed = (r: Record<string, unknown>): Observed => r as unknown as Observed;
+const observed = (r: ResultV1): Observed => {
+  assert.ok(r.serverFacts !== undefined && r.findings !== undefined, 'the observer adds serverFacts and findings');
+  return { server: r.server, serverFacts: r.serverFacts, findings: r.findings };
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rules = (o: Observed): string[] => o.findings.map((f) => f.rule);
 

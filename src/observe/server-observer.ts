@@ -10,12 +10,12 @@
  * so a slow server never piles up queries. stop() takes a last snapshot at the end of the run, so
  * the last, partial interval is covered too.
  */
+import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import { openAdminClient } from '../driver/admin-client.js';
 import type { HostSpec } from '../driver/types.js';
 import { nowUs } from '../engine/clock.js';
-import type { IntervalStats } from '../metrics/aggregator.js';
-import type { LiveOutput, ResultAdditions, RunContext } from '../output/types.js';
+import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
 import { diagnose } from './diagnosis.js';
 import { failedSample, hostSample } from './host-sample.js';
 import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
@@ -23,7 +23,7 @@ import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilit
 import type { HostFacts, HostSample, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
-  /** Workload tables besides pgbench_* (sizes, rows, autovacuum). */
+  /** Workload tables besides pgbench_* (sizes, rows, autovacuum); the run's own (RunContext.tables) are added. */
   readonly tables?: readonly string[];
   /** Called with each interval's sample as soon as every host has it (e.g. for Prometheus). */
   readonly onSample?: (sample: ServerSample) => void;
@@ -45,7 +45,7 @@ interface HostState {
 }
 
 export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutput {
-  const tables = opts.tables ?? [];
+  let tables: readonly string[] = opts.tables ?? [];
   let ctx: RunContext | undefined;
   let hosts: HostState[] = [];
   let measureStartUs = 0;
@@ -56,8 +56,9 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   // Per boundary: readings of pgsurge itself and of the local server's processes.
   const selfReadings = new Map<number, ProcReading>();
   const serverReadings = new Map<number, ProcReading | undefined>();
-  const clientIntervals: IntervalStats[] = [];
   const emitted: ServerSample[] = [];
+  // Recorded with every sample, so the diagnosis reads the client machine's size from the result.
+  const cores = availableParallelism();
 
   const connect = async (h: HostState): Promise<pg.Client> => {
     if (h.client !== undefined) return h.client;
@@ -109,7 +110,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         tS: (k * intervalMs) / 1000,
         durationS: Math.round((selfReadings.get(k + 1)!.atUs - selfReadings.get(k)!.atUs) / 1000) / 1000,
         hosts: hosts.map((h) => h.samples.get(k)!),
-        client: usageBetween(selfReadings.get(k), selfReadings.get(k + 1)) ?? { cpuPct: null, memoryBytes: null, processes: 1 },
+        client: { ...(usageBetween(selfReadings.get(k), selfReadings.get(k + 1)) ?? { cpuPct: null, memoryBytes: null, processes: 1 }), cores },
       };
       emitted.push(sample);
       for (const h of hosts) h.samples.delete(k);
@@ -152,6 +153,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
 
     async open(c: RunContext): Promise<void> {
       ctx = c;
+      tables = [...new Set([...(opts.tables ?? []), ...(c.tables ?? [])])];
       const same = (a: HostSpec): boolean => a.host === c.host.host && a.port === c.host.port;
       const specs = c.conn.hosts.some(same) ? c.conn.hosts : [c.host, ...c.conn.hosts];
       hosts = specs.map((spec) => ({
@@ -186,17 +188,13 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       schedule();
     },
 
-    interval(stats: IntervalStats): void {
-      clientIntervals.push(stats);
-    },
-
-    async stop(): Promise<ResultAdditions | undefined> {
+    async stop(end: RunEnd): Promise<ResultAdditions | undefined> {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       if (ctx === undefined) return undefined;
       await Promise.allSettled([...inFlight]);
       // The last boundary: the end of the run (covers the last, possibly partial, interval).
-      const finalBoundary = Math.max(clientIntervals.length, emitted.length);
+      const finalBoundary = Math.max(end.intervals.length, emitted.length);
       if (measureStartUs > 0 && hosts.some((h) => h.doneThrough < finalBoundary)) {
         if (!selfReadings.has(finalBoundary)) await takeBoundary(finalBoundary);
         else await Promise.allSettled(hosts.filter((h) => h.doneThrough < finalBoundary).map((h) => snapshotHost(h, finalBoundary))).then(emitReady);
@@ -211,12 +209,12 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         await h.client?.end().catch(() => undefined);
         h.client = undefined;
       }
-      const server = emitted.slice(0, clientIntervals.length);
+      const server = emitted.slice(0, end.intervals.length);
       const facts: { start: ServerFacts; end: ServerFacts } = {
         start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
         end: { hosts: endFacts },
       };
-      const findings = diagnose({ intervals: clientIntervals, server, facts });
+      const findings = diagnose({ intervals: end.intervals, server, facts });
       return { server, serverFacts: facts, findings };
     },
   };

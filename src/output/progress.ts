@@ -8,7 +8,9 @@
  * skipped/dropped/retried) appear only when they apply, always after the fixed ones.
  * "-" stands for a latency that was not measured (no success in the interval).
  */
+import type { IntervalStats } from '../metrics/aggregator.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
+import type { LiveOutput } from './types.js';
 
 /** What the progress line reads: IntervalStats satisfies it. */
 export interface ProgressStats {
@@ -48,4 +50,35 @@ export function formatProgress(stats: ProgressStats, elapsedS: number, openLoop:
   if (stats.skipped > 0) parts.push(`${stats.skipped} skipped`);
   if (stats.dropped > 0) parts.push(`${stats.dropped} dropped`);
   return parts.join(', ');
+}
+
+export interface ProgressOptions {
+  /** How often a line is printed (-P), ms; undefined: never. Rounded to whole intervals, at least one. */
+  readonly everyMs: number | undefined;
+  /** The interval of the timeline (--interval). */
+  readonly intervalMs: number;
+  /** Open loop (-R): the line shows schedule lag too. */
+  readonly openLoop: boolean;
+  /** Where a line goes (stderr, like pgbench's). */
+  readonly write: (line: string) => void;
+}
+
+/**
+ * How often the progress line is printed: -P N every N ms; -P 0 never; without -P, every interval
+ * when stderr is a terminal and never otherwise.
+ */
+export function progressEveryMs(progressMs: number | undefined, intervalMs: number, stderrIsTTY: boolean): number | undefined {
+  if (progressMs === 0) return undefined;
+  return progressMs ?? (stderrIsTTY ? intervalMs : undefined);
+}
+
+/** The progress line as a LiveOutput: one line every N intervals, elapsed time at the interval's end. */
+export function createProgressOutput(opts: ProgressOptions): LiveOutput {
+  const everyN = opts.everyMs === undefined ? 0 : Math.max(1, Math.round(opts.everyMs / opts.intervalMs));
+  return {
+    name: 'progress',
+    interval(s: IntervalStats): void {
+      if (everyN > 0 && (s.index + 1) % everyN === 0) opts.write(formatProgress(s, ((s.index + 1) * opts.intervalMs) / 1000, opts.openLoop));
+    },
+  };
 }

@@ -14,7 +14,7 @@ import { PgsurgeError } from '../errors.js';
 import { parseListen } from '../config/listen.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
-import type { ServerSample } from '../observe/types.js';
+import type { ServerSample } from '../report/server-schema.js';
 import type { LiveOutput, ResultAdditions, RunContext } from './types.js';
 
 export { parseListen } from '../config/listen.js';
@@ -24,6 +24,8 @@ export interface PrometheusOutput extends LiveOutput {
   observeServer(sample: ServerSample): void;
   /** "host:port" it listens on once open (the real port when given port 0). */
   address(): string | undefined;
+  /** Close the endpoint; it adds nothing to the result, so it needs nothing of the run. */
+  stop(): Promise<ResultAdditions | undefined>;
 }
 
 const QUANTILES = [

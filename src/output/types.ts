@@ -1,11 +1,12 @@
 /**
  * Live outputs and observers: small interfaces with optional hooks (k6's output/types.go). The
- * run calls them; they know nothing of each other. Server sampling, Prometheus and future live
- * pages are all LiveOutputs.
+ * run calls them through src/output/run-outputs.ts; they know nothing of each other. The progress
+ * line, server sampling and Prometheus are all LiveOutputs, made by src/output/registry.ts.
  */
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import type { MetricsLayout } from '../metrics/types.js';
+import type { ResultV1 } from '../report/result.js';
 
 export interface RunContext {
   readonly conn: ConnInfo;
@@ -15,10 +16,18 @@ export interface RunContext {
   readonly intervalMs: number;
   /** Set when pgsurge started the server itself: its postmaster pid and data directory. */
   readonly localServer: { readonly pid: number; readonly dataDir: string } | undefined;
+  /** Tables of the workloads that run (besides pgbench_*, which are always watched). */
+  readonly tables?: readonly string[];
 }
 
-/** What an output adds to the result at the end (e.g. server samples, findings). */
-export type ResultAdditions = Readonly<Record<string, unknown>>;
+/** What the outputs add to the result at the end: some of its optional sections, typed. */
+export type ResultAdditions = Partial<Pick<ResultV1, 'server' | 'serverFacts' | 'findings'>>;
+
+/** What the run hands every output when it ends. */
+export interface RunEnd {
+  /** The run's intervals, merged over all workers, in order: the one copy of them (the aggregator's). */
+  readonly intervals: readonly IntervalStats[];
+}
 
 export interface LiveOutput {
   readonly name: string;
@@ -29,5 +38,5 @@ export interface LiveOutput {
   /** An interval of client metrics, merged over all workers, in order. */
   interval?(stats: IntervalStats): void;
   /** The run ended: stop sampling, close, and return what goes into the result. */
-  stop?(): Promise<ResultAdditions | undefined>;
+  stop?(end: RunEnd): Promise<ResultAdditions | undefined>;
 }

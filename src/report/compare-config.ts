@@ -4,7 +4,7 @@
  * against what (scale, server version, server settings). Each difference becomes one line naming
  * the run. Hosts, ports, file names and seeds are left out: they differ between equal runs.
  */
-import { extra } from './html-charts.js';
+import { extra, type HtmlResult } from './html-charts.js';
 import type { ResultV1 } from './result.js';
 
 /** Config keys that change what is measured. */
@@ -82,14 +82,9 @@ export function comparabilityDifferences(base: ResultV1, run: ResultV1, label: s
  * Server settings a result carries: the observer's non-default settings of the first host at the
  * start of the run (serverFacts.start.hosts[0].settings), else a top-level or target `settings`.
  */
-export function settingsOf(r: ResultV1): Readonly<Record<string, unknown>> | null {
-  const facts = r.serverFacts?.start;
-  if (facts !== undefined) {
-    const hosts = facts.hosts;
-    const first: unknown = Array.isArray(hosts) ? hosts[0] : undefined;
-    const s = typeof first === 'object' && first !== null ? (first as Record<string, unknown>)['settings'] : undefined;
-    if (typeof s === 'object' && s !== null) return s as Record<string, unknown>;
-  }
+export function settingsOf(r: HtmlResult): Readonly<Record<string, unknown>> | null {
+  const first = r.serverFacts?.start.hosts[0];
+  if (first !== undefined) return first.settings;
   const s = extra(r, 'settings') ?? r.target['settings'];
   return typeof s === 'object' && s !== null ? (s as Record<string, unknown>) : null;
 }

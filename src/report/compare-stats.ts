@@ -12,6 +12,7 @@
  * test on them somewhat optimistic; hence the strict default alpha of 0.01 and the separate
  * relative-change threshold (--fail-on-regression) that a difference must also exceed.
  */
+import { median } from '../util/median.js';
 
 export interface RankTest {
   readonly method: 'mann-whitney-u';
@@ -24,13 +25,6 @@ export interface RankTest {
 
 /** Below this many intervals per run, the normal approximation is not trusted. */
 export const MIN_SAMPLES = 5;
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] ?? null) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
 
 /** Standard normal CDF (Abramowitz & Stegun 7.1.26 erf, |error| < 1.5e-7). */
 export function normalCdf(z: number): number {

@@ -98,7 +98,10 @@ test('not comparable: different clients, protocol and transaction types are list
 test('server settings from the observer (serverFacts.start) are compared; the HTML report lists them', () => {
   const withSettings = (r: ResultV1, settings: Record<string, string>): ResultV1 => ({
     ...r,
-    serverFacts: { start: { hosts: [{ host: '127.0.0.1:5432', settings }] }, end: { hosts: [] } },
+    serverFacts: {
+      start: { hosts: [{ host: '127.0.0.1:5432', serverVersion: '17.2', serverVersionNum: 170002, inRecovery: false, maxConnections: 100, sharedBuffersBytes: 134217728, settings, pgStatStatements: false, tables: [] }] },
+      end: { hosts: [] },
+    },
   });
   const a = withSettings(run(1000, 10, 1), { shared_buffers: '16384 (8kB)', fsync: 'on' });
   const b = withSettings(run(1000, 10, 2), { shared_buffers: '32768 (8kB)', fsync: 'on' });

@@ -7,19 +7,10 @@
 import type { Totals } from '../metrics/aggregator.js';
 import { newHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
+import type { ScenarioSummary } from './result.js';
 
-export interface GroupSummary {
-  readonly transactionTypes: readonly string[];
-  readonly transactions: number;
-  readonly failed: number;
-  readonly retried: number;
-  readonly skipped: number;
-  /** Seconds the scenario ran within the measured phase. */
-  readonly activeS: number;
-  readonly tps: number;
-  readonly latencyMs: { readonly mean: number | null; readonly p50: number | null; readonly p95: number | null; readonly p99: number | null; readonly max: number | null };
-  readonly errors: Readonly<Record<string, number>>;
-}
+/** One scenario's figures: the result's `scenarios` entries (type derived from the result schema). */
+export type GroupSummary = ScenarioSummary;
 
 export function summarizeGroups(
   totals: Totals,

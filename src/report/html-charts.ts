@@ -34,13 +34,24 @@ export const color = (i: number): string => PALETTE[i % PALETTE.length] ?? '#333
 type Interval = ResultV1['intervals'][number];
 export type Outage = { readonly startS: number; readonly endS: number };
 
+/**
+ * What the HTML report reads. A ResultV1 is one; the sections it reads shape-tolerantly (server
+ * samples of any observer, failover, findings) are widened, so it also renders results whose
+ * sections come from elsewhere, and draws fields it has never heard of.
+ */
+export type HtmlResult = Omit<ResultV1, 'server' | 'failover' | 'findings'> & {
+  readonly server: readonly Readonly<Record<string, unknown>>[];
+  readonly failover?: unknown;
+  readonly findings?: unknown;
+};
+
 /** Results may carry fields newer than schema v1 knows; read them defensively. */
-export function extra(result: ResultV1, key: string): unknown {
+export function extra(result: HtmlResult, key: string): unknown {
   return (result as Readonly<Record<string, unknown>>)[key];
 }
 
 /** `result.failover.outages`, when present and well-formed. */
-export function outagesOf(result: ResultV1): Outage[] {
+export function outagesOf(result: HtmlResult): Outage[] {
   const failover = extra(result, 'failover');
   if (typeof failover !== 'object' || failover === null) return [];
   const outages = (failover as Record<string, unknown>)['outages'];
@@ -61,7 +72,7 @@ function timeChart(id: string, title: string, yLabel: string, x: readonly number
 }
 
 /** TPS, latency percentiles, errors by class and schedule lag over time. */
-export function intervalCharts(result: ResultV1, idPrefix = 'c'): ChartSpec[] {
+export function intervalCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
   const iv = result.intervals;
   const x = iv.map((i) => i.tS);
   const bands = outagesOf(result);
@@ -111,7 +122,7 @@ export function intervalCharts(result: ResultV1, idPrefix = 'c'): ChartSpec[] {
 }
 
 /** Histograms of every transaction type, merged ('' entries are empty histograms). */
-export function mergedHistogram(result: ResultV1): Histogram | null {
+export function mergedHistogram(result: HtmlResult): Histogram | null {
   let merged: Histogram | null = null;
   for (const enc of Object.values(result.histograms)) {
     if (enc === '') continue;
@@ -140,7 +151,7 @@ export function percentileCurve(h: Histogram, axis: readonly number[]): (number 
 }
 
 /** The latency distribution of the run (all types) and of each type when there are several. */
-export function distributionChart(result: ResultV1, idPrefix = 'c'): ChartSpec | null {
+export function distributionChart(result: HtmlResult, idPrefix = 'c'): ChartSpec | null {
   const curves: { label: string; h: Histogram }[] = [];
   const all = mergedHistogram(result);
   if (all === null || all.totalCount === 0) return null;

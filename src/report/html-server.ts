@@ -8,8 +8,7 @@
  * Series go to panels by field name (connections, cache hit ratio, commits, WAL, replication lag,
  * CPU, memory, other); null values are gaps.
  */
-import { color, outagesOf, type ChartSeries, type ChartSpec } from './html-charts.js';
-import type { ResultV1 } from './result.js';
+import { color, outagesOf, type ChartSeries, type ChartSpec, type HtmlResult } from './html-charts.js';
 
 const TIME_KEYS = ['tS', 't', 'timeS', 'elapsedS'];
 const LABEL_KEYS = ['host', 'applicationName', 'node', 'name'];
@@ -91,7 +90,7 @@ interface Sample {
   readonly leaves: readonly Leaf[];
 }
 
-function readSamples(result: ResultV1): Sample[] {
+function readSamples(result: HtmlResult): Sample[] {
   const stepS = (result.intervals[0]?.durationS ?? 1) || 1;
   return result.server.map((raw, i) => {
     const timeKey = TIME_KEYS.find((k) => typeof raw[k] === 'number');
@@ -112,7 +111,7 @@ export interface ServerColumns {
   readonly fieldOf: ReadonlyMap<string, string>;
 }
 
-export function serverColumns(result: ResultV1): ServerColumns {
+export function serverColumns(result: HtmlResult): ServerColumns {
   const samples = readSamples(result);
   const x = [...new Set(samples.map((s) => s.tS))].sort((a, b) => a - b);
   const at = new Map(x.map((t, i) => [t, i]));
@@ -138,7 +137,7 @@ export function serverColumns(result: ResultV1): ServerColumns {
 }
 
 /** One chart per panel that has at least one series; none when there are no samples. */
-export function serverCharts(result: ResultV1, idPrefix = 'c'): ChartSpec[] {
+export function serverCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
   const { x, columns, fieldOf } = serverColumns(result);
   if (x.length === 0) return [];
   const byPanel = new Map<string, string[]>();

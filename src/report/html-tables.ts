@@ -5,8 +5,8 @@
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import { escapeHtml } from './html-page.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
-import type { ResultV1, TxnSummary } from './result.js';
-import { extra, outagesOf } from './html-charts.js';
+import type { TxnSummary } from './result.js';
+import { extra, outagesOf, type HtmlResult } from './html-charts.js';
 import { settingsOf } from './compare-config.js';
 
 type Align = 'l' | 'r' | 'sql' | 'mono';
@@ -36,7 +36,7 @@ function errorsText(errors: TxnSummary['errors']): string {
     .join(', ');
 }
 
-export function typesTable(result: ResultV1): string {
+export function typesTable(result: HtmlResult): string {
   const s = result.summary;
   const done = s.transactions + s.failed;
   const head = ['type', 'share', 'tps', 'ok', 'failed', 'retried', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'lag p99', 'failures by class'].map((h, i) =>
@@ -61,7 +61,7 @@ export function typesTable(result: ResultV1): string {
   return `<p class="note">Latency in ms, successful transactions, measured from the scheduled start.</p>${table(head, rows)}`;
 }
 
-export function statementsTables(result: ResultV1): string {
+export function statementsTables(result: HtmlResult): string {
   const head = ['p50', 'p95', 'p99', 'max', 'count', 'failed', 'statement'].map((h, i) => c(h, i === 6 ? 'l' : 'r'));
   return Object.entries(result.transactionTypes)
     .filter(([, t]) => t.statements.length > 0)
@@ -80,7 +80,7 @@ export function statementsTables(result: ResultV1): string {
     .join('');
 }
 
-export function failuresTable(result: ResultV1): string {
+export function failuresTable(result: HtmlResult): string {
   const s = result.summary;
   const rows = FAILURE_CLASSES.filter((k) => s.errors[k] > 0 || s.firstErrors[k] !== undefined).map((k) => [
     c(k, 'l'),
@@ -100,7 +100,7 @@ export function failuresTable(result: ResultV1): string {
   return table([c('class', 'l'), c('count'), c('first message', 'l')], rows) + notDone;
 }
 
-export function thresholdsTable(result: ResultV1): string {
+export function thresholdsTable(result: HtmlResult): string {
   return table(
     [c('', 'l'), c('threshold', 'l'), c('actual', 'l')],
     result.thresholds.map((t) => [c(t.ok ? '✓ pass' : '✗ fail', 'l', t.ok ? 'good' : 'bad'), c(t.expr, 'mono'), c(t.actual, 'l')]),
@@ -108,7 +108,7 @@ export function thresholdsTable(result: ResultV1): string {
 }
 
 /** `result.findings`: [{rule, severity, message}], other fields ignored. */
-export function findingsOf(result: ResultV1): { rule: string; severity: string; message: string }[] {
+export function findingsOf(result: HtmlResult): { rule: string; severity: string; message: string }[] {
   const f = extra(result, 'findings');
   if (!Array.isArray(f)) return [];
   return f.flatMap((x: unknown) => {
@@ -119,7 +119,7 @@ export function findingsOf(result: ResultV1): { rule: string; severity: string; 
   });
 }
 
-export function findingsTable(result: ResultV1): string {
+export function findingsTable(result: HtmlResult): string {
   const rows = findingsOf(result).map((f) => [
     c(f.severity, 'l', `sev-${f.severity.toLowerCase().replace(/[^a-z]/g, '')}`),
     c(f.rule, 'l'),
@@ -129,7 +129,7 @@ export function findingsTable(result: ResultV1): string {
 }
 
 /** Outages and the scalar facts of `result.failover` (lost writes, RTO, …), shape-tolerant. */
-export function failoverSection(result: ResultV1): string {
+export function failoverSection(result: HtmlResult): string {
   const failover = extra(result, 'failover');
   if (typeof failover !== 'object' || failover === null) return '';
   const outages = outagesOf(result);
@@ -159,7 +159,7 @@ export function keyValueTable(obj: Readonly<Record<string, unknown>>): string {
 }
 
 /** Run facts, target, resolved config and any server settings the result carries. */
-export function configSection(result: ResultV1): string {
+export function configSection(result: HtmlResult): string {
   const settings = settingsOf(result);
   const versions = {
     pgsurge: `${result.tool.name} ${result.tool.version}`,

@@ -4,7 +4,7 @@
  * panels, failover windows, findings, per-type and per-statement tables, configuration.
  */
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
-import { distributionChart, intervalCharts, outagesOf, type ChartSpec } from './html-charts.js';
+import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
 import { serverCharts } from './html-server.js';
 import {
   configSection,
@@ -17,19 +17,18 @@ import {
   typesTable,
 } from './html-tables.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
-import type { ResultV1 } from './result.js';
 
 function card(label: string, value: string, cls = ''): string {
   return `<div class="card${cls === '' ? '' : ` ${cls}`}"><div class="v">${escapeHtml(value)}</div><div class="k">${escapeHtml(label)}</div></div>`;
 }
 
 /** "tpcb-like, select-only@3": the workloads as the user named them. */
-export function workloadNames(result: ResultV1): string {
+export function workloadNames(result: HtmlResult): string {
   const names = Object.keys(result.transactionTypes);
   return names.length === 0 ? 'no workload' : names.join(', ');
 }
 
-function headline(result: ResultV1): string {
+function headline(result: HtmlResult): string {
   const s = result.summary;
   const done = s.transactions + s.failed;
   const failedTh = result.thresholds.filter((t) => !t.ok).length;
@@ -53,7 +52,7 @@ function headline(result: ResultV1): string {
   return `<div class="cards">${cards.join('')}</div>`;
 }
 
-function subtitle(result: ResultV1): string {
+function subtitle(result: HtmlResult): string {
   const hosts = result.target.hosts.join(', ');
   const pgv = result.target.serverVersion === null ? '' : `PostgreSQL ${result.target.serverVersion}`;
   const parts = [`started ${result.startedAt}`, `${fmtNum(result.durationS, 1)} s measured`, hosts === '' ? '' : `target ${hosts}`, pgv, `${result.tool.name} ${result.tool.version}`];
@@ -61,7 +60,7 @@ function subtitle(result: ResultV1): string {
 }
 
 /** The run report as one HTML document (no external resources). */
-export function renderHtml(result: ResultV1): string {
+export function renderHtml(result: HtmlResult): string {
   const timeline = intervalCharts(result, 'run');
   const distribution = distributionChart(result, 'run');
   const server = serverCharts(result, 'run');

@@ -22,6 +22,8 @@ import { encodeHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
 import type { Histogram } from '../metrics/histogram.js';
 import { evaluateThresholds } from '../metrics/thresholds.js';
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
+import { failoverResultSchema } from './failover-schema.js';
+import { findingSchema, serverFactsSchema, serverSampleSchema, type ServerSample } from './server-schema.js';
 
 export const RESULT_SCHEMA_ID = 'pgsurge.result/v1';
 
@@ -49,15 +51,21 @@ const txnSummaryShape = {
   errors: z.record(failureClass, z.number().int().nonnegative()),
 };
 
-const findingSchema = z.object({
-  rule: z.string(),
-  severity: z.enum(['info', 'warning']),
-  message: z.string(),
-  /** Interval starts (s) where it was seen. */
-  atS: z.array(z.number()).optional(),
-});
-
 const statementSchema = z.object({ sql: z.string(), latencyMs: latencyMsSchema, count: z.number().int(), failed: z.number().int() });
+
+/** One scenario's figures: its transaction types merged (src/report/groups.ts summarizeGroups). */
+export const scenarioSummarySchema = z.object({
+  transactionTypes: z.array(z.string()),
+  transactions: z.number(),
+  failed: z.number(),
+  retried: z.number(),
+  skipped: z.number(),
+  /** Seconds the scenario ran within the measured phase. */
+  activeS: z.number(),
+  tps: z.number(),
+  latencyMs: z.object({ mean: ms, p50: ms, p95: ms, p99: ms, max: ms }),
+  errors: z.record(z.string(), z.number()),
+});
 
 export const resultV1Schema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
@@ -65,7 +73,15 @@ export const resultV1Schema = z.object({
   startedAt: z.string(),
   durationS: z.number().nonnegative(),
   /** Server version and host(s) — never a password. More fields may follow. */
-  target: z.looseObject({ serverVersion: z.string().nullable(), hosts: z.array(z.string()) }),
+  target: z.looseObject({
+    serverVersion: z.string().nullable(),
+    hosts: z.array(z.string()),
+    database: z.string().optional(),
+    user: z.string().optional(),
+    /** pgsurge started the server itself (and removed it after the run). */
+    throwaway: z.boolean().optional(),
+    scale: z.number().optional(),
+  }),
   /** The resolved config, redacted. */
   config: z.record(z.string(), z.unknown()),
   summary: z.object({
@@ -94,44 +110,35 @@ export const resultV1Schema = z.object({
       dropped: z.number().int().nonnegative(),
     }),
   ),
-  /**
-   * Per-interval server samples on the same grid (same tS). Written by src/observe as ServerSample
-   * (src/observe/types.ts: { tS, durationS, hosts: HostSample[], client }); kept loose here so that
-   * results of other observers and older versions still parse.
-   */
-  server: z.array(z.record(z.string(), z.unknown())),
+  /** Per-interval server samples on the same grid (same tS), from src/observe's server observer. */
+  server: z.array(serverSampleSchema),
   thresholds: z.array(z.object({ expr: z.string(), ok: z.boolean(), actual: z.string() })),
   histograms: z.record(z.string(), z.string()),
-  /** Start- and end-of-run facts per host (src/observe HostFacts): versions, settings, table sizes. */
-  serverFacts: z.looseObject({ start: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }), end: z.looseObject({ hosts: z.array(z.record(z.string(), z.unknown())) }) }).optional(),
+  /** Start- and end-of-run facts per host: versions, settings, table sizes. */
+  serverFacts: z.object({ start: serverFactsSchema, end: serverFactsSchema }).optional(),
   /** What the diagnosis rules saw (src/observe/diagnosis.ts), with the numbers behind it. */
   findings: z.array(findingSchema).optional(),
+  /** Outages, reconnects, timelines and the write verification (--failover, --verify-writes). */
+  failover: failoverResultSchema.optional(),
   /** Measured transactions per host ("host:port") the clients ran them on (read routing, failover). */
-  hosts: z.record(z.string(), z.looseObject({ transactions: z.number(), failed: z.number(), meanLatencyMs: ms })).optional(),
+  hosts: z.record(z.string(), z.object({ transactions: z.number(), failed: z.number(), meanLatencyMs: ms })).optional(),
   /** Workload-specific figures from the workloads' report hooks (data written, table sizes, vector path…). */
   workloads: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))).optional(),
-  /** Runs with several scenarios: each scenario's figures (src/report/groups.ts GroupSummary). */
-  scenarios: z
-    .record(
-      z.string(),
-      z.looseObject({
-        transactionTypes: z.array(z.string()),
-        transactions: z.number(),
-        failed: z.number(),
-        activeS: z.number(),
-        tps: z.number(),
-        latencyMs: z.looseObject({ p50: ms, p95: ms, p99: ms, max: ms }),
-      }),
-    )
-    .optional(),
+  /** Runs with several scenarios: each scenario's figures (src/report/groups.ts). */
+  scenarios: z.record(z.string(), scenarioSummarySchema).optional(),
 });
 
-export type { ServerSample, HostSample, Finding } from '../observe/types.js';
 
 export type ResultV1 = z.infer<typeof resultV1Schema>;
 export type ResultSummary = ResultV1['summary'];
 export type TxnSummary = ResultV1['transactionTypes'][string];
 export type IntervalResult = ResultV1['intervals'][number];
+export type ScenarioSummary = z.infer<typeof scenarioSummarySchema>;
+export type { ServerSample, HostSample, Finding, ServerFacts, HostFacts } from './server-schema.js';
+export type { FailoverResult } from './failover-schema.js';
+
+/** The result's optional sections, added by live outputs, the HA check and the workloads' reports. */
+export type ResultSections = Partial<Pick<ResultV1, 'serverFacts' | 'findings' | 'failover' | 'hosts' | 'workloads' | 'scenarios'>>;
 
 export interface BuildResultInput {
   readonly tool: { readonly name: string; readonly version: string };
@@ -145,7 +152,10 @@ export interface BuildResultInput {
   readonly totals: Totals;
   readonly intervals: readonly IntervalStats[];
   readonly thresholds?: readonly Threshold[];
-  readonly server?: readonly Readonly<Record<string, unknown>>[];
+  /** Per-interval server samples (the observer's); none without an observer. */
+  readonly server?: readonly ServerSample[];
+  /** The optional sections, copied into the result as they are. */
+  readonly sections?: ResultSections;
   /**
    * First error message per class gathered outside the recorder (e.g. by the engine); used for
    * classes the recorder saw no message for (Recorder.txnFailed's optional `message`).
@@ -287,8 +297,9 @@ export function buildResult(input: BuildResultInput): ResultV1 {
     summary,
     transactionTypes,
     intervals: input.intervals.map((s) => intervalResult(s, durationS)),
-    server: (input.server ?? []).map((s) => ({ ...s })),
+    server: [...(input.server ?? [])],
     thresholds,
     histograms,
+    ...input.sections,
   };
 }

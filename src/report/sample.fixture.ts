@@ -50,6 +50,6 @@ export function sampleResult(): ResultV1 {
     totals: agg.totals(),
     intervals: agg.intervals(),
     thresholds: ['p95<30ms', 'tps>=8000', 'errors<1%', 'lag.p99<5ms', 'dropped=0'].map(parseThreshold),
-    server: [{ tS: 0, connections: 5 }],
+    server: [],
   });
 }

@@ -172,7 +172,17 @@ test('hosts: the per-host block appears only with more than one host', () => {
 test('scenarios: one line each with their own figures', () => {
   const r = sampleResult();
   const scenarios = {
-    readers: { transactionTypes: ['select-only'], transactions: 12_000, failed: 1, activeS: 60, tps: 200, latencyMs: { p50: 1, p95: 2.5, p99: 4, max: null } },
+    readers: {
+      transactionTypes: ['select-only'],
+      transactions: 12_000,
+      failed: 1,
+      retried: 0,
+      skipped: 0,
+      activeS: 60,
+      tps: 200,
+      latencyMs: { mean: 1.2, p50: 1, p95: 2.5, p99: 4, max: null },
+      errors: {},
+    },
   };
   assert.match(
     formatSummary({ ...r, scenarios }),

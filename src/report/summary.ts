@@ -6,6 +6,7 @@
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { ResultV1, TxnSummary } from './result.js';
 import { formatWorkloadReports } from '../workload/builtin/run-report.js';
+import { formatFailover } from './failover-text.js';
 
 export interface SummaryOptions {
   /** -r: per-statement latencies. */
@@ -77,6 +78,8 @@ function oneLine(sql: string, max = 100): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
+const finite = (v: number | null | undefined): number | null => (v !== null && v !== undefined && Number.isFinite(v) ? v : null);
+
 export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): string {
   const s = result.summary;
   const showLag = opts.openLoop ?? (s.lagMs.p99 !== null && s.lagMs.p99 > 0);
@@ -140,35 +143,32 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     out.push('', 'thresholds:');
     for (const th of result.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (actual ${th.actual})`);
   }
+  const failover = formatFailover(result);
+  if (failover !== '') out.push(...failover.split('\n'));
   return `${out.join('\n')}\n`;
 }
 
-const numOr = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-
 /**
- * "server": per host, from the observer's samples (src/observe/types.ts ServerSample), read
- * tolerantly since result.server is loosely typed: cache hit ratio over the run, mean commits/s,
- * peak connections, WAL written.
+ * "server": per host, from the observer's samples (result.server): cache hit ratio over the run,
+ * mean commits/s, peak connections, WAL written. Samples of a host whose snapshot failed are left out.
  */
 function serverLines(result: ResultV1): string[] {
   const perHost = new Map<string, { hit: number; read: number; commits: number[]; peak: number; walBytes: number; wal: boolean }>();
   for (const sample of result.server) {
-    const hosts = Array.isArray(sample['hosts']) ? (sample['hosts'] as Record<string, unknown>[]) : [];
-    for (const h of hosts) {
-      if (typeof h['host'] !== 'string' || h['ok'] !== true) continue;
-      const acc = perHost.get(h['host']) ?? { hit: 0, read: 0, commits: [], peak: 0, walBytes: 0, wal: false };
-      acc.hit += numOr(h['blksHitDelta']) ?? 0;
-      acc.read += numOr(h['blksReadDelta']) ?? 0;
-      const c = numOr(h['commitsPerS']);
+    for (const h of sample.hosts) {
+      if (!h.ok) continue;
+      const acc = perHost.get(h.host) ?? { hit: 0, read: 0, commits: [], peak: 0, walBytes: 0, wal: false };
+      acc.hit += finite(h.blksHitDelta) ?? 0;
+      acc.read += finite(h.blksReadDelta) ?? 0;
+      const c = finite(h.commitsPerS);
       if (c !== null) acc.commits.push(c);
-      const conns = h['connections'] as Record<string, unknown> | null | undefined;
-      acc.peak = Math.max(acc.peak, numOr(conns?.['total']) ?? 0);
-      const wal = numOr(h['walBytesDelta']);
+      acc.peak = Math.max(acc.peak, finite(h.connections?.total) ?? 0);
+      const wal = finite(h.walBytesDelta);
       if (wal !== null) {
         acc.walBytes += wal;
         acc.wal = true;
       }
-      perHost.set(h['host'], acc);
+      perHost.set(h.host, acc);
     }
   }
   if (perHost.size === 0) return [];

@@ -3,12 +3,13 @@
  * server samples (per host, nested, with fields the report has never heard of), failover outages,
  * findings, failures, a second transaction type and names that would break unescaped HTML.
  */
+import type { HtmlResult } from '../../src/report/html-charts.js';
 import type { ResultV1 } from '../../src/report/result.js';
 
 /** A name no report may print raw. */
 export const HOSTILE_NAME = '<script>alert("x")</script>&"\'';
 
-export function longResult(base: ResultV1, intervals = 3600): Record<string, unknown> & ResultV1 {
+export function longResult(base: ResultV1, intervals = 3600): HtmlResult {
   const src = base.intervals.filter((i) => i.transactions > 0);
   if (src.length === 0) throw new Error('base result has no interval with transactions');
   const iv = Array.from({ length: intervals }, (_, k) => {

@@ -77,6 +77,7 @@ for (const n of VALUES_BATCHES) transactions[`values_${n}`] = valuesTxn(n);
 export default defineWorkload({
   name: NAME,
   description: 'ingestion: batches of N rows by multi-row INSERT … VALUES or INSERT … SELECT FROM unnest; rows/s and MB/s',
+  tables: ['bulk_rows'],
   options,
 
   async setup(db, o) {

@@ -44,6 +44,7 @@ export async function resetHaWrites(db: SetupDb, accounts: number): Promise<void
 const haWrites = defineWorkload({
   name: 'ha-writes',
   description: 'unique-id inserts, per-client counters and transfers between accounts, for --verify-writes and failover runs',
+  tables: ['ha_writes', 'ha_transfers', 'ha_counter', 'ha_accounts', 'ha_meta'],
   options: {
     accounts: { type: 'int', default: 100, description: 'accounts that transfers move money between' },
   },

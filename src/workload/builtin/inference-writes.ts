@@ -107,6 +107,7 @@ function variantName(o: O): string {
 export default defineWorkload({
   name: NAME,
   description: 'LLM gateway write path: 2 JSON inserts + 2 small upserts per request, payload sizes as options',
+  tables: TABLES,
   options,
 
   async setup(db, o) {

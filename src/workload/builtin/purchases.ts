@@ -160,6 +160,7 @@ async function buildIndexes(db: SetupDb): Promise<void> {
 export default defineWorkload({
   name: NAME,
   description: 'read-heavy API over customers, products and month-partitioned purchases (staged, resumable server-side load)',
+  tables: ['customers', 'products', 'purchases', 'purchases_load'],
   options,
 
   async setup(db, o) {

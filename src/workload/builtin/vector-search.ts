@@ -83,6 +83,7 @@ function namespaces(r: Random, o: O): string {
 export default defineWorkload({
   name: NAME,
   description: 'top-k similarity search over embeddings: pgvector HNSW, or a cube GiST kNN fallback',
+  tables: ['memory_entries', 'memory_config'],
   options,
 
   async setup(db, o) {

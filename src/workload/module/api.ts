@@ -114,6 +114,11 @@ export interface WorkloadDefinition<O extends OptionsSpec = OptionsSpec> {
    * of this workload's types (by transaction name, without the workload prefix) succeeded.
    */
   readonly report?: (db: SetupDb, o: OptionValues<O>, run: WorkloadRunFacts) => Promise<Readonly<Record<string, number | string>>>;
+  /**
+   * The tables the workload writes to or reads (as setup creates them): during a run their sizes,
+   * row counts and autovacuum runs are sampled into the server timeline and `/metrics`.
+   */
+  readonly tables?: readonly string[];
 }
 
 /** What a workload's `report` hook is told about the run it reports on. */

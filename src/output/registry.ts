@@ -1,0 +1,37 @@
+/**
+ * The live outputs of a run, made from its options in one place (no import side effects): the
+ * server observer (unless --no-observe), the Prometheus exporter (--prometheus ADDR) fed by the
+ * observer's samples, and the progress line (-P). Validates ADDR at once (a usage error, exit 2)
+ * so a bad address fails before any load.
+ */
+import { createServerObserver } from '../observe/server-observer.js';
+import { createProgressOutput, type ProgressOptions } from './progress.js';
+import { startPrometheus } from './prometheus.js';
+import type { LiveOutput } from './types.js';
+
+export interface RunOutputOptions {
+  /** Sample the server (false with --no-observe). */
+  readonly observe?: boolean;
+  /** --prometheus ADDR (":9464", "0.0.0.0:9464"). */
+  readonly prometheus?: string | undefined;
+  /** The progress line; none when absent or when its `everyMs` is undefined. */
+  readonly progress?: ProgressOptions | undefined;
+  /** Workload tables besides pgbench_* to sample (sizes, rows, autovacuum); the run adds its workloads' own. */
+  readonly tables?: readonly string[];
+}
+
+export function createRunOutputs(opts: RunOutputOptions): LiveOutput[] {
+  const prom = opts.prometheus === undefined ? undefined : startPrometheus(opts.prometheus);
+  const out: LiveOutput[] = [];
+  if (opts.observe === true) {
+    out.push(
+      createServerObserver({
+        ...(opts.tables === undefined ? {} : { tables: opts.tables }),
+        ...(prom === undefined ? {} : { onSample: (s) => prom.observeServer(s) }),
+      }),
+    );
+  }
+  if (prom !== undefined) out.push(prom);
+  if (opts.progress?.everyMs !== undefined) out.push(createProgressOutput(opts.progress));
+  return out;
+}

@@ -1,0 +1,109 @@
+/**
+ * The result's `failover` section (src/ha: measured with --failover / --verify-writes) as a zod
+ * schema, with the types derived from it: src/ha builds it, src/report renders it, and the exit
+ * code reads it, all from these types. Times are seconds from the start of the measured phase
+ * (like intervals' tS), so the HTML report can shade `outages[].startS/endS`.
+ */
+import { z } from 'zod';
+
+const num = z.number();
+
+export const outageSummarySchema = z.object({
+  startS: num,
+  endS: num,
+  durationS: num,
+  /** The run ended before any affected client wrote again. */
+  open: z.boolean(),
+  /** Clients that had a window in this outage, and how long their own windows were. */
+  clients: num,
+  clientWindowS: z.object({ p50: num, max: num }),
+  /** From the start of the outage to the first successful read that started after it; null: none. */
+  timeToFirstReadS: num.nullable(),
+  /** Failures by class of the affected clients inside their windows. */
+  errors: z.record(z.string(), num),
+});
+
+export const reconnectSummarySchema = z.object({
+  count: num,
+  clients: num,
+  p50Ms: num.nullable(),
+  maxMs: num.nullable(),
+  /** Per client id: count, p50, max (only clients that reconnected). */
+  perClient: z.record(z.string(), z.object({ count: num, p50Ms: num, maxMs: num })),
+  /** Reconnects by the host they landed on ("host:port"). */
+  hosts: z.record(z.string(), num),
+});
+
+/** What the clients saw, merged from the workers' snapshots (src/ha/failover-section.ts). */
+export const failoverSectionSchema = z.object({
+  outages: z.array(outageSummarySchema),
+  /** The longest outage (0 without one): what `--threshold 'rto<30s'` checks. */
+  rtoS: num,
+  reconnects: reconnectSummarySchema,
+  /** Write outcomes by transaction type (unknown: the connection died in flight). */
+  writes: z.record(z.string(), z.object({ ok: num, failed: num, unknown: num })),
+  /** Windows not kept because a worker already had 10,000 (a flapping server). */
+  windowsDropped: num.optional(),
+});
+
+export const serverGapSchema = z.object({ startS: num, endS: num, durationS: num, timelineBefore: z.string(), timelineAfter: z.string() });
+
+/** The server's side of an outage, from the ha-writes rows (src/ha/server-gap.ts). */
+export const serverGapsSchema = z.object({
+  /** The largest gap between consecutive rows (null with fewer than two rows). */
+  largest: serverGapSchema.nullable(),
+  /** Every change of timeline: last row on the old one → first row on the new one. */
+  timelineSwitches: z.array(serverGapSchema),
+  rows: num,
+});
+
+export const setCheckSchema = z.object({
+  table: z.string(),
+  acknowledged: num,
+  final: num,
+  lost: num,
+  unexpected: num,
+  recovered: num,
+  lostIds: z.array(z.string()),
+  unexpectedIds: z.array(z.string()),
+});
+
+/** --verify-writes: the final state checked against the ledger (src/ha/verify-writes.ts). */
+export const writeVerificationSchema = z.object({
+  /** "ok", or what is wrong, most serious first. */
+  verdict: z.enum(['ok', 'LOST WRITES', 'UNEXPECTED WRITES', 'INVARIANT BROKEN']),
+  ok: z.boolean(),
+  host: z.string(),
+  lost: num,
+  unexpected: num,
+  recovered: num,
+  /** Up to 10 ids each, as "table client/seq". */
+  lostIds: z.array(z.string()),
+  unexpectedIds: z.array(z.string()),
+  sets: z.array(setCheckSchema),
+  counter: z.object({ value: num, acknowledged: num, unknown: num, ok: z.boolean() }).nullable(),
+  balance: z.object({ expected: num, actual: num, ok: z.boolean() }).nullable(),
+});
+
+/** No primary could be reached after the run to read the final state from. */
+export const notVerifiedSchema = z.object({ verdict: z.literal('NOT VERIFIED'), ok: z.literal(false), error: z.string() });
+
+export const failoverResultSchema = failoverSectionSchema.extend({
+  timeline: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
+  /** From the ha-writes rows (null without them). */
+  server: serverGapsSchema.nullable(),
+  /** Client outage (rtoS) minus the server's largest gap: near 0 when both saw the same outage. */
+  clientMinusServerS: num.nullable(),
+  verification: z.union([writeVerificationSchema, notVerifiedSchema]).optional(),
+  primaryAfter: z.string().nullable(),
+});
+
+export type OutageSummary = z.infer<typeof outageSummarySchema>;
+export type ReconnectSummary = z.infer<typeof reconnectSummarySchema>;
+export type FailoverSection = z.infer<typeof failoverSectionSchema>;
+export type ServerGap = z.infer<typeof serverGapSchema>;
+export type ServerGaps = z.infer<typeof serverGapsSchema>;
+export type SetCheck = z.infer<typeof setCheckSchema>;
+export type WriteVerification = z.infer<typeof writeVerificationSchema>;
+export type NotVerified = z.infer<typeof notVerifiedSchema>;
+export type FailoverResult = z.infer<typeof failoverResultSchema>;

@@ -1,0 +1,157 @@
+/**
+ * The result's server sections (`server`, `serverFacts`, `findings`) as zod schemas, with the types
+ * derived from them, so what the observer (src/observe) writes and what the reports read cannot
+ * drift. This module imports nothing of src/observe or src/output: both use it as plain data types.
+ *
+ * Rates are per second of the interval actually covered by the two snapshots around it (the
+ * snapshots are taken at the grid boundaries, give or take the time a query takes); counts named
+ * `…Delta` are plain differences. null means "not measured" (query failed, view absent, no reads).
+ * Fields added after the first version of a section are optional, so older results still parse.
+ */
+import { z } from 'zod';
+
+const num = z.number();
+const numOrNull = z.number().nullable();
+
+export const tableFactsSchema = z.object({
+  name: z.string(),
+  /** pg_class.reltuples (planner estimate; -1 → never analysed → null). */
+  rowsEstimate: numOrNull,
+  tableBytes: num,
+  indexBytes: num,
+  totalBytes: num,
+});
+
+/** Start- or end-of-run facts of one host. */
+export const hostFactsSchema = z.object({
+  /** host:port, as in result.target.hosts. */
+  host: z.string(),
+  serverVersion: z.string(),
+  serverVersionNum: num,
+  inRecovery: z.boolean(),
+  maxConnections: num,
+  sharedBuffersBytes: num,
+  /** pg_settings whose source is neither 'default' nor 'override'. */
+  settings: z.record(z.string(), z.string()),
+  pgStatStatements: z.boolean(),
+  tables: z.array(tableFactsSchema),
+});
+
+export const serverFactsSchema = z.object({ hosts: z.array(hostFactsSchema) });
+
+export const connectionCountsSchema = z.object({
+  total: num,
+  active: num,
+  idle: num,
+  idleInTransaction: num,
+  /** Backends whose wait_event_type is 'Lock' (heavyweight lock waits). */
+  waitingOnLock: num,
+});
+
+export const replicationPeerSchema = z.object({
+  applicationName: z.string(),
+  clientAddr: z.string().nullable(),
+  state: z.string(),
+  writeLagMs: numOrNull,
+  flushLagMs: numOrNull,
+  replayLagMs: numOrNull,
+  /** pg_current_wal_lsn() − replay_lsn. */
+  replayLagBytes: numOrNull,
+});
+
+/** On a standby: how far it is behind what it has received / the primary's last commit. */
+export const standbyLagSchema = z.object({
+  /** receive − replay LSN, bytes. */
+  replayLagBytes: numOrNull,
+  /** now() − pg_last_xact_replay_timestamp(); grows when the primary is idle too. */
+  replayDelayMs: numOrNull,
+});
+
+export const topStatementSchema = z.object({ query: z.string(), callsPerS: num, meanMs: numOrNull, totalMsDelta: num });
+
+export const processUsageSchema = z.object({
+  /** Percent of one core over the interval (200 = two cores busy). */
+  cpuPct: numOrNull,
+  memoryBytes: numOrNull,
+  processes: num,
+});
+
+/** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
+export const clientUsageSchema = processUsageSchema.extend({ cores: z.number().int().positive().optional() });
+
+export const tableSampleSchema = z.object({
+  name: z.string(),
+  tableBytes: num,
+  indexBytes: num,
+  liveRows: num,
+  deadRows: num,
+  autovacuumDelta: num,
+  autoanalyzeDelta: num,
+});
+
+export const hostSampleSchema = z.object({
+  host: z.string(),
+  /** False when the snapshot could not be taken (the fields below are then null or empty). */
+  ok: z.boolean(),
+  error: z.string().optional(),
+  inRecovery: z.boolean().nullable(),
+  commitsPerS: numOrNull,
+  rollbacksPerS: numOrNull,
+  blksHitDelta: numOrNull,
+  blksReadDelta: numOrNull,
+  /** blks_hit / (blks_hit + blks_read) over the interval; null when no block was accessed. */
+  cacheHitRatio: numOrNull,
+  tuplesPerS: z.object({ returned: num, fetched: num, inserted: num, updated: num, deleted: num }).nullable(),
+  tempFilesDelta: numOrNull,
+  tempBytesDelta: numOrNull,
+  deadlocksDelta: numOrNull,
+  conflictsDelta: numOrNull,
+  connections: connectionCountsSchema.nullable(),
+  /** The setting, repeated per sample so that live outputs can show how full the server is. */
+  maxConnections: numOrNull,
+  waitEvents: z.array(z.object({ event: z.string(), count: num })),
+  /** Checkpoints counted in the interval (PG ≥ 18: completed, num_done; older: timed + requested). */
+  checkpointsDelta: numOrNull,
+  checkpointBuffersDelta: numOrNull,
+  /** The checkpointer was writing (wait event CheckpointWriteDelay) when the snapshot was taken. */
+  checkpointInProgress: z.boolean().nullable(),
+  walBytesDelta: numOrNull,
+  replication: z.array(replicationPeerSchema),
+  standby: standbyLagSchema.nullable(),
+  autovacuumTables: z.array(z.string()),
+  tables: z.array(tableSampleSchema),
+  topStatements: z.array(topStatementSchema),
+  /** The server's processes (postmaster and children), when pgsurge started the server. */
+  process: processUsageSchema.nullable(),
+});
+
+/** One per client interval, with the same tS. */
+export const serverSampleSchema = z.object({
+  tS: num,
+  durationS: num,
+  hosts: z.array(hostSampleSchema),
+  /** pgsurge itself: this process with its worker threads. */
+  client: clientUsageSchema,
+});
+
+export const findingSchema = z.object({
+  rule: z.string(),
+  severity: z.enum(['info', 'warning']),
+  message: z.string(),
+  /** Interval starts (s) where it was seen, when it is tied to moments of the run. */
+  atS: z.array(z.number()).optional(),
+});
+
+export type TableFacts = z.infer<typeof tableFactsSchema>;
+export type HostFacts = z.infer<typeof hostFactsSchema>;
+export type ServerFacts = z.infer<typeof serverFactsSchema>;
+export type ConnectionCounts = z.infer<typeof connectionCountsSchema>;
+export type ReplicationPeer = z.infer<typeof replicationPeerSchema>;
+export type StandbyLag = z.infer<typeof standbyLagSchema>;
+export type TopStatement = z.infer<typeof topStatementSchema>;
+export type ProcessUsage = z.infer<typeof processUsageSchema>;
+export type ClientUsage = z.infer<typeof clientUsageSchema>;
+export type TableSample = z.infer<typeof tableSampleSchema>;
+export type HostSample = z.infer<typeof hostSampleSchema>;
+export type ServerSample = z.infer<typeof serverSampleSchema>;
+export type Finding = z.infer<typeof findingSchema>;
