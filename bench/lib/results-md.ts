@@ -47,7 +47,7 @@ ${tables}
 - Client CPU per transaction: user + sys of the client's process (all threads), from the \`times\`
   builtin of a \`sh\` that waited for it, divided by the transactions the client reports. "Whole"
   includes process start-up and connecting: for pgsurge that is 1.3–1.5 s user + 0.7–0.8 s sys
-  (each worker thread's modules and its JIT warm-up against a stand-in server, and the CLI's;
+  (each worker thread's modules and its JIT priming against a stand-in server, and the CLI's;
   \`pgsurge run -t 1 -c 8 -j 2\`, measured with /usr/bin/time), about 4 µs per transaction in a
   10 s run at 50k TPS. "Steady" is the CPU over a window from 30 % of the run to its end, read
   from /proc/<pid>/stat, and is the figure to compare.
@@ -69,8 +69,8 @@ ${tables}
   load warm-up: the first second counts. In the same rounds pgsurge also runs with \`--warmup ${WARMUP_S}s\`
   (that much load before the measured 10 s; row "not judged"): its steady state, with the server's
   connections warmed too. That row's "whole" CPU is n/a (the warm-up's transactions are not
-  counted). (Both pgsurge rows have the worker's own JIT warm-up against a stand-in server before
-  the start, src/engine/jit-warmup.ts; nothing of it reaches the server or the figures.)
+  counted). (Both pgsurge rows have the worker's own JIT priming against a stand-in server before
+  the start, src/engine/prime/prime.ts; nothing of it reaches the server or the figures.)
 - Memory (case 4): pgsurge alone, select-only at full speed; VmRSS of the pgsurge process read from
   /proc/<pid>/status every few seconds; "early" is the sample nearest 1/5 of the run (minute 1 of
   5), "late" the last sample while it ran.

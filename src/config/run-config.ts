@@ -10,6 +10,7 @@ import { loadScenarioFile, type ScenarioGroup } from './scenario.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
+import { THINK_DISTS } from '../executor/think-time.js';
 import { defaultClients, parseDefine, parseDurationMs, parsePositiveInt, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
 
 export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
@@ -31,6 +32,8 @@ export const runConfigSchema = z.object({
   latencyLimitMs: z.number().positive().optional(),
   stages: z.array(stageSchema).optional(),
   stagesAreRates: z.boolean(),
+  /** Closed loop: each client waits this long (fixed, or exponential with this mean) after a transaction. */
+  thinkTime: z.object({ ms: z.number().positive(), dist: z.enum(THINK_DISTS) }).optional(),
   warmupMs: z.number().nonnegative(),
   progressMs: z.number().nonnegative().optional(),
   intervalMs: z.number().positive(),
@@ -81,6 +84,8 @@ export interface RawRunOptions {
   readonly maxQueue?: string;
   readonly latencyLimit?: string;
   readonly stages?: string;
+  readonly thinkTime?: string;
+  readonly thinkTimeDist?: string;
   readonly warmup?: string;
   readonly progress?: string;
   readonly interval?: string;
@@ -146,6 +151,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
         ['-R', raw.rate !== undefined],
         ['--stages', raw.stages !== undefined],
         ['-L', raw.latencyLimit !== undefined],
+        ['--think-time', raw.thinkTime !== undefined],
       ] as const
     )
       .filter(([, given]) => given)
@@ -188,6 +194,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   const stagesParsed = attempt(() => (raw.stages === undefined ? undefined : parseStages(raw.stages)));
   const stages: Stage[] | undefined = stagesParsed?.stages;
   const stagesAreRates = stagesAreRatesOf(stagesParsed, rateHz);
+  const thinkTime = attempt(() => (raw.thinkTime === undefined ? undefined : { ms: parseDurationMs(raw.thinkTime, '--think-time'), dist: raw.thinkTimeDist ?? 'fixed' }));
   const warmupMs = attempt(() => (raw.warmup === undefined ? 0 : parseDurationMs(raw.warmup, '--warmup'))) ?? 0;
   const progressMs = attempt(() => (raw.progress === undefined ? undefined : parseDurationMs(raw.progress, '-P/--progress')));
   // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
@@ -214,6 +221,8 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
   if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined)) problems.push('--stages sets the duration: leave out -T and -t');
   if (rateHz !== undefined && transactionsPerClient !== undefined) problems.push('-R needs a duration (-T or --stages), not -t');
   if (latencyLimitMs !== undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
+  if (raw.thinkTime !== undefined && (rateHz !== undefined || stages !== undefined)) problems.push(`--think-time is for the closed loop: leave out ${rateHz !== undefined ? '-R/--rate' : '--stages'}`);
+  if (raw.thinkTimeDist !== undefined && !(raw.thinkTime !== undefined && (THINK_DISTS as readonly string[]).includes(raw.thinkTimeDist))) problems.push(`--think-time-dist: expected ${THINK_DISTS.join(' or ')}, with --think-time`);
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
 
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
@@ -231,6 +240,7 @@ export function resolveRunConfig(raw: RawRunOptions): RunConfig {
     latencyLimitMs,
     stages,
     stagesAreRates,
+    thinkTime,
     warmupMs,
     progressMs,
     intervalMs,

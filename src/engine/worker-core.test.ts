@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from './clock.js';
-import { WorkerCore, type Timers } from './worker-core.js';
+import { WorkerCore } from './worker-core.js';
+import type { Timers } from './timers.js';
 import type { LoadModel } from './messages.js';
 import type { PgErrorInfo, Session, SessionHandler } from '../driver/types.js';
 import { Recorder, type IntervalSnapshot } from '../metrics/recorder.js';
@@ -237,7 +238,7 @@ for (const latencyLimitMs of [undefined, 50]) {
 }
 
 test('closed loop: -t runs exactly that many transactions per client; failures are counted, not fatal', async () => {
-  const load: LoadModel = { kind: 'closed', durationMs: undefined, transactionsPerClient: 25, stages: undefined };
+  const load: LoadModel = { kind: 'closed', durationMs: undefined, transactionsPerClient: 25 };
   const sim = simulate(load, { serviceUs: 500, stallFromUs: Infinity, stallToUs: Infinity, failCode: 'XX000' }, 3);
   const { done, t } = await runSim(sim, 1_000_000, 100_000_000);
   assert.ok(done);

@@ -146,11 +146,6 @@ export interface BuildResultInput {
   readonly intervals: readonly IntervalStats[];
   readonly thresholds?: readonly Threshold[];
   readonly server?: readonly Readonly<Record<string, unknown>>[];
-  /**
-   * First error message per class gathered outside the recorder (e.g. by the engine); used for
-   * classes the recorder saw no message for (Recorder.txnFailed's optional `message`).
-   */
-  readonly firstErrors?: Readonly<Partial<Record<FailureClass, string>>>;
 }
 
 const msOf = (h: Histogram, pct: number, maxUs: number): number | null =>
@@ -245,7 +240,7 @@ export function buildResult(input: BuildResultInput): ResultV1 {
   const connect = totals.connect;
   const firstErrors: Partial<Record<FailureClass, string>> = {};
   FAILURE_CLASSES.forEach((c, i) => {
-    const msg = totals.firstErrors[i] ?? input.firstErrors?.[c];
+    const msg = totals.firstErrors[i];
     if (msg !== null && msg !== undefined) firstErrors[c] = msg;
   });
   const summary: ResultSummary = {
