@@ -7,11 +7,8 @@
  * reference gives its last part (`a.abalance` → abalance), a function call its function
  * (`count(*)` → count), a cast what it casts (`abalance::text` → abalance); anything else is
  * `?column?`. A guess that is wrong costs nothing but priming: the real run asks the real server.
- *
- * Measured (a script of \set, a SELECT with \gset and a SELECT using the variable; -R 9000, 8
- * clients, -j 2, 2 s runs, 6 alternations): lag p99 of the whole run 10.7-80 ms (median 52)
- * without the names, when every priming transaction failed at its \gset, and 4.6-22 ms (median 7.3)
- * with them.
+ * Without the names every priming transaction of such a script failed at its `\gset`, and the
+ * schedule lag of the run's first second showed it (bench/RESULTS.md, "Design measurements").
  */
 import { skipQuotedOrComment } from '../../workload/pgbench/script-parser.js';
 
