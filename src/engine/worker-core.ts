@@ -165,7 +165,13 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
 
   private beginLoad(): void {
     if (this.stopping || this.loadDone) return;
-    this.executor.begin(this.clock.nowUs());
+    const now = this.clock.nowUs();
+    // A timer may fire up to a millisecond early on this clock; the executors start nothing before the load's start.
+    if (now < this.loadStartUs) {
+      this.timers.set(() => this.beginLoad(), Math.max(1, Math.ceil((this.loadStartUs - now) / 1000)));
+      return;
+    }
+    this.executor.begin(now);
   }
 
   /** A new target from now on (rate or active clients, by load model). */
