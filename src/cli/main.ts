@@ -50,6 +50,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--max-queue <n>', 'open loop: arrivals that may wait for a free client before they are dropped', '10000')
     .option('-L, --latency-limit <ms>', 'open loop: skip arrivals already later than this when a client could start them')
     .option('--stages <list>', 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0')
+    .option('--think-time <duration>', 'closed loop: each client waits this long after a transaction (50ms, 1s); latency counts from the end of the wait')
+    .option('--think-time-dist <dist>', 'think time: fixed (default) or exponential (with --think-time as its mean)')
     .option('--warmup <duration>', 'run this long before measuring; excluded from the results')
     .option('-P, --progress <duration>', 'print a progress line this often (default: every interval on a terminal)')
     .option('--interval <duration>', 'length of one interval of the timeline (default 1s)')
