@@ -28,3 +28,8 @@ export class PgsurgeError extends Error {
 export function usageError(code: string, message: string, details: readonly string[] = []): PgsurgeError {
   return new PgsurgeError(code, message, { exitCode: 2, details });
 }
+
+/** The `default:` of an exhaustive switch: the types prove it unreachable. */
+export function unreachable(x: never): never {
+  throw new PgsurgeError('INTERNAL', `unexpected value ${JSON.stringify(x)}`);
+}

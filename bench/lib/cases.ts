@@ -39,7 +39,7 @@ export interface ComparedCase {
 
 /**
  * Case 3's extra pgsurge run: a second of load before the measured 10 s, so the server's
- * connections are warm too. Before pgsurge's JIT warm-up ran on sockets (src/engine/jit-warmup.ts),
+ * connections are warm too. Before pgsurge's JIT priming ran on sockets (src/engine/prime/prime.ts),
  * V8's compiling showed as a burst of schedule lag in the first 0.5 s of every run (-R 18000: max
  * lag 16-115 ms there, 3-8 ms after). The plain row, first second included like pgbench's, is the
  * one the target is judged on.

@@ -1,7 +1,7 @@
 /**
  * Transactions on sessions that complete every statement at once: what bench/engine-hot-path.ts
  * times to get the JavaScript pgsurge itself runs per transaction, without sockets or a server.
- * (Until the socket warm-up, src/engine/jit-warmup.ts, this was also the worker's warm-up.)
+ * (Until the JIT priming on sockets, src/engine/prime/prime.ts, this also primed the worker.)
  */
 import type { Session, SessionHandler } from '../../src/driver/types.js';
 import { StatementWriter } from '../../src/driver/wire-writer.js';
@@ -10,7 +10,8 @@ import { FailureIndex, type MetricsLayout } from '../../src/metrics/types.js';
 import type { Param, StatementSpec, TxnProgram } from '../../src/workload/types.js';
 import { systemClock } from '../../src/engine/clock.js';
 import type { WorkerSettings } from '../../src/engine/messages.js';
-import { WorkerCore, type Timers } from '../../src/engine/worker-core.js';
+import { WorkerCore } from '../../src/engine/worker-core.js';
+import type { Timers } from '../../src/engine/timers.js';
 
 const CLIENTS = 4;
 
@@ -73,7 +74,7 @@ export async function runInstant(
     workers: 1,
     clientIds: Array.from({ length: CLIENTS }, (_, i) => i),
     programs,
-    load: { kind: 'closed', durationMs: undefined, transactionsPerClient: Math.ceil(transactions / CLIENTS), stages: undefined },
+    load: { kind: 'closed', durationMs: undefined, transactionsPerClient: Math.ceil(transactions / CLIENTS) },
     startOffsetMs: 0,
     gridDurationMs: undefined,
     typeOffset: 0,

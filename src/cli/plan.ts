@@ -1,11 +1,16 @@
 /**
- * From the resolved config to the run's groups: one group for a plain run, one per scenario of a
- * scenario file. Each group is a weighted mix of workloads with its own load model.
+ * From the resolved config to the run's groups (one for a plain run, one per scenario of a scenario
+ * file; each a weighted mix of workloads with its own load model, picked by src/executor's
+ * registry), and from those to the engine's plan and the run's banner.
  */
 import type { RunConfig } from '../config/run-config.js';
 import { parseWorkloadSpec } from '../config/workload-spec.js';
-import type { Stage } from '../config/units.js';
-import type { LoadModel } from '../engine/messages.js';
+import type { ConnInfo, HostSpec } from '../driver/types.js';
+import type { RunGroup, RunPlan } from '../engine/run.js';
+import { usageError } from '../errors.js';
+import { describeLoadModel, loadModelOf, type LoadModel } from '../executor/registry.js';
+import type { MetricsLayout } from '../metrics/types.js';
+import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import { mergeResolved, resolveWorkloads, type ResolvedWorkloads, type WorkloadSpec } from '../workload/resolve.js';
 
 export interface GroupSpec {
@@ -16,35 +21,6 @@ export interface GroupSpec {
   readonly load: LoadModel;
   readonly startOffsetMs: number;
   readonly defines: Readonly<Record<string, string>>;
-}
-
-interface LoadKnobs {
-  readonly rateHz?: number | undefined;
-  readonly stagesAreRates: boolean;
-  readonly durationMs?: number | undefined;
-  readonly transactionsPerClient?: number | undefined;
-  readonly arrivals: 'uniform' | 'poisson';
-  readonly maxQueue: number;
-  readonly latencyLimitMs?: number | undefined;
-  readonly stages?: readonly Stage[] | undefined;
-  readonly threads: number;
-}
-
-export function loadModelOf(k: LoadKnobs): LoadModel {
-  // stagesAreRates is true whenever there is a rate (config/units.ts stagesAreRatesOf).
-  if (k.stagesAreRates) {
-    return {
-      kind: 'open',
-      durationMs: k.durationMs ?? 0,
-      rateHz: k.rateHz ?? 0,
-      arrivals: k.arrivals,
-      // The queue bound is for the whole group; each worker holds its share.
-      maxQueue: Math.max(1, Math.ceil(k.maxQueue / k.threads)),
-      latencyLimitMs: k.latencyLimitMs,
-      stages: k.stages,
-    };
-  }
-  return { kind: 'closed', durationMs: k.durationMs, transactionsPerClient: k.transactionsPerClient, stages: k.stages };
 }
 
 export function groupSpecs(cfg: RunConfig): GroupSpec[] {
@@ -81,9 +57,86 @@ export interface PlannedWorkloads {
   readonly work: ResolvedWorkloads;
 }
 
-/** The run's groups with their scripts read, modules loaded and programs compiled. */
+/**
+ * The run's groups with their scripts read, modules loaded and programs compiled; checked against
+ * the config before anything (a throwaway server) is started.
+ */
 export async function planWorkloads(cfg: RunConfig): Promise<PlannedWorkloads> {
   const specs = groupSpecs(cfg);
   const resolved = await Promise.all(specs.map((g) => resolveWorkloads(g.workloads, g.defines)));
-  return { specs, resolved, work: mergeResolved(resolved) };
+  const work = mergeResolved(resolved);
+  if (cfg.protocol === 'simple') {
+    const piped = work.programs.find((p) => p.pipeline === true);
+    if (piped !== undefined) throw usageError('PIPELINE_SIMPLE', `${piped.name}: pipeline mode needs -M extended or -M prepared (pgbench refuses -M simple with pipelines too)`);
+  }
+  return { specs, resolved, work };
+}
+
+/** What the run needs of the prepared target server. */
+export interface PlanServer {
+  readonly host: HostSpec;
+  readonly scale: number;
+}
+
+/**
+ * The engine's plan: the metrics layout (with several scenarios, transaction types are named
+ * "scenario/type"), one group per scenario with its scripts and type offset, and the run settings.
+ */
+export function buildRunPlan(
+  cfg: RunConfig,
+  planned: PlannedWorkloads,
+  server: PlanServer,
+  conn: ConnInfo,
+  opts: { readonly replicaConn?: ConnInfo | undefined; readonly ha: boolean },
+): RunPlan {
+  const { specs, resolved } = planned;
+  const prefix = (g: GroupSpec, name: string): string => (specs.length > 1 ? `${g.name}/${name}` : name);
+  const layout: MetricsLayout = {
+    txnTypes: specs.flatMap((g, i) => resolved[i]!.programs.map((p) => ({ name: prefix(g, p.name), statements: p.statements.map((s) => s.text) }))),
+  };
+  const totalClients = specs.reduce((n, g) => n + g.clients, 0);
+  let typeOffset = 0;
+  const groups: RunGroup[] = specs.map((g, i) => {
+    const group: RunGroup = {
+      name: g.name,
+      scripts: resolved[i]!.sources,
+      clients: g.clients,
+      threads: g.threads,
+      load: g.load,
+      startOffsetMs: g.startOffsetMs,
+      typeOffset,
+      // pgbench's :default_seed is the draw after every client's seed; -D still overrides it.
+      defines: { default_seed: String(pgbenchDefaultSeed(BigInt(cfg.randomSeed), totalClients)), ...g.defines },
+    };
+    typeOffset += resolved[i]!.programs.length;
+    return group;
+  });
+  return {
+    conn,
+    host: server.host,
+    protocol: cfg.protocol,
+    layout,
+    groups,
+    gridDurationMs: cfg.scenario?.durationMs ?? cfg.durationMs,
+    replicaConn: opts.replicaConn,
+    warmupMs: cfg.warmupMs,
+    scale: server.scale,
+    maxTries: cfg.maxTries,
+    queryTimeoutMs: cfg.queryTimeoutMs,
+    graceMs: cfg.graceMs,
+    intervalMs: cfg.intervalMs,
+    seed: cfg.randomSeed,
+    ...(opts.ha ? { ha: true } : {}),
+  };
+}
+
+/** The run's banner: each group's scripts, load and threads; the length; the protocol. */
+export function describeRun(cfg: RunConfig, plan: RunPlan): string {
+  const parts = plan.groups.map((g) => {
+    const names = g.scripts.map((s) => (g.scripts.length > 1 ? `${s.name}@${s.weight}` : s.name)).join(', ');
+    const when = g.startOffsetMs > 0 ? ` from ${g.startOffsetMs / 1000} s` : '';
+    return `${plan.groups.length > 1 ? `${g.name}: ` : ''}${names}: ${describeLoadModel(g.load, g.clients)}, ${g.threads} thread${g.threads === 1 ? '' : 's'}${when}`;
+  });
+  const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(plan.gridDurationMs ?? 0) / 1000} s`;
+  return `running ${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;
 }

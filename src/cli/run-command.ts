@@ -3,9 +3,9 @@
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
 import { redactRunConfig, resolveRunConfig, type RunConfig, type RunOptionValues } from '../config/run-config.js';
-import { usageError } from '../errors.js';
-import { runLoad, type RunGroup, type RunOutcome, type RunPlan } from '../engine/run.js';
-import { planWorkloads, type GroupSpec, type PlannedWorkloads } from './plan.js';
+import { runLoad, type RunOutcome } from '../engine/run.js';
+import { isOpenLoop } from '../executor/registry.js';
+import { buildRunPlan, describeRun, planWorkloads, type PlannedWorkloads } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
 import type { ConnInfo } from '../driver/types.js';
 import { parseConnInfo } from '../driver/conninfo.js';
@@ -17,7 +17,6 @@ import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
 import { createRunOutputs } from '../output/registry.js';
 import { openRunOutputs } from '../output/run-outputs.js';
 import { collectWorkloadReports } from '../workload/builtin/run-report.js';
-import { pgbenchDefaultSeed } from '../workload/pgbench/prng.js';
 import { openAdminClient } from '../driver/admin-client.js';
 import { resolveTarget, type Target } from './target.js';
 import { checkStatements, prepareServer, teardownModules } from './prepare-server.js';
@@ -76,55 +75,14 @@ export async function executeRun(
     readonly planned?: PlannedWorkloads;
   },
 ): Promise<ExecutedRun> {
-  const { specs, resolved, work } = opts.planned ?? (await planWorkloads(cfg));
+  const planned = opts.planned ?? (await planWorkloads(cfg));
+  const { specs, work } = planned;
   const thresholds: Threshold[] = cfg.thresholds;
-  if (cfg.protocol === 'simple') {
-    const piped = work.programs.find((p) => p.pipeline === true);
-    if (piped !== undefined) throw usageError('PIPELINE_SIMPLE', `${piped.name}: pipeline mode needs -M extended or -M prepared (pgbench refuses -M simple with pipelines too)`);
-  }
   const server = await prepareServer(cfg, specs, target, work, io);
   const ha = await prepareHa(cfg, target.conn, work.programs.map((p) => p.name), (file) => work.modules.find((m) => m.file === file)?.options);
   await checkStatements(target.conn, server.host, cfg, work.programs);
-
-  // With several scenarios, transaction types are named "scenario/type".
-  const prefix = (g: GroupSpec, name: string): string => (specs.length > 1 ? `${g.name}/${name}` : name);
-  const layout: MetricsLayout = {
-    txnTypes: specs.flatMap((g, i) => resolved[i]!.programs.map((p) => ({ name: prefix(g, p.name), statements: p.statements.map((s) => s.text) }))),
-  };
-  const totalClients = specs.reduce((n, g) => n + g.clients, 0);
-  let typeOffset = 0;
-  const groups: RunGroup[] = specs.map((g, i) => {
-    const group: RunGroup = {
-      name: g.name,
-      scripts: resolved[i]!.sources,
-      clients: g.clients,
-      threads: g.threads,
-      load: g.load,
-      startOffsetMs: g.startOffsetMs,
-      typeOffset,
-      // pgbench's :default_seed is the draw after every client's seed; -D still overrides it.
-      defines: { default_seed: String(pgbenchDefaultSeed(BigInt(cfg.randomSeed), totalClients)), ...g.defines },
-    };
-    typeOffset += resolved[i]!.programs.length;
-    return group;
-  });
-  const plan: RunPlan = {
-    conn: target.conn,
-    host: server.host,
-    protocol: cfg.protocol,
-    layout,
-    groups,
-    gridDurationMs: cfg.scenario?.durationMs ?? cfg.durationMs,
-    replicaConn: opts.replicaConn,
-    warmupMs: cfg.warmupMs,
-    scale: server.scale,
-    maxTries: cfg.maxTries,
-    queryTimeoutMs: cfg.queryTimeoutMs,
-    graceMs: cfg.graceMs,
-    intervalMs: cfg.intervalMs,
-    seed: cfg.randomSeed,
-    ...(ha === undefined ? {} : { ha: true }),
-  };
+  const plan = buildRunPlan(cfg, planned, server, target.conn, { replicaConn: opts.replicaConn, ha: ha !== undefined });
+  const { layout, groups } = plan;
   const ctx: RunContext = {
     conn: target.conn,
     host: server.host,
@@ -138,13 +96,13 @@ export async function executeRun(
   const progress: ProgressOptions = {
     everyMs: progressEveryMs(cfg.progressMs, cfg.intervalMs, io.stderr.isTTY === true),
     intervalMs: cfg.intervalMs,
-    openLoop: groups.some((g) => g.load.kind === 'open'),
+    openLoop: groups.some((g) => isOpenLoop(g.load)),
     write: (line) => printErr(io, line),
   };
   const own = opts.outputs.some((o) => o.name === 'progress') ? [] : createRunOutputs({ progress });
   const outputs = await openRunOutputs([...opts.outputs, ...own], ctx);
   try {
-    printErr(io, `pgsurge: ${describeLoad(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
+    printErr(io, `pgsurge: ${describeRun(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
     opts.onRunning?.();
     const outcome = await runLoad(plan, {
       signal: opts.signal,
@@ -232,21 +190,6 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   }
 }
 
-function describeLoad(cfg: RunConfig, plan: RunPlan): string {
-  const parts = plan.groups.map((g) => {
-    const names = g.scripts.map((s) => (g.scripts.length > 1 ? `${s.name}@${s.weight}` : s.name)).join(', ');
-    const load = g.load;
-    const what =
-      load.kind === 'open'
-        ? `${load.stages === undefined ? `${load.rateHz}/s` : 'ramping rate'} (${load.arrivals}) with up to ${g.clients} clients`
-        : `${g.clients} client${g.clients === 1 ? '' : 's'}${load.stages === undefined ? '' : ' (ramping)'}`;
-    const when = g.startOffsetMs > 0 ? ` from ${g.startOffsetMs / 1000} s` : '';
-    return `${plan.groups.length > 1 ? `${g.name}: ` : ''}${names}: ${what}, ${g.threads} thread${g.threads === 1 ? '' : 's'}${when}`;
-  });
-  const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(plan.gridDurationMs ?? 0) / 1000} s`;
-  return `running ${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;
-}
-
 /** HA (src/ha): the failover section, the write verification and the rto/lost thresholds. */
 async function addFailover(ha: HaPrepared | undefined, result: ResultV1, outcome: RunOutcome, target: Target, layout: MetricsLayout, thresholds: Threshold[]): Promise<ResultV1> {
   if (ha === undefined) return result;
@@ -286,7 +229,6 @@ function makeResult(
     totals: outcome.aggregator.totals(),
     intervals: outcome.intervals,
     thresholds,
-    firstErrors: outcome.firstErrors,
     server,
     sections,
   });

@@ -137,6 +137,7 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
         ['-R', given('rate')],
         ['--stages', given('stages')],
         ['-L', given('latencyLimit')],
+        ['--think-time', given('thinkTime')],
       ] as const
     )
       .filter(([, g]) => g)
@@ -177,6 +178,9 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined)) problems.push('--stages sets the duration: leave out -T and -t');
   if (rateHz !== undefined && transactionsPerClient !== undefined) problems.push('-R needs a duration (-T or --stages), not -t');
   if (latencyLimitMs !== undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
+  const thinkTimeMs = one('thinkTime');
+  if (thinkTimeMs !== undefined && (rateHz !== undefined || stages !== undefined)) problems.push(`--think-time is for the closed loop: leave out ${rateHz !== undefined ? '-R/--rate' : '--stages'}`);
+  if (given('thinkTimeDist') && !given('thinkTime')) problems.push('--think-time-dist needs --think-time');
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
   candidate['workloads'] = workloads;
@@ -186,6 +190,7 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   candidate['rateHz'] = rateHz;
   candidate['stages'] = stages;
   candidate['stagesAreRates'] = stagesAreRates;
+  candidate['thinkTime'] = thinkTimeMs === undefined ? undefined : { ms: thinkTimeMs, dist: one('thinkTimeDist') ?? 'fixed' };
   // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
   candidate['intervalMs'] = given('interval') ? (one('interval') ?? 1000) : progressMs !== undefined && progressMs > 0 ? progressMs : 1000;
   candidate['defines'] = Object.fromEntries(many('define'));

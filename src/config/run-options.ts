@@ -13,6 +13,7 @@ import { parseTarget } from './targets.js';
 import { parseListen } from './listen.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 import { ARRIVALS, PROTOCOLS, type RunConfigField } from './run-schema.js';
+import { THINK_DISTS } from '../executor/think-time.js';
 
 interface OptionBase {
   /** The long name as typed, without the dashes; `no-…` is a negatable flag (commander's `--no-x`). */
@@ -107,6 +108,8 @@ export const RUN_OPTIONS = [
   { kind: 'value', long: 'max-queue', placeholder: 'n', default: '10000', showDefault: true, parse: parsePositiveInt, fills: ['maxQueue'], help: 'open loop: arrivals that may wait for a free client before they are dropped' },
   { kind: 'value', long: 'latency-limit', short: 'L', placeholder: 'ms', parse: parseLatencyLimitMs, fills: ['latencyLimitMs'], help: 'open loop: skip arrivals already later than this when a client could start them' },
   { kind: 'value', long: 'stages', placeholder: 'list', parse: (t: string, label: string) => parseStages(t, label), fills: ['stages', 'stagesAreRates'], derived: true, help: 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0' },
+  { kind: 'value', long: 'think-time', placeholder: 'duration', parse: parseDurationMs, fills: ['thinkTime'], derived: true, help: 'closed loop: each client waits this long after a transaction (50ms, 1s); latency counts from the end of the wait' },
+  { kind: 'value', long: 'think-time-dist', placeholder: 'dist', parse: choice(THINK_DISTS), fills: ['thinkTime'], derived: true, help: 'think time: fixed (default) or exponential (with --think-time as its mean)' },
   { kind: 'value', long: 'warmup', placeholder: 'duration', default: '0', parse: parseDurationMs, fills: ['warmupMs'], help: 'run this long before measuring; excluded from the results' },
   { kind: 'value', long: 'progress', short: 'P', placeholder: 'duration', parse: parseDurationMs, fills: ['progressMs'], help: 'print a progress line this often (default: every interval on a terminal)' },
   { kind: 'value', long: 'interval', placeholder: 'duration', parse: parseDurationMs, fills: ['intervalMs'], derived: true, help: 'length of one interval of the timeline (default 1s)' },

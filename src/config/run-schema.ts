@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ScenarioGroup } from './scenario.js';
 import type { Threshold } from '../metrics/thresholds.js';
+import { THINK_DISTS } from '../executor/think-time.js';
 
 export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
 export const ARRIVALS = ['uniform', 'poisson'] as const;
@@ -29,6 +30,8 @@ export const runConfigSchema = z.object({
   latencyLimitMs: z.number().positive().optional(),
   stages: z.array(stageSchema).optional(),
   stagesAreRates: z.boolean(),
+  /** Closed loop: each client waits this long (fixed, or exponential with this mean) after a transaction. */
+  thinkTime: z.object({ ms: z.number().positive(), dist: z.enum(THINK_DISTS) }).optional(),
   warmupMs: z.number().nonnegative(),
   progressMs: z.number().nonnegative().optional(),
   intervalMs: z.number().positive(),

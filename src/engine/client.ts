@@ -13,11 +13,47 @@
  * session's last statement) so the next transaction starts clean, as pgbench does in its error state.
  */
 import type { Session, SessionHandler, PgErrorInfo, QueryRows } from '../driver/types.js';
+import type { ExecClient } from '../executor/types.js';
+import type { Recorder } from '../metrics/recorder.js';
 import { FailureIndex } from '../metrics/types.js';
 import { StepKind, type TxnRunner } from '../workload/types.js';
-import { Outcome } from '../ha/types.js';
+import { Outcome, type TxnOutcomeSink } from '../ha/types.js';
+import type { Clock } from './clock.js';
+import type { HostCounts } from './host-counts.js';
 import type { ReadLink, ReadLinkOwner } from './read-link.js';
-import type { WorkerCore } from './worker-core.js';
+import type { Timers } from './timers.js';
+
+/** What a client needs of its owner (the worker core): settings, counters, and two calls back. */
+export interface ClientOwner {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly recorder: Recorder;
+  readonly hosts: HostCounts;
+  /** HA: told about every finished transaction (null: not measuring failover). */
+  readonly outcomes: TxnOutcomeSink | null;
+  readonly classify: (code: string, message: string) => FailureIndex;
+  readonly maxTries: number;
+  readonly queryTimeoutUs: number;
+  /** Statement index of the first statement of each program in the session's flat list. */
+  readonly stmtOffset: readonly number[];
+  readonly wantsRows: readonly boolean[];
+  /** The hidden ROLLBACK statement, last in the session's list. */
+  readonly rollbackStmt: number;
+  /** Per program: only reads (routed to a replica when read routing is on). */
+  readonly readPrograms: readonly boolean[];
+  /** Added to a program's index to get its transaction type in the metrics layout. */
+  readonly typeOffset: number;
+  readonly measureStartUs: number;
+  readonly stopping: boolean;
+  /** A 25006 (read-only) makes the client drop its session and find the primary again. */
+  readonly rehomeOnReadOnly: boolean;
+  /** Keep the first message of a failure class (also one outside any transaction). */
+  noteError(cls: FailureIndex, message: string): void;
+  /** The client finished a transaction (or connected) at `nowUs`: give it the next one. */
+  clientFree(c: Client, nowUs?: number): void;
+  /** Re-open the client's lost session. */
+  reconnect(c: Client): void;
+}
 
 export const enum ClientPhase {
   Idle = 0,
@@ -28,7 +64,7 @@ export const enum ClientPhase {
   Done = 5,
 }
 
-export class Client implements SessionHandler, ReadLinkOwner {
+export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
   phase: ClientPhase = ClientPhase.Idle;
   session: Session | null = null;
   /** Transactions finished (ok or failed) by this client, for -t. */
@@ -67,7 +103,7 @@ export class Client implements SessionHandler, ReadLinkOwner {
   constructor(
     readonly id: number,
     readonly index: number,
-    private readonly core: WorkerCore,
+    private readonly core: ClientOwner,
     private readonly runners: readonly TxnRunner[],
   ) {}
 

@@ -1,37 +1,15 @@
 /**
- * Messages between the main thread and worker threads (structured-clone data only), and the load
- * model each worker runs. Workers share nothing but these: one snapshot per interval, never a
- * message per transaction.
+ * Messages between the main thread and worker threads (structured-clone data only). Workers
+ * share nothing but these: one snapshot per interval, never a message per transaction.
  */
-import type { Stage } from '../config/units.js';
 import type { ConnInfo, HostSpec, Protocol } from '../driver/types.js';
+import type { LoadModel } from '../executor/registry.js';
 import type { IntervalSnapshot } from '../metrics/recorder.js';
 import type { MetricsLayout } from '../metrics/types.js';
 import type { WorkloadSource } from '../workload/sources.js';
-import type { WorkerDoneInfo } from './worker-core.js';
+import type { StopReason, WorkerDoneInfo } from './worker-info.js';
 
-export type LoadModel =
-  | {
-      readonly kind: 'closed';
-      /** Measured duration; undefined with -t. */
-      readonly durationMs: number | undefined;
-      readonly transactionsPerClient: number | undefined;
-      /** Ramping client count (k6's ramping-vus); undefined for a fixed -c. */
-      readonly stages: readonly Stage[] | undefined;
-    }
-  | {
-      readonly kind: 'open';
-      readonly durationMs: number;
-      /** Constant rate, or the starting rate of the stages. */
-      readonly rateHz: number;
-      readonly arrivals: 'uniform' | 'poisson';
-      /** Arrivals that may wait for a free client, per worker; more are dropped. */
-      readonly maxQueue: number;
-      /** pgbench -L: an arrival later than this when a client could start it is skipped. */
-      readonly latencyLimitMs: number | undefined;
-      readonly stages: readonly Stage[] | undefined;
-    };
-
+export type { LoadModel } from '../executor/registry.js';
 
 /** A worker's part of the run, as plain data (the worker core's settings). */
 export interface WorkerSettings {
@@ -74,7 +52,11 @@ export interface WorkerInit extends WorkerSettings {
   readonly ha: boolean;
 }
 
-export type ToWorker = { readonly type: 'go'; readonly startUs: number; readonly warmupMs: number } | { readonly type: 'stop'; readonly reason: string };
+export type ToWorker =
+  | { readonly type: 'go'; readonly startUs: number; readonly warmupMs: number }
+  | { readonly type: 'stop'; readonly reason: StopReason }
+  /** A new target from now on: arrivals per second (open loop) or active clients (closed). */
+  | { readonly type: 'adjust'; readonly target: number };
 
 export type FromWorker =
   | { readonly type: 'ready' }

@@ -4,14 +4,16 @@
  * duration, -t reached, or an abort such as Ctrl-C), and hand back what was measured.
  */
 import { Worker } from 'node:worker_threads';
-import { PgsurgeError } from '../errors.js';
+import { PgsurgeError, unreachable } from '../errors.js';
 import type { ConnInfo, HostSpec, Protocol } from '../driver/types.js';
+import { targetKindOf } from '../executor/registry.js';
+import type { TargetKind } from '../executor/types.js';
 import { Aggregator, type IntervalStats } from '../metrics/aggregator.js';
-import type { MetricsLayout } from '../metrics/types.js';
+import { FAILURE_CLASSES, type FailureClass, type MetricsLayout } from '../metrics/types.js';
 import { nowUs } from './clock.js';
 import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js';
 import type { WorkloadSource } from '../workload/sources.js';
-import type { WorkerDoneInfo } from './worker-core.js';
+import type { StopReason } from './worker-info.js';
 import type { HostFigures } from './host-counts.js';
 
 /** One workload with its own load model (a scenario); a plain run has one group. */
@@ -56,6 +58,37 @@ export interface RunHooks {
   readonly onInterval?: (stats: IntervalStats) => void;
   /** Aborting stops the run gracefully: in-flight transactions finish, results are kept. */
   readonly signal?: AbortSignal;
+  /** Changes the load's target while it runs (see RunControl). */
+  readonly control?: RunControl;
+}
+
+/** A change of target while the run went on, as a stage on its timeline. */
+export interface TargetChange {
+  /** Seconds from the start of the measured phase (0 for a change before it). */
+  readonly atS: number;
+  readonly target: number;
+  readonly kind: TargetKind;
+  /** The group (scenario) it applied to. */
+  readonly group: string;
+}
+
+/**
+ * The caller's handle on a running load: `adjust` sets a new target from now on, for every group
+ * or the one named: arrivals per second for an open loop, active clients for a closed one (at
+ * most the group's -c: the clients are connected at the start). Before runLoad has started the
+ * workers, a call does nothing.
+ */
+export class RunControl {
+  private sink: ((target: number, group: string | undefined) => void) | null = null;
+
+  adjust(target: number, group?: string): void {
+    this.sink?.(target, group);
+  }
+
+  /** runLoad connects its workers here while they run. */
+  attach(sink: ((target: number, group: string | undefined) => void) | null): void {
+    this.sink = sink;
+  }
 }
 
 export interface RunOutcome {
@@ -64,11 +97,13 @@ export interface RunOutcome {
   readonly startedAt: Date;
   /** Length of the measured phase in seconds. */
   readonly durationS: number;
-  readonly firstErrors: Partial<Record<string, string>>;
+  /** The first error message per failure class: the aggregator's totals (the recorders' snapshots), by name. */
+  readonly firstErrors: Partial<Record<FailureClass, string>>;
   /** Measured transactions per host ("host:port"), over all workers. */
   readonly hosts: Readonly<Record<string, HostFigures>>;
-  /** "duration", "transactions" or the abort reason. */
-  readonly stopReason: string;
+  readonly stopReason: StopReason;
+  /** Targets set while the run went on (RunControl.adjust), in order. */
+  readonly targetChanges: readonly TargetChange[];
   readonly interrupted: boolean;
   /** Start of the measured phase, µs on the shared clock. */
   readonly measureStartUs: number;
@@ -107,13 +142,12 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const workers = slots.length;
   const totalClients = plan.groups.reduce((n, g) => n + g.clients, 0);
   const aggregator = new Aggregator(plan.layout, { workers, intervalMs: plan.intervalMs });
-  const intervals: IntervalStats[] = [];
   const threads: Worker[] = [];
-  const firstErrors: Record<string, string> = {};
+  const targetChanges: TargetChange[] = [];
   const hosts: Record<string, { ok: number; failed: number; latencySumUs: number }> = {};
   const haSnapshots: unknown[] = [];
   let doneCount = 0;
-  let stopReason = 'duration';
+  let stopReason: StopReason = 'duration';
   let stopAtUs: number | undefined;
   let measureStartUs = 0;
   let startedAt = new Date();
@@ -128,6 +162,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       failed = true;
       for (const t of threads) void t.terminate();
       hooks.signal?.removeEventListener('abort', onAbort);
+      hooks.control?.attach(null);
       reject(err);
     };
     const onAbort = (): void => {
@@ -140,19 +175,22 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
 
     const finishAll = (): void => {
       hooks.signal?.removeEventListener('abort', onAbort);
-      for (const s of aggregator.finish()) {
-        intervals.push(s);
-        hooks.onInterval?.(s);
-      }
+      hooks.control?.attach(null);
+      for (const s of aggregator.finish()) hooks.onInterval?.(s);
+      const firstErrors: Partial<Record<FailureClass, string>> = {};
+      aggregator.totals().firstErrors.forEach((msg, i) => {
+        if (msg !== null) firstErrors[FAILURE_CLASSES[i]!] = msg;
+      });
       const endUs = Math.min(stopAtUs ?? nowUs(), plan.gridDurationMs === undefined ? Infinity : measureStartUs + plan.gridDurationMs * 1000);
       resolve({
         aggregator,
-        intervals,
+        intervals: aggregator.intervals(),
         startedAt,
         durationS: Math.max(0, (endUs - measureStartUs) / 1e6),
         firstErrors,
         hosts,
         stopReason,
+        targetChanges,
         interrupted: stopReason === 'interrupted',
         measureStartUs,
         haSnapshots,
@@ -198,6 +236,16 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
               startedAt = new Date(Date.now() + 20 + plan.warmupMs);
               for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
               hooks.onMeasureStart?.(measureStartUs);
+              hooks.control?.attach((target, group) => {
+                const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
+                for (const g of plan.groups) {
+                  if (group !== undefined && g.name !== group) continue;
+                  targetChanges.push({ atS, target, kind: targetKindOf(g.load), group: g.name });
+                  threads.forEach((x, i) => {
+                    if (slots[i]!.group === g) send(x, { type: 'adjust', target });
+                  });
+                }
+              });
               if (stopAtUs !== undefined) for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
             }
             break;
@@ -205,13 +253,9 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             fail(connectError(msg.code, msg.message, totalClients));
             break;
           case 'snapshot':
-            for (const s of aggregator.add(msg.snapshot)) {
-              intervals.push(s);
-              hooks.onInterval?.(s);
-            }
+            for (const s of aggregator.add(msg.snapshot)) hooks.onInterval?.(s);
             break;
           case 'done':
-            mergeDone(firstErrors, msg.info);
             for (const [h, f] of Object.entries(msg.info.hosts)) {
               const into = (hosts[h] ??= { ok: 0, failed: 0, latencySumUs: 0 });
               into.ok += f.ok;
@@ -227,17 +271,13 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           case 'fatal':
             fail(new PgsurgeError('WORKER_FAILED', `worker ${w} failed: ${msg.message}`));
             break;
+          default:
+            unreachable(msg);
         }
       });
       t.on('error', (e) => fail(new PgsurgeError('WORKER_FAILED', `worker ${w} crashed: ${e.message}`, { cause: e })));
     }
   });
-}
-
-function mergeDone(into: Record<string, string>, info: WorkerDoneInfo): void {
-  for (const [cls, msg] of Object.entries(info.firstErrors)) {
-    if (into[cls] === undefined && msg !== undefined) into[cls] = msg;
-  }
 }
 
 function connectError(code: string, message: string, clients: number): PgsurgeError {

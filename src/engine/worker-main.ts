@@ -10,10 +10,12 @@ import { Recorder } from '../metrics/recorder.js';
 import { buildPrograms } from '../workload/sources.js';
 import { systemClock } from './clock.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
-import { realTimers, WorkerCore } from './worker-core.js';
+import { WorkerCore } from './worker-core.js';
+import { realTimers } from './timers.js';
 import { sessionStatements } from './statements.js';
 import { HaOutcomeSink } from '../ha/outcome-sink.js';
-import { loadLike, warmUpOnSockets, type WarmupOverrides } from './jit-warmup.js';
+import { unreachable } from '../errors.js';
+import { primeOnSockets, type PrimeOverrides } from './prime/prime.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -23,9 +25,9 @@ async function main(init: WorkerInit): Promise<void> {
   const programs = await buildPrograms(init.scripts);
   const statements = sessionStatements(programs);
   const multiHost = init.conn.hosts.length > 1 || init.conn.targetSessionAttrs !== 'any';
-  // One factory for the warm-up's cores and the real one: the same option object shapes, so the
-  // code V8 compiles in the warm-up is the code the run needs (jit-warmup.ts).
-  const makeCore = (o: WarmupOverrides): WorkerCore =>
+  // One factory for the priming's cores and the real one: the same option object shapes, so the
+  // code V8 compiles while priming is the code the run needs (prime/prime.ts).
+  const makeCore = (o: PrimeOverrides): WorkerCore =>
     new WorkerCore({
       ...init,
       programs,
@@ -46,7 +48,7 @@ async function main(init: WorkerInit): Promise<void> {
       onDone: o.onDone,
     });
   if (init.scripts.every((s) => s.kind === 'pgbench')) {
-    await warmUpOnSockets({
+    await primeOnSockets({
       load: init.load,
       seed: init.seed,
       protocol: init.protocol,
@@ -59,7 +61,7 @@ async function main(init: WorkerInit): Promise<void> {
   const recorder = new Recorder(init.layout);
   const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;
   const core: WorkerCore = makeCore({
-    load: loadLike(init.load),
+    load: init.load,
     startOffsetMs: init.startOffsetMs,
     gridDurationMs: init.gridDurationMs,
     seed: init.seed,
@@ -102,6 +104,11 @@ async function main(init: WorkerInit): Promise<void> {
       case 'stop':
         core.stop(msg.reason);
         break;
+      case 'adjust':
+        core.adjust(msg.target);
+        break;
+      default:
+        unreachable(msg);
     }
   });
   post({ type: 'ready' });

@@ -47,6 +47,21 @@ export class RateProfile {
     return new RateProfile(segs);
   }
 
+  /**
+   * The same arrivals up to `tUs`, then a constant `rateHz` (a retarget while the load runs). N(t)
+   * is continuous at `tUs`, so the arrival count goes on without a jump.
+   */
+  retargeted(tUs: number, rateHz: number): RateProfile {
+    const segs: RateSegment[] = [];
+    for (const s of this.segments) {
+      if (s.startUs >= tUs) break;
+      const durationUs = Math.min(s.durationUs, tUs - s.startUs);
+      segs.push({ ...s, durationUs, endHz: this.rateAt(s.startUs + durationUs) });
+    }
+    segs.push({ startUs: tUs, durationUs: Infinity, startHz: rateHz, endHz: rateHz, countBefore: this.countAt(tUs) });
+    return new RateProfile(segs);
+  }
+
   /** Rate at time t (µs from the start of the profile). */
   rateAt(tUs: number): number {
     for (const s of this.segments) {
@@ -96,20 +111,36 @@ export class RateProfile {
 /** One worker's share of the arrivals of a profile. */
 export class ArrivalSchedule {
   private n: number;
+  /** The count of the arrival `next` returned last (its due time may change with a retarget). */
+  private lastN = 0;
   private readonly step: number;
 
   constructor(
-    private readonly profile: RateProfile,
+    private current: RateProfile,
     private readonly opts: { workers: number; worker: number; poisson: boolean; random: () => number },
   ) {
     this.step = opts.workers;
     this.n = opts.poisson ? opts.workers * -Math.log(1 - opts.random()) : opts.worker;
   }
 
+  get profile(): RateProfile {
+    return this.current;
+  }
+
   /** Due time (µs from the start of the load) of the next arrival, or Infinity. Advances. */
   next(): number {
-    const t = this.profile.timeOf(this.n);
+    this.lastN = this.n;
+    const t = this.current.timeOf(this.n);
     this.n += this.opts.poisson ? this.step * -Math.log(1 - this.opts.random()) : this.step;
     return t;
+  }
+
+  /**
+   * Go on under `profile` (RateProfile.retargeted): returns the new due time of the arrival `next`
+   * returned last, which has not started yet.
+   */
+  retarget(profile: RateProfile): number {
+    this.current = profile;
+    return profile.timeOf(this.lastN);
   }
 }

@@ -137,7 +137,15 @@ export class Recorder {
       c[b + RETRIED]! += 1;
       c[b + RETRIES]! += tries - 1;
     }
-    if (message !== undefined && this.firstErrorSeen[failure] === 0) {
+    if (message !== undefined) this.noteError(failure, message);
+  }
+
+  /**
+   * Keep `message` if it is the first of its class this worker has seen: also for errors outside
+   * any transaction (a failed reconnect), so that every first error reaches the result this way.
+   */
+  noteError(failure: FailureIndex, message: string): void {
+    if (this.firstErrorSeen[failure] === 0) {
       this.firstErrorSeen[failure] = 1;
       this.firstErrors[failure] = message;
     }

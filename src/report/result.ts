@@ -156,11 +156,6 @@ export interface BuildResultInput {
   readonly server?: readonly ServerSample[];
   /** The optional sections, copied into the result as they are. */
   readonly sections?: ResultSections;
-  /**
-   * First error message per class gathered outside the recorder (e.g. by the engine); used for
-   * classes the recorder saw no message for (Recorder.txnFailed's optional `message`).
-   */
-  readonly firstErrors?: Readonly<Partial<Record<FailureClass, string>>>;
 }
 
 const msOf = (h: Histogram, pct: number, maxUs: number): number | null =>
@@ -255,7 +250,7 @@ export function buildResult(input: BuildResultInput): ResultV1 {
   const connect = totals.connect;
   const firstErrors: Partial<Record<FailureClass, string>> = {};
   FAILURE_CLASSES.forEach((c, i) => {
-    const msg = totals.firstErrors[i] ?? input.firstErrors?.[c];
+    const msg = totals.firstErrors[i];
     if (msg !== null && msg !== undefined) firstErrors[c] = msg;
   });
   const summary: ResultSummary = {

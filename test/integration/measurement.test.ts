@@ -150,3 +150,21 @@ test('closed-loop stages ramp the number of active clients', async () => {
   assert.ok(tps[2]! < 150, `one client: ${tps[2]}`);
   assert.ok(tps[5]! > 4 * tps[2]!, `eight clients do much more than one: ${tps.join(', ')}`);
 });
+
+test('think time: -c 4 -T 2s --think-time 100ms runs about clients × duration / think transactions; -t too', async () => {
+  const json = join(dir, 'think.json');
+  const r = await runCli(['run', '--url', server.url, '-b', 'select-only', '-c', '4', '-T', '2s', '--think-time', '100ms', '--no-observe', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /4 clients thinking 100 ms/);
+  const s = readResult(json).summary;
+  // At most 4 × 2 s / 100 ms = 80 (each transaction takes some time too), and far more than a third of it.
+  assert.ok(s.transactions < 80 * 1.1 && s.transactions > 80 / 3, `transactions ${s.transactions}`);
+  assert.equal(s.arrivals, s.transactions + s.failed + s.skipped + s.dropped + s.unfinished);
+  const jt = join(dir, 'think-t.json');
+  const t = await runCli(['run', '--url', server.url, '-b', 'select-only', '-c', '3', '-t', '4', '--think-time', '50ms', '--think-time-dist', 'exponential', '--no-observe', '--json', jt]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.equal(readResult(jt).summary.transactions, 12);
+  const withRate = await runCli(['run', '--url', server.url, '-R', '100', '--think-time', '100ms']);
+  assert.equal(withRate.code, 2);
+  assert.match(withRate.stderr, /--think-time.*-R\/--rate/);
+});

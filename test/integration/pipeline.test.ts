@@ -60,4 +60,9 @@ test('an error inside a pipeline fails the transaction, and -M simple refuses pi
   const simple = await runCli(['run', '--url', server.url, '-f', f, '-M', 'simple', '-t', '1']);
   assert.equal(simple.code, 2);
   assert.match(simple.stderr, /pipeline mode needs -M extended or -M prepared/);
+  // Checked with the workloads, before a throwaway server would start (no --url, no PG*).
+  const noUrl = await runCli(['run', '-f', f, '-M', 'simple', '-t', '1']);
+  assert.equal(noUrl.code, 2);
+  assert.match(noUrl.stderr, /pipeline mode needs -M extended or -M prepared/);
+  assert.doesNotMatch(noUrl.stderr, /throwaway/, 'no server was started');
 });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resultColumns } from './warmup-columns.js';
+import { resultColumns } from './stand-in-columns.js';
 
 test('result columns are named as PostgreSQL names them', () => {
   const cases: [string, string[] | null][] = [

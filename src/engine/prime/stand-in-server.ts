@@ -1,16 +1,16 @@
 /**
- * A stand-in PostgreSQL server for the worker's warm-up (jit-warmup.ts): it listens on loopback in
- * the worker's own thread and answers every request at once, so that the warm-up's sessions run the
+ * A stand-in PostgreSQL server for the worker's priming (prime.ts): it listens on loopback in
+ * the worker's own thread and answers every request at once, so that the priming's sessions run the
  * real socket path (Node's net code, the session's read side) without touching the real server.
  *
  * It speaks just enough of the protocol for pgsurge's own sessions: trust authentication; Parse →
  * ParseComplete, Bind → BindComplete, Describe → RowDescription or NoData, Execute → one DataRow
  * and CommandComplete, Sync → ReadyForQuery, Query → [RowDescription, DataRow,] CommandComplete and
  * ReadyForQuery, Terminate → close. It has no catalogue: a statement's columns are guessed from its
- * text (warmup-columns.ts), so that `\gset` finds them by name; every value is "1".
+ * text (stand-in-columns.ts), so that `\gset` finds them by name; every value is "1".
  */
 import net from 'node:net';
-import { resultColumns } from './warmup-columns.js';
+import { resultColumns } from './stand-in-columns.js';
 
 function msg(type: string, body: Buffer): Buffer {
   const b = Buffer.allocUnsafe(5 + body.length);
@@ -143,13 +143,13 @@ class Conversation {
   }
 }
 
-export interface WarmupServer {
+export interface StandInServer {
   readonly port: number;
   close(): void;
 }
 
 /** Listen on 127.0.0.1, on a port the system picks. */
-export async function startWarmupServer(): Promise<WarmupServer> {
+export async function startStandInServer(): Promise<StandInServer> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);

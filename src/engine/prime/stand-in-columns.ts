@@ -1,19 +1,16 @@
 /**
- * The result columns a statement would have, guessed from its text, for the warm-up's stand-in
- * server (warmup-server.ts). The stand-in has no catalogue, but a script that reads a result
- * (`\gset`, `\aset`) needs its columns by name, and without them the warm-up's clients stopped at
+ * The result columns a statement would have, guessed from its text, for the priming's stand-in
+ * server (stand-in-server.ts). The stand-in has no catalogue, but a script that reads a result
+ * (`\gset`, `\aset`) needs its columns by name, and without them the priming's clients stopped at
  * the first such command. So the stand-in names them from the select list (or RETURNING list) the
  * way PostgreSQL does for the common forms: `expr AS name` and `expr name` give name, a column
  * reference gives its last part (`a.abalance` → abalance), a function call its function
  * (`count(*)` → count), a cast what it casts (`abalance::text` → abalance); anything else is
- * `?column?`. A guess that is wrong costs nothing but warm-up: the real run asks the real server.
- *
- * Measured (a script of \set, a SELECT with \gset and a SELECT using the variable; -R 9000, 8
- * clients, -j 2, 2 s runs, 6 alternations): lag p99 of the whole run 10.7-80 ms (median 52)
- * without the names, when every warm-up transaction failed at its \gset, and 4.6-22 ms (median 7.3)
- * with them.
+ * `?column?`. A guess that is wrong costs nothing but priming: the real run asks the real server.
+ * Without the names every priming transaction of such a script failed at its `\gset`, and the
+ * schedule lag of the run's first second showed it (bench/RESULTS.md, "Design measurements").
  */
-import { skipQuotedOrComment } from '../workload/pgbench/script-parser.js';
+import { skipQuotedOrComment } from '../../workload/pgbench/script-parser.js';
 
 type Token =
   | { readonly k: 'word'; readonly v: string } // unquoted identifier or keyword, lower-cased

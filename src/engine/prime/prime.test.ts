@@ -1,30 +1,32 @@
 /**
- * The warm-up runs the run's own clients against its stand-in server before the load: it must run
+ * The priming runs the run's own clients against its stand-in server before the load: it must run
  * real transactions in both load modes, end on its own (also with scripts that sleep or fail), and
  * not touch what the real clients draw. That it never reaches the real server is checked end to
  * end: test/e2e/cli-run.test.ts counts tpcb-like's history rows after `-t 10 -c 2` (exactly 20).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPrograms, type WorkloadSource } from '../workload/sources.js';
-import { BUILTIN_SCRIPTS } from '../workload/pgbench/builtin-scripts.js';
-import { StepKind, type TxnProgram } from '../workload/types.js';
-import type { Protocol } from '../driver/types.js';
-import { FailureIndex } from '../metrics/types.js';
-import { systemClock } from './clock.js';
-import type { LoadModel } from './messages.js';
-import { sessionStatements } from './statements.js';
-import { loadLike, warmUpOnSockets, type WarmupOverrides } from './jit-warmup.js';
-import { realTimers, WorkerCore } from './worker-core.js';
+import { buildPrograms, type WorkloadSource } from '../../workload/sources.js';
+import { BUILTIN_SCRIPTS } from '../../workload/pgbench/builtin-scripts.js';
+import { StepKind, type TxnProgram } from '../../workload/types.js';
+import type { Protocol } from '../../driver/types.js';
+import { FailureIndex } from '../../metrics/types.js';
+import { systemClock } from '../clock.js';
+import type { LoadModel } from '../messages.js';
+import { sessionStatements } from '../statements.js';
+import { primeOnSockets, type PrimeOverrides } from './prime.js';
+import { loadForPass } from '../../executor/registry.js';
+import { WorkerCore } from '../worker-core.js';
+import { realTimers } from '../timers.js';
 
 const script = (name: string, text: string): WorkloadSource => ({ kind: 'pgbench', name, text, weight: 1, file: undefined });
-const CLOSED: LoadModel = { kind: 'closed', durationMs: 60_000, transactionsPerClient: undefined, stages: undefined };
+const CLOSED: LoadModel = { kind: 'closed', durationMs: 60_000, transactionsPerClient: undefined };
 const OPEN: LoadModel = { kind: 'open', durationMs: 60_000, rateHz: 2000, arrivals: 'poisson', maxQueue: 1000, latencyLimitMs: undefined, stages: undefined };
 
-/** The transactions the warm-up ran on the programs (passes of 30 and 200 ms), and how long it took. */
-async function warm(programs: TxnProgram[], load: LoadModel, protocol: Protocol = 'prepared'): Promise<{ ok: number; failed: number; ms: number }> {
+/** The transactions the priming ran on the programs (passes of 30 and 200 ms), and how long it took. */
+async function prime(programs: TxnProgram[], load: LoadModel, protocol: Protocol = 'prepared'): Promise<{ ok: number; failed: number; ms: number }> {
   const layout = { txnTypes: programs.map((p) => ({ name: p.name, statements: p.statements.map((s) => s.text) })) };
-  const makeCore = (o: WarmupOverrides): WorkerCore =>
+  const makeCore = (o: PrimeOverrides): WorkerCore =>
     new WorkerCore({
       worker: 0,
       workers: 1,
@@ -44,7 +46,7 @@ async function warm(programs: TxnProgram[], load: LoadModel, protocol: Protocol 
       ...o,
     });
   const t0 = performance.now();
-  const count = await warmUpOnSockets({ load, seed: 7, protocol, statements: sessionStatements(programs), layout, readRouting: false, makeCore }, [30, 200]);
+  const count = await primeOnSockets({ load, seed: 7, protocol, statements: sessionStatements(programs), layout, readRouting: false, makeCore }, [30, 200]);
   return { ...count, ms: performance.now() - t0 };
 }
 
@@ -59,34 +61,34 @@ function firstDraws(p: TxnProgram): string {
   return JSON.stringify(out);
 }
 
-test('the warm-up runs the built-in scripts through its stand-in server, closed and open loop', async () => {
+test('the priming runs the built-in scripts through its stand-in server, closed and open loop', async () => {
   const builtins = [script('tpcb-like', BUILTIN_SCRIPTS['tpcb-like']), script('select-only', BUILTIN_SCRIPTS['select-only'])];
   const before = firstDraws((await buildPrograms(builtins))[0]!);
   const programs = await buildPrograms(builtins);
-  const closed = await warm(programs, CLOSED);
+  const closed = await prime(programs, CLOSED);
   // Four clients on loopback for 230 ms: thousands of transactions on any machine that runs tests.
   assert.ok(closed.ok > 200 && closed.failed === 0, `closed loop ran ${closed.ok} (${closed.failed} failed)`);
-  const open = await warm(programs, OPEN);
+  const open = await prime(programs, OPEN);
   // 2000/s for 230 ms is ~460 arrivals.
   assert.ok(open.ok > 200 && open.ok < 700 && open.failed === 0, `open loop ran ${open.ok} (${open.failed} failed)`);
   for (const r of [closed, open]) assert.ok(r.ms < 3000, `took ${r.ms.toFixed(0)} ms: its passes are 230 ms`);
   assert.equal(firstDraws(programs[0]!), before, "the real clients' random draws are untouched");
 });
 
-test('scripts that sleep or fail end the warm-up on time instead of hanging it', async () => {
+test('scripts that sleep or fail end the priming on time instead of hanging it', async () => {
   const programs = await buildPrograms([
     script('sleeps', '\\sleep 10 ms\nSELECT 1;\n'),
     script('fails', '\\set x 1 / 0\nSELECT :x;\n'),
     script('unknown column', 'SELECT * FROM pgbench_accounts \\gset\nSELECT :abalance;\n'),
   ]);
-  const r = await warm(programs, CLOSED);
+  const r = await prime(programs, CLOSED);
   assert.ok(r.ms < 3000, `took ${r.ms.toFixed(0)} ms`);
   assert.ok(r.ok > 0 && r.failed > 0, `ran ${r.ok} (${r.failed} failed)`);
 });
 
-test('scripts that read results (\\gset, \\aset) keep running through the warm-up, in every protocol', async () => {
+test('scripts that read results (\\gset, \\aset) keep running through the priming, in every protocol', async () => {
   // The stand-in names the columns from the statement's text. Without the names every transaction
-  // failed at its \gset, and the statements after it were never run in the warm-up.
+  // failed at its \gset, and the statements after it were never run in the priming.
   const text = [
     '\\set aid random(1, 100000)',
     'SELECT abalance, bid AS b FROM pgbench_accounts WHERE aid = :aid \\gset acc_',
@@ -95,19 +97,18 @@ test('scripts that read results (\\gset, \\aset) keep running through the warm-u
     '',
   ].join('\n');
   for (const protocol of ['prepared', 'extended', 'simple'] as const) {
-    const r = await warm(await buildPrograms([script('reads', text)]), CLOSED, protocol);
+    const r = await prime(await buildPrograms([script('reads', text)]), CLOSED, protocol);
     assert.ok(r.ok > 200 && r.failed === 0, `${protocol}: ran ${r.ok} (${r.failed} failed)`);
   }
 });
 
-test('loadLike gives the warm-up and the real run one object shape (same keys, same order)', () => {
+test('a priming pass keeps the load\'s shape (same keys, same order), timed and never counted', () => {
   for (const load of [CLOSED, OPEN]) {
-    const real = loadLike(load);
-    const pass = loadLike(load, 500);
-    assert.deepEqual(Object.keys(pass), Object.keys(real));
+    const pass = loadForPass(load, 500);
+    assert.deepEqual(Object.keys(pass), Object.keys(load));
     assert.equal(pass.durationMs, 500);
-    assert.equal(real.durationMs, load.durationMs);
+    assert.equal(load.durationMs, 60_000);
   }
-  const t = loadLike({ ...CLOSED, durationMs: undefined, transactionsPerClient: 10 }, 500);
+  const t = loadForPass({ ...CLOSED, durationMs: undefined, transactionsPerClient: 10 }, 500);
   assert.equal(t.kind === 'closed' ? t.transactionsPerClient : -1, undefined, 'a pass is timed, not counted');
 });
