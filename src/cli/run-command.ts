@@ -3,7 +3,7 @@
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
 import { redactRunConfig, resolveRunConfig, type RunConfig, type RunOptionValues } from '../config/run-config.js';
-import { runLoad, type RunOutcome } from '../engine/run.js';
+import { runLoad, type RunControl, type RunOutcome } from '../engine/run.js';
 import { isOpenLoop } from '../executor/registry.js';
 import { buildRunPlan, describeRun, planWorkloads, type PlannedWorkloads } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
@@ -73,6 +73,8 @@ export async function executeRun(
     readonly replicaConn?: ConnInfo | undefined;
     /** The workloads, when the caller has resolved them already (checked before anything started). */
     readonly planned?: PlannedWorkloads;
+    /** Changes the load's target while it runs (a live page, the API); each change is recorded in the result. */
+    readonly control?: RunControl;
   },
 ): Promise<ExecutedRun> {
   const planned = opts.planned ?? (await planWorkloads(cfg));
@@ -108,12 +110,14 @@ export async function executeRun(
       signal: opts.signal,
       onMeasureStart: (us) => outputs.start(us),
       onInterval: (s) => outputs.interval(s),
+      ...(opts.control === undefined ? {} : { control: opts.control }),
     });
     const { server: samples, ...observed } = await outputs.stop({ intervals: outcome.intervals });
     const sections: ResultSections = {
       ...observed,
       ...(specs.length > 1 ? { scenarios: summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS) } : {}),
       hosts: hostFigures(outcome),
+      ...(outcome.targetChanges.length > 0 ? { loadChanges: [...outcome.targetChanges] } : {}),
     };
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);

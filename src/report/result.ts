@@ -54,7 +54,7 @@ const txnSummaryShape = {
 const statementSchema = z.object({ sql: z.string(), latencyMs: latencyMsSchema, count: z.number().int(), failed: z.number().int() });
 
 /** One scenario's figures: its transaction types merged (src/report/groups.ts summarizeGroups). */
-export const scenarioSummarySchema = z.object({
+const scenarioSummarySchema = z.object({
   transactionTypes: z.array(z.string()),
   transactions: z.number(),
   failed: z.number(),
@@ -126,6 +126,13 @@ export const resultV1Schema = z.object({
   workloads: z.record(z.string(), z.record(z.string(), z.union([z.number(), z.string()]))).optional(),
   /** Runs with several scenarios: each scenario's figures (src/report/groups.ts). */
   scenarios: z.record(z.string(), scenarioSummarySchema).optional(),
+  /**
+   * Targets set while the run went on (a live page or API changing the load), in order: each is a
+   * stage on the timeline from `atS` (seconds from the start of the measured phase) to the next.
+   */
+  loadChanges: z
+    .array(z.object({ atS: z.number().nonnegative(), target: z.number().nonnegative(), kind: z.enum(['rate', 'clients']), group: z.string() }))
+    .optional(),
 });
 
 
@@ -138,7 +145,7 @@ export type { ServerSample, HostSample, Finding, ServerFacts, HostFacts } from '
 export type { FailoverResult } from './failover-schema.js';
 
 /** The result's optional sections, added by live outputs, the HA check and the workloads' reports. */
-export type ResultSections = Partial<Pick<ResultV1, 'serverFacts' | 'findings' | 'failover' | 'hosts' | 'workloads' | 'scenarios'>>;
+export type ResultSections = Partial<Pick<ResultV1, 'serverFacts' | 'findings' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges'>>;
 
 export interface BuildResultInput {
   readonly tool: { readonly name: string; readonly version: string };

@@ -137,6 +137,10 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     out.push('', 'hosts (where the clients ran their transactions):');
     for (const [h, f] of hostRows) out.push(`  ${h}: ${fmtNum(f.transactions)} ok, ${fmtNum(f.failed)} failed, mean latency ${fmtMs(f.meanLatencyMs)} ms`);
   }
+  if (result.loadChanges !== undefined && result.loadChanges.length > 0) {
+    out.push('', 'load changed while running:');
+    for (const c of result.loadChanges) out.push(`  at ${c.atS.toFixed(1)} s: ${c.kind === 'rate' ? `${fmtNum(c.target)}/s` : `${fmtNum(c.target)} clients`}${c.group === 'run' ? '' : ` (${c.group})`}`);
+  }
   if (result.workloads !== undefined && Object.keys(result.workloads).length > 0) out.push('', formatWorkloadReports(result.workloads).trimEnd());
   out.push(...serverLines(result), ...findingLines(result));
   if (result.thresholds.length > 0) {

@@ -8,6 +8,7 @@ import { resolveRunConfig, type RunOptionValues } from '../../src/config/run-con
 import { parseConnInfo } from '../../src/driver/conninfo.js';
 import type { LocalServer } from '../../src/local/server.js';
 import type { LiveOutput } from '../../src/output/types.js';
+import type { RunControl } from '../../src/engine/run.js';
 
 const sink = (): Writable & { text: string } => {
   const w = new Writable({
@@ -28,6 +29,7 @@ export async function runInProcess(
   server: LocalServer,
   raw: RunOptionValues,
   outputs: readonly LiveOutput[],
+  control?: RunControl,
 ): Promise<ExecutedRun & { stderr: string }> {
   const cfg = resolveRunConfig({ workloads: [], scale: '1', progress: '0', ...raw });
   const stderr = sink();
@@ -35,7 +37,7 @@ export async function runInProcess(
     cfg,
     { conn: parseConnInfo(server.url, {}), throwaway: server, description: server.url },
     { stdout: sink(), stderr, env: {} },
-    { signal: new AbortController().signal, outputs },
+    { signal: new AbortController().signal, outputs, ...(control === undefined ? {} : { control }) },
   );
   return { ...run, stderr: stderr.text };
 }
