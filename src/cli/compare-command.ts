@@ -20,7 +20,7 @@ export interface RawCompareOptions {
 }
 
 /** "5%", "5", "2.5%" → percent. */
-export function parseRegressionPct(text: string): number {
+function parseRegressionPct(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
   if (m === null) throw usageError('BAD_OPTION', `--fail-on-regression: expected a percentage like 5% or 2.5, got "${text}"`);
   return Number(m[1]);
@@ -60,7 +60,7 @@ function label(file: string, used: Map<string, number>): string {
   return n === 1 ? base : `${base}#${n}`;
 }
 
-export function loadResults(args: readonly string[]): LabelledResult[] {
+function loadResults(args: readonly string[]): LabelledResult[] {
   const used = new Map<string, number>();
   const out: LabelledResult[] = [];
   for (const arg of args) {

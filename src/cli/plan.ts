@@ -23,7 +23,7 @@ export interface GroupSpec {
   readonly defines: Readonly<Record<string, string>>;
 }
 
-export function groupSpecs(cfg: RunConfig): GroupSpec[] {
+function groupSpecs(cfg: RunConfig): GroupSpec[] {
   if (cfg.scenario === undefined) {
     return [
       {

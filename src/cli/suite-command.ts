@@ -111,7 +111,7 @@ async function runStep({ step, cfg, planned }: CheckedStep, target: Target, io: 
 const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : x.toFixed(2));
 
 /** The suite's table: one row per step (a second line per extra target). */
-export function formatSuiteTable(suite: string, steps: readonly SuiteStepResult[]): string {
+function formatSuiteTable(suite: string, steps: readonly SuiteStepResult[]): string {
   const header = ['step', 'p50 ms', 'p95 ms', 'p99 ms', 'throughput', 'target (actual)', 'result'];
   const rows: string[][] = [];
   for (const s of steps) {

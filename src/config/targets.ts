@@ -16,14 +16,3 @@ export function parseTarget(spec: string): NamedTarget {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw usageError('BAD_TARGET', `--target: expected NAME=URL with a simple name, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
   return { name, url: spec.slice(eq + 1) };
 }
-
-/** Every NAME=URL; a name given twice is an error. */
-export function parseTargets(specs: readonly string[]): NamedTarget[] {
-  const seen = new Set<string>();
-  return specs.map((spec) => {
-    const t = parseTarget(spec);
-    if (seen.has(t.name)) throw usageError('BAD_TARGET', `--target: "${t.name}" is given twice`);
-    seen.add(t.name);
-    return t;
-  });
-}

@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { ConnInfo, HostSpec } from './types.js';
 import { OpenError } from './connect.js';
 
-export function pgClientConfig(ci: ConnInfo, host: HostSpec): pg.ClientConfig {
+function pgClientConfig(ci: ConnInfo, host: HostSpec): pg.ClientConfig {
   let ssl: pg.ClientConfig['ssl'] = false;
   // `pg` cannot fall back from TLS to plain text, so "prefer" and "allow" start without TLS here.
   if (ci.sslmode === 'require') ssl = { rejectUnauthorized: false };

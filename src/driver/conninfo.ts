@@ -11,8 +11,8 @@ import type { ConnInfo, HostSpec, SslMode, TargetSessionAttrs } from './types.js
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 const SESSION_ATTRS: readonly TargetSessionAttrs[] = ['any', 'read-write', 'read-only', 'primary', 'standby', 'prefer-standby'];
 /** pgsurge's own default (libpq waits forever): a dead host must not hang a run. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-export const DEFAULT_APPLICATION_NAME = 'pgsurge';
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_APPLICATION_NAME = 'pgsurge';
 
 /** Keywords pgsurge uses. */
 const USED_KEYS = new Set([

@@ -31,7 +31,7 @@ export function roleMatches(attrs: TargetSessionAttrs, role: HostRole): boolean 
 }
 
 /** Ask an open session what its server is. */
-export async function hostRole(session: Session): Promise<HostRole> {
+async function hostRole(session: Session): Promise<HostRole> {
   const r = await queryText(session, "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only')");
   const row = r.rows[0] ?? [];
   return { inRecovery: row[0] === 'true', readOnly: row[1] === 'on' };

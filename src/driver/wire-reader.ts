@@ -30,7 +30,7 @@ export function readInt32(b: Buffer, p: number): number {
   return ((b[p] as number) << 24) | ((b[p + 1] as number) << 16) | ((b[p + 2] as number) << 8) | (b[p + 3] as number);
 }
 
-export function readInt16(b: Buffer, p: number): number {
+function readInt16(b: Buffer, p: number): number {
   return ((b[p] as number) << 8) | (b[p + 1] as number);
 }
 

@@ -16,7 +16,7 @@ export interface ClosedConfig {
   readonly transactionsPerClient: number | undefined;
 }
 
-export class ClosedExecutor implements Executor {
+class ClosedExecutor implements Executor {
   private readonly perClient: number;
   /** Clients with `id - clientIdBase` below this run; the others park. */
   private active = Infinity;

@@ -42,7 +42,7 @@ const BLOCK_BELOW_US = 2000;
 /** Longest nap while I/O is in flight: an arrival starts, and a response is read, at most this late. */
 const NAP_US = 100;
 
-export class OpenRateExecutor implements Executor {
+class OpenRateExecutor implements Executor {
   private readonly queue: ArrivalQueue;
   private readonly limitUs: number;
   private readonly free: ExecClient[] = [];

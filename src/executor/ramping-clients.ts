@@ -32,7 +32,7 @@ export function rampValue(stages: readonly Stage[], tMs: number): number {
   return Math.round(from);
 }
 
-export class RampingClientsExecutor implements Executor {
+class RampingClientsExecutor implements Executor {
   /** Set by a retarget: active clients from then on, instead of the ramp. */
   private fixed = -1;
 

@@ -28,7 +28,7 @@ export interface ThinkTimeConfig {
   readonly dist: ThinkDist;
 }
 
-export class ThinkTimeExecutor implements Executor {
+class ThinkTimeExecutor implements Executor {
   private readonly perClient: number;
   private readonly thinkUs: number;
   private readonly exponential: boolean;

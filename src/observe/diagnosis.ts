@@ -19,7 +19,7 @@ export interface DiagnosisInput {
   readonly facts: { readonly start: ServerFacts; readonly end?: ServerFacts };
 }
 
-export const THRESHOLDS = {
+const THRESHOLDS = {
   clientCpuPct: 90,
   connectionsShare: 0.9,
   cacheHitRatio: 0.99,

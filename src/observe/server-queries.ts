@@ -36,7 +36,7 @@ export interface HostSnapshot {
   readonly statements: Map<string, { calls: number; totalMs: number; query: string }>;
 }
 
-export const DB_COUNTERS = [
+const DB_COUNTERS = [
   'xact_commit',
   'xact_rollback',
   'blks_read',

@@ -24,7 +24,7 @@ export interface RankTest {
 }
 
 /** Below this many intervals per run, the normal approximation is not trusted. */
-export const MIN_SAMPLES = 5;
+const MIN_SAMPLES = 5;
 
 /** Standard normal CDF (Abramowitz & Stegun 7.1.26 erf, |error| < 1.5e-7). */
 export function normalCdf(z: number): number {

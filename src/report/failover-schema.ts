@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 const num = z.number();
 
-export const outageSummarySchema = z.object({
+const outageSummarySchema = z.object({
   startS: num,
   endS: num,
   durationS: num,
@@ -23,7 +23,7 @@ export const outageSummarySchema = z.object({
   errors: z.record(z.string(), num),
 });
 
-export const reconnectSummarySchema = z.object({
+const reconnectSummarySchema = z.object({
   count: num,
   clients: num,
   p50Ms: num.nullable(),
@@ -35,7 +35,7 @@ export const reconnectSummarySchema = z.object({
 });
 
 /** What the clients saw, merged from the workers' snapshots (src/ha/failover-section.ts). */
-export const failoverSectionSchema = z.object({
+const failoverSectionSchema = z.object({
   outages: z.array(outageSummarySchema),
   /** The longest outage (0 without one): what `--threshold 'rto<30s'` checks. */
   rtoS: num,
@@ -46,10 +46,10 @@ export const failoverSectionSchema = z.object({
   windowsDropped: num.optional(),
 });
 
-export const serverGapSchema = z.object({ startS: num, endS: num, durationS: num, timelineBefore: z.string(), timelineAfter: z.string() });
+const serverGapSchema = z.object({ startS: num, endS: num, durationS: num, timelineBefore: z.string(), timelineAfter: z.string() });
 
 /** The server's side of an outage, from the ha-writes rows (src/ha/server-gap.ts). */
-export const serverGapsSchema = z.object({
+const serverGapsSchema = z.object({
   /** The largest gap between consecutive rows (null with fewer than two rows). */
   largest: serverGapSchema.nullable(),
   /** Every change of timeline: last row on the old one → first row on the new one. */
@@ -57,7 +57,7 @@ export const serverGapsSchema = z.object({
   rows: num,
 });
 
-export const setCheckSchema = z.object({
+const setCheckSchema = z.object({
   table: z.string(),
   acknowledged: num,
   final: num,
@@ -69,7 +69,7 @@ export const setCheckSchema = z.object({
 });
 
 /** --verify-writes: the final state checked against the ledger (src/ha/verify-writes.ts). */
-export const writeVerificationSchema = z.object({
+const writeVerificationSchema = z.object({
   /** "ok", or what is wrong, most serious first. */
   verdict: z.enum(['ok', 'LOST WRITES', 'UNEXPECTED WRITES', 'INVARIANT BROKEN']),
   ok: z.boolean(),
@@ -86,7 +86,7 @@ export const writeVerificationSchema = z.object({
 });
 
 /** No primary could be reached after the run to read the final state from. */
-export const notVerifiedSchema = z.object({ verdict: z.literal('NOT VERIFIED'), ok: z.literal(false), error: z.string() });
+const notVerifiedSchema = z.object({ verdict: z.literal('NOT VERIFIED'), ok: z.literal(false), error: z.string() });
 
 export const failoverResultSchema = failoverSectionSchema.extend({
   timeline: z.object({ before: z.string().nullable(), after: z.string().nullable() }),

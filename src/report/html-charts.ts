@@ -28,7 +28,7 @@ export interface ChartSpec {
   readonly bands: readonly { readonly startS: number; readonly endS: number }[];
 }
 
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 export const color = (i: number): string => PALETTE[i % PALETTE.length] ?? '#333';
 
 type Interval = ResultV1['intervals'][number];

@@ -151,7 +151,7 @@ function valueText(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function keyValueTable(obj: Readonly<Record<string, unknown>>): string {
+function keyValueTable(obj: Readonly<Record<string, unknown>>): string {
   const rows = Object.entries(obj)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => [c(k, 'l'), c(valueText(v), 'mono')]);

@@ -23,7 +23,7 @@ function card(label: string, value: string, cls = ''): string {
 }
 
 /** "tpcb-like, select-only@3": the workloads as the user named them. */
-export function workloadNames(result: HtmlResult): string {
+function workloadNames(result: HtmlResult): string {
   const names = Object.keys(result.transactionTypes);
   return names.length === 0 ? 'no workload' : names.join(', ');
 }

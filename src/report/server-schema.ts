@@ -13,7 +13,7 @@ import { z } from 'zod';
 const num = z.number();
 const numOrNull = z.number().nullable();
 
-export const tableFactsSchema = z.object({
+const tableFactsSchema = z.object({
   name: z.string(),
   /** pg_class.reltuples (planner estimate; -1 → never analysed → null). */
   rowsEstimate: numOrNull,
@@ -23,7 +23,7 @@ export const tableFactsSchema = z.object({
 });
 
 /** Start- or end-of-run facts of one host. */
-export const hostFactsSchema = z.object({
+const hostFactsSchema = z.object({
   /** host:port, as in result.target.hosts. */
   host: z.string(),
   serverVersion: z.string(),
@@ -39,7 +39,7 @@ export const hostFactsSchema = z.object({
 
 export const serverFactsSchema = z.object({ hosts: z.array(hostFactsSchema) });
 
-export const connectionCountsSchema = z.object({
+const connectionCountsSchema = z.object({
   total: num,
   active: num,
   idle: num,
@@ -48,7 +48,7 @@ export const connectionCountsSchema = z.object({
   waitingOnLock: num,
 });
 
-export const replicationPeerSchema = z.object({
+const replicationPeerSchema = z.object({
   applicationName: z.string(),
   clientAddr: z.string().nullable(),
   state: z.string(),
@@ -60,16 +60,16 @@ export const replicationPeerSchema = z.object({
 });
 
 /** On a standby: how far it is behind what it has received / the primary's last commit. */
-export const standbyLagSchema = z.object({
+const standbyLagSchema = z.object({
   /** receive − replay LSN, bytes. */
   replayLagBytes: numOrNull,
   /** now() − pg_last_xact_replay_timestamp(); grows when the primary is idle too. */
   replayDelayMs: numOrNull,
 });
 
-export const topStatementSchema = z.object({ query: z.string(), callsPerS: num, meanMs: numOrNull, totalMsDelta: num });
+const topStatementSchema = z.object({ query: z.string(), callsPerS: num, meanMs: numOrNull, totalMsDelta: num });
 
-export const processUsageSchema = z.object({
+const processUsageSchema = z.object({
   /** Percent of one core over the interval (200 = two cores busy). */
   cpuPct: numOrNull,
   memoryBytes: numOrNull,
@@ -77,9 +77,9 @@ export const processUsageSchema = z.object({
 });
 
 /** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
-export const clientUsageSchema = processUsageSchema.extend({ cores: z.number().int().positive().optional() });
+const clientUsageSchema = processUsageSchema.extend({ cores: z.number().int().positive().optional() });
 
-export const tableSampleSchema = z.object({
+const tableSampleSchema = z.object({
   name: z.string(),
   tableBytes: num,
   indexBytes: num,
@@ -89,7 +89,7 @@ export const tableSampleSchema = z.object({
   autoanalyzeDelta: num,
 });
 
-export const hostSampleSchema = z.object({
+const hostSampleSchema = z.object({
   host: z.string(),
   /** False when the snapshot could not be taken (the fields below are then null or empty). */
   ok: z.boolean(),

@@ -48,7 +48,7 @@ function parseTiming(lines: readonly string[], label: string): number | undefine
 }
 
 /** Transactions that a run with these options would pick (weight > 0), in definition order. */
-export function explainedTransactions(def: WorkloadDefinition, options: unknown): string[] {
+function explainedTransactions(def: WorkloadDefinition, options: unknown): string[] {
   const weights = def.weights?.(options as never);
   return Object.entries(def.transactions)
     .filter(([name, t]) => transactionWeight(weights, name, t) > 0)

@@ -12,7 +12,7 @@ import { usageError } from '../../errors.js';
 import { checkRanges, ONLY_OPTION, onlyWeights, round, tableSizesMb } from './common.js';
 
 const NAME = 'bulk-insert';
-export const VALUES_BATCHES = [1, 10, 50, 100, 500, 1000] as const;
+const VALUES_BATCHES = [1, 10, 50, 100, 500, 1000] as const;
 
 const options = {
   batch: { type: 'int', default: 100, description: `rows per INSERT (method=values: one of ${VALUES_BATCHES.join(', ')}; unnest: 1..100000)` },

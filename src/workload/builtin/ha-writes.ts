@@ -16,7 +16,7 @@
  */
 import { defineWorkload, type SetupDb } from '../module/api.js';
 
-export const HA_INITIAL_BALANCE = 1000;
+const HA_INITIAL_BALANCE = 1000;
 
 const TLI = 'substring(pg_walfile_name(pg_current_wal_lsn()), 1, 8)';
 

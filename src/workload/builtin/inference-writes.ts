@@ -38,7 +38,7 @@ type O = OptionValues<typeof options>;
 const bytes = (kb: number): number => Math.round(kb * 1024);
 
 /** Payload bytes one transaction of each variant writes (the two upserts counted as ~100 B each). */
-export function bytesPerRequest(o: O, withBucket: boolean, withVariant: boolean): number {
+function bytesPerRequest(o: O, withBucket: boolean, withVariant: boolean): number {
   const payloads = bytes(o.input_kb) + bytes(o.output_kb) + bytes(o.raw_request_kb) + bytes(o.raw_response_kb);
   return payloads + (withBucket ? 100 : 0) + (withVariant ? 100 : 0);
 }

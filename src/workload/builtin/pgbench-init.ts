@@ -72,7 +72,7 @@ function isInt(n: number): boolean {
 }
 
 /** Check every option (pgbench's limits and messages), report all problems at once; returns the steps to run. */
-export function validatePgbenchInitOptions(o: PgbenchInitOptions): string {
+function validatePgbenchInitOptions(o: PgbenchInitOptions): string {
   const problems: string[] = [];
   if (!isInt(o.scale) || o.scale < 1 || o.scale > 2_147_483_647) problems.push(`-s/--scale must be an integer from 1 to 2147483647 (got ${o.scale})`);
   if (!isInt(o.fillfactor) || o.fillfactor < 10 || o.fillfactor > 100) problems.push(`-F/--fillfactor must be an integer from 10 to 100 (got ${o.fillfactor})`);

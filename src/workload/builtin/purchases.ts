@@ -14,7 +14,7 @@ import { usageError } from '../../errors.js';
 import { checkRanges, formatCount, logStage, ONLY_OPTION, onlyWeights, round, tableSizesMb } from './common.js';
 
 const NAME = 'purchases';
-export const REGIONS = ['eu-west', 'eu-central', 'us-east', 'us-west', 'ap-south', 'ap-east', 'sa-east', 'af-south'] as const;
+const REGIONS = ['eu-west', 'eu-central', 'us-east', 'us-west', 'ap-south', 'ap-east', 'sa-east', 'af-south'] as const;
 const STAGES = ['customers', 'products', 'purchases', 'indexes'] as const;
 type Stage = (typeof STAGES)[number];
 

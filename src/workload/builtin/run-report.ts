@@ -20,7 +20,7 @@ export interface ReportableWorkloads {
 }
 
 /** Successful transactions of one workload source, by transaction name without the prefix. */
-export function transactionsOf(sourceName: string, run: ReportableRun): Record<string, number> {
+function transactionsOf(sourceName: string, run: ReportableRun): Record<string, number> {
   const out: Record<string, number> = {};
   const prefix = `${sourceName}.`;
   for (const [type, t] of Object.entries(run.transactionTypes)) {

@@ -16,7 +16,7 @@ import { usageError } from '../../errors.js';
 import { checkRanges, formatCount, logStage, ONLY_OPTION, onlyWeights, tableSizesMb } from './common.js';
 
 const NAME = 'vector-search';
-export const CUBE_MAX_DIM = 100;
+const CUBE_MAX_DIM = 100;
 
 const options = {
   dimension: { type: 'int', default: 32, description: 'embedding dimensions (cube path: at most 100)' },
@@ -55,7 +55,7 @@ async function available(db: SetupDb, ext: string): Promise<boolean> {
 }
 
 /** The path setup takes on this server; explains itself when it cannot take the one asked for. */
-export async function choosePath(db: SetupDb, o: O): Promise<VectorPath> {
+async function choosePath(db: SetupDb, o: O): Promise<VectorPath> {
   const hasVector = await available(db, 'vector');
   if (o.path === 'pgvector' && !hasVector) throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D path=pgvector: the server has no "vector" extension (pgvector); use -D path=cube or auto`);
   const path: VectorPath = o.path === 'cube' || !hasVector ? 'cube' : 'pgvector';

@@ -21,7 +21,7 @@ const BACKSLASH = 0x5c;
 const N = 0x4e;
 
 /** Rows per chunk: ~600 KB-1 MB of COPY text, large enough that per-chunk costs vanish. */
-export const CHUNK_ROWS = 32_768;
+const CHUNK_ROWS = 32_768;
 
 export type RowKind = 'branches' | 'tellers' | 'accounts';
 

@@ -12,7 +12,7 @@ export const NTELLERS = 10;
 export const NACCOUNTS = 100_000;
 
 /** From this scale on, aid needs 64 bits (pgbench's SCALE_32BIT_THRESHOLD). */
-export const SCALE_32BIT_THRESHOLD = 20_000;
+const SCALE_32BIT_THRESHOLD = 20_000;
 
 export type PartitionMethod = 'none' | 'range' | 'hash';
 
@@ -63,7 +63,7 @@ const DDLS: readonly TableDdl[] = [
 ];
 
 /** Like libpq's PQescapeIdentifier: always double-quoted, embedded quotes doubled. */
-export function quoteIdent(name: string): string {
+function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
@@ -97,12 +97,12 @@ export function totalAccounts(scale: number): number {
  * Size of each range partition: pgbench rounds up, so the last one may be smaller; the first and
  * last are open-ended (minvalue / maxvalue) so any aid fits.
  */
-export function rangePartSize(scale: number, partitions: number): number {
+function rangePartSize(scale: number, partitions: number): number {
   return Math.floor((totalAccounts(scale) + partitions - 1) / partitions);
 }
 
 /** Partitions of pgbench_accounts (pgbench's createPartitions). They get no tablespace, as in pgbench. */
-export function createPartitionsSql(o: DdlOptions): string[] {
+function createPartitionsSql(o: DdlOptions): string[] {
   const out: string[] = [];
   const unlogged = o.unlogged ? ' unlogged' : '';
   for (let p = 1; p <= o.partitions; p++) {

@@ -15,7 +15,7 @@ import { isReadOnlySql } from '../read-only.js';
  * twice becomes two parameters with the same value). Dollar-quoted bodies and string literals are
  * not special-cased: write SQL for a workload module as you would for a prepared statement.
  */
-export function splitPlaceholders(sql: string): { parts: string[]; order: number[]; maxN: number } {
+function splitPlaceholders(sql: string): { parts: string[]; order: number[]; maxN: number } {
   const parts: string[] = [];
   const order: number[] = [];
   let last = 0;

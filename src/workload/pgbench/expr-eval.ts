@@ -26,7 +26,7 @@ export interface Runtime {
 export type Eval = (rt: Runtime) => Value;
 
 /** Read a variable's value (parsing text from -D / \gset on the fly, like makeVariableValue). */
-export function readVar(rt: Runtime, slot: number, name: string): Value {
+function readVar(rt: Runtime, slot: number, name: string): Value {
   const c = rt.vars[slot];
   if (c === undefined) throw new ScriptError(`undefined variable "${name}"`);
   return typeof c === 'string' ? parseVarText(name, c) : c;

@@ -74,7 +74,7 @@ export function toDouble(v: Value): number {
 }
 
 /** C rint() in the default rounding mode: round half to even. */
-export function rint(x: number): number {
+function rint(x: number): number {
   if (!Number.isFinite(x)) return x;
   const f = Math.floor(x);
   const d = x - f;
