@@ -32,4 +32,6 @@ async function round(): Promise<number> {
 const rounds: number[] = [];
 for (let r = 0; r < 5; r++) rounds.push(await round());
 rounds.sort((a, b) => a - b);
-process.stdout.write(`${name}: ${rounds[2]!.toFixed(0)} ns per transaction (median of 5 rounds of ${total}; min ${rounds[0]!.toFixed(0)}, max ${rounds[4]!.toFixed(0)})\n`);
+process.stdout.write(
+  `${name}: ${rounds[2]!.toFixed(0)} ns per transaction (median of 5 rounds of ${total}; min ${rounds[0]!.toFixed(0)}, max ${rounds[4]!.toFixed(0)})\n`,
+);

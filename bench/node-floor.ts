@@ -53,7 +53,10 @@ function runWorker(job: Job): void {
   const parse = Buffer.concat([message('P', Buffer.concat([cstr('s'), cstr(SQL), Buffer.from([0, 0])])), message('S', Buffer.alloc(0))]);
   for (let c = 0; c < job.clients; c++) {
     const readBuf = Buffer.allocUnsafe(65536);
-    const bind = message('B', Buffer.concat([cstr(''), cstr('s'), Buffer.from([0, 0, 0, 1, 0, 0, 0, DIGITS]), Buffer.alloc(DIGITS, 0x30), Buffer.from([0, 0])]));
+    const bind = message(
+      'B',
+      Buffer.concat([cstr(''), cstr('s'), Buffer.from([0, 0, 0, 1, 0, 0, 0, DIGITS]), Buffer.alloc(DIGITS, 0x30), Buffer.from([0, 0])]),
+    );
     const request = Buffer.concat([bind, message('E', Buffer.concat([cstr(''), Buffer.from([0, 0, 0, 0])])), message('S', Buffer.alloc(0))]);
     const valueAt = bind.length - 2 - DIGITS;
     let state = 0; // 0 startup, 1 parse, 2 ready, 3 running
@@ -128,10 +131,12 @@ async function main(): Promise<void> {
     const job: Job = { host: host!, port: Number(port), user: user!, database: database!, clients: mine, scale: Number(scale), flags };
     const w = new Worker(new URL(import.meta.url), { workerData: job });
     workers.push(w);
-    counts.push(new Promise((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    }));
+    counts.push(
+      new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      }),
+    );
   }
   // Every connection prepared: start the clock, run, stop.
   while (Atomics.load(f, 0) < nClients) await new Promise((r) => setTimeout(r, 5));

@@ -142,7 +142,16 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${postgres}; ${plan.clients} clients, -j ${plan.jobs}, -M prepared; ${mode}\n\n${tables}\n`);
     if (values.write) {
       const md = resultsMarkdown(
-        { machine: describeMachine(), postgres, settings: SETTINGS, mode, loadBefore, loadAfter: loadAverage(), startedAt, command: `node dist/bench/pgbench-compare.js ${process.argv.slice(2).join(' ')}` },
+        {
+          machine: describeMachine(),
+          postgres,
+          settings: SETTINGS,
+          mode,
+          loadBefore,
+          loadAfter: loadAverage(),
+          startedAt,
+          command: `node dist/bench/pgbench-compare.js ${process.argv.slice(2).join(' ')}`,
+        },
         tables,
       );
       writeFileSync(RESULTS_MD, md);

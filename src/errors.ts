@@ -11,11 +11,7 @@ export class PgsurgeError extends Error {
   /** Further lines shown under the message (e.g. every validation problem), already redacted. */
   readonly details: readonly string[];
 
-  constructor(
-    code: string,
-    message: string,
-    options: { exitCode?: ExitCode; cause?: unknown; details?: readonly string[] } = {},
-  ) {
+  constructor(code: string, message: string, options: { exitCode?: ExitCode; cause?: unknown; details?: readonly string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PgsurgeError';
     this.code = code;

@@ -102,7 +102,9 @@ async function compare(target: Target, plan: Plan, id: 1 | 2 | 3, title: string,
       else runs[tool].push((f = await runClient(tool, target, w)));
       const lag = Number.isFinite(f.lagP99Ms) ? `, lag p99 ${f.lagP99Ms.toFixed(3)} ms` : '';
       const dropped = f.dropped > 0 ? `, ${f.dropped} arrivals dropped` : '';
-      plan.log(`case ${id} ${tool} #${i + 1}: ${f.tps.toFixed(0)} tps, CPU/txn ${f.cpuUsPerTxn.toFixed(2)} µs whole, ${f.steadyCpuUsPerTxn.toFixed(2)} µs steady, p99 ${f.p99Ms.toFixed(3)} ms${lag}${dropped}`);
+      plan.log(
+        `case ${id} ${tool} #${i + 1}: ${f.tps.toFixed(0)} tps, CPU/txn ${f.cpuUsPerTxn.toFixed(2)} µs whole, ${f.steadyCpuUsPerTxn.toFixed(2)} µs steady, p99 ${f.p99Ms.toFixed(3)} ms${lag}${dropped}`,
+      );
     }
   }
   return {
@@ -145,7 +147,14 @@ export async function openLoop(target: Target, plan: Plan, case1: ComparedCase |
     rate = Math.round(fraction * max);
   }
   const share = plan.rateTps === undefined ? ` (${Math.round(fraction * 100)} % of case 1)` : '';
-  const c = await compare(target, plan, 3, `select-only open loop -R ${rate}${share}, ${plan.clients} clients, -j ${plan.jobs}`, workload(plan, 'select-only', { rateTps: rate }), 'warm');
+  const c = await compare(
+    target,
+    plan,
+    3,
+    `select-only open loop -R ${rate}${share}, ${plan.clients} clients, -j ${plan.jobs}`,
+    workload(plan, 'select-only', { rateTps: rate }),
+    'warm',
+  );
   return plan.rateTps === undefined ? { ...c, fraction } : c;
 }
 
@@ -172,7 +181,9 @@ export async function memory(target: Target, plan: Plan): Promise<MemoryCase> {
   const running = samples.filter((s) => s.tS <= seconds);
   const early = near(earlyS);
   const late = running[running.length - 1] ?? { tS: Number.NaN, kib: Number.NaN };
-  plan.log(`case 4 pgsurge: RSS ${(early.kib / 1024).toFixed(1)} MiB at ${early.tS.toFixed(0)} s, ${(late.kib / 1024).toFixed(1)} MiB at ${late.tS.toFixed(0)} s`);
+  plan.log(
+    `case 4 pgsurge: RSS ${(early.kib / 1024).toFixed(1)} MiB at ${early.tS.toFixed(0)} s, ${(late.kib / 1024).toFixed(1)} MiB at ${late.tS.toFixed(0)} s`,
+  );
   return { kind: 'memory', id: 4, seconds, earlyS: early.tS, lateS: late.tS, earlyKiB: early.kib, lateKiB: late.kib, tps: f.tps };
 }
 

@@ -187,7 +187,17 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
 /** The Node.js floor: select-only only, closed loop only, no latency figures (it keeps none). */
 export async function runNodeFloor(target: Target, w: Workload, scale: number): Promise<RunFigures> {
   if (w.builtin !== 'select-only' || w.rateTps !== undefined) throw new Error('the Node floor runs closed-loop select-only only');
-  const args = [NODE_FLOOR, target.host, String(target.port), target.user, target.database, String(w.clients), String(w.jobs), String(w.seconds), String(scale)];
+  const args = [
+    NODE_FLOOR,
+    target.host,
+    String(target.port),
+    target.user,
+    target.database,
+    String(w.clients),
+    String(w.jobs),
+    String(w.seconds),
+    String(scale),
+  ];
   const measured = await spawnClient(process.execPath, args, w, {});
   if (measured.r.code !== 0) fail('node-floor', measured.r.code, measured.r.stderr + measured.r.stdout);
   const out = JSON.parse(measured.r.stdout.trim()) as { transactions: number; tps: number };

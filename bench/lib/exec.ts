@@ -52,7 +52,10 @@ function clockToUs(s: string): number {
 
 /** Parse `times` output: the second line is the children's "user sys". */
 export function parseTimes(out: string): number {
-  const lines = out.trim().split('\n').filter((l) => /^\d+m/.test(l));
+  const lines = out
+    .trim()
+    .split('\n')
+    .filter((l) => /^\d+m/.test(l));
   const children = lines[lines.length - 1];
   if (children === undefined) throw new Error(`no times output in "${out}"`);
   const [user, sys] = children.trim().split(/\s+/);
@@ -90,9 +93,12 @@ export function execMeasured(cmd: string, args: readonly string[], opts: ExecOpt
         }
       });
     }
-    const timer = setTimeout(() => {
-      if (pgid !== undefined) process.kill(-pgid, 'SIGKILL');
-    }, opts.timeoutMs ?? 30 * 60_000);
+    const timer = setTimeout(
+      () => {
+        if (pgid !== undefined) process.kill(-pgid, 'SIGKILL');
+      },
+      opts.timeoutMs ?? 30 * 60_000,
+    );
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

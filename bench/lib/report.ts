@@ -29,8 +29,20 @@ export function throughputTable(cases: readonly ComparedCase[]): string {
       const ratio = t === 'pgsurge' ? fmt(tps('pgsurge') / tps('pgbench'), 3) : '';
       const cpuRatio = t === 'pgsurge' ? fmt(cpu('pgsurge') / cpu('pgbench'), 3) : '';
       rows.push(
-        `| ${c.id}. ${c.title} | ${t} | ${runs.length} | ${fmt(tps(t), 0)} | ${fmt(med(runs, (r) => r.cpuUsPerTxn), 2)} | ${fmt(cpu(t), 2)} | ${fmt(med(runs, (r) => r.p50Ms), 3)} | ` +
-          `${fmt(med(runs, (r) => r.p99Ms), 3)} | ${fmt(med(runs, (r) => r.lagP99Ms), 3)} | ${ratio} | ${cpuRatio} |`,
+        `| ${c.id}. ${c.title} | ${t} | ${runs.length} | ${fmt(tps(t), 0)} | ${fmt(
+          med(runs, (r) => r.cpuUsPerTxn),
+          2,
+        )} | ${fmt(cpu(t), 2)} | ${fmt(
+          med(runs, (r) => r.p50Ms),
+          3,
+        )} | ` +
+          `${fmt(
+            med(runs, (r) => r.p99Ms),
+            3,
+          )} | ${fmt(
+            med(runs, (r) => r.lagP99Ms),
+            3,
+          )} | ${ratio} | ${cpuRatio} |`,
       );
     }
     // Runs beside the contenders, not judged: their ratios to pgbench are in brackets.
@@ -38,8 +50,21 @@ export function throughputTable(cases: readonly ComparedCase[]): string {
       if (runs === undefined || runs.length === 0) return;
       const ms = (pick: (r: RunFigures) => number): string => (opts.latency ? fmt(med(runs, pick), 3) : 'n/a');
       rows.push(
-        `| ${c.id}. ${c.title} | ${label} | ${runs.length} | ${fmt(med(runs, (r) => r.tps), 0)} | ${opts.wholeCpu ? fmt(med(runs, (r) => r.cpuUsPerTxn), 2) : 'n/a'} | ` +
-          `${fmt(med(runs, (r) => r.steadyCpuUsPerTxn), 2)} | ${ms((r) => r.p50Ms)} | ${ms((r) => r.p99Ms)} | ${ms((r) => r.lagP99Ms)} | ` +
+        `| ${c.id}. ${c.title} | ${label} | ${runs.length} | ${fmt(
+          med(runs, (r) => r.tps),
+          0,
+        )} | ${
+          opts.wholeCpu
+            ? fmt(
+                med(runs, (r) => r.cpuUsPerTxn),
+                2,
+              )
+            : 'n/a'
+        } | ` +
+          `${fmt(
+            med(runs, (r) => r.steadyCpuUsPerTxn),
+            2,
+          )} | ${ms((r) => r.p50Ms)} | ${ms((r) => r.p99Ms)} | ${ms((r) => r.lagP99Ms)} | ` +
           `(${fmt(med(runs, (r) => r.tps) / tps('pgbench'), 3)}) | (${fmt(med(runs, (r) => r.steadyCpuUsPerTxn) / cpu('pgbench'), 3)}) |`,
       );
     };
@@ -81,7 +106,12 @@ export function targets(results: readonly CaseResult[]): TargetCheck[] {
         if (c.id === 1) {
           const cpuS = med(c.runs.pgsurge, (r) => r.steadyCpuUsPerTxn);
           const cpuB = med(c.runs.pgbench, (r) => r.steadyCpuUsPerTxn);
-          out.push({ caseId: 1, what: 'aim: TPS ratio ≥ 1.0 and steady CPU/txn ≤ pgbench', actual: `${fmt(ratio, 3)}, ${fmt(cpuS, 2)} vs ${fmt(cpuB, 2)} µs`, ok: ratio >= 1 && cpuS <= cpuB });
+          out.push({
+            caseId: 1,
+            what: 'aim: TPS ratio ≥ 1.0 and steady CPU/txn ≤ pgbench',
+            actual: `${fmt(ratio, 3)}, ${fmt(cpuS, 2)} vs ${fmt(cpuB, 2)} µs`,
+            ok: ratio >= 1 && cpuS <= cpuB,
+          });
         }
         break;
       }
@@ -91,7 +121,12 @@ export function targets(results: readonly CaseResult[]): TargetCheck[] {
         const rate = c.rateTps ?? Number.NaN;
         const achieved = med(c.runs.pgsurge, (r) => r.tps);
         const lag = med(c.runs.pgsurge, (r) => r.lagP99Ms);
-        out.push({ caseId: 3, what: `achieved rate within 1 % of ${fmt(rate, 0)}`, actual: `${fmt(achieved, 0)} (${fmt((achieved / rate - 1) * 100, 2)} %)`, ok: Math.abs(achieved / rate - 1) <= 0.01 });
+        out.push({
+          caseId: 3,
+          what: `achieved rate within 1 % of ${fmt(rate, 0)}`,
+          actual: `${fmt(achieved, 0)} (${fmt((achieved / rate - 1) * 100, 2)} %)`,
+          ok: Math.abs(achieved / rate - 1) <= 0.01,
+        });
         out.push({ caseId: 3, what: 'schedule lag p99 < 1 ms', actual: `${fmt(lag, 3)} ms`, ok: lag < 1 });
         break;
       }
@@ -115,7 +150,11 @@ export function targets(results: readonly CaseResult[]): TargetCheck[] {
 }
 
 export function targetsTable(ts: readonly TargetCheck[]): string {
-  return ['| case | target | measured | result |', '|---|---|---|---|', ...ts.map((t) => `| ${t.caseId} | ${t.what} | ${t.actual} | ${t.ok ? 'PASS' : 'FAIL'} |`)].join('\n');
+  return [
+    '| case | target | measured | result |',
+    '|---|---|---|---|',
+    ...ts.map((t) => `| ${t.caseId} | ${t.what} | ${t.actual} | ${t.ok ? 'PASS' : 'FAIL'} |`),
+  ].join('\n');
 }
 
 /** All tables for the cases that ran, in case order. */

@@ -14,7 +14,10 @@ export function defaultOutDir(result: ResultV1, cfg: RunConfig): string {
   const d = new Date(result.startedAt);
   const pad = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
-  const what = cfg.scenario !== undefined ? basename(cfg.scenario.file).replace(/\.[^.]+$/, '') : cfg.workloads.map((w) => basename(w.name).replace(/\.[^.]+$/, '')).join('+');
+  const what =
+    cfg.scenario !== undefined
+      ? basename(cfg.scenario.file).replace(/\.[^.]+$/, '')
+      : cfg.workloads.map((w) => basename(w.name).replace(/\.[^.]+$/, '')).join('+');
   return join('pgsurge-results', `${stamp}-${what.replace(/[^A-Za-z0-9_.+-]/g, '_').slice(0, 60)}`);
 }
 

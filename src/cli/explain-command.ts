@@ -35,7 +35,10 @@ interface LoadedModule {
 
 async function loadModule(workload: string, raw: RawModuleCommandOptions, io: CliIO): Promise<LoadedModule> {
   if (!isBuiltinModule(workload) && !isModulePath(workload)) {
-    throw usageError('UNKNOWN_WORKLOAD', `unknown workload "${workload}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or a .ts/.js workload module)`);
+    throw usageError(
+      'UNKNOWN_WORKLOAD',
+      `unknown workload "${workload}" (built-in modules: ${Object.keys(BUILTIN_MODULES).join(', ')}; or a .ts/.js workload module)`,
+    );
   }
   const defines = parseDefines(raw.define ?? []);
   const builtin = isBuiltinModule(workload);
@@ -62,7 +65,8 @@ export async function explainCommand(workload: string, raw: RawModuleCommandOpti
       }
       const report = await explainWorkload(client, m.name, m.def, m.options, Number(seedText));
       printOut(io, formatExplain(report));
-      if (raw.json !== undefined) writeFileSync(raw.json, `${JSON.stringify({ schema: 'pgsurge.explain/v1', target: target.description, ...report }, null, 2)}\n`);
+      if (raw.json !== undefined)
+        writeFileSync(raw.json, `${JSON.stringify({ schema: 'pgsurge.explain/v1', target: target.description, ...report }, null, 2)}\n`);
       return report.statements.some((s) => s.error !== undefined) ? 1 : 0;
     } finally {
       await client.end().catch(() => undefined);

@@ -86,7 +86,11 @@ export async function localDown(io: CliIO): Promise<number> {
 async function role(n: ClusterNode): Promise<string> {
   if (n.pid() === undefined) return 'stopped';
   try {
-    return await withNode(n, async (c) => ((await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r === true ? 'replica' : 'primary'), 2000);
+    return await withNode(
+      n,
+      async (c) => ((await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r === true ? 'replica' : 'primary'),
+      2000,
+    );
   } catch {
     return 'not answering';
   }
@@ -156,4 +160,3 @@ export async function localTerminateBackends(opts: { node?: string }, io: CliIO)
   printOut(io, `terminated ${count} backend(s) on ${n.name}`);
   return 0;
 }
-

@@ -10,7 +10,9 @@ const impl = (): Promise<typeof import('./local-command.js')> => import('./local
 
 /** The `local` command and its subcommands (created with .command() so they inherit output settings). */
 export function addLocalCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  const local = program.command('local').description('a local primary with streaming replicas (and PgBouncer) for failover tests, and faults to inject into it');
+  const local = program
+    .command('local')
+    .description('a local primary with streaming replicas (and PgBouncer) for failover tests, and faults to inject into it');
   local
     .command('up')
     .description('start a primary and replicas in the background and print their URLs')
@@ -19,9 +21,18 @@ export function addLocalCommand(program: Command, io: CliIO, setExit: (code: num
     .option('--pgbouncer', 'PgBouncer (transaction pooling) in front of the primary')
     .option('--pg-bin <dir>', 'PostgreSQL binaries with pg_basebackup (default: the newest under /usr/lib/postgresql)')
     .action(async (opts: LocalUpOptions) => setExit(await (await impl()).localUp(opts, io)));
-  local.command('down').description('stop the local cluster and remove its directories').action(async () => setExit(await (await impl()).localDown(io)));
-  local.command('status').description('nodes, roles, pids and URLs').action(async () => setExit(await (await impl()).localStatus(io)));
-  local.command('kill-primary').description('immediate shutdown of the primary (pg_ctl stop -m immediate)').action(async () => setExit(await (await impl()).localKillPrimary(io)));
+  local
+    .command('down')
+    .description('stop the local cluster and remove its directories')
+    .action(async () => setExit(await (await impl()).localDown(io)));
+  local
+    .command('status')
+    .description('nodes, roles, pids and URLs')
+    .action(async () => setExit(await (await impl()).localStatus(io)));
+  local
+    .command('kill-primary')
+    .description('immediate shutdown of the primary (pg_ctl stop -m immediate)')
+    .action(async () => setExit(await (await impl()).localKillPrimary(io)));
   local
     .command('promote')
     .description('promote replica pgN (default: the first running replica)')

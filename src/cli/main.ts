@@ -65,7 +65,10 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .argument('[workloads...]', 'workload: pgbench (tpcb-like, simple-update, select-only), or a .ts/.js workload module (runs its setup)')
     .option('--url <url>', 'target: libpq URL or key=value string (default: PG* environment)')
     .option('-s, --scale <n>', 'scale factor (default 1)')
-    .option('-I, --init-steps <steps>', 'pgbench steps: d drop, t tables, g client-side data, G server-side data, v vacuum, p primary keys, f foreign keys (default dtgvp)')
+    .option(
+      '-I, --init-steps <steps>',
+      'pgbench steps: d drop, t tables, g client-side data, G server-side data, v vacuum, p primary keys, f foreign keys (default dtgvp)',
+    )
     .option('--unlogged-tables', 'create unlogged tables')
     .addOption(new Option('--unlogged', 'same as --unlogged-tables').hideHelp())
     .option('-F, --fillfactor <n>', 'fill factor, 10..100 (default 100)')

@@ -67,7 +67,8 @@ export async function planWorkloads(cfg: RunConfig): Promise<PlannedWorkloads> {
   const work = mergeResolved(resolved);
   if (cfg.protocol === 'simple') {
     const piped = work.programs.find((p) => p.pipeline === true);
-    if (piped !== undefined) throw usageError('PIPELINE_SIMPLE', `${piped.name}: pipeline mode needs -M extended or -M prepared (pgbench refuses -M simple with pipelines too)`);
+    if (piped !== undefined)
+      throw usageError('PIPELINE_SIMPLE', `${piped.name}: pipeline mode needs -M extended or -M prepared (pgbench refuses -M simple with pipelines too)`);
   }
   return { specs, resolved, work };
 }

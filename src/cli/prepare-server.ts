@@ -32,7 +32,9 @@ export async function prepareServer(
     const serverVersion = await showSetting(client, 'server_version');
     const maxConnections = Number(await showSetting(client, 'max_connections'));
     const reserved = Number(await showSetting(client, 'superuser_reserved_connections'));
-    const inUse = Number((await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where backend_type = $1', ['client backend'])).rows[0]?.n ?? 0);
+    const inUse = Number(
+      (await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where backend_type = $1', ['client backend'])).rows[0]?.n ?? 0,
+    );
     const available = maxConnections - reserved - inUse;
     const clients = groups.reduce((n, g) => n + g.clients, 0);
     if (clients > available) {
@@ -134,7 +136,9 @@ export async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunCo
         } catch (e) {
           const err = e as { message?: string; code?: string; position?: string };
           const at = err.position === undefined ? '' : ` at position ${Math.max(1, Number(err.position) - 'prepare pgsurge_check as '.length)}`;
-          problems.push(`cannot prepare statement of ${p.name}${st.line > 0 ? ` (line ${st.line})` : ''} "${st.text}": ${err.message ?? String(e)}${at}${err.code === undefined ? '' : ` (${err.code})`}`);
+          problems.push(
+            `cannot prepare statement of ${p.name}${st.line > 0 ? ` (line ${st.line})` : ''} "${st.text}": ${err.message ?? String(e)}${at}${err.code === undefined ? '' : ` (${err.code})`}`,
+          );
           await client.query('rollback to savepoint pgsurge_check');
         }
       }

@@ -81,7 +81,12 @@ export async function executeRun(
   const { specs, work } = planned;
   const thresholds: Threshold[] = cfg.thresholds;
   const server = await prepareServer(cfg, specs, target, work, io);
-  const ha = await prepareHa(cfg, target.conn, work.programs.map((p) => p.name), (file) => work.modules.find((m) => m.file === file)?.options);
+  const ha = await prepareHa(
+    cfg,
+    target.conn,
+    work.programs.map((p) => p.name),
+    (file) => work.modules.find((m) => m.file === file)?.options,
+  );
   await checkStatements(target.conn, server.host, cfg, work.programs);
   const plan = buildRunPlan(cfg, planned, server, target.conn, { replicaConn: opts.replicaConn, ha: ha !== undefined });
   const { layout, groups } = plan;
@@ -178,7 +183,13 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     }
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
     const replicaConn = readTargets(cfg, target.conn, io.env);
-    const { result, outcome } = await executeRun(cfg, target, io, { signal: interrupt.signal, outputs: makeOutputs(cfg), onRunning: () => (running = true), replicaConn, planned });
+    const { result, outcome } = await executeRun(cfg, target, io, {
+      signal: interrupt.signal,
+      outputs: makeOutputs(cfg),
+      onRunning: () => (running = true),
+      replicaConn,
+      planned,
+    });
     running = false;
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
@@ -195,7 +206,14 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
 }
 
 /** HA (src/ha): the failover section, the write verification and the rto/lost thresholds. */
-async function addFailover(ha: HaPrepared | undefined, result: ResultV1, outcome: RunOutcome, target: Target, layout: MetricsLayout, thresholds: Threshold[]): Promise<ResultV1> {
+async function addFailover(
+  ha: HaPrepared | undefined,
+  result: ResultV1,
+  outcome: RunOutcome,
+  target: Target,
+  layout: MetricsLayout,
+  thresholds: Threshold[],
+): Promise<ResultV1> {
   if (ha === undefined) return result;
   return await finishHa(ha, {
     conn: target.conn,

@@ -97,7 +97,13 @@ async function runStep({ step, cfg, planned }: CheckedStep, target: Target, io: 
     name: step.name,
     workloads: step.workloads,
     status: !ran ? 'error' : targets.every((t) => t.ok) ? 'passed' : 'failed',
-    ...(ran ? {} : { error: outcome.interrupted ? 'interrupted' : `no transaction succeeded${Object.values(outcome.firstErrors)[0] === undefined ? '' : `: ${String(Object.values(outcome.firstErrors)[0])}`}` }),
+    ...(ran
+      ? {}
+      : {
+          error: outcome.interrupted
+            ? 'interrupted'
+            : `no transaction succeeded${Object.values(outcome.firstErrors)[0] === undefined ? '' : `: ${String(Object.values(outcome.firstErrors)[0])}`}`,
+        }),
     latencyMs: { p50: s.latencyMs.p50, p95: s.latencyMs.p95, p99: s.latencyMs.p99 },
     tps: s.tps,
     transactions: s.transactions,
@@ -123,7 +129,11 @@ function formatSuiteTable(suite: string, steps: readonly SuiteStepResult[]): str
     for (const t of targets.slice(1)) rows.push(['', '', '', '', '', t, '']);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i >= 1 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (i >= 1 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const passed = steps.filter((s) => s.status === 'passed').length;
   return [`suite ${suite}: ${passed} of ${steps.length} steps passed`, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -107,7 +107,8 @@ function parseSuite(source: string, file: string): Suite {
     const at = `steps.${i}`;
     if (names.has(s.name)) problems.push(`${file}: ${at}.name: "${s.name}" is used twice${where(['steps', i, 'name'])}`);
     names.add(s.name);
-    if (s.duration !== undefined && s.transactions !== undefined) problems.push(`${file}: ${at}: duration and transactions cannot be used together${where(['steps', i])}`);
+    if (s.duration !== undefined && s.transactions !== undefined)
+      problems.push(`${file}: ${at}: duration and transactions cannot be used together${where(['steps', i])}`);
     const runThresholds: string[] = [];
     const figureThresholds: FigureThreshold[] = [];
     (s.thresholds ?? []).forEach((t, j) => {
@@ -118,7 +119,9 @@ function parseSuite(source: string, file: string): Suite {
           parseThreshold(t);
           runThresholds.push(t);
         } catch (e) {
-          problems.push(`${file}: ${at}.thresholds.${j}: ${e instanceof Error ? e.message : String(e)} (or workload.FIGURE OP NUMBER)${where(['steps', i, 'thresholds', j])}`);
+          problems.push(
+            `${file}: ${at}.thresholds.${j}: ${e instanceof Error ? e.message : String(e)} (or workload.FIGURE OP NUMBER)${where(['steps', i, 'thresholds', j])}`,
+          );
         }
       }
     });

@@ -28,7 +28,9 @@ export async function resolveTarget(
   const { startLocalServer } = await import('../local/server.js');
   const server = await startLocalServer({ binDir: opts.pgBin });
   const conn = parseConnInfo(server.url, {});
-  log(`pgsurge: no --url and no PG* environment: started a throwaway PostgreSQL on ${server.host}:${server.port} (as OS user ${server.osUser}); it is removed at exit`);
+  log(
+    `pgsurge: no --url and no PG* environment: started a throwaway PostgreSQL on ${server.host}:${server.port} (as OS user ${server.osUser}); it is removed at exit`,
+  );
   return { conn, throwaway: server, description: describeTarget(conn) };
 }
 

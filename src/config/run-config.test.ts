@@ -47,7 +47,17 @@ test('defaults: tpcb-like, 1 client, 1 thread, 10 s, prepared, observe on, nothi
 });
 
 test('given values win over defaults, and follow-on defaults follow them', () => {
-  const cfg = resolveRunConfig({ client: '8', jobs: '2', maxQueue: '50', arrivals: 'uniform', protocol: 'simple', randomSeed: '42', vacuum: false, observe: false, reportPerCommand: true });
+  const cfg = resolveRunConfig({
+    client: '8',
+    jobs: '2',
+    maxQueue: '50',
+    arrivals: 'uniform',
+    protocol: 'simple',
+    randomSeed: '42',
+    vacuum: false,
+    observe: false,
+    reportPerCommand: true,
+  });
   assert.equal(cfg.clients, 8);
   assert.equal(cfg.threads, 2);
   assert.equal(cfg.maxQueue, 50);
@@ -97,10 +107,35 @@ test('thresholds are parsed once, into the config, keeping their text', () => {
 
 test('every problem is reported at once, in option names as typed', () => {
   const problems = problemsOf(() =>
-    resolveRunConfig({ time: 'soon', rate: 'fast', client: 'x', arrivals: 'square', protocol: 'raw', randomSeed: '-1', threshold: ['p95<<3'], define: ['novalue'], prometheus: 'abc', builtin: ['nope'] }),
+    resolveRunConfig({
+      time: 'soon',
+      rate: 'fast',
+      client: 'x',
+      arrivals: 'square',
+      protocol: 'raw',
+      randomSeed: '-1',
+      threshold: ['p95<<3'],
+      define: ['novalue'],
+      prometheus: 'abc',
+      builtin: ['nope'],
+    }),
   );
-  for (const p of [/^-T\/--time: /, /^-R\/--rate: /, /^-c\/--client: /, /^--arrivals: expected uniform or poisson, got "square"/, /^-M\/--protocol: expected simple, extended or prepared/, /^--random-seed: /, /bad threshold "p95<<3"/, /^-D: expected NAME=VALUE/, /^--prometheus: expected \[HOST\]:PORT/, /^-b: unknown built-in script "nope"/]) {
-    assert.ok(problems.some((x) => p.test(x)), `${String(p)} in ${JSON.stringify(problems)}`);
+  for (const p of [
+    /^-T\/--time: /,
+    /^-R\/--rate: /,
+    /^-c\/--client: /,
+    /^--arrivals: expected uniform or poisson, got "square"/,
+    /^-M\/--protocol: expected simple, extended or prepared/,
+    /^--random-seed: /,
+    /bad threshold "p95<<3"/,
+    /^-D: expected NAME=VALUE/,
+    /^--prometheus: expected \[HOST\]:PORT/,
+    /^-b: unknown built-in script "nope"/,
+  ]) {
+    assert.ok(
+      problems.some((x) => p.test(x)),
+      `${String(p)} in ${JSON.stringify(problems)}`,
+    );
   }
   for (const p of problems) assert.doesNotMatch(p, /rateHz|durationMs|clients|randomSeed/, 'no field names');
 });
@@ -117,10 +152,25 @@ test('a single bad threshold is shown with its grammar hints', () => {
 });
 
 test('conflicting options are problems like the others', () => {
-  assert.deepEqual(problemsOf(() => resolveRunConfig({ time: '5', transactions: '5' })), ['-T and -t cannot be used together (pgbench refuses them too)']);
-  const problems = problemsOf(() => resolveRunConfig({ target: ['a=postgres://h/a', 'a=postgres://h/b', 'bad'], url: 'postgres://x', replica: ['postgres://r'], routeReads: true }));
-  for (const p of [/--target: expected NAME=URL/, /--target: "a" is given twice/, /--target and --url cannot be used together/, /--replica and --target/, /--route-reads and --target/, /--replica and --route-reads/]) {
-    assert.ok(problems.some((x) => p.test(x)), `${String(p)} in ${JSON.stringify(problems)}`);
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ time: '5', transactions: '5' })),
+    ['-T and -t cannot be used together (pgbench refuses them too)'],
+  );
+  const problems = problemsOf(() =>
+    resolveRunConfig({ target: ['a=postgres://h/a', 'a=postgres://h/b', 'bad'], url: 'postgres://x', replica: ['postgres://r'], routeReads: true }),
+  );
+  for (const p of [
+    /--target: expected NAME=URL/,
+    /--target: "a" is given twice/,
+    /--target and --url cannot be used together/,
+    /--replica and --target/,
+    /--route-reads and --target/,
+    /--replica and --route-reads/,
+  ]) {
+    assert.ok(
+      problems.some((x) => p.test(x)),
+      `${String(p)} in ${JSON.stringify(problems)}`,
+    );
   }
   assert.match(problemsOf(() => resolveRunConfig({ latencyLimit: '5' }))[0]!, /-L\/--latency-limit needs an open-loop run/);
   assert.match(problemsOf(() => resolveRunConfig({ transactions: '5', warmup: '1s' }))[0]!, /--warmup needs a duration/);
@@ -137,14 +187,29 @@ test('a scenario file replaces the workloads and the load; its problems name the
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'scenarios:\n  a:\n    workload: select-only\n    rate: fast\n');
   const problems = problemsOf(() => resolveRunConfig({ scenario: bad, time: 'x' }));
-  assert.ok(problems.some((p) => p.startsWith(`${bad}: scenarios.a`)), JSON.stringify(problems));
-  assert.ok(problems.some((p) => p.startsWith('-T/--time')), JSON.stringify(problems));
-  assert.deepEqual(problemsOf(() => resolveRunConfig({ scenario: join(dir, 'missing.yaml') })), [`cannot read scenario file ${join(dir, 'missing.yaml')}: no such file`]);
+  assert.ok(
+    problems.some((p) => p.startsWith(`${bad}: scenarios.a`)),
+    JSON.stringify(problems),
+  );
+  assert.ok(
+    problems.some((p) => p.startsWith('-T/--time')),
+    JSON.stringify(problems),
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ scenario: join(dir, 'missing.yaml') })),
+    [`cannot read scenario file ${join(dir, 'missing.yaml')}: no such file`],
+  );
 });
 
 test('the echo redacts every URL and conninfo string', () => {
   const secret = 'S3cret-pw';
-  const echo = redactRunConfig(resolveRunConfig({ url: `postgres://u:${secret}@h:5432/db`, replica: [`host=r1 password=${secret} dbname=x`, `postgresql://u:${secret}@r2/db`, `postgres://u@r3/db?password=${secret}`], threshold: ['p99<5ms'] }));
+  const echo = redactRunConfig(
+    resolveRunConfig({
+      url: `postgres://u:${secret}@h:5432/db`,
+      replica: [`host=r1 password=${secret} dbname=x`, `postgresql://u:${secret}@r2/db`, `postgres://u@r3/db?password=${secret}`],
+      threshold: ['p99<5ms'],
+    }),
+  );
   const text = JSON.stringify(echo);
   assert.ok(!text.includes(secret), text);
   assert.equal(echo['url'], 'postgres://u:***@h:5432/db');
@@ -166,7 +231,10 @@ test('resolveRunRequest: a plain object (numbers allowed), every problem at once
   assert.equal(cfg.noVacuum, true);
   const problems = problemsOf(() => resolveRunRequest({ clients: 4, client: true, threshold: 5, vacuum: 'no', out: 3 }));
   for (const p of [/^unknown option "clients"/, /^-c\/--client: expected a value/, /^-n\/--no-vacuum: expected true or false/]) {
-    assert.ok(problems.some((x) => p.test(x)), `${String(p)} in ${JSON.stringify(problems)}`);
+    assert.ok(
+      problems.some((x) => p.test(x)),
+      `${String(p)} in ${JSON.stringify(problems)}`,
+    );
   }
   assert.throws(() => resolveRunRequest([1]), /expected an object of option values/);
 });

@@ -10,7 +10,16 @@ import { loadScenarioFile } from './scenario.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';
 import { defaultClients, stagesAreRatesOf } from './units.js';
-import { RUN_OPTIONS, optionKey, optionLabel, runOptionByKey, type ParsedOption, type RunOptionKey, type RunOptionSpec, type RunOptionValues } from './run-options.js';
+import {
+  RUN_OPTIONS,
+  optionKey,
+  optionLabel,
+  runOptionByKey,
+  type ParsedOption,
+  type RunOptionKey,
+  type RunOptionSpec,
+  type RunOptionValues,
+} from './run-options.js';
 import { runConfigSchema, type RunConfig } from './run-schema.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
 export { PROTOCOLS, runConfigSchema, type RunConfig, type RunConfigField } from './run-schema.js';
@@ -78,13 +87,20 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
       case 'value': {
         const t = v === undefined ? o.default : asText(v);
         if (v !== undefined && t === undefined) problems.push(`${label}: expected a value, got ${JSON.stringify(v)}`);
-        else if (t !== undefined) parsed.set(key, attempt(() => o.parse(t, label)));
+        else if (t !== undefined)
+          parsed.set(
+            key,
+            attempt(() => o.parse(t, label)),
+          );
         break;
       }
       case 'list': {
         const texts = v === undefined ? [] : Array.isArray(v) ? v.map(asText) : [asText(v)];
         if (texts.some((t) => t === undefined)) problems.push(`${label}: expected a list of values, got ${JSON.stringify(v)}`);
-        parsed.set(key, texts.flatMap((t) => (t === undefined ? [] : [attempt(() => o.parse(t, label))])).filter((x) => x !== undefined));
+        parsed.set(
+          key,
+          texts.flatMap((t) => (t === undefined ? [] : [attempt(() => o.parse(t, label))])).filter((x) => x !== undefined),
+        );
         break;
       }
       case 'optional-value':
@@ -109,7 +125,8 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   // Workloads: positional specs (a .yaml/.json one is a scenario file), -b, -f; or a scenario file.
   const positional: string[] = [];
   const workloadArgs = values['workloads'];
-  if (workloadArgs !== undefined && !(Array.isArray(workloadArgs) && workloadArgs.every((w) => typeof w === 'string'))) problems.push(`WORKLOAD: expected a list of workloads, got ${JSON.stringify(workloadArgs)}`);
+  if (workloadArgs !== undefined && !(Array.isArray(workloadArgs) && workloadArgs.every((w) => typeof w === 'string')))
+    problems.push(`WORKLOAD: expected a list of workloads, got ${JSON.stringify(workloadArgs)}`);
   let scenarioFile = one('scenario');
   for (const spec of Array.isArray(workloadArgs) ? workloadArgs.filter((w): w is string => typeof w === 'string') : []) {
     if (/\.(ya?ml|json)$/i.test(spec)) {
@@ -175,11 +192,13 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   const progressMs = one('progress');
   const latencyLimitMs = one('latencyLimit');
   if (durationMs !== undefined && transactionsPerClient !== undefined) problems.push('-T and -t cannot be used together (pgbench refuses them too)');
-  if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined)) problems.push('--stages sets the duration: leave out -T and -t');
+  if (stages !== undefined && (durationMs !== undefined || transactionsPerClient !== undefined))
+    problems.push('--stages sets the duration: leave out -T and -t');
   if (rateHz !== undefined && transactionsPerClient !== undefined) problems.push('-R needs a duration (-T or --stages), not -t');
   if (latencyLimitMs !== undefined && !stagesAreRates) problems.push('-L/--latency-limit needs an open-loop run (-R or rate stages)');
   const thinkTimeMs = one('thinkTime');
-  if (thinkTimeMs !== undefined && (rateHz !== undefined || stages !== undefined)) problems.push(`--think-time is for the closed loop: leave out ${rateHz !== undefined ? '-R/--rate' : '--stages'}`);
+  if (thinkTimeMs !== undefined && (rateHz !== undefined || stages !== undefined))
+    problems.push(`--think-time is for the closed loop: leave out ${rateHz !== undefined ? '-R/--rate' : '--stages'}`);
   if (given('thinkTimeDist') && !given('thinkTime')) problems.push('--think-time-dist needs --think-time');
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
@@ -214,11 +233,19 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
 
   if (problems.length === 1 && hinted !== undefined && hinted.message === problems[0]) throw hinted;
   if (problems.length > 0) {
-    throw usageError('BAD_OPTIONS', problems.length === 1 ? problems[0]! : `${problems.length} problems with the options:`, problems.length === 1 ? [] : problems);
+    throw usageError(
+      'BAD_OPTIONS',
+      problems.length === 1 ? problems[0]! : `${problems.length} problems with the options:`,
+      problems.length === 1 ? [] : problems,
+    );
   }
   const result = runConfigSchema.safeParse(stripUndefined(candidate));
   if (!result.success) {
-    throw usageError('BAD_OPTIONS', 'invalid options:', result.error.issues.map((i) => `${labelOfPath(i.path)}: ${i.message}`));
+    throw usageError(
+      'BAD_OPTIONS',
+      'invalid options:',
+      result.error.issues.map((i) => `${labelOfPath(i.path)}: ${i.message}`),
+    );
   }
   return Object.freeze(result.data);
 }

@@ -8,8 +8,16 @@ const options: readonly RunOptionSpec[] = RUN_OPTIONS;
 test('every RunConfig field has an option (or the WORKLOAD argument) that fills it, and every option fills fields of RunConfig', () => {
   const fields = new Set(Object.keys(runConfigSchema.shape));
   const filled = new Set<string>([...RUN_WORKLOADS_ARGUMENT.fills, ...options.flatMap((o) => o.fills)]);
-  assert.deepEqual([...fields].filter((f) => !filled.has(f)), [], 'fields without an option');
-  assert.deepEqual([...filled].filter((f) => !fields.has(f)), [], 'options filling no field of the schema');
+  assert.deepEqual(
+    [...fields].filter((f) => !filled.has(f)),
+    [],
+    'fields without an option',
+  );
+  assert.deepEqual(
+    [...filled].filter((f) => !fields.has(f)),
+    [],
+    'options filling no field of the schema',
+  );
   for (const o of options) assert.ok(o.fills.length > 0, `--${o.long} fills no field`);
 });
 
@@ -20,8 +28,20 @@ test('an option that is not derived fills exactly one field (it is copied there 
 test("pgbench's letters keep their long names", () => {
   const letters = Object.fromEntries(options.filter((o) => o.short !== undefined).map((o) => [o.short, o.long]));
   assert.deepEqual(letters, {
-    b: 'builtin', f: 'file', c: 'client', j: 'jobs', T: 'time', t: 'transactions', R: 'rate', L: 'latency-limit',
-    P: 'progress', M: 'protocol', s: 'scale', D: 'define', n: 'no-vacuum', r: 'report-per-command',
+    b: 'builtin',
+    f: 'file',
+    c: 'client',
+    j: 'jobs',
+    T: 'time',
+    t: 'transactions',
+    R: 'rate',
+    L: 'latency-limit',
+    P: 'progress',
+    M: 'protocol',
+    s: 'scale',
+    D: 'define',
+    n: 'no-vacuum',
+    r: 'report-per-command',
   });
 });
 

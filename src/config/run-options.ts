@@ -94,47 +94,294 @@ export const RUN_WORKLOADS_ARGUMENT = {
 
 /** In `run --help` order. */
 export const RUN_OPTIONS = [
-  { kind: 'value', long: 'url', placeholder: 'url', parse: text, fills: ['url'], help: 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server)' },
+  {
+    kind: 'value',
+    long: 'url',
+    placeholder: 'url',
+    parse: text,
+    fills: ['url'],
+    help: 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server)',
+  },
   { kind: 'value', long: 'pg-bin', placeholder: 'dir', parse: text, fills: ['pgBin'], help: 'PostgreSQL binaries for the throwaway server' },
-  { kind: 'value', long: 'scenario', placeholder: 'file', parse: text, fills: ['scenario'], derived: true, help: 'a YAML/JSON scenario file: several workloads, each with its own load (also as a positional .yaml)' },
-  { kind: 'list', long: 'builtin', short: 'b', placeholder: 'name[@w]', parse: text, fills: ['workloads'], derived: true, help: 'built-in script (repeatable)' },
-  { kind: 'list', long: 'file', short: 'f', placeholder: 'file[@w]', parse: text, fills: ['workloads'], derived: true, help: 'pgbench script file (repeatable)' },
-  { kind: 'value', long: 'client', short: 'c', placeholder: 'n', parse: parsePositiveInt, fills: ['clients'], derived: true, help: 'number of clients (default 1; 16 with -R)' },
+  {
+    kind: 'value',
+    long: 'scenario',
+    placeholder: 'file',
+    parse: text,
+    fills: ['scenario'],
+    derived: true,
+    help: 'a YAML/JSON scenario file: several workloads, each with its own load (also as a positional .yaml)',
+  },
+  {
+    kind: 'list',
+    long: 'builtin',
+    short: 'b',
+    placeholder: 'name[@w]',
+    parse: text,
+    fills: ['workloads'],
+    derived: true,
+    help: 'built-in script (repeatable)',
+  },
+  {
+    kind: 'list',
+    long: 'file',
+    short: 'f',
+    placeholder: 'file[@w]',
+    parse: text,
+    fills: ['workloads'],
+    derived: true,
+    help: 'pgbench script file (repeatable)',
+  },
+  {
+    kind: 'value',
+    long: 'client',
+    short: 'c',
+    placeholder: 'n',
+    parse: parsePositiveInt,
+    fills: ['clients'],
+    derived: true,
+    help: 'number of clients (default 1; 16 with -R)',
+  },
   { kind: 'value', long: 'jobs', short: 'j', placeholder: 'n', default: '1', parse: parsePositiveInt, fills: ['threads'], help: 'worker threads (default 1)' },
-  { kind: 'value', long: 'time', short: 'T', placeholder: 'duration', parse: parseDurationMs, fills: ['durationMs'], derived: true, help: 'duration: 10 = 10 s, 30s, 2m (default 10 s)' },
-  { kind: 'value', long: 'transactions', short: 't', placeholder: 'n', parse: parsePositiveInt, fills: ['transactionsPerClient'], help: 'transactions per client (instead of -T)' },
-  { kind: 'value', long: 'rate', short: 'R', placeholder: 'rate', parse: parseRateHz, fills: ['rateHz', 'stagesAreRates'], derived: true, help: 'open loop: target transactions per second (2000, 8k)' },
-  { kind: 'value', long: 'arrivals', placeholder: 'kind', default: 'poisson', showDefault: true, parse: choice(ARRIVALS), fills: ['arrivals'], help: 'open-loop arrivals: poisson (like pgbench) or uniform' },
-  { kind: 'value', long: 'max-queue', placeholder: 'n', default: '10000', showDefault: true, parse: parsePositiveInt, fills: ['maxQueue'], help: 'open loop: arrivals that may wait for a free client before they are dropped' },
-  { kind: 'value', long: 'latency-limit', short: 'L', placeholder: 'ms', parse: parseLatencyLimitMs, fills: ['latencyLimitMs'], help: 'open loop: skip arrivals already later than this when a client could start them' },
-  { kind: 'value', long: 'stages', placeholder: 'list', parse: (t: string, label: string) => parseStages(t, label), fills: ['stages', 'stagesAreRates'], derived: true, help: 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0' },
-  { kind: 'value', long: 'think-time', placeholder: 'duration', parse: parseDurationMs, fills: ['thinkTime'], derived: true, help: 'closed loop: each client waits this long after a transaction (50ms, 1s); latency counts from the end of the wait' },
-  { kind: 'value', long: 'think-time-dist', placeholder: 'dist', parse: choice(THINK_DISTS), fills: ['thinkTime'], derived: true, help: 'think time: fixed (default) or exponential (with --think-time as its mean)' },
-  { kind: 'value', long: 'warmup', placeholder: 'duration', default: '0', parse: parseDurationMs, fills: ['warmupMs'], help: 'run this long before measuring; excluded from the results' },
-  { kind: 'value', long: 'progress', short: 'P', placeholder: 'duration', parse: parseDurationMs, fills: ['progressMs'], help: 'print a progress line this often (default: every interval on a terminal)' },
-  { kind: 'value', long: 'interval', placeholder: 'duration', parse: parseDurationMs, fills: ['intervalMs'], derived: true, help: 'length of one interval of the timeline (default 1s)' },
-  { kind: 'value', long: 'protocol', short: 'M', placeholder: 'mode', default: 'prepared', parse: choice(PROTOCOLS), fills: ['protocol'], help: 'simple, extended or prepared (default prepared)' },
-  { kind: 'value', long: 'scale', short: 's', placeholder: 'n', parse: parsePositiveInt, fills: ['scale'], help: "scale: for scripts (:scale) and the throwaway server's pgbench tables (default 10 there)" },
-  { kind: 'list', long: 'define', short: 'D', placeholder: 'name=value', parse: (t: string) => parseDefine(t), fills: ['defines'], derived: true, help: 'define a script variable (repeatable)' },
+  {
+    kind: 'value',
+    long: 'time',
+    short: 'T',
+    placeholder: 'duration',
+    parse: parseDurationMs,
+    fills: ['durationMs'],
+    derived: true,
+    help: 'duration: 10 = 10 s, 30s, 2m (default 10 s)',
+  },
+  {
+    kind: 'value',
+    long: 'transactions',
+    short: 't',
+    placeholder: 'n',
+    parse: parsePositiveInt,
+    fills: ['transactionsPerClient'],
+    help: 'transactions per client (instead of -T)',
+  },
+  {
+    kind: 'value',
+    long: 'rate',
+    short: 'R',
+    placeholder: 'rate',
+    parse: parseRateHz,
+    fills: ['rateHz', 'stagesAreRates'],
+    derived: true,
+    help: 'open loop: target transactions per second (2000, 8k)',
+  },
+  {
+    kind: 'value',
+    long: 'arrivals',
+    placeholder: 'kind',
+    default: 'poisson',
+    showDefault: true,
+    parse: choice(ARRIVALS),
+    fills: ['arrivals'],
+    help: 'open-loop arrivals: poisson (like pgbench) or uniform',
+  },
+  {
+    kind: 'value',
+    long: 'max-queue',
+    placeholder: 'n',
+    default: '10000',
+    showDefault: true,
+    parse: parsePositiveInt,
+    fills: ['maxQueue'],
+    help: 'open loop: arrivals that may wait for a free client before they are dropped',
+  },
+  {
+    kind: 'value',
+    long: 'latency-limit',
+    short: 'L',
+    placeholder: 'ms',
+    parse: parseLatencyLimitMs,
+    fills: ['latencyLimitMs'],
+    help: 'open loop: skip arrivals already later than this when a client could start them',
+  },
+  {
+    kind: 'value',
+    long: 'stages',
+    placeholder: 'list',
+    parse: (t: string, label: string) => parseStages(t, label),
+    fills: ['stages', 'stagesAreRates'],
+    derived: true,
+    help: 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0',
+  },
+  {
+    kind: 'value',
+    long: 'think-time',
+    placeholder: 'duration',
+    parse: parseDurationMs,
+    fills: ['thinkTime'],
+    derived: true,
+    help: 'closed loop: each client waits this long after a transaction (50ms, 1s); latency counts from the end of the wait',
+  },
+  {
+    kind: 'value',
+    long: 'think-time-dist',
+    placeholder: 'dist',
+    parse: choice(THINK_DISTS),
+    fills: ['thinkTime'],
+    derived: true,
+    help: 'think time: fixed (default) or exponential (with --think-time as its mean)',
+  },
+  {
+    kind: 'value',
+    long: 'warmup',
+    placeholder: 'duration',
+    default: '0',
+    parse: parseDurationMs,
+    fills: ['warmupMs'],
+    help: 'run this long before measuring; excluded from the results',
+  },
+  {
+    kind: 'value',
+    long: 'progress',
+    short: 'P',
+    placeholder: 'duration',
+    parse: parseDurationMs,
+    fills: ['progressMs'],
+    help: 'print a progress line this often (default: every interval on a terminal)',
+  },
+  {
+    kind: 'value',
+    long: 'interval',
+    placeholder: 'duration',
+    parse: parseDurationMs,
+    fills: ['intervalMs'],
+    derived: true,
+    help: 'length of one interval of the timeline (default 1s)',
+  },
+  {
+    kind: 'value',
+    long: 'protocol',
+    short: 'M',
+    placeholder: 'mode',
+    default: 'prepared',
+    parse: choice(PROTOCOLS),
+    fills: ['protocol'],
+    help: 'simple, extended or prepared (default prepared)',
+  },
+  {
+    kind: 'value',
+    long: 'scale',
+    short: 's',
+    placeholder: 'n',
+    parse: parsePositiveInt,
+    fills: ['scale'],
+    help: "scale: for scripts (:scale) and the throwaway server's pgbench tables (default 10 there)",
+  },
+  {
+    kind: 'list',
+    long: 'define',
+    short: 'D',
+    placeholder: 'name=value',
+    parse: (t: string) => parseDefine(t),
+    fills: ['defines'],
+    derived: true,
+    help: 'define a script variable (repeatable)',
+  },
   { kind: 'flag', long: 'no-vacuum', short: 'n', fills: ['noVacuum'], derived: true, help: 'skip the pre-run vacuum of pgbench tables' },
   { kind: 'flag', long: 'teardown', fills: ['teardown'], help: "run the workload modules' teardown after the run" },
   { kind: 'flag', long: 'report-per-command', short: 'r', fills: ['perStatement'], help: 'report latency percentiles per statement' },
-  { kind: 'value', long: 'max-tries', placeholder: 'n', default: '1', parse: parsePositiveInt, fills: ['maxTries'], help: 'tries for serialization failures and deadlocks (default 1: no retry)' },
-  { kind: 'value', long: 'random-seed', placeholder: 'seed', default: 'rand', parse: parseRandomSeed, fills: ['randomSeed'], help: 'seed for random numbers: an integer, "time" or "rand"' },
-  { kind: 'value', long: 'query-timeout', placeholder: 'duration', default: '30s', parse: parseDurationMs, fills: ['queryTimeoutMs'], help: 'client-side limit for one statement (default 30s)' },
-  { kind: 'value', long: 'grace', placeholder: 'duration', default: '5s', parse: parseDurationMs, fills: ['graceMs'], help: 'how long in-flight transactions may finish after the end (default 5s)' },
-  { kind: 'list', long: 'threshold', placeholder: 'expr', parse: (t: string) => parseThreshold(t), fills: ['thresholds'], help: "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'errors<1%' (repeatable; exit 99 if one fails)" },
+  {
+    kind: 'value',
+    long: 'max-tries',
+    placeholder: 'n',
+    default: '1',
+    parse: parsePositiveInt,
+    fills: ['maxTries'],
+    help: 'tries for serialization failures and deadlocks (default 1: no retry)',
+  },
+  {
+    kind: 'value',
+    long: 'random-seed',
+    placeholder: 'seed',
+    default: 'rand',
+    parse: parseRandomSeed,
+    fills: ['randomSeed'],
+    help: 'seed for random numbers: an integer, "time" or "rand"',
+  },
+  {
+    kind: 'value',
+    long: 'query-timeout',
+    placeholder: 'duration',
+    default: '30s',
+    parse: parseDurationMs,
+    fills: ['queryTimeoutMs'],
+    help: 'client-side limit for one statement (default 30s)',
+  },
+  {
+    kind: 'value',
+    long: 'grace',
+    placeholder: 'duration',
+    default: '5s',
+    parse: parseDurationMs,
+    fills: ['graceMs'],
+    help: 'how long in-flight transactions may finish after the end (default 5s)',
+  },
+  {
+    kind: 'list',
+    long: 'threshold',
+    placeholder: 'expr',
+    parse: (t: string) => parseThreshold(t),
+    fills: ['thresholds'],
+    help: "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'errors<1%' (repeatable; exit 99 if one fails)",
+  },
   { kind: 'value', long: 'json', placeholder: 'file', parse: text, fills: ['json'], help: 'write the result (schema pgsurge.result/v1)' },
   { kind: 'value', long: 'csv', placeholder: 'file', parse: text, fills: ['csv'], help: 'write one row per interval' },
   { kind: 'value', long: 'html', placeholder: 'file', parse: text, fills: ['html'], help: 'write the HTML report (one self-contained file)' },
-  { kind: 'optional-value', long: 'out', placeholder: 'dir', fills: ['out'], help: 'write result.json, report.html, intervals.csv and the inputs into DIR (default: pgsurge-results/TIME-WORKLOAD)' },
-  { kind: 'list', long: 'target', placeholder: 'name=url', parse: (t: string) => parseTarget(t), fills: ['targets'], derived: true, help: 'run the same load against each target in turn and compare them (repeatable)' },
-  { kind: 'list', long: 'replica', placeholder: 'url', parse: text, fills: ['replicas'], help: 'a replica for read-only transaction types (repeatable; reads fall back to the primary while it is down)' },
+  {
+    kind: 'optional-value',
+    long: 'out',
+    placeholder: 'dir',
+    fills: ['out'],
+    help: 'write result.json, report.html, intervals.csv and the inputs into DIR (default: pgsurge-results/TIME-WORKLOAD)',
+  },
+  {
+    kind: 'list',
+    long: 'target',
+    placeholder: 'name=url',
+    parse: (t: string) => parseTarget(t),
+    fills: ['targets'],
+    derived: true,
+    help: 'run the same load against each target in turn and compare them (repeatable)',
+  },
+  {
+    kind: 'list',
+    long: 'replica',
+    placeholder: 'url',
+    parse: text,
+    fills: ['replicas'],
+    help: 'a replica for read-only transaction types (repeatable; reads fall back to the primary while it is down)',
+  },
   { kind: 'flag', long: 'route-reads', fills: ['routeReads'], help: "send read-only transaction types to the standbys among --url's hosts" },
   { kind: 'flag', long: 'no-observe', fills: ['observe'], help: 'do not sample the server (pg_stat_*, CPU) during the run' },
-  { kind: 'value', long: 'prometheus', placeholder: 'addr', parse: checkListen, fills: ['prometheus'], help: 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)' },
-  { kind: 'flag', long: 'failover', fills: ['failover'], derived: true, help: 'measure failover: outages, reconnects, WAL timelines (result section "failover")' },
-  { kind: 'flag', long: 'verify-writes', fills: ['verifyWrites', 'failover'], derived: true, help: "ha-writes: keep every write's outcome and check the final state after the run (lost writes → exit 1); implies --failover" },
+  {
+    kind: 'value',
+    long: 'prometheus',
+    placeholder: 'addr',
+    parse: checkListen,
+    fills: ['prometheus'],
+    help: 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)',
+  },
+  {
+    kind: 'flag',
+    long: 'failover',
+    fills: ['failover'],
+    derived: true,
+    help: 'measure failover: outages, reconnects, WAL timelines (result section "failover")',
+  },
+  {
+    kind: 'flag',
+    long: 'verify-writes',
+    fills: ['verifyWrites', 'failover'],
+    derived: true,
+    help: "ha-writes: keep every write's outcome and check the final state after the run (lost writes → exit 1); implies --failover",
+  },
   { kind: 'flag', long: 'verbose', fills: ['verbose'], help: 'show stack traces of internal errors' },
 ] as const satisfies readonly RunOptionSpec[];
 
@@ -143,7 +390,13 @@ type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capita
 export type OptionKey<L extends string> = L extends `no-${infer R}` ? Camel<R> : Camel<L>;
 
 type Spec = (typeof RUN_OPTIONS)[number];
-type ValueOf<S extends Spec> = S['kind'] extends 'list' ? readonly string[] : S['kind'] extends 'value' ? string : S['kind'] extends 'optional-value' ? string | boolean : boolean;
+type ValueOf<S extends Spec> = S['kind'] extends 'list'
+  ? readonly string[]
+  : S['kind'] extends 'value'
+    ? string
+    : S['kind'] extends 'optional-value'
+      ? string | boolean
+      : boolean;
 
 /**
  * The values of `run`'s options, as the CLI library hands them over (strings; repeatables as
@@ -156,13 +409,14 @@ export type RunOptionValues = { readonly workloads?: readonly string[] | undefin
 export type RunOptionKey = Exclude<keyof RunOptionValues, 'workloads'>;
 
 /** What an option's `parse` returns (for a list: one item), by its key. */
-export type ParsedOption<K extends RunOptionKey> = Extract<Spec, { readonly parse: unknown }> extends infer S
-  ? S extends { readonly long: string; readonly parse: (t: string, l: string) => infer T }
-    ? OptionKey<S['long']> extends K
-      ? T
+export type ParsedOption<K extends RunOptionKey> =
+  Extract<Spec, { readonly parse: unknown }> extends infer S
+    ? S extends { readonly long: string; readonly parse: (t: string, l: string) => infer T }
+      ? OptionKey<S['long']> extends K
+        ? T
+        : never
       : never
-    : never
-  : never;
+    : never;
 
 /** `max-queue` → maxQueue, `no-vacuum` → vacuum (as commander names them). */
 export function optionKey(long: string): string {

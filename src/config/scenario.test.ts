@@ -19,14 +19,37 @@ function errorOf(fn: () => unknown): PgsurgeError {
 
 test('groups with their loads, defaults and the longest end as the duration', () => {
   const { groups, durationMs } = parseScenario(
-    ['duration: 1m', 'scenarios:', '  readers:', '    workload: select-only', '    rate: 900/s', '  writer:', '    workload: [x.sql@2, tpcb-like]', '    clients: 2', '    start: 30s', '    duration: 1m', '    define: { n: 5 }'].join('\n'),
+    [
+      'duration: 1m',
+      'scenarios:',
+      '  readers:',
+      '    workload: select-only',
+      '    rate: 900/s',
+      '  writer:',
+      '    workload: [x.sql@2, tpcb-like]',
+      '    clients: 2',
+      '    start: 30s',
+      '    duration: 1m',
+      '    define: { n: 5 }',
+    ].join('\n'),
     's.yaml',
   );
   assert.equal(durationMs, 90_000);
   const [readers, writer] = groups;
   assert.deepEqual(readers, {
-    name: 'readers', workloads: ['select-only'], clients: 16, threads: 1, rateHz: 900, arrivals: 'poisson', stages: undefined,
-    stagesAreRates: true, startMs: 0, durationMs: 60_000, latencyLimitMs: undefined, maxQueue: 10_000, defines: {},
+    name: 'readers',
+    workloads: ['select-only'],
+    clients: 16,
+    threads: 1,
+    rateHz: 900,
+    arrivals: 'poisson',
+    stages: undefined,
+    stagesAreRates: true,
+    startMs: 0,
+    durationMs: 60_000,
+    latencyLimitMs: undefined,
+    maxQueue: 10_000,
+    defines: {},
   });
   assert.equal(writer!.clients, 2);
   assert.equal(writer!.startMs, 30_000);
@@ -35,7 +58,9 @@ test('groups with their loads, defaults and the longest end as the duration', ()
 });
 
 test('every problem of a bad file at once, each naming the file and the line', () => {
-  const e = errorOf(() => parseScenario(['scenarios:', '  a:', '    workload: nope', '    rate: fast', '  b:', '    workload: select-only', '    clients: 0'].join('\n'), 'bad.yaml'));
+  const e = errorOf(() =>
+    parseScenario(['scenarios:', '  a:', '    workload: nope', '    rate: fast', '  b:', '    workload: select-only', '    clients: 0'].join('\n'), 'bad.yaml'),
+  );
   assert.match(e.message, /^bad\.yaml: \d+ problems? in the scenario file:$/);
   assert.ok(e.details.length >= 1);
   for (const d of e.details) assert.match(d, /^bad\.yaml: scenarios\.[ab]/);
@@ -44,7 +69,10 @@ test('every problem of a bad file at once, each naming the file and the line', (
   assert.match(semantic.details[0]!, /^bad\.yaml: scenarios\.a\.rate: invalid rate "fast"/);
   assert.match(semantic.details[1]!, /^bad\.yaml: scenarios\.a: needs a duration/);
   assert.match(semantic.details[2]!, /^bad\.yaml: scenarios\.a\.workload: unknown workload "nope"/);
-  assert.ok(semantic.details.every((d) => / \(line \d+\)$/.test(d)), JSON.stringify(semantic.details));
+  assert.ok(
+    semantic.details.every((d) => / \(line \d+\)$/.test(d)),
+    JSON.stringify(semantic.details),
+  );
 });
 
 test('a YAML syntax error and a missing file are one line naming the file', () => {

@@ -87,9 +87,11 @@ export function parseScenario(source: string, file: string): { groups: ScenarioG
     const stagesMs = stagesParsed?.stages.reduce((a, st) => a + st.durationMs, 0);
     const durationMs = stagesMs ?? ownDurationMs ?? defaultDurationMs;
     if (durationMs === undefined) problems.push(`${file}: ${at}: needs a duration (its own, stages, or the file's duration)${where(at.split('.'))}`);
-    if (stagesMs !== undefined && ownDurationMs !== undefined) problems.push(`${file}: ${at}: stages set the duration: leave out duration${where([...at.split('.'), 'duration'])}`);
+    if (stagesMs !== undefined && ownDurationMs !== undefined)
+      problems.push(`${file}: ${at}: stages set the duration: leave out duration${where([...at.split('.'), 'duration'])}`);
     const latencyLimitMs = s.latencyLimit === undefined ? undefined : attempt(`${at}.latencyLimit`, () => parseDurationMs(s.latencyLimit!, 'latencyLimit'));
-    if (latencyLimitMs !== undefined && !stagesAreRates) problems.push(`${file}: ${at}.latencyLimit: needs an open-loop scenario (rate)${where([...at.split('.'), 'latencyLimit'])}`);
+    if (latencyLimitMs !== undefined && !stagesAreRates)
+      problems.push(`${file}: ${at}.latencyLimit: needs an open-loop scenario (rate)${where([...at.split('.'), 'latencyLimit'])}`);
     const workloads = Array.isArray(s.workload) ? s.workload : [s.workload];
     workloads.forEach((w, i) => attempt(`${at}.workload${Array.isArray(s.workload) ? `.${i}` : ''}`, () => parseWorkloadSpec(w, 'workload')));
     groups.push({

@@ -13,6 +13,7 @@ export interface NamedTarget {
 export function parseTarget(spec: string): NamedTarget {
   const eq = spec.indexOf('=');
   const name = eq > 0 ? spec.slice(0, eq) : '';
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw usageError('BAD_TARGET', `--target: expected NAME=URL with a simple name, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name))
+    throw usageError('BAD_TARGET', `--target: expected NAME=URL with a simple name, got "${spec.replace(/:[^:@/]*@/, ':***@')}"`);
   return { name, url: spec.slice(eq + 1) };
 }

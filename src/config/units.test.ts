@@ -10,7 +10,8 @@ test('durations: a bare number is seconds (pgbench), units add up', () => {
   assert.equal(parseDurationMs('2m', '-T'), 120_000);
   assert.equal(parseDurationMs('1h30m', '-T'), 5_400_000);
   assert.equal(parseDurationMs(' 30s ', '-T'), 30_000);
-  for (const bad of ['', '10x', 'soon', '1m x', '-5s']) assert.throws(() => parseDurationMs(bad, '-T/--time'), { message: new RegExp(`^-T/--time: invalid duration "${bad}"`) });
+  for (const bad of ['', '10x', 'soon', '1m x', '-5s'])
+    assert.throws(() => parseDurationMs(bad, '-T/--time'), { message: new RegExp(`^-T/--time: invalid duration "${bad}"`) });
 });
 
 test('rates: plain, k, M, /s', () => {
@@ -26,7 +27,8 @@ test('rates: plain, k, M, /s', () => {
 test('positive integers', () => {
   assert.equal(parsePositiveInt('8', '-c'), 8);
   assert.equal(parsePositiveInt('0', '-x', 0), 0);
-  for (const bad of ['0', 'x', '1.5', '-1', '99999999999999999999']) assert.throws(() => parsePositiveInt(bad, '-c/--client'), /-c\/--client: expected an integer ≥ 1/);
+  for (const bad of ['0', 'x', '1.5', '-1', '99999999999999999999'])
+    assert.throws(() => parsePositiveInt(bad, '-c/--client'), /-c\/--client: expected an integer ≥ 1/);
 });
 
 test('stages: DURATION:TARGET, "/s" makes them rates', () => {
@@ -50,7 +52,13 @@ test('open or closed loop, and the default clients that follow', () => {
   assert.equal(stagesAreRatesOf({ rates: true }, undefined), true);
   assert.equal(defaultClients(true, undefined), 16);
   assert.equal(defaultClients(false, undefined), 1);
-  assert.equal(defaultClients(false, [{ durationMs: 1, target: 5 }, { durationMs: 1, target: 0 }]), 5);
+  assert.equal(
+    defaultClients(false, [
+      { durationMs: 1, target: 5 },
+      { durationMs: 1, target: 0 },
+    ]),
+    5,
+  );
 });
 
 test('-D NAME=VALUE', () => {

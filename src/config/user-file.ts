@@ -53,7 +53,10 @@ export function parseYamlWithSchema<S extends z.ZodType>(
     throw usageError(kind.syntaxCode, `${file}${pos === undefined ? '' : `:${pos.line}:${pos.col}`}: ${e.message.split('\n')[0]}`);
   }
   const where = (path: readonly PropertyKey[]): string => {
-    const node = doc.getIn(path.map((p) => (typeof p === 'number' ? p : String(p))), true);
+    const node = doc.getIn(
+      path.map((p) => (typeof p === 'number' ? p : String(p))),
+      true,
+    );
     if (!isNode(node) || node.range === undefined || node.range === null) return '';
     return ` (line ${lines.linePos(node.range[0]).line})`;
   };

@@ -32,8 +32,10 @@ export function parseWorkloadSpec(spec: string, where: string): WorkloadSpec {
   if (isBuiltinModule(name)) return { kind: 'module', name, weight };
   const b = resolveBuiltin(name);
   if (b === undefined) {
-    throw usageError('UNKNOWN_WORKLOAD', `${where === 'WORKLOAD' ? '' : `${where}: `}unknown workload "${name}" (built-ins: ${[...BUILTIN_NAMES, ...Object.keys(BUILTIN_MODULES)].join(', ')}; or a .sql script, or a .ts/.js workload module)`);
+    throw usageError(
+      'UNKNOWN_WORKLOAD',
+      `${where === 'WORKLOAD' ? '' : `${where}: `}unknown workload "${name}" (built-ins: ${[...BUILTIN_NAMES, ...Object.keys(BUILTIN_MODULES)].join(', ')}; or a .sql script, or a .ts/.js workload module)`,
+    );
   }
   return { kind: 'builtin', name: b, weight };
 }
-

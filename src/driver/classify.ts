@@ -6,8 +6,18 @@ import { FailureIndex } from '../metrics/types.js';
 
 /** Node socket codes that mean the connection is gone or could not be made. */
 const CONNECTION_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ECONNABORTED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH',
-  'ENETDOWN', 'EAI_AGAIN', 'ENOTCONN', 'ERR_STREAM_DESTROYED', 'ERR_SOCKET_CLOSED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTCONN',
+  'ERR_STREAM_DESTROYED',
+  'ERR_SOCKET_CLOSED',
 ]);
 
 export function classifyError(code: string, message: string): FailureIndex {

@@ -24,7 +24,9 @@ export class OpenError extends Error {
   readonly info: PgErrorInfo;
   /** `where`: the host, or a text naming several (e.g. "h1:5432,h2:5433"). */
   constructor(where: HostSpec | string, info: PgErrorInfo) {
-    super(`${typeof where === 'string' ? where : describeHost(where)}: ${info.message}${info.code !== '' && !info.message.includes(info.code) ? ` (${info.code})` : ''}`);
+    super(
+      `${typeof where === 'string' ? where : describeHost(where)}: ${info.message}${info.code !== '' && !info.message.includes(info.code) ? ` (${info.code})` : ''}`,
+    );
     this.name = 'OpenError';
     this.info = info;
   }
@@ -96,9 +98,7 @@ export async function connectAndAuthenticate(ci: ConnInfo, host: HostSpec): Prom
   const isUnix = host.host.startsWith('/');
   const open = async (useOnread: boolean): Promise<net.Socket> => {
     const target = isUnix ? { path: `${host.host}/.s.PGSQL.${host.port}` } : { host: host.host, port: host.port };
-    const s = useOnread
-      ? net.connect({ ...target, onread: { buffer: readBuf, callback: onread } })
-      : net.connect(target);
+    const s = useOnread ? net.connect({ ...target, onread: { buffer: readBuf, callback: onread } }) : net.connect(target);
     if (!useOnread) s.on('data', (d: Buffer) => sink(d, d.length));
     socket = s;
     s.on('error', (e) => rejectOpen(socketErrorInfo(e)));

@@ -11,19 +11,47 @@ describe('parseConnInfo: URLs and key=value strings', () => {
     ['postgres://alice:s3cret@db.example:6543/shop', { hosts: [{ host: 'db.example', port: 6543 }], user: 'alice', password: 's3cret', database: 'shop' }],
     ['postgresql://127.0.0.1/db', { hosts: [{ host: '127.0.0.1', port: 5432 }], user: osUser, password: undefined, database: 'db' }],
     ['postgres://u@[::1]:5433/d', { hosts: [{ host: '::1', port: 5433 }] }],
-    ['postgres://u@h1:5432,h2:5433,[::1]/d', { hosts: [{ host: 'h1', port: 5432 }, { host: 'h2', port: 5433 }, { host: '::1', port: 5432 }] }],
+    [
+      'postgres://u@h1:5432,h2:5433,[::1]/d',
+      {
+        hosts: [
+          { host: 'h1', port: 5432 },
+          { host: 'h2', port: 5433 },
+          { host: '::1', port: 5432 },
+        ],
+      },
+    ],
     ['postgres://us%40er:p%3Aw%2Fd@h/my%20db', { user: 'us@er', password: 'p:w/d', database: 'my db' }],
     ['postgres://u:p@ss@h/d', { user: 'u', password: 'p@ss', hosts: [{ host: 'h', port: 5432 }] }],
     ['postgresql:///db?host=/var/run/pg&port=6000', { hosts: [{ host: '/var/run/pg', port: 6000 }], database: 'db' }],
-    ['postgres://h/d?sslmode=require&application_name=x&connect_timeout=3&target_session_attrs=read-write&options=-c%20work_mem%3D4MB', {
-      sslmode: 'require', applicationName: 'x', connectTimeoutMs: 3000, targetSessionAttrs: 'read-write', options: '-c work_mem=4MB',
-    }],
+    [
+      'postgres://h/d?sslmode=require&application_name=x&connect_timeout=3&target_session_attrs=read-write&options=-c%20work_mem%3D4MB',
+      {
+        sslmode: 'require',
+        applicationName: 'x',
+        connectTimeoutMs: 3000,
+        targetSessionAttrs: 'read-write',
+        options: '-c work_mem=4MB',
+      },
+    ],
     ['postgres://h/d?user=bob&password=pw&dbname=other&sslrootcert=/ca.pem', { user: 'bob', password: 'pw', database: 'other', sslrootcert: '/ca.pem' }],
     ['postgres://h/d?connect_timeout=1', { connectTimeoutMs: 2000 }],
     ['postgres://h/d?connect_timeout=0', { connectTimeoutMs: 0 }],
     ['postgres://h/d?keepalives=1', { hosts: [{ host: 'h', port: 5432 }] }],
-    ["host=localhost port=5999 dbname=x user=y password='a b\\'c'", { hosts: [{ host: 'localhost', port: 5999 }], database: 'x', user: 'y', password: "a b'c" }],
-    ['host=h1,h2 port=1,2 sslmode = disable', { hosts: [{ host: 'h1', port: 1 }, { host: 'h2', port: 2 }], sslmode: 'disable' }],
+    [
+      "host=localhost port=5999 dbname=x user=y password='a b\\'c'",
+      { hosts: [{ host: 'localhost', port: 5999 }], database: 'x', user: 'y', password: "a b'c" },
+    ],
+    [
+      'host=h1,h2 port=1,2 sslmode = disable',
+      {
+        hosts: [
+          { host: 'h1', port: 1 },
+          { host: 'h2', port: 2 },
+        ],
+        sslmode: 'disable',
+      },
+    ],
     ['mydb', { database: 'mydb' }],
   ];
   for (const [target, expected] of cases) {
@@ -46,11 +74,23 @@ describe('parseConnInfo: URLs and key=value strings', () => {
 
   test('environment fills what the target leaves out', () => {
     const env = {
-      PGHOST: 'e1,e2', PGPORT: '7000', PGUSER: 'envuser', PGPASSWORD: 'envpw', PGDATABASE: 'envdb', PGSSLMODE: 'disable',
-      PGAPPNAME: 'app', PGCONNECT_TIMEOUT: '5', PGTARGETSESSIONATTRS: 'primary', PGOPTIONS: '-c x=1', PGSSLROOTCERT: '/r.pem',
+      PGHOST: 'e1,e2',
+      PGPORT: '7000',
+      PGUSER: 'envuser',
+      PGPASSWORD: 'envpw',
+      PGDATABASE: 'envdb',
+      PGSSLMODE: 'disable',
+      PGAPPNAME: 'app',
+      PGCONNECT_TIMEOUT: '5',
+      PGTARGETSESSIONATTRS: 'primary',
+      PGOPTIONS: '-c x=1',
+      PGSSLROOTCERT: '/r.pem',
     };
     const ci = parseConnInfo(undefined, env);
-    assert.deepEqual(ci.hosts, [{ host: 'e1', port: 7000 }, { host: 'e2', port: 7000 }]);
+    assert.deepEqual(ci.hosts, [
+      { host: 'e1', port: 7000 },
+      { host: 'e2', port: 7000 },
+    ]);
     assert.equal(ci.user, 'envuser');
     assert.equal(ci.password, 'envpw');
     assert.equal(ci.database, 'envdb');
@@ -84,14 +124,17 @@ describe('parseConnInfo: bad input is one clear usage error without the password
   ];
   for (const [target, re, env] of bad) {
     test(target, () => {
-      assert.throws(() => parseConnInfo(target, env ?? {}), (e: unknown) => {
-        assert.ok(e instanceof PgsurgeError);
-        assert.equal(e.exitCode, 2);
-        assert.match(e.message, re);
-        assert.doesNotMatch(e.message, /hunter2|hunt/);
-        assert.doesNotMatch(e.message, /\n/);
-        return true;
-      });
+      assert.throws(
+        () => parseConnInfo(target, env ?? {}),
+        (e: unknown) => {
+          assert.ok(e instanceof PgsurgeError);
+          assert.equal(e.exitCode, 2);
+          assert.match(e.message, re);
+          assert.doesNotMatch(e.message, /hunter2|hunt/);
+          assert.doesNotMatch(e.message, /\n/);
+          return true;
+        },
+      );
     });
   }
 });

@@ -16,16 +16,50 @@ const DEFAULT_APPLICATION_NAME = 'pgsurge';
 
 /** Keywords pgsurge uses. */
 const USED_KEYS = new Set([
-  'host', 'hostaddr', 'port', 'user', 'password', 'dbname', 'sslmode', 'sslrootcert',
-  'application_name', 'connect_timeout', 'target_session_attrs', 'options',
+  'host',
+  'hostaddr',
+  'port',
+  'user',
+  'password',
+  'dbname',
+  'sslmode',
+  'sslrootcert',
+  'application_name',
+  'connect_timeout',
+  'target_session_attrs',
+  'options',
 ]);
 /** libpq keywords that are accepted (as libpq does) but have no effect in pgsurge. */
 const IGNORED_KEYS = new Set([
-  'passfile', 'channel_binding', 'client_encoding', 'fallback_application_name', 'keepalives',
-  'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication',
-  'gssencmode', 'sslcert', 'sslkey', 'sslpassword', 'sslcrl', 'sslcrldir', 'sslsni', 'sslcompression',
-  'ssl_min_protocol_version', 'ssl_max_protocol_version', 'sslnegotiation', 'sslcertmode',
-  'requirepeer', 'require_auth', 'krbsrvname', 'gsslib', 'gssdelegation', 'service', 'load_balance_hosts',
+  'passfile',
+  'channel_binding',
+  'client_encoding',
+  'fallback_application_name',
+  'keepalives',
+  'keepalives_idle',
+  'keepalives_interval',
+  'keepalives_count',
+  'tcp_user_timeout',
+  'replication',
+  'gssencmode',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslcrl',
+  'sslcrldir',
+  'sslsni',
+  'sslcompression',
+  'ssl_min_protocol_version',
+  'ssl_max_protocol_version',
+  'sslnegotiation',
+  'sslcertmode',
+  'requirepeer',
+  'require_auth',
+  'krbsrvname',
+  'gsslib',
+  'gssdelegation',
+  'service',
+  'load_balance_hosts',
 ]);
 
 type Raw = Map<string, string>;
@@ -45,10 +79,17 @@ export function parseConnInfo(target: string | undefined, env: NodeJS.ProcessEnv
   else if (t !== '') raw.set('dbname', t); // libpq: a lone word is a database name
 
   const fromEnv: [string, string][] = [
-    ['host', 'PGHOST'], ['hostaddr', 'PGHOSTADDR'], ['port', 'PGPORT'], ['user', 'PGUSER'],
-    ['password', 'PGPASSWORD'], ['dbname', 'PGDATABASE'], ['sslmode', 'PGSSLMODE'],
-    ['sslrootcert', 'PGSSLROOTCERT'], ['application_name', 'PGAPPNAME'],
-    ['connect_timeout', 'PGCONNECT_TIMEOUT'], ['target_session_attrs', 'PGTARGETSESSIONATTRS'],
+    ['host', 'PGHOST'],
+    ['hostaddr', 'PGHOSTADDR'],
+    ['port', 'PGPORT'],
+    ['user', 'PGUSER'],
+    ['password', 'PGPASSWORD'],
+    ['dbname', 'PGDATABASE'],
+    ['sslmode', 'PGSSLMODE'],
+    ['sslrootcert', 'PGSSLROOTCERT'],
+    ['application_name', 'PGAPPNAME'],
+    ['connect_timeout', 'PGCONNECT_TIMEOUT'],
+    ['target_session_attrs', 'PGTARGETSESSIONATTRS'],
     ['options', 'PGOPTIONS'],
   ];
   const label = new Map<string, string>();
@@ -72,7 +113,10 @@ export function parseConnInfo(target: string | undefined, env: NodeJS.ProcessEnv
   }
   const attrsRaw = nonEmpty(raw.get('target_session_attrs')) ?? 'any';
   if (!(SESSION_ATTRS as readonly string[]).includes(attrsRaw)) {
-    throw usageError('CONNINFO_BAD_TARGET_SESSION_ATTRS', `unknown target_session_attrs "${attrsRaw}" in ${where('target_session_attrs')} (expected ${SESSION_ATTRS.join(', ')})`);
+    throw usageError(
+      'CONNINFO_BAD_TARGET_SESSION_ATTRS',
+      `unknown target_session_attrs "${attrsRaw}" in ${where('target_session_attrs')} (expected ${SESSION_ATTRS.join(', ')})`,
+    );
   }
   let connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
   const ct = nonEmpty(raw.get('connect_timeout'));

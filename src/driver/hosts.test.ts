@@ -8,7 +8,8 @@ import type { OpenError } from './session.js';
 const server = await startTestServer();
 const SELECT1 = [{ parts: ['SELECT 1'], text: 'SELECT 1', line: 1, wantsRows: false }];
 // Port 1 on loopback refuses: a dead first host.
-const url = (attrs: string): string => `postgres://postgres@127.0.0.1:1,127.0.0.1:${server.port}/${server.database}?target_session_attrs=${attrs}&sslmode=disable`;
+const url = (attrs: string): string =>
+  `postgres://postgres@127.0.0.1:1,127.0.0.1:${server.port}/${server.database}?target_session_attrs=${attrs}&sslmode=disable`;
 
 test('roleMatches', () => {
   const primary = { inRecovery: false, readOnly: false };

@@ -14,7 +14,27 @@ const dir = mkdtempSync(join(tmpdir(), 'pgsurge-tls-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const cert = join(dir, 'server.crt');
 const key = join(dir, 'server.key');
-const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+const gen = spawnSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ],
+  { encoding: 'utf8' },
+);
 assert.equal(gen.status, 0, gen.stderr);
 const otherCa = join(dir, 'other.crt');
 spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=other', '-keyout', join(dir, 'other.key'), '-out', otherCa]);
@@ -37,7 +57,10 @@ async function sslInUse(mode: SslMode, extra = ''): Promise<string | null | unde
   const s = await openSession(ci, host, { protocol: 'prepared', statements: SSL_IN_USE });
   try {
     return await new Promise((resolve, reject) => {
-      s.setHandler({ onQueryDone: (err, rows) => (err !== null ? reject(new Error(err.message)) : resolve(rows?.rows[0]?.[0])), onClose: (e) => reject(new Error(e.message)) });
+      s.setHandler({
+        onQueryDone: (err, rows) => (err !== null ? reject(new Error(err.message)) : resolve(rows?.rows[0]?.[0])),
+        onClose: (e) => reject(new Error(e.message)),
+      });
       s.exec(0, [], true);
     });
   } finally {

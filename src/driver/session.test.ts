@@ -46,7 +46,7 @@ const ECHO: StatementSpec[] = [
   stmt(['SELECT (', ')::text, (', ')::text, (', ')::text, (', ')::text, (', ')::text, (', ')::text'], true),
   stmt(['SELECT 1']),
   stmt(['INSERT INTO uniq VALUES (', ')']),
-  stmt(['SELECT x FROM (VALUES (1, NULL::text), (2, \'b\')) v(n, x) WHERE n > ', ' ORDER BY n'], true),
+  stmt(["SELECT x FROM (VALUES (1, NULL::text), (2, 'b')) v(n, x) WHERE n > ", ' ORDER BY n'], true),
 ];
 const BAD = [...ECHO, stmt(['SELEC 1'], false, 7)];
 
@@ -85,7 +85,10 @@ for (const protocol of ['prepared', 'extended', 'simple'] as Protocol[]) {
         });
         for (let i = 0; i < n; i++) s.exec(0, [i, 0, 0, protocol === 'simple' ? "'x'" : 'x', 0, 0], true);
       });
-      assert.deepEqual(got, Array.from({ length: n }, (_, i) => i));
+      assert.deepEqual(
+        got,
+        Array.from({ length: n }, (_, i) => i),
+      );
       await s.close();
     });
 

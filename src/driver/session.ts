@@ -12,8 +12,15 @@ import type { Param, StatementSpec } from '../workload/types.js';
 import { connectAndAuthenticate, OpenError, socketErrorInfo } from './connect.js';
 import type { HostSpec, OpenSessionOptions, PgErrorInfo, Protocol, QueryRows, Session, SessionHandler, ConnInfo } from './types.js';
 import {
-  MSG_COMMAND_COMPLETE, MSG_DATA_ROW, MSG_ERROR, MSG_READY, MSG_ROW_DESCRIPTION,
-  parseDataRow, parseErrorFields, parseRowDescription, readInt32,
+  MSG_COMMAND_COMPLETE,
+  MSG_DATA_ROW,
+  MSG_ERROR,
+  MSG_READY,
+  MSG_ROW_DESCRIPTION,
+  parseDataRow,
+  parseErrorFields,
+  parseRowDescription,
+  readInt32,
 } from './wire-reader.js';
 import { parseMessage, placeholderSql, StatementWriter, syncMessage, terminateMessage } from './wire-writer.js';
 

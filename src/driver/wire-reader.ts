@@ -59,13 +59,26 @@ export function parseErrorFields(b: Buffer, start: number, end: number): PgError
     const [value, next] = cstring(b, p + 1, end);
     p = next;
     switch (field) {
-      case 0x43: code = value; break; // 'C'
-      case 0x4d: message = value; break; // 'M'
-      case 0x56: severity = value; break; // 'V'
-      case 0x53: localSeverity = value; break; // 'S'
-      case 0x44: detail = value; break; // 'D'
-      case 0x50: position = Number(value); break; // 'P'
-      default: break;
+      case 0x43:
+        code = value;
+        break; // 'C'
+      case 0x4d:
+        message = value;
+        break; // 'M'
+      case 0x56:
+        severity = value;
+        break; // 'V'
+      case 0x53:
+        localSeverity = value;
+        break; // 'S'
+      case 0x44:
+        detail = value;
+        break; // 'D'
+      case 0x50:
+        position = Number(value);
+        break; // 'P'
+      default:
+        break;
     }
   }
   return { code, message, severity: severity ?? localSeverity, detail, position };

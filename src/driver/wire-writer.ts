@@ -140,16 +140,28 @@ export class StatementWriter {
     writeLen(b, this.bindAt + 1, p - this.bindAt - 1);
     if (wantsRows) {
       b[p++] = 0x44; // 'D'
-      b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 6;
+      b[p++] = 0;
+      b[p++] = 0;
+      b[p++] = 0;
+      b[p++] = 6;
       b[p++] = 0x50; // 'P'ortal
       b[p++] = 0;
     }
     b[p++] = 0x45; // 'E'
-    b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 9;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 9;
     b[p++] = 0; // unnamed portal
-    b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 0; // no row limit
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 0; // no row limit
     b[p++] = 0x53; // 'S'
-    b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 4;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 0;
+    b[p++] = 4;
     return this.view(p);
   }
 

@@ -208,7 +208,8 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
       }
       return;
     }
-    if (this.scheduledUs >= core.measureStartUs && this.localStmt >= 0) core.recorder.stmt(core.typeOffset + this.type, this.localStmt, now - this.stmtSentUs, err === null);
+    if (this.scheduledUs >= core.measureStartUs && this.localStmt >= 0)
+      core.recorder.stmt(core.typeOffset + this.type, this.localStmt, now - this.stmtSentUs, err === null);
     if (err === null) {
       if (rows !== null) this.runner!.onRows(rows.columns, rows.rows);
       this.advance(now);
@@ -216,8 +217,7 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
     }
     const cls = core.classify(err.code, err.message);
     this.fail(cls, err.message);
-    this.retryAfterRollback =
-      (cls === FailureIndex.Serialization || cls === FailureIndex.Deadlock) && this.tries < core.maxTries && !core.stopping;
+    this.retryAfterRollback = (cls === FailureIndex.Serialization || cls === FailureIndex.Deadlock) && this.tries < core.maxTries && !core.stopping;
     this.rollback(now);
   }
 
@@ -288,7 +288,15 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
     const sink = core.outcomes;
     if (sink !== null) {
       // The sink decides which failures leave the outcome unknown (connection, timeout).
-      sink.txn(this.id, core.typeOffset + this.type, ok ? Outcome.Ok : Outcome.Failed, ok ? -1 : this.failure, this.scheduledUs, endUs, this.runner?.writeId ?? -1);
+      sink.txn(
+        this.id,
+        core.typeOffset + this.type,
+        ok ? Outcome.Ok : Outcome.Failed,
+        ok ? -1 : this.failure,
+        this.scheduledUs,
+        endUs,
+        this.runner?.writeId ?? -1,
+      );
     }
     this.busy = false;
     this.finished++;

@@ -54,7 +54,15 @@ test('open loop, another client busy: an arrival starts within a nap (100 µs), 
 
 test('open loop: transactions that end at once do not nest calls (a long run keeps a flat stack)', async () => {
   // 20,000 arrivals on one client, each finishing as it starts: a recursive pump would overflow.
-  const load: LoadModel = { kind: 'open', durationMs: 2000, rateHz: 10_000, arrivals: 'uniform', maxQueue: 100_000, latencyLimitMs: undefined, stages: undefined };
+  const load: LoadModel = {
+    kind: 'open',
+    durationMs: 2000,
+    rateHz: 10_000,
+    arrivals: 'uniform',
+    maxQueue: 100_000,
+    latencyLimitMs: undefined,
+    stages: undefined,
+  };
   const startUs = 2_000_000;
   const sim = simulate(load, { serviceUs: 100, stallFromUs: Infinity, stallToUs: Infinity }, 1, noStatement);
   const { done, t } = await runSim(sim, startUs, startUs + 5_000_000);

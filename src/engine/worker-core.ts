@@ -119,9 +119,7 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
     this.wantsRows.push(false);
     this.random = new FastRandom(opts.seed, 1000 + opts.worker);
     opts.clientIds.forEach((id, index) => {
-      const runners = opts.programs.map((p) =>
-        p.createRunner({ clientId: id, scale: opts.scale, defines: opts.defines, randomSeed: BigInt(opts.seed) }),
-      );
+      const runners = opts.programs.map((p) => p.createRunner({ clientId: id, scale: opts.scale, defines: opts.defines, randomSeed: BigInt(opts.seed) }));
       this.clients.push(new Client(id, index, this, runners));
     });
     this.executor = createExecutor(opts.load, this);
@@ -137,7 +135,12 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
         this.recorder.connect(this.clock.nowUs() - t0);
         c.attach(s);
         if (connectRead !== undefined) {
-          const link = new ReadLink(c, () => connectRead(c.id), (x) => this.hosts.indexOf(x), (fn, ms) => this.timers.set(fn, ms));
+          const link = new ReadLink(
+            c,
+            () => connectRead(c.id),
+            (x) => this.hosts.indexOf(x),
+            (fn, ms) => this.timers.set(fn, ms),
+          );
           c.readLink = link;
           link.attach(await connectRead(c.id));
         }

@@ -18,4 +18,3 @@ export interface WorkerDoneInfo {
   readonly ha?: unknown;
   readonly reason: StopReason;
 }
-

@@ -59,7 +59,9 @@ async function main(init: WorkerInit): Promise<void> {
     });
   }
   const recorder = new Recorder(init.layout);
-  const outcomes = init.ha ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) }) : null;
+  const outcomes = init.ha
+    ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) })
+    : null;
   const core: WorkerCore = makeCore({
     load: init.load,
     startOffsetMs: init.startOffsetMs,
@@ -70,7 +72,9 @@ async function main(init: WorkerInit): Promise<void> {
     // Several hosts (or target_session_attrs): every (re)connect chooses the host again, so after a
     // failover clients find the new primary. One host: straight to it.
     connect: () =>
-      multiHost ? openTargetSession(init.conn, { protocol: init.protocol, statements }) : openSession(init.conn, init.host, { protocol: init.protocol, statements }),
+      multiHost
+        ? openTargetSession(init.conn, { protocol: init.protocol, statements })
+        : openSession(init.conn, init.host, { protocol: init.protocol, statements }),
     rehomeOnReadOnly: multiHost,
     connectRead: init.replicaConn === undefined ? undefined : () => openTargetSession(init.replicaConn!, { protocol: init.protocol, statements }),
     onSnapshot: (snapshot) => post({ type: 'snapshot', snapshot }),

@@ -45,7 +45,10 @@ test('open loop retarget: the rate from then on, the schedule going on without a
   const due = log.map((x) => x.scheduledUs).sort((a, b) => a - b);
   const gaps = due.slice(1).map((d, i) => d - due[i]!);
   // Periods of 2 ms, then 1 ms: never a burst (gap 0) nor a hole at the change.
-  assert.ok(gaps.every((g) => g >= 999 && g <= 2001), `gaps ${Math.min(...gaps)}..${Math.max(...gaps)} µs`);
+  assert.ok(
+    gaps.every((g) => g >= 999 && g <= 2001),
+    `gaps ${Math.min(...gaps)}..${Math.max(...gaps)} µs`,
+  );
   const after = due.filter((d) => d >= startUs + 2_000_000 && d < startUs + 3_000_000).length;
   assert.ok(Math.abs(after - 1000) <= 2, `the second after the retarget: ${after}`);
 });

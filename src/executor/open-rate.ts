@@ -68,7 +68,11 @@ class OpenRateExecutor implements Executor {
     const c = this.config;
     const host = this.host;
     const profile =
-      this.startHz !== undefined ? RateProfile.constant(this.startHz) : c.stages === undefined ? RateProfile.constant(c.rateHz) : RateProfile.stages(c.rateHz, c.stages);
+      this.startHz !== undefined
+        ? RateProfile.constant(this.startHz)
+        : c.stages === undefined
+          ? RateProfile.constant(c.rateHz)
+          : RateProfile.stages(c.rateHz, c.stages);
     const share = c.arrivalShare ?? { index: 0, count: 1 };
     const random = host.random;
     this.schedule = new ArrivalSchedule(profile, {
@@ -194,7 +198,8 @@ class OpenRateExecutor implements Executor {
   };
 }
 
-const scaled = (stages: readonly Stage[] | undefined, by: number): Stage[] | undefined => stages?.map((s) => ({ durationMs: s.durationMs, target: s.target * by }));
+const scaled = (stages: readonly Stage[] | undefined, by: number): Stage[] | undefined =>
+  stages?.map((s) => ({ durationMs: s.durationMs, target: s.target * by }));
 
 export const openRate: ExecutorDef<OpenRateConfig> = {
   kind: 'open',

@@ -12,7 +12,10 @@ test('the ramp moves linearly within a stage, from the previous target', () => {
     { durationMs: 1000, target: 4 },
     { durationMs: 1000, target: 0 },
   ];
-  assert.deepEqual([0, 500, 1000, 2000, 2500, 3500, 4000, 9000].map((t) => rampValue(stages, t)), [0, 1, 2, 4, 4, 2, 0, 0]);
+  assert.deepEqual(
+    [0, 500, 1000, 2000, 2500, 3500, 4000, 9000].map((t) => rampValue(stages, t)),
+    [0, 1, 2, 4, 4, 2, 0, 0],
+  );
 });
 
 test('ramping clients: client i starts once the ramp passes i, and parks when it comes down', async () => {

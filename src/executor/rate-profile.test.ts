@@ -32,7 +32,10 @@ test('Poisson arrivals have the requested mean rate, split across workers too', 
   const rnd = new FastRandom(42);
   let total = 0;
   for (let w = 0; w < 2; w++) {
-    total += arrivalsUntil(new ArrivalSchedule(RateProfile.constant(5000), { workers: 2, worker: w, poisson: true, random: () => rnd.next() }), 10_000_000).length;
+    total += arrivalsUntil(
+      new ArrivalSchedule(RateProfile.constant(5000), { workers: 2, worker: w, poisson: true, random: () => rnd.next() }),
+      10_000_000,
+    ).length;
   }
   // 50,000 expected; a Poisson count has sd ≈ 224, so ±1.5 % is > 3 sd.
   assert.ok(Math.abs(total - 50_000) < 750, `got ${total}`);
@@ -51,7 +54,10 @@ test('ramping stages follow the linear rate: count per stage is the area under t
   const inFirstHalf = a.filter((t) => t < 1_000_000).length;
   assert.ok(Math.abs(inFirst - 1000) <= 1);
   assert.ok(Math.abs(inFirstHalf - 250) <= 1, `a linear ramp puts a quarter of its arrivals in its first half, got ${inFirstHalf}`);
-  assert.ok(a.every((t, i) => i === 0 || t >= a[i - 1]!), 'monotonic');
+  assert.ok(
+    a.every((t, i) => i === 0 || t >= a[i - 1]!),
+    'monotonic',
+  );
   assert.ok(a[a.length - 1]! <= 5_000_000);
   assert.ok(Math.abs(p.rateAt(1_000_000) - 500) < 1e-9);
 });

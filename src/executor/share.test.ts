@@ -31,9 +31,17 @@ test('clients split as evenly as possible, ids disjoint and covering, seeds dist
       Array.from({ length: n }, (_, i) => Math.floor(10 / n) + (i < 10 % n ? 1 : 0)),
     );
     const ids = parts.flatMap((p) => clientIdsOf(p)).sort((a, b) => a - b);
-    assert.deepEqual(ids, Array.from({ length: 10 }, (_, i) => 5 + i), `N=${n}: every id once`);
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 10 }, (_, i) => 5 + i),
+      `N=${n}: every id once`,
+    );
     assert.equal(new Set(parts.map((p) => p.seed)).size, n, 'distinct seeds');
-    assert.deepEqual(parts, Array.from({ length: n }, (_, i): RunShare => shareOf({ clients: 10, clientIdBase: 5, seed: 42, load }, { k: i + 1, n })), 'reproducible');
+    assert.deepEqual(
+      parts,
+      Array.from({ length: n }, (_, i): RunShare => shareOf({ clients: 10, clientIdBase: 5, seed: 42, load }, { k: i + 1, n })),
+      'reproducible',
+    );
   }
   assert.equal(shareOf({ clients: 3, clientIdBase: 0, seed: 42, load }, { k: 1, n: 1 }).seed, 42, 'one part is the whole run');
   assert.throws(() => shareOf({ clients: 3, clientIdBase: 0, seed: 1, load }, { k: 3, n: 2 }), /shard 3\/2/);
@@ -55,7 +63,15 @@ test('uniform arrivals: the parts interleave, and together have exactly the whol
 });
 
 test('uniform rate stages split the same way: the parts add up to the whole ramp', async () => {
-  const load: LoadModel = { kind: 'open', durationMs: 2000, rateHz: 0, arrivals: 'uniform', maxQueue: 1000, latencyLimitMs: undefined, stages: [{ durationMs: 2000, target: 1000 }] };
+  const load: LoadModel = {
+    kind: 'open',
+    durationMs: 2000,
+    rateHz: 0,
+    arrivals: 'uniform',
+    maxQueue: 1000,
+    latencyLimitMs: undefined,
+    stages: [{ durationMs: 2000, target: 1000 }],
+  };
   const whole = await scheduled(load, [0, 1, 2, 3], 1, 3);
   const parts: number[] = [];
   for (let k = 1; k <= 2; k++) {
@@ -68,7 +84,15 @@ test('uniform rate stages split the same way: the parts add up to the whole ramp
 });
 
 test('Poisson arrivals: independent parts at 1/N of the rate; rates and stage targets sum to the whole', async () => {
-  const load: LoadModel = { kind: 'open', durationMs: 10_000, rateHz: 600, arrivals: 'poisson', maxQueue: 9000, latencyLimitMs: undefined, stages: [{ durationMs: 10_000, target: 600 }] };
+  const load: LoadModel = {
+    kind: 'open',
+    durationMs: 10_000,
+    rateHz: 600,
+    arrivals: 'poisson',
+    maxQueue: 9000,
+    latencyLimitMs: undefined,
+    stages: [{ durationMs: 10_000, target: 600 }],
+  };
   const parts = [1, 2, 3].map((k) => shareOf({ clients: 9, clientIdBase: 0, seed: 11, load }, { k, n: 3 }));
   const rates = parts.map((p) => (p.load.kind === 'open' ? p.load.rateHz : NaN));
   const targets = parts.map((p) => (p.load.kind === 'open' ? (p.load.stages?.[0]?.target ?? NaN) : NaN));
@@ -86,7 +110,7 @@ test('Poisson arrivals: independent parts at 1/N of the rate; rates and stage ta
   assert.equal(new Set(starts).size, 3, 'independent streams (their own seeds)');
 });
 
-test('ramping clients: with every N-th id per part, the parts\' active clients add up to the ramp', () => {
+test("ramping clients: with every N-th id per part, the parts' active clients add up to the ramp", () => {
   const stages = [
     { durationMs: 1000, target: 10 },
     { durationMs: 1000, target: 3 },
@@ -95,7 +119,10 @@ test('ramping clients: with every N-th id per part, the parts\' active clients a
   for (const n of [2, 3, 4]) {
     const parts: RunShare[] = Array.from({ length: n }, (_, i): RunShare => shareOf({ clients: 10, clientIdBase: 0, seed: 1, load }, { k: i + 1, n }));
     for (let tMs = 0; tMs <= 2000; tMs += 50) {
-      const active = parts.reduce((sum: number, p: RunShare) => sum + clientIdsOf(p).filter((id) => id < rampValue(p.load.kind === 'ramping-clients' ? p.load.stages : [], tMs)).length, 0);
+      const active = parts.reduce(
+        (sum: number, p: RunShare) => sum + clientIdsOf(p).filter((id) => id < rampValue(p.load.kind === 'ramping-clients' ? p.load.stages : [], tMs)).length,
+        0,
+      );
       assert.equal(active, Math.min(10, rampValue(stages, tMs)), `N=${n}, t=${tMs} ms`);
     }
   }

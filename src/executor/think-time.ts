@@ -148,7 +148,8 @@ export const thinkTime: ExecutorDef<ThinkTimeConfig> = {
     const problems: string[] = [];
     if (!(c.thinkMs > 0)) problems.push('--think-time: must be more than 0');
     if (!(THINK_DISTS as readonly string[]).includes(c.dist)) problems.push(`--think-time-dist: expected ${THINK_DISTS.join(' or ')}, got "${c.dist}"`);
-    if ((c.durationMs === undefined) === (c.transactionsPerClient === undefined)) problems.push('think time: needs a duration (-T) or a transaction count (-t), not both');
+    if ((c.durationMs === undefined) === (c.transactionsPerClient === undefined))
+      problems.push('think time: needs a duration (-T) or a transaction count (-t), not both');
     return problems;
   },
   describe: (c, clients) => `${clients} client${clients === 1 ? '' : 's'} thinking ${c.thinkMs} ms${c.dist === 'fixed' ? '' : ` (${c.dist})`}`,

@@ -44,7 +44,16 @@ test('mergeWindows: overlapping windows form one outage that ends at the first a
       timeToFirstReadS: 0.35,
       errors: { connection: 2, timeout: 2, read_only: 3 },
     },
-    { startS: 2.4, endS: 2.6, durationS: 0.2, open: false, clients: 1, clientWindowS: { p50: 0.2, max: 0.2 }, timeToFirstReadS: null, errors: { connection: 1 } },
+    {
+      startS: 2.4,
+      endS: 2.6,
+      durationS: 0.2,
+      open: false,
+      clients: 1,
+      clientWindowS: { p50: 0.2, max: 0.2 },
+      timeToFirstReadS: null,
+      errors: { connection: 1 },
+    },
   ]);
 });
 

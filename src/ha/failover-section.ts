@@ -80,7 +80,10 @@ export function mergeWindows(windows: readonly WindowRecord[], measureStartUs: n
   return out;
 }
 
-export function mergeHaSnapshots(raw: readonly unknown[], ctx: { readonly measureStartUs: number; readonly runEndUs: number; readonly typeNames: readonly string[] }): MergedHa {
+export function mergeHaSnapshots(
+  raw: readonly unknown[],
+  ctx: { readonly measureStartUs: number; readonly runEndUs: number; readonly typeNames: readonly string[] },
+): MergedHa {
   const snaps = raw.filter(isHaSnapshot);
   const windows = snaps.flatMap((s) => s.windows);
   const outages = mergeWindows(windows, ctx.measureStartUs, ctx.runEndUs);

@@ -61,7 +61,10 @@ export async function prepareHa(
   const types = haWritesTypes(programNames);
   const usesHaWrites = types.insert.length + types.transfer.length + types.increment.length > 0;
   if (opts.verifyWrites && !usesHaWrites) {
-    throw usageError('VERIFY_WRITES_WORKLOAD', '--verify-writes needs the ha-writes workload (pgsurge run ha-writes --verify-writes …): it is the one whose final state pgsurge knows how to check');
+    throw usageError(
+      'VERIFY_WRITES_WORKLOAD',
+      '--verify-writes needs the ha-writes workload (pgsurge run ha-writes --verify-writes …): it is the one whose final state pgsurge knows how to check',
+    );
   }
   if (types.insert.length > 1) throw usageError('VERIFY_WRITES_WORKLOAD', 'ha-writes may run only once in a run (its ids are per client)');
   const { client } = await openPrimary(conn, 0);
@@ -86,7 +89,11 @@ export async function finishHa(
   },
 ): Promise<ResultV1> {
   const { result } = ctx;
-  const merged = mergeHaSnapshots(ctx.haSnapshots, { measureStartUs: ctx.measureStartUs, runEndUs: ctx.measureStartUs + result.durationS * 1e6, typeNames: ctx.typeNames });
+  const merged = mergeHaSnapshots(ctx.haSnapshots, {
+    measureStartUs: ctx.measureStartUs,
+    runEndUs: ctx.measureStartUs + result.durationS * 1e6,
+    typeNames: ctx.typeNames,
+  });
   let timelineAfter: string | null = null;
   let server: ServerGaps | null = null;
   let verification: FailoverResult['verification'];
@@ -99,7 +106,12 @@ export async function finishHa(
       timelineAfter = await currentTimeline(client).catch(() => null);
       if (prepared.usesHaWrites) server = await serverGaps(client, ctx.measureStartUs).catch(() => null);
       if (prepared.verify) {
-        verification = await verifyHaWrites(client, host, { typeNames: ctx.typeNames, ledger: merged.ledger, outcomes: merged.outcomes, unfinished: result.summary.unfinished });
+        verification = await verifyHaWrites(client, host, {
+          typeNames: ctx.typeNames,
+          ledger: merged.ledger,
+          outcomes: merged.outcomes,
+          unfinished: result.summary.unfinished,
+        });
       }
     } finally {
       await client.end().catch(() => undefined);

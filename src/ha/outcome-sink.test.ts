@@ -38,7 +38,10 @@ test('a write whose connection died in flight is unknown, never failed; a server
   s.txn(0, WRITE, Outcome.Failed, FailureIndex.ReadOnly, 1200, 1300, 6);
   const snap = s.snapshot();
   const e = entry(snap, 0, WRITE);
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((id) => ledgerCode(e, id)), [1, 3, 3, 3, 2, 2, 2]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 6].map((id) => ledgerCode(e, id)),
+    [1, 3, 3, 3, 2, 2, 2],
+  );
   assert.deepEqual(outcomesOf(snap, WRITE), [1, 3, 3]);
 });
 
@@ -123,7 +126,7 @@ test('reads neither open nor close a window; the first successful read after it 
   assert.deepEqual(outcomesOf(snap, WRITE), [0, 0, 1]);
 });
 
-test('transactions of other clients or other types than the worker\'s are ignored', () => {
+test("transactions of other clients or other types than the worker's are ignored", () => {
   const s = sink([4, 5], 10);
   s.txn(3, 10, Outcome.Failed, FailureIndex.Connection, 0, 1, 0);
   s.txn(6, 10, Outcome.Failed, FailureIndex.Connection, 0, 1, 0);
@@ -201,7 +204,10 @@ test('ledger: 2 bits per write id round-trip through ledgerCode, over growth and
 test('ledgerCode decodes the documented layout: id i at byte i>>2, bits (i&3)*2', () => {
   // ids 0..3: ok, failed, unknown, none; id 4: unknown.
   const e = { bits: Uint8Array.of(0b00_11_10_01, 0b11) };
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 8, 100].map((id) => ledgerCode(e, id)), [1, 2, 3, 0, 3, 0, 0, 0]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 8, 100].map((id) => ledgerCode(e, id)),
+    [1, 2, 3, 0, 3, 0, 0, 0],
+  );
 });
 
 test('snapshot is structured-clone data and is recognised as an HA snapshot after the trip', () => {

@@ -69,7 +69,14 @@ async function setCheck(db: SetupDb, table: string, types: readonly number[], le
   return { table, acknowledged, final, lost, unexpected, recovered, lostIds, unexpectedIds };
 }
 
-function countLost(e: LedgerEntry, present: Uint8Array, table: string, sample: string[], lost: number, acknowledged: number): { lost: number; acknowledged: number } {
+function countLost(
+  e: LedgerEntry,
+  present: Uint8Array,
+  table: string,
+  sample: string[],
+  lost: number,
+  acknowledged: number,
+): { lost: number; acknowledged: number } {
   for (let id = 0; id <= e.maxId; id++) {
     if (ledgerCode(e, id) !== 1) continue;
     acknowledged++;
@@ -93,7 +100,10 @@ export async function verifyHaWrites(
 ): Promise<WriteVerification> {
   const types = haWritesTypes(opts.typeNames);
   const allowNext = opts.unfinished > 0;
-  const sets = [await setCheck(db, 'ha_writes', types.insert, opts.ledger, allowNext), await setCheck(db, 'ha_transfers', types.transfer, opts.ledger, allowNext)];
+  const sets = [
+    await setCheck(db, 'ha_writes', types.insert, opts.ledger, allowNext),
+    await setCheck(db, 'ha_transfers', types.transfer, opts.ledger, allowNext),
+  ];
 
   let counter: WriteVerification['counter'] = null;
   if (types.increment.length > 0) {

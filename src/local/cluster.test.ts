@@ -39,7 +39,10 @@ test('async replicas: data written on the primary appears on both, which are in 
   const [p] = await query<{ r: boolean }>(cluster.urls.primary, 'SELECT pg_is_in_recovery() AS r');
   assert.equal(p?.r, false);
   const slots = await query<{ slot_name: string; active: boolean }>(cluster.urls.primary, 'SELECT slot_name, active FROM pg_replication_slots ORDER BY 1');
-  assert.deepEqual(slots, [{ slot_name: 'pg1', active: true }, { slot_name: 'pg2', active: true }]);
+  assert.deepEqual(slots, [
+    { slot_name: 'pg1', active: true },
+    { slot_name: 'pg2', active: true },
+  ]);
 });
 
 test('terminateBackends ends client sessions on the primary', async () => {

@@ -14,8 +14,21 @@ import { join } from 'node:path';
 import { PgsurgeError } from '../errors.js';
 import { atExit } from './at-exit.js';
 import {
-  confLines, dataDirOf, findClusterBinDir, logFileOf, nodePid, nodeUrl, pgTools, promoteNode, runTool, sockDirOf, startNode, stopNode,
-  withNode, type NodeSpec, type PgTools,
+  confLines,
+  dataDirOf,
+  findClusterBinDir,
+  logFileOf,
+  nodePid,
+  nodeUrl,
+  pgTools,
+  promoteNode,
+  runTool,
+  sockDirOf,
+  startNode,
+  stopNode,
+  withNode,
+  type NodeSpec,
+  type PgTools,
 } from './pg-node.js';
 import { startPgBouncer, stopPgBouncerPid } from './pgbouncer.js';
 import { chownTree, freePort, runAs, SUPERUSER } from './server.js';
@@ -80,7 +93,8 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
   if (!Number.isInteger(opts.replicas) || opts.replicas < 0 || opts.replicas > 16) {
     throw new PgsurgeError('LOCAL_BAD_REPLICAS', `replicas must be an integer from 0 to 16, not ${opts.replicas}`, { exitCode: 2 });
   }
-  if (opts.sync === true && opts.replicas === 0) throw new PgsurgeError('LOCAL_BAD_REPLICAS', 'a synchronous cluster needs at least one replica', { exitCode: 2 });
+  if (opts.sync === true && opts.replicas === 0)
+    throw new PgsurgeError('LOCAL_BAD_REPLICAS', 'a synchronous cluster needs at least one replica', { exitCode: 2 });
   const log = opts.log ?? (() => undefined);
   const tools = pgTools(findClusterBinDir(opts.binDir));
   const database = opts.database ?? 'pgsurge';
@@ -133,15 +147,34 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
       replicas.map(async (r) => {
         log(`pg_basebackup ${primary.name} → ${r.name}`);
         await runTool(tools, 'pg_basebackup', [
-          '-h', '127.0.0.1', '-p', String(primary.port), '-U', SUPERUSER, '-D', dataDirOf(r),
-          '-R', '-X', 'stream', '-C', '-S', r.name, '-c', 'fast', '--no-sync',
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(primary.port),
+          '-U',
+          SUPERUSER,
+          '-D',
+          dataDirOf(r),
+          '-R',
+          '-X',
+          'stream',
+          '-C',
+          '-S',
+          r.name,
+          '-c',
+          'fast',
+          '--no-sync',
         ]);
         appendNodeBlock(r);
         log(`starting ${r.name} on 127.0.0.1:${r.port}`);
         await startNode(tools, r);
       }),
     );
-    await waitStreaming(primary, replicas.map((r) => r.name), 30_000);
+    await waitStreaming(
+      primary,
+      replicas.map((r) => r.name),
+      30_000,
+    );
     if (opts.sync === true) {
       // Only now: with it set earlier, CREATE DATABASE would wait for a standby that does not exist yet.
       await withNode(primary, async (c) => {
@@ -174,11 +207,16 @@ async function waitStreaming(primary: NodeSpec, names: readonly string[], timeou
   const deadline = Date.now() + timeoutMs;
   let seen: string[] = [];
   while (Date.now() < deadline) {
-    seen = await withNode(primary, async (c) => (await c.query<{ n: string }>("SELECT application_name AS n FROM pg_stat_replication WHERE state = 'streaming'")).rows.map((r) => r.n));
+    seen = await withNode(primary, async (c) =>
+      (await c.query<{ n: string }>("SELECT application_name AS n FROM pg_stat_replication WHERE state = 'streaming'")).rows.map((r) => r.n),
+    );
     if (names.every((n) => seen.includes(n))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new PgsurgeError('LOCAL_REPLICATION_FAILED', `replicas not streaming after ${timeoutMs / 1000}s: expected ${names.join(', ')}, streaming: ${seen.join(', ') || 'none'}`);
+  throw new PgsurgeError(
+    'LOCAL_REPLICATION_FAILED',
+    `replicas not streaming after ${timeoutMs / 1000}s: expected ${names.join(', ')}, streaming: ${seen.join(', ') || 'none'}`,
+  );
 }
 
 async function waitSyncStandby(primary: NodeSpec, timeoutMs: number): Promise<void> {
@@ -254,7 +292,10 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
       if (target.pid() === undefined) throw new PgsurgeError('LOCAL_BAD_NODE', `${target.name} is not running`);
       await promoteNode(tools, target);
       s = { ...s, primary: target.name };
-      await repoint(target, nodes.filter((n) => n !== target && n.pid() !== undefined));
+      await repoint(
+        target,
+        nodes.filter((n) => n !== target && n.pid() !== undefined),
+      );
       return target;
     },
     async terminateBackends(node) {
@@ -271,7 +312,10 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
       const deadline = Date.now() + timeoutMs;
       for (const r of nodes.filter((n) => n !== current() && n.pid() !== undefined)) {
         for (;;) {
-          const ok = await withNode(r, async (c) => (await c.query<{ ok: boolean | null }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])).rows[0]?.ok);
+          const ok = await withNode(
+            r,
+            async (c) => (await c.query<{ ok: boolean | null }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])).rows[0]?.ok,
+          );
           if (ok === true) break;
           if (ok === null) break; // not a standby (promoted or never one): nothing to wait for
           if (Date.now() > deadline) throw new PgsurgeError('LOCAL_REPLICATION_LAG', `${r.name} has not replayed ${lsn} after ${timeoutMs / 1000}s`);
@@ -296,7 +340,9 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
  */
 async function repoint(newPrimary: ClusterNode, standbys: readonly ClusterNode[]): Promise<void> {
   for (const sb of standbys) {
-    const inRecovery = await withNode(sb, async (c) => (await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r === true).catch(() => false);
+    const inRecovery = await withNode(sb, async (c) => (await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r === true).catch(
+      () => false,
+    );
     if (!inRecovery) continue;
     await withNode(newPrimary, (c) =>
       c.query('SELECT pg_create_physical_replication_slot($1) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)', [sb.name]),

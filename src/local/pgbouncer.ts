@@ -68,7 +68,9 @@ export function pgBouncerVersion(bin?: string): PgBouncerVersion {
   const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
   const m = /PgBouncer (\d+)\.(\d+)\.(\d+)/.exec(r.stdout ?? '');
   if (r.error !== undefined || m === null) {
-    throw new PgsurgeError('LOCAL_NO_PGBOUNCER', `no PgBouncer at ${path}: install Debian's pgbouncer package (npm run test:deps) or set PGBOUNCER`, { cause: r.error });
+    throw new PgsurgeError('LOCAL_NO_PGBOUNCER', `no PgBouncer at ${path}: install Debian's pgbouncer package (npm run test:deps) or set PGBOUNCER`, {
+      cause: r.error,
+    });
   }
   return { text: m[0], major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
 }
@@ -130,7 +132,13 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
   const logFile = join(dir, 'pgbouncer.log');
   const users = opts.users ?? { postgres: '' };
   const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-  writeFileSync(join(dir, 'userlist.txt'), Object.entries(users).map(([u, p]) => `${q(u)} ${q(p)}`).join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'userlist.txt'),
+    Object.entries(users)
+      .map(([u, p]) => `${q(u)} ${q(p)}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   const conf = [
     '[databases]',
     // Any database name goes to the same server, under the client's own user.

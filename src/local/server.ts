@@ -184,7 +184,10 @@ async function waitReady(port: number, child: ChildProcess, logFile: string, tim
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new PgsurgeError('LOCAL_START_FAILED', `the throwaway PostgreSQL did not accept connections within ${timeoutMs / 1000}s (${lastErr}):\n${tail(logFile)}`);
+  throw new PgsurgeError(
+    'LOCAL_START_FAILED',
+    `the throwaway PostgreSQL did not accept connections within ${timeoutMs / 1000}s (${lastErr}):\n${tail(logFile)}`,
+  );
 }
 
 /** The last `lines` lines of a log file, or `missing` when it cannot be read. */
@@ -209,7 +212,11 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   mkdirSync(sockDir, { recursive: true });
   chownTree(dir, as);
   // Shared libraries live beside bin/ in the embedded package (its binaries carry no rpath to them).
-  const env: NodeJS.ProcessEnv = { ...process.env, LD_LIBRARY_PATH: [join(dirname(binDir), 'lib'), process.env['LD_LIBRARY_PATH'] ?? ''].join(':'), LC_ALL: 'C' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LD_LIBRARY_PATH: [join(dirname(binDir), 'lib'), process.env['LD_LIBRARY_PATH'] ?? ''].join(':'),
+    LC_ALL: 'C',
+  };
   delete env['PGPASSWORD'];
 
   log(`initdb ${dataDir}`);

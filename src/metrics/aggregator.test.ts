@@ -89,7 +89,10 @@ test('intervals are emitted in order once all workers reported, and empty interv
   a.txnOk(0, 0, 0, 1000, 1);
   assert.deepEqual(agg.add(a.snapshot(0, 0, false)), []); // worker 1 has not reported yet
   const first = agg.add(b.snapshot(1, 0, false));
-  assert.deepEqual(first.map((s) => s.index), [0]);
+  assert.deepEqual(
+    first.map((s) => s.index),
+    [0],
+  );
   assert.equal(first[0]!.tps, 2); // 1 ok in 0.5 s
   // interval 1: nobody completes anything; interval 2 skipped entirely by both workers
   agg.add(a.snapshot(0, 1, false));
@@ -101,10 +104,16 @@ test('intervals are emitted in order once all workers reported, and empty interv
   b.txnOk(0, 0, 0, 2000, 1);
   agg.add(b.snapshot(1, 3, true));
   const rest = agg.add(a.snapshot(0, 3, true));
-  assert.deepEqual(rest.map((s) => s.index), [2, 3]);
+  assert.deepEqual(
+    rest.map((s) => s.index),
+    [2, 3],
+  );
   assert.equal(rest[0]!.reports, 0);
   assert.equal(rest[1]!.ok, 1);
-  assert.deepEqual(agg.intervals().map((s) => s.tS), [0, 0.5, 1, 1.5]);
+  assert.deepEqual(
+    agg.intervals().map((s) => s.tS),
+    [0, 0.5, 1, 1.5],
+  );
 });
 
 test('finish() flushes intervals a dead worker never completed', () => {
@@ -115,7 +124,13 @@ test('finish() flushes intervals a dead worker never completed', () => {
   a.txnOk(0, 0, 0, 10, 1);
   assert.deepEqual(agg.add(a.snapshot(0, 1, false)), []);
   const flushed = agg.finish();
-  assert.deepEqual(flushed.map((s) => [s.index, s.ok, s.reports]), [[0, 1, 1], [1, 1, 1]]);
+  assert.deepEqual(
+    flushed.map((s) => [s.index, s.ok, s.reports]),
+    [
+      [0, 1, 1],
+      [1, 1, 1],
+    ],
+  );
   assert.equal(agg.totals().ok, 2);
 });
 

@@ -237,7 +237,11 @@ export class Aggregator {
       addCounts(tt, ts);
       addCounts(tot, ts);
       if (p !== undefined) addCounts(p, ts);
-      for (const [field, enc] of [['latency', ts.latency], ['lag', ts.lag], ['service', ts.service]] as const) {
+      for (const [field, enc] of [
+        ['latency', ts.latency],
+        ['lag', ts.lag],
+        ['service', ts.service],
+      ] as const) {
         if (enc === null) continue;
         const h = decodeBytes(enc); // decoded once, added three times
         tt[field].add(h);

@@ -121,15 +121,7 @@ export class Recorder {
    * in the latency histograms (see the file comment). `message`, when given, is kept if it is the
    * first of its class this worker has seen (the caller already holds the string: no allocation).
    */
-  txnFailed(
-    type: number,
-    _scheduledUs: number,
-    _sentUs: number,
-    _endUs: number,
-    failure: FailureIndex,
-    tries: number,
-    message?: string,
-  ): void {
+  txnFailed(type: number, _scheduledUs: number, _sentUs: number, _endUs: number, failure: FailureIndex, tries: number, message?: string): void {
     const c = this.counters;
     const b = type * STRIDE;
     c[b + ERR + failure]! += 1;

@@ -17,10 +17,24 @@ import { round } from '../util/round.js';
 
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==';
 export type ThresholdMetric =
-  | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'min' | 'max' | 'mean'
-  | 'tps' | 'errors' | 'failed' | 'dropped' | 'skipped'
-  | 'lag.p50' | 'lag.p99' | 'lag.max'
-  | 'rto' | 'lost';
+  | 'p50'
+  | 'p90'
+  | 'p95'
+  | 'p99'
+  | 'p999'
+  | 'min'
+  | 'max'
+  | 'mean'
+  | 'tps'
+  | 'errors'
+  | 'failed'
+  | 'dropped'
+  | 'skipped'
+  | 'lag.p50'
+  | 'lag.p99'
+  | 'lag.max'
+  | 'rto'
+  | 'lost';
 
 export interface Threshold {
   /** As the user wrote it (trimmed): reported back verbatim. */
@@ -103,7 +117,14 @@ function compare(actual: number, op: ThresholdOp, limit: number): boolean {
 /** The measured value in the threshold's unit (ms, %, or plain), or null when there is none. */
 function measure(t: Threshold, s: ThresholdSubject): number | null {
   switch (t.metric) {
-    case 'p50': case 'p90': case 'p95': case 'p99': case 'p999': case 'min': case 'max': case 'mean':
+    case 'p50':
+    case 'p90':
+    case 'p95':
+    case 'p99':
+    case 'p999':
+    case 'min':
+    case 'max':
+    case 'mean':
       return s.latencyMs[t.metric];
     case 'lag.p50':
       return s.lagMs.p50;

@@ -43,7 +43,8 @@ function hs(host: string, over: Partial<HostSample> = {}): HostSample {
 }
 
 const N = 10;
-const intervals = (p99 = (_i: number): number => 2): ClientInterval[] => Array.from({ length: N }, (_, i) => ({ tS: i, tps: 1000, latencyMs: { p99: p99(i) } }));
+const intervals = (p99 = (_i: number): number => 2): ClientInterval[] =>
+  Array.from({ length: N }, (_, i) => ({ tS: i, tps: 1000, latencyMs: { p99: p99(i) } }));
 const samples = (host: (i: number) => HostSample[], cpu = (_i: number): number => 40): ServerSample[] =>
   Array.from({ length: N }, (_, i) => ({ tS: i, durationS: 1, hosts: host(i), client: { cpuPct: cpu(i), memoryBytes: 1e8, processes: 1 } }));
 
@@ -60,15 +61,25 @@ test('a healthy run has no findings', () => {
 });
 
 test('client CPU over 90 % of a core', () => {
-  const f = diagnose(input({ server: samples(() => [hs(P)], (i) => (i < 2 ? 70 : 97)) }));
+  const f = diagnose(
+    input({
+      server: samples(
+        () => [hs(P)],
+        (i) => (i < 2 ? 70 : 97),
+      ),
+    }),
+  );
   assert.equal(f.length, 1);
   assert.equal(f[0]!.rule, 'client-cpu-bound');
   assert.match(f[0]!.message, /pgsurge used 92 % of a CPU core on average \(peak 97 %/);
   assert.deepEqual(f[0]!.atS, [2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
-test('client CPU: the core count is the one recorded with the samples, not this machine\'s', () => {
-  const busy = samples(() => [hs(P)], () => 97);
+test("client CPU: the core count is the one recorded with the samples, not this machine's", () => {
+  const busy = samples(
+    () => [hs(P)],
+    () => 97,
+  );
   const recorded = diagnose(input({ server: busy.map((x) => ({ ...x, client: { ...x.client, cores: 96 } })) }));
   assert.match(recorded[0]!.message, /\(peak 97 %, 96 cores on this machine\): the client may be the bottleneck/);
   const older = diagnose(input({ server: busy }));
@@ -76,7 +87,9 @@ test('client CPU: the core count is the one recorded with the samples, not this 
 });
 
 test('connections over 90 % of max_connections', () => {
-  const f = diagnose(input({ server: samples((i) => [hs(P, { connections: { total: i === 5 ? 95 : 50, active: 1, idle: 0, idleInTransaction: 0, waitingOnLock: 0 } })]) }));
+  const f = diagnose(
+    input({ server: samples((i) => [hs(P, { connections: { total: i === 5 ? 95 : 50, active: 1, idle: 0, idleInTransaction: 0, waitingOnLock: 0 } })]) }),
+  );
   assert.equal(f[0]?.rule, 'connections-near-max');
   assert.match(f[0]!.message, /up to 95 client connections of max_connections 100 \(95 %\)/);
   assert.deepEqual(f[0]!.atS, [5]);
@@ -114,7 +127,15 @@ test('clients waiting on locks', () => {
 });
 
 test('replication lag growing, seen from the primary and from the standby', () => {
-  const peer = (i: number) => ({ applicationName: 'walreceiver', clientAddr: '10.0.0.2', state: 'streaming', writeLagMs: 1, flushLagMs: 1, replayLagMs: 100 * i, replayLagBytes: i * 1048576 });
+  const peer = (i: number) => ({
+    applicationName: 'walreceiver',
+    clientAddr: '10.0.0.2',
+    state: 'streaming',
+    writeLagMs: 1,
+    flushLagMs: 1,
+    replayLagMs: 100 * i,
+    replayLagBytes: i * 1048576,
+  });
   const f = diagnose(input({ server: samples((i) => [hs(P, { replication: [peer(i)] })]) }));
   assert.equal(f[0]?.rule, 'replication-lag-growing');
   assert.match(f[0]!.message, /standby walreceiver@10\.0\.0\.2: replay lag grew to 9\.0 MB \/ 900 ms by 9 s \(from 0\.0 MB\)/);
@@ -143,8 +164,14 @@ test('a standby doing most of the work with less memory and more connections tha
     }),
   );
   assert.equal(f[0]?.rule, 'replica-busier-than-primary');
-  assert.match(f[0]!.message, /standby 10\.0\.0\.2:5432 did 90 % of the transactions .* shared_buffers 32 MB vs 128 MB on the primary and up to 40 connections vs 5/);
+  assert.match(
+    f[0]!.message,
+    /standby 10\.0\.0\.2:5432 did 90 % of the transactions .* shared_buffers 32 MB vs 128 MB on the primary and up to 40 connections vs 5/,
+  );
   // Busier but equally equipped: nothing to say.
   const even = { hosts: [facts(P), facts(S, { inRecovery: true })] };
-  assert.deepEqual(rules(input({ facts: { start: even }, server: samples(() => [hs(P, { commitsPerS: 100 }), hs(S, { inRecovery: true, commitsPerS: 900 })]) })), []);
+  assert.deepEqual(
+    rules(input({ facts: { start: even }, server: samples(() => [hs(P, { commitsPerS: 100 }), hs(S, { inRecovery: true, commitsPerS: 900 })]) })),
+    [],
+  );
 });

@@ -124,7 +124,9 @@ function latencySpikes(intervals: readonly ClientInterval[]): { index: number; p
   const p99s = intervals.map((i) => i.latencyMs.p99).filter((v): v is number => v !== null);
   if (p99s.length < 3) return [];
   const med = median(p99s)!; // not null: at least 3 values
-  return intervals.flatMap((iv, index) => (iv.latencyMs.p99 !== null && iv.latencyMs.p99 > THRESHOLDS.spikeFactor * med ? [{ index, p99: iv.latencyMs.p99, median: med }] : []));
+  return intervals.flatMap((iv, index) =>
+    iv.latencyMs.p99 !== null && iv.latencyMs.p99 > THRESHOLDS.spikeFactor * med ? [{ index, p99: iv.latencyMs.p99, median: med }] : [],
+  );
 }
 
 const checkpointSpike: Rule = (input) => {
@@ -137,7 +139,9 @@ const checkpointSpike: Rule = (input) => {
     const hit = near.flatMap((s) => s.hosts.filter((h) => (h.checkpointsDelta ?? 0) > 0 || h.checkpointInProgress === true));
     if (hit.length === 0) continue;
     atS.push(tS);
-    parts.push(`at ${tS} s p99 ${spike.p99.toFixed(1)} ms (run median ${spike.median.toFixed(1)} ms) with a checkpoint on ${[...new Set(hit.map((h) => h.host))].join(', ')}`);
+    parts.push(
+      `at ${tS} s p99 ${spike.p99.toFixed(1)} ms (run median ${spike.median.toFixed(1)} ms) with a checkpoint on ${[...new Set(hit.map((h) => h.host))].join(', ')}`,
+    );
   }
   if (atS.length === 0) return [];
   return [
@@ -186,7 +190,9 @@ const replicationLag: Rule = (input) => {
     // On a primary: each standby in pg_stat_replication.
     const peers = new Set(series.flatMap(({ s }) => s.replication.map((r) => `${r.applicationName}@${r.clientAddr ?? 'local'}`)));
     for (const peer of peers) {
-      const points = series.flatMap(({ tS, s }) => s.replication.filter((r) => `${r.applicationName}@${r.clientAddr ?? 'local'}` === peer).map((r) => ({ tS, r })));
+      const points = series.flatMap(({ tS, s }) =>
+        s.replication.filter((r) => `${r.applicationName}@${r.clientAddr ?? 'local'}` === peer).map((r) => ({ tS, r })),
+      );
       const bytes = points.map(({ r }) => r.replayLagBytes ?? 0);
       const ms = points.map(({ r }) => r.replayLagMs ?? 0);
       if (!growing(bytes, THRESHOLDS.replicationLagBytes) && !growing(ms, THRESHOLDS.replicationLagMs)) continue;
@@ -251,9 +257,12 @@ const replicaBusier: Rule = (input) => {
     if (standbyWork <= primaryWork || standbyWork === 0) continue;
     const why: string[] = [];
     if (standby.sharedBuffersBytes < primary.sharedBuffersBytes) {
-      why.push(`shared_buffers ${(standby.sharedBuffersBytes / 1048576).toFixed(0)} MB vs ${(primary.sharedBuffersBytes / 1048576).toFixed(0)} MB on the primary`);
+      why.push(
+        `shared_buffers ${(standby.sharedBuffersBytes / 1048576).toFixed(0)} MB vs ${(primary.sharedBuffersBytes / 1048576).toFixed(0)} MB on the primary`,
+      );
     }
-    if (peakConns(standby.host) > peakConns(primary.host)) why.push(`up to ${peakConns(standby.host)} connections vs ${peakConns(primary.host)} on the primary`);
+    if (peakConns(standby.host) > peakConns(primary.host))
+      why.push(`up to ${peakConns(standby.host)} connections vs ${peakConns(primary.host)} on the primary`);
     if (why.length === 0) continue;
     const share = standbyWork / (standbyWork + primaryWork);
     out.push({

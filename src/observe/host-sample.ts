@@ -62,7 +62,9 @@ export function hostSample(host: string, a: HostSnapshot, b: HostSnapshot, proce
     checkpointInProgress: b.checkpointInProgress,
     walBytesDelta: a.walBytes === null || b.walBytes === null ? null : delta(a.walBytes, b.walBytes),
     replication: b.replication.map((r) => ({ ...r })),
-    standby: b.inRecovery ? { replayLagBytes: b.standbyReplayLagBytes, replayDelayMs: b.standbyReplayDelayMs === null ? null : round(b.standbyReplayDelayMs, 3) } : null,
+    standby: b.inRecovery
+      ? { replayLagBytes: b.standbyReplayLagBytes, replayDelayMs: b.standbyReplayDelayMs === null ? null : round(b.standbyReplayDelayMs, 3) }
+      : null,
     autovacuumTables: [...autovacuumTables].sort(),
     tables,
     topStatements: topStatements(a, b, spanS),

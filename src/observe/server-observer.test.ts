@@ -78,7 +78,10 @@ test('samples follow the client grid; server commits/s agree with client TPS; fa
   assert.ok((h.connections?.total ?? 0) >= 4, JSON.stringify(h.connections));
   assert.ok(h.process !== null && (h.process.cpuPct ?? 0) > 0 && (h.process.memoryBytes ?? 0) > 0 && h.process.processes > 4, JSON.stringify(h.process));
   assert.ok(mid.client.cpuPct !== null && mid.client.cpuPct > 0 && (mid.client.memoryBytes ?? 0) > 0);
-  assert.ok(h.topStatements.some((s) => /pgbench_accounts/.test(s.query) && s.callsPerS > 0), JSON.stringify(h.topStatements));
+  assert.ok(
+    h.topStatements.some((s) => /pgbench_accounts/.test(s.query) && s.callsPerS > 0),
+    JSON.stringify(h.topStatements),
+  );
   // (tpcb-like at scale 1 does wait on row locks of pgbench_branches: lock-waits may rightly fire.)
   assert.ok(!rules(o).includes('connections-near-max') && !rules(o).includes('cache-hit-ratio-low'), JSON.stringify(o.findings));
 });
@@ -117,7 +120,10 @@ test('a CHECKPOINT while latency spikes: checkpoint-latency-spike', async () => 
   await locker.end();
   const { result } = await run;
   const o = observed(result);
-  assert.ok(o.server.some((s) => (s.hosts[0]!.checkpointsDelta ?? 0) > 0), 'the checkpoint is counted');
+  assert.ok(
+    o.server.some((s) => (s.hosts[0]!.checkpointsDelta ?? 0) > 0),
+    'the checkpoint is counted',
+  );
   const f = o.findings.find((x) => x.rule === 'checkpoint-latency-spike');
   assert.ok(f !== undefined, JSON.stringify({ p99: result.intervals.map((i) => i.latencyMs.p99), ckpt: o.server.map((s) => s.hosts[0]!.checkpointsDelta) }));
   assert.match(f.message, /p99 [\d.]+ ms \(run median [\d.]+ ms\) with a checkpoint/);
@@ -128,7 +134,10 @@ test('autovacuum on the workload tables during an update-heavy run', async () =>
   const o = observed(result);
   const f = o.findings.filter((x) => x.rule === 'autovacuum-on-workload-table');
   assert.ok(f.length > 0, JSON.stringify(o.findings));
-  assert.ok(f.some((x) => /pgbench_(accounts|tellers|branches)/.test(x.message)), JSON.stringify(f));
+  assert.ok(
+    f.some((x) => /pgbench_(accounts|tellers|branches)/.test(x.message)),
+    JSON.stringify(f),
+  );
 });
 
 test('a busy client process: client CPU is measured, and client-cpu-bound fires when it passes 90 % of a core', async (t) => {

@@ -141,11 +141,14 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   const schedule = (): void => {
     if (stopped) return;
     const dueUs = measureStartUs + nextBoundary * ctx!.intervalMs * 1000;
-    timer = setTimeout(() => {
-      void takeBoundary(nextBoundary);
-      nextBoundary += 1;
-      schedule();
-    }, Math.max(0, (dueUs - nowUs()) / 1000));
+    timer = setTimeout(
+      () => {
+        void takeBoundary(nextBoundary);
+        nextBoundary += 1;
+        schedule();
+      },
+      Math.max(0, (dueUs - nowUs()) / 1000),
+    );
   };
 
   return {

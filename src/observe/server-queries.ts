@@ -75,8 +75,7 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
 
 export async function readCapabilities(client: pg.Client): Promise<Capabilities> {
   const r = await client.query<{ v: string; pss: boolean }>(
-    `select current_setting('server_version_num') as v, ` +
-      `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss`,
+    `select current_setting('server_version_num') as v, ` + `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss`,
   );
   const row = r.rows[0];
   // total_exec_time is PG ≥ 13 (total_time before): older servers get no statement figures.

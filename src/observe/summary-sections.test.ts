@@ -31,13 +31,23 @@ test('server and findings sections appear when the result has them, and survive 
     { rule: 'lock-waits', severity: 'warning', message: 'up to 4 clients waiting on a lock', atS: [0] },
   ];
   const result = resultV1Schema.parse(
-    JSON.parse(JSON.stringify({ ...sampleResult(), server: [sample(0, 1000, 9), sample(1, 1200, 11)], findings, serverFacts: { start: { hosts: [] }, end: { hosts: [] } } })),
+    JSON.parse(
+      JSON.stringify({
+        ...sampleResult(),
+        server: [sample(0, 1000, 9), sample(1, 1200, 11)],
+        findings,
+        serverFacts: { start: { hosts: [] }, end: { hosts: [] } },
+      }),
+    ),
   );
   assert.equal(result.findings?.length, 2);
   assert.ok(result.serverFacts !== undefined);
   const text = formatSummary(result);
   assert.match(text, /\nserver:\n {2}127\.0\.0\.1:5432: cache hit 99%, 1,100\.0 commits\/s, connections peak 11, WAL 6\.0 MB\n/);
-  assert.match(text, /\nfindings:\n {2}! lock-waits: up to 4 clients waiting on a lock\n {2}i autovacuum-on-workload-table: autovacuum ran on pgbench_accounts\n/);
+  assert.match(
+    text,
+    /\nfindings:\n {2}! lock-waits: up to 4 clients waiting on a lock\n {2}i autovacuum-on-workload-table: autovacuum ran on pgbench_accounts\n/,
+  );
   const plain = formatSummary(sampleResult());
   assert.doesNotMatch(plain, /\n(server|findings):\n/);
 });

@@ -60,12 +60,24 @@ test('grafana.json: panels for latency, TPS, errors, connections, cache, replica
   assert.equal(typeof dash.title, 'string');
   assert.equal(typeof dash.uid, 'string');
   const titles = dash.panels.map((p) => p.title).join(' | ');
-  for (const want of [/Latency percentiles/, /Transactions per second/, /Errors/, /connections/i, /Cache hit ratio/, /Replication lag/, /Table sizes/, /Index sizes/]) {
+  for (const want of [
+    /Latency percentiles/,
+    /Transactions per second/,
+    /Errors/,
+    /connections/i,
+    /Cache hit ratio/,
+    /Replication lag/,
+    /Table sizes/,
+    /Index sizes/,
+  ]) {
     assert.match(titles, want);
   }
   assert.equal(new Set(dash.panels.map((p) => p.id)).size, dash.panels.length, 'panel ids are unique');
   for (const p of dash.panels) {
-    assert.ok(['x', 'y', 'w', 'h'].every((k) => typeof p.gridPos[k] === 'number'), `${p.title}: gridPos`);
+    assert.ok(
+      ['x', 'y', 'w', 'h'].every((k) => typeof p.gridPos[k] === 'number'),
+      `${p.title}: gridPos`,
+    );
     assert.ok(p.targets.length > 0, `${p.title}: targets`);
     for (const t of p.targets) for (const name of metricsIn(t.expr)) assert.ok(known.has(name), `${p.title} uses ${name}, which the exporter does not serve`);
   }

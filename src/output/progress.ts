@@ -35,11 +35,7 @@ function ms(v: number | null): string {
 
 export function formatProgress(stats: ProgressStats, elapsedS: number, openLoop: boolean): string {
   const l = stats.latencyMs;
-  const parts = [
-    `progress: ${elapsedS.toFixed(1)} s`,
-    `${stats.tps.toFixed(1)} tps`,
-    `lat p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms max ${ms(l.max)} ms`,
-  ];
+  const parts = [`progress: ${elapsedS.toFixed(1)} s`, `${stats.tps.toFixed(1)} tps`, `lat p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms max ${ms(l.max)} ms`];
   const byClass = FAILURE_CLASSES.flatMap((c, i) => {
     const n = stats.errors[i] ?? 0;
     return n > 0 ? [`${c} ${n}`] : [];

@@ -26,7 +26,7 @@ function recording(name: string, log: string[], opts: { failOpen?: boolean; find
 
 const stats = (index: number): IntervalStats => ({ index }) as IntervalStats;
 
-test('outputs are opened in order, fed in order, stopped once with the run\'s intervals, and their sections collected', async () => {
+test("outputs are opened in order, fed in order, stopped once with the run's intervals, and their sections collected", async () => {
   const log: string[] = [];
   const outputs = await openRunOutputs([recording('a', log), recording('b', log, { findings: true })], ctx);
   outputs.start(5);
@@ -55,7 +55,17 @@ test('the progress output prints every N intervals (-P rounded to intervals), wi
   const lines: string[] = [];
   const p = createProgressOutput({ everyMs: 2000, intervalMs: 1000, openLoop: false, write: (l) => lines.push(l) });
   const s = (index: number): IntervalStats =>
-    ({ index, tps: 10, failed: 0, errors: [], skipped: 0, dropped: 0, retried: 0, latencyMs: { p50: 1, p99: 2, max: 3 }, lagMs: { p50: null, p99: null, max: null } }) as unknown as IntervalStats;
+    ({
+      index,
+      tps: 10,
+      failed: 0,
+      errors: [],
+      skipped: 0,
+      dropped: 0,
+      retried: 0,
+      latencyMs: { p50: 1, p99: 2, max: 3 },
+      lagMs: { p50: null, p99: null, max: null },
+    }) as unknown as IntervalStats;
   for (let i = 0; i < 5; i++) p.interval?.(s(i));
   assert.deepEqual(
     lines.map((l) => l.split(',')[0]),

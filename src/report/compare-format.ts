@@ -33,12 +33,14 @@ export function formatComparison(c: Comparison): string {
   const heads = c.runs.map((r, k) => (k === 0 ? `${r.label} (baseline)` : r.label));
   const started = c.runs.map((r) => r.startedAt.replace(/\.\d+Z$/, 'Z'));
   const colW = c.runs.map((_, k) => Math.max(heads[k]?.length ?? 0, started[k]?.length ?? 0, ...cells.map((row) => row[k]?.length ?? 0)) + 2);
-  const row = (label: string, values: readonly string[]): string =>
-    (label.padEnd(labelW) + values.map((v, k) => v.padStart(colW[k] ?? 0)).join('')).trimEnd();
+  const row = (label: string, values: readonly string[]): string => (label.padEnd(labelW) + values.map((v, k) => v.padStart(colW[k] ?? 0)).join('')).trimEnd();
   const out: string[] = [
     row('', heads),
     row('started', started),
-    row('duration s', c.runs.map((r) => fmtNum(r.durationS, 1))),
+    row(
+      'duration s',
+      c.runs.map((r) => fmtNum(r.durationS, 1)),
+    ),
     ...c.metrics.map((m, i) => row(m.label, cells[i] ?? [])),
     '',
     `WORSE/better: beyond run-to-run noise (Mann-Whitney U rank test on per-interval values, p < ${c.alpha}); other changes are within noise.`,

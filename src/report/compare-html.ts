@@ -41,7 +41,11 @@ function distribution(c: Comparison): ChartSpec | null {
     x: axis,
     yLabel: 'ms',
     yLog: true,
-    series: c.results.map((r, k) => ({ label: r.label, color: color(k), values: hs[k] === null || hs[k] === undefined ? axis.map(() => null) : percentileCurve(hs[k], axis) })),
+    series: c.results.map((r, k) => ({
+      label: r.label,
+      color: color(k),
+      values: hs[k] === null || hs[k] === undefined ? axis.map(() => null) : percentileCurve(hs[k], axis),
+    })),
     bands: [],
   };
 }
@@ -80,9 +84,7 @@ export function renderCompareHtml(c: Comparison): string {
   ];
   const dist = distribution(c);
   if (dist !== null) charts.push(dist);
-  const legend = c.runs
-    .map((r, k) => `<span><span class="swatch" style="background:${color(k)}"></span>${escapeHtml(r.label)}</span>`)
-    .join(' &nbsp; ');
+  const legend = c.runs.map((r, k) => `<span><span class="swatch" style="background:${color(k)}"></span>${escapeHtml(r.label)}</span>`).join(' &nbsp; ');
   const verdict =
     c.regressions.length === 0
       ? `<p class="good">No regression: no run has lower tps or higher p99 than the baseline beyond noise by more than ${c.regressionPct}%.</p>`

@@ -43,7 +43,7 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): RankTe
   const n = all.length;
   let rankSumA = 0;
   let tieTerm = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && all[j + 1]?.v === all[i]?.v) j++;
     const rank = (i + j) / 2 + 1; // average rank of the tied group, 1-based

@@ -11,7 +11,7 @@ import { configSection } from './html-tables.js';
 /** Deterministic noise: a small LCG, so the tests never flake. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /** A result whose 30 intervals scatter ±10 % around the given tps and p99. */
@@ -43,14 +43,26 @@ test('Mann-Whitney U: identical samples give p = 1, separated samples a tiny p',
 
 test('identical runs: no regression flagged, nothing beyond noise', () => {
   const a = run(1000, 10, 1);
-  const c = compareResults([{ label: 'A', result: a }, { label: 'B', result: a }], { regressionPct: 0 });
+  const c = compareResults(
+    [
+      { label: 'A', result: a },
+      { label: 'B', result: a },
+    ],
+    { regressionPct: 0 },
+  );
   assert.deepEqual(c.regressions, []);
   assert.ok(c.comparable);
   assert.ok(c.metrics.every((m) => m.beyondNoise.every((b) => !b)));
 });
 
 test('two runs of the same load with different noise: no regression at 5 %', () => {
-  const c = compareResults([{ label: 'A', result: run(1000, 10, 1) }, { label: 'B', result: run(1000, 10, 2) }], { regressionPct: 5 });
+  const c = compareResults(
+    [
+      { label: 'A', result: run(1000, 10, 1) },
+      { label: 'B', result: run(1000, 10, 2) },
+    ],
+    { regressionPct: 5 },
+  );
   assert.deepEqual(c.regressions, []);
 });
 
@@ -78,7 +90,13 @@ test('a clearly slower run is flagged on tps and p99; a faster one is not', () =
   assert.match(text, /slow: tps lower by 40\.0%/);
   assert.match(text, /WORSE/);
   // A change beyond noise but under the threshold (-40 % tps, +100 % p99) is not a regression.
-  const small = compareResults([{ label: 'A', result: run(1000, 10, 1) }, { label: 'B', result: run(600, 20, 2) }], { regressionPct: 150 });
+  const small = compareResults(
+    [
+      { label: 'A', result: run(1000, 10, 1) },
+      { label: 'B', result: run(600, 20, 2) },
+    ],
+    { regressionPct: 150 },
+  );
   assert.deepEqual(small.regressions, []);
 });
 
@@ -86,7 +104,10 @@ test('not comparable: different clients, protocol and transaction types are list
   const a = run(1000, 10, 1);
   const b = run(1000, 10, 2, { clients: 64, protocol: 'simple' });
   const types = Object.fromEntries(Object.entries(b.transactionTypes).filter(([name]) => name !== 'select-only'));
-  const c = compareResults([{ label: 'A', result: a }, { label: 'B', result: { ...b, transactionTypes: types } }]);
+  const c = compareResults([
+    { label: 'A', result: a },
+    { label: 'B', result: { ...b, transactionTypes: types } },
+  ]);
   assert.equal(c.comparable, false);
   const text = c.differences.join('\n');
   assert.match(text, /clients: .* → 64 \(B\)/);
@@ -99,13 +120,30 @@ test('server settings from the observer (serverFacts.start) are compared; the HT
   const withSettings = (r: ResultV1, settings: Record<string, string>): ResultV1 => ({
     ...r,
     serverFacts: {
-      start: { hosts: [{ host: '127.0.0.1:5432', serverVersion: '17.2', serverVersionNum: 170002, inRecovery: false, maxConnections: 100, sharedBuffersBytes: 134217728, settings, pgStatStatements: false, tables: [] }] },
+      start: {
+        hosts: [
+          {
+            host: '127.0.0.1:5432',
+            serverVersion: '17.2',
+            serverVersionNum: 170002,
+            inRecovery: false,
+            maxConnections: 100,
+            sharedBuffersBytes: 134217728,
+            settings,
+            pgStatStatements: false,
+            tables: [],
+          },
+        ],
+      },
       end: { hosts: [] },
     },
   });
   const a = withSettings(run(1000, 10, 1), { shared_buffers: '16384 (8kB)', fsync: 'on' });
   const b = withSettings(run(1000, 10, 2), { shared_buffers: '32768 (8kB)', fsync: 'on' });
-  const c = compareResults([{ label: 'A', result: a }, { label: 'B', result: b }]);
+  const c = compareResults([
+    { label: 'A', result: a },
+    { label: 'B', result: b },
+  ]);
   assert.equal(c.comparable, false);
   assert.match(c.differences.join('\n'), /setting shared_buffers: 16384 \(8kB\) → 32768 \(8kB\) \(B\)/);
   assert.doesNotMatch(c.differences.join('\n'), /fsync/);
@@ -113,7 +151,10 @@ test('server settings from the observer (serverFacts.start) are compared; the HT
 });
 
 test('renderCompareHtml escapes labels and embeds one series per run', () => {
-  const c = compareResults([{ label: '<A>', result: run(1000, 10, 1) }, { label: 'B&', result: run(900, 11, 2) }]);
+  const c = compareResults([
+    { label: '<A>', result: run(1000, 10, 1) },
+    { label: 'B&', result: run(900, 11, 2) },
+  ]);
   const html = renderCompareHtml(c);
   assert.ok(!html.includes('<A>'));
   assert.match(html, /&lt;A&gt;/);

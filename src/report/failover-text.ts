@@ -12,7 +12,9 @@ export function formatFailover(result: Pick<ResultV1, 'failover'>): string {
   const out = ['', 'failover:'];
   if (f.outages.length === 0) out.push('  outages         none');
   for (const o of f.outages) {
-    const errors = Object.entries(o.errors).map(([c, n]) => `${c} ${n}`).join(', ');
+    const errors = Object.entries(o.errors)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ');
     out.push(
       `  outage          ${o.startS.toFixed(3)} → ${o.endS.toFixed(3)} s: ${o.durationS.toFixed(3)} s${o.open ? ' (still down at the end)' : ''}, ${o.clients} client(s) ` +
         `(own windows p50 ${o.clientWindowS.p50.toFixed(3)} s, max ${o.clientWindowS.max.toFixed(3)} s)` +
@@ -20,7 +22,9 @@ export function formatFailover(result: Pick<ResultV1, 'failover'>): string {
     );
   }
   const rc = f.reconnects;
-  out.push(`  rto             ${f.rtoS.toFixed(3)} s; reconnects ${rc.count}${rc.count > 0 ? ` by ${rc.clients} client(s), p50 ${rc.p50Ms} ms, max ${rc.maxMs} ms` : ''}`);
+  out.push(
+    `  rto             ${f.rtoS.toFixed(3)} s; reconnects ${rc.count}${rc.count > 0 ? ` by ${rc.clients} client(s), p50 ${rc.p50Ms} ms, max ${rc.maxMs} ms` : ''}`,
+  );
   out.push(`  timeline        ${f.timeline.before ?? '?'} → ${f.timeline.after ?? '?'}${f.primaryAfter === null ? '' : ` (primary now ${f.primaryAfter})`}`);
   const g = f.server?.largest;
   if (g !== undefined && g !== null) {
@@ -33,14 +37,17 @@ export function formatFailover(result: Pick<ResultV1, 'failover'>): string {
   if (v !== undefined) {
     if (!('lost' in v)) out.push(`  verify-writes   NOT VERIFIED: ${v.error}`);
     else {
-      out.push(`  verify-writes   ${v.verdict}: lost ${v.lost}, unexpected ${v.unexpected}, recovered ${v.recovered} (unknown outcome, committed) — read from ${v.host}`);
+      out.push(
+        `  verify-writes   ${v.verdict}: lost ${v.lost}, unexpected ${v.unexpected}, recovered ${v.recovered} (unknown outcome, committed) — read from ${v.host}`,
+      );
       if (v.lostIds.length > 0) out.push(`  lost ids        ${v.lostIds.join(', ')}${v.lost > v.lostIds.length ? ', …' : ''}`);
       if (v.unexpectedIds.length > 0) out.push(`  unexpected ids  ${v.unexpectedIds.join(', ')}${v.unexpected > v.unexpectedIds.length ? ', …' : ''}`);
       if (v.counter !== null) {
         const c = v.counter;
         out.push(`  counter         ${c.value} ${c.ok ? 'within' : 'OUTSIDE'} [${c.acknowledged}, ${c.acknowledged + c.unknown}] (acknowledged, + unknown)`);
       }
-      if (v.balance !== null) out.push(`  balances        ${v.balance.actual} ${v.balance.ok ? '=' : '≠'} ${v.balance.expected}${v.balance.ok ? '' : ' (INVARIANT BROKEN)'}`);
+      if (v.balance !== null)
+        out.push(`  balances        ${v.balance.actual} ${v.balance.ok ? '=' : '≠'} ${v.balance.expected}${v.balance.ok ? '' : ' (INVARIANT BROKEN)'}`);
     }
   }
   return out.join('\n');

@@ -14,7 +14,12 @@ export type GroupSummary = ScenarioSummary;
 
 export function summarizeGroups(
   totals: Totals,
-  groups: readonly { readonly name: string; readonly typeOffset: number; readonly startOffsetMs: number; readonly load: { readonly durationMs: number | undefined } }[],
+  groups: readonly {
+    readonly name: string;
+    readonly typeOffset: number;
+    readonly startOffsetMs: number;
+    readonly load: { readonly durationMs: number | undefined };
+  }[],
   layout: MetricsLayout,
   durationS: number,
 ): Record<string, GroupSummary> {

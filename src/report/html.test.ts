@@ -9,7 +9,11 @@ test('renderHtml: one self-contained page, text escaped, uPlot inlined, no exter
   const base = sampleResult();
   const [name, type] = Object.entries(base.transactionTypes)[0]!;
   const evil = '</script><img src=x onerror=alert(1)>';
-  const html = renderHtml({ ...base, transactionTypes: { ...base.transactionTypes, [evil]: { ...type, statements: [] } }, histograms: { ...base.histograms, [evil]: base.histograms[name] ?? '' } });
+  const html = renderHtml({
+    ...base,
+    transactionTypes: { ...base.transactionTypes, [evil]: { ...type, statements: [] } },
+    histograms: { ...base.histograms, [evil]: base.histograms[name] ?? '' },
+  });
   assert.match(html, /^<!DOCTYPE html>/);
   assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
   assert.ok(html.includes('uPlot'), 'uPlot inlined');

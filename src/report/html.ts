@@ -6,16 +6,7 @@
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
 import { serverCharts } from './html-server.js';
-import {
-  configSection,
-  failoverSection,
-  failuresTable,
-  findingsOf,
-  findingsTable,
-  statementsTables,
-  thresholdsTable,
-  typesTable,
-} from './html-tables.js';
+import { configSection, failoverSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
 
 function card(label: string, value: string, cls = ''): string {
@@ -55,7 +46,13 @@ function headline(result: HtmlResult): string {
 function subtitle(result: HtmlResult): string {
   const hosts = result.target.hosts.join(', ');
   const pgv = result.target.serverVersion === null ? '' : `PostgreSQL ${result.target.serverVersion}`;
-  const parts = [`started ${result.startedAt}`, `${fmtNum(result.durationS, 1)} s measured`, hosts === '' ? '' : `target ${hosts}`, pgv, `${result.tool.name} ${result.tool.version}`];
+  const parts = [
+    `started ${result.startedAt}`,
+    `${fmtNum(result.durationS, 1)} s measured`,
+    hosts === '' ? '' : `target ${hosts}`,
+    pgv,
+    `${result.tool.name} ${result.tool.version}`,
+  ];
   return parts.filter((p) => p !== '').join(' · ');
 }
 

@@ -9,7 +9,20 @@ test('the result validates against the v1 schema and names every field of DESIGN
   const r = sampleResult();
   const parsed = resultV1Schema.parse(JSON.parse(JSON.stringify(r)));
   assert.deepEqual(parsed, r);
-  for (const k of ['schema', 'tool', 'startedAt', 'durationS', 'target', 'config', 'summary', 'transactionTypes', 'intervals', 'server', 'thresholds', 'histograms']) {
+  for (const k of [
+    'schema',
+    'tool',
+    'startedAt',
+    'durationS',
+    'target',
+    'config',
+    'summary',
+    'transactionTypes',
+    'intervals',
+    'server',
+    'thresholds',
+    'histograms',
+  ]) {
     assert.ok(k in r, k);
   }
   for (const k of ['transactions', 'failed', 'retried', 'skipped', 'dropped', 'unfinished', 'tps', 'latencyMs', 'lagMs', 'errors']) {
@@ -48,13 +61,27 @@ test('summary numbers: counts, tps over the measured phase, latency from the sch
   assert.equal(r.transactionTypes['select-only']!.transactions, 126);
   assert.equal(r.transactionTypes['select-only']!.statements[0]!.count, 126);
   // the last interval covers 0.5 s: its rate is over what it covered
-  assert.deepEqual(r.intervals.map((i) => [i.tS, i.durationS, i.tps]), [[0, 1, 200], [1, 1, 200], [2, 0.5, 200]]);
+  assert.deepEqual(
+    r.intervals.map((i) => [i.tS, i.durationS, i.tps]),
+    [
+      [0, 1, 200],
+      [1, 1, 200],
+      [2, 0.5, 200],
+    ],
+  );
   assert.deepEqual(r.intervals[0]!.errors, { serialization: 2 });
   // the stored histogram decodes to the type's successful transactions
   assert.equal(decodeHistogram(r.histograms['tpcb-like']!).totalCount, 374);
-  assert.deepEqual(r.thresholds.map((t) => [t.expr, t.ok]), [
-    ['p95<30ms', true], ['tps>=8000', false], ['errors<1%', false], ['lag.p99<5ms', true], ['dropped=0', false],
-  ]);
+  assert.deepEqual(
+    r.thresholds.map((t) => [t.expr, t.ok]),
+    [
+      ['p95<30ms', true],
+      ['tps>=8000', false],
+      ['errors<1%', false],
+      ['lag.p99<5ms', true],
+      ['dropped=0', false],
+    ],
+  );
 });
 
 test('formatSummary shows the key lines with the right numbers', () => {

@@ -135,7 +135,6 @@ export const resultV1Schema = z.object({
     .optional(),
 });
 
-
 export type ResultV1 = z.infer<typeof resultV1Schema>;
 export type ResultSummary = ResultV1['summary'];
 export type TxnSummary = ResultV1['transactionTypes'][string];
@@ -165,8 +164,7 @@ export interface BuildResultInput {
   readonly sections?: ResultSections;
 }
 
-const msOf = (h: Histogram, pct: number, maxUs: number): number | null =>
-  h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs));
+const msOf = (h: Histogram, pct: number, maxUs: number): number | null => (h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs)));
 
 function latencyMsOf(h: Histogram, count: number, sumUs: number, minUs: number, maxUs: number): ResultSummary['latencyMs'] {
   const none = count === 0 || h.totalCount === 0;

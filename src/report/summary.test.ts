@@ -54,7 +54,9 @@ test('header: tool, start, target with the server version, measured duration', (
 });
 
 test('tps and counts are grouped by thousands', () => {
-  const text = formatSummary(withSummary(sampleResult(), { transactions: 1_234_567, tps: 12345.67, failed: 0, errors: { ...sampleResult().summary.errors, serialization: 0 } }));
+  const text = formatSummary(
+    withSummary(sampleResult(), { transactions: 1_234_567, tps: 12345.67, failed: 0, errors: { ...sampleResult().summary.errors, serialization: 0 } }),
+  );
   assert.match(text, /^transactions: +1,234,567 ok, 12,345\.7 tps$/m);
   assert.match(text, /^failed: +0 \(0%\)$/m);
 });
@@ -85,7 +87,12 @@ test('failures: every class with a count in a fixed order, then the first messag
     withSummary(r, {
       failed: 1_506,
       errors,
-      firstErrors: { other: 'something\n   odd   happened', connection: 'Connection terminated unexpectedly', read_only: long, serialization: 'could not serialize access' },
+      firstErrors: {
+        other: 'something\n   odd   happened',
+        connection: 'Connection terminated unexpectedly',
+        read_only: long,
+        serialization: 'could not serialize access',
+      },
     }),
   );
   assert.match(text, /^failed: +1,506 \(75\.075%\) +\(serialization 2, connection 1,500, read_only 3, other 1\)$/m);
@@ -125,8 +132,14 @@ test('connection figures: shown when there were connections or reconnects', () =
 
 test('per transaction type: with several types, each with its share; one type alone only with -r', () => {
   const text = formatSummary(sampleResult());
-  assert.match(text, /\n\ntransaction type "tpcb-like" \(75\.099% of completed\):\n {2}transactions: +374 ok, 149\.6 tps\n {2}failed: +6 \(1\.579%\) +\(serialization 6\)\n/);
-  assert.match(text, /\n\ntransaction type "select-only" \(24\.901% of completed\):\n {2}transactions: +126 ok, 50\.4 tps\n {2}failed: +0 \(0%\)\n {2}latency ms: +min 1\.000 .* max 9\.000\n/);
+  assert.match(
+    text,
+    /\n\ntransaction type "tpcb-like" \(75\.099% of completed\):\n {2}transactions: +374 ok, 149\.6 tps\n {2}failed: +6 \(1\.579%\) +\(serialization 6\)\n/,
+  );
+  assert.match(
+    text,
+    /\n\ntransaction type "select-only" \(24\.901% of completed\):\n {2}transactions: +126 ok, 50\.4 tps\n {2}failed: +0 \(0%\)\n {2}latency ms: +min 1\.000 .* max 9\.000\n/,
+  );
   // Statements only with -r.
   assert.doesNotMatch(text, /statement latencies/);
   const single = singleType();
@@ -165,7 +178,10 @@ test('per statement (-r): a column table, SQL on one line and shortened, "-" for
 test('hosts: the per-host block appears only with more than one host', () => {
   const r = sampleResult();
   const two = { 'a:5432': { transactions: 1_200, failed: 3, meanLatencyMs: 1.5 }, 'b:5433': { transactions: 5, failed: 0, meanLatencyMs: null } };
-  assert.match(formatSummary({ ...r, hosts: two }), /\n\nhosts \(where the clients ran their transactions\):\n {2}a:5432: 1,200 ok, 3 failed, mean latency 1\.500 ms\n {2}b:5433: 5 ok, 0 failed, mean latency - ms\n/);
+  assert.match(
+    formatSummary({ ...r, hosts: two }),
+    /\n\nhosts \(where the clients ran their transactions\):\n {2}a:5432: 1,200 ok, 3 failed, mean latency 1\.500 ms\n {2}b:5433: 5 ok, 0 failed, mean latency - ms\n/,
+  );
   assert.doesNotMatch(formatSummary({ ...r, hosts: { 'a:5432': two['a:5432'] } }), /^hosts/m);
 });
 

@@ -98,8 +98,7 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
   out.push(
     line(
       'not completed',
-      `skipped ${fmtNum(s.skipped)}, dropped ${fmtNum(s.dropped)}, unfinished ${fmtNum(s.unfinished)} ` +
-        `(of ${fmtNum(s.arrivals)} arrivals)`,
+      `skipped ${fmtNum(s.skipped)}, dropped ${fmtNum(s.dropped)}, unfinished ${fmtNum(s.unfinished)} ` + `(of ${fmtNum(s.arrivals)} arrivals)`,
     ),
   );
   if (s.connects > 0 || s.reconnects > 0) {
@@ -139,7 +138,10 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
   }
   if (result.loadChanges !== undefined && result.loadChanges.length > 0) {
     out.push('', 'load changed while running:');
-    for (const c of result.loadChanges) out.push(`  at ${c.atS.toFixed(1)} s: ${c.kind === 'rate' ? `${fmtNum(c.target)}/s` : `${fmtNum(c.target)} clients`}${c.group === 'run' ? '' : ` (${c.group})`}`);
+    for (const c of result.loadChanges)
+      out.push(
+        `  at ${c.atS.toFixed(1)} s: ${c.kind === 'rate' ? `${fmtNum(c.target)}/s` : `${fmtNum(c.target)} clients`}${c.group === 'run' ? '' : ` (${c.group})`}`,
+      );
   }
   if (result.workloads !== undefined && Object.keys(result.workloads).length > 0) out.push('', formatWorkloadReports(result.workloads).trimEnd());
   out.push(...serverLines(result), ...findingLines(result));

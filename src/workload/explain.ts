@@ -79,8 +79,20 @@ export async function explainWorkload(db: SetupDb, name: string, def: WorkloadDe
           statements.push({
             ...base,
             plan,
-            ...optional('executionMs', parseTiming(plan.map((l) => l.trim()), 'Execution Time')),
-            ...optional('planningMs', parseTiming(plan.map((l) => l.trim()), 'Planning Time')),
+            ...optional(
+              'executionMs',
+              parseTiming(
+                plan.map((l) => l.trim()),
+                'Execution Time',
+              ),
+            ),
+            ...optional(
+              'planningMs',
+              parseTiming(
+                plan.map((l) => l.trim()),
+                'Planning Time',
+              ),
+            ),
           });
         } catch (e) {
           statements.push({ ...base, error: e instanceof Error ? e.message : String(e) });
@@ -110,7 +122,8 @@ export function formatExplain(report: ExplainReport): string {
   const out: string[] = [`EXPLAIN (ANALYZE, BUFFERS) of ${report.workload}, parameters from one draw with seed ${report.seed}`];
   for (const s of report.statements) {
     out.push('', `── ${report.workload}.${s.transaction}, step ${s.step}${s.executionMs === undefined ? '' : `: ${s.executionMs} ms`}`, `   ${s.sql}`);
-    if (s.params.length > 0) out.push(`   params: ${s.params.map((p) => (p === null ? 'NULL' : p.length > 60 ? `${p.slice(0, 57)}… (${p.length} chars)` : p)).join(' | ')}`);
+    if (s.params.length > 0)
+      out.push(`   params: ${s.params.map((p) => (p === null ? 'NULL' : p.length > 60 ? `${p.slice(0, 57)}… (${p.length} chars)` : p)).join(' | ')}`);
     if (s.error !== undefined) out.push(`   error: ${s.error}`);
     else if (s.plan === undefined) out.push('   (executed, not explainable)');
     else out.push(...s.plan.map((l) => `   ${l}`));

@@ -12,4 +12,3 @@ export function isReadOnlySql(statements: readonly { readonly text: string }[]):
     return !/\b(insert|update|delete|merge)\b|\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\b(nextval|setval|pg_advisory\w*)\s*\(/i.test(sql);
   });
 }
-

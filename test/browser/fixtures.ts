@@ -51,9 +51,17 @@ export function longResult(base: ResultV1, intervals = 3600): HtmlResult {
     durationS: intervals,
     intervals: iv,
     server,
-    transactionTypes: { [typeName]: type, [HOSTILE_NAME]: { ...type, statements: type.statements.map((s) => ({ ...s, sql: `${s.sql} -- </td><b>${HOSTILE_NAME}` })) } },
+    transactionTypes: {
+      [typeName]: type,
+      [HOSTILE_NAME]: { ...type, statements: type.statements.map((s) => ({ ...s, sql: `${s.sql} -- </td><b>${HOSTILE_NAME}` })) },
+    },
     histograms: { [typeName]: hist, [HOSTILE_NAME]: hist },
-    summary: { ...base.summary, failed: 500, errors: { ...base.summary.errors, connection: 480, serialization: 20 }, firstErrors: { connection: `server closed the connection ${HOSTILE_NAME}` } },
+    summary: {
+      ...base.summary,
+      failed: 500,
+      errors: { ...base.summary.errors, connection: 480, serialization: 20 },
+      firstErrors: { connection: `server closed the connection ${HOSTILE_NAME}` },
+    },
     thresholds: [
       { expr: 'p99<100ms', ok: true, actual: 'p99 = 83.071 ms' },
       { expr: 'errors<0.1%', ok: false, actual: 'errors = 0.2%' },

@@ -50,7 +50,10 @@ const CHART_CHECK = `window.pgsurgeCharts.map((u) => ({
   canvasWidth: u.root.querySelector('canvas').width,
 }))`;
 
-async function openReport(htmlFile: string, shot: string): Promise<{ charts: ChartCheck[]; plots: number; errors: string[]; requests: string[]; dialogs: number; scripts: number }> {
+async function openReport(
+  htmlFile: string,
+  shot: string,
+): Promise<{ charts: ChartCheck[]; plots: number; errors: string[]; requests: string[]; dialogs: number; scripts: number }> {
   const page = await (await openBrowser()).newPage({ viewport: { width: 1400, height: 900 } });
   const url = pathToFileURL(htmlFile).href;
   const errors: string[] = [];

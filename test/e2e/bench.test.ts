@@ -34,7 +34,10 @@ function runBench(args: readonly string[], timeoutMs: number): Promise<{ code: n
 function row(stdout: string, prefix: string): string[] {
   const line = stdout.split('\n').find((l) => l.startsWith(prefix));
   assert.ok(line, `no row starting with "${prefix}" in:\n${stdout}`);
-  return line.split('|').slice(1, -1).map((c) => c.trim());
+  return line
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
 }
 
 test('the pgbench comparison runs every case in quick mode and prints every column', { skip: !existsSync(pgbenchPath()) && 'no pgbench' }, async () => {
@@ -44,19 +47,39 @@ test('the pgbench comparison runs every case in quick mode and prints every colu
 
   const header = row(r.stdout, '| case | client | runs | TPS');
   assert.deepEqual(header, [
-    'case', 'client', 'runs', 'TPS (median)', 'CPU µs/txn whole', 'CPU µs/txn steady', 'p50 ms', 'p99 ms', 'lag p99 ms',
-    'TPS ratio pgsurge/pgbench', 'steady CPU/txn ratio',
+    'case',
+    'client',
+    'runs',
+    'TPS (median)',
+    'CPU µs/txn whole',
+    'CPU µs/txn steady',
+    'p50 ms',
+    'p99 ms',
+    'lag p99 ms',
+    'TPS ratio pgsurge/pgbench',
+    'steady CPU/txn ratio',
   ]);
-  for (const [prefix, tool] of [['| 1. select-only', 'pgbench'], ['| 1. select-only', 'pgsurge'], ['| 3. select-only open loop', 'pgbench'], ['| 3. select-only open loop', 'pgsurge']] as const) {
+  for (const [prefix, tool] of [
+    ['| 1. select-only', 'pgbench'],
+    ['| 1. select-only', 'pgsurge'],
+    ['| 3. select-only open loop', 'pgbench'],
+    ['| 3. select-only open loop', 'pgsurge'],
+  ] as const) {
     const cells = row(r.stdout, `${prefix}`);
     assert.equal(cells.length, header.length, `${prefix}: ${cells.join(' | ')}`);
-    assert.ok(r.stdout.split('\n').some((l) => l.startsWith(prefix) && l.includes(`| ${tool} |`)), `${prefix} ${tool}`);
+    assert.ok(
+      r.stdout.split('\n').some((l) => l.startsWith(prefix) && l.includes(`| ${tool} |`)),
+      `${prefix} ${tool}`,
+    );
   }
   // Every figure column of the pgsurge rows holds a number (lag only in the open loop).
   const pgsurge = (prefix: string): string[] => {
     const line = r.stdout.split('\n').find((l) => l.startsWith(prefix) && l.includes('| pgsurge |'));
     assert.ok(line);
-    return line.split('|').slice(1, -1).map((c) => c.trim());
+    return line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
   };
   const num = /^-?\d+(\.\d+)?$/;
   for (const i of [2, 3, 4, 6, 7, 9]) assert.match(pgsurge('| 1. select-only, ')[i] ?? '', num, `case 1 column ${header[i]}`);
@@ -64,22 +87,38 @@ test('the pgbench comparison runs every case in quick mode and prints every colu
   // The Node.js floor beside case 1: TPS and CPU, and its ratio to pgbench in brackets.
   const floor = r.stdout.split('\n').find((l) => l.startsWith('| 1. select-only') && l.includes('Node.js floor'));
   assert.ok(floor, 'a Node.js floor row in case 1');
-  const fc = floor.split('|').slice(1, -1).map((c) => c.trim());
+  const fc = floor
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
   for (const i of [3, 4, 5]) assert.match(fc[i] ?? '', num, `floor column ${header[i]}`);
   assert.match(fc[9] ?? '', /^\(\d+\.\d+\)$/);
   // Case 3's pgsurge with --warmup: its steady state, beside (not instead of) the plain row.
   const warm = r.stdout.split('\n').find((l) => l.startsWith('| 3. select-only open loop') && l.includes('pgsurge --warmup 1s (not judged)'));
   assert.ok(warm, 'a pgsurge --warmup row in case 3');
-  const wc = warm.split('|').slice(1, -1).map((c) => c.trim());
+  const wc = warm
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim());
   for (const i of [3, 5, 8]) assert.match(wc[i] ?? '', num, `warm-up row column ${header[i]}`);
   // Case 3 at the issue's 80 % of case 1, and at 40 %.
   for (const share of ['80 %', '40 %']) {
-    assert.ok(r.stdout.split('\n').some((l) => l.startsWith('| 3. select-only open loop') && l.includes(`(${share} of case 1)`) && l.includes('| pgsurge |')), share);
+    assert.ok(
+      r.stdout.split('\n').some((l) => l.startsWith('| 3. select-only open loop') && l.includes(`(${share} of case 1)`) && l.includes('| pgsurge |')),
+      share,
+    );
   }
 
   assert.deepEqual(row(r.stdout, '| case | client | run s'), ['case', 'client', 'run s', 'TPS', 'RSS early MiB (at s)', 'RSS late MiB (at s)', 'growth']);
   assert.match(row(r.stdout, '| 4. memory')[6] ?? '', /^-?\d+\.\d %$/);
-  assert.deepEqual(row(r.stdout, '| case | client | runs | wall s'), ['case', 'client', 'runs', 'wall s (median)', 'client CPU s', 'time ratio pgsurge/pgbench']);
+  assert.deepEqual(row(r.stdout, '| case | client | runs | wall s'), [
+    'case',
+    'client',
+    'runs',
+    'wall s (median)',
+    'client CPU s',
+    'time ratio pgsurge/pgbench',
+  ]);
   assert.match(row(r.stdout, '| 5. data load -s 1 | pgsurge init')[5] ?? '', num);
 
   // One pass/fail line per target of the cases that ran.

@@ -14,7 +14,10 @@ import { CLI, cleanEnv } from '../helpers/cli.js';
 test('the built bin runs by itself: executable, node shebang, --version prints the package version', () => {
   accessSync(CLI, constants.X_OK);
   assert.match(readFileSync(CLI, 'utf8').split('\n')[0] ?? '', /^#!\/usr\/bin\/env node$/);
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string; bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+    bin: Record<string, string>;
+  };
   assert.equal(pkg.bin['pgsurge'], 'dist/src/cli/bin.js');
   const r = spawnSync(CLI, ['--version'], { env: cleanEnv(), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

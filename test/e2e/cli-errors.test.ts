@@ -15,9 +15,9 @@ import { freePort, type LocalServer } from '../../src/local/server.js';
 const SECRET = 'Sup3r-s3cret-pw';
 // Top-level await: the server belongs to the file and is stopped after all of its tests.
 const server: LocalServer = await startTestServer({
-    settings: { max_connections: 20 },
-    hbaLines: ['host all pwuser 127.0.0.1/32 scram-sha-256'],
-  });
+  settings: { max_connections: 20 },
+  hbaLines: ['host all pwuser 127.0.0.1/32 scram-sha-256'],
+});
 let dir: string;
 
 function assertCleanError(out: { stderr: string; stdout: string }, pattern: RegExp): void {
@@ -60,7 +60,10 @@ describe('usage and config errors exit 2', () => {
       assertCleanError(r, pattern);
       const [first, ...hints] = r.stderr.trim().split('\n');
       assert.match(first!, pattern, 'the first line names the culprit');
-      assert.ok(hints.every((h) => h.startsWith('  - ')), `anything after it is an indented hint: ${r.stderr}`);
+      assert.ok(
+        hints.every((h) => h.startsWith('  - ')),
+        `anything after it is an indented hint: ${r.stderr}`,
+      );
     });
   }
 

@@ -92,8 +92,7 @@ test('up → status → kill-primary → promote → writes on the new primary �
   await sql(primary, 'INSERT INTO t VALUES (1)');
   assert.ok(processesUnder(baseDir).length > 0);
   // Asynchronous replication: wait until the replica has the row before the primary is killed.
-  const replicated = async (): Promise<boolean> =>
-    (await sql<{ n: number }>(replica, 'SELECT count(*)::int AS n FROM t').catch(() => []))[0]?.n === 1; // 42P01 until CREATE TABLE arrives
+  const replicated = async (): Promise<boolean> => (await sql<{ n: number }>(replica, 'SELECT count(*)::int AS n FROM t').catch(() => []))[0]?.n === 1; // 42P01 until CREATE TABLE arrives
   for (let i = 0; i < 100 && !(await replicated()); i++) await new Promise((r) => setTimeout(r, 50));
 
   const status = await local('status');

@@ -40,14 +40,22 @@ test('suites/vector-search.yaml runs on a throwaway server: table with every ste
   const r = await runCli(['suite', suiteWithTestTargets(), '--json', json], { timeoutMs: 240_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /suite vector-search: 4 of 4 steps passed/);
-  for (const name of ['single-namespace search', 'cross-namespace search', 'concurrent search, 50 clients x 20 queries', 'bulk insert, 100 batches x 100 rows']) {
+  for (const name of [
+    'single-namespace search',
+    'cross-namespace search',
+    'concurrent search, 50 clients x 20 queries',
+    'bulk insert, 100 batches x 100 rows',
+  ]) {
     assert.match(r.stdout, new RegExp(`^${name.replace(/[()]/g, '\\$&')}\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+ tps.*pass$`, 'm'));
   }
   const doc = JSON.parse(readFileSync(json, 'utf8')) as SuiteJson;
   assert.equal(doc.schema, 'pgsurge.suite/v1');
   assert.equal(doc.ok, true);
   assert.equal(doc.throwaway, true);
-  assert.deepEqual(doc.steps.map((s) => s.result?.summary.transactions), [1000, 500, 1000, 100]);
+  assert.deepEqual(
+    doc.steps.map((s) => s.result?.summary.transactions),
+    [1000, 500, 1000, 100],
+  );
   assert.equal(doc.steps[0]!.workloadReports!['vector-search']!['vectorPath'], 'cube');
   assert.equal(doc.steps[0]!.result!.transactionTypes['vector-search.search_many']!.transactions, 0, 'only: search_one');
   assert.ok((doc.steps[3]!.workloadReports!['bulk-insert']!['rows_per_s'] as number) > 0);
@@ -89,8 +97,14 @@ test('an impossible target fails its step: exit 99, FAIL in the table, the faile
   assert.match(r.stdout, /^fast enough .* pass$/m);
   assert.match(r.stdout, /^too fast .*p95<0\.001ms \([0-9.]+ms\) ✗\s+FAIL$/m);
   const doc = JSON.parse(readFileSync(json, 'utf8')) as SuiteJson;
-  assert.deepEqual(doc.steps.map((s) => s.status), ['passed', 'failed', 'failed']);
-  assert.deepEqual(doc.steps[2]!.targets.map((t) => t.ok), [false]);
+  assert.deepEqual(
+    doc.steps.map((s) => s.status),
+    ['passed', 'failed', 'failed'],
+  );
+  assert.deepEqual(
+    doc.steps[2]!.targets.map((t) => t.ok),
+    [false],
+  );
   assert.equal(doc.ok, false);
 });
 

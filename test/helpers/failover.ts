@@ -16,14 +16,34 @@ export const FAST_SETTINGS = { fsync: 'off', full_page_writes: 'off', max_connec
 export interface FailoverRun extends CliRun {
   readonly result: Record<string, unknown> & {
     failover: {
-      outages: { startS: number; endS: number; durationS: number; open: boolean; errors: Record<string, number>; timeToFirstReadS: number | null; clients: number }[];
+      outages: {
+        startS: number;
+        endS: number;
+        durationS: number;
+        open: boolean;
+        errors: Record<string, number>;
+        timeToFirstReadS: number | null;
+        clients: number;
+      }[];
       rtoS: number;
       reconnects: { count: number; maxMs: number | null; p50Ms: number | null };
       timeline: { before: string | null; after: string | null };
-      server: { largest: { durationS: number; startS: number; endS: number; timelineBefore: string; timelineAfter: string } | null; timelineSwitches: unknown[] } | null;
+      server: {
+        largest: { durationS: number; startS: number; endS: number; timelineBefore: string; timelineAfter: string } | null;
+        timelineSwitches: unknown[];
+      } | null;
       clientMinusServerS: number | null;
       writes: Record<string, { ok: number; failed: number; unknown: number }>;
-      verification?: { verdict: string; ok: boolean; lost: number; unexpected: number; recovered: number; lostIds: string[]; counter: { ok: boolean } | null; balance: { ok: boolean } | null };
+      verification?: {
+        verdict: string;
+        ok: boolean;
+        lost: number;
+        unexpected: number;
+        recovered: number;
+        lostIds: string[];
+        counter: { ok: boolean } | null;
+        balance: { ok: boolean } | null;
+      };
     };
     summary: { transactions: number; errors: Record<string, number> };
     thresholds: { expr: string; ok: boolean; actual: string }[];
@@ -48,7 +68,23 @@ export async function runWithFault(
   const t0 = Date.now();
   try {
     const run = await runCli(
-      ['run', 'ha-writes', '--url', url, '--verify-writes', '-c', String(opts.clients ?? 4), '-T', String(opts.durationS), '-P', '1', '--json', file, '--no-observe', ...(opts.extra ?? [])],
+      [
+        'run',
+        'ha-writes',
+        '--url',
+        url,
+        '--verify-writes',
+        '-c',
+        String(opts.clients ?? 4),
+        '-T',
+        String(opts.durationS),
+        '-P',
+        '1',
+        '--json',
+        file,
+        '--no-observe',
+        ...(opts.extra ?? []),
+      ],
       {
         timeoutMs: (opts.durationS + 60) * 1000,
         onStderr: (chunk) => {
@@ -84,7 +120,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 /** One line of the figures a failover test measured, for the test log. */
 export function figures(run: FailoverRun): string {
   const f = run.result.failover;
-  const o = f.outages.map((x) => `${x.startS}→${x.endS} s (${x.durationS} s, first read ${x.timeToFirstReadS} s, errors ${JSON.stringify(x.errors)})`).join('; ');
+  const o = f.outages
+    .map((x) => `${x.startS}→${x.endS} s (${x.durationS} s, first read ${x.timeToFirstReadS} s, errors ${JSON.stringify(x.errors)})`)
+    .join('; ');
   const v = f.verification;
   const sm = run.result.summary as unknown as { tps: number; latencyMs: { p50: number | null } };
   return `tps ${sm.tps}, p50 ${sm.latencyMs.p50} ms; outages [${o}] rto ${f.rtoS} s, server gap ${f.server?.largest?.durationS ?? 'n/a'} s, client−server ${f.clientMinusServerS} s, reconnects ${f.reconnects.count} (p50 ${f.reconnects.p50Ms} ms, max ${f.reconnects.maxMs} ms), timeline ${f.timeline.before}→${f.timeline.after}; verify ${v?.verdict ?? 'n/a'} lost ${v?.lost} unexpected ${v?.unexpected} recovered ${v?.recovered}; writes ${JSON.stringify(f.writes)}`;

@@ -36,7 +36,10 @@ test('reset: the client sees ECONNRESET', async () => {
   proxy.reset();
   const err = await q;
   assert.ok(err !== undefined, 'the query failed');
-  assert.ok([err, ...errors].some((e) => e.code === 'ECONNRESET'), `got ${err.code ?? ''} ${err.message}`);
+  assert.ok(
+    [err, ...errors].some((e) => e.code === 'ECONNRESET'),
+    `got ${err.code ?? ''} ${err.message}`,
+  );
   assert.equal(proxy.connections(), 0);
   await c.end().catch(() => undefined);
 });

@@ -36,7 +36,9 @@ for (const [method, batch] of [
     const result = JSON.parse(readFileSync(json, 'utf8')) as ResultV1;
     const type = method === 'values' ? `values_${batch}` : 'unnest';
     assert.equal(result.transactionTypes[`bulk-insert.${type}`]!.transactions, 60);
-    const row = await one('select count(*)::int as n, count(distinct batch_id)::int as batches, min(octet_length(payload))::int as lo, max(octet_length(payload))::int as hi, max(n)::int as max_n from bulk_rows');
+    const row = await one(
+      'select count(*)::int as n, count(distinct batch_id)::int as batches, min(octet_length(payload))::int as lo, max(octet_length(payload))::int as hi, max(n)::int as max_n from bulk_rows',
+    );
     assert.equal(row['n'], 60 * batch);
     assert.equal(row['lo'], 200);
     assert.equal(row['hi'], 200);
@@ -73,11 +75,16 @@ test("the workload's own table is sampled: bulk_rows in the result's server time
   const json = join(dir, 'tables.json');
   let scraped = '';
   let running = true;
-  const run = runCli(['run', 'bulk-insert', '--url', server.url, '-c', '2', '-T', '4', '--prometheus', `127.0.0.1:${port}`, '--json', json]).finally(() => (running = false));
+  const run = runCli(['run', 'bulk-insert', '--url', server.url, '-c', '2', '-T', '4', '--prometheus', `127.0.0.1:${port}`, '--json', json]).finally(
+    () => (running = false),
+  );
   // Scrape while the run lasts, until a sample of bulk_rows is there (the exporter closes with the run).
   while (running && !/pgsurge_server_table_rows\{[^}]*table="bulk_rows"[^}]*\} [1-9]/.test(scraped)) {
     await new Promise((r) => setTimeout(r, 250));
-    scraped = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => scraped);
+    scraped = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+      (r) => r.text(),
+      () => scraped,
+    );
   }
   const r = await run;
   assert.equal(r.code, 0, r.stderr);
@@ -87,7 +94,10 @@ test("the workload's own table is sampled: bulk_rows in the result's server time
   const rows = result.server.flatMap((s) => s.hosts.flatMap((h) => h.tables.filter((t) => t.name === 'bulk_rows')));
   assert.ok(rows.length >= 3, JSON.stringify(result.server.map((s) => s.hosts.map((h) => h.tables.map((t) => t.name)))));
   assert.ok(rows[rows.length - 1]!.liveRows > 0 && rows[rows.length - 1]!.tableBytes > 0, JSON.stringify(rows));
-  assert.ok(result.serverFacts?.end.hosts[0]?.tables.some((t) => t.name === 'bulk_rows' && t.totalBytes > 0), JSON.stringify(result.serverFacts?.end));
+  assert.ok(
+    result.serverFacts?.end.hosts[0]?.tables.some((t) => t.name === 'bulk_rows' && t.totalBytes > 0),
+    JSON.stringify(result.serverFacts?.end),
+  );
 });
 
 /** A loopback port nobody listens on right now. */

@@ -46,7 +46,14 @@ test('client-side payloads: one transaction = 2 inserts + 2 upserts; report give
 
   const options = resolveModuleOptions('inference-writes', def.options, { buckets: '50' });
   const reports = await withClient((c) =>
-    collectWorkloadReports(c, { sources: [{ kind: 'module', name: 'inference-writes', file: 'builtin:inference-writes', weight: 1, options }], modules: [{ file: 'builtin:inference-writes', def: def as never, options }] }, result),
+    collectWorkloadReports(
+      c,
+      {
+        sources: [{ kind: 'module', name: 'inference-writes', file: 'builtin:inference-writes', weight: 1, options }],
+        modules: [{ file: 'builtin:inference-writes', def: def as never, options }],
+      },
+      result,
+    ),
   );
   const fig = reports['inference-writes']!;
   assert.equal(fig['payloads'], 'client-side');

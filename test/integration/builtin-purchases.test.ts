@@ -24,12 +24,15 @@ const one = (sql: string): Promise<Record<string, unknown>> => firstRow(server.u
 
 test('partition bounds: one per month of history, the current and the next month', () => {
   const b = partitionBounds(2, new Date(Date.UTC(2025, 0, 15)));
-  assert.deepEqual(b.map((p) => [p.name, p.from, p.to]), [
-    ['purchases_2024_11', '2024-11-01', '2024-12-01'],
-    ['purchases_2024_12', '2024-12-01', '2025-01-01'],
-    ['purchases_2025_01', '2025-01-01', '2025-02-01'],
-    ['purchases_2025_02', '2025-02-01', '2025-03-01'],
-  ]);
+  assert.deepEqual(
+    b.map((p) => [p.name, p.from, p.to]),
+    [
+      ['purchases_2024_11', '2024-11-01', '2024-12-01'],
+      ['purchases_2024_12', '2024-12-01', '2025-01-01'],
+      ['purchases_2025_01', '2025-01-01', '2025-02-01'],
+      ['purchases_2025_02', '2025-02-01', '2025-03-01'],
+    ],
+  );
 });
 
 test('staged load: rows/s per stage, resumable, every row in its month partition; run; reset; report', async () => {
@@ -81,7 +84,10 @@ test('explain purchases: EXPLAIN (ANALYZE, BUFFERS) of every statement with draw
   const r = await runCli(['explain', 'purchases', '--url', server.url, ...DEFS, '--json', json]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(readFileSync(json, 'utf8')) as ExplainReport;
-  assert.deepEqual(report.statements.map((s) => s.transaction), ['latest', 'customer', 'buy']);
+  assert.deepEqual(
+    report.statements.map((s) => s.transaction),
+    ['latest', 'customer', 'buy'],
+  );
   for (const s of report.statements) {
     assert.ok(s.plan !== undefined && s.plan.some((l) => /Buffers: shared/.test(l)), `${s.transaction} has a plan with buffers`);
     assert.ok(typeof s.executionMs === 'number');

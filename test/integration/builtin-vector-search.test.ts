@@ -24,7 +24,14 @@ test('cube fallback: init says so, distinct embeddings, kNN through the GiST ind
   const init = await runCli(['init', 'vector-search', '--url', server.url, '-D', 'entries=3000', '-D', 'dimension=16']);
   assert.equal(init.code, 0, init.stderr);
   assert.match(init.stderr, /no pgvector on this server: using the cube fallback/);
-  const facts = await withClient(async (c) => (await c.query(`select count(*)::int as n, count(distinct embedding::text)::int as distinct_vectors, max(cube_dim(embedding))::int as dim from memory_entries`)).rows[0] as Record<string, number>);
+  const facts = await withClient(
+    async (c) =>
+      (
+        await c.query(
+          `select count(*)::int as n, count(distinct embedding::text)::int as distinct_vectors, max(cube_dim(embedding))::int as dim from memory_entries`,
+        )
+      ).rows[0] as Record<string, number>,
+  );
   assert.deepEqual(facts, { n: 3000, distinct_vectors: 3000, dim: 16 });
 
   // The search statement of search_one returns k rows of the namespace, nearest first, by index.
@@ -60,7 +67,24 @@ test('cube fallback: init says so, distinct embeddings, kNN through the GiST ind
 
 test('-D only=search_many runs only that type; pgvector asked for where there is none, and too many cube dimensions, are refused', async () => {
   const json = join(dir, 'only.json');
-  const r = await runCli(['run', 'vector-search', '--url', server.url, '-D', 'entries=3000', '-D', 'dimension=16', '-D', 'only=search_many', '-c', '2', '-t', '20', '--json', json]);
+  const r = await runCli([
+    'run',
+    'vector-search',
+    '--url',
+    server.url,
+    '-D',
+    'entries=3000',
+    '-D',
+    'dimension=16',
+    '-D',
+    'only=search_many',
+    '-c',
+    '2',
+    '-t',
+    '20',
+    '--json',
+    json,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const result = JSON.parse(readFileSync(json, 'utf8')) as ResultV1;
   assert.equal(result.transactionTypes['vector-search.search_many']!.transactions, 40);

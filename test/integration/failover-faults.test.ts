@@ -36,7 +36,10 @@ test('fast shutdown of the primary, then promotion: 57P01 counts as connection, 
   assert.equal(f.outages.length, 1);
   assert.ok((f.outages[0]!.errors['connection'] ?? 0) > 0, JSON.stringify(f.outages[0]!.errors));
   for (const [type, w] of Object.entries(f.writes)) assert.equal(w.failed, 0, `${type}: ${JSON.stringify(w)}`);
-  assert.ok(Object.values(f.writes).some((w) => w.unknown > 0), JSON.stringify(f.writes));
+  assert.ok(
+    Object.values(f.writes).some((w) => w.unknown > 0),
+    JSON.stringify(f.writes),
+  );
   assert.equal(f.verification?.lost, 0);
   assert.equal(f.verification?.unexpected, 0);
   await c.stop();

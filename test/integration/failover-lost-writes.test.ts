@@ -51,7 +51,10 @@ test('asynchronous replica behind a 1.5 s delay, then failover: the check report
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stdout, /verify-writes +LOST WRITES: lost \d+/);
   assert.match(run.stdout, /lost ids +ha_/);
-  assert.deepEqual(run.result.thresholds.map((x) => [x.expr, x.ok]), [['lost=0', false]]);
+  assert.deepEqual(
+    run.result.thresholds.map((x) => [x.expr, x.ok]),
+    [['lost=0', false]],
+  );
 });
 
 test('synchronous replica behind a delay, then failover: nothing acknowledged is lost', async (t) => {

@@ -31,7 +31,23 @@ for (const arrivals of ['uniform', 'poisson'] as const) {
   test(`open loop: -R 2000 holds the rate with ${arrivals} arrivals, nothing dropped`, async () => {
     const json = join(dir, `rate-${arrivals}.json`);
     const seconds = isCI ? 5 : 10;
-    const r = await runCli(['run', '--url', server.url, '-b', 'select-only', '-R', '2000', '-T', String(seconds), '-c', '8', '--arrivals', arrivals, '--json', json]);
+    const r = await runCli([
+      'run',
+      '--url',
+      server.url,
+      '-b',
+      'select-only',
+      '-R',
+      '2000',
+      '-T',
+      String(seconds),
+      '-c',
+      '8',
+      '--arrivals',
+      arrivals,
+      '--json',
+      json,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const s = readResult(json).summary;
     if (arrivals === 'uniform') {
@@ -161,7 +177,24 @@ test('think time: -c 4 -T 2s --think-time 100ms runs about clients × duration /
   assert.ok(s.transactions < 80 * 1.1 && s.transactions > 80 / 3, `transactions ${s.transactions}`);
   assert.equal(s.arrivals, s.transactions + s.failed + s.skipped + s.dropped + s.unfinished);
   const jt = join(dir, 'think-t.json');
-  const t = await runCli(['run', '--url', server.url, '-b', 'select-only', '-c', '3', '-t', '4', '--think-time', '50ms', '--think-time-dist', 'exponential', '--no-observe', '--json', jt]);
+  const t = await runCli([
+    'run',
+    '--url',
+    server.url,
+    '-b',
+    'select-only',
+    '-c',
+    '3',
+    '-t',
+    '4',
+    '--think-time',
+    '50ms',
+    '--think-time-dist',
+    'exponential',
+    '--no-observe',
+    '--json',
+    jt,
+  ]);
   assert.equal(t.code, 0, t.stderr);
   assert.equal(readResult(jt).summary.transactions, 12);
   const withRate = await runCli(['run', '--url', server.url, '-R', '100', '--think-time', '100ms']);

@@ -31,17 +31,34 @@ test('one workload against direct and PgBouncer targets: results per target and 
   // PgBouncer before 1.21 cannot keep named prepared statements under transaction pooling:
   // -M extended (unnamed statements) works through every version.
   const r = await runCli([
-    'run', '-b', 'select-only', '-c', '8', '-T', '3', '-M', 'extended', '-n',
-    '--target', `direct=${server.url}`,
-    '--target', `pgbouncer=${bouncer.url('pgsurge')}`,
-    '--json', json, '--out', out,
+    'run',
+    '-b',
+    'select-only',
+    '-c',
+    '8',
+    '-T',
+    '3',
+    '-M',
+    'extended',
+    '-n',
+    '--target',
+    `direct=${server.url}`,
+    '--target',
+    `pgbouncer=${bouncer.url('pgsurge')}`,
+    '--json',
+    json,
+    '--out',
+    out,
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /== direct ==/);
   assert.match(r.stdout, /== pgbouncer ==/);
   assert.match(r.stdout, /pgbouncer/);
   const all = JSON.parse(readFileSync(json, 'utf8')) as { targets: { name: string; result: unknown }[] };
-  assert.deepEqual(all.targets.map((x) => x.name), ['direct', 'pgbouncer']);
+  assert.deepEqual(
+    all.targets.map((x) => x.name),
+    ['direct', 'pgbouncer'],
+  );
   for (const x of all.targets) {
     const res = resultV1Schema.parse(x.result);
     assert.ok(res.summary.transactions > 0, `${x.name} ran`);

@@ -26,7 +26,9 @@ async function scans(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const r = await c.query<{ n: string }>("select coalesce(idx_scan, 0) + coalesce(seq_scan, 0) as n from pg_stat_user_tables where relname = 'pgbench_accounts'");
+    const r = await c.query<{ n: string }>(
+      "select coalesce(idx_scan, 0) + coalesce(seq_scan, 0) as n from pg_stat_user_tables where relname = 'pgbench_accounts'",
+    );
     return Number(r.rows[0]?.n ?? 0);
   } finally {
     await c.end();
@@ -36,7 +38,24 @@ async function scans(url: string): Promise<number> {
 test('--replica: reads run on the replica, writes on the primary', async () => {
   const json = join(dir, 'routed.json');
   const replicaBefore = await scans(replicaUrl);
-  const r = await runCli(['run', '-b', 'select-only@1', '-b', 'simple-update@1', '--url', primaryUrl, '--replica', replicaUrl, '-c', '4', '-T', '3', '-n', '--json', json]);
+  const r = await runCli([
+    'run',
+    '-b',
+    'select-only@1',
+    '-b',
+    'simple-update@1',
+    '--url',
+    primaryUrl,
+    '--replica',
+    replicaUrl,
+    '-c',
+    '4',
+    '-T',
+    '3',
+    '-n',
+    '--json',
+    json,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
   const primaryHost = primaryUrl.replace(/^.*@([^/]+)\/.*$/, '$1');

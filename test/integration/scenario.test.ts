@@ -75,7 +75,20 @@ test('an invalid scenario file reports every problem with its path and line', as
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /scenarios\.writer\.clients: .*\(line 7\)/);
   // zod rejects the shape first; fix that and the values are checked, all at once.
-  writeFileSync(file, ['scenarios:', '  readers:', '    workload: select-only', '    rate: fast', '  writer:', '    workload: no-such-thing', '    clients: 2', '    start: soon', ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'scenarios:',
+      '  readers:',
+      '    workload: select-only',
+      '    rate: fast',
+      '  writer:',
+      '    workload: no-such-thing',
+      '    clients: 2',
+      '    start: soon',
+      '',
+    ].join('\n'),
+  );
   const r2 = await runCli(['run', file, '--url', server.url]);
   assert.equal(r2.code, 2, r2.stderr);
   assert.match(r2.stderr, /scenarios\.readers\.rate: .*invalid rate "fast".*\(line 4\)/);

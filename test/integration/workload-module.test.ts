@@ -122,7 +122,9 @@ test('--random-seed makes a module reproducible', async () => {
     });
     assert.equal(r.code, 0, r.stderr);
   }
-  const rows = await query<{ run: number; vals: string }>("select run, string_agg(v || '/' || g || '/' || s, ',' order by v) as vals from seeded group by run order by run");
+  const rows = await query<{ run: number; vals: string }>(
+    "select run, string_agg(v || '/' || g || '/' || s, ',' order by v) as vals from seeded group by run order by run",
+  );
   assert.equal(rows.length, 2);
   assert.equal(rows[0]!.vals, rows[1]!.vals, 'same seed, same values');
   assert.equal(rows[0]!.vals.split(',').length, 50);

@@ -102,7 +102,7 @@ test('scripts that read results (\\gset, \\aset) keep running through the primin
   }
 });
 
-test('a priming pass keeps the load\'s shape (same keys, same order), timed and never counted', () => {
+test("a priming pass keeps the load's shape (same keys, same order), timed and never counted", () => {
   for (const load of [CLOSED, OPEN]) {
     const pass = loadForPass(load, 500);
     assert.deepEqual(Object.keys(pass), Object.keys(load));

@@ -40,7 +40,12 @@ import { startStandInServer } from './stand-in-server.js';
 const PRIME_PASSES_MS: readonly number[] = [30, 500];
 
 /** What the priming replaces in the real run's core options. */
-export type PrimeOverrides = Required<Pick<WorkerCoreOptions, 'load' | 'startOffsetMs' | 'gridDurationMs' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'>>;
+export type PrimeOverrides = Required<
+  Pick<
+    WorkerCoreOptions,
+    'load' | 'startOffsetMs' | 'gridDurationMs' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'
+  >
+>;
 
 export interface PrimePlan {
   /** The run's load; each pass runs it for its own length (timed, never counted). */
@@ -107,7 +112,10 @@ async function pass(plan: PrimePlan, open: () => Promise<Session>, ms: number, t
         onSnapshot: count,
         onDone: () => void core.closeAll().then(resolve, resolve),
       });
-      core.connectAll().then(() => core.start(systemClock.nowUs(), 0), (e: unknown) => void core.closeAll().finally(() => reject(e)));
+      core.connectAll().then(
+        () => core.start(systemClock.nowUs(), 0),
+        (e: unknown) => void core.closeAll().finally(() => reject(e)),
+      );
     });
   } finally {
     recorder.dispose();

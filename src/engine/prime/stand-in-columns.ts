@@ -39,7 +39,12 @@ function tokens(sql: string): Token[] {
       while (j < sql.length && !(sql.charAt(j) === '"' && sql.charAt(j + 1) !== '"')) j += sql.charAt(j) === '"' ? 2 : 1;
       push({ k: 'qident', v: sql.slice(i + 1, j).replace(/""/g, '"') });
       i = j + 1;
-    } else if (c === "'" || (c === '$' && !DIGIT.test(sql.charAt(i + 1))) || (c === '-' && sql.charAt(i + 1) === '-') || (c === '/' && sql.charAt(i + 1) === '*')) {
+    } else if (
+      c === "'" ||
+      (c === '$' && !DIGIT.test(sql.charAt(i + 1))) ||
+      (c === '-' && sql.charAt(i + 1) === '-') ||
+      (c === '/' && sql.charAt(i + 1) === '*')
+    ) {
       const end = skipQuotedOrComment(sql, i);
       if (end < 0) {
         push({ k: 'op', v: c });
@@ -99,7 +104,8 @@ function itemName(item: readonly Token[]): string {
     // expr AS name / expr name
     if (isWord(before, 'as')) return last.v;
     if (isWord(item[0], 'case') && isWord(last, 'end')) return 'case';
-    const aliasable = before !== undefined && (before.k === 'group' || before.k === 'lit' || before.k === 'qident' || (before.k === 'word' && !NOT_BEFORE_ALIAS.has(before.v)));
+    const aliasable =
+      before !== undefined && (before.k === 'group' || before.k === 'lit' || before.k === 'qident' || (before.k === 'word' && !NOT_BEFORE_ALIAS.has(before.v)));
     if (aliasable) return last.v;
   }
   // Strip a trailing cast (`x::int`, `x::numeric(10,2)`): the name is the cast's operand's.

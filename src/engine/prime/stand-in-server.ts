@@ -112,29 +112,41 @@ class Conversation {
       const end = p + 1 + b.readInt32BE(p + 1);
       if (end > b.length) break;
       switch (b[p]) {
-        case 0x50: { // P: name, SQL
+        case 0x50: {
+          // P: name, SQL
           const [name, q] = readCstr(b, p + 5);
           this.statements.set(name, answersFor(readCstr(b, q)[0]));
           out.push(PARSE_COMPLETE);
           break;
         }
-        case 0x42: { // B: portal, statement
+        case 0x42: {
+          // B: portal, statement
           const [, q] = readCstr(b, p + 5);
           this.portal = this.statements.get(readCstr(b, q)[0]) ?? NO_ROWS;
           out.push(BIND_COMPLETE);
           break;
         }
-        case 0x44: out.push(this.portal.describe); break; // D
-        case 0x45: out.push(this.portal.execute); break; // E
-        case 0x53: out.push(READY); break; // S
-        case 0x51: { // Q
+        case 0x44:
+          out.push(this.portal.describe);
+          break; // D
+        case 0x45:
+          out.push(this.portal.execute);
+          break; // E
+        case 0x53:
+          out.push(READY);
+          break; // S
+        case 0x51: {
+          // Q
           const a = answersFor(readCstr(b, p + 5)[0]);
           if (a.describe !== NO_DATA) out.push(a.describe);
           out.push(a.execute, READY);
           break;
         }
-        case 0x58: this.socket.end(); return; // X
-        default: break;
+        case 0x58:
+          this.socket.end();
+          return; // X
+        default:
+          break;
       }
       p = end;
     }

@@ -34,7 +34,10 @@ function check(o: O): void {
   ]);
   if (o.method !== 'values' && o.method !== 'unnest') throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D method=${o.method}: expected values or unnest`);
   if (o.method === 'values' && !(VALUES_BATCHES as readonly number[]).includes(o.batch)) {
-    throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D batch=${o.batch} with method=values: one of ${VALUES_BATCHES.join(', ')} (or -D method=unnest for any size)`);
+    throw usageError(
+      'WORKLOAD_BAD_OPTION',
+      `${NAME}: -D batch=${o.batch} with method=values: one of ${VALUES_BATCHES.join(', ')} (or -D method=unnest for any size)`,
+    );
   }
 }
 

@@ -21,7 +21,9 @@ const HA_INITIAL_BALANCE = 1000;
 const TLI = 'substring(pg_walfile_name(pg_current_wal_lsn()), 1, 8)';
 
 async function createTables(db: SetupDb): Promise<void> {
-  await db.query(`create table if not exists ha_writes (client_id int not null, seq bigint not null, at timestamptz not null, tli text not null, primary key (client_id, seq))`);
+  await db.query(
+    `create table if not exists ha_writes (client_id int not null, seq bigint not null, at timestamptz not null, tli text not null, primary key (client_id, seq))`,
+  );
   await db.query(
     `create table if not exists ha_transfers (client_id int not null, seq bigint not null, from_id int not null, to_id int not null, amount bigint not null, at timestamptz not null, tli text not null, primary key (client_id, seq))`,
   );
@@ -63,12 +65,22 @@ const haWrites = defineWorkload({
     insert: {
       weight: 4,
       writes: true,
-      steps: [{ sql: `insert into ha_writes (client_id, seq, at, tli) values ($1::int, $2::bigint, clock_timestamp(), ${TLI})`, params: (_r, v) => [v['clientId'] as number, v['writeId'] as number] }],
+      steps: [
+        {
+          sql: `insert into ha_writes (client_id, seq, at, tli) values ($1::int, $2::bigint, clock_timestamp(), ${TLI})`,
+          params: (_r, v) => [v['clientId'] as number, v['writeId'] as number],
+        },
+      ],
     },
     increment: {
       weight: 2,
       writes: true,
-      steps: [{ sql: 'insert into ha_counter (client_id, value) values ($1::int, 1) on conflict (client_id) do update set value = ha_counter.value + 1', params: (_r, v) => [v['clientId'] as number] }],
+      steps: [
+        {
+          sql: 'insert into ha_counter (client_id, value) values ($1::int, 1) on conflict (client_id) do update set value = ha_counter.value + 1',
+          params: (_r, v) => [v['clientId'] as number],
+        },
+      ],
     },
     transfer: {
       weight: 2,

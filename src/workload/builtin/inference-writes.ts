@@ -64,7 +64,15 @@ const chatInference = {
     v.episode = r.int(1, o.episodes);
     v.fn = r.pick(FUNCTIONS);
     v.variant = r.pick(VARIANTS);
-    return [v.episode as number, v.fn as string, v.variant as string, payload(r, o, o.input_kb), payload(r, o, o.output_kb), bytes(o.input_kb), bytes(o.output_kb)];
+    return [
+      v.episode as number,
+      v.fn as string,
+      v.variant as string,
+      payload(r, o, o.input_kb),
+      payload(r, o, o.output_kb),
+      bytes(o.input_kb),
+      bytes(o.output_kb),
+    ];
   },
 };
 
@@ -74,7 +82,16 @@ const modelInference = {
         values (currval('chat_inference_id_seq'), $1, coalesce($2::jsonb, inference_payload($4)), coalesce($3::jsonb, inference_payload($5)), $6, $7, $8)`,
   params: (r: Random, v: Vars, o: O) => {
     v.model = r.pick(MODELS);
-    return [v.model as string, payload(r, o, o.raw_request_kb), payload(r, o, o.raw_response_kb), bytes(o.raw_request_kb), bytes(o.raw_response_kb), r.int(50, 4000), r.int(10, 2000), r.exponential(50, 30_000, 3)];
+    return [
+      v.model as string,
+      payload(r, o, o.raw_request_kb),
+      payload(r, o, o.raw_response_kb),
+      bytes(o.raw_request_kb),
+      bytes(o.raw_response_kb),
+      r.int(50, 4000),
+      r.int(10, 2000),
+      r.exponential(50, 30_000, 3),
+    ];
   },
 };
 

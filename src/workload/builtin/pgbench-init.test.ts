@@ -34,7 +34,10 @@ async function newDb(prefix: string): Promise<string> {
 }
 
 function pgbench(db: string, args: readonly string[]): { status: number | null; out: string } {
-  const r = spawnSync(pgbenchPath(), [...args, '-h', server.host, '-p', String(server.port), '-U', server.user, db], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: '' } });
+  const r = spawnSync(pgbenchPath(), [...args, '-h', server.host, '-p', String(server.port), '-U', server.user, db], {
+    encoding: 'utf8',
+    env: { ...process.env, PGPASSWORD: '' },
+  });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -208,11 +211,14 @@ describe('bad options', () => {
   }
 
   test('every problem is reported at once', async () => {
-    await assert.rejects(initPgbench(() => client(server.database), { ...BASE, scale: 0, fillfactor: 5, steps: 'q' }), (e: unknown) => {
-      assert.ok(e instanceof PgsurgeError);
-      assert.equal(e.details.length, 3);
-      return true;
-    });
+    await assert.rejects(
+      initPgbench(() => client(server.database), { ...BASE, scale: 0, fillfactor: 5, steps: 'q' }),
+      (e: unknown) => {
+        assert.ok(e instanceof PgsurgeError);
+        assert.equal(e.details.length, 3);
+        return true;
+      },
+    );
   });
 });
 

@@ -77,19 +77,25 @@ function validatePgbenchInitOptions(o: PgbenchInitOptions): string {
   if (!isInt(o.scale) || o.scale < 1 || o.scale > 2_147_483_647) problems.push(`-s/--scale must be an integer from 1 to 2147483647 (got ${o.scale})`);
   if (!isInt(o.fillfactor) || o.fillfactor < 10 || o.fillfactor > 100) problems.push(`-F/--fillfactor must be an integer from 10 to 100 (got ${o.fillfactor})`);
   if (!isInt(o.partitions) || o.partitions < 0 || o.partitions > 2_147_483_647) problems.push(`--partitions must be an integer ≥ 0 (got ${o.partitions})`);
-  if (o.partitionMethod !== 'range' && o.partitionMethod !== 'hash') problems.push(`--partition-method must be "range" or "hash" (got "${String(o.partitionMethod)}")`);
+  if (o.partitionMethod !== 'range' && o.partitionMethod !== 'hash')
+    problems.push(`--partition-method must be "range" or "hash" (got "${String(o.partitionMethod)}")`);
   else if (o.partitionMethod === 'hash' && o.partitions === 0) problems.push('--partition-method requires greater than zero --partitions');
   if (o.parallel !== undefined && (!isInt(o.parallel) || o.parallel < 1)) problems.push(`--parallel must be an integer ≥ 1 (got ${o.parallel})`);
   if (o.tablespace !== undefined && o.tablespace === '') problems.push('--tablespace must not be empty');
   if (o.indexTablespace !== undefined && o.indexTablespace === '') problems.push('--index-tablespace must not be empty');
   let steps = o.steps;
   for (const ch of steps) {
-    if (!`${ALL_INIT_STEPS} `.includes(ch)) problems.push(`-I/--init-steps: unrecognized initialization step "${ch}" (allowed step characters are: "${ALL_INIT_STEPS}")`);
+    if (!`${ALL_INIT_STEPS} `.includes(ch))
+      problems.push(`-I/--init-steps: unrecognized initialization step "${ch}" (allowed step characters are: "${ALL_INIT_STEPS}")`);
   }
   if (steps.replace(/ /g, '') === '') problems.push('-I/--init-steps: no initialization steps specified');
   if (o.foreignKeys && !steps.includes('f')) steps += 'f';
   if (problems.length > 0) {
-    throw usageError('INIT_BAD_OPTION', problems.length === 1 ? (problems[0] ?? '') : `${problems.length} problems with the init options`, problems.length === 1 ? [] : problems);
+    throw usageError(
+      'INIT_BAD_OPTION',
+      problems.length === 1 ? (problems[0] ?? '') : `${problems.length} problems with the init options`,
+      problems.length === 1 ? [] : problems,
+    );
   }
   return steps.replace(/ /g, '');
 }
@@ -222,9 +228,15 @@ export async function detectPgbenchScale(client: pg.Client): Promise<number> {
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === '42P01') {
-      throw new PgsurgeError('PGBENCH_TABLES_MISSING', `pgbench tables not found in database ${await dbName(client)}: run \`pgsurge init\` (or pgbench -i) first`, { cause: e });
+      throw new PgsurgeError(
+        'PGBENCH_TABLES_MISSING',
+        `pgbench tables not found in database ${await dbName(client)}: run \`pgsurge init\` (or pgbench -i) first`,
+        { cause: e },
+      );
     }
-    throw new PgsurgeError('PGBENCH_SCALE_FAILED', `could not read the scale from pgbench_branches: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    throw new PgsurgeError('PGBENCH_SCALE_FAILED', `could not read the scale from pgbench_branches: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
   }
   if (count < 1) {
     throw new PgsurgeError('PGBENCH_TABLES_EMPTY', `pgbench_branches in database ${await dbName(client)} is empty: run \`pgsurge init\` (or pgbench -i) first`);

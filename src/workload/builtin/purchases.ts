@@ -43,7 +43,10 @@ function check(o: O): Stage[] {
     ['limit', o.limit, 1, 10_000],
     ['region_share', o.region_share, 0, 1],
   ]);
-  const stages = o.stages.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const stages = o.stages
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = stages.filter((s) => !(STAGES as readonly string[]).includes(s));
   if (bad.length > 0) throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D stages=${o.stages}: unknown ${bad.join(', ')} (stages: ${STAGES.join(', ')})`);
   return stages as Stage[];
@@ -68,7 +71,11 @@ async function done(db: SetupDb, step: string): Promise<boolean> {
 }
 
 async function record(db: SetupDb, step: string, rows: number, seconds: number): Promise<void> {
-  await db.query('insert into purchases_load (step, rows, seconds) values ($1, $2, $3) on conflict (step) do update set rows = $2, seconds = $3', [step, rows, seconds]);
+  await db.query('insert into purchases_load (step, rows, seconds) values ($1, $2, $3) on conflict (step) do update set rows = $2, seconds = $3', [
+    step,
+    rows,
+    seconds,
+  ]);
 }
 
 /** Run one load step unless a resumed setup already finished it; logs rows/s. */
@@ -86,8 +93,12 @@ async function step(db: SetupDb, o: O, name: string, rows: number, sql: string, 
 
 async function createSchema(db: SetupDb, o: O): Promise<void> {
   if (!o.resume) await db.query('drop table if exists purchases, customers, products, purchases_load cascade');
-  await db.query('create table if not exists purchases_load (step text primary key, rows bigint not null, seconds float8 not null, done_at timestamptz not null default now())');
-  await db.query(`create table if not exists customers (id int not null, name text not null, email text not null, region text not null, created_at timestamptz not null)`);
+  await db.query(
+    'create table if not exists purchases_load (step text primary key, rows bigint not null, seconds float8 not null, done_at timestamptz not null default now())',
+  );
+  await db.query(
+    `create table if not exists customers (id int not null, name text not null, email text not null, region text not null, created_at timestamptz not null)`,
+  );
   await db.query(`create table if not exists products (id int not null, name text not null, category int not null, price_cents int not null)`);
   await db.query('create sequence if not exists purchases_id_seq as bigint');
   await db.query(`create table if not exists purchases (
@@ -125,7 +136,10 @@ async function loadPurchases(db: SetupDb, o: O): Promise<void> {
     const elapsedS = (Date.now() - t0) / 1000;
     const rate = loaded / Math.max(elapsedS, 1e-3);
     const etaS = (o.purchases - loaded) / rate;
-    logStage(NAME, `purchases: ${p.name} ${formatCount(n)} rows in ${s.toFixed(2)} s; ${formatCount(loaded)}/${formatCount(o.purchases)} (${formatCount(rate)} rows/s, ETA ${etaS.toFixed(0)} s)`);
+    logStage(
+      NAME,
+      `purchases: ${p.name} ${formatCount(n)} rows in ${s.toFixed(2)} s; ${formatCount(loaded)}/${formatCount(o.purchases)} (${formatCount(rate)} rows/s, ETA ${etaS.toFixed(0)} s)`,
+    );
   }
   await db.query(`select setval('purchases_id_seq', greatest($1::bigint, 1))`, [o.purchases]);
   const totalS = (Date.now() - t0) / 1000;
@@ -180,7 +194,14 @@ export default defineWorkload({
         );
         logStage(NAME, `customers: ${formatCount(o.customers)} rows in ${s.toFixed(2)} s (${formatCount(o.customers / Math.max(s, 1e-3))} rows/s)`);
       } else if (stage === 'products') {
-        const s = await step(db, o, 'products', o.products, `insert into products select g, 'product ' || g, 1 + g % 50, 100 + (g * 7919) % 10000 from generate_series(1, $1) as g`, [o.products]);
+        const s = await step(
+          db,
+          o,
+          'products',
+          o.products,
+          `insert into products select g, 'product ' || g, 1 + g % 50, 100 + (g * 7919) % 10000 from generate_series(1, $1) as g`,
+          [o.products],
+        );
         logStage(NAME, `products: ${formatCount(o.products)} rows in ${s.toFixed(2)} s`);
       } else if (stage === 'purchases') await loadPurchases(db, o);
       else await buildIndexes(db);

@@ -57,10 +57,14 @@ async function available(db: SetupDb, ext: string): Promise<boolean> {
 /** The path setup takes on this server; explains itself when it cannot take the one asked for. */
 async function choosePath(db: SetupDb, o: O): Promise<VectorPath> {
   const hasVector = await available(db, 'vector');
-  if (o.path === 'pgvector' && !hasVector) throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D path=pgvector: the server has no "vector" extension (pgvector); use -D path=cube or auto`);
+  if (o.path === 'pgvector' && !hasVector)
+    throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D path=pgvector: the server has no "vector" extension (pgvector); use -D path=cube or auto`);
   const path: VectorPath = o.path === 'cube' || !hasVector ? 'cube' : 'pgvector';
   if (path === 'cube' && o.dimension > CUBE_MAX_DIM) {
-    throw usageError('WORKLOAD_BAD_OPTION', `${NAME}: -D dimension=${o.dimension}: the cube fallback allows at most ${CUBE_MAX_DIM} dimensions${hasVector ? '' : ' (this server has no pgvector)'}`);
+    throw usageError(
+      'WORKLOAD_BAD_OPTION',
+      `${NAME}: -D dimension=${o.dimension}: the cube fallback allows at most ${CUBE_MAX_DIM} dimensions${hasVector ? '' : ' (this server has no pgvector)'}`,
+    );
   }
   return path;
 }
@@ -90,7 +94,10 @@ export default defineWorkload({
     check(o);
     const path = await choosePath(db, o);
     if (path === 'cube') {
-      logStage(NAME, `${o.path === 'cube' ? 'cube path asked for' : 'no pgvector on this server'}: using the cube fallback (GiST kNN, exact search, ${o.dimension} dimensions)`);
+      logStage(
+        NAME,
+        `${o.path === 'cube' ? 'cube path asked for' : 'no pgvector on this server'}: using the cube fallback (GiST kNN, exact search, ${o.dimension} dimensions)`,
+      );
     }
     await db.query('drop table if exists memory_entries, memory_config');
     await db.query('drop function if exists to_memory_vec(float8[])');
@@ -121,12 +128,16 @@ export default defineWorkload({
     const t1 = Date.now();
     let index: string;
     if (path === 'pgvector') {
-      await db.query(`create index memory_entries_embedding on memory_entries using hnsw (embedding vector_l2_ops) with (m = ${o.m}, ef_construction = ${o.ef_construction})`);
+      await db.query(
+        `create index memory_entries_embedding on memory_entries using hnsw (embedding vector_l2_ops) with (m = ${o.m}, ef_construction = ${o.ef_construction})`,
+      );
       await db.query('create index on memory_entries (namespace)');
       // New sessions (the run's) take ef_search from the database; iterative scans (pgvector ≥ 0.8)
       // keep a filtered search from returning fewer than k rows. Older versions lack the setting.
       await db.query(`do $d$ begin execute format('alter database %I set hnsw.ef_search = ${o.ef_search}', current_database()); end $d$`);
-      await db.query(`do $d$ begin execute format('alter database %I set hnsw.iterative_scan = relaxed_order', current_database()); exception when others then null; end $d$`);
+      await db.query(
+        `do $d$ begin execute format('alter database %I set hnsw.iterative_scan = relaxed_order', current_database()); exception when others then null; end $d$`,
+      );
       index = `hnsw (m=${o.m}, ef_construction=${o.ef_construction}), ef_search=${o.ef_search}`;
     } else if (btreeGist) {
       await db.query('create index memory_entries_embedding on memory_entries using gist (namespace, embedding)');
@@ -139,7 +150,12 @@ export default defineWorkload({
     const indexS = (Date.now() - t1) / 1000;
     await db.query('vacuum analyze memory_entries');
     await db.query('create table memory_config (key text primary key, value text not null)');
-    await db.query(`insert into memory_config values ('path', $1), ('index', $2), ('dimension', $3), ('entries', $4)`, [path, index, String(o.dimension), String(o.entries)]);
+    await db.query(`insert into memory_config values ('path', $1), ('index', $2), ('dimension', $3), ('entries', $4)`, [
+      path,
+      index,
+      String(o.dimension),
+      String(o.entries),
+    ]);
     logStage(NAME, `path ${path}: ${formatCount(o.entries)} entries loaded in ${loadS.toFixed(2)} s, index ${index} built in ${indexS.toFixed(2)} s`);
   },
 
@@ -211,7 +227,12 @@ export default defineWorkload({
       steps: [
         {
           sql: `insert into memory_entries (namespace, embedding, content, metadata) values ($1, to_memory_vec($2::float8[]), $3, $4::jsonb)`,
-          params: (r: Random, _v: Vars, o: O) => [namespace(r, o), embedding(r, o.dimension), `memory: ${r.string(120)}`, `{"source":"agent","turn":${r.int(1, 100)}}`],
+          params: (r: Random, _v: Vars, o: O) => [
+            namespace(r, o),
+            embedding(r, o.dimension),
+            `memory: ${r.string(120)}`,
+            `{"source":"agent","turn":${r.int(1, 100)}}`,
+          ],
         },
       ],
     },

@@ -37,19 +37,12 @@ const MIN_ROWS_FOR_PARALLEL = 150_000;
 const BLOCK_ROWS = 1_000_000;
 
 async function accountsReferenced(client: pg.Client): Promise<boolean> {
-  const r = await client.query<{ n: string }>(
-    "select count(*) as n from pg_constraint where contype = 'f' and confrelid = 'pgbench_accounts'::regclass",
-  );
+  const r = await client.query<{ n: string }>("select count(*) as n from pg_constraint where contype = 'f' and confrelid = 'pgbench_accounts'::regclass");
   return Number(r.rows[0]?.n ?? 0) > 0;
 }
 
 /** Run `worker` on `streams` connections (the first is `main`, the others opened and closed here). */
-async function onStreams(
-  main: pg.Client,
-  connect: () => Promise<pg.Client>,
-  streams: number,
-  worker: (client: pg.Client) => Promise<void>,
-): Promise<void> {
+async function onStreams(main: pg.Client, connect: () => Promise<pg.Client>, streams: number, worker: (client: pg.Client) => Promise<void>): Promise<void> {
   const extra: pg.Client[] = [];
   try {
     for (let i = 1; i < streams; i++) extra.push(await connect());
@@ -59,13 +52,8 @@ async function onStreams(
   }
 }
 
-export async function generateClientSide(
-  main: pg.Client,
-  connect: () => Promise<pg.Client>,
-  o: ClientGenerateOptions,
-  report: RowsReporter,
-): Promise<void> {
-  const versionRow = await main.query<{ v: string }>('select current_setting(\'server_version_num\') as v');
+export async function generateClientSide(main: pg.Client, connect: () => Promise<pg.Client>, o: ClientGenerateOptions, report: RowsReporter): Promise<void> {
+  const versionRow = await main.query<{ v: string }>("select current_setting('server_version_num') as v");
   // COPY FREEZE on these tables works from PostgreSQL 14 on (pgbench checks the same).
   const canFreeze = Number(versionRow.rows[0]?.v ?? 0) >= 140000;
   const total = totalAccounts(o.scale);

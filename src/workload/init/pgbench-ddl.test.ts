@@ -21,7 +21,10 @@ test('tables as pgbench creates them', () => {
 
 test('bigint aid from scale 20000, unlogged, tablespace quoted', () => {
   const sql = createTablesSql({ ...BASE, scale: 20_000, unlogged: true, tablespace: 'my "ts"' });
-  assert.equal(sql[2], 'create unlogged table pgbench_accounts(aid bigint not null,bid int,abalance int,filler char(84)) with (fillfactor=100) tablespace "my ""ts"""');
+  assert.equal(
+    sql[2],
+    'create unlogged table pgbench_accounts(aid bigint not null,bid int,abalance int,filler char(84)) with (fillfactor=100) tablespace "my ""ts"""',
+  );
   assert.match(sql[0] ?? '', /aid bigint,delta/);
 });
 
@@ -33,16 +36,22 @@ test('range partitions: open ends, bounds rounded up like pgbench', () => {
     'create table pgbench_accounts_2\n  partition of pgbench_accounts\n  for values from (33335) to (66669) with (fillfactor=90)',
     'create table pgbench_accounts_3\n  partition of pgbench_accounts\n  for values from (66669) to (maxvalue) with (fillfactor=90)',
   ]);
-  assert.deepEqual([1, 2, 3].map((p) => rangePartitionAids(1, 3, p)), [
-    { first: 1, last: 33334 },
-    { first: 33335, last: 66668 },
-    { first: 66669, last: 100000 },
-  ]);
+  assert.deepEqual(
+    [1, 2, 3].map((p) => rangePartitionAids(1, 3, p)),
+    [
+      { first: 1, last: 33334 },
+      { first: 33335, last: 66668 },
+      { first: 66669, last: 100000 },
+    ],
+  );
 });
 
 test('hash partitions', () => {
   const sql = createTablesSql({ ...BASE, unlogged: true, partitions: 2, partitionMethod: 'hash' });
-  assert.equal(sql[5], 'create unlogged table pgbench_accounts_2\n  partition of pgbench_accounts\n  for values with (modulus 2, remainder 1) with (fillfactor=100)');
+  assert.equal(
+    sql[5],
+    'create unlogged table pgbench_accounts_2\n  partition of pgbench_accounts\n  for values with (modulus 2, remainder 1) with (fillfactor=100)',
+  );
 });
 
 test('primary keys with an index tablespace', () => {

@@ -16,14 +16,31 @@ const stepSchema = z.object({ sql: z.string().min(1), params: fn.optional(), row
 const definitionSchema = z.object({
   name: z.string().optional(),
   description: z.string().optional(),
-  options: z.record(z.string(), z.object({ type: z.enum(['int', 'number', 'string', 'boolean']), default: z.union([z.number(), z.string(), z.boolean()]), description: z.string().optional() })).optional(),
+  options: z
+    .record(
+      z.string(),
+      z.object({
+        type: z.enum(['int', 'number', 'string', 'boolean']),
+        default: z.union([z.number(), z.string(), z.boolean()]),
+        description: z.string().optional(),
+      }),
+    )
+    .optional(),
   setup: fn.optional(),
   teardown: fn.optional(),
   weights: fn.optional(),
   reset: fn.optional(),
   report: fn.optional(),
   transactions: z
-    .record(z.string(), z.object({ weight: z.number().int().nonnegative().optional(), read: z.boolean().optional(), writes: z.boolean().optional(), steps: z.array(stepSchema).min(1) }))
+    .record(
+      z.string(),
+      z.object({
+        weight: z.number().int().nonnegative().optional(),
+        read: z.boolean().optional(),
+        writes: z.boolean().optional(),
+        steps: z.array(stepSchema).min(1),
+      }),
+    )
     .refine((t) => Object.keys(t).length > 0, 'a workload needs at least one transaction'),
 });
 

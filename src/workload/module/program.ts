@@ -108,7 +108,8 @@ class ModuleRunner implements TxnRunner {
     if (split.maxN > 0) {
       try {
         const values = s.params === undefined ? [] : s.params(this.random, this.vars, this.options);
-        if (values.length < split.maxN) throw new Error(`step ${this.stmt + 1} of the transaction uses $${split.maxN} but params() gave ${values.length} value(s)`);
+        if (values.length < split.maxN)
+          throw new Error(`step ${this.stmt + 1} of the transaction uses $${split.maxN} but params() gave ${values.length} value(s)`);
         const order = split.order;
         for (let k = 0; k < order.length; k++) params[k] = toParam(values[order[k]!]!);
       } catch (e) {

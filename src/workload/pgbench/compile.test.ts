@@ -47,7 +47,10 @@ describe('compileScript', () => {
     const p = program(
       "-- leading comment\nSELECT ';' AS a, $x$ ; $x$,\n  \"q;\" -- c ; :nope\nFROM t WHERE v = :v::int;\nCREATE RULE r AS ON INSERT TO t DO ALSO (SELECT 1; SELECT 2);\nSELECT 1 \\; SELECT 2;\nSELECT 'x:v' /* :w; */",
     );
-    assert.deepEqual(p.statements.map((s) => s.line), [2, 5, 6, 7]);
+    assert.deepEqual(
+      p.statements.map((s) => s.line),
+      [2, 5, 6, 7],
+    );
     assert.deepEqual(p.statements[0]?.parts.length, 2);
     assert.ok(p.statements[0]?.parts[1]?.startsWith('::int;'));
     assert.equal(p.statements[2]?.text, 'SELECT 1 ; SELECT 2;');
@@ -76,12 +79,16 @@ describe('compileScript', () => {
       ['\\set 1x 5', /invalid variable name \(1x\)/],
     ];
     for (const [text, re] of cases) {
-      assert.throws(() => program(text), (e: unknown) => {
-        assert.ok(e instanceof PgsurgeError, String(e));
-        assert.equal(e.exitCode, 2);
-        assert.match(e.message, re);
-        return true;
-      }, text);
+      assert.throws(
+        () => program(text),
+        (e: unknown) => {
+          assert.ok(e instanceof PgsurgeError, String(e));
+          assert.equal(e.exitCode, 2);
+          assert.match(e.message, re);
+          return true;
+        },
+        text,
+      );
     }
   });
 
@@ -102,7 +109,16 @@ describe('compileScript', () => {
     const answers = (stmt: number): [string[], (string | null)[][]] =>
       stmt === 0 ? [['a', 'b'], [['10', null]]] : stmt === 2 ? [['x'], [['1'], ['2']]] : [[], []];
     assert.deepEqual(run(p.createRunner(CTX), answers), ['q0 []', 'q1 ["10",""]', 'q2 []', 'q3 ["2"]']);
-    const two = (stmt: number): [string[], (string | null)[][]] => (stmt === 0 ? [['a', 'b'], [['1', '2'], ['3', '4']]] : [[], []]);
+    const two = (stmt: number): [string[], (string | null)[][]] =>
+      stmt === 0
+        ? [
+            ['a', 'b'],
+            [
+              ['1', '2'],
+              ['3', '4'],
+            ],
+          ]
+        : [[], []];
     assert.match(run(p.createRunner(CTX), two).at(-1) ?? '', /^error: t\.sql:1:1: expected one row, got 2$/);
   });
 
@@ -141,7 +157,9 @@ describe('compileScript', () => {
   });
 
   it('passes variables as parameters: ints as numbers, doubles and text as strings, big ints as bigint', () => {
-    const p = program('\\set i 5 * 3\n\\set d 10 / 4.0\n\\set big 9007199254740993\n\\set b 1 < 2\n\\set n NULL\nSELECT :i, :d, :big, :b, :n, :s, :client_id, :scale;');
+    const p = program(
+      '\\set i 5 * 3\n\\set d 10 / 4.0\n\\set big 9007199254740993\n\\set b 1 < 2\n\\set n NULL\nSELECT :i, :d, :big, :b, :n, :s, :client_id, :scale;',
+    );
     const [q] = run(p.createRunner({ ...CTX, clientId: 4, scale: 7, defines: { s: 'abc' } }));
     assert.equal(q, 'q0 [15,"2.5","9007199254740993n","true",null,"abc",4,7]');
   });
@@ -161,9 +179,18 @@ describe('compileScript', () => {
 describe('formatDouble (printf %.15g)', () => {
   it('formats like pgbench', () => {
     const cases: [number, string][] = [
-      [2.5, '2.5'], [1 / 3, '0.333333333333333'], [1e20, '1e+20'], [1e-5, '1e-05'], [100, '100'], [1e15, '1e+15'],
-      [1e14, '100000000000000'], [0.1 + 0.2, '0.3'], [-0.000123456789, '-0.000123456789'], [Infinity, 'Infinity'],
-      [NaN, 'NaN'], [123456789012345680, '1.23456789012346e+17'],
+      [2.5, '2.5'],
+      [1 / 3, '0.333333333333333'],
+      [1e20, '1e+20'],
+      [1e-5, '1e-05'],
+      [100, '100'],
+      [1e15, '1e+15'],
+      [1e14, '100000000000000'],
+      [0.1 + 0.2, '0.3'],
+      [-0.000123456789, '-0.000123456789'],
+      [Infinity, 'Infinity'],
+      [NaN, 'NaN'],
+      [123456789012345680, '1.23456789012346e+17'],
     ];
     for (const [x, s] of cases) assert.equal(formatDouble(x), s, String(x));
   });

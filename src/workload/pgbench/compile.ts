@@ -7,10 +7,7 @@ import type { ClientContext, StatementSpec, TxnProgram, TxnRunner } from '../typ
 import { compileExpr } from './expr-eval.js';
 import { ExprSyntaxError, parseExpression } from './expr-parser.js';
 import { Prng, clientSeed, pgbenchDefaultSeed } from './prng.js';
-import {
-  OP_JUMP, OP_JUMP_IF_FALSE, OP_PIPE, OP_SET, OP_SLEEP, OP_SQL, PgbenchRunner,
-  type JumpIfFalseOp, type JumpOp, type Op, type SqlOp,
-} from './runner.js';
+import { OP_JUMP, OP_JUMP_IF_FALSE, OP_PIPE, OP_SET, OP_SLEEP, OP_SQL, PgbenchRunner, type JumpIfFalseOp, type JumpOp, type Op, type SqlOp } from './runner.js';
 import { splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
 import { VALID_NAME } from './names.js';
 import { findParams } from './sql-params.js';
@@ -92,8 +89,15 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
         return `${source}:${line}:${nl < 0 ? cmd.col + off : off - nl}`;
       });
       const op: SqlOp = {
-        kind: OP_SQL, stmt: statements.length, slots: Int32Array.from(p.names, slotOf), names: p.names,
-        refWhere, gset: 0, prefix: '', where, command: commandNo,
+        kind: OP_SQL,
+        stmt: statements.length,
+        slots: Int32Array.from(p.names, slotOf),
+        names: p.names,
+        refWhere,
+        gset: 0,
+        prefix: '',
+        where,
+        command: commandNo,
       };
       statements.push({ parts: p.parts, text: cmd.sql.trim(), line: cmd.line, wantsRows: false });
       stmtOps.push(op);

@@ -7,13 +7,19 @@ import type { Node } from './expr-parser.js';
 import type { Prng } from './prng.js';
 import { intAbs, intAdd, intBit, intDivMod, intMul, intShift, intSub } from './int-ops.js';
 import {
-  MAX_ZIPFIAN_PARAM, MIN_GAUSSIAN_PARAM, MIN_ZIPFIAN_PARAM, checkRange, getExponentialRand,
-  getGaussianRand, getZipfianRand, getrand, hashFnv1a, hashMurmur2, permute,
+  MAX_ZIPFIAN_PARAM,
+  MIN_GAUSSIAN_PARAM,
+  MIN_ZIPFIAN_PARAM,
+  checkRange,
+  getExponentialRand,
+  getGaussianRand,
+  getZipfianRand,
+  getrand,
+  hashFnv1a,
+  hashMurmur2,
+  permute,
 } from './random-functions.js';
-import {
-  Dbl, ScriptError, formatDouble, formatFixed6, parseVarText, toBool, toDouble, toInt, truth,
-  type Value, type VarContent,
-} from './values.js';
+import { Dbl, ScriptError, formatDouble, formatFixed6, parseVarText, toBool, toDouble, toInt, truth, type Value, type VarContent } from './values.js';
 
 /** Per-client state an expression can see. */
 export interface Runtime {
@@ -44,7 +50,10 @@ export function compileExpr(node: Node, slotOf: (name: string) => number): Eval 
       return (rt) => readVar(rt, slot, name);
     }
     case 'fn':
-      return compileFn(node.f, node.args.map((a) => compileExpr(a, slotOf)));
+      return compileFn(
+        node.f,
+        node.args.map((a) => compileExpr(a, slotOf)),
+      );
   }
 }
 

@@ -36,10 +36,27 @@ const OPS1 = '+-*/%(),<>=&|#~';
 
 /** Functions by name: number of arguments (-1: one or more, -3: 1-2, -4: 2-3). */
 export const FUNCTIONS: ReadonlyMap<string, number> = new Map([
-  ['abs', 1], ['least', -1], ['greatest', -1], ['debug', 1], ['pi', 0], ['sqrt', 1], ['ln', 1], ['exp', 1],
-  ['int', 1], ['double', 1], ['random', 2], ['random_gaussian', 3], ['random_exponential', 3],
-  ['random_zipfian', 3], ['pow', 2], ['power', 2], ['hash', -3], ['hash_murmur2', -3], ['hash_fnv1a', -3],
-  ['permute', -4], ['mod', 2],
+  ['abs', 1],
+  ['least', -1],
+  ['greatest', -1],
+  ['debug', 1],
+  ['pi', 0],
+  ['sqrt', 1],
+  ['ln', 1],
+  ['exp', 1],
+  ['int', 1],
+  ['double', 1],
+  ['random', 2],
+  ['random_gaussian', 3],
+  ['random_exponential', 3],
+  ['random_zipfian', 3],
+  ['pow', 2],
+  ['power', 2],
+  ['hash', -3],
+  ['hash_murmur2', -3],
+  ['hash_fnv1a', -3],
+  ['permute', -4],
+  ['mod', 2],
 ]);
 
 function tokenize(src: string): Tok[] {
@@ -107,10 +124,27 @@ const P_MUL = 8;
 const P_UNARY = 9;
 
 const INFIX: ReadonlyMap<string, number> = new Map([
-  ['or', P_OR], ['and', P_AND], ['is', P_IS], ['isnull', P_IS], ['notnull', P_IS],
-  ['<', P_CMP], ['>', P_CMP], ['<=', P_CMP], ['>=', P_CMP], ['=', P_CMP], ['<>', P_CMP],
-  ['|', P_BIT], ['#', P_BIT], ['&', P_BIT], ['<<', P_BIT], ['>>', P_BIT],
-  ['+', P_ADD], ['-', P_ADD], ['*', P_MUL], ['/', P_MUL], ['%', P_MUL],
+  ['or', P_OR],
+  ['and', P_AND],
+  ['is', P_IS],
+  ['isnull', P_IS],
+  ['notnull', P_IS],
+  ['<', P_CMP],
+  ['>', P_CMP],
+  ['<=', P_CMP],
+  ['>=', P_CMP],
+  ['=', P_CMP],
+  ['<>', P_CMP],
+  ['|', P_BIT],
+  ['#', P_BIT],
+  ['&', P_BIT],
+  ['<<', P_BIT],
+  ['>>', P_BIT],
+  ['+', P_ADD],
+  ['-', P_ADD],
+  ['*', P_MUL],
+  ['/', P_MUL],
+  ['%', P_MUL],
 ]);
 
 const NULL_NODE = (pos: number): Node => ({ k: 'const', v: null, pos });

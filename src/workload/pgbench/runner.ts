@@ -179,8 +179,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
         throw new ScriptError(`@${op.refWhere[i] ?? op.where}: undefined variable "${op.names[i] ?? ''}"`);
       }
       // pgbench sends getVariable()'s text; numbers stay numbers for the driver to encode
-      params[i] =
-        c instanceof Dbl ? formatDouble(c.v) : typeof c === 'boolean' ? (c ? 'true' : 'false') : c;
+      params[i] = c instanceof Dbl ? formatDouble(c.v) : typeof c === 'boolean' ? (c ? 'true' : 'false') : c;
     }
     this.stmt = op.stmt;
     this.lastSql = op;

@@ -156,12 +156,7 @@ export function splitScript(text: string): RawCommand[] {
   return out;
 }
 
-function readMeta(
-  text: string,
-  at: number,
-  pos: (off: number) => { line: number; col: number },
-  out: RawCommand[],
-): number {
+function readMeta(text: string, at: number, pos: (off: number) => { line: number; col: number }, out: RawCommand[]): number {
   let i = at + 1;
   while (i < text.length && /[A-Za-z0-9_]/.test(text.charAt(i))) i++;
   const name = text.slice(at + 1, i).toLowerCase();

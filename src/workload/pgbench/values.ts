@@ -145,7 +145,10 @@ export function parseVarText(name: string, s: string): Value {
     return fromBig(b, 'value');
   }
   if (DOUBLE_RE.test(s)) {
-    const t = s.trim().toLowerCase().replace(/^([-+]?)inf(inity)?$/, '$1Infinity');
+    const t = s
+      .trim()
+      .toLowerCase()
+      .replace(/^([-+]?)inf(inity)?$/, '$1Infinity');
     const d = t.endsWith('nan') ? NaN : Number(t);
     if (!Number.isFinite(d) && !Number.isNaN(d) && !/inf/i.test(s)) {
       throw new ScriptError(`value "${s}" is out of range for type double`);
