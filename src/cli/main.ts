@@ -8,7 +8,7 @@ import { PgsurgeError } from '../errors.js';
 import { addLocalCommand } from './local-program.js';
 import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
-import { printErr, type CliIO } from './output.js';
+import { printErr, redact, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import { RUN_OPTIONS, RUN_WORKLOADS_ARGUMENT, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
 import type { RawInitOptions } from './init-command.js';
@@ -44,8 +44,9 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      // Commander echoes arguments in its errors ("unknown command 'postgres://u:pw@h'").
+      writeOut: (s) => io.stdout.write(redact(s)),
+      writeErr: (s) => io.stderr.write(redact(s)),
       outputError: (s, write) => write(`pgsurge: ${s.replace(/^error: /, '')}`),
     });
 

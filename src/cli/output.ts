@@ -1,20 +1,11 @@
 /**
- * Everything the CLI prints goes through here, so that a password can never reach the terminal:
- * every secret seen (URL password, PGPASSWORD) is registered and masked in all output.
+ * Everything the CLI prints goes through here, and here through config/redact.ts's `redact`, so
+ * a password can never reach the terminal: passwords are masked by position in any URL or
+ * key=value string, and long registered secrets (see registerSecret) are masked wherever they occur.
  */
-import { redactUrl } from '../driver/conninfo.js';
+import { redact } from '../config/redact.js';
 
-const secrets = new Set<string>();
-
-export function registerSecret(secret: string): void {
-  if (secret.length > 0) secrets.add(secret);
-}
-
-export function redact(text: string): string {
-  let out = redactUrl(text);
-  for (const s of secrets) out = out.split(s).join('***');
-  return out;
-}
+export { redact, registerSecret } from '../config/redact.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };

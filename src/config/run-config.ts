@@ -6,6 +6,7 @@
  */
 import { usageError, PgsurgeError } from '../errors.js';
 import { redactUrl } from '../driver/conninfo.js';
+import { redactValue } from './redact.js';
 import { loadScenarioFile } from './scenario.js';
 import type { WorkloadSpec } from '../workload/resolve.js';
 import { BUILTIN_NAMES, parseWorkloadSpec, resolveBuiltin, splitWeight } from './workload-spec.js';
@@ -46,15 +47,18 @@ export function resolveRunRequest(input: unknown): RunConfig {
   return resolveWith(values, problems);
 }
 
-/** The config as echoed into a result: no URL or conninfo string keeps its password. */
+/**
+ * The config as echoed into a result: no URL or conninfo string keeps its password, and every other
+ * string from the user (defines, paths, hosts) goes through the same redaction as printed output.
+ */
 export function redactRunConfig(cfg: RunConfig): Record<string, unknown> {
-  return {
+  return redactValue({
     ...cfg,
     ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }),
     targets: cfg.targets.map((t) => ({ name: t.name, url: redactUrl(t.url) })),
     replicas: cfg.replicas.map(redactUrl),
     thresholds: cfg.thresholds.map((t) => t.expr),
-  };
+  }) as Record<string, unknown>;
 }
 
 /** A value of the given kind from a CLI or a request; undefined when it has another shape. */

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { redact } from '../config/redact.js';
 import { usageError } from '../errors.js';
 import type { ConnInfo, HostSpec, SslMode, TargetSessionAttrs } from './types.js';
 
@@ -308,18 +309,12 @@ export function describeHost(h: HostSpec): string {
   return `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;
 }
 
-/** Replace any password in a URL or key=value string with `***`. */
+/**
+ * Replace any password in a URL (any scheme, or none) or key=value string with `***`: the one
+ * redaction of config/redact.ts, under the name the connection code has always used.
+ */
 export function redactUrl(s: string): string {
-  return s
-    .replace(/(postgres(?:ql)?:\/\/)([^\s/?#]*)/gi, (_m, scheme: string, authority: string) => {
-      // User info ends at the last '@' of the authority (a raw '@' may sit in the password).
-      const at = authority.lastIndexOf('@');
-      const colon = authority.indexOf(':');
-      if (at < 0 || colon < 0 || colon > at) return scheme + authority;
-      return `${scheme}${authority.slice(0, colon)}:***${authority.slice(at)}`;
-    })
-    .replace(/([?&]password=)[^&#\s]*/gi, '$1***')
-    .replace(/(^|\s)(password\s*=\s*)('(?:\\.|[^'\\])*'|\S*)/gi, '$1$2***');
+  return redact(s);
 }
 
 /** True when the PG* environment names a target (then no throwaway server is started). */
