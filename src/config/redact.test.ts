@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { PgsurgeError } from '../errors.js';
-import { MASK, redact, redactValue, registerSecret } from './redact.js';
+import { MASK, maskSecretText, redact, redactValue, registerSecret } from './redact.js';
 
 const NUM_RUNS = process.env['PGSURGE_LONG'] === '1' ? 100_000 : 1_000;
 
@@ -58,6 +58,9 @@ describe('redact: examples', () => {
     registerSecret('pgsurge');
     const summary = 'pgsurge run: 1 client, 10 s, tps 1001.1, p99 1.11 ms (postgres://u:***@h:5432/db)';
     assert.equal(redact(summary), summary);
+    assert.equal(maskSecretText('connect ECONNREFUSED 127.0.0.1:1', '1'), 'connect ECONNREFUSED 127.0.0.1:1');
+    assert.equal(maskSecretText('auth failed for Long-Secret-42', 'Long-Secret-42'), 'auth failed for ***');
+    assert.equal(maskSecretText('anything', undefined), 'anything');
     registerSecret('Long-Secret-42');
     assert.equal(redact('server said: bad Long-Secret-42 here'), 'server said: bad *** here');
   });

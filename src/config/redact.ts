@@ -44,6 +44,12 @@ export function registerSecret(secret: string): void {
   if (secret.length >= MIN_SEARCHED_SECRET_LENGTH) searchedSecrets.add(secret);
 }
 
+/** `text` with `secret` masked wherever it occurs, if it is long enough to search for (see registerSecret). */
+export function maskSecretText(text: string, secret: string | undefined): string {
+  if (secret === undefined || secret.length < MIN_SEARCHED_SECRET_LENGTH || !text.includes(secret)) return text;
+  return text.split(secret).join(MASK);
+}
+
 /** `text` with every password field replaced by `***` (see the module comment for what is found). */
 export function redact(text: string): string {
   // Both rules read the same text, so one cannot hide a password from the other (a key=value
@@ -56,7 +62,7 @@ export function redact(text: string): string {
     if (next === out) break;
     out = next;
   }
-  for (const s of searchedSecrets) if (out.includes(s)) out = out.split(s).join(MASK);
+  for (const s of searchedSecrets) out = maskSecretText(out, s);
   return out;
 }
 

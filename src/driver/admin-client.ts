@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { ConnInfo, HostSpec } from './types.js';
 import { OpenError } from './connect.js';
+import { maskSecretText } from '../config/redact.js';
 
 function pgClientConfig(ci: ConnInfo, host: HostSpec): pg.ClientConfig {
   let ssl: pg.ClientConfig['ssl'] = false;
@@ -42,7 +43,7 @@ export async function openAdminClient(ci: ConnInfo, host: HostSpec): Promise<pg.
     await client.end().catch(() => undefined);
     const err = e as { code?: string; message?: string };
     let message = err.message ?? String(e);
-    if (ci.password !== undefined && ci.password !== '') message = message.split(ci.password).join('***');
+    message = maskSecretText(message, ci.password);
     if (/timeout/i.test(message) && err.code === undefined) message = `timeout expired after ${ci.connectTimeoutMs / 1000} s while connecting`;
     throw new OpenError(host, { code: err.code ?? 'UNKNOWN', message, severity: undefined, detail: undefined, position: undefined });
   }
