@@ -16,6 +16,7 @@ import type { WorkloadFigures } from '../workload/builtin/run-report.js';
 import { checkFigure, loadSuiteFile, type SuiteStep } from './suite-file.js';
 import { TOOL } from './tool.js';
 import type { ResultV1 } from '../report/result.js';
+import { redactValue } from '../config/redact.js';
 
 export interface RawSuiteOptions {
   readonly url?: string;
@@ -187,7 +188,7 @@ export async function suiteCommand(file: string, opts: RawSuiteOptions, io: CliI
       ok: results.length === steps.length && results.every((r) => r.status === 'passed'),
       steps: results,
     };
-    writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
+    writeFileSync(opts.json, `${JSON.stringify(redactValue(doc), null, 2)}\n`);
   }
   if (interrupt.signal.aborted || results.some((r) => r.status === 'error')) return 1;
   return results.some((r) => r.status === 'failed') ? 99 : 0;

@@ -139,6 +139,10 @@ describe('parseConnInfo: bad input is one clear usage error without the password
   }
 });
 
+test('describeTarget: a URL libpq reads as a database name keeps no password', () => {
+  assert.equal(describeTarget(parseConnInfo('mysql://u:pw@h/db', { PGHOST: 'x', PGUSER: 'me' })), 'me@x:5432/mysql://u:***@h/db');
+});
+
 test('describeTarget: all hosts, no password', () => {
   assert.equal(describeTarget(parseConnInfo('postgres://postgres:pw@127.0.0.1:5432/db', {})), 'postgres@127.0.0.1:5432/db');
   assert.equal(describeTarget(parseConnInfo('postgres://u:pw@h1,[::1]:5433/db', {})), 'u@h1:5432,[::1]:5433/db');

@@ -299,9 +299,12 @@ function parseKeyValue(s: string, raw: Raw): void {
   }
 }
 
-/** `user@host:port[,host:port...]/database` — for logs and reports; never a password. */
+/**
+ * `user@host:port[,host:port...]/database` — for logs and reports; never a password. Redacted all
+ * the same: a URL libpq did not recognise (`mysql://u:pw@h/db`) is a database name, password and all.
+ */
 export function describeTarget(ci: ConnInfo): string {
-  return `${ci.user}@${ci.hosts.map(describeHost).join(',')}/${ci.database}`;
+  return redact(`${ci.user}@${ci.hosts.map(describeHost).join(',')}/${ci.database}`);
 }
 
 /** `host:port` of one host, IPv6 in brackets. */
