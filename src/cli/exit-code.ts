@@ -5,9 +5,9 @@
 import type { RunOutcome } from '../engine/run.js';
 import type { ResultV1 } from '../report/result.js';
 
-/** At least one transaction succeeded and the run was not interrupted. */
+/** At least one transaction succeeded, the run was not interrupted and lost no worker thread. */
 export function runCompleted(result: ResultV1, outcome: Pick<RunOutcome, 'interrupted'>): boolean {
-  return result.summary.transactions > 0 && !outcome.interrupted;
+  return result.summary.transactions > 0 && !outcome.interrupted && (result.stop?.lostWorkers ?? 0) === 0;
 }
 
 export function runExitCode(result: ResultV1, outcome: Pick<RunOutcome, 'interrupted'>): 0 | 1 | 99 {

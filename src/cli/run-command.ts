@@ -11,7 +11,7 @@ import type { ConnInfo } from '../driver/types.js';
 import { parseConnInfo } from '../driver/conninfo.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
-import { buildResult, type ResultSections, type ResultV1, type ServerSample } from '../report/result.js';
+import { buildResult, type ResultSections, type ResultV1, type RunStop, type ServerSample } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
 import { createRunOutputs } from '../output/registry.js';
@@ -21,9 +21,11 @@ import { openAdminClient } from '../driver/admin-client.js';
 import { resolveTarget, type Target } from './target.js';
 import { checkStatements, prepareServer, teardownModules } from './prepare-server.js';
 import { printErr, printOut, registerSecret, type CliIO } from './output.js';
+import { unreachable } from '../errors.js';
 import { TOOL } from './tool.js';
-import { writeArtifacts } from './artifacts.js';
-import { runTargets } from './multi-target.js';
+import { runInputFiles, runOutputRequests, writeArtifacts } from './artifacts.js';
+import { checkOutputPaths, formatOutputFailure } from './output-paths.js';
+import { checkTargetOutputs, runTargets } from './multi-target.js';
 import type { ExecutedRun } from './executed-run.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
@@ -67,6 +69,8 @@ export async function executeRun(
   io: CliIO,
   opts: {
     readonly signal: AbortSignal;
+    /** Aborting stops the load at once (a second signal), keeping what was measured (RunHooks.stopNow). */
+    readonly stopNow?: AbortSignal;
     readonly outputs: readonly LiveOutput[];
     readonly onRunning?: () => void;
     /** Read routing: replicas for read-only transaction types. */
@@ -113,6 +117,7 @@ export async function executeRun(
     opts.onRunning?.();
     const outcome = await runLoad(plan, {
       signal: opts.signal,
+      ...(opts.stopNow === undefined ? {} : { stopNow: opts.stopNow }),
       onMeasureStart: (us) => outputs.start(us),
       onInterval: (s) => outputs.interval(s),
       ...(opts.control === undefined ? {} : { control: opts.control }),
@@ -123,6 +128,7 @@ export async function executeRun(
       ...(specs.length > 1 ? { scenarios: summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS) } : {}),
       hosts: hostFigures(outcome),
       ...(outcome.targetChanges.length > 0 ? { loadChanges: [...outcome.targetChanges] } : {}),
+      stop: runStop(outcome, opts.signal),
     };
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);
@@ -147,37 +153,87 @@ export async function executeRun(
 /** The live outputs a run gets from its config: the server observer and the Prometheus exporter. */
 const configOutputs = (cfg: RunConfig): LiveOutput[] => createRunOutputs({ observe: cfg.observe, prometheus: cfg.prometheus });
 
+/** The signals that end a run gracefully (a closed terminal or SSH session sends SIGHUP). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+const isStopSignal = (v: unknown): v is StopSignal => (STOP_SIGNALS as readonly unknown[]).includes(v);
+
+/** The result's `stop`: why the load ended, by which signal, and the worker threads lost on the way. */
+function runStop(outcome: RunOutcome, signal: AbortSignal): RunStop {
+  const by: unknown = signal.aborted ? signal.reason : undefined;
+  const sig = outcome.interrupted && isStopSignal(by) ? by : undefined;
+  const parts: string[] = [];
+  if (outcome.interrupted)
+    parts.push(`interrupted${sig === undefined ? '' : ` by ${sig}`}${outcome.stoppedAtOnce ? ', stopped at once by a second signal' : ''}`);
+  const lost = outcome.lostWorkers.length;
+  if (lost > 0) parts.push(`${lost} worker thread${lost === 1 ? '' : 's'} ended unexpectedly: ${outcome.lostWorkers.join('; ')}`);
+  return {
+    reason: outcome.stopReason,
+    ...(sig === undefined ? {} : { signal: sig }),
+    ...(outcome.stoppedAtOnce ? { immediate: true } : {}),
+    ...(lost > 0 ? { lostWorkers: lost } : {}),
+    ...(parts.length > 0 ? { message: parts.join('; ') } : {}),
+  };
+}
+
 export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs: (cfg: RunConfig) => LiveOutput[] = configOutputs): Promise<number> {
   // The options (thresholds, targets and the Prometheus address included) are checked here, then
-  // scripts and modules: all before anything is started.
+  // scripts and modules, then every output path: all before anything is started.
   const cfg = resolveRunConfig(values);
   const planned = await planWorkloads(cfg);
   const work = planned.work;
+  checkOutputPaths(runOutputRequests(cfg), runInputFiles(cfg));
+  checkTargetOutputs(cfg);
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
 
+  // Phases for signals: before the load nothing was measured (stop the throwaway server, exit 1);
+  // while it runs the first signal stops it gracefully and a second at once; after it, the
+  // outputs are being written and a signal must not cut that short.
   const interrupt = new AbortController();
-  let running = false;
+  const stopNow = new AbortController();
+  let phase: 'setup' | 'running' | 'writing' = 'setup';
   let target: Target | undefined;
-  const onSignal = (): void => {
-    if (running && !interrupt.signal.aborted) {
-      printErr(io, '\npgsurge: interrupted: stopping, the results so far will be reported (press Ctrl-C again to quit at once)');
-      interrupt.abort();
-      return;
-    }
-    printErr(io, '\npgsurge: interrupted');
-    void (target?.throwaway?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+  const quietClosedTerminal = (): void => {
+    // After SIGHUP the terminal is gone: a failed write to it must not end the process before the files are written.
+    io.stdout.on('error', () => undefined);
+    io.stderr.on('error', () => undefined);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSignal = (sig: StopSignal): void => {
+    if (sig === 'SIGHUP') quietClosedTerminal();
+    switch (phase) {
+      case 'running':
+        if (!interrupt.signal.aborted) {
+          printErr(io, `\npgsurge: interrupted by ${sig}: stopping, the results so far will be reported (send it again to stop at once)`);
+          interrupt.abort(sig);
+        } else if (!stopNow.signal.aborted) {
+          printErr(io, `\npgsurge: ${sig} again: stopping at once; writing what was measured so far`);
+          stopNow.abort(sig);
+        }
+        return;
+      case 'writing':
+        printErr(io, `\npgsurge: ${sig}: the results are being written; stopping after that`);
+        return;
+      case 'setup':
+        printErr(io, `\npgsurge: interrupted by ${sig} before the load started`);
+        void (target?.throwaway?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+        return;
+      default:
+        unreachable(phase);
+    }
+  };
+  const handlers = STOP_SIGNALS.map((sig) => [sig, (): void => onSignal(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
   try {
     if (cfg.targets.length > 0) {
-      running = true;
+      phase = 'running';
       const { exitCode } = await runTargets(cfg, cfg.targets, io, {
         signal: interrupt.signal,
+        stopNow: stopNow.signal,
         makeOutputs: () => makeOutputs(cfg),
         execute: (c, t, i, o) => executeRun(c, t, i, { ...o, planned }),
         out: cfg.out,
         html: cfg.html,
+        onWriting: () => (phase = 'writing'),
       });
       return exitCode;
     }
@@ -185,22 +241,27 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     const replicaConn = readTargets(cfg, target.conn, io.env);
     const { result, outcome } = await executeRun(cfg, target, io, {
       signal: interrupt.signal,
+      stopNow: stopNow.signal,
       outputs: makeOutputs(cfg),
-      onRunning: () => (running = true),
+      onRunning: () => (phase = 'running'),
       replicaConn,
       planned,
     });
-    running = false;
-    printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
+    phase = 'writing';
+    // The files first: they are what a closed terminal or a full disk must not cost.
     const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
+    printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
+    for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
+    if (written.failures.length > 0) printErr(io, 'pgsurge: every other output was written; the summary above has the figures');
     const code = exitCodeOf(result, outcome, io);
     // A failed write verification (exit 1) outranks a failed threshold (99): see src/ha/ha-run.ts.
-    return code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
+    const verdict = code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
+    // An output that could not be written is a failed run: what was measured did not all land.
+    return written.failures.length > 0 ? 1 : verdict;
   } finally {
-    running = false;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    phase = 'writing';
+    for (const [sig, h] of handlers) process.off(sig, h);
     await target?.throwaway?.stop();
   }
 }
@@ -257,6 +318,9 @@ function makeResult(
 }
 
 function exitCodeOf(result: ResultV1, outcome: RunOutcome, io: CliIO): number {
+  if (outcome.lostWorkers.length > 0) {
+    printErr(io, `pgsurge: the run lost worker threads; the result keeps what the others measured:\n${outcome.lostWorkers.map((l) => `  ${l}`).join('\n')}`);
+  }
   if (result.summary.transactions === 0) {
     const lines = FAILURE_CLASSES.filter((c) => outcome.firstErrors[c] !== undefined).map((c) => `  ${c}: ${outcome.firstErrors[c]}`);
     printErr(io, `pgsurge: no transaction succeeded${lines.length > 0 ? '; first error of each class:\n' + lines.join('\n') : ''}`);

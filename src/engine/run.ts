@@ -58,6 +58,11 @@ export interface RunHooks {
   readonly onInterval?: (stats: IntervalStats) => void;
   /** Aborting stops the run gracefully: in-flight transactions finish, results are kept. */
   readonly signal?: AbortSignal;
+  /**
+   * Aborting stops the run at once (a second Ctrl-C): the workers are ended without waiting for
+   * in-flight transactions or their last partial interval; what was merged so far is kept.
+   */
+  readonly stopNow?: AbortSignal;
   /** Changes the load's target while it runs (see RunControl). */
   readonly control?: RunControl;
 }
@@ -105,6 +110,13 @@ export interface RunOutcome {
   /** Targets set while the run went on (RunControl.adjust), in order. */
   readonly targetChanges: readonly TargetChange[];
   readonly interrupted: boolean;
+  /** Stopped at once (RunHooks.stopNow) instead of gracefully. */
+  readonly stoppedAtOnce: boolean;
+  /**
+   * One line per worker thread that ended without reporting its end (a workload module calling
+   * process.exit, a crash): the others' figures are kept, that worker's since its last snapshot are not.
+   */
+  readonly lostWorkers: readonly string[];
   /** Start of the measured phase, µs on the shared clock. */
   readonly measureStartUs: number;
   /** The workers' HA sink snapshots (empty unless plan.ha). */
@@ -147,6 +159,13 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const hosts: Record<string, { ok: number; failed: number; latencySumUs: number }> = {};
   const haSnapshots: unknown[] = [];
   let doneCount = 0;
+  // Per worker: it reported 'done' (its thread may then end), or its last error before it ended.
+  const doneBy = new Array<boolean>(workers).fill(false);
+  const errorBy = new Array<string | undefined>(workers).fill(undefined);
+  const lostWorkers: string[] = [];
+  let started = false;
+  let finished = false;
+  let stoppedAtOnce = false;
   let stopReason: StopReason = 'duration';
   let stopAtUs: number | undefined;
   let measureStartUs = 0;
@@ -158,10 +177,11 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
     let readyCount = 0;
     let failed = false;
     const fail = (err: PgsurgeError): void => {
-      if (failed) return;
+      if (failed || finished) return;
       failed = true;
       for (const t of threads) void t.terminate();
       hooks.signal?.removeEventListener('abort', onAbort);
+      hooks.stopNow?.removeEventListener('abort', onStopNow);
       hooks.control?.attach(null);
       reject(err);
     };
@@ -172,9 +192,24 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       if (readyCount < workers) fail(new PgsurgeError('INTERRUPTED', 'interrupted while connecting'));
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    const onStopNow = (): void => {
+      if (!started) {
+        onAbort();
+        return;
+      }
+      stopReason = 'interrupted';
+      stopAtUs ??= nowUs();
+      stoppedAtOnce = true;
+      finishAll();
+      for (const t of threads) void t.terminate();
+    };
+    hooks.stopNow?.addEventListener('abort', onStopNow, { once: true });
 
     const finishAll = (): void => {
+      if (finished || failed) return;
+      finished = true;
       hooks.signal?.removeEventListener('abort', onAbort);
+      hooks.stopNow?.removeEventListener('abort', onStopNow);
       hooks.control?.attach(null);
       for (const s of aggregator.finish()) hooks.onInterval?.(s);
       const firstErrors: Partial<Record<FailureClass, string>> = {};
@@ -192,6 +227,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         stopReason,
         targetChanges,
         interrupted: stopReason === 'interrupted',
+        stoppedAtOnce,
+        lostWorkers,
         measureStartUs,
         haSnapshots,
       });
@@ -230,6 +267,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           case 'ready':
             readyCount++;
             if (readyCount === workers && !failed) {
+              started = true;
               // Every connection is open: start all workers on the same instant, shortly ahead.
               const startUs = nowUs() + 20_000;
               measureStartUs = startUs + plan.warmupMs * 1000;
@@ -253,9 +291,12 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             fail(connectError(msg.code, msg.message, totalClients));
             break;
           case 'snapshot':
+            if (finished) break;
             for (const s of aggregator.add(msg.snapshot)) hooks.onInterval?.(s);
             break;
           case 'done':
+            if (finished) break;
+            doneBy[w] = true;
             for (const [h, f] of Object.entries(msg.info.hosts)) {
               const into = (hosts[h] ??= { ok: 0, failed: 0, latencySumUs: 0 });
               into.ok += f.ok;
@@ -275,7 +316,22 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             unreachable(msg);
         }
       });
-      t.on('error', (e) => fail(new PgsurgeError('WORKER_FAILED', `worker ${w} crashed: ${e.message}`, { cause: e })));
+      t.on('error', (e) => {
+        // Once the load runs, a crashed worker is one lost worker (see 'exit'); before, the run fails.
+        if (started) errorBy[w] = e.message;
+        else fail(new PgsurgeError('WORKER_FAILED', `worker ${w} crashed: ${e.message}`, { cause: e }));
+      });
+      t.on('exit', (code) => {
+        if (failed || finished || doneBy[w] === true) return;
+        const why = errorBy[w] === undefined ? `exit code ${code}` : `${errorBy[w]}; exit code ${code}`;
+        if (!started) {
+          fail(new PgsurgeError('WORKER_FAILED', `worker ${w} ended before the load started (${why}); did a workload module call process.exit?`));
+          return;
+        }
+        lostWorkers.push(`worker thread ${w + 1} of ${workers} ended during the run without reporting its end (${why})`);
+        doneCount++;
+        if (doneCount === workers) finishAll();
+      });
     }
   });
 }

@@ -67,6 +67,19 @@ const scenarioSummarySchema = z.object({
   errors: z.record(z.string(), z.number()),
 });
 
+/**
+ * Why the load ended: its duration, every client's -t transactions, or an interruption (by a signal
+ * when `signal` is set; a second signal stops at once: `immediate`). Worker threads that ended
+ * without reporting are counted in `lostWorkers`: the result lacks their last figures.
+ */
+const stopSchema = z.object({
+  reason: z.enum(['duration', 'transactions', 'interrupted']),
+  signal: z.enum(['SIGINT', 'SIGTERM', 'SIGHUP']).optional(),
+  immediate: z.boolean().optional(),
+  lostWorkers: z.number().int().nonnegative().optional(),
+  message: z.string().optional(),
+});
+
 export const resultV1Schema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
   tool: z.object({ name: z.string(), version: z.string() }),
@@ -133,6 +146,8 @@ export const resultV1Schema = z.object({
   loadChanges: z
     .array(z.object({ atS: z.number().nonnegative(), target: z.number().nonnegative(), kind: z.enum(['rate', 'clients']), group: z.string() }))
     .optional(),
+  /** How the load ended; anything but a plain end is in `message` ("interrupted by SIGHUP"). Absent in older results. */
+  stop: stopSchema.optional(),
 });
 
 export type ResultV1 = z.infer<typeof resultV1Schema>;
@@ -144,7 +159,8 @@ export type { ServerSample, HostSample, Finding, ServerFacts, HostFacts } from '
 export type { FailoverResult } from './failover-schema.js';
 
 /** The result's optional sections, added by live outputs, the HA check and the workloads' reports. */
-export type ResultSections = Partial<Pick<ResultV1, 'serverFacts' | 'findings' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges'>>;
+export type ResultSections = Partial<Pick<ResultV1, 'serverFacts' | 'findings' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges' | 'stop'>>;
+export type RunStop = z.infer<typeof stopSchema>;
 
 export interface BuildResultInput {
   readonly tool: { readonly name: string; readonly version: string };

@@ -78,6 +78,14 @@ function oneLine(sql: string, max = 100): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
+/** The first line's note on a run that did not end as planned: its figures are partial. */
+function stopNote(stop: ResultV1['stop']): string {
+  if (stop === undefined) return '';
+  const lost = (stop.lostWorkers ?? 0) > 0;
+  if (stop.reason !== 'interrupted' && !lost) return '';
+  return ` — ${stop.message ?? 'interrupted'} (partial results)`;
+}
+
 const finite = (v: number | null | undefined): number | null => (v !== null && v !== undefined && Number.isFinite(v) ? v : null);
 
 export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): string {
@@ -86,7 +94,7 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
   const hosts = result.target.hosts.join(', ');
   const server = result.target.serverVersion === null ? '' : ` (PostgreSQL ${result.target.serverVersion})`;
   const out: string[] = [
-    `${result.tool.name} ${result.tool.version} — started ${result.startedAt}`,
+    `${result.tool.name} ${result.tool.version} — started ${result.startedAt}${stopNote(result.stop)}`,
     line('target', `${hosts === '' ? '-' : hosts}${server}`),
     line('duration', `${fmtNum(result.durationS, 1)} s measured`),
     ...txnLines(s, showLag, ''),

@@ -76,3 +76,45 @@ test('bad --target values are usage errors', async () => {
   assert.equal(dup.code, 2);
   assert.match(dup.stderr, /"a" is given twice/);
 });
+
+test('a target that fails is reported with a hint; the others still run and keep their results, with their CSVs under --out; exit 1', async () => {
+  const out = join(dir, 'partial');
+  const json = join(dir, 'partial.json');
+  // Port 1 on loopback: nothing listens there, the connection is refused.
+  const r = await runCli([
+    'run',
+    '-b',
+    'select-only',
+    '-c',
+    '2',
+    '-T',
+    '1',
+    '-n',
+    '--target',
+    `first=${server.url}`,
+    '--target',
+    'down=postgres://postgres@127.0.0.1:1/nope',
+    '--target',
+    `last=${server.url}`,
+    '--json',
+    json,
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /target down failed: .*\n\s+hint: /);
+  assert.match(r.stdout, /== first ==/);
+  assert.match(r.stdout, /== last ==/);
+  const all = JSON.parse(readFileSync(json, 'utf8')) as { targets: { name: string; result: unknown }[]; failedTargets?: { name: string; error: string }[] };
+  assert.deepEqual(
+    all.targets.map((x) => x.name),
+    ['first', 'last'],
+  );
+  for (const x of all.targets) assert.ok(resultV1Schema.parse(x.result).summary.transactions > 0, `${x.name} ran`);
+  assert.deepEqual(
+    all.failedTargets?.map((f) => f.name),
+    ['down'],
+  );
+  for (const f of ['first.json', 'first.html', 'first.csv', 'last.json', 'last.csv', 'compare.html']) assert.ok(existsSync(join(out, f)), f);
+  assert.ok(!existsSync(join(out, 'down.json')));
+});
