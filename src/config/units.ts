@@ -92,10 +92,7 @@ export function parseDefine(text: string): [string, string] {
   if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${printable(text)}"`);
   const name = text.slice(0, eq);
   if (!VALID_NAME.test(name)) {
-    throw usageError(
-      'BAD_OPTIONS',
-      `-D ${printable(text)}: invalid variable name "${printable(name)}" (use letters, digits and _, not starting with a digit)`,
-    );
+    throw usageError('BAD_OPTIONS', `-D ${printable(text)}: invalid variable name "${printable(name)}" (use letters, digits and _, not starting with a digit)`);
   }
   return [name, text.slice(eq + 1)];
 }

@@ -7,7 +7,20 @@ import type { ClientContext, StatementSpec, TxnProgram, TxnRunner } from '../typ
 import { compileExpr } from './expr-eval.js';
 import { ExprSyntaxError, parseExpression } from './expr-parser.js';
 import { Prng, clientSeed, pgbenchDefaultSeed } from './prng.js';
-import { MAX_SLEEP_US, OP_JUMP, OP_JUMP_IF_FALSE, OP_PIPE, OP_SET, OP_SLEEP, OP_SQL, PgbenchRunner, type JumpIfFalseOp, type JumpOp, type Op, type SqlOp } from './runner.js';
+import {
+  MAX_SLEEP_US,
+  OP_JUMP,
+  OP_JUMP_IF_FALSE,
+  OP_PIPE,
+  OP_SET,
+  OP_SLEEP,
+  OP_SQL,
+  PgbenchRunner,
+  type JumpIfFalseOp,
+  type JumpOp,
+  type Op,
+  type SqlOp,
+} from './runner.js';
 import { splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
 import { VALID_NAME } from './names.js';
 import { printable, printableWidth } from './printable.js';
