@@ -254,6 +254,7 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
     name: opts.name,
     weight,
     statements,
+    ...(opts.file === undefined ? {} : { file: opts.file }),
     pipeline: usesPipeline,
     createRunner(ctx: ClientContext): TxnRunner {
       const vars: VarContent[] = new Array<VarContent>(slots.size).fill(undefined);
