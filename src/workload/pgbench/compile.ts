@@ -21,7 +21,7 @@ import {
   type Op,
   type SqlOp,
 } from './runner.js';
-import { splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
+import { UnterminatedError, splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
 import { VALID_NAME } from './names.js';
 import { printable, printableWidth } from './printable.js';
 import { findParams } from './sql-params.js';
@@ -100,6 +100,8 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
   const conds: { line: number; sawElse: boolean; pendingFalse: JumpIfFalseOp | undefined; toEnd: JumpOp[] }[] = [];
   let commandNo = 0;
   let usesPipeline = false;
+  // line of the \startpipeline that is open where the script is read (\gset inside one is refused)
+  let pipelineOpenAt: number | undefined;
   let last: RawCommand | undefined;
   let lastSqlOp: SqlOp | undefined;
 
@@ -118,7 +120,13 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
     const at = lineColOf(text, nul);
     throw usageError('script-syntax', `${printable(source)}:${at.line}:${at.col}: NUL byte (\\x00) in the script; is it a text file?`);
   }
-  const commands = splitScript(text);
+  let commands: RawCommand[];
+  try {
+    commands = splitScript(text);
+  } catch (e) {
+    if (!(e instanceof UnterminatedError)) throw e;
+    throw usageError('script-syntax', `${printable(source)}:${e.line}:${e.col}: ${e.message}: close it, or the statement cannot run`);
+  }
   // pgbench: "empty command list for script" (a script of comments only has no command either)
   if (commands.length === 0) {
     throw usageError('script-empty', `${printable(source)}: empty script: it has no SQL statement and no meta-command (only blanks or -- comments)`);
@@ -160,6 +168,9 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
       if (args.length > 1) throw err('too many arguments');
       if (last?.k !== 'sql' || lastSqlOp === undefined || lastSqlOp.gset !== 0) {
         throw err(`\\${cmd.name} must follow an SQL command`);
+      }
+      if (pipelineOpenAt !== undefined) {
+        throw err(`\\${cmd.name} inside a pipeline (opened at line ${pipelineOpenAt}) is not supported by pgsurge; move the statement out of the pipeline`);
       }
       const merged: SqlOp = { ...lastSqlOp, gset: cmd.name === 'gset' ? 1 : 2, prefix: args[0]?.w ?? '' };
       ops[ops.indexOf(lastSqlOp)] = merged;
@@ -238,6 +249,8 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
         // Statements between \startpipeline and \syncpipeline/\endpipeline go out without waiting.
         ops.push({ kind: OP_PIPE, mode: cmd.name === 'startpipeline' ? 0 : cmd.name === 'syncpipeline' ? 1 : 2, ...loc });
         usesPipeline = true;
+        if (cmd.name === 'startpipeline') pipelineOpenAt = cmd.line;
+        else if (cmd.name === 'endpipeline') pipelineOpenAt = undefined;
         break;
       case 'shell':
       case 'setshell':

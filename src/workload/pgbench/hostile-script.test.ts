@@ -150,6 +150,28 @@ describe('\\sleep', () => {
   });
 });
 
+describe('statements that cannot run', () => {
+  it('a quote, dollar quote, quoted identifier or block comment left open is refused at file:line:col', () => {
+    const cases: [string, RegExp][] = [
+      ["select 1;\nselect 'abc;\n", /^dir\/t\.sql:2:8: unterminated quoted string/],
+      ['select 1 /* open\n', /^dir\/t\.sql:1:10: unterminated comment/],
+      ['select $x$ abc;\n', /^dir\/t\.sql:1:8: unterminated dollar-quoted string \(\$x\$ without its closing \$x\$\)/],
+      ['select "a;\n', /^dir\/t\.sql:1:8: unterminated quoted identifier/],
+      ["select E'a\\';\n", /^dir\/t\.sql:1:9: unterminated quoted string/],
+    ];
+    for (const [text, re] of cases) assert.match(refusal(text).message, re);
+  });
+
+  it('closed ones are fine', () => {
+    assert.equal(program('select \'it\'\'s\', $x$ ; $x$, "a""b" /* c */;\n').statements.length, 1);
+  });
+
+  it('\\gset inside a pipeline is refused where the script is read', () => {
+    assert.match(refusal('\\startpipeline\nselect 1 \\gset\n\\endpipeline\n').message, /^dir\/t\.sql:2: \\gset inside a pipeline \(opened at line 1\)/);
+    assert.equal(program('\\startpipeline\nselect 1;\n\\endpipeline\nselect 1 \\gset\n').statements.length, 2);
+  });
+});
+
 describe('bytes that are not text', () => {
   it('a NUL byte is refused with file:line:column, shown escaped', () => {
     const e = refusal('select 1;\nselect\u0000 2;\n');
