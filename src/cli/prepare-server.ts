@@ -119,9 +119,9 @@ const PREPARABLE = /^\s*(\(|select|insert|update|delete|merge|values|with|table)
 
 /**
  * The words PostgreSQL's grammar starts a statement with (gram.y's stmt rule). A statement that
- * starts with none of them (a typo such as `selec 1`) is certain to be a syntax error: PREPARE
- * shows it with the server's own message. Statements with no word (`;`, comments only) are empty
- * queries, which the server accepts.
+ * starts with none of them (a typo such as `selec 1`, or bytes that make no word) is certain to be
+ * a syntax error: PREPARE shows it with the server's own message. Statements with nothing but
+ * blanks and comments before a `;` are empty queries, which the server accepts.
  */
 const STATEMENT_WORDS = new Set(
   (
@@ -131,11 +131,13 @@ const STATEMENT_WORDS = new Set(
   ).split(' '),
 );
 
-/** The statement is checked with PREPARE: it is one PREPARE takes, or no statement at all. */
+/** The statement is checked with PREPARE: it is one PREPARE takes, or certain to be a syntax error. */
 function shouldPrepare(firstPart: string): boolean {
-  if (PREPARABLE.test(firstPart)) return true;
-  const word = /^\s*([A-Za-z_]\w*)/.exec(firstPart.replace(/^(?:\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, ''))?.[1];
-  return word !== undefined && !STATEMENT_WORDS.has(word.toLowerCase());
+  const body = firstPart.replace(/^(?:\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, '');
+  if (PREPARABLE.test(body)) return true;
+  if (body === '' || body.startsWith(';')) return false; // an empty query
+  const word = /^[A-Za-z_]\w*/.exec(body)?.[0];
+  return word === undefined || !STATEMENT_WORDS.has(word.toLowerCase());
 }
 
 /**

@@ -192,6 +192,12 @@ describe('bytes that are not text', () => {
     assert.ok(!RAW_CONTROL.test(e.message), JSON.stringify(e.message));
   });
 
+  it('a -D value with control characters is shown escaped when a script cannot use it', () => {
+    const r = program('\\set x :v + 1\nselect :x;\n').createRunner({ ...CTX, defines: { v: `a\u0001b${'z'.repeat(500)}` } });
+    const [error] = pass(r);
+    assert.match(error ?? '', /^error: dir\/t\.sql:1:1: malformed variable "v" value: "a\\x01bz+…"$/);
+  });
+
   it('printable escapes control characters and cuts long text', () => {
     assert.equal(printable('a\u0000b\nc\u007f\ufffd'), 'a\\x00b\\x0ac\\x7f\\u{fffd}');
     assert.equal(printable('x'.repeat(100), 10), `${'x'.repeat(10)}…`);

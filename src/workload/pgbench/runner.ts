@@ -7,6 +7,7 @@ import { StepKind, type Param, type TxnRunner } from '../types.js';
 import type { Eval, Runtime } from './expr-eval.js';
 import { VALID_NAME } from './names.js';
 import { Prng } from './prng.js';
+import { printable } from './printable.js';
 import { Dbl, ScriptError, formatDouble, truth, valueToText, type VarContent } from './values.js';
 
 export const OP_SQL = 0;
@@ -215,10 +216,10 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     const text = typeof c === 'string' ? c : valueToText(c);
     const usec = atoi(text);
     if (usec === 0 && !/^[0-9]/.test(text)) {
-      throw new ScriptError(`sleep: invalid sleep time "${text}" for variable "${op.name}"`);
+      throw new ScriptError(`sleep: invalid sleep time "${printable(text)}" for variable "${op.name}"`);
     }
     if (usec * op.mult > MAX_SLEEP_US) {
-      throw new ScriptError(`sleep: sleep time too long (${text} for variable "${op.name}"), at most ${MAX_SLEEP_US / 1000} ms`);
+      throw new ScriptError(`sleep: sleep time too long (${printable(text)} for variable "${op.name}"), at most ${MAX_SLEEP_US / 1000} ms`);
     }
     return usec * op.mult;
   }
