@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { RunConfig } from '../config/run-config.js';
 import { PgsurgeError, usageError } from '../errors.js';
+import { printable } from '../workload/pgbench/printable.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { openAdminClient } from '../driver/admin-client.js';
 import type { ResolvedWorkloads } from '../workload/resolve.js';
@@ -113,11 +114,38 @@ async function showSetting(client: pg.Client, name: string): Promise<string> {
   return r.rows[0]?.setting ?? '';
 }
 
+/** Statements PREPARE takes. */
+const PREPARABLE = /^\s*(\(|select|insert|update|delete|merge|values|with|table)\b/i;
+
+/**
+ * The words PostgreSQL's grammar starts a statement with (gram.y's stmt rule). A statement that
+ * starts with none of them (a typo such as `selec 1`, or bytes that make no word) is certain to be
+ * a syntax error: PREPARE shows it with the server's own message. Statements with nothing but
+ * blanks and comments before a `;` are empty queries, which the server accepts.
+ */
+const STATEMENT_WORDS = new Set(
+  (
+    'abort alter analyse analyze begin call checkpoint close cluster comment commit copy create deallocate declare delete discard do drop end ' +
+    'execute explain fetch grant import insert listen load lock merge move notify prepare reassign refresh reindex release reset revoke ' +
+    'rollback savepoint security select set show start table truncate unlisten update vacuum values with'
+  ).split(' '),
+);
+
+/** The statement is checked with PREPARE: it is one PREPARE takes, or certain to be a syntax error. */
+function shouldPrepare(firstPart: string): boolean {
+  const body = firstPart.replace(/^(?:\s|--[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, '');
+  if (PREPARABLE.test(body)) return true;
+  if (body === '' || body.startsWith(';')) return false; // an empty query
+  const word = /^[A-Za-z_]\w*/.exec(body)?.[0];
+  return word === undefined || !STATEMENT_WORDS.has(word.toLowerCase());
+}
+
 /**
  * With the extended protocols, every statement must parse on the server before the load starts.
  * Checked with PREPARE/DEALLOCATE inside one transaction on an ordinary connection, so that nothing
  * is left behind on the server's connections (which a pooler such as PgBouncer shares). Utility
- * statements (BEGIN, SET, VACUUM, …) cannot be PREPAREd and are left to the run.
+ * statements (BEGIN, SET, VACUUM, …) cannot be PREPAREd and are left to the run; so is anything
+ * under -M simple, where :variables are pasted in as text before the server sees the statement.
  */
 export async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunConfig, programs: readonly TxnProgram[]): Promise<void> {
   if (cfg.protocol === 'simple') return;
@@ -127,7 +155,7 @@ export async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunCo
     await client.query('begin');
     for (const p of programs) {
       for (const st of p.statements) {
-        if (!/^\s*(\(|select|insert|update|delete|merge|values|with|table)\b/i.test(st.parts[0] ?? '')) continue;
+        if (!shouldPrepare(st.parts[0] ?? '')) continue;
         const sql = st.parts.map((part, i) => (i === 0 ? part : `$${i}${part}`)).join('');
         await client.query('savepoint pgsurge_check');
         try {
@@ -136,8 +164,10 @@ export async function checkStatements(conn: ConnInfo, host: HostSpec, cfg: RunCo
         } catch (e) {
           const err = e as { message?: string; code?: string; position?: string };
           const at = err.position === undefined ? '' : ` at position ${Math.max(1, Number(err.position) - 'prepare pgsurge_check as '.length)}`;
+          const where = p.file !== undefined && st.line > 0 ? `${printable(p.file)}:${st.line}: ` : '';
+          const of = where === '' ? ` of ${printable(p.name)}${st.line > 0 ? ` (line ${st.line})` : ''}` : '';
           problems.push(
-            `cannot prepare statement of ${p.name}${st.line > 0 ? ` (line ${st.line})` : ''} "${st.text}": ${err.message ?? String(e)}${at}${err.code === undefined ? '' : ` (${err.code})`}`,
+            `${where}cannot prepare statement${of} "${printable(st.text)}": ${printable(err.message ?? String(e), 200)}${at}${err.code === undefined ? '' : ` (${err.code})`}`,
           );
           await client.query('rollback to savepoint pgsurge_check');
         }

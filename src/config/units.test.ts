@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PgsurgeError } from '../errors.js';
 import { defaultClients, parseDefine, parseDefines, parseDurationMs, parsePositiveInt, parseRateHz, parseStages, stagesAreRatesOf } from './units.js';
 
 test('durations: a bare number is seconds (pgbench), units add up', () => {
@@ -65,4 +66,22 @@ test('-D NAME=VALUE', () => {
   assert.deepEqual(parseDefine('a=b=c'), ['a', 'b=c']);
   assert.throws(() => parseDefine('=x'), /-D: expected NAME=VALUE/);
   assert.deepEqual(parseDefines(['a=1', 'a=2', 'b=']), { a: '2', b: '' });
+});
+
+test('-D names follow pgbench: letters, digits, _ and non-ASCII, not starting with a digit', () => {
+  assert.deepEqual(parseDefine('_a1=5'), ['_a1', '5']);
+  assert.deepEqual(parseDefine('café=1'), ['café', '1']);
+  assert.deepEqual(parseDefine('é=1'), ['é', '1']);
+  for (const bad of ['1abc=5', 'a-b=1', 'a b=1', 'a.b=1', ':a=1']) {
+    assert.throws(
+      () => parseDefine(bad),
+      (e: unknown) => e instanceof PgsurgeError && e.exitCode === 2 && e.message.startsWith(`-D ${bad}: invalid variable name`),
+      bad,
+    );
+  }
+  // what the user typed is shown escaped, on one line
+  assert.throws(
+    () => parseDefine('a\nb=1'),
+    (e: unknown) => e instanceof PgsurgeError && e.message.includes('a\\x0ab') && !e.message.includes('\n'),
+  );
 });

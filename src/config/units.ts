@@ -4,6 +4,8 @@
  * naming the option.
  */
 import { usageError } from '../errors.js';
+import { VALID_NAME } from '../workload/pgbench/names.js';
+import { printable } from '../workload/pgbench/printable.js';
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -84,11 +86,15 @@ export function defaultClients(stagesAreRates: boolean, stages: readonly Stage[]
   return stages === undefined ? 1 : Math.max(1, ...stages.map((s) => s.target));
 }
 
-/** -D NAME=VALUE → [NAME, VALUE]. */
+/** -D NAME=VALUE → [NAME, VALUE]; NAME follows pgbench's valid_variable_name (it is a script variable). */
 export function parseDefine(text: string): [string, string] {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${text}"`);
-  return [text.slice(0, eq), text.slice(eq + 1)];
+  if (eq <= 0) throw usageError('BAD_OPTIONS', `-D: expected NAME=VALUE, got "${printable(text)}"`);
+  const name = text.slice(0, eq);
+  if (!VALID_NAME.test(name)) {
+    throw usageError('BAD_OPTIONS', `-D ${printable(text)}: invalid variable name "${printable(name)}" (use letters, digits and _, not starting with a digit)`);
+  }
+  return [name, text.slice(eq + 1)];
 }
 
 /** Every -D NAME=VALUE as one record (a later NAME wins); the first malformed one throws. */

@@ -11,6 +11,13 @@ import type { WorkloadDefinition } from './module/api.js';
 import { loadWorkloadModule, resolveModuleOptions, unknownModuleOptions } from './module/load.js';
 import { isBuiltinModule, loadBuiltinModule } from './builtin/registry.js';
 
+/** Why a script could not be read, in words, with what to do. */
+const SCRIPT_READ_REASONS: Readonly<Record<string, string>> = {
+  EISDIR: 'it is a directory; give a script file',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
 export interface WorkloadSpec {
   readonly kind: 'builtin' | 'file' | 'module';
   readonly name: string;
@@ -46,7 +53,7 @@ export async function resolveWorkloads(specs: readonly WorkloadSpec[], defines: 
       sources.push({ kind: 'pgbench', name: unique(w.name), text: BUILTIN_SCRIPTS[w.name as BuiltinScriptName], weight: w.weight, file: undefined });
     } else if (w.kind === 'file') {
       onlyModules = false;
-      const text = readUserFile(w.name, 'SCRIPT_UNREADABLE', 'script');
+      const text = readUserFile(w.name, 'SCRIPT_UNREADABLE', 'script', SCRIPT_READ_REASONS);
       sources.push({ kind: 'pgbench', name: unique(basename(w.name)), text, weight: w.weight, file: w.name });
     } else {
       const builtin = w.kind === 'module' && isBuiltinModule(w.name);

@@ -36,6 +36,8 @@ export interface TxnProgram {
   /** Uses pipeline mode (needs the extended or prepared protocol). */
   readonly pipeline?: boolean;
   readonly statements: readonly StatementSpec[];
+  /** The file the statements come from, as the user typed it (messages name it with the line). */
+  readonly file?: string;
   /** Make the runner for one client. Called once per client, in the worker thread. */
   createRunner(ctx: ClientContext): TxnRunner;
 }

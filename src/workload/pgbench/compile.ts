@@ -7,9 +7,23 @@ import type { ClientContext, StatementSpec, TxnProgram, TxnRunner } from '../typ
 import { compileExpr } from './expr-eval.js';
 import { ExprSyntaxError, parseExpression } from './expr-parser.js';
 import { Prng, clientSeed, pgbenchDefaultSeed } from './prng.js';
-import { OP_JUMP, OP_JUMP_IF_FALSE, OP_PIPE, OP_SET, OP_SLEEP, OP_SQL, PgbenchRunner, type JumpIfFalseOp, type JumpOp, type Op, type SqlOp } from './runner.js';
-import { splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
+import {
+  MAX_SLEEP_US,
+  OP_JUMP,
+  OP_JUMP_IF_FALSE,
+  OP_PIPE,
+  OP_SET,
+  OP_SLEEP,
+  OP_SQL,
+  PgbenchRunner,
+  type JumpIfFalseOp,
+  type JumpOp,
+  type Op,
+  type SqlOp,
+} from './runner.js';
+import { UnterminatedError, splitScript, type MetaCommand, type RawCommand } from './script-parser.js';
 import { VALID_NAME } from './names.js';
+import { printable, printableWidth } from './printable.js';
 import { findParams } from './sql-params.js';
 import { fromBig, type VarContent } from './values.js';
 
@@ -19,18 +33,39 @@ export interface CompileOptions {
   readonly file?: string;
 }
 
-/** A syntax error as pgbench words it: `source:line: message (more) at column N in command "cmd"`. */
+/** How much of a command's text an error shows (escaped; the caret must still point into it). */
+const COMMAND_TEXT_MAX_CHARS = 200;
+
+/**
+ * A syntax error as pgbench words it: `source:line: message (more) at column N in command "cmd"`.
+ * The user's text in it is escaped and shortened (a script may hold NUL bytes or binary garbage).
+ */
 function syntaxError(source: string, line: number, msg: string, where?: { more?: string | undefined; col?: number; cmd?: string; text?: string }) {
-  let m = `${source}:${line}: ${msg}`;
-  if (where?.more !== undefined) m += ` (${where.more})`;
+  let m = `${printable(source)}:${line}: ${msg}`;
+  if (where?.more !== undefined) m += ` (${printable(where.more)})`;
   if (where?.col !== undefined) m += ` at column ${where.col}`;
   if (where?.cmd !== undefined) m += ` in command "${where.cmd}"`;
   const details: string[] = [];
   if (where?.text !== undefined) {
-    details.push(where.text);
-    if (where.col !== undefined) details.push(`${' '.repeat(Math.max(0, where.col - 1))}^ error found here`);
+    const text = where.text;
+    const col = where.col;
+    if (col === undefined || col - 1 <= COMMAND_TEXT_MAX_CHARS) {
+      details.push(printable(text, COMMAND_TEXT_MAX_CHARS));
+      if (col !== undefined) details.push(`${' '.repeat(Math.max(0, printableWidth(text, col - 1)))}^ error found here`);
+    }
   }
   return usageError('script-syntax', m, details);
+}
+
+/** 1-based line and column of offset `off` in `text`. */
+function lineColOf(text: string, off: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < off; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, col: off - lineStart + 1 };
 }
 
 /** Words of a meta-command's arguments, with their 1-based columns. */
@@ -65,6 +100,8 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
   const conds: { line: number; sawElse: boolean; pendingFalse: JumpIfFalseOp | undefined; toEnd: JumpOp[] }[] = [];
   let commandNo = 0;
   let usesPipeline = false;
+  // line of the \startpipeline that is open where the script is read (\gset inside one is refused)
+  let pipelineOpenAt: number | undefined;
   let last: RawCommand | undefined;
   let lastSqlOp: SqlOp | undefined;
 
@@ -77,7 +114,25 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
     }
   };
 
-  for (const cmd of splitScript(text)) {
+  // A NUL byte cannot be sent to the server (the protocol's strings end at one) and means the file is not text.
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const at = lineColOf(text, nul);
+    throw usageError('script-syntax', `${printable(source)}:${at.line}:${at.col}: NUL byte (\\x00) in the script; is it a text file?`);
+  }
+  let commands: RawCommand[];
+  try {
+    commands = splitScript(text);
+  } catch (e) {
+    if (!(e instanceof UnterminatedError)) throw e;
+    throw usageError('script-syntax', `${printable(source)}:${e.line}:${e.col}: ${e.message}: close it, or the statement cannot run`);
+  }
+  // pgbench: "empty command list for script" (a script of comments only has no command either)
+  if (commands.length === 0) {
+    throw usageError('script-empty', `${printable(source)}: empty script: it has no SQL statement and no meta-command (only blanks or -- comments)`);
+  }
+
+  for (const cmd of commands) {
     const where = `${source}:${cmd.line}:${cmd.col}`;
     if (cmd.k === 'sql') {
       commandNo++;
@@ -113,6 +168,9 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
       if (args.length > 1) throw err('too many arguments');
       if (last?.k !== 'sql' || lastSqlOp === undefined || lastSqlOp.gset !== 0) {
         throw err(`\\${cmd.name} must follow an SQL command`);
+      }
+      if (pipelineOpenAt !== undefined) {
+        throw err(`\\${cmd.name} inside a pipeline (opened at line ${pipelineOpenAt}) is not supported by pgsurge; move the statement out of the pipeline`);
       }
       const merged: SqlOp = { ...lastSqlOp, gset: cmd.name === 'gset' ? 1 : 2, prefix: args[0]?.w ?? '' };
       ops[ops.indexOf(lastSqlOp)] = merged;
@@ -191,6 +249,8 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
         // Statements between \startpipeline and \syncpipeline/\endpipeline go out without waiting.
         ops.push({ kind: OP_PIPE, mode: cmd.name === 'startpipeline' ? 0 : cmd.name === 'syncpipeline' ? 1 : 2, ...loc });
         usesPipeline = true;
+        if (cmd.name === 'startpipeline') pipelineOpenAt = cmd.line;
+        else if (cmd.name === 'endpipeline') pipelineOpenAt = undefined;
         break;
       case 'shell':
       case 'setshell':
@@ -207,6 +267,7 @@ export function compileScript(text: string, opts: CompileOptions): TxnProgram {
     name: opts.name,
     weight,
     statements,
+    ...(opts.file === undefined ? {} : { file: opts.file }),
     pipeline: usesPipeline,
     createRunner(ctx: ClientContext): TxnRunner {
       const vars: VarContent[] = new Array<VarContent>(slots.size).fill(undefined);
@@ -257,5 +318,10 @@ function parseSleep(
     else throw err('unrecognized time unit, must be us, ms or s', unit, args[1]?.col);
   }
   if (num.startsWith(':')) return { name: num.slice(1), usec: 0, mult };
-  return { name: '', usec: Number.parseInt(num, 10) || 0, mult };
+  const usec = Number.parseInt(num, 10) || 0;
+  if (usec * mult > MAX_SLEEP_US) {
+    const typed = `${first.w}${args[1] === undefined ? '' : ` ${args[1].w}`}`;
+    throw err(`sleep time ${typed} is too long, the longest is ${MAX_SLEEP_US / 1000} ms (about 24 days)`, undefined, first.col);
+  }
+  return { name: '', usec, mult };
 }

@@ -3,7 +3,7 @@
  * calls: variables are pre-resolved to slots, constants are captured, nothing is looked up by name.
  * Semantics follow pgbench's evaluateExpr/evalStandardFunc/evalLazyFunc.
  */
-import type { Node } from './expr-parser.js';
+import { LEFT_CHAIN_FNS, type Node } from './expr-parser.js';
 import type { Prng } from './prng.js';
 import { intAbs, intAdd, intBit, intDivMod, intMul, intShift, intSub } from './int-ops.js';
 import {
@@ -50,11 +50,59 @@ export function compileExpr(node: Node, slotOf: (name: string) => number): Eval 
       return (rt) => readVar(rt, slot, name);
     }
     case 'fn':
+      if (LEFT_CHAIN_FNS.has(node.f) && isChainLink(node.args[0])) return compileChain(node, slotOf);
       return compileFn(
         node.f,
         node.args.map((a) => compileExpr(a, slotOf)),
       );
   }
+}
+
+/** Chains shorter than this keep one closure per operator (the shape short expressions always had). */
+const CHAIN_LOOP_MIN_LENGTH = 16;
+
+function isChainLink(n: Node | undefined): n is Node & { k: 'fn' } {
+  return n !== undefined && n.k === 'fn' && LEFT_CHAIN_FNS.has(n.f);
+}
+
+/**
+ * `((a op1 b) op2 c) op3 d …` down the left operands: compiled without recursing along the chain
+ * and, when long, evaluated in a loop that does what the nested strict2 closures would (left value,
+ * then right, NULL if either is NULL, else the operator, whose errors end the evaluation).
+ */
+function compileChain(top: Node & { k: 'fn' }, slotOf: (name: string) => number): Eval {
+  const links: (Node & { k: 'fn' })[] = [];
+  let n: Node = top;
+  while (isChainLink(n) && isChainLink(n.args[0])) {
+    links.push(n);
+    n = n.args[0];
+  }
+  // n: the innermost link, whose left operand is not a link
+  let acc = compileExpr(n, slotOf);
+  if (links.length + 1 < CHAIN_LOOP_MIN_LENGTH) {
+    for (let i = links.length - 1; i >= 0; i--) {
+      const link = links[i]!;
+      acc = compileFn(link.f, [acc, compileExpr(link.args[1]!, slotOf)]);
+    }
+    return acc;
+  }
+  const first = acc;
+  const count = links.length;
+  const rights: Eval[] = [];
+  const impls: Fn2[] = [];
+  for (let i = count - 1; i >= 0; i--) {
+    const link = links[i]!;
+    rights.push(compileExpr(link.args[1]!, slotOf));
+    impls.push(binaryImpl(link.f));
+  }
+  return (rt) => {
+    let v: Value = first(rt);
+    for (let i = 0; i < count; i++) {
+      const r = rights[i]!(rt);
+      v = v === null || r === null ? null : impls[i]!(v, r, rt);
+    }
+    return v;
+  };
 }
 
 const A = (args: readonly Eval[], i: number): Eval => args[i] as Eval;
@@ -182,7 +230,8 @@ function randomWithParam(f: string, args: readonly Eval[], draw: typeof getGauss
   });
 }
 
-function standardFn(f: string, args: readonly Eval[]): Eval {
+/** The body of a LEFT_CHAIN_FNS operator. */
+function binaryImpl(f: string): Fn2 {
   switch (f) {
     case '+':
     case '-':
@@ -192,20 +241,28 @@ function standardFn(f: string, args: readonly Eval[]): Eval {
     case '<>':
     case '<':
     case '<=':
-      return strict2(f, args, arith(f));
+      return arith(f);
     case 'mod':
-      return strict2(f, args, (l, r) => intDivMod(toInt(l), toInt(r), false));
+      return (l, r) => intDivMod(toInt(l), toInt(r), false);
     case '&':
     case '|':
     case '#': {
       const op = f;
-      return strict2(f, args, (l, r) => intBit(op, toInt(l), toInt(r)));
+      return (l, r) => intBit(op, toInt(l), toInt(r));
     }
     case '<<':
     case '>>': {
       const left = f === '<<';
-      return strict2(f, args, (l, r) => intShift(left, toInt(l), toInt(r)));
+      return (l, r) => intShift(left, toInt(l), toInt(r));
     }
+    default:
+      throw new Error(`internal: ${f} is not a chainable pgbench operator`);
+  }
+}
+
+function standardFn(f: string, args: readonly Eval[]): Eval {
+  if (LEFT_CHAIN_FNS.has(f)) return strict2(f, args, binaryImpl(f));
+  switch (f) {
     case '!not':
       return strict1(f, args, (x) => !toBool(x));
     case 'pi':

@@ -12,6 +12,21 @@ export type Node =
   | { readonly k: 'var'; readonly name: string; readonly pos: number }
   | { readonly k: 'fn'; readonly f: string; readonly args: readonly Node[]; readonly pos: number };
 
+/**
+ * How deeply an expression may nest (parentheses, unary operators, function calls, CASE, chains of
+ * AND/OR). Parsing, compiling and evaluating recurse once per level, so an unbounded depth would
+ * overflow the stack; long left-associative chains of arithmetic (`a + b + … + z`) are not nesting
+ * here: they are evaluated in a loop (see LEFT_CHAIN_FNS).
+ */
+export const MAX_EXPR_DEPTH = 1000;
+
+/**
+ * Binary functions that evaluate both operands, left then right, and return NULL when either is
+ * NULL. A chain of them down the left operand is evaluated in a loop (same order, same result), so
+ * it costs no depth.
+ */
+export const LEFT_CHAIN_FNS: ReadonlySet<string> = new Set(['+', '-', '*', '/', 'mod', '=', '<>', '<', '<=', '&', '|', '#', '<<', '>>']);
+
 /** A syntax error at `pos` (0-based offset into the text given to the parser). */
 export class ExprSyntaxError extends Error {
   constructor(
@@ -59,6 +74,9 @@ export const FUNCTIONS: ReadonlyMap<string, number> = new Map([
   ['mod', 2],
 ]);
 
+// sticky: matched at lastIndex without copying the rest of the text (inputs may be long)
+const NUMBER = /[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+|[0-9]+/y;
+
 function tokenize(src: string): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
@@ -75,7 +93,8 @@ function tokenize(src: string): Tok[] {
       toks.push({ t: 'var', s: src.slice(start + 1, i), pos: start });
       continue;
     }
-    const num = /^(?:[0-9]+\.[0-9]*(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+|[0-9]+)/.exec(src.slice(i));
+    NUMBER.lastIndex = i;
+    const num = NUMBER.exec(src);
     if (num) {
       const s = num[0];
       i += s.length;
@@ -168,7 +187,15 @@ export function parseExpression(src: string): Node {
   };
   const isKw = (tok: Tok, s: string): boolean => tok.t === 'kw' && tok.s === s;
 
+  let depth = 0;
   const parse = (minPrec: number): Node => {
+    if (++depth > MAX_EXPR_DEPTH) throw tooDeep(peek().pos);
+    const node = parseAt(minPrec);
+    depth--;
+    return node;
+  };
+
+  const parseAt = (minPrec: number): Node => {
     let left = prefix();
     for (;;) {
       const tok = peek();
@@ -317,5 +344,29 @@ export function parseExpression(src: string): Node {
 
   const result = parse(0);
   if (peek().t !== 'eof') fail(peek());
+  checkDepth(result);
   return result;
+}
+
+function tooDeep(pos: number): ExprSyntaxError {
+  return new ExprSyntaxError('expression too deeply nested', `more than ${MAX_EXPR_DEPTH} levels`, pos);
+}
+
+/**
+ * The tree's depth as compiling and evaluating recurse through it (the left operand of a
+ * LEFT_CHAIN_FNS node whose left operand is one too costs nothing), measured without recursion;
+ * chains the parser builds in a loop (AND, OR) are caught here.
+ */
+function checkDepth(root: Node): void {
+  const stack: { node: Node; depth: number }[] = [{ node: root, depth: 1 }];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { node, depth } = top;
+    if (depth > MAX_EXPR_DEPTH) throw tooDeep(node.pos);
+    if (node.k !== 'fn') continue;
+    const chained = LEFT_CHAIN_FNS.has(node.f);
+    node.args.forEach((arg, i) => {
+      const free = chained && i === 0 && arg.k === 'fn' && LEFT_CHAIN_FNS.has(arg.f);
+      stack.push({ node: arg, depth: free ? depth : depth + 1 });
+    });
+  }
 }

@@ -7,6 +7,7 @@ import { StepKind, type Param, type TxnRunner } from '../types.js';
 import type { Eval, Runtime } from './expr-eval.js';
 import { VALID_NAME } from './names.js';
 import { Prng } from './prng.js';
+import { printable } from './printable.js';
 import { Dbl, ScriptError, formatDouble, truth, valueToText, type VarContent } from './values.js';
 
 export const OP_SQL = 0;
@@ -15,6 +16,12 @@ export const OP_SLEEP = 2;
 export const OP_JUMP_IF_FALSE = 3;
 export const OP_JUMP = 4;
 export const OP_PIPE = 5;
+
+/**
+ * The longest sleep: a timer's delay is a signed 32-bit number of milliseconds (Node turns a longer
+ * one into 1 ms), so a longer \sleep is refused rather than cut short.
+ */
+export const MAX_SLEEP_US = 2_147_483_647 * 1000;
 
 /** Where a command is, for runtime messages: "file:line:col". */
 interface Located {
@@ -87,6 +94,13 @@ export class PgbenchRunner implements TxnRunner, Runtime {
   private lastSql: SqlOp | undefined;
   private pendingError = '';
   private readonly saved = new Uint32Array(4);
+  /**
+   * This pass of the script has handed the client a step that waits (a statement, a sync or a
+   * sleep). A pass that has not (only meta-commands ran, or SQL sat in a false \if branch) ends
+   * with a zero sleep first, so the client's next transaction starts from a timer, not from inside
+   * this one's call chain (which would recurse without bound).
+   */
+  private waited = false;
 
   constructor(
     private readonly ops: readonly Op[],
@@ -104,6 +118,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     this.pc = 0;
     this.pendingError = '';
     this.inPipeline = false;
+    this.waited = false;
   }
 
   rewind(): void {
@@ -111,6 +126,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     this.pc = 0;
     this.pendingError = '';
     this.inPipeline = false;
+    this.waited = false;
   }
 
   next(): StepKind {
@@ -124,7 +140,12 @@ export class PgbenchRunner implements TxnRunner, Runtime {
       const pc = this.pc;
       const op = ops[pc];
       if (op === undefined) {
-        if (!this.inPipeline) return StepKind.End;
+        if (!this.inPipeline) {
+          if (this.waited) return StepKind.End;
+          this.waited = true;
+          this.sleepUs = 0;
+          return StepKind.Sleep;
+        }
         this.inPipeline = false;
         this.error = 'end of script reached with pipeline open';
         return StepKind.Error;
@@ -137,6 +158,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
             if (this.inPipeline && op.gset !== 0) throw new ScriptError('\\gset and \\aset are not supported inside a pipeline by pgsurge');
             this.fillParams(op, pc);
             this.pipelined = this.inPipeline;
+            this.waited = true;
             return StepKind.Query;
           case OP_PIPE:
             if (op.mode === 0) {
@@ -146,12 +168,14 @@ export class PgbenchRunner implements TxnRunner, Runtime {
             }
             if (!this.inPipeline) throw new ScriptError(`\\${op.mode === 1 ? 'syncpipeline' : 'endpipeline'} outside of pipeline mode`);
             if (op.mode === 2) this.inPipeline = false;
+            this.waited = true;
             return StepKind.Sync;
           case OP_SET:
             this.vars[op.slot] = op.expr(this);
             break;
           case OP_SLEEP:
             this.sleepUs = Math.max(0, this.sleepUsec(op));
+            this.waited = true;
             return StepKind.Sleep;
           case OP_JUMP_IF_FALSE:
             if (!truth(op.cond(this))) this.pc = op.target;
@@ -192,7 +216,10 @@ export class PgbenchRunner implements TxnRunner, Runtime {
     const text = typeof c === 'string' ? c : valueToText(c);
     const usec = atoi(text);
     if (usec === 0 && !/^[0-9]/.test(text)) {
-      throw new ScriptError(`sleep: invalid sleep time "${text}" for variable "${op.name}"`);
+      throw new ScriptError(`sleep: invalid sleep time "${printable(text)}" for variable "${op.name}"`);
+    }
+    if (usec * op.mult > MAX_SLEEP_US) {
+      throw new ScriptError(`sleep: sleep time too long (${printable(text)} for variable "${op.name}"), at most ${MAX_SLEEP_US / 1000} ms`);
     }
     return usec * op.mult;
   }

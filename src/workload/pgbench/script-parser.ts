@@ -32,8 +32,29 @@ export type RawCommand = SqlCommand | MetaCommand;
 const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 
-/** Offset just past a quoted or commented region starting at `i`, or -1 if `i` starts none. */
+/**
+ * A quoted string, quoted identifier, dollar quote or block comment runs to the end of the script:
+ * the statement can never run, so the script is refused (pgbench would send it and fail every time).
+ */
+export class UnterminatedError extends Error {
+  constructor(
+    readonly what: string,
+    readonly line: number,
+    readonly col: number,
+  ) {
+    super(`unterminated ${what}`);
+  }
+}
+
+/** What the region skipQuotedOrComment last skipped was, when it ran to the end of the text unclosed. */
+let unclosed: string | undefined;
+
+/**
+ * Offset just past a quoted or commented region starting at `i`, or -1 if `i` starts none. A region
+ * left open runs to the end of the text (and `unclosed` says what it was).
+ */
 export function skipQuotedOrComment(text: string, i: number): number {
+  unclosed = undefined;
   const c = text.charAt(i);
   const next = text.charAt(i + 1);
   if (c === '-' && next === '-') {
@@ -54,6 +75,7 @@ export function skipQuotedOrComment(text: string, i: number): number {
         j++;
       }
     }
+    if (depth > 0) unclosed = 'comment (/* without */)';
     return j;
   }
   if (c === "'") {
@@ -67,22 +89,28 @@ export function skipQuotedOrComment(text: string, i: number): number {
       else if (d === "'") return j + 1;
       else j++;
     }
+    unclosed = 'quoted string';
     return text.length;
   }
   if (c === '"') {
     const end = text.indexOf('"', i + 1);
-    return end < 0 ? text.length : end + 1;
+    if (end >= 0) return end + 1;
+    unclosed = 'quoted identifier';
+    return text.length;
   }
   if (c === '$' && !IDENT_CHAR.test(text.charAt(i - 1))) {
     const m = DOLLAR_TAG.exec(text.slice(i, i + 64));
     if (m) {
       const end = text.indexOf(m[0], i + m[0].length);
-      return end < 0 ? text.length : end + m[0].length;
+      if (end >= 0) return end + m[0].length;
+      unclosed = `dollar-quoted string (${m[0]} without its closing ${m[0]})`;
+      return text.length;
     }
   }
   return -1;
 }
 
+/** The script's commands; throws UnterminatedError for a quote or comment left open at its end. */
 export function splitScript(text: string): RawCommand[] {
   const out: RawCommand[] = [];
   const lineStarts: number[] = [0];
@@ -141,6 +169,10 @@ export function splitScript(text: string): RawCommand[] {
       continue;
     }
     const end = skipQuotedOrComment(text, i);
+    if (unclosed !== undefined) {
+      const p = pos(i);
+      throw new UnterminatedError(unclosed, p.line, p.col);
+    }
     if (end >= 0) {
       sql += text.slice(i, end);
       i = end;

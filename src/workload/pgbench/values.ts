@@ -6,6 +6,7 @@
  * Variables may also hold unparsed text (from -D or \gset) as a JS string; it becomes a value
  * only when an expression reads it (makeVariableValue), and is substituted into SQL verbatim.
  */
+import { printable } from './printable.js';
 
 export class Dbl {
   constructor(readonly v: number) {}
@@ -141,7 +142,7 @@ export function parseVarText(name: string, s: string): Value {
   if ('false'.startsWith(lower) || 'no'.startsWith(lower) || lower === 'off' || lower === 'of') return false;
   if (INT_RE.test(s)) {
     const b = BigInt(s.trim());
-    if (b < INT64_MIN || b > INT64_MAX) throw new ScriptError(`value "${s}" is out of range for type bigint`);
+    if (b < INT64_MIN || b > INT64_MAX) throw new ScriptError(`value "${printable(s)}" is out of range for type bigint`);
     return fromBig(b, 'value');
   }
   if (DOUBLE_RE.test(s)) {
@@ -151,9 +152,9 @@ export function parseVarText(name: string, s: string): Value {
       .replace(/^([-+]?)inf(inity)?$/, '$1Infinity');
     const d = t.endsWith('nan') ? NaN : Number(t);
     if (!Number.isFinite(d) && !Number.isNaN(d) && !/inf/i.test(s)) {
-      throw new ScriptError(`value "${s}" is out of range for type double`);
+      throw new ScriptError(`value "${printable(s)}" is out of range for type double`);
     }
     return new Dbl(d);
   }
-  throw new ScriptError(`malformed variable "${name}" value: "${s}"`);
+  throw new ScriptError(`malformed variable "${name}" value: "${printable(s)}"`);
 }
