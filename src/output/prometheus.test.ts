@@ -50,6 +50,8 @@ test('/metrics during a run: client counters and latency, server connections, ca
   assert.equal(value(mid, 'pgsurge_failures_total{class="connection"}'), 0);
   assert.ok((value(mid, 'pgsurge_latency_seconds{quantile="0.99"}') ?? 0) > 0);
   assert.ok((value(mid, 'pgsurge_latency_seconds{quantile="0.5"}') ?? 1) < 1);
+  const p95 = value(mid, 'pgsurge_latency_seconds{quantile="0.95"}') ?? 0;
+  assert.ok(p95 > 0 && p95 <= (value(mid, 'pgsurge_latency_seconds{quantile="0.99"}') ?? 0), `p95 ${p95} s, at most p99`);
   assert.ok((value(mid, 'pgsurge_tps') ?? 0) > 0);
   assert.ok((value(mid, `pgsurge_server_connections{host="${host}",state="total"}`) ?? 0) >= 4, mid);
   assert.equal(value(mid, `pgsurge_server_max_connections{host="${host}"}`), 100);
