@@ -292,7 +292,9 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             break;
           case 'snapshot':
             if (finished) break;
-            for (const s of aggregator.add(msg.snapshot)) hooks.onInterval?.(s);
+            // A snapshot's `worker` is the thread's index within its scenario (its share of the load);
+            // the aggregator needs its index in the whole run to know when every thread has reported.
+            for (const s of aggregator.add(msg.snapshot.worker === w ? msg.snapshot : { ...msg.snapshot, worker: w })) hooks.onInterval?.(s);
             break;
           case 'done':
             if (finished) break;

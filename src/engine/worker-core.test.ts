@@ -8,6 +8,9 @@ import type { LoadModel } from './messages.js';
 import { percentileUs } from '../metrics/histogram.js';
 import { FailureIndex } from '../metrics/types.js';
 import { noStatement, runSim, simulate } from './sim.fixture.js';
+import { parseThreshold } from '../metrics/thresholds.js';
+import { buildResult } from '../report/result.js';
+import { formatSummary } from '../report/summary.js';
 
 test('open loop: a 2 s server stall shows in latency from the schedule, not only in service time', async () => {
   const load: LoadModel = { kind: 'open', durationMs: 6000, rateHz: 500, arrivals: 'uniform', maxQueue: 10_000, latencyLimitMs: undefined, stages: undefined };
@@ -104,4 +107,71 @@ test('closed loop: -t runs exactly that many transactions per client; failures a
   assert.equal(t.ok, 0);
   assert.equal(t.errors[FailureIndex.Other], 75);
   assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished);
+});
+
+test('a stall past the end: what never finished is counted and in the latency figures at its wait so far; thresholds see it', async () => {
+  // 500/s for 4 s on 4 clients; the server stops answering at 3 s and never comes back.
+  const load: LoadModel = { kind: 'open', durationMs: 4000, rateHz: 500, arrivals: 'uniform', maxQueue: 10_000, latencyLimitMs: undefined, stages: undefined };
+  const startUs = 2_000_000;
+  const stallFromUs = startUs + 3_000_000;
+  const sim = simulate(load, { serviceUs: 1000, stallFromUs, stallToUs: Infinity }, 4);
+  const { done, t } = await runSim(sim, startUs, startUs + 30_000_000);
+  assert.ok(done, 'the run gave up on the stalled transactions');
+  assert.equal(t.arrivals, 2000);
+  assert.equal(t.ok, 1500, 'everything before the stall finished');
+  assert.equal(t.unfinished, 500, 'the 4 in flight and the 496 queued at the end');
+  assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished, 'counting rule');
+  // Queued arrivals are given up at the end (4 s); the 4 in flight after the 5 s grace period (9 s).
+  const graceMs = 5000;
+  assert.equal(t.unfinishedWaitMaxUs, 4000_000 + graceMs * 1000 - 3_000_000, 'the oldest in flight waited from 3 s to 9 s');
+  assert.equal(t.unfinishedWait.totalCount, 500);
+  assert.ok(percentileUs(t.latency, 100) < 5000, 'the successful transactions alone hide the stall');
+
+  const thresholds = ['p99<20ms', 'success_rate>=99.9%', 'unfinished=0', 'errors<1%', 'max>5s'].map(parseThreshold);
+  const r = buildResult({
+    tool: { name: 'pgsurge', version: 'test' },
+    startedAt: new Date(0),
+    durationS: 4,
+    target: { serverVersion: null, hosts: [] },
+    config: {},
+    totals: t,
+    intervals: [],
+    thresholds,
+  });
+  const s = r.summary;
+  assert.equal(s.unfinished, 500);
+  assert.equal(s.latencyIncludesUnfinished, 500);
+  assert.equal(s.unfinishedMaxWaitMs, 6000);
+  assert.equal(s.successRate, 0.75);
+  assert.equal(s.latencyMs.max, 6000, 'the oldest wait is the run maximum');
+  // 25 % of the arrivals waited from their due time (3–4 s) to the end (4 s) or longer.
+  assert.ok(s.latencyMs.p99! > 900, `p99 ${s.latencyMs.p99} ms includes the waits`);
+  assert.ok(s.latencyMs.p50! < 5, `p50 ${s.latencyMs.p50} ms is still the service time`);
+  assert.deepEqual(
+    r.thresholds.map((x) => [x.expr, x.ok]),
+    [
+      ['p99<20ms', false],
+      ['success_rate>=99.9%', false],
+      ['unfinished=0', false],
+      ['errors<1%', true],
+      ['max>5s', true],
+    ],
+  );
+  assert.equal(r.thresholds[1]!.actual, '75%');
+  assert.deepEqual(r.verdict, { passed: false, failed: ['p99<20ms', 'success_rate>=99.9%', 'unfinished=0'] });
+  assert.match(formatSummary(r), /latency includes 500 unfinished transactions counted at their wait so far \(the oldest waited 6000\.000 ms\)/);
+  assert.match(formatSummary(r), /\nFAILED: p99<20ms \(actual [\d.]+ms\); success_rate>=99\.9% \(actual 75%\); unfinished=0 \(actual 500\)\n$/);
+});
+
+test('closed loop: transactions in flight at the stop are unfinished at their wait so far, from when their client was due', async () => {
+  const load: LoadModel = { kind: 'closed', durationMs: 2000, transactionsPerClient: undefined };
+  const startUs = 1_000_000;
+  const sim = simulate(load, { serviceUs: 10_000, stallFromUs: startUs + 1_500_000, stallToUs: Infinity }, 3);
+  const { done, t } = await runSim(sim, startUs, startUs + 30_000_000);
+  assert.ok(done);
+  assert.equal(t.unfinished, 3, 'one per client');
+  assert.equal(t.arrivals, t.ok + t.failed + t.skipped + t.dropped + t.unfinished, 'counting rule');
+  // Each was due at 1.5 s (its client became free then, into the stall) and given up 5 s (the grace period) after the end at 2 s, at 7 s: each had waited 5.5 s.
+  assert.equal(t.unfinishedWaitMinUs, 5_500_000);
+  assert.equal(t.unfinishedWaitMaxUs, 5_500_000);
 });

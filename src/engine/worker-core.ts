@@ -308,11 +308,11 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
   private finishNow(): void {
     if (this.loadDone) return;
     this.loadDone = true;
-    let inFlight = 0;
+    // In flight now and never to finish: counted, with their wait so far as a censored latency.
+    const stopUs = this.clock.nowUs();
     for (const c of this.clients) {
-      if (c.busy && c.scheduledUs >= this.measureStartUs) inFlight++;
+      if (c.busy && c.scheduledUs >= this.measureStartUs) this.recorder.unfinished(c.scheduledUs, stopUs);
     }
-    if (inFlight > 0) this.recorder.unfinished(inFlight);
     // A client in a \sleep would otherwise wake after the sessions are closed.
     for (const c of this.clients) c.clearSleep();
     for (const t of [this.sweepTimer, this.graceTimer, this.endTimer]) {

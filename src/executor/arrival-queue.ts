@@ -31,10 +31,16 @@ export class ArrivalQueue {
     return d;
   }
 
-  /** Empty the queue; return how many of the arrivals were due at or after `fromUs`. */
-  clear(fromUs: number): number {
+  /** Empty the queue, passing each arrival due at or after `fromUs` to `each` (oldest first); return how many. */
+  clear(fromUs: number, each: (dueUs: number) => void): number {
     let n = 0;
-    for (let i = 0; i < this.len; i++) if (this.due[(this.head + i) % this.due.length]! >= fromUs) n++;
+    for (let i = 0; i < this.len; i++) {
+      const due = this.due[(this.head + i) % this.due.length]!;
+      if (due >= fromUs) {
+        each(due);
+        n++;
+      }
+    }
     this.len = 0;
     return n;
   }

@@ -112,9 +112,11 @@ class OpenRateExecutor implements Executor {
     this.stopped = true;
     if (this.arrivalTimer !== null) this.host.timers.clear(this.arrivalTimer);
     this.arrivalTimer = null;
-    // Queued arrivals of the measured phase will never start.
-    const queuedMeasured = this.queue.clear(this.host.measureStartUs);
-    if (queuedMeasured > 0) this.host.recorder.unfinished(queuedMeasured);
+    // Queued arrivals of the measured phase will never start: unfinished, having waited until now
+    // (a closure per stop, not per transaction).
+    const host = this.host;
+    const stopUs = host.clock.nowUs();
+    this.queue.clear(host.measureStartUs, (dueUs) => host.recorder.unfinished(dueUs, stopUs));
   }
 
   /**

@@ -29,7 +29,8 @@ export interface LoadCounts {
   arrival(): void;
   dropped(): void;
   skipped(type: number): void;
-  unfinished(n: number): void;
+  /** One transaction that will never finish, due at `scheduledUs`, given up at `stopUs` (counted at its wait so far). */
+  unfinished(scheduledUs: number, stopUs: number): void;
 }
 
 /** What an executor may use of its worker core. */

@@ -21,7 +21,7 @@ import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
 import type { FailoverResult } from '../report/failover-schema.js';
-import type { ResultV1 } from '../report/result.js';
+import { verdictOf, type ResultV1 } from '../report/result.js';
 import { round } from '../util/round.js';
 import { resetHaWrites } from '../workload/builtin/ha-writes.js';
 import { mergeHaSnapshots } from './failover-section.js';
@@ -131,7 +131,7 @@ export async function finishHa(
   };
   const lost = verification !== undefined && 'lost' in verification ? verification.lost : null;
   const thresholds = evaluateThresholds(ctx.thresholds, { ...result.summary, rtoMs: merged.section.rtoS * 1000, lost });
-  return { ...result, thresholds, failover };
+  return { ...result, thresholds, verdict: verdictOf(thresholds), failover };
 }
 
 /** 1 when --verify-writes found a problem (or could not check); undefined otherwise. */

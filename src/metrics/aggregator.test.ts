@@ -39,7 +39,8 @@ test('counting rule: arrivals = ok + failed + skipped + dropped + unfinished, th
   w1.txnFailed(0, 0, 5, 50, FailureIndex.Connection, 1, 'Connection terminated');
   w1.dropped();
   w1.dropped();
-  w1.unfinished(2);
+  w1.unfinished(0, 1000);
+  w1.unfinished(0, 1000);
   agg.add(w0.snapshot(0, 0, false));
   agg.add(w1.snapshot(1, 0, false));
   agg.add(w0.snapshot(0, 1, true));

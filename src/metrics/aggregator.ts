@@ -48,6 +48,15 @@ export interface Totals extends TxnTotals {
   arrivals: number;
   dropped: number;
   unfinished: number;
+  /**
+   * Unfinished transactions' waits so far at the stop (µs): right-censored latencies, exact
+   * sum/min/max (min Infinity while none) and their histogram. Kept apart from `latency` (which
+   * holds successful transactions); the result merges both into the run's latency figures.
+   */
+  unfinishedWaitSumUs: number;
+  unfinishedWaitMinUs: number;
+  unfinishedWaitMaxUs: number;
+  unfinishedWait: Histogram;
   connects: number;
   reconnects: number;
   /** Connection set-up times, µs. */
@@ -85,6 +94,7 @@ export interface IntervalLatencyMs {
   readonly mean: number | null;
   readonly p50: number | null;
   readonly p90: number | null;
+  readonly p95: number | null;
   readonly p99: number | null;
   readonly max: number | null;
 }
@@ -171,6 +181,10 @@ export class Aggregator {
       arrivals: 0,
       dropped: 0,
       unfinished: 0,
+      unfinishedWaitSumUs: 0,
+      unfinishedWaitMinUs: Infinity,
+      unfinishedWaitMaxUs: 0,
+      unfinishedWait: newHistogram('total'),
       connects: 0,
       reconnects: 0,
       connect: newHistogram('total'),
@@ -225,6 +239,12 @@ export class Aggregator {
     tot.arrivals += s.arrivals;
     tot.dropped += s.dropped;
     tot.unfinished += s.unfinished;
+    if (s.unfinished > 0) {
+      tot.unfinishedWaitSumUs += s.unfinishedWaitSumUs;
+      tot.unfinishedWaitMinUs = Math.min(tot.unfinishedWaitMinUs, s.unfinishedWaitMinUs);
+      tot.unfinishedWaitMaxUs = Math.max(tot.unfinishedWaitMaxUs, s.unfinishedWaitMaxUs);
+      addBytes(tot.unfinishedWait, s.unfinishedWait);
+    }
     tot.connects += s.connects;
     tot.reconnects += s.reconnects;
     addBytes(tot.connect, s.connect);
@@ -308,6 +328,7 @@ export class Aggregator {
         mean: p === undefined || ok === 0 ? null : usToMs(p.latencySumUs / ok),
         p50: ms(p?.latency, 50, latMax),
         p90: ms(p?.latency, 90, latMax),
+        p95: ms(p?.latency, 95, latMax),
         p99: ms(p?.latency, 99, latMax),
         max: ok === 0 ? null : usToMs(latMax),
       },

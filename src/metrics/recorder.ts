@@ -8,7 +8,11 @@
  *   only, so the summary's latency percentiles describe work that was acknowledged;
  * - failed transactions are counted by failure class (their final try's class);
  * - `retried`/`retries` count both successful and failed transactions that needed > 1 try;
- * - skipped, dropped and unfinished are counts only (they have no end time).
+ * - skipped and dropped are counts only (they never started);
+ * - an unfinished transaction (in flight on a client, or an open-loop arrival still queued, when
+ *   the load is given up) is right-censored: its wait so far (stop instant − scheduled) goes into a
+ *   histogram of its own with exact sum/min/max, which the result merges into the run's latency
+ *   figures (a stall past the end must not vanish from them). Recorded only at the stop.
  * Per-statement latencies likewise hold successful executions; failed executions are counted.
  */
 import type { FailureIndex, MetricsLayout } from './types.js';
@@ -41,7 +45,11 @@ const DROPPED = 1;
 const UNFINISHED = 2;
 const CONNECTS = 3;
 const RECONNECTS = 4;
-const GLOBAL_SLOTS = 5;
+/** Unfinished transactions' wait so far (µs): sum, min (+Infinity while none), max. */
+const UNF_SUM = 5;
+const UNF_MIN = 6;
+const UNF_MAX = 7;
+const GLOBAL_SLOTS = 8;
 
 export interface RecorderOptions {
   /**
@@ -64,6 +72,8 @@ export class Recorder {
   private readonly stmtLatency: Histogram[] = [];
   private readonly stmtFailed: Float64Array;
   private readonly connectUs: Histogram;
+  /** Waits so far of unfinished transactions (µs), all types together: a queued arrival has no type yet. */
+  private readonly unfinishedUs: Histogram;
   /** First message per failure class: kept until sent once, then never again (per worker per run). */
   private readonly firstErrors: (string | null)[] = new Array<string | null>(CLASS_COUNT).fill(null);
   private readonly firstErrorSeen = new Uint8Array(CLASS_COUNT);
@@ -86,6 +96,7 @@ export class Recorder {
     for (let i = 0; i < stmts; i++) this.stmtLatency.push(newHistogram('interval', wasm));
     this.stmtFailed = new Float64Array(stmts);
     this.connectUs = newHistogram('interval', wasm);
+    this.unfinishedUs = newHistogram('interval', wasm);
     this.resetCounters();
   }
 
@@ -160,9 +171,18 @@ export class Recorder {
     this.globals[DROPPED]! += 1;
   }
 
-  /** At the end: arrivals still queued or in flight. */
-  unfinished(count: number): void {
-    this.globals[UNFINISHED]! += count;
+  /**
+   * At the stop: one transaction still in flight or an arrival still queued, due at `scheduledUs`,
+   * given up at `stopUs`. Counted, and its wait so far recorded as a (right-censored) latency.
+   */
+  unfinished(scheduledUs: number, stopUs: number): void {
+    const g = this.globals;
+    const waitUs = clampUs(stopUs - scheduledUs);
+    g[UNFINISHED]! += 1;
+    g[UNF_SUM]! += waitUs;
+    if (waitUs < g[UNF_MIN]!) g[UNF_MIN] = waitUs;
+    if (waitUs > g[UNF_MAX]!) g[UNF_MAX] = waitUs;
+    this.unfinishedUs.recordValue(waitUs);
   }
 
   /** Connection set-up time (reported apart from transaction latency). */
@@ -185,6 +205,7 @@ export class Recorder {
     for (const h of this.lag) h.reset();
     for (const h of this.service) h.reset();
     for (const h of this.stmtLatency) h.reset();
+    this.unfinishedUs.reset();
   }
 
   /** Encodes the interval's data into plain, structured-cloneable form and resets it. */
@@ -226,6 +247,10 @@ export class Recorder {
       arrivals: g[ARRIVALS]!,
       dropped: g[DROPPED]!,
       unfinished: g[UNFINISHED]!,
+      unfinishedWaitSumUs: g[UNF_SUM]!,
+      unfinishedWaitMinUs: g[UNFINISHED]! > 0 ? g[UNF_MIN]! : 0,
+      unfinishedWaitMaxUs: g[UNF_MAX]!,
+      unfinishedWait: histogramBytes(this.unfinishedUs),
       connects: g[CONNECTS]!,
       reconnects: g[RECONNECTS]!,
       connect: histogramBytes(this.connectUs),
@@ -242,7 +267,7 @@ export class Recorder {
 
   /** Frees the histograms (WebAssembly memory is not garbage-collected); the recorder is unusable after. */
   dispose(): void {
-    for (const h of [...this.latency, ...this.lag, ...this.service, ...this.stmtLatency, this.connectUs]) h.destroy();
+    for (const h of [...this.latency, ...this.lag, ...this.service, ...this.stmtLatency, this.connectUs, this.unfinishedUs]) h.destroy();
   }
 
   private resetCounters(keepConnect = false): void {
@@ -251,6 +276,7 @@ export class Recorder {
     this.stmtFailed.fill(0);
     const connects = this.globals[CONNECTS]!;
     this.globals.fill(0);
+    this.globals[UNF_MIN] = Infinity;
     if (keepConnect) this.globals[CONNECTS] = connects;
   }
 }

@@ -20,6 +20,14 @@ export interface IntervalSnapshot {
   readonly arrivals: number;
   readonly dropped: number;
   readonly unfinished: number;
+  /**
+   * Unfinished transactions' waits so far (µs, stop instant − scheduled): exact sum, min and max
+   * (0 when none) and their histogram (right-censored latencies; see recorder.ts).
+   */
+  readonly unfinishedWaitSumUs: number;
+  readonly unfinishedWaitMinUs: number;
+  readonly unfinishedWaitMaxUs: number;
+  readonly unfinishedWait: HistogramBytes;
   readonly connects: number;
   readonly reconnects: number;
   /** Connection set-up times, µs. */

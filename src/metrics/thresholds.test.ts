@@ -9,6 +9,8 @@ const summary: ThresholdSubject = {
   failed: 100,
   dropped: 0,
   skipped: 3,
+  unfinished: 0,
+  arrivals: 10_003,
   tps: 8123.45,
   latencyMs: { min: 0.2, mean: 3.1, p50: 2.5, p90: 12, p95: 27.113, p99: 55, p999: 80, max: 120 },
   lagMs: { p50: 0.1, p99: 4.2, max: 9 },
@@ -59,4 +61,48 @@ test('a latency threshold with nothing measured fails with actual n/a', () => {
     latencyMs: { min: null, mean: null, p50: null, p90: null, p95: null, p99: null, p999: null, max: null },
   };
   assert.deepEqual(evaluateThresholds([parseThreshold('p95<30ms')], empty), [{ expr: 'p95<30ms', ok: false, actual: 'n/a' }]);
+});
+
+test('success_rate: a percentage or a ratio, stored as a percentage; nonsense is a usage error', () => {
+  assert.deepEqual(parseThreshold('success_rate>=99.9%'), { expr: 'success_rate>=99.9%', metric: 'success_rate', op: '>=', value: 99.9, percent: true });
+  assert.equal(parseThreshold('success_rate >= 0.999').value, 99.9);
+  assert.equal(parseThreshold('SUCCESS_RATE>99%').metric, 'success_rate');
+  assert.deepEqual(parseThreshold('unfinished=0'), { expr: 'unfinished=0', metric: 'unfinished', op: '==', value: 0, percent: false });
+  const cases: [string, RegExp][] = [
+    ['success_rate>=99.9', /ratio from 0 to 1: did you mean 99\.9%\?/],
+    ['success_rate>=101%', /at most 100%/],
+    ['success_rate>=99ms', /a percentage \(99\.9%\) or a ratio \(0\.999\)/],
+    ['unfinished<1%', /only errors and success_rate take %/],
+    ['unfinished<2s', /unfinished takes no time unit/],
+    ['success-rate>=99%', /does not read as METRIC OP VALUE/],
+    ['successrate>=99%', /unknown metric "successrate"/],
+  ];
+  for (const [bad, why] of cases) {
+    assert.throws(
+      () => parseThreshold(bad),
+      (e: unknown) => e instanceof PgsurgeError && e.exitCode === 2 && e.message.includes(`"${bad}"`) && why.test(e.message),
+      bad,
+    );
+  }
+});
+
+test('what each metric counts: errors are failed transactions only; success_rate fails on drops, skips, failures and unfinished', () => {
+  // 10,000 arrivals: 9,000 ok, 10 failed, 300 skipped, 560 dropped, 130 unfinished.
+  const s: ThresholdSubject = { ...summary, transactions: 9000, failed: 10, skipped: 300, dropped: 560, unfinished: 130, arrivals: 10_000 };
+  const out = evaluateThresholds(
+    ['errors<1%', 'errors<=10', 'success_rate>=99%', 'success_rate>0.89', 'unfinished<=130', 'unfinished<100'].map(parseThreshold),
+    s,
+  );
+  assert.deepEqual(out, [
+    { expr: 'errors<1%', ok: true, actual: '0.111%' },
+    { expr: 'errors<=10', ok: true, actual: '10' },
+    { expr: 'success_rate>=99%', ok: false, actual: '90%' },
+    { expr: 'success_rate>0.89', ok: true, actual: '90%' },
+    { expr: 'unfinished<=130', ok: true, actual: '130' },
+    { expr: 'unfinished<100', ok: false, actual: '130' },
+  ]);
+  // Nothing arrived: no rate to judge, so the threshold fails.
+  assert.deepEqual(evaluateThresholds([parseThreshold('success_rate>=99%')], { ...s, transactions: 0, arrivals: 0 }), [
+    { expr: 'success_rate>=99%', ok: false, actual: 'n/a' },
+  ]);
 });

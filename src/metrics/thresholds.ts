@@ -1,16 +1,21 @@
 /**
  * Pass/fail thresholds on the run's summary, k6-style: `METRIC OP VALUE[UNIT]`.
  *
- *   metrics  p50 p90 p95 p99 p999 min max mean (latency of successful transactions), tps,
- *            errors (count, or with % failed / (ok + failed) × 100), failed, dropped, skipped,
+ *   metrics  p50 p90 p95 p99 p999 min max mean (latency of successful transactions and of the
+ *            unfinished ones at their wait so far), tps,
+ *            errors (transactions that ran and failed: a count, or with % failed / (ok + failed)
+ *            × 100; arrivals that never ran — dropped, skipped, unfinished — are not errors),
+ *            failed (= the errors count), dropped, skipped, unfinished (counts),
+ *            success_rate (transactions / arrivals: every drop, skip, failure and unfinished
+ *            transaction lowers it; `success_rate>=99.9%` or as a ratio, `success_rate>=0.999`),
  *            lag.p50 lag.p99 lag.max (schedule lag),
  *            rto (longest failover outage, a time; needs --failover), lost (acknowledged writes
  *            missing after the run; needs --verify-writes — without it the threshold fails, n/a)
  *   ops      < <= > >= = ==
- *   units    us ms s for times (default ms); % only for errors
+ *   units    us ms s for times (default ms); % for errors and success_rate
  *
- * Examples: `p95<30ms`, `tps>=8000`, `errors<1%`, `lag.p99<5ms`, `dropped=0`.
- * A latency threshold with no successful transaction to measure fails (actual "n/a").
+ * Examples: `p95<30ms`, `tps>=8000`, `errors<1%`, `success_rate>=99.9%`, `lag.p99<5ms`, `dropped=0`.
+ * A threshold with nothing to measure (no latency, no arrival) fails (actual "n/a").
  */
 import { usageError } from '../errors.js';
 import { round } from '../util/round.js';
@@ -30,6 +35,8 @@ export type ThresholdMetric =
   | 'failed'
   | 'dropped'
   | 'skipped'
+  | 'unfinished'
+  | 'success_rate'
   | 'lag.p50'
   | 'lag.p99'
   | 'lag.max'
@@ -41,9 +48,9 @@ export interface Threshold {
   readonly expr: string;
   readonly metric: ThresholdMetric;
   readonly op: ThresholdOp;
-  /** Milliseconds for time metrics, percent for `errors%`, a plain number otherwise. */
+  /** Milliseconds for time metrics, percent for `errors%` and success_rate (either form), a plain number otherwise. */
   readonly value: number;
-  /** errors with %: compare the failed percentage instead of the count. */
+  /** errors with %: compare the failed percentage instead of the count; always true for success_rate. */
   readonly percent: boolean;
 }
 
@@ -53,6 +60,9 @@ export interface ThresholdSubject {
   readonly failed: number;
   readonly dropped: number;
   readonly skipped: number;
+  readonly unfinished: number;
+  /** Everything scheduled in the measured phase: transactions + failed + skipped + dropped + unfinished. */
+  readonly arrivals: number;
   readonly tps: number;
   readonly latencyMs: Readonly<Record<'min' | 'mean' | 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'max', number | null>>;
   readonly lagMs: Readonly<Record<'p50' | 'p99' | 'max', number | null>>;
@@ -69,16 +79,16 @@ export interface ThresholdResult {
 }
 
 const TIME_METRICS = new Set<string>(['p50', 'p90', 'p95', 'p99', 'p999', 'min', 'max', 'mean', 'lag.p50', 'lag.p99', 'lag.max', 'rto']);
-const COUNT_METRICS = new Set<string>(['tps', 'errors', 'failed', 'dropped', 'skipped', 'lost']);
+const COUNT_METRICS = new Set<string>(['tps', 'errors', 'failed', 'dropped', 'skipped', 'unfinished', 'lost']);
 const UNIT_TO_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
 
-const GRAMMAR = /^\s*([a-z][a-z0-9.]*)\s*(<=|>=|==|<|>|=)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(us|ms|s|%)?\s*$/i;
+const GRAMMAR = /^\s*([a-z][a-z0-9._]*)\s*(<=|>=|==|<|>|=)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(us|ms|s|%)?\s*$/i;
 
 export function parseThreshold(expr: string): Threshold {
   const bad = (why: string) =>
     usageError('bad-threshold', `bad threshold "${expr}": ${why}`, [
-      'expected METRIC OP VALUE[UNIT], e.g. p95<30ms, tps>=8000, errors<1%, lag.p99<5ms, dropped=0',
-      'metrics: p50 p90 p95 p99 p999 min max mean tps errors failed dropped skipped lag.p50 lag.p99 lag.max rto lost',
+      'expected METRIC OP VALUE[UNIT], e.g. p95<30ms, tps>=8000, errors<1%, success_rate>=99.9%, lag.p99<5ms, dropped=0',
+      'metrics: p50 p90 p95 p99 p999 min max mean tps errors failed dropped skipped unfinished success_rate lag.p50 lag.p99 lag.max rto lost',
     ]);
   const m = GRAMMAR.exec(expr);
   if (m === null) throw bad('does not read as METRIC OP VALUE[UNIT]');
@@ -91,8 +101,15 @@ export function parseThreshold(expr: string): Threshold {
     if (unit === '%') throw bad(`${metric} is a time: use us, ms or s`);
     return { expr: expr.trim(), metric: metric as ThresholdMetric, op, value: raw * UNIT_TO_MS[unit ?? 'ms']!, percent: false };
   }
+  if (metric === 'success_rate') {
+    if (unit !== undefined && unit !== '%') throw bad('success_rate is a share of the arrivals: write a percentage (99.9%) or a ratio (0.999)');
+    const pct = unit === '%' ? raw : raw * 100;
+    if (unit === undefined && raw > 1) throw bad(`success_rate without % is a ratio from 0 to 1: did you mean ${raw}%?`);
+    if (pct > 100) throw bad('success_rate is at most 100%');
+    return { expr: expr.trim(), metric: 'success_rate', op, value: pct, percent: true };
+  }
   if (COUNT_METRICS.has(metric)) {
-    if (unit === '%' && metric !== 'errors') throw bad(`only errors takes %`);
+    if (unit === '%' && metric !== 'errors') throw bad(`only errors and success_rate take %`);
     if (unit !== undefined && unit !== '%') throw bad(`${metric} takes no time unit`);
     return { expr: expr.trim(), metric: metric as ThresholdMetric, op, value: raw, percent: unit === '%' };
   }
@@ -145,6 +162,10 @@ function measure(t: Threshold, s: ThresholdSubject): number | null {
       return s.dropped;
     case 'skipped':
       return s.skipped;
+    case 'unfinished':
+      return s.unfinished;
+    case 'success_rate':
+      return s.arrivals === 0 ? null : (s.transactions / s.arrivals) * 100;
     case 'rto':
       return s.rtoMs ?? null;
     case 'lost':

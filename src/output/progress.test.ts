@@ -31,3 +31,10 @@ test('an interval without successes shows "-" latencies', () => {
   const s: ProgressStats = { ...base, tps: 0, latencyMs: { p50: null, p99: null, max: null } };
   assert.equal(formatProgress(s, 1, false), 'progress: 1.0 s, 0.0 tps, lat p50 - ms p99 - ms max - ms, 0 failed');
 });
+
+test('p95 sits between p50 and p99 when the interval has it (every run interval does)', () => {
+  const s: ProgressStats = { ...base, latencyMs: { p50: 1.234, p95: 3.25, p99: 4.5, max: 12.25 } };
+  assert.equal(formatProgress(s, 5, false), 'progress: 5.0 s, 1234.5 tps, lat p50 1.234 ms p95 3.250 ms p99 4.500 ms max 12.25 ms, 0 failed');
+  const none: ProgressStats = { ...base, tps: 0, latencyMs: { p50: null, p95: null, p99: null, max: null } };
+  assert.match(formatProgress(none, 1, false), /lat p50 - ms p95 - ms p99 - ms max - ms/);
+});

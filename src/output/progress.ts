@@ -1,8 +1,8 @@
 /**
  * The live progress line, one per interval (pgbench -P), e.g.
  *
- *   progress: 5.0 s, 1234.5 tps, lat p50 1.234 ms p99 4.567 ms max 9.1 ms, 0 failed
- *   progress: 6.0 s, 1000.0 tps, lat p50 2.002 ms p99 40.1 ms max 52.0 ms, 3 failed (connection 3), lag p99 12.3 ms, 2 dropped
+ *   progress: 5.0 s, 1234.5 tps, lat p50 1.234 ms p95 3.210 ms p99 4.567 ms max 9.1 ms, 0 failed
+ *   progress: 6.0 s, 1000.0 tps, lat p50 2.002 ms p95 31.50 ms p99 40.1 ms max 52.0 ms, 3 failed (connection 3), lag p99 12.3 ms, 2 dropped
  *
  * Stable format: fields always in this order; optional ones (error classes, lag under -R,
  * skipped/dropped/retried) appear only when they apply, always after the fixed ones.
@@ -20,7 +20,8 @@ export interface ProgressStats {
   readonly skipped: number;
   readonly dropped: number;
   readonly retried: number;
-  readonly latencyMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+  /** p95 shows when present (IntervalStats always has it). */
+  readonly latencyMs: { readonly p50: number | null; readonly p95?: number | null; readonly p99: number | null; readonly max: number | null };
   readonly lagMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
 }
 
@@ -35,7 +36,11 @@ function ms(v: number | null): string {
 
 export function formatProgress(stats: ProgressStats, elapsedS: number, openLoop: boolean): string {
   const l = stats.latencyMs;
-  const parts = [`progress: ${elapsedS.toFixed(1)} s`, `${stats.tps.toFixed(1)} tps`, `lat p50 ${ms(l.p50)} ms p99 ${ms(l.p99)} ms max ${ms(l.max)} ms`];
+  const parts = [
+    `progress: ${elapsedS.toFixed(1)} s`,
+    `${stats.tps.toFixed(1)} tps`,
+    `lat p50 ${ms(l.p50)} ms${l.p95 === undefined ? '' : ` p95 ${ms(l.p95)} ms`} p99 ${ms(l.p99)} ms max ${ms(l.max)} ms`,
+  ];
   const byClass = FAILURE_CLASSES.flatMap((c, i) => {
     const n = stats.errors[i] ?? 0;
     return n > 0 ? [`${c} ${n}`] : [];

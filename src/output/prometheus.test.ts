@@ -4,6 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestServer } from '../../test/helpers/server.js';
 import { runInProcess } from '../../test/helpers/run-in-process.js';
 import { createServerObserver } from '../observe/server-observer.js';
@@ -50,6 +53,8 @@ test('/metrics during a run: client counters and latency, server connections, ca
   assert.equal(value(mid, 'pgsurge_failures_total{class="connection"}'), 0);
   assert.ok((value(mid, 'pgsurge_latency_seconds{quantile="0.99"}') ?? 0) > 0);
   assert.ok((value(mid, 'pgsurge_latency_seconds{quantile="0.5"}') ?? 1) < 1);
+  const p95 = value(mid, 'pgsurge_latency_seconds{quantile="0.95"}') ?? 0;
+  assert.ok(p95 > 0 && p95 <= (value(mid, 'pgsurge_latency_seconds{quantile="0.99"}') ?? 0), `p95 ${p95} s, at most p99`);
   assert.ok((value(mid, 'pgsurge_tps') ?? 0) > 0);
   assert.ok((value(mid, `pgsurge_server_connections{host="${host}",state="total"}`) ?? 0) >= 4, mid);
   assert.equal(value(mid, `pgsurge_server_max_connections{host="${host}"}`), 100);
@@ -68,4 +73,43 @@ test('a port in use is a clear error at open', async () => {
   const b = startPrometheus(a.address()!);
   await assert.rejects(b.open!({} as never), /--prometheus: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE/);
   await a.stop!();
+});
+
+test('/metrics during a scenario run: the client figures move while it runs (each thread of every scenario counts)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgsurge-prom-scenario-'));
+  const file = join(dir, 'two.yaml');
+  writeFileSync(
+    file,
+    [
+      'duration: 4s',
+      'scenarios:',
+      '  readers:',
+      '    workload: select-only',
+      '    rate: 200/s',
+      '  writer:',
+      '    workload: select-only',
+      '    clients: 1',
+      '',
+    ].join('\n'),
+  );
+  const prom = startPrometheus('127.0.0.1:0');
+  let seen = 0;
+  let elapsedS = 0;
+  let running = true;
+  const scrape = (async () => {
+    while (running && seen === 0) {
+      await new Promise((r) => setTimeout(r, 200));
+      const addr = prom.address();
+      if (addr === undefined) continue;
+      const text = await (await fetch(`http://${addr}/metrics`)).text();
+      seen = value(text, 'pgsurge_transactions_total') ?? 0;
+      elapsedS = value(text, 'pgsurge_elapsed_seconds') ?? 0;
+    }
+  })();
+  const { result } = await runInProcess(server, { scenario: file }, [prom]);
+  running = false;
+  await scrape;
+  assert.ok(result.summary.transactions > 0);
+  assert.ok(seen > 0 && seen < result.summary.transactions, `transactions seen during the run: ${seen} of ${result.summary.transactions}`);
+  assert.ok(elapsedS >= 1 && elapsedS < 4, `an interval went out live: elapsed ${elapsedS} s`);
 });

@@ -31,6 +31,7 @@ export interface PrometheusOutput extends LiveOutput {
 const QUANTILES = [
   ['0.5', 'p50'],
   ['0.9', 'p90'],
+  ['0.95', 'p95'],
   ['0.99', 'p99'],
   ['1', 'max'],
 ] as const;
@@ -130,10 +131,8 @@ export function startPrometheus(listen: string): PrometheusOutput {
       for (const [q, k] of QUANTILES) {
         // An interval without completions has no latency: keep the last value rather than invent 0.
         setIf(m.latency, { quantile: q }, s.latencyMs[k], 1e-3);
-        if (k !== 'p90') setIf(m.lag, { quantile: q }, s.lagMs[k], 1e-3);
+        if (k !== 'p90' && k !== 'p95') setIf(m.lag, { quantile: q }, s.lagMs[k], 1e-3);
       }
-      // p95 is exported as soon as the interval stats carry it (the alert rules fall back to p99).
-      setIf(m.latency, { quantile: '0.95' }, (s.latencyMs as { readonly p95?: number | null }).p95, 1e-3);
     },
 
     observeServer(sample: ServerSample): void {

@@ -11,7 +11,7 @@ test('CSV: stable header, one row per interval, numbers from the result', () => 
     INTERVALS_CSV_HEADER,
     't_s,duration_s,transactions,tps,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_max_ms,' +
       'lag_p50_ms,lag_p99_ms,lag_max_ms,failed,retried,skipped,dropped,errors_serialization,errors_deadlock,' +
-      'errors_connection,errors_timeout,errors_read_only,errors_capacity,errors_constraint,errors_other',
+      'errors_connection,errors_timeout,errors_read_only,errors_capacity,errors_constraint,errors_other,latency_p95_ms',
   );
   assert.equal(lines.length, 4);
   const header = lines[0]!.split(',');
@@ -22,6 +22,7 @@ test('CSV: stable header, one row per interval, numbers from the result', () => 
   assert.equal(last['transactions'], '100');
   assert.equal(last['tps'], '200');
   assert.equal(last['latency_max_ms'], '10');
+  assert.equal(last['latency_p95_ms'], String(sampleResult().intervals[2]!.latencyMs.p95));
   assert.equal(last['errors_serialization'], '2');
   assert.equal(last['errors_deadlock'], '0');
   assert.equal(last['dropped'], '1');

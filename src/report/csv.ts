@@ -27,6 +27,8 @@ const COLUMNS: readonly (readonly [string, (i: Interval) => number | null])[] = 
   ['skipped', (i) => i.skipped],
   ['dropped', (i) => i.dropped],
   ...FAILURE_CLASSES.map((c) => [`errors_${c}`, (i: Interval) => i.errors[c] ?? 0] as const),
+  // Appended (not beside p90) so that columns keep their positions; empty in results of older versions.
+  ['latency_p95_ms', (i) => i.latencyMs.p95 ?? null],
 ];
 
 export const INTERVALS_CSV_HEADER = COLUMNS.map(([name]) => name).join(',');

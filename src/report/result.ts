@@ -4,8 +4,15 @@
  *
  * Meanings (pgbench's where it has one):
  * - `transactions` counts SUCCESSFUL transactions; `failed` those whose final try failed;
- *   `tps` = transactions / durationS. Latency and lag figures describe successful transactions.
- * - Counting rule: arrivals = transactions + failed + skipped + dropped + unfinished.
+ *   `tps` = transactions / durationS. Lag and service figures describe successful transactions.
+ * - summary.latencyMs describes successful transactions AND the unfinished ones (in flight or
+ *   still queued when the load was given up), each counted at its wait so far (right-censored:
+ *   stop instant − scheduled), so a stall past the end shows; `latencyIncludesUnfinished` says how
+ *   many, `unfinishedMaxWaitMs` how long the oldest had waited. Per-type latencies and
+ *   histograms[type] hold successful transactions only (a queued arrival has no type yet).
+ * - Counting rule: arrivals = transactions + failed + skipped + dropped + unfinished;
+ *   `successRate` = transactions / arrivals (null without arrivals).
+ * - `verdict`: passed when every threshold held; `failed` lists the expressions that did not.
  * - Times are milliseconds with microsecond resolution (3 decimals); null when nothing was measured.
  * - Per transaction type, dropped and unfinished are 0: an arrival has no type until a client
  *   picks it up, so those are attributed to the run only.
@@ -18,7 +25,7 @@ import { z } from 'zod';
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { FailureClass } from '../metrics/types.js';
 import type { IntervalStats, Totals, TxnTotals } from '../metrics/aggregator.js';
-import { encodeHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
+import { encodeHistogram, newHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
 import type { Histogram } from '../metrics/histogram.js';
 import { evaluateThresholds } from '../metrics/thresholds.js';
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
@@ -80,6 +87,12 @@ const stopSchema = z.object({
   message: z.string().optional(),
 });
 
+const verdictSchema = z.object({
+  passed: z.boolean(),
+  /** The threshold expressions that failed, as the user wrote them. */
+  failed: z.array(z.string()),
+});
+
 export const resultV1Schema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
   tool: z.object({ name: z.string(), version: z.string() }),
@@ -105,6 +118,12 @@ export const resultV1Schema = z.object({
     connectMs: z.object({ mean: ms, p50: ms, p99: ms, max: ms }),
     /** First error message seen for each class that had one. */
     firstErrors: z.partialRecord(failureClass, z.string()),
+    /** transactions / arrivals, 0–1 (null without arrivals). Absent in results of older versions. */
+    successRate: z.number().nonnegative().nullable().optional(),
+    /** Unfinished transactions included in latencyMs, each at its wait so far (right-censored). */
+    latencyIncludesUnfinished: z.number().int().nonnegative().optional(),
+    /** How long the oldest unfinished transaction had waited when the load was given up (null: none). */
+    unfinishedMaxWaitMs: ms.optional(),
   }),
   transactionTypes: z.record(z.string(), z.object({ ...txnSummaryShape, statements: z.array(statementSchema) })),
   intervals: z.array(
@@ -114,7 +133,8 @@ export const resultV1Schema = z.object({
       durationS: z.number().nonnegative(),
       tps: z.number().nonnegative(),
       transactions: z.number().int().nonnegative(),
-      latencyMs: z.object({ mean: ms, p50: ms, p90: ms, p99: ms, max: ms }),
+      /** p95 is absent in results of older versions. */
+      latencyMs: z.object({ mean: ms, p50: ms, p90: ms, p95: ms.optional(), p99: ms, max: ms }),
       lagMs: z.object({ p50: ms, p99: ms, max: ms }),
       failed: z.number().int().nonnegative(),
       errors: z.partialRecord(failureClass, z.number().int().nonnegative()),
@@ -126,6 +146,8 @@ export const resultV1Schema = z.object({
   /** Per-interval server samples on the same grid (same tS), from src/observe's server observer. */
   server: z.array(serverSampleSchema),
   thresholds: z.array(z.object({ expr: z.string(), ok: z.boolean(), actual: z.string() })),
+  /** The run's verdict on its thresholds (passed with none given). Absent in results of older versions. */
+  verdict: verdictSchema.optional(),
   histograms: z.record(z.string(), z.string()),
   /** Start- and end-of-run facts per host: versions, settings, table sizes. */
   serverFacts: z.object({ start: serverFactsSchema, end: serverFactsSchema }).optional(),
@@ -155,6 +177,7 @@ export type ResultSummary = ResultV1['summary'];
 export type TxnSummary = ResultV1['transactionTypes'][string];
 export type IntervalResult = ResultV1['intervals'][number];
 export type ScenarioSummary = z.infer<typeof scenarioSummarySchema>;
+export type Verdict = z.infer<typeof verdictSchema>;
 export type { ServerSample, HostSample, Finding, ServerFacts, HostFacts } from './server-schema.js';
 export type { FailoverResult } from './failover-schema.js';
 
@@ -201,6 +224,26 @@ function histLatencyMs(h: Histogram): ResultSummary['latencyMs'] {
   if (h.totalCount === 0) return latencyMsOf(h, 0, 0, 0, 0);
   const maxUs = h.maxValue;
   return latencyMsOf(h, h.totalCount, h.mean * h.totalCount, h.getValueAtPercentile(0), maxUs);
+}
+
+/**
+ * The run's latency: successful transactions and the unfinished ones at their wait so far
+ * (right-censored), merged exactly (histograms added, exact sums and extremes combined).
+ */
+function runLatencyMs(t: Totals): ResultSummary['latencyMs'] {
+  if (t.unfinished === 0) return latencyMsOf(t.latency, t.ok, t.latencySumUs, t.latencyMinUs, t.latencyMaxUs);
+  const h = newHistogram('total');
+  h.add(t.latency);
+  h.add(t.unfinishedWait);
+  const minUs = Math.min(t.latencyMinUs, t.unfinishedWaitMinUs);
+  const maxUs = Math.max(t.ok > 0 ? t.latencyMaxUs : 0, t.unfinishedWaitMaxUs);
+  return latencyMsOf(h, t.ok + t.unfinished, t.latencySumUs + t.unfinishedWaitSumUs, minUs, maxUs);
+}
+
+/** Passed when every threshold held (and with none); the failed expressions as written. */
+export function verdictOf(thresholds: readonly ThresholdResult[]): Verdict {
+  const failed = thresholds.filter((t) => !t.ok).map((t) => t.expr);
+  return { passed: failed.length === 0, failed };
 }
 
 function errorsOf(errors: readonly number[]): Record<FailureClass, number> {
@@ -276,6 +319,7 @@ export function buildResult(input: BuildResultInput): ResultV1 {
   });
   const summary: ResultSummary = {
     ...txnSummary(totals, durationS, totals.dropped, totals.unfinished),
+    latencyMs: runLatencyMs(totals),
     arrivals: totals.arrivals,
     connects: totals.connects,
     reconnects: totals.reconnects,
@@ -286,6 +330,9 @@ export function buildResult(input: BuildResultInput): ResultV1 {
       max: connect.totalCount === 0 ? null : usToMs(connect.maxValue),
     },
     firstErrors,
+    successRate: totals.arrivals === 0 ? null : Math.round((totals.ok / totals.arrivals) * 1e6) / 1e6,
+    latencyIncludesUnfinished: totals.unfinished,
+    unfinishedMaxWaitMs: totals.unfinished === 0 ? null : usToMs(totals.unfinishedWaitMaxUs),
   };
   const transactionTypes: ResultV1['transactionTypes'] = {};
   const histograms: Record<string, string> = {};
@@ -315,6 +362,7 @@ export function buildResult(input: BuildResultInput): ResultV1 {
     intervals: input.intervals.map((s) => intervalResult(s, durationS)),
     server: [...(input.server ?? [])],
     thresholds,
+    verdict: verdictOf(thresholds),
     histograms,
     ...input.sections,
   };

@@ -98,6 +98,7 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     line('target', `${hosts === '' ? '-' : hosts}${server}`),
     line('duration', `${fmtNum(result.durationS, 1)} s measured`),
     ...txnLines(s, showLag, ''),
+    ...unfinishedLines(s),
   ];
   for (const c of FAILURE_CLASSES) {
     const msg = s.firstErrors[c];
@@ -159,7 +160,25 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
   }
   const failover = formatFailover(result);
   if (failover !== '') out.push(...failover.split('\n'));
+  if (result.thresholds.length > 0) out.push('', verdictLine(result.thresholds));
   return `${out.join('\n')}\n`;
+}
+
+/** Under the latency line: the unfinished transactions it includes (right-censored), and the oldest wait. */
+function unfinishedLines(s: ResultV1['summary']): string[] {
+  const n = s.latencyIncludesUnfinished ?? 0;
+  if (n === 0) return [];
+  const oldest = s.unfinishedMaxWaitMs ?? null;
+  return [
+    `${''.padEnd(LABEL_WIDTH)}latency includes ${fmtNum(n)} unfinished transaction${n === 1 ? '' : 's'} counted at their wait so far` +
+      (oldest === null ? '' : ` (the oldest waited ${fmtMs(oldest)} ms)`),
+  ];
+}
+
+/** The summary's last line when thresholds were given: PASSED, or FAILED with each failed threshold and its actual value. */
+function verdictLine(thresholds: ResultV1['thresholds']): string {
+  const failed = thresholds.filter((t) => !t.ok);
+  return failed.length === 0 ? 'PASSED' : `FAILED: ${failed.map((t) => `${t.expr} (actual ${t.actual})`).join('; ')}`;
 }
 
 /**

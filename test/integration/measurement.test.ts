@@ -89,6 +89,71 @@ test('open loop at 500/s with the table locked for 2 s: p99 latency is near 2 s,
   assert.equal(s.failed, 0);
 });
 
+test('a table lock held past the end: the transactions left waiting are unfinished, in the latency at their wait, and fail p99 and success_rate', async () => {
+  const json = join(dir, 'lock-past-end.json');
+  const locker = new pg.Client({ connectionString: server.url });
+  await locker.connect();
+  let locked: Promise<unknown> | undefined;
+  // The first progress line: the measured phase has run for 1 s. Lock then, and hold it past the end.
+  const run = runCli(
+    [
+      'run',
+      '--url',
+      server.url,
+      '-b',
+      'select-only',
+      '-R',
+      '200',
+      '-T',
+      '4',
+      '-c',
+      '4',
+      '-P',
+      '1',
+      '--grace',
+      '1s',
+      '--arrivals',
+      'uniform',
+      '--json',
+      json,
+    ].concat(['--threshold', 'p99<20ms', '--threshold', 'success_rate>=99.9%', '--threshold', 'errors<1%']),
+    {
+      onStderr: (chunk) => {
+        if (locked === undefined && chunk.includes('progress:')) {
+          locked = locker.query('begin').then(() => locker.query('lock table pgbench_accounts in access exclusive mode'));
+        }
+      },
+    },
+  );
+  const r = await run;
+  await locked;
+  await locker.query('commit');
+  await locker.end();
+  assert.ok(locked !== undefined, 'the run printed progress');
+  assert.equal(r.code, 99, r.stderr);
+  const result = readResult(json);
+  const s = result.summary;
+  assert.equal(s.arrivals, s.transactions + s.failed + s.skipped + s.dropped + s.unfinished);
+  assert.ok(s.transactions > 0, 'the first second ran');
+  assert.ok(s.unfinished > 100, `unfinished ${s.unfinished}: everything after the lock`);
+  assert.equal(s.latencyIncludesUnfinished, s.unfinished);
+  // The oldest was in flight from the lock to the end, then through the 1 s grace period.
+  assert.ok(s.unfinishedMaxWaitMs! >= 1000, `oldest waited ${s.unfinishedMaxWaitMs} ms`);
+  assert.ok(s.latencyMs.max! >= s.unfinishedMaxWaitMs!);
+  assert.ok(s.successRate! < 0.999 && s.successRate === Math.round((s.transactions / s.arrivals) * 1e6) / 1e6);
+  assert.deepEqual(
+    result.thresholds.map((t) => [t.expr, t.ok]),
+    [
+      ['p99<20ms', false],
+      ['success_rate>=99.9%', false],
+      ['errors<1%', true],
+    ],
+  );
+  assert.deepEqual(result.verdict, { passed: false, failed: ['p99<20ms', 'success_rate>=99.9%'] });
+  assert.match(r.stdout, new RegExp(`latency includes ${s.unfinished.toLocaleString('en-US')} unfinished transactions counted at their wait so far`));
+  assert.match(r.stdout, /\nFAILED: p99<20ms \(actual [\d.]+ms\); success_rate>=99\.9% \(actual [\d.]+%\)\n$/);
+});
+
 test('serialization failures are retried up to --max-tries, replaying the transaction; every committed try counts once', async () => {
   const script = join(dir, 'conflict.sql');
   writeFileSync(
