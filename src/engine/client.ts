@@ -99,6 +99,11 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
     this.sleepTimer = null;
     this.advance(this.core.clock.nowUs());
   };
+  /** A zero sleep (a pass with no statement) yields to I/O only: a timer would wait ≥1 ms per pass. */
+  private readonly wakeAfterIo = (): void => {
+    if (this.sleepTimer !== AFTER_IO) return; // cleared meanwhile: the load is over
+    this.wake();
+  };
 
   constructor(
     readonly id: number,
@@ -165,7 +170,11 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
         case StepKind.Sleep:
           if (this.sentUs < 0) this.sentUs = now;
           this.phase = ClientPhase.Sleep;
-          this.sleepTimer = core.timers.set(this.wake, runner.sleepUs / 1000);
+          if (runner.sleepUs > 0) this.sleepTimer = core.timers.set(this.wake, runner.sleepUs / 1000);
+          else {
+            this.sleepTimer = AFTER_IO;
+            core.timers.immediate(this.wakeAfterIo);
+          }
           return;
         case StepKind.End:
           this.finish(true, false, now);
@@ -271,7 +280,7 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
   /** Cancel a \sleep in progress (also when the load is over: the client must not wake after it). */
   clearSleep(): void {
     if (this.sleepTimer !== null) {
-      this.core.timers.clear(this.sleepTimer);
+      if (this.sleepTimer !== AFTER_IO) this.core.timers.clear(this.sleepTimer);
       this.sleepTimer = null;
     }
   }
@@ -306,3 +315,5 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
 }
 
 const NO_PARAMS: readonly never[] = [];
+/** The sleep handle of a zero sleep waiting for setImmediate (not a timer: nothing to clear). */
+const AFTER_IO: unique symbol = Symbol('after I/O');

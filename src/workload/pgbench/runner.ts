@@ -97,7 +97,7 @@ export class PgbenchRunner implements TxnRunner, Runtime {
   /**
    * This pass of the script has handed the client a step that waits (a statement, a sync or a
    * sleep). A pass that has not (only meta-commands ran, or SQL sat in a false \if branch) ends
-   * with a zero sleep first, so the client's next transaction starts from a timer, not from inside
+   * with a zero sleep first, so the client's next transaction starts from the event loop, not from inside
    * this one's call chain (which would recurse without bound).
    */
   private waited = false;
