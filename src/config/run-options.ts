@@ -329,7 +329,7 @@ export const RUN_OPTIONS = [
     placeholder: 'expr',
     parse: (t: string) => parseThreshold(t),
     fills: ['thresholds'],
-    help: "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'errors<1%' (repeatable; exit 99 if one fails)",
+    help: "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'success_rate>=99.9%', 'unfinished==0' (repeatable; exit 99 if one fails)",
   },
   { kind: 'value', long: 'json', placeholder: 'file', parse: text, fills: ['json'], help: 'write the result (schema pgsurge.result/v1)' },
   { kind: 'value', long: 'csv', placeholder: 'file', parse: text, fills: ['csv'], help: 'write one row per interval' },
@@ -339,7 +339,7 @@ export const RUN_OPTIONS = [
     long: 'out',
     placeholder: 'dir',
     fills: ['out'],
-    help: 'write result.json, report.html, intervals.csv and the inputs into DIR (default: pgsurge-results/TIME-WORKLOAD)',
+    help: 'write result.json, report.html, intervals.csv into DIR and the inputs into DIR/inputs/ (default: pgsurge-results/TIME-WORKLOAD)',
   },
   {
     kind: 'list',
