@@ -8,6 +8,7 @@
  * are next free and start again (on the sweep) when a later target reaches them.
  */
 import type { ExecClient, Executor, ExecutorDef, ExecutorHost } from './types.js';
+import { ActiveClients } from './active-clients.js';
 
 export interface ClosedConfig {
   readonly kind: 'closed';
@@ -18,17 +19,14 @@ export interface ClosedConfig {
 
 class ClosedExecutor implements Executor {
   private readonly perClient: number;
-  /** Clients with `id - clientIdBase` below this run; the others park. */
-  private active = Infinity;
-  /** Per client index: parked by a retarget, waiting for the sweep. */
-  private readonly parked: Uint8Array;
+  private readonly gate: ActiveClients;
 
   constructor(
     config: ClosedConfig,
     private readonly host: ExecutorHost,
   ) {
     this.perClient = config.transactionsPerClient ?? Infinity;
-    this.parked = new Uint8Array(host.clients.length);
+    this.gate = new ActiveClients(host);
   }
 
   begin(nowUs: number): void {
@@ -42,26 +40,17 @@ class ClosedExecutor implements Executor {
       return;
     }
     if (nowUs < host.loadStartUs) return; // a scenario that starts later: begin starts its clients
-    if (c.id - host.clientIdBase >= this.active) {
-      this.parked[c.index] = 1;
-      return;
-    }
+    if (!this.gate.admit(c)) return;
     if (nowUs >= host.measureStartUs) host.recorder.arrival();
     c.start(host.pickType(), nowUs, nowUs);
   }
 
   sweep(): void {
-    const host = this.host;
-    for (const c of host.clients) {
-      if (this.parked[c.index] === 1 && c.id - host.clientIdBase < this.active) {
-        this.parked[c.index] = 0;
-        host.wake(c);
-      }
-    }
+    this.gate.sweep();
   }
 
   adjust(target: number): void {
-    this.active = Math.max(0, Math.round(target));
+    this.gate.adjust(target);
   }
 
   stop(): void {}

@@ -14,6 +14,7 @@
  */
 import { FastRandom } from './random.js';
 import type { ExecClient, Executor, ExecutorDef, ExecutorHost } from './types.js';
+import { ActiveClients } from './active-clients.js';
 
 export const THINK_DISTS = ['fixed', 'exponential'] as const;
 export type ThinkDist = (typeof THINK_DISTS)[number];
@@ -35,9 +36,7 @@ class ThinkTimeExecutor implements Executor {
   private readonly random: FastRandom;
   /** Per client index: when its thinking ends (µs); Infinity while it runs, parks or is done. */
   private readonly dueUs: Float64Array;
-  /** Per client index: parked by a retarget, waiting for the sweep. */
-  private readonly parked: Uint8Array;
-  private active = Infinity;
+  private readonly gate: ActiveClients;
   private timer: unknown = null;
   /** When the armed timer fires (µs), Infinity when none is armed. */
   private timerAtUs = Infinity;
@@ -52,13 +51,12 @@ class ThinkTimeExecutor implements Executor {
     this.exponential = config.dist === 'exponential';
     this.random = new FastRandom(host.seed, 2000 + host.worker);
     this.dueUs = new Float64Array(host.clients.length).fill(Infinity);
-    this.parked = new Uint8Array(host.clients.length);
+    this.gate = new ActiveClients(host);
   }
 
   begin(nowUs: number): void {
     for (const c of this.host.clients) {
-      if (c.id - this.host.clientIdBase >= this.active) this.parked[c.index] = 1;
-      else this.run(c, nowUs, nowUs);
+      if (this.gate.admit(c)) this.run(c, nowUs, nowUs);
     }
   }
 
@@ -69,10 +67,7 @@ class ThinkTimeExecutor implements Executor {
       return;
     }
     if (nowUs < host.loadStartUs) return; // a scenario that starts later: begin starts its clients
-    if (c.id - host.clientIdBase >= this.active) {
-      this.parked[c.index] = 1;
-      return;
-    }
+    if (!this.gate.admit(c)) return;
     // Connected (or reconnected) before its first transaction: no think time before it.
     if (c.finished === 0) {
       this.run(c, nowUs, nowUs);
@@ -84,17 +79,11 @@ class ThinkTimeExecutor implements Executor {
   }
 
   sweep(): void {
-    const host = this.host;
-    for (const c of host.clients) {
-      if (this.parked[c.index] === 1 && c.id - host.clientIdBase < this.active) {
-        this.parked[c.index] = 0;
-        host.wake(c);
-      }
-    }
+    this.gate.sweep();
   }
 
   adjust(target: number): void {
-    this.active = Math.max(0, Math.round(target));
+    this.gate.adjust(target);
   }
 
   stop(): void {
@@ -129,8 +118,7 @@ class ThinkTimeExecutor implements Executor {
       const d = due[c.index]!;
       if (d <= nowUs) {
         due[c.index] = Infinity;
-        if (c.id - host.clientIdBase >= this.active) this.parked[c.index] = 1;
-        else this.run(c, d, nowUs);
+        if (this.gate.admit(c)) this.run(c, d, nowUs);
         if (this.stopped) return;
       }
     }
