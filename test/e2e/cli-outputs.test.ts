@@ -11,20 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
-import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
+import { readResult, countingRuleHolds } from '../helpers/result.js';
 import type { LocalServer } from '../../src/local/server.js';
 
 const server: LocalServer = await startTestServer();
 let dir: string;
-
-function readResult(file: string): ResultV1 {
-  return resultV1Schema.parse(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-function countingRuleHolds(r: ResultV1): boolean {
-  const s = r.summary;
-  return s.arrivals === s.transactions + s.failed + s.skipped + s.dropped + s.unfinished;
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pgsurge-cli-outputs-'));

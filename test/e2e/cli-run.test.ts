@@ -11,21 +11,12 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { pgbenchPath, startTestServer } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
-import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
+import { readResult, countingRuleHolds } from '../helpers/result.js';
 import type { LocalServer } from '../../src/local/server.js';
 
 // Top-level await: the server belongs to the file and is stopped after all of its tests.
 const server: LocalServer = await startTestServer();
 let dir: string;
-
-function readResult(file: string): ResultV1 {
-  return resultV1Schema.parse(JSON.parse(readFileSync(file, 'utf8')));
-}
-
-function countingRuleHolds(r: ResultV1): boolean {
-  const s = r.summary;
-  return s.arrivals === s.transactions + s.failed + s.skipped + s.dropped + s.unfinished;
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pgsurge-cli-run-'));

@@ -4,22 +4,18 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { isCI, startTestServer } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
-import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
+import { readResult } from '../helpers/result.js';
 import type { LocalServer } from '../../src/local/server.js';
 
 // Top-level await: the server belongs to the file and is stopped after all of its tests.
 const server: LocalServer = await startTestServer();
 let dir: string;
-
-function readResult(file: string): ResultV1 {
-  return resultV1Schema.parse(JSON.parse(readFileSync(file, 'utf8')));
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pgsurge-measure-'));

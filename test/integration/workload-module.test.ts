@@ -5,22 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startTestServer } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
-import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
+import { readResult } from '../helpers/result.js';
 
 const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-module-'));
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
-
-function readResult(file: string): ResultV1 {
-  return resultV1Schema.parse(JSON.parse(readFileSync(file, 'utf8')));
-}
 
 async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
   const c = new pg.Client({ connectionString: server.url });
