@@ -19,7 +19,7 @@
  * data_written_mb_per_s, …). Every problem is reported at once, with its path and line.
  */
 import { z } from 'zod';
-import { fileProblems, parseYamlWithSchema, readUserFile } from '../config/user-file.js';
+import { fileProblems, parseYamlWithSchema, readUserYamlFile } from '../config/user-file.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 
 export interface FigureThreshold {
@@ -96,7 +96,7 @@ export function checkFigure(t: FigureThreshold, actual: number | string | undefi
 }
 
 export function loadSuiteFile(file: string): Suite {
-  return parseSuite(readUserFile(file, 'SUITE_UNREADABLE', 'suite file'), file);
+  return parseSuite(readUserYamlFile(file, 'SUITE_UNREADABLE', 'suite file'), file);
 }
 
 function parseSuite(source: string, file: string): Suite {

@@ -18,7 +18,7 @@
  * Every problem is reported at once, with its path in the file and its line.
  */
 import { z } from 'zod';
-import { fileProblems, parseYamlWithSchema, readUserFile } from './user-file.js';
+import { fileProblems, parseYamlWithSchema, readUserYamlFile } from './user-file.js';
 import { defaultClients, parseDurationMs, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
 import { parseWorkloadSpec } from './workload-spec.js';
 
@@ -59,7 +59,7 @@ const fileSchema = z.strictObject({
 });
 
 export function loadScenarioFile(file: string): { groups: ScenarioGroup[]; durationMs: number } {
-  return parseScenario(readUserFile(file, 'SCENARIO_UNREADABLE', 'scenario file'), file);
+  return parseScenario(readUserYamlFile(file, 'SCENARIO_UNREADABLE', 'scenario file'), file);
 }
 
 export function parseScenario(source: string, file: string): { groups: ScenarioGroup[]; durationMs: number } {
