@@ -55,7 +55,7 @@ export function readUserYamlFile(file: string, code: string, what: string): stri
     // A FIFO or a device would block or never end: only regular files are read.
     if (!st.isFile()) throw usageError(code, `cannot read ${what} ${file}: not a regular file`);
     if (st.size > MAX_YAML_FILE_BYTES)
-      throw usageError(code, `${file}: ${what} is ${formatBytes(st.size)}; at most ${formatBytes(MAX_YAML_FILE_BYTES)} is accepted`);
+      throw usageError(code, `${file}: ${what} of ${st.size} bytes is larger than ${formatBytes(MAX_YAML_FILE_BYTES)}, the most accepted`);
     // Bounded read: the file may grow between fstat and read.
     bytes = Buffer.alloc(MAX_YAML_FILE_BYTES + 1);
     let n = 0;
