@@ -209,6 +209,12 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   candidate['workloads'] = workloads;
   candidate['scenario'] = scenario;
   candidate['clients'] = one('client') ?? defaultClients(stagesAreRates, stages);
+  // pgbench runs no more threads than clients (a thread without a client would idle and skew the
+  // per-thread share of -R and --max-queue); the plan line and the result say what -j asked.
+  const threads = one('jobs');
+  const clients = candidate['clients'];
+  candidate['threads'] = threads !== undefined && typeof clients === 'number' ? Math.min(threads, clients) : threads;
+  if (threads !== undefined && typeof clients === 'number' && threads > clients) candidate['threadsAsked'] = threads;
   candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined);
   candidate['rateHz'] = rateHz;
   candidate['stages'] = stages;

@@ -146,7 +146,17 @@ export const RUN_OPTIONS = [
     derived: true,
     help: 'number of clients (default 1; 16 with -R)',
   },
-  { kind: 'value', long: 'jobs', short: 'j', placeholder: 'n', default: '1', parse: parsePositiveInt, fills: ['threads'], help: 'worker threads (default 1)' },
+  {
+    kind: 'value',
+    long: 'jobs',
+    short: 'j',
+    placeholder: 'n',
+    default: '1',
+    parse: parsePositiveInt,
+    fills: ['threads', 'threadsAsked'],
+    derived: true,
+    help: 'worker threads (default 1; at most one per client)',
+  },
   {
     kind: 'value',
     long: 'time',
