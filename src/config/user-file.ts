@@ -153,10 +153,39 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   };
   const parsed = schema.safeParse(js);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${i.message}${where(i.path)}`);
+    const details = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${issueText(i)}${where(i.path)}`);
     throw fileProblems(kind.invalidCode, file, kind.kind, details);
   }
   return { data: parsed.data, where };
+}
+
+/** YAML's words for the schema's types. */
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  record: 'a map',
+  object: 'a map',
+  array: 'a list',
+  string: 'text',
+  number: 'a number',
+  boolean: 'true or false',
+  null: 'nothing (null)',
+};
+
+/** A schema problem in the words of a YAML file: "missing", "expected a map, got a list", "unknown key "x"". */
+function issueText(i: z.core.$ZodIssue): string {
+  switch (i.code) {
+    case 'invalid_type': {
+      const got = /received (\w+)/.exec(i.message)?.[1];
+      if (got === 'undefined') return 'missing';
+      const gotWords = got === undefined ? '' : `, got ${got === 'object' ? 'a map' : (TYPE_WORDS[got] ?? got)}`;
+      return `expected ${TYPE_WORDS[i.expected] ?? i.expected}${gotWords}`;
+    }
+    case 'invalid_union':
+      return 'not of a kind this key takes';
+    case 'unrecognized_keys':
+      return `unknown key${i.keys.length === 1 ? '' : 's'} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+    default:
+      return i.message;
+  }
 }
 
 /**
