@@ -99,7 +99,7 @@ export function loadSuiteFile(file: string): Suite {
   return parseSuite(readUserYamlFile(file, 'SUITE_UNREADABLE', 'suite file'), file);
 }
 
-function parseSuite(source: string, file: string): Suite {
+export function parseSuite(source: string, file: string): Suite {
   const { data, where } = parseYamlWithSchema(source, file, fileSchema, { kind: 'suite', syntaxCode: 'SUITE_SYNTAX', invalidCode: 'SUITE_INVALID' });
   const problems: string[] = [];
   const names = new Set<string>();
