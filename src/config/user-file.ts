@@ -153,7 +153,10 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   };
   const parsed = schema.safeParse(js);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${issueText(i)}${where(i.path)}`);
+    // An unknown key is shown at its own line, not at the map's first.
+    const lineOf = (i: z.core.$ZodIssue): string =>
+      i.code === 'unrecognized_keys' && i.keys.length > 0 ? where([...i.path, i.keys[0]!]) || where(i.path) : where(i.path);
+    const details = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top level)'}: ${issueText(i)}${lineOf(i)}`);
     throw fileProblems(kind.invalidCode, file, kind.kind, details);
   }
   return { data: parsed.data, where };
