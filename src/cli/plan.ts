@@ -133,10 +133,13 @@ export function buildRunPlan(
 
 /** The run's banner: each group's scripts, load and threads; the length; the protocol. */
 export function describeRun(cfg: RunConfig, plan: RunPlan): string {
-  const parts = plan.groups.map((g) => {
+  const parts = plan.groups.map((g, i) => {
     const names = g.scripts.map((s) => (g.scripts.length > 1 ? `${s.name}@${s.weight}` : s.name)).join(', ');
     const when = g.startOffsetMs > 0 ? ` from ${g.startOffsetMs / 1000} s` : '';
-    return `${plan.groups.length > 1 ? `${g.name}: ` : ''}${names}: ${describeLoadModel(g.load, g.clients)}, ${g.threads} thread${g.threads === 1 ? '' : 's'}${when}`;
+    // The threads that run, and what was asked when that was more than the clients.
+    const asked = cfg.scenario === undefined ? cfg.threadsAsked : cfg.scenario.groups[i]?.threadsAsked;
+    const note = asked === undefined ? '' : ` (${cfg.scenario === undefined ? '-j' : 'threads:'} ${asked} asked; no more threads than clients, as pgbench)`;
+    return `${plan.groups.length > 1 ? `${g.name}: ` : ''}${names}: ${describeLoadModel(g.load, g.clients)}, ${g.threads} thread${g.threads === 1 ? '' : 's'}${note}${when}`;
   });
   const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(plan.gridDurationMs ?? 0) / 1000} s`;
   return `running ${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;

@@ -16,6 +16,7 @@ import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload
 import { connectFirstHost, type Target } from './target.js';
 import { printErr, type CliIO } from './output.js';
 import type { GroupSpec } from './plan.js';
+import { explainPreRunError } from './vacuum-errors.js';
 
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
 const THROWAWAY_DEFAULT_SCALE = 10;
@@ -79,6 +80,8 @@ export async function prepareServer(
       }
     }
     return { host, serverVersion, scale };
+  } catch (e) {
+    throw explainPreRunError(e, cfg.noVacuum);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -19,7 +19,7 @@
  * data_written_mb_per_s, …). Every problem is reported at once, with its path and line.
  */
 import { z } from 'zod';
-import { fileProblems, parseYamlWithSchema, readUserFile } from '../config/user-file.js';
+import { fileProblems, parseYamlWithSchema, readUserYamlFile } from '../config/user-file.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 
 export interface FigureThreshold {
@@ -96,10 +96,10 @@ export function checkFigure(t: FigureThreshold, actual: number | string | undefi
 }
 
 export function loadSuiteFile(file: string): Suite {
-  return parseSuite(readUserFile(file, 'SUITE_UNREADABLE', 'suite file'), file);
+  return parseSuite(readUserYamlFile(file, 'SUITE_UNREADABLE', 'suite file'), file);
 }
 
-function parseSuite(source: string, file: string): Suite {
+export function parseSuite(source: string, file: string): Suite {
   const { data, where } = parseYamlWithSchema(source, file, fileSchema, { kind: 'suite', syntaxCode: 'SUITE_SYNTAX', invalidCode: 'SUITE_INVALID' });
   const problems: string[] = [];
   const names = new Set<string>();

@@ -238,3 +238,18 @@ test('resolveRunRequest: a plain object (numbers allowed), every problem at once
   }
   assert.throws(() => resolveRunRequest([1]), /expected an object of option values/);
 });
+
+test('-j above -c runs one thread per client, as pgbench, and keeps what was asked', () => {
+  const cfg = resolveRunConfig({ client: '2', jobs: '4' });
+  assert.equal(cfg.threads, 2);
+  assert.equal(cfg.threadsAsked, 4);
+  assert.equal(redactRunConfig(cfg)['threads'], 2);
+  assert.equal(redactRunConfig(cfg)['threadsAsked'], 4);
+  const fits = resolveRunConfig({ client: '4', jobs: '4' });
+  assert.equal(fits.threads, 4);
+  assert.equal(fits.threadsAsked, undefined);
+  // Open loop: the clients are the pool (16 by default), so -j 4 fits.
+  assert.equal(resolveRunConfig({ rate: '100', time: '1', jobs: '4' }).threads, 4);
+  // Each worker's share of the queue follows the threads that run.
+  assert.equal(resolveRunConfig({ rate: '100', time: '1', client: '2', jobs: '8' }).threads, 2);
+});

@@ -4,6 +4,7 @@
  * never `rateHz`). Precedence: given values > PG* environment (for the target, in
  * src/driver/conninfo.ts) > the table's defaults. Rate stages without -R start from 0/s.
  */
+import type { z } from 'zod';
 import { usageError, PgsurgeError } from '../errors.js';
 import { redactUrl } from '../driver/conninfo.js';
 import { redactValue } from './redact.js';
@@ -209,6 +210,12 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   candidate['workloads'] = workloads;
   candidate['scenario'] = scenario;
   candidate['clients'] = one('client') ?? defaultClients(stagesAreRates, stages);
+  // pgbench runs no more threads than clients (a thread without a client would idle and skew the
+  // per-thread share of -R and --max-queue); the plan line and the result say what -j asked.
+  const threads = one('jobs');
+  const clients = candidate['clients'];
+  candidate['threads'] = threads !== undefined && typeof clients === 'number' ? Math.min(threads, clients) : threads;
+  if (threads !== undefined && typeof clients === 'number' && threads > clients) candidate['threadsAsked'] = threads;
   candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined);
   candidate['rateHz'] = rateHz;
   candidate['stages'] = stages;
@@ -245,21 +252,34 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   }
   const result = runConfigSchema.safeParse(stripUndefined(candidate));
   if (!result.success) {
-    throw usageError(
-      'BAD_OPTIONS',
-      'invalid options:',
-      result.error.issues.map((i) => `${labelOfPath(i.path)}: ${i.message}`),
-    );
+    const all = result.error.issues.map((i) => schemaProblem(i, values));
+    // A field that options fill together (--stages sets the duration) is blamed on what was given.
+    const lines = (all.some((p) => p.given) ? all.filter((p) => p.given) : all).map((p) => p.line);
+    throw usageError('BAD_OPTIONS', lines.length === 1 ? lines[0]! : `${lines.length} problems with the options:`, lines.length === 1 ? [] : lines);
   }
   return Object.freeze(result.data);
 }
 
-/** A schema path in the user's words: the option that fills the field (`clients` → `-c/--client`). */
-function labelOfPath(path: readonly PropertyKey[]): string {
-  const field = path[0];
-  const o = RUN_OPTIONS.find((x) => (x.fills as readonly PropertyKey[]).includes(field ?? ''));
-  const rest = path.slice(1).map(String);
-  return [o === undefined ? String(field) : optionLabel(o), ...rest].join('.');
+/**
+ * A schema problem in the user's words: the option as typed that fills the field (of those that
+ * do, the one given: `durationMs` is -T's or --stages'), the stage for a list, what is wrong, and
+ * the value as given (`--think-time: must be more than 0, got "0s"`). Never the field's name, its
+ * sub-fields (`.ms`, `.durationMs`) or the schema library's wording.
+ */
+function schemaProblem(issue: z.core.$ZodIssue, values: Readonly<Record<string, unknown>>): { line: string; given: boolean } {
+  const field = issue.path[0];
+  const filling = RUN_OPTIONS.filter((x) => (x.fills as readonly PropertyKey[]).includes(field ?? ''));
+  const o = filling.find((x) => values[optionKey(x.long)] !== undefined) ?? filling[0];
+  const index = issue.path.find((p): p is number => typeof p === 'number');
+  const label = `${o === undefined ? 'an option' : optionLabel(o)}${index === undefined ? '' : ` (item ${index + 1})`}`;
+  const given = o === undefined ? undefined : asText(values[optionKey(o.long)]);
+  const what =
+    issue.code === 'too_small'
+      ? `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}`
+      : issue.code === 'too_big'
+        ? `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`
+        : issue.message;
+  return { line: `${label}: ${what}${given === undefined ? '' : `, got "${given}"`}`, given: given !== undefined };
 }
 
 function stripUndefined<T extends object>(o: T): T {

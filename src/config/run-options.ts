@@ -11,6 +11,7 @@ import { usageError } from '../errors.js';
 import { parseDefine, parseDurationMs, parsePositiveInt, parseRateHz, parseStages } from './units.js';
 import { parseTarget } from './targets.js';
 import { parseListen } from './listen.js';
+import { checkTargetScheme } from '../driver/conninfo.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 import { ARRIVALS, PROTOCOLS, type RunConfigField } from './run-schema.js';
 import { THINK_DISTS } from '../executor/think-time.js';
@@ -85,6 +86,9 @@ function parseRandomSeed(t: string, label: string): number {
 /** The address is checked now (exit 2 before anything starts); the field keeps the text as typed. */
 const checkListen = (t: string, label: string): string => (parseListen(t, label), t);
 
+/** A target URL or key=value string, as typed; another URL scheme than postgres(ql):// is refused now. */
+const schemeChecked = (t: string, label: string): string => (checkTargetScheme(t, label), t);
+
 /** The positional WORKLOAD arguments of `run`. */
 export const RUN_WORKLOADS_ARGUMENT = {
   name: '[workloads...]',
@@ -98,7 +102,7 @@ export const RUN_OPTIONS = [
     kind: 'value',
     long: 'url',
     placeholder: 'url',
-    parse: text,
+    parse: schemeChecked,
     fills: ['url'],
     help: 'target: libpq URL or key=value string (default: PG* environment, else a throwaway server)',
   },
@@ -142,7 +146,17 @@ export const RUN_OPTIONS = [
     derived: true,
     help: 'number of clients (default 1; 16 with -R)',
   },
-  { kind: 'value', long: 'jobs', short: 'j', placeholder: 'n', default: '1', parse: parsePositiveInt, fills: ['threads'], help: 'worker threads (default 1)' },
+  {
+    kind: 'value',
+    long: 'jobs',
+    short: 'j',
+    placeholder: 'n',
+    default: '1',
+    parse: parsePositiveInt,
+    fills: ['threads', 'threadsAsked'],
+    derived: true,
+    help: 'worker threads (default 1; at most one per client)',
+  },
   {
     kind: 'value',
     long: 'time',
@@ -354,7 +368,7 @@ export const RUN_OPTIONS = [
     kind: 'list',
     long: 'replica',
     placeholder: 'url',
-    parse: text,
+    parse: schemeChecked,
     fills: ['replicas'],
     help: 'a replica for read-only transaction types (repeatable; reads fall back to the primary while it is down)',
   },

@@ -21,7 +21,9 @@ export const runConfigSchema = z.object({
   url: z.string().optional(),
   pgBin: z.string().optional(),
   clients: z.number().int().positive(),
+  /** Worker threads used: at most one per client (pgbench's rule); -j as given is in threadsAsked when larger. */
   threads: z.number().int().positive(),
+  threadsAsked: z.number().int().positive().optional(),
   durationMs: z.number().positive().optional(),
   transactionsPerClient: z.number().int().positive().optional(),
   rateHz: z.number().positive().optional(),

@@ -86,3 +86,25 @@ test('a YAML syntax error and a missing file are one line naming the file', () =
   writeFileSync(f, JSON.stringify({ duration: '5s', scenarios: { one: { workload: 'select-only' } } }));
   assert.equal(loadScenarioFile(f).durationMs, 5000);
 });
+
+test('threads above clients: one thread per client, and what the file asked', () => {
+  const { groups } = parseScenario(
+    [
+      'duration: 1s',
+      'scenarios:',
+      '  few:',
+      '    workload: select-only',
+      '    clients: 2',
+      '    threads: 5',
+      '  fits:',
+      '    workload: select-only',
+      '    clients: 4',
+      '    threads: 4',
+    ].join('\n'),
+    't.yaml',
+  );
+  assert.equal(groups[0]!.threads, 2);
+  assert.equal(groups[0]!.threadsAsked, 5);
+  assert.equal(groups[1]!.threads, 4);
+  assert.equal('threadsAsked' in groups[1]!, false);
+});

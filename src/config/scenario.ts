@@ -18,7 +18,7 @@
  * Every problem is reported at once, with its path in the file and its line.
  */
 import { z } from 'zod';
-import { fileProblems, parseYamlWithSchema, readUserFile } from './user-file.js';
+import { fileProblems, parseYamlWithSchema, readUserYamlFile } from './user-file.js';
 import { defaultClients, parseDurationMs, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
 import { parseWorkloadSpec } from './workload-spec.js';
 
@@ -27,7 +27,9 @@ export interface ScenarioGroup {
   /** Workload specs as on the command line: "select-only", "x.sql@3", "mod.ts". */
   readonly workloads: readonly string[];
   readonly clients: number;
+  /** At most one per client, as in a plain run; `threads` as written is in threadsAsked when larger. */
   readonly threads: number;
+  readonly threadsAsked?: number;
   readonly rateHz: number | undefined;
   readonly arrivals: 'uniform' | 'poisson';
   readonly stages: readonly Stage[] | undefined;
@@ -59,7 +61,7 @@ const fileSchema = z.strictObject({
 });
 
 export function loadScenarioFile(file: string): { groups: ScenarioGroup[]; durationMs: number } {
-  return parseScenario(readUserFile(file, 'SCENARIO_UNREADABLE', 'scenario file'), file);
+  return parseScenario(readUserYamlFile(file, 'SCENARIO_UNREADABLE', 'scenario file'), file);
 }
 
 export function parseScenario(source: string, file: string): { groups: ScenarioGroup[]; durationMs: number } {
@@ -94,11 +96,14 @@ export function parseScenario(source: string, file: string): { groups: ScenarioG
       problems.push(`${file}: ${at}.latencyLimit: needs an open-loop scenario (rate)${where([...at.split('.'), 'latencyLimit'])}`);
     const workloads = Array.isArray(s.workload) ? s.workload : [s.workload];
     workloads.forEach((w, i) => attempt(`${at}.workload${Array.isArray(s.workload) ? `.${i}` : ''}`, () => parseWorkloadSpec(w, 'workload')));
+    const clients = s.clients ?? defaultClients(stagesAreRates, stagesParsed?.stages);
+    const threads = s.threads ?? 1;
     groups.push({
       name,
       workloads,
-      clients: s.clients ?? defaultClients(stagesAreRates, stagesParsed?.stages),
-      threads: s.threads ?? 1,
+      clients,
+      threads: Math.min(threads, clients),
+      ...(threads > clients ? { threadsAsked: threads } : {}),
       rateHz,
       arrivals: s.arrivals ?? 'poisson',
       stages: stagesParsed?.stages,

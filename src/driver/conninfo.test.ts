@@ -139,8 +139,23 @@ describe('parseConnInfo: bad input is one clear usage error without the password
   }
 });
 
-test('describeTarget: a URL libpq reads as a database name keeps no password', () => {
-  assert.equal(describeTarget(parseConnInfo('mysql://u:pw@h/db', { PGHOST: 'x', PGUSER: 'me' })), 'me@x:5432/mysql://u:***@h/db');
+test('another URL scheme is refused with one line naming it, never the password', () => {
+  for (const scheme of ['mysql', 'postgresql+psycopg2', 'postgress', 'jdbc:postgresql', 'HTTP']) {
+    assert.throws(
+      () => parseConnInfo(`${scheme}://u:s3cret@h/db`, { PGHOST: 'x', PGUSER: 'me' }),
+      (e: unknown) => {
+        assert.ok(e instanceof PgsurgeError);
+        assert.equal(e.code, 'CONNINFO_BAD_SCHEME');
+        assert.equal(e.exitCode, 2);
+        assert.equal(e.message, `--url: unsupported scheme "${scheme}://"; use postgres:// or postgresql:// (or a key=value string: host=… dbname=…)`);
+        return true;
+      },
+    );
+  }
+  // Either accepted spelling, in any case; a key=value string and a lone database name are no URL.
+  assert.equal(parseConnInfo('PostgreSQL://u@h/db', {}).database, 'db');
+  assert.equal(parseConnInfo("host=h dbname=db options='-c x=1'", {}).database, 'db');
+  assert.equal(parseConnInfo('mydb', { PGUSER: 'me' }).database, 'mydb');
 });
 
 test('describeTarget: all hosts, no password', () => {

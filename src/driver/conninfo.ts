@@ -75,7 +75,8 @@ const TARGET_LABEL = '--url';
 export function parseConnInfo(target: string | undefined, env: NodeJS.ProcessEnv = process.env): ConnInfo {
   const raw: Raw = new Map();
   const t = target?.trim() ?? '';
-  if (/^postgres(ql)?:\/\//i.test(t)) parseUrl(t, raw);
+  const scheme = checkTargetScheme(t, TARGET_LABEL);
+  if (scheme !== undefined) parseUrl(t, raw);
   else if (t.includes('=')) parseKeyValue(t, raw);
   else if (t !== '') raw.set('dbname', t); // libpq: a lone word is a database name
 
@@ -140,6 +141,23 @@ export function parseConnInfo(target: string | undefined, env: NodeJS.ProcessEnv
     targetSessionAttrs: attrsRaw as TargetSessionAttrs,
     options: nonEmpty(raw.get('options')),
   });
+}
+
+/**
+ * The URL scheme of `target` (postgres or postgresql, any case), or undefined for a key=value
+ * string or a lone database name. Another scheme (mysql://, postgresql+psycopg2://, a typo) would
+ * otherwise be taken for a database name, as libpq takes a lone word, and fail later as a
+ * confusing connection error: it is a usage error naming `label` and the scheme (never the rest).
+ */
+export function checkTargetScheme(target: string, label: string): string | undefined {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.:-]*):\/\//.exec(target.trim())?.[1];
+  if (scheme !== undefined && !/^postgres(ql)?$/i.test(scheme)) {
+    throw usageError(
+      'CONNINFO_BAD_SCHEME',
+      `${label}: unsupported scheme "${scheme}://"; use postgres:// or postgresql:// (or a key=value string: host=… dbname=…)`,
+    );
+  }
+  return scheme;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -2,6 +2,7 @@
  * Helpers shared by the built-in workload modules: the `only` option (run one transaction type),
  * option checks, table sizes for report hooks, and stage logging for long setups.
  */
+import { redact } from '../../config/redact.js';
 import { usageError } from '../../errors.js';
 import { round } from '../../util/round.js';
 import type { SetupDb } from '../module/api.js';
@@ -54,9 +55,12 @@ export async function tableSizesMb(db: SetupDb, tables: readonly string[]): Prom
   return out;
 }
 
-/** Progress of a setup stage on stderr: setup runs in the CLI process (init, or before a run). */
+/**
+ * Progress of a setup stage on stderr: setup runs in the CLI process (init, or before a run).
+ * Redacted like every other printed line: a stage line may quote a user's option (a path, a -D value).
+ */
 export function logStage(workload: string, line: string): void {
-  process.stderr.write(`pgsurge: ${workload}: ${line}\n`);
+  process.stderr.write(redact(`pgsurge: ${workload}: ${line}\n`));
 }
 
 /** "1234567" → "1.23 M"; used in stage lines. */

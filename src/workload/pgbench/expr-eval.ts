@@ -141,6 +141,8 @@ function compileFn(f: string, args: readonly Eval[]): Eval {
     case 'debug':
       return (rt) => {
         const v = a0(rt);
+        // No password can be in it: an expression's value is an int, a double, a boolean or null
+        // (values.ts), and debugText prints only those; rt.command is the command's index.
         process.stderr.write(`debug(script=0,command=${rt.command}): ${debugText(v)}\n`);
         return v;
       };
