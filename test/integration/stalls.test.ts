@@ -12,7 +12,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -50,20 +50,40 @@ const url = (hosts: string): string => `postgres://${server.user}@${hosts}/${ser
 const show = (r: CliRun): string => `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 const readResult = (file: string): ResultV1 => resultV1Schema.parse(JSON.parse(readFileSync(file, 'utf8')));
 
-/** Run the CLI; `onRunning` is called once, when the load has started (its "… against …" line). */
-async function runStalling(args: readonly string[], onRunning: (child: { kill(sig: NodeJS.Signals): boolean }) => void): Promise<{ r: CliRun; ms: number }> {
+type Child = { kill(sig: NodeJS.Signals): boolean };
+
+/**
+ * Run the CLI; `onRunning` is called once when the observer is connected and the load starts (its
+ * "… against …" line), `onMeasured` once at the first progress line (something was measured).
+ */
+async function runStalling(
+  args: readonly string[],
+  onRunning: () => void,
+  onMeasured: (child: Child) => void = () => undefined,
+): Promise<{ r: CliRun; ms: number }> {
   let started = false;
+  let measured = false;
   const t0 = Date.now();
-  const r = await runCli(args, {
+  const r = await runCli([...args, '-P', '1'], {
     env: cleanEnv(),
     timeoutMs: HANG_MS,
-    onStderr: (_chunk, child) => {
-      if (started || !/ against /.test(_chunk)) return;
-      started = true;
-      onRunning(child);
+    onStderr: (chunk, child) => {
+      if (!started && / against /.test(chunk)) {
+        started = true;
+        onRunning();
+      }
+      if (started && !measured && /^progress: /m.test(chunk)) {
+        measured = true;
+        onMeasured(child);
+      }
     },
   });
   return { r, ms: Date.now() - t0 };
+}
+
+function readResultOf(file: string, r: CliRun): ResultV1 {
+  assert.ok(existsSync(file), `no result file\n${show(r)}`);
+  return readResult(file);
 }
 
 test('a sampler that stalls: the run ends on time, exit 0, the gap is marked in the timeline and said in the summary', async () => {
@@ -73,7 +93,7 @@ test('a sampler that stalls: the run ends on time, exit 0, the gap is marked in 
   assert.equal(r.code, 0, show(r));
   // -T 3, then at most one sampling deadline (5 s) for the observer: far below the hang bound.
   assert.ok(ms < 30_000, `the run took ${ms} ms\n${show(r)}`);
-  const result = readResult(json);
+  const result = readResultOf(json, r);
   assert.ok(result.summary.transactions > 0);
   const stalledHost = viaProxy(p);
   const samples = result.server.map((s) => s.hosts.find((h) => h.host === stalledHost));
@@ -92,13 +112,14 @@ test('a sampler that stalls: the run ends on time, exit 0, the gap is marked in 
 test('SIGINT while the sampler is stalled: the load stops, the result is written, exit 1', async () => {
   const p = await proxy();
   const json = join(dir, 'sigint.json');
-  const { r, ms } = await runStalling(['run', '--url', url(`${direct},${viaProxy(p)}`), '-T', '120', '-c', '2', '--json', json], (child) => {
-    p.blackhole();
-    setTimeout(() => child.kill('SIGINT'), 1500);
-  });
+  const { r, ms } = await runStalling(
+    ['run', '--url', url(`${direct},${viaProxy(p)}`), '-T', '120', '-c', '2', '--json', json],
+    () => p.blackhole(),
+    (child) => child.kill('SIGINT'),
+  );
   assert.equal(r.code, 1, show(r));
   assert.ok(ms < 60_000, `the run took ${ms} ms\n${show(r)}`);
-  const result = readResult(json);
+  const result = readResultOf(json, r);
   assert.equal(result.stop?.reason, 'interrupted');
   assert.equal(result.stop?.signal, 'SIGINT');
   assert.ok(result.summary.transactions > 0);
@@ -107,15 +128,18 @@ test('SIGINT while the sampler is stalled: the load stops, the result is written
 test('a second SIGINT while the sampler is stalled stops at once and still writes the result', async () => {
   const p = await proxy();
   const json = join(dir, 'sigint-twice.json');
-  const { r, ms } = await runStalling(['run', '--url', url(`${direct},${viaProxy(p)}`), '-T', '120', '-c', '2', '--json', json], (child) => {
-    p.blackhole();
-    setTimeout(() => child.kill('SIGINT'), 1500);
-    setTimeout(() => child.kill('SIGINT'), 1700);
-  });
+  const { r, ms } = await runStalling(
+    ['run', '--url', url(`${direct},${viaProxy(p)}`), '-T', '120', '-c', '2', '--json', json],
+    () => p.blackhole(),
+    (child) => {
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGINT'), 200);
+    },
+  );
   assert.equal(r.code, 1, show(r));
   assert.ok(ms < 60_000, `the run took ${ms} ms\n${show(r)}`);
   assert.match(r.stderr, /SIGINT again: stopping at once/);
-  const result = readResult(json);
+  const result = readResultOf(json, r);
   // The load may have ended before the second signal (then it cut short the wait for the observer).
   assert.equal(result.stop?.reason, 'interrupted');
   assert.ok(result.summary.transactions > 0);
