@@ -223,7 +223,11 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       // a server that stopped answering. What still runs after that is abandoned.
       const deadlineMs = samplingDeadline(ctx.intervalMs).ms;
       const untilUs = nowUs() + deadlineMs * 1000;
-      await waitUntil(Promise.allSettled([...inFlight]), untilUs);
+      // Snapshots under way get one interval (at least 1 s) to finish: one still running then is
+      // late already, and waiting for it would hold back the other hosts' last samples too. Its
+      // host gets no final snapshot.
+      const inFlightUntilUs = Math.min(untilUs, nowUs() + Math.max(1_000, ctx.intervalMs) * 1000);
+      await waitUntil(Promise.allSettled([...inFlight]), inFlightUntilUs);
       // The last boundary: the end of the run (covers the last, possibly partial, interval).
       const finalBoundary = Math.max(end.intervals.length, emitted.length);
       if (measureStartUs > 0 && hosts.some((h) => h.doneThrough < finalBoundary)) {
@@ -233,8 +237,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
           await waitUntil(Promise.allSettled(due.map((h) => snapshotHost(h, finalBoundary))), untilUs);
         }
         for (const h of hosts) {
-          if (h.doneThrough < finalBoundary)
-            markMissing(h, finalBoundary, `no answer within ${deadlineMs / 1000} s (sampling abandoned at the end of the run)`);
+          if (h.doneThrough < finalBoundary) markMissing(h, finalBoundary, 'no answer by the end of the run (sampling abandoned)');
         }
         emitReady();
       }
