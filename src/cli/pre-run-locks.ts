@@ -15,6 +15,7 @@ import { openAdminClient } from '../driver/admin-client.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { usageError } from '../errors.js';
 import { printErr, type CliIO } from './output.js';
+import { printable } from '../workload/pgbench/printable.js';
 
 /** How long a housekeeping statement waits for another session's lock. */
 export const PRE_RUN_LOCK_TIMEOUT_MS = 10_000;
@@ -79,7 +80,8 @@ export async function watchingLocks<T>(client: pg.Client, conn: ConnInfo, host: 
 const skipHint = (what: LockedStep, lead = ''): string => (what.skip === undefined ? '' : ` (${lead}${what.skip})`);
 
 function describeBlocker(b: Blocker): string {
-  return `pid ${b.pid} (${b.state}: "${b.query}")`;
+  // Another session's text: escaped, so it cannot write control sequences to the terminal.
+  return `pid ${b.pid} (${printable(b.state)}: "${printable(b.query)}")`;
 }
 
 /** 55P03 lock_not_available, thrown as is or as the cause of a PgsurgeError. */

@@ -64,13 +64,13 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   assert.fail('expected a rejection');
 }
 
-test('answer deadline: a query with no answer is given up, naming the host and the statement; the client is then unusable', async () => {
+test('answer deadline: a query with no answer is given up, naming the host and the statement (escaped); the client is then unusable', async () => {
   const c = await openAdminClient(ci, host, { deadline: { kind: 'answer', ms: 300 } });
   const t0 = Date.now();
-  const e = await rejection(c.query('select  pg_is_in_recovery()\n  from somewhere'));
+  const e = await rejection(c.query('select  pg_is_in_recovery()\n  from "\x1b[2J"'));
   assert.ok(Date.now() - t0 < 20_000, 'given up, not hung');
   assert.ok(e instanceof PgsurgeError && e.code === 'ADMIN_NO_ANSWER', String(e));
-  assert.match(e.message, /^127\.0\.0\.1:\d+: no answer to "select pg_is_in_recovery\(\) from somewhere" within 0\.3 s: the server or the network path/);
+  assert.match(e.message, /^127\.0\.0\.1:\d+: no answer to "select pg_is_in_recovery\(\) from "\\x1b\[2J"" within 0\.3 s: the server or the network path/);
   // The connection was given up: a later query fails with the same reason, at once.
   const again = await rejection(c.query('select 1'));
   assert.equal(again, e);

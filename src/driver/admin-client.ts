@@ -130,10 +130,14 @@ interface PgInternals {
 
 type AnyQuery = (...args: unknown[]) => unknown;
 
-/** The first words of a statement, on one line, for a message. */
+/** The first words of a statement, on one line and with control characters escaped, for a message. */
 function statementLabel(arg: unknown): string {
   const text = typeof arg === 'string' ? arg : typeof arg === 'object' && arg !== null && 'text' in arg ? String((arg as { text: unknown }).text) : '';
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return line.length > 60 ? `${line.slice(0, 59)}…` : line;
 }
 
