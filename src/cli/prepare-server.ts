@@ -14,6 +14,7 @@ import { locateInModule } from '../workload/module/program.js';
 import type { TxnProgram } from '../workload/types.js';
 import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost, type Target } from './target.js';
+import { setPreRunLockTimeout, watchingLocks } from './pre-run-locks.js';
 import { printErr, type CliIO } from './output.js';
 import type { GroupSpec } from './plan.js';
 import { explainPreRunError } from './vacuum-errors.js';
@@ -60,17 +61,27 @@ export async function prepareServer(
           foreignKeys: false,
         });
       } else {
-        scale = await detectPgbenchScale(client);
+        await setPreRunLockTimeout(client);
+        scale = await watchingLocks(client, target.conn, host, io, { action: 'reading the scale', table: 'pgbench_branches' }, () =>
+          detectPgbenchScale(client),
+        );
         if (cfg.scale !== undefined && cfg.scale !== scale) {
           printErr(io, `pgsurge: scale option ignored, using count from pgbench_branches table (${scale})`);
         }
       }
       if (!cfg.noVacuum) {
         // pgbench's pre-run housekeeping, so repeated runs start alike.
-        await client.query('vacuum pgbench_branches');
-        await client.query('vacuum pgbench_tellers');
-        await client.query('truncate pgbench_history');
+        await setPreRunLockTimeout(client);
+        const skip = 'skip the pre-run vacuum with -n/--no-vacuum';
+        for (const [action, table] of [
+          ['vacuum', 'pgbench_branches'],
+          ['vacuum', 'pgbench_tellers'],
+          ['truncate', 'pgbench_history'],
+        ] as const) {
+          await watchingLocks(client, target.conn, host, io, { action: `pre-run ${action} ${table}`, table, skip }, () => client.query(`${action} ${table}`));
+        }
       }
+      await client.query('reset lock_timeout');
     }
     if (target.throwaway !== undefined) {
       for (const m of work.modules) {

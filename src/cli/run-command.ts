@@ -17,7 +17,7 @@ import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
 import { createRunOutputs } from '../output/registry.js';
 import { openRunOutputs } from '../output/run-outputs.js';
 import { collectWorkloadReports } from '../workload/builtin/run-report.js';
-import { openAdminClient } from '../driver/admin-client.js';
+import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
 import { resolveTarget, type Target } from './target.js';
 import { checkStatements, prepareServer, teardownModules } from './prepare-server.js';
 import { printErr, printOut, registerSecret, type CliIO } from './output.js';
@@ -26,7 +26,7 @@ import { TOOL } from './tool.js';
 import { runInputFiles, runOutputRequests, writeArtifacts } from './artifacts.js';
 import { checkOutputPaths, formatOutputFailure } from './output-paths.js';
 import { checkTargetOutputs, runTargets } from './multi-target.js';
-import type { ExecutedRun } from './executed-run.js';
+import { stopOutputsWithin, type ExecutedRun } from './executed-run.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
@@ -57,6 +57,9 @@ function redactedConfig(cfg: RunConfig): Record<string, unknown> {
 }
 
 export type { ExecutedRun } from './executed-run.js';
+
+/** What the outputs may take beyond the observer's own bound (one sampling deadline) to stop. */
+const OUTPUTS_STOP_SLACK_MS = 5_000;
 
 /**
  * One run against one target: checks, load, live outputs, result. The caller owns the target (and
@@ -122,7 +125,18 @@ export async function executeRun(
       onInterval: (s) => outputs.interval(s),
       ...(opts.control === undefined ? {} : { control: opts.control }),
     });
-    const { server: samples, ...observed } = await outputs.stop({ intervals: outcome.intervals });
+    // Bounded: a stalled server observer never holds back the result (a second signal cuts it short).
+    const stopped = await stopOutputsWithin(
+      outputs,
+      { intervals: outcome.intervals },
+      samplingDeadline(cfg.intervalMs).ms + OUTPUTS_STOP_SLACK_MS,
+      opts.stopNow,
+    );
+    if (stopped === undefined) {
+      const why = opts.stopNow?.aborted === true ? 'a second signal' : 'they did not stop in time';
+      printErr(io, `pgsurge: stopped waiting for the live outputs (${why}): the result has no server figures`);
+    }
+    const { server: samples, ...observed } = stopped ?? {};
     const sections: ResultSections = {
       ...observed,
       ...(specs.length > 1 ? { scenarios: summarizeGroups(outcome.aggregator.totals(), groups, layout, outcome.durationS) } : {}),

@@ -11,6 +11,9 @@
  * balance invariant (transfers never change the sum of the balances). A transaction still in flight
  * when the run gave up (counted `unfinished`) has no outcome in the ledger: its id (the client's
  * next one) and one increment per unfinished transaction are allowed as unknown.
+ *
+ * `db` is a client from openAdminClient (src/ha/ha-run.ts): its default deadline gives up on a
+ * read the server stopped answering, while a long one the server is working on goes on.
  */
 import type { SetupDb } from '../workload/module/api.js';
 import type { SetCheck, WriteVerification } from '../report/failover-schema.js';

@@ -9,10 +9,16 @@
  * the next boundary makes that boundary skipped for the host (the next one covers the longer span),
  * so a slow server never piles up queries. stop() takes a last snapshot at the end of the run, so
  * the last, partial interval is covered too.
+ *
+ * Stalls: every query has a client-side deadline (samplingDeadline: a server or a network path
+ * that stops answering gets no say in it). A snapshot given up on marks its intervals as failed
+ * samples ("no answer within N s": the gap in the timeline), the connection is re-opened at a later
+ * boundary, and a finding says when sampling stalled and for how long. stop() never waits longer
+ * than the deadline in all: what is still running then is abandoned, its intervals marked missing.
  */
 import { availableParallelism } from 'node:os';
 import type pg from 'pg';
-import { openAdminClient } from '../driver/admin-client.js';
+import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
 import type { HostSpec } from '../driver/types.js';
 import { nowUs } from '../engine/clock.js';
 import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
@@ -20,7 +26,7 @@ import { diagnose } from './diagnosis.js';
 import { failedSample, hostSample } from './host-sample.js';
 import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
 import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
-import type { HostFacts, HostSample, ProcessUsage, ServerFacts, ServerSample } from './types.js';
+import type { Finding, HostFacts, HostSample, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
   /** Workload tables besides pgbench_* (sizes, rows, autovacuum); the run's own (RunContext.tables) are added. */
@@ -42,6 +48,8 @@ interface HostState {
   doneThrough: number;
   readonly samples: Map<number, HostSample>;
   startFacts: HostFacts | undefined;
+  /** Intervals whose sample failed (no answer, an error): for the stall finding. */
+  readonly missing: { k: number; message: string }[];
 }
 
 export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutput {
@@ -53,6 +61,8 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   let nextBoundary = 0;
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
+  // Aborted at the end of stop(): a connect still under way then is given up at once.
+  const abandoned = new AbortController();
   // Per boundary: readings of pgsurge itself and of the local server's processes.
   const selfReadings = new Map<number, ProcReading>();
   const serverReadings = new Map<number, ProcReading | undefined>();
@@ -62,11 +72,17 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
 
   const connect = async (h: HostState): Promise<pg.Client> => {
     if (h.client !== undefined) return h.client;
-    const client = await openAdminClient(ctx!.conn, h.spec);
-    // Never let a sampling query outlive an interval by much, even on a stalled server.
+    const client = await openAdminClient(ctx!.conn, h.spec, { deadline: samplingDeadline(ctx!.intervalMs), signal: abandoned.signal });
+    // The server gives up on a slow sampling query itself; the client-side deadline covers a server
+    // (or path) that does not answer at all.
     await client.query(`set statement_timeout = ${Math.max(1000, ctx!.intervalMs * 2)}`);
     h.caps ??= await readCapabilities(client);
     h.sql = snapshotSql(h.caps, tables);
+    if (abandoned.signal.aborted) {
+      // stop() has closed the hosts' connections already: this one would be left open.
+      await client.end().catch(() => undefined);
+      throw new Error('sampling abandoned at the end of the run');
+    }
     h.client = client;
     return client;
   };
@@ -90,14 +106,21 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       h.doneThrough = boundary;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      for (let k = h.doneThrough; k < boundary; k++) h.samples.set(k, failedSample(h.label, message));
-      h.doneThrough = Math.max(h.doneThrough, boundary);
+      markMissing(h, boundary, message);
       // A broken connection is re-opened at the next boundary (e.g. after a failover).
       await h.client?.end().catch(() => undefined);
       h.client = undefined;
     } finally {
       h.busy = false;
     }
+  };
+
+  const markMissing = (h: HostState, boundary: number, message: string): void => {
+    for (let k = h.doneThrough; k < boundary; k++) {
+      h.samples.set(k, failedSample(h.label, message));
+      h.missing.push({ k, message });
+    }
+    h.doneThrough = Math.max(h.doneThrough, boundary);
   };
 
   /** Emit, in order, every interval that all hosts have a sample for. */
@@ -170,6 +193,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         doneThrough: 0,
         samples: new Map(),
         startFacts: undefined,
+        missing: [],
       }));
       // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
       await Promise.all(
@@ -195,30 +219,91 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       if (ctx === undefined) return undefined;
-      await Promise.allSettled([...inFlight]);
+      // All of stop() waits at most one sampling deadline: the end of the run is never delayed by
+      // a server that stopped answering. What still runs after that is abandoned.
+      const deadlineMs = samplingDeadline(ctx.intervalMs).ms;
+      const untilUs = nowUs() + deadlineMs * 1000;
+      // Snapshots under way get one interval (at least 1 s) to finish: one still running then is
+      // late already, and waiting for it would hold back the other hosts' last samples too. Its
+      // host gets no final snapshot.
+      const inFlightUntilUs = Math.min(untilUs, nowUs() + Math.max(1_000, ctx.intervalMs) * 1000);
+      await waitUntil(Promise.allSettled([...inFlight]), inFlightUntilUs);
       // The last boundary: the end of the run (covers the last, possibly partial, interval).
       const finalBoundary = Math.max(end.intervals.length, emitted.length);
       if (measureStartUs > 0 && hosts.some((h) => h.doneThrough < finalBoundary)) {
-        if (!selfReadings.has(finalBoundary)) await takeBoundary(finalBoundary);
-        else await Promise.allSettled(hosts.filter((h) => h.doneThrough < finalBoundary).map((h) => snapshotHost(h, finalBoundary))).then(emitReady);
+        if (!selfReadings.has(finalBoundary)) await waitUntil(takeBoundary(finalBoundary), untilUs);
+        else {
+          const due = hosts.filter((h) => !h.busy && h.doneThrough < finalBoundary);
+          await waitUntil(Promise.allSettled(due.map((h) => snapshotHost(h, finalBoundary))), untilUs);
+        }
+        for (const h of hosts) {
+          if (h.doneThrough < finalBoundary) markMissing(h, finalBoundary, 'no answer by the end of the run (sampling abandoned)');
+        }
+        emitReady();
       }
       const endFacts: HostFacts[] = [];
       for (const h of hosts) {
-        try {
-          if (h.client !== undefined) endFacts.push(await readFacts(h.client, h.label, h.caps!, tables));
-        } catch {
-          /* end facts are best effort */
-        }
-        await h.client?.end().catch(() => undefined);
+        const client = h.client;
         h.client = undefined;
+        if (client !== undefined && !h.busy) {
+          // End facts are best effort, within what is left of the wait.
+          const facts = await waitUntil(
+            readFacts(client, h.label, h.caps!, tables).catch(() => undefined),
+            untilUs,
+          );
+          if (facts !== undefined) endFacts.push(facts);
+        }
+        // A query still running on it is abandoned: end() then closes the socket at once.
+        await client?.end().catch(() => undefined);
       }
+      abandoned.abort();
       const server = emitted.slice(0, end.intervals.length);
       const facts: { start: ServerFacts; end: ServerFacts } = {
         start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
         end: { hosts: endFacts },
       };
-      const findings = diagnose({ intervals: end.intervals, server, facts });
+      const findings = [...samplingGaps(hosts, end.intervals.length, ctx.intervalMs), ...diagnose({ intervals: end.intervals, server, facts })];
       return { server, serverFacts: facts, findings };
     },
   };
+}
+
+/** `p`, or undefined once the monotonic clock passes `untilUs` (p goes on, unobserved). */
+async function waitUntil<T>(p: Promise<T>, untilUs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, (untilUs - nowUs()) / 1000));
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The most gaps named per host: a flapping host must not flood the findings. */
+const MAX_GAPS_PER_HOST = 3;
+
+/** One finding per run of consecutive intervals a host has no sample for (a stall, a failover). */
+function samplingGaps(hosts: readonly HostState[], intervals: number, intervalMs: number): Finding[] {
+  const out: Finding[] = [];
+  for (const h of hosts) {
+    const ks = h.missing.filter((m) => m.k < intervals).sort((x, y) => x.k - y.k);
+    const runs: { first: number; last: number; message: string }[] = [];
+    for (const m of ks) {
+      const cur = runs[runs.length - 1];
+      if (cur !== undefined && m.k === cur.last + 1) cur.last = m.k;
+      else runs.push({ first: m.k, last: m.k, message: m.message });
+    }
+    for (const r of runs.slice(0, MAX_GAPS_PER_HOST)) {
+      const atS = Array.from({ length: r.last - r.first + 1 }, (_, i) => ((r.first + i) * intervalMs) / 1000);
+      out.push({
+        rule: 'server-sampling-gap',
+        severity: 'warning',
+        message: `server sampling of ${h.label} ${/no answer/.test(r.message) ? 'stalled' : 'failed'} at ${(r.first * intervalMs) / 1000} s for ${((r.last - r.first + 1) * intervalMs) / 1000} s: ${r.message}; those intervals have no server figures`,
+        atS,
+      });
+    }
+  }
+  return out;
 }

@@ -6,6 +6,8 @@
  * which the observer subtracts, and (b) with stats_fetch_consistency = cache (the default) every
  * pg_stat_* view is read from one consistent moment. Statements that depend on the version or on an
  * extension are chosen at open(), because one failing statement would fail the whole string.
+ * Every query here runs on a client from openAdminClient, whose deadline bounds it (the observer's
+ * is the sampling deadline): none of them can wait for a server that stopped answering.
  */
 import type pg from 'pg';
 import type { HostFacts, ReplicationPeer, TableFacts } from './types.js';

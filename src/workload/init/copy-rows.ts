@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { NACCOUNTS, NTELLERS } from './pgbench-ddl.js';
+import { adminFailure } from '../../driver/admin-client.js';
 
 const TAB = 0x09;
 const NL = 0x0a;
@@ -94,5 +95,10 @@ export async function copyRows(
   if (last < first) return;
   const sql = `copy ${table} from stdin${freeze ? ' with (freeze on)' : ''}`;
   const stream = client.query(copyStreams.from(sql));
-  await pipeline(Readable.from(chunks(kind, first, last, onRows), { objectMode: false, highWaterMark: 2 }), stream);
+  try {
+    await pipeline(Readable.from(chunks(kind, first, last, onRows), { objectMode: false, highWaterMark: 2 }), stream);
+  } catch (e) {
+    // A COPY given up on by the client's deadline fails here with the socket's error: name the deadline.
+    throw adminFailure(client, e);
+  }
 }
