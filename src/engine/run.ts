@@ -364,13 +364,15 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       });
       t.on('exit', (code) => {
         if (failed || finished || doneBy[w] === true) return;
+        const why = errorBy[w] === undefined ? `exit code ${code}` : `${errorBy[w]}; exit code ${code}`;
+        // process.exit() in a module function ends only its worker: name the function.
         const running = userCodeRunning(userCode[w]!);
-        const why = (errorBy[w] === undefined ? `exit code ${code}` : `${errorBy[w]}; exit code ${code}`) + (running === undefined ? '' : `, in ${running}`);
+        const inFunction = running === undefined ? '' : `, while in ${running}`;
         if (!started) {
           fail(new PgsurgeError('WORKER_FAILED', `worker ${w} ended before the load started (${why}); did a workload module call process.exit?`));
           return;
         }
-        lostWorkers.push(stuckBy[w] ?? `worker thread ${w + 1} of ${workers} ended during the run without reporting its end (${why})`);
+        lostWorkers.push(stuckBy[w] ?? `worker thread ${w + 1} of ${workers} ended during the run without reporting its end (${why})${inFunction}`);
         doneCount++;
         if (doneCount === workers) finishAll();
       });
