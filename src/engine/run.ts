@@ -15,6 +15,15 @@ import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js'
 import type { WorkloadSource } from '../workload/sources.js';
 import type { StopReason } from './worker-info.js';
 import type { HostFigures } from './host-counts.js';
+import { USER_CODE_BYTES, userCodeRunning } from '../workload/module/user-code.js';
+
+/**
+ * A worker that has not reported its end this long after the end of the load plus the grace (or
+ * after a stop signal plus the grace) is taken to be stuck, e.g. in a workload module's endless
+ * loop, which no message can interrupt: it is terminated and counted as lost. Generous, so that a
+ * slow but healthy worker is never cut off; short enough that -T and Ctrl-C hold.
+ */
+const STUCK_WORKER_MARGIN_MS = 10_000;
 
 /** One workload with its own load model (a scenario); a plain run has one group. */
 export interface RunGroup {
@@ -163,6 +172,11 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const doneBy = new Array<boolean>(workers).fill(false);
   const errorBy = new Array<string | undefined>(workers).fill(undefined);
   const lostWorkers: string[] = [];
+  // Per worker: what it is running of a workload module (user-code.ts), and why it was terminated.
+  const userCode = slots.map(() => new SharedArrayBuffer(USER_CODE_BYTES));
+  const stuckBy = new Array<string | undefined>(workers).fill(undefined);
+  let deadline: NodeJS.Timeout | undefined;
+  let deadlineUs = Infinity;
   let started = false;
   let finished = false;
   let stoppedAtOnce = false;
@@ -179,15 +193,35 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
     const fail = (err: PgsurgeError): void => {
       if (failed || finished) return;
       failed = true;
+      clearTimeout(deadline);
       for (const t of threads) void t.terminate();
       hooks.signal?.removeEventListener('abort', onAbort);
       hooks.stopNow?.removeEventListener('abort', onStopNow);
       hooks.control?.attach(null);
       reject(err);
     };
+    const terminateStuck = (): void => {
+      const afterS = Math.round((nowUs() - (stopAtUs ?? measureStartUs + (plan.gridDurationMs ?? 0) * 1000)) / 1e6);
+      threads.forEach((t, w) => {
+        if (doneBy[w] === true || stuckBy[w] !== undefined) return;
+        const running = userCodeRunning(userCode[w]!);
+        stuckBy[w] =
+          `worker thread ${w + 1} of ${workers} did not stop ${afterS} s after ${stopReason === 'interrupted' ? 'the stop signal' : 'the end of the load'} and was terminated: ` +
+          (running === undefined ? 'it was not running workload module code' : `${running} did not return`);
+        void t.terminate();
+      });
+    };
+    /** Terminate the workers still running at `atUs` (the earliest deadline set wins). */
+    const armDeadline = (atUs: number): void => {
+      if (atUs >= deadlineUs || finished || failed) return;
+      deadlineUs = atUs;
+      clearTimeout(deadline);
+      deadline = setTimeout(terminateStuck, Math.max(0, Math.ceil((atUs - nowUs()) / 1000)));
+    };
     const onAbort = (): void => {
       stopReason = 'interrupted';
       stopAtUs ??= nowUs();
+      if (started) armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
       for (const t of threads) send(t, { type: 'stop', reason: 'interrupted' });
       if (readyCount < workers) fail(new PgsurgeError('INTERRUPTED', 'interrupted while connecting'));
     };
@@ -208,6 +242,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
     const finishAll = (): void => {
       if (finished || failed) return;
       finished = true;
+      clearTimeout(deadline);
       hooks.signal?.removeEventListener('abort', onAbort);
       hooks.stopNow?.removeEventListener('abort', onStopNow);
       hooks.control?.attach(null);
@@ -260,7 +295,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         protocol: plan.protocol,
         ha: plan.ha === true,
       };
-      const t = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: init });
+      const t = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: { ...init, userCode: userCode[w] } });
       threads.push(t);
       t.on('message', (msg: FromWorker) => {
         switch (msg.type) {
@@ -274,6 +309,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
               startedAt = new Date(Date.now() + 20 + plan.warmupMs);
               for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
               hooks.onMeasureStart?.(measureStartUs);
+              if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
               hooks.control?.attach((target, group) => {
                 const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
                 for (const g of plan.groups) {
@@ -284,7 +320,10 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
                   });
                 }
               });
-              if (stopAtUs !== undefined) for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
+              if (stopAtUs !== undefined) {
+                for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
+                armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+              }
             }
             break;
           case 'connect-failed':
@@ -326,11 +365,14 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       t.on('exit', (code) => {
         if (failed || finished || doneBy[w] === true) return;
         const why = errorBy[w] === undefined ? `exit code ${code}` : `${errorBy[w]}; exit code ${code}`;
+        // process.exit() in a module function ends only its worker: name the function.
+        const running = userCodeRunning(userCode[w]!);
+        const inFunction = running === undefined ? '' : `, while in ${running}`;
         if (!started) {
           fail(new PgsurgeError('WORKER_FAILED', `worker ${w} ended before the load started (${why}); did a workload module call process.exit?`));
           return;
         }
-        lostWorkers.push(`worker thread ${w + 1} of ${workers} ended during the run without reporting its end (${why})`);
+        lostWorkers.push(stuckBy[w] ?? `worker thread ${w + 1} of ${workers} ended during the run without reporting its end (${why})${inFunction}`);
         doneCount++;
         if (doneCount === workers) finishAll();
       });

@@ -16,6 +16,7 @@ import { sessionStatements } from './statements.js';
 import { HaOutcomeSink } from '../ha/outcome-sink.js';
 import { unreachable } from '../errors.js';
 import { primeOnSockets, type PrimeOverrides } from './prime/prime.js';
+import { userCodeMarks } from '../workload/module/user-code.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -118,7 +119,12 @@ async function main(init: WorkerInit): Promise<void> {
   post({ type: 'ready' });
 }
 
-main(workerData as WorkerInit).catch((e: unknown) => {
+// Before the programs are built: their module functions register in the buffer the main thread
+// watches, to name the one a worker that misses its deadline is stuck in (run.ts).
+const data = workerData as WorkerInit & { readonly userCode?: SharedArrayBuffer };
+if (data.userCode !== undefined) userCodeMarks.attach(data.userCode);
+
+main(data).catch((e: unknown) => {
   post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
   parentPort!.close();
 });

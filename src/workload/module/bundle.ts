@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message, type Plugin } from 'esbuild';
 import { usageError } from '../../errors.js';
@@ -22,13 +22,17 @@ const pgsurgePackage: Plugin = {
   },
 };
 
+function firstLineOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
 function formatMessage(m: Message): string {
   const loc = m.location;
   return loc === null ? m.text : `${loc.file}:${loc.line}:${loc.column + 1}: ${m.text}`;
 }
 
-/** Bundle `file` (absolute) and return the path of the ES module to import. */
-export async function bundleModule(file: string): Promise<string> {
+/** Bundle `file` (absolute; `shown` as the user gave it) and return the path of the ES module to import. */
+export async function bundleModule(file: string, shown: string = file): Promise<string> {
   let output;
   try {
     output = await build({
@@ -47,11 +51,12 @@ export async function bundleModule(file: string): Promise<string> {
   } catch (e) {
     const errors = (e as { errors?: Message[] }).errors ?? [];
     const first = errors[0];
-    throw usageError(
-      'WORKLOAD_LOAD_FAILED',
-      `cannot load workload module ${first === undefined ? file : formatMessage(first)}`,
-      errors.slice(1, 5).map(formatMessage),
-    );
+    // esbuild names files relative to the working directory, so an error in the module itself
+    // already starts with its path; one in a file it imports is put after the module's.
+    const located = first === undefined ? firstLineOf(e) : formatMessage(first);
+    const inFile = first?.location?.file;
+    const where = inFile === relative(process.cwd(), file) ? `${shown}${located.slice(inFile.length)}` : `${shown}: ${located}`;
+    throw usageError('WORKLOAD_LOAD_FAILED', `cannot load workload module ${where}`, errors.slice(1, 5).map(formatMessage));
   }
   const code = output.outputFiles[0]!.contents;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);

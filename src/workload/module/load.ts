@@ -3,8 +3,8 @@
  * imported; the default export is validated, and every problem is reported with its
  * path in the module. Options come from -D name=value and are checked against the module's spec.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { usageError } from '../../errors.js';
@@ -57,22 +57,39 @@ export function loadWorkloadModule(file: string): Promise<WorkloadDefinition> {
   return p;
 }
 
-async function importModule(file: string, abs: string): Promise<WorkloadDefinition> {
-  if (!existsSync(abs)) throw usageError('WORKLOAD_NOT_FOUND', `workload module ${file}: no such file`);
+/** A module's path as the user most likely typed it: relative to the working directory when it is under it. */
+export function shownModulePath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
+}
+
+async function importModule(given: string, abs: string): Promise<WorkloadDefinition> {
+  const file = given === abs ? shownModulePath(abs) : given;
+  const stat = statSync(abs, { throwIfNoEntry: false });
+  if (stat === undefined) throw usageError('WORKLOAD_NOT_FOUND', `workload module ${file}: no such file`);
+  if (!stat.isFile()) throw usageError('WORKLOAD_NOT_FOUND', `workload module ${file}: not a file; give the path of a .ts or .js module`);
   // Stack traces from the user's code then point at their own lines (the bundle has a source map).
   process.setSourceMapsEnabled(true);
   const { bundleModule } = await import('./bundle.js'); // esbuild loads only when a module is named
-  const bundled = await bundleModule(abs);
+  const bundled = await bundleModule(abs, file);
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(bundled).href)) as { default?: unknown };
   } catch (e) {
-    throw usageError('WORKLOAD_LOAD_FAILED', `cannot load workload module ${locateInModule(e, abs)}`);
+    // Thrown by the module's top-level code: where in the user's file, and the message's first line.
+    const located = locateInModule(e, abs);
+    const base = abs.replace(/^.*[\\/]/, '');
+    const where = located.startsWith(`${base}:`) ? `${file}${located.slice(base.length)}` : `${file}: ${located}`;
+    throw usageError('WORKLOAD_LOAD_FAILED', `cannot load workload module ${where}`);
+  }
+  if (mod.default === undefined) {
+    throw usageError('WORKLOAD_INVALID', `workload module ${file} has no default export: export default defineWorkload({ transactions: {...} })`);
   }
   const parsed = definitionSchema.safeParse(mod.default);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => `${['default export', ...i.path.map(String)].join('.')}: ${i.message}`);
-    throw usageError('WORKLOAD_INVALID', `workload module ${file} does not export a valid workload (export default defineWorkload({...}))`, details);
+    const problems = parsed.error.issues.map((i) => `${['default export', ...i.path.map(String)].join('.')}: ${i.message}`);
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more:)` : '';
+    throw usageError('WORKLOAD_INVALID', `workload module ${file} does not export a valid workload: ${problems[0]!}${more}`, problems.slice(1));
   }
   return mod.default as WorkloadDefinition;
 }

@@ -5,9 +5,10 @@
 import type { ClientContext, Param, StatementSpec, TxnProgram, TxnRunner } from '../types.js';
 import { StepKind } from '../types.js';
 import { Prng, clientSeed } from '../pgbench/prng.js';
-import type { ParamValue, Row, StepDefinition, TransactionDefinition, Vars, WorkloadDefinition } from './api.js';
+import type { Row, StepDefinition, TransactionDefinition, Vars, WorkloadDefinition } from './api.js';
 import { ModuleRandom } from './random.js';
 import { isReadOnlySql } from '../read-only.js';
+import { userCodeMarks } from './user-code.js';
 
 /**
  * Split "… $2 … $1 … $2 …" at every placeholder, in text order, so the statement can be sent with
@@ -34,18 +35,109 @@ function splitPlaceholders(sql: string): { parts: string[]; order: number[]; max
 
 /** Where in the user's module a callback failed: the first stack frame in that file. */
 export function locateInModule(e: unknown, file: string): string {
-  const message = e instanceof Error ? e.message : String(e);
   const stack = e instanceof Error ? (e.stack ?? '') : '';
   const base = file.replace(/^.*[\\/]/, '');
   const frame = stack.split('\n').find((l) => l.includes(base));
   const loc = frame === undefined ? undefined : /([^\s(]*?([^\\/\s(]+):(\d+):(\d+))\)?$/.exec(frame.trim());
+  // One line: a multi-line message (an aggregated error, a printed object) keeps its first.
+  const message = firstLine(e);
   return loc === undefined || loc === null ? `${base}: ${message}` : `${loc[2]}:${loc[3]}:${loc[4]}: ${message}`;
 }
 
-function toParam(v: ParamValue): Param {
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number' && !Number.isInteger(v)) return String(v);
-  return v;
+/** The first line of what was thrown, whatever was thrown (an Error, a string, an object whose toString throws). */
+export function firstLine(e: unknown): string {
+  let text: string;
+  try {
+    text = e instanceof Error ? e.message : String(e);
+  } catch {
+    text = Object.prototype.toString.call(e);
+  }
+  return text.split('\n')[0]!;
+}
+
+/** What a value is, for a message about a wrong one: `an object {"a":1}`, `the string "x"`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  switch (typeof v) {
+    case 'undefined':
+      return 'undefined (nothing)';
+    case 'string':
+      return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return `the ${typeof v} ${String(v)}`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default: {
+      if (v instanceof Promise) return 'a Promise (it must compute its values without await)';
+      let shown: string;
+      try {
+        shown = JSON.stringify(v).slice(0, 40);
+      } catch {
+        shown = '{…}';
+      }
+      return `an object ${shown}`;
+    }
+  }
+}
+
+/** A step's parameter that cannot be sent: the reason, for the step's error. */
+class BadParam extends Error {}
+
+/**
+ * A params() value as sent. Primitives pass as they are (no allocation); anything else must have a
+ * text form of its own: a Date is sent as ISO 8601, an object whose toString() gives a text of its
+ * own is sent as that, and a plain object, an array, a symbol or a function is refused, since
+ * PostgreSQL would get "[object Object]" or "1,2".
+ */
+function toParam(v: unknown): Param {
+  switch (typeof v) {
+    case 'string':
+    case 'bigint':
+      return v;
+    case 'number':
+      return Number.isInteger(v) ? v : String(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'undefined':
+      return null;
+    default:
+      return v === null ? null : objectParam(v);
+  }
+}
+
+function objectParam(v: unknown): string {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v !== 'object' || Array.isArray(v)) throw new BadParam(`is ${describeValue(v)}: give a number, string, bigint, boolean or null`);
+  let text: string;
+  try {
+    text = String(v);
+  } catch (e) {
+    throw new BadParam('toString() threw', { cause: e });
+  }
+  if (text.startsWith('[object ')) throw new BadParam(`is ${describeValue(v)}: give JSON.stringify(value) for a json column, or a string`);
+  return text;
+}
+
+const NO_VALUES: readonly unknown[] = [];
+
+interface StepFunctionIds {
+  readonly params: readonly number[];
+  readonly rows: readonly number[];
+}
+
+/** Register a transaction's step functions with userCodeMarks, named as the user finds them. */
+function registerStepFunctions(file: string, txnName: string, steps: readonly StepDefinition<unknown>[]): StepFunctionIds {
+  const base = file.replace(/^.*[\\/]/, '');
+  const name = (fn: string, i: number): string => `${fn} of transaction "${txnName}" step ${i + 1} in ${base}`;
+  return {
+    params: steps.map((s, i) => (s.params === undefined ? 0 : userCodeMarks.register(name('params()', i)))),
+    rows: steps.map((s, i) => (s.rows === undefined ? 0 : userCodeMarks.register(name('rows()', i)))),
+  };
 }
 
 class ModuleRunner implements TxnRunner {
@@ -70,6 +162,9 @@ class ModuleRunner implements TxnRunner {
     private readonly random: ModuleRandom,
     private readonly file: string,
     private readonly clientId: number,
+    private readonly txnName: string,
+    /** Per step: the ids of its params() and rows() in userCodeMarks (0: the step has none). */
+    private readonly ids: StepFunctionIds,
   ) {
     // A step without $1… (maxN 0) sends no parameters, even if its SQL has a $0.
     this.paramsAt = splits.map((split) => new Array<Param>(split.maxN > 0 ? split.order.length : 0).fill(null));
@@ -106,18 +201,47 @@ class ModuleRunner implements TxnRunner {
     this.params = params;
     const split = this.splits[this.stmt]!;
     if (split.maxN > 0) {
-      try {
-        const values = s.params === undefined ? [] : s.params(this.random, this.vars, this.options);
-        if (values.length < split.maxN)
-          throw new Error(`step ${this.stmt + 1} of the transaction uses $${split.maxN} but params() gave ${values.length} value(s)`);
-        const order = split.order;
-        for (let k = 0; k < order.length; k++) params[k] = toParam(values[order[k]!]!);
-      } catch (e) {
-        this.error = locateInModule(e, this.file);
+      let values: unknown = NO_VALUES;
+      if (s.params !== undefined) {
+        userCodeMarks.enter(this.ids.params[this.stmt]!);
+        try {
+          values = s.params(this.random, this.vars, this.options);
+        } catch (e) {
+          this.error = locateInModule(e, this.file);
+          return StepKind.Error;
+        } finally {
+          userCodeMarks.leave();
+        }
+      }
+      // Checked on every call (one Array.isArray and a length): a params() that returns a wrong
+      // shape now and then must not send NULLs in silence either.
+      if (!Array.isArray(values)) {
+        this.error = `${this.where()}: params() returned ${describeValue(values)}; expected an array of the values of $1…$${split.maxN}`;
         return StepKind.Error;
+      }
+      if (values.length < split.maxN) {
+        this.error = `${this.where()}: the SQL uses $${split.maxN} but params() returned ${values.length} value(s)`;
+        return StepKind.Error;
+      }
+      const order = split.order;
+      for (let k = 0; k < order.length; k++) {
+        try {
+          params[k] = toParam(values[order[k]!]);
+        } catch (e) {
+          if (!(e instanceof BadParam)) throw e;
+          const at = e.cause === undefined ? '' : `: ${locateInModule(e.cause, this.file)}`;
+          this.error = `${this.where()}: parameter $${order[k]! + 1}: ${e.message}${at}`;
+          return StepKind.Error;
+        }
       }
     }
     return StepKind.Query;
+  }
+
+  /** The current step, as the user finds it in the module: file, transaction, step and its SQL. */
+  private where(): string {
+    const sql = this.txn.steps[this.stmt]!.sql.replace(/\s+/g, ' ').trim();
+    return `${this.file.replace(/^.*[\\/]/, '')}: transaction "${this.txnName}" step ${this.stmt + 1} (${sql.length > 60 ? `${sql.slice(0, 60)}…` : sql})`;
   }
 
   onRows(columns: readonly string[], rows: readonly (readonly (string | null)[])[]): void {
@@ -125,11 +249,14 @@ class ModuleRunner implements TxnRunner {
     if (s?.rows === undefined) return;
     const objects: Row[] = rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i] ?? null])));
     // A throw here is reported by the next step (onRows itself has no error path).
+    userCodeMarks.enter(this.ids.rows[this.stmt]!);
     try {
       s.rows(objects, this.vars);
     } catch (e) {
       this.error = locateInModule(e, this.file);
       this.rowsFailed = true;
+    } finally {
+      userCodeMarks.leave();
     }
   }
 }
@@ -147,6 +274,7 @@ export function modulePrograms(def: WorkloadDefinition, opts: { name: string; fi
     const splits = txn.steps.map((s) => splitPlaceholders(s.sql));
     const statements: StatementSpec[] = txn.steps.map((s, i) => ({ parts: splits[i]!.parts, text: s.sql.trim(), line: 0, wantsRows: s.rows !== undefined }));
     const t = txn as TransactionDefinition<unknown>;
+    const ids = registerStepFunctions(opts.file, txnName, t.steps);
     programs.push({
       name: `${opts.name}.${txnName}`,
       weight: transactionWeight(weights, txnName, txn) * opts.weight,
@@ -155,7 +283,7 @@ export function modulePrograms(def: WorkloadDefinition, opts: { name: string; fi
       read: txn.read ?? isReadOnlySql(statements),
       createRunner(ctx: ClientContext): TxnRunner {
         const rng = new Prng(clientSeed(ctx.randomSeed, ctx.clientId));
-        return new ModuleRunner(t, splits, opts.options, rng, new ModuleRandom(rng), opts.file, ctx.clientId);
+        return new ModuleRunner(t, splits, opts.options, rng, new ModuleRandom(rng), opts.file, ctx.clientId, txnName, ids);
       },
     });
   }
