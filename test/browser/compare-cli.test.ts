@@ -1,17 +1,9 @@
 /**
- * `pgsurge report` and `pgsurge compare` as a user runs them: exit codes, files, one-line errors;
- * and a real regression check — the same workload with and without a planner setting that turns
- * every index lookup into a sequential scan (enable_indexscan and enable_bitmapscan off for the
- * session), which compare must flag, while two runs with the same settings must not be flagged.
- * Three 6-second runs.
- *
- * Why this regression and not a commit cost: the runs must not depend on the disk. This test once
- * used commit_delay, which needs fsync on; on this machine's shared disk two runs with the same
- * settings then differed by 23 % in tps and 77 % in p99 (1,489 vs 1,149 tps), and compare rightly
- * flagged them. With fsync off (the test server's default), 16 runs in two sessions: consecutive
- * runs differed by up to 20 % in tps and 42 % in p99 (either way round), while the sequential
- * scans cost 96 % of the tps (2,068 → 78) and 25x the p99 (0.84 → 20.6 ms). So the threshold is
- * 50 %.
+ * `pgsurge report` and `pgsurge compare` as a user runs them: exit codes, files, one-line errors,
+ * and what compare says about real results. Nothing here depends on how fast the runs were: whether
+ * compare calls a difference is tested with result files of controlled values
+ * (src/report/compare.test.ts), since two live runs on a shared machine differ by whatever the
+ * machine does meanwhile.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,28 +18,19 @@ const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-compare-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The server's URL with a libpq `options` parameter (session settings, like PGOPTIONS). */
-function withOptions(url: string, options: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(options)}`;
-}
-
 async function runTo(file: string, url: string): Promise<void> {
-  // 250 ms intervals: 20 values per run for the rank test (more power than 5 one-second ones);
-  // the warm-up keeps connection set-up and cold caches out of the first interval.
-  const r = await runCli(['run', '--url', url, '-b', 'simple-update', '-c', '1', '-T', '5', '--warmup', '1', '--interval', '250ms', '--json', file]);
+  const r = await runCli(['run', '--url', url, '-b', 'simple-update', '-c', '1', '-T', '1', '--json', file]);
   assert.equal(r.code, 0, r.stderr);
 }
 
 const on1 = join(dir, 'base-1.json');
 const on2 = join(dir, 'base-2.json');
-const slow = join(dir, 'seqscan.json');
 
-test('setup: pgbench tables and three runs (defaults, defaults, index scans off)', async () => {
+test('setup: pgbench tables and two runs', async () => {
   const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
   assert.equal(init.code, 0, init.stderr);
   await runTo(on1, server.url);
   await runTo(on2, server.url);
-  await runTo(slow, withOptions(server.url, '-c enable_indexscan=off -c enable_bitmapscan=off'));
 });
 
 test('report: summary on stdout, HTML and CSV written, exit 0', async () => {
@@ -80,32 +63,32 @@ test('report and compare: unreadable or invalid files exit 2 with one line namin
   }
 });
 
-test('compare: two runs with the same settings are not flagged (exit 0)', async () => {
+test('compare: one run a side is never called a regression; the gate says it cannot tell (exit 3)', async () => {
   const html = join(dir, 'same.html');
   const r = await runCli(['compare', on1, on2, '--fail-on-regression', '50%', '--html', html]);
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /no regression/);
+  assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /1 vs 1 run: the differences cannot be told from run-to-run noise with one run a side/);
+  assert.doesNotMatch(r.stdout, /% WORSE|% better|^regressions/m);
+  assert.match(r.stderr, /--fail-on-regression 50%: no verdict \(exit 3\)/);
   assert.ok(existsSync(html));
-});
-
-test('compare: sequential scans instead of index lookups are flagged as a regression (exit 99)', async () => {
-  const r = await runCli(['compare', on1, slow, '--fail-on-regression', '50%']);
-  assert.equal(r.code, 99, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /seqscan: tps lower by/);
-  // Without the option the differences are shown but the exit code stays 0.
-  const plain = await runCli(['compare', on1, slow]);
+  // Without the gate the comparison is shown and the exit code is 0.
+  const plain = await runCli(['compare', on1, on2]);
   assert.equal(plain.code, 0, plain.stderr);
-  assert.match(plain.stdout, /WORSE/);
 });
 
-test('compare: a directory stands for its results, oldest first; other JSON files are skipped', async () => {
+test('compare: a directory is one side holding its runs, oldest first; other JSON files are skipped', async () => {
   const d = join(dir, 'runs');
   mkdirSync(d);
-  // Names in the opposite order of the runs: startedAt decides the baseline, not the name.
+  // Names in the opposite order of the runs: startedAt decides the order, not the name.
   copyFileSync(on2, join(d, 'a.json'));
   copyFileSync(on1, join(d, 'b.json'));
   writeFileSync(join(d, 'package.json'), '{"name": "not a result"}');
-  const r = await runCli(['compare', d]);
+  const r = await runCli(['compare', d, '--vs', on1, on2]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^\s+b \(baseline\)\s+a\s*$/m);
+  assert.match(r.stdout, /^\s+runs \(baseline\)\s+base\s*$/m);
+  assert.match(r.stdout, /^runs\s+2\s+2$/m);
+  assert.match(r.stdout, /base vs runs: 2 vs 2 runs, Welch's t on run means:/);
+  const alone = await runCli(['compare', d]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /compare needs at least two results, got \S+runs alone \(2 runs, one side\): give the other side/);
 });
