@@ -1,6 +1,6 @@
 /**
- * `pgsurge report` and `pgsurge compare` as a user runs them: exit codes, files, one-line errors,
- * and what compare says about real results. Nothing here depends on how fast the runs were: whether
+ * `pgsurge run --repeat`, `pgsurge report` and `pgsurge compare` as a user runs them: exit codes,
+ * files, one-line errors, and the structure of what compare says about real results. Nothing here depends on how fast the runs were: whether
  * compare calls a difference is tested with result files of controlled values
  * (src/report/compare.test.ts), since two live runs on a shared machine differ by whatever the
  * machine does meanwhile.
@@ -18,19 +18,52 @@ const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-compare-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function runTo(file: string, url: string): Promise<void> {
-  const r = await runCli(['run', '--url', url, '-b', 'simple-update', '-c', '1', '-T', '1', '--json', file]);
-  assert.equal(r.code, 0, r.stderr);
-}
+const on1 = join(dir, 'base.1.json');
+const on2 = join(dir, 'base.2.json');
+const outDir = join(dir, 'base-out');
 
-const on1 = join(dir, 'base-1.json');
-const on2 = join(dir, 'base-2.json');
-
-test('setup: pgbench tables and two runs', async () => {
+test('run --repeat 2: two complete runs, numbered files, each run and the spread summarized', async () => {
   const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
   assert.equal(init.code, 0, init.stderr);
-  await runTo(on1, server.url);
-  await runTo(on2, server.url);
+  const r = await runCli([
+    'run',
+    '--url',
+    server.url,
+    '-b',
+    'simple-update',
+    '-c',
+    '1',
+    '-T',
+    '1',
+    '--repeat',
+    '2',
+    '--json',
+    join(dir, 'base.json'),
+    '--out',
+    outDir,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const f of [on1, on2, join(outDir, '1', 'result.json'), join(outDir, '2', 'report.html'), join(outDir, '2', 'intervals.csv')])
+    assert.ok(existsSync(f), f);
+  assert.ok(!existsSync(join(dir, 'base.json')), 'no un-numbered file');
+  assert.match(r.stdout, /== run 1 of 2 ==[\s\S]*transactions:[\s\S]*== run 2 of 2 ==[\s\S]*transactions:/);
+  assert.match(r.stdout, /^repeat: 2 of 2 runs of the same configuration$/m);
+  assert.match(r.stdout, /^ {2}1\s+[\d,.]+\s+[\d.]+\s+\d+$/m);
+  assert.match(r.stdout, /^ {2}median\s+[\d,.]+\s+[\d.]+$/m);
+  assert.match(r.stdout, /^ {2}min–max\s+[\d,.]+–[\d,.]+/m);
+  assert.match(r.stderr, /pgsurge compare \S+base\.json --vs OTHER/);
+  const [a, b] = [on1, on2].map((f) => JSON.parse(readFileSync(f, 'utf8')) as { config: Record<string, unknown> });
+  assert.equal(a?.config['repeat'], 2);
+  assert.notEqual(a?.config['randomSeed'], b?.config['randomSeed'], 'no --random-seed: each run draws its own');
+});
+
+test('compare reads what --repeat wrote: the numbered files by their common name, the --out directory', async () => {
+  const r = await runCli(['compare', join(dir, 'base.json'), '--vs', outDir, '--fail-on-regression', '5%']);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^\s+base \(baseline\)\s+base-out\s*$/m);
+  assert.match(r.stdout, /^runs\s+2\s+2$/m);
+  assert.match(r.stdout, /base-out vs base: 2 vs 2 runs, Welch's t on run means:/);
+  assert.match(r.stdout, /^ {2}tps\s+[+-]?\d+\.\d%\s+(within noise|WORSE|better) \(p [=<] [\d.]+\)$/m);
 });
 
 test('report: summary on stdout, HTML and CSV written, exit 0', async () => {
