@@ -57,6 +57,28 @@ test('run --repeat 2: two complete runs, numbered files, each run and the spread
   assert.notEqual(a?.config['randomSeed'], b?.config['randomSeed'], 'no --random-seed: each run draws its own');
 });
 
+test('run --repeat: Ctrl-C writes what the current run measured and starts no further run', async () => {
+  const json = join(dir, 'cut.json');
+  let sent = false;
+  const r = await runCli(['run', '--url', server.url, '-b', 'select-only', '-c', '1', '-T', '60', '-P', '1', '--repeat', '3', '--json', json], {
+    onStderr: (chunk, child) => {
+      if (!sent && /progress: 1\.0 s/.test(chunk)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.ok(sent, `saw a progress line\n${r.stderr}`);
+  assert.equal(r.code, 1, 'an interrupted series is not a success');
+  const first = JSON.parse(readFileSync(join(dir, 'cut.1.json'), 'utf8')) as { stop?: { reason: string }; summary: { transactions: number } };
+  assert.equal(first.stop?.reason, 'interrupted');
+  assert.ok(first.summary.transactions > 0);
+  assert.ok(!existsSync(join(dir, 'cut.2.json')), 'no further run started');
+  assert.match(r.stdout, /^repeat: 1 of 3 runs of the same configuration$/m);
+  assert.match(r.stdout, /^ {2}1\s+.*interrupted$/m);
+  assert.match(r.stderr, /stopped after 1 of 3 runs/);
+});
+
 test('compare reads what --repeat wrote: the numbered files by their common name, the --out directory', async () => {
   const r = await runCli(['compare', join(dir, 'base.json'), '--vs', outDir, '--fail-on-regression', '5%']);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
