@@ -1,29 +1,58 @@
 /**
- * `pgsurge compare A.json B.json [C.json ...] [--html FILE] [--fail-on-regression 5%]`: the first
- * result is the baseline. A directory argument stands for every result file in it, oldest first
- * (by startedAt). Exit 99 when --fail-on-regression is given and a later run has lower tps or
- * higher p99 than the baseline beyond noise by more than that percentage.
+ * `pgsurge compare`: sets of runs side by side.
+ *
+ *   pgsurge compare A1.json A2.json A3.json --vs B1.json B2.json B3.json   two sides of 3 runs
+ *   pgsurge compare base/ --vs new/                                       a directory: every run in it
+ *   pgsurge compare base.json new.json                                    `run --repeat N --json base.json`
+ *                                                                        wrote base.1.json … base.N.json
+ *   pgsurge compare old.json new.json [more.json …]                       each argument one side
+ *
+ * With --vs, the arguments before it are the baseline's runs and those after it the other side's.
+ * Without it, each argument is one side (a file: one run; a directory, or a file name that
+ * `--repeat` numbered: its runs) and the first is the baseline. A directory holds result files
+ * (*.json with the result schema; other JSON is skipped) and `--out` directories (*\/result.json).
+ *
+ * Exit codes: 0, or with --fail-on-regression: 99 when a side has lower tps or higher p99 than the
+ * baseline beyond run-to-run noise by more than that percentage, and 3 when no regression was
+ * found but some side could not be judged (one run on it or on the baseline): a gate with no basis
+ * must not pass silently, and must not claim a regression either, so it has its own code. 2: bad
+ * usage or input (files, options, runs of different workloads within a side or under a gate).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { usageError } from '../errors.js';
-import { compareResults, type LabelledResult } from '../report/compare.js';
-import { formatComparison } from '../report/compare-format.js';
+import { compareSides, type CompareSide, type LabelledResult } from '../report/compare.js';
+import { differsInWorkload, workloadWords } from '../report/compare-config.js';
+import { formatComparison, undecidedText } from '../report/compare-format.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { RESULT_SCHEMA_ID } from '../report/result.js';
 import { readResultFile, writeOut } from './report-command.js';
+import { checkOutputPaths } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
+import { numberedSiblings } from './repeat-paths.js';
 
 export interface RawCompareOptions {
+  readonly vs?: readonly string[];
   readonly html?: string;
   readonly failOnRegression?: string;
+  readonly alpha?: string;
 }
+
+/** Exit code when --fail-on-regression could not judge some side (too few runs). */
+export const EXIT_UNDECIDED = 3;
 
 /** "5%", "5", "2.5%" → percent. */
 function parseRegressionPct(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
   if (m === null) throw usageError('BAD_OPTION', `--fail-on-regression: expected a percentage like 5% or 2.5, got "${text}"`);
   return Number(m[1]);
+}
+
+function parseAlpha(text: string): number {
+  const a = Number(text);
+  if (!/^\s*\d*\.?\d+\s*$/.test(text) || !(a > 0 && a < 1))
+    throw usageError('BAD_OPTION', `--alpha: expected a significance level between 0 and 1 like 0.05, got "${text}"`);
+  return a;
 }
 
 /** A JSON file in a directory that is not a result at all (a config, a package.json) is skipped. */
@@ -36,52 +65,137 @@ function looksLikeResult(file: string): boolean {
   }
 }
 
-function expand(arg: string): string[] {
+/** One argument: its files and the label of the set they make. */
+interface Expanded {
+  readonly label: string;
+  readonly files: readonly string[];
+  /** Several runs in no given order (a directory): sorted by start time. */
+  readonly byTime: boolean;
+}
+
+const stem = (file: string): string => basename(file).replace(/\.json$/i, '');
+
+function expand(arg: string): Expanded {
   let isDir = false;
   try {
     isDir = statSync(arg).isDirectory();
   } catch {
-    return [arg]; // readResultFile reports it
+    // `run --repeat N --json X.json` wrote X.1.json … X.N.json: X.json stands for them.
+    const numbered = existsSync(arg) ? [] : numberedSiblings(arg);
+    return numbered.length > 0 ? { label: stem(arg), files: numbered, byTime: false } : { label: stem(arg), files: [arg], byTime: false };
   }
-  if (!isDir) return [arg];
-  const files = readdirSync(arg)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => join(arg, f))
-    .filter(looksLikeResult);
-  if (files.length === 0) throw usageError('NO_RESULTS', `${arg} holds no result files (*.json with schema ${RESULT_SCHEMA_ID})`);
-  return files;
+  if (!isDir) return { label: stem(arg), files: [arg], byTime: false };
+  const entries = readdirSync(arg);
+  const files = [
+    ...entries.filter((f) => f.endsWith('.json')).map((f) => join(arg, f)),
+    // --out directories (one per repetition with --repeat): DIR/K/result.json.
+    ...entries.map((d) => join(arg, d, 'result.json')).filter((f) => existsSync(f)),
+  ].filter(looksLikeResult);
+  if (files.length === 0)
+    throw usageError('NO_RESULTS', `${arg} holds no result files (*.json with schema ${RESULT_SCHEMA_ID}, or --out directories with a result.json)`);
+  return { label: basename(arg.replace(/\/+$/, '')) || arg, files, byTime: true };
 }
 
-/** Labels from file names, made unique ("run", "run#2"). */
-function label(file: string, used: Map<string, number>): string {
-  const base = basename(file).replace(/\.json$/i, '');
-  const n = (used.get(base) ?? 0) + 1;
-  used.set(base, n);
-  return n === 1 ? base : `${base}#${n}`;
-}
-
-function loadResults(args: readonly string[]): LabelledResult[] {
+/** Makes labels unique ("run", "run#2"). */
+function uniquer(): (label: string) => string {
   const used = new Map<string, number>();
-  const out: LabelledResult[] = [];
-  for (const arg of args) {
-    const loaded = expand(arg).map((file) => ({ file, result: readResultFile(file) }));
-    // Within a directory: oldest first, so the first run is the baseline.
-    if (loaded.length > 1) loaded.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
-    for (const l of loaded) out.push({ label: label(l.file, used), result: l.result });
+  return (label) => {
+    const n = (used.get(label) ?? 0) + 1;
+    used.set(label, n);
+    return n === 1 ? label : `${label}#${n}`;
+  };
+}
+
+/** The label a run carries inside its side: its file name, or DIR/K for an --out directory. */
+const runLabel = (file: string): string => (basename(file) === 'result.json' ? basename(join(file, '..')) : stem(file));
+
+/** What a set of run labels share ("A1", "A2" → "A"; "base.1", "base.2" → "base"), or undefined. */
+function commonLabel(labels: readonly string[]): string | undefined {
+  const first = labels[0] ?? '';
+  let n = first.length;
+  for (const l of labels) while (n > 0 && l.slice(0, n) !== first.slice(0, n)) n--;
+  const common = first.slice(0, n).replace(/[\s._#/-]+$/, '');
+  return common === '' ? undefined : common;
+}
+
+function loadSide(args: readonly string[], fallback: string): CompareSide {
+  const sets = args.map(expand);
+  const unique = uniquer();
+  const runs: LabelledResult[] = [];
+  for (const set of sets) {
+    const loaded = set.files.map((file) => ({ file, result: readResultFile(file) }));
+    if (set.byTime) loaded.sort((a, b) => a.result.startedAt.localeCompare(b.result.startedAt));
+    for (const l of loaded) runs.push({ label: unique(runLabel(l.file)), result: l.result });
   }
-  return out;
+  const label = sets.length === 1 ? sets[0]!.label : (commonLabel(runs.map((r) => r.label)) ?? fallback);
+  return { label, runs };
+}
+
+/** The runs of one side repeat one configuration: a different workload among them is a mistake. */
+function checkSide(side: CompareSide): void {
+  const first = side.runs[0];
+  if (first === undefined) return;
+  for (const r of side.runs.slice(1)) {
+    if (differsInWorkload(first.result, r.result)) {
+      throw usageError(
+        'MIXED_SIDE',
+        `side ${side.label}: run ${r.label} ran ${workloadWords(r.result)} but ${first.label} ran ${workloadWords(first.result)}; the runs of one side must repeat one configuration (put the other runs after --vs, or in another argument)`,
+      );
+    }
+  }
+}
+
+function loadSides(args: readonly string[], vs: readonly string[] | undefined): CompareSide[] {
+  if (vs !== undefined) {
+    if (args.length === 0)
+      throw usageError('EMPTY_SIDE', 'compare: the baseline side is empty: give its result files before --vs (compare A1.json A2.json --vs B1.json B2.json)');
+    if (vs.length === 0) throw usageError('EMPTY_SIDE', 'compare: --vs names no results: give the other side after it (compare A.json --vs B.json)');
+    return [loadSide(args, 'A'), loadSide(vs, 'B')];
+  }
+  if (args.length === 0)
+    throw usageError('TOO_FEW_RESULTS', 'compare needs at least two results: compare OLD.json NEW.json, or compare A1.json A2.json --vs B1.json B2.json');
+  const sides = args.map((a) => loadSide([a], a));
+  if (sides.length < 2) {
+    const only = sides[0]!;
+    throw usageError(
+      'TOO_FEW_RESULTS',
+      `compare needs at least two results, got ${args[0]!} alone (${only.runs.length} run${only.runs.length === 1 ? '' : 's'}, one side): give the other side (compare ${args[0]!} --vs OTHER), or compare its runs one by one (compare FILE1 FILE2 …)`,
+    );
+  }
+  return sides;
 }
 
 export function compareCommand(args: readonly string[], opts: RawCompareOptions, io: CliIO): number {
   const pct = opts.failOnRegression === undefined ? undefined : parseRegressionPct(opts.failOnRegression);
-  const results = loadResults(args);
-  if (results.length < 2) throw usageError('TOO_FEW_RESULTS', `compare needs at least two results, got ${results.length}`);
-  const c = compareResults(results, { regressionPct: pct ?? 0 });
+  const alpha = opts.alpha === undefined ? undefined : parseAlpha(opts.alpha);
+  if (opts.html !== undefined) {
+    checkOutputPaths(
+      [{ option: '--html', path: opts.html, kind: 'file' }],
+      [...args, ...(opts.vs ?? [])].map((a) => ({ path: a, given: 'a result compared' })),
+    );
+  }
+  const sides = loadSides(args, opts.vs);
+  const unique = uniquer();
+  const named = sides.map((s) => ({ ...s, label: unique(s.label) }));
+  for (const s of named) checkSide(s);
+  const c = compareSides(named, { regressionPct: pct ?? 0, ...(alpha === undefined ? {} : { alpha }) });
+  if (pct !== undefined && c.workloadDiffers) {
+    throw usageError(
+      'NOT_COMPARABLE',
+      `--fail-on-regression: the sides ran different workloads (${named.map((s) => `${s.label}: ${s.runs[0] === undefined ? '?' : workloadWords(s.runs[0].result)}`).join('; ')}); a gate between them means nothing: compare runs of the same workload`,
+    );
+  }
   printOut(io, formatComparison(c));
   if (opts.html !== undefined) {
     writeOut(opts.html, renderCompareHtml(c), 'HTML comparison');
     printErr(io, `pgsurge: wrote ${opts.html}`);
   }
   if (!c.comparable) printErr(io, 'pgsurge: warning: the runs are not comparable (see "not comparable" above)');
-  return pct !== undefined && c.regressions.length > 0 ? 99 : 0;
+  if (pct === undefined) return 0;
+  if (c.regressions.length > 0) return 99;
+  if (c.undecided.length > 0) {
+    for (const label of c.undecided) printErr(io, `pgsurge: --fail-on-regression ${pct}%: no verdict (exit ${EXIT_UNDECIDED}): ${undecidedText(c, label)}`);
+    return EXIT_UNDECIDED;
+  }
+  return 0;
 }

@@ -99,10 +99,15 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     });
   program
     .command('compare')
-    .description('compare results side by side; the first is the baseline (directories: every result inside, oldest first)')
-    .argument('<results...>', 'result files or directories (at least two results)')
+    .description('compare sets of runs side by side; the first side is the baseline; verdicts need 2+ runs a side (run --repeat)')
+    .argument('[results...]', 'result files or directories; each one side, or with --vs all of them the baseline side')
+    .option('--vs <results...>', "the other side's runs (files or directories), after the baseline's: compare A1.json A2.json --vs B1.json B2.json")
     .option('--html <file>', 'write the comparison as one self-contained HTML file')
-    .option('--fail-on-regression <pct>', 'exit 99 when a later run has lower tps or higher p99 than the baseline, beyond noise, by more than this (e.g. 5%)')
+    .option(
+      '--fail-on-regression <pct>',
+      'exit 99 when a side has lower tps or higher p99 than the baseline, beyond run-to-run noise, by more than this (e.g. 5%); exit 3 when a side has too few runs to judge',
+    )
+    .option('--alpha <p>', "significance level of Welch's t-test between runs (default 0.05)")
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (files: string[], opts: RawCompareOptions) => {
       const { compareCommand } = await import('./compare-command.js');

@@ -23,8 +23,9 @@ import { checkStatements, prepareServer, teardownModules } from './prepare-serve
 import { printErr, printOut, registerSecret, type CliIO } from './output.js';
 import { unreachable } from '../errors.js';
 import { TOOL } from './tool.js';
-import { runInputFiles, runOutputRequests, writeArtifacts } from './artifacts.js';
-import { checkOutputPaths, formatOutputFailure } from './output-paths.js';
+import { runInputFiles, writeArtifacts } from './artifacts.js';
+import { checkRepeatOptions, checkRepeatOutputs, runRepeated } from './repeat.js';
+import { formatOutputFailure } from './output-paths.js';
 import { checkTargetOutputs, runTargets } from './multi-target.js';
 import { stopOutputsWithin, type ExecutedRun } from './executed-run.js';
 import { runExitCode } from './exit-code.js';
@@ -196,7 +197,8 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   const cfg = resolveRunConfig(values);
   const planned = await planWorkloads(cfg);
   const work = planned.work;
-  checkOutputPaths(runOutputRequests(cfg), runInputFiles(cfg));
+  checkRepeatOptions(cfg);
+  checkRepeatOutputs(cfg, runInputFiles(cfg));
   checkTargetOutputs(cfg);
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
 
@@ -253,6 +255,27 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     }
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
     const replicaConn = readTargets(cfg, target.conn, io.env);
+    if (cfg.repeat > 1) {
+      const runTarget = target;
+      return await runRepeated(cfg, io, {
+        signal: interrupt.signal,
+        makeOutputs: () => makeOutputs(cfg),
+        execute: (c, outputs) =>
+          executeRun(c, runTarget, io, {
+            signal: interrupt.signal,
+            stopNow: stopNow.signal,
+            outputs,
+            replicaConn,
+            planned,
+            onRunning: () => (phase = 'running'),
+          }),
+        exitCode: ({ result, outcome }) => {
+          const code = exitCodeOf(result, outcome, io);
+          return code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
+        },
+        freshSeed: values.randomSeed === undefined || values.randomSeed === 'rand',
+      });
+    }
     const { result, outcome } = await executeRun(cfg, target, io, {
       signal: interrupt.signal,
       stopNow: stopNow.signal,

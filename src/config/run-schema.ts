@@ -48,6 +48,8 @@ export const runConfigSchema = z.object({
   randomSeed: z.number().int().nonnegative(),
   queryTimeoutMs: z.number().positive(),
   graceMs: z.number().nonnegative(),
+  /** --repeat N: N complete runs of this configuration, outputs numbered (src/cli/repeat.ts). */
+  repeat: z.number().int().positive(),
   json: z.string().optional(),
   csv: z.string().optional(),
   /** --html FILE: the HTML report (with --target: the comparison). */

@@ -56,6 +56,19 @@ function workloadsOf(r: ResultV1): unknown {
   });
 }
 
+/** The two runs ran different workloads (by name and weight) or different transaction types. */
+export function differsInWorkload(base: ResultV1, run: ResultV1): boolean {
+  return (
+    canon(Object.keys(base.transactionTypes).sort()) !== canon(Object.keys(run.transactionTypes).sort()) || canon(workloadsOf(base)) !== canon(workloadsOf(run))
+  );
+}
+
+/** A run's workload in a few words: its transaction types ("select-only", "tpcb-like+select-only"). */
+export function workloadWords(r: ResultV1): string {
+  const types = Object.keys(r.transactionTypes).sort();
+  return types.length === 0 ? '(no transaction types)' : types.join('+');
+}
+
 export function comparabilityDifferences(base: ResultV1, run: ResultV1, label: string): string[] {
   const out: string[] = [];
   const diff = (what: string, a: unknown, b: unknown): void => {

@@ -1,28 +1,35 @@
 /**
  * The comparison as one self-contained HTML page: the side-by-side table with changes and noise
- * marks, what makes the runs not comparable, regressions, and timelines overlaid one colour per
- * run (runs aligned on seconds from the start of their measured phase).
+ * marks, what each verdict rests on, what makes the runs not comparable, regressions, and
+ * timelines overlaid one line per run, one colour per side (runs aligned on seconds from the
+ * start of their measured phase).
  */
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { color, mergedHistogram, outagesOf, percentileAxis, percentileCurve, type ChartSpec } from './html-charts.js';
 import { table, type Cell } from './html-tables.js';
-import { formatComparison, regressionText } from './compare-format.js';
+import { basisText, formatComparison, regressionText, undecidedText } from './compare-format.js';
 import type { Comparison, MetricRow } from './compare.js';
 import type { ResultV1 } from './result.js';
 
 type Interval = ResultV1['intervals'][number];
 
+/** A run's line label: the side's label when it has one run, else "side/run". */
+function runLabel(c: Comparison, r: Comparison['results'][number]): string {
+  const side = c.sides[r.side];
+  return side === undefined || side.runs.length === 1 ? (side?.label ?? r.label) : `${side.label}/${r.label}`;
+}
+
 function overlay(c: Comparison, id: string, title: string, yLabel: string, pick: (i: Interval) => number | null, yLog = false): ChartSpec {
   const x = [...new Set(c.results.flatMap((r) => r.result.intervals.map((i) => i.tS)))].sort((a, b) => a - b);
   const at = new Map(x.map((t, k) => [t, k]));
-  const series = c.results.map((r, k) => {
+  const series = c.results.map((r) => {
     const values: (number | null)[] = x.map(() => null);
     for (const i of r.result.intervals) {
       const v = pick(i);
       const idx = at.get(i.tS);
       if (idx !== undefined) values[idx] = v === null || (yLog && v <= 0) ? null : Math.round(v * 1000) / 1000;
     }
-    return { label: r.label, color: color(k), values };
+    return { label: runLabel(c, r), color: color(r.side), values };
   });
   // Outages of every run, shaded alike: the colours say which run a line is, the shading when.
   const bands = c.results.flatMap((r) => outagesOf(r.result));
@@ -42,8 +49,8 @@ function distribution(c: Comparison): ChartSpec | null {
     yLabel: 'ms',
     yLog: true,
     series: c.results.map((r, k) => ({
-      label: r.label,
-      color: color(k),
+      label: runLabel(c, r),
+      color: color(r.side),
       values: hs[k] === null || hs[k] === undefined ? axis.map(() => null) : percentileCurve(hs[k], axis),
     })),
     bands: [],
@@ -51,25 +58,31 @@ function distribution(c: Comparison): ChartSpec | null {
 }
 
 function metricsTable(c: Comparison): string {
-  const head: Cell[] = [{ text: '', align: 'l' }, ...c.runs.map((r, k) => ({ text: k === 0 ? `${r.label} (baseline)` : r.label }))];
+  const head: Cell[] = [{ text: '', align: 'l' }, ...c.sides.map((s, k) => ({ text: k === 0 ? `${s.label} (baseline)` : s.label }))];
   const cell = (m: MetricRow, k: number): Cell => {
     const v = m.values[k];
-    const text = v === null || v === undefined ? '-' : m.key === 'cacheHitRatio' ? v.toFixed(4) : String(Math.round(v * 1000) / 1000);
+    const spread = m.spreads[k];
+    const sd = spread?.sd ?? null;
+    const text =
+      (v === null || v === undefined ? '-' : m.key === 'cacheHitRatio' ? v.toFixed(4) : String(Math.round(v * 1000) / 1000)) +
+      (sd === null || v === null || v === undefined || v === 0 ? '' : ` ±${((sd / Math.abs(v)) * 100).toFixed(1)}%`);
     const ch = m.changePct[k];
     if (k === 0 || ch === null || ch === undefined) return { text };
+    const t = m.tests[k];
     const beyond = m.beyondNoise[k] === true;
     const better = ch > 0 === (m.better === 'higher');
-    const p = m.tests[k]?.pValue;
-    const note = beyond ? (better ? 'better' : 'worse') : 'within noise';
-    return {
-      text: `${text}  ${ch > 0 ? '+' : ''}${ch.toFixed(1)}% ${m.tests[k] === null ? '' : `(${note}${p === null || p === undefined ? '' : `, p=${p.toPrecision(2)}`})`}`,
-      cls: beyond ? (better ? 'good' : 'bad') : '',
-    };
+    const note =
+      t === null || t === undefined
+        ? ''
+        : t.kind === 'welch'
+          ? ` (${beyond ? (better ? 'better' : 'worse') : 'within noise'}, ${basisText(t.n, t.pValue)})`
+          : ' (cannot be judged)';
+    return { text: `${text}  ${ch > 0 ? '+' : ''}${ch.toFixed(1)}%${note}`, cls: beyond ? (better ? 'good' : 'bad') : '' };
   };
   const rows: Cell[][] = [
-    [{ text: 'started', align: 'l' }, ...c.runs.map((r) => ({ text: r.startedAt }))],
-    [{ text: 'duration s', align: 'l' }, ...c.runs.map((r) => ({ text: String(r.durationS) }))],
-    ...c.metrics.map((m) => [{ text: m.label, align: 'l' as const }, ...c.runs.map((_, k) => cell(m, k))]),
+    [{ text: 'runs', align: 'l' }, ...c.sides.map((s) => ({ text: String(s.runs.length) }))],
+    [{ text: 'started (first run)', align: 'l' }, ...c.sides.map((s) => ({ text: s.runs[0]?.startedAt ?? '' }))],
+    ...c.metrics.map((m) => [{ text: m.label, align: 'l' as const }, ...c.sides.map((_, k) => cell(m, k))]),
   ];
   return table(head, rows);
 }
@@ -84,14 +97,19 @@ export function renderCompareHtml(c: Comparison): string {
   ];
   const dist = distribution(c);
   if (dist !== null) charts.push(dist);
-  const legend = c.runs.map((r, k) => `<span><span class="swatch" style="background:${color(k)}"></span>${escapeHtml(r.label)}</span>`).join(' &nbsp; ');
-  const verdict =
-    c.regressions.length === 0
-      ? `<p class="good">No regression: no run has lower tps or higher p99 than the baseline beyond noise by more than ${c.regressionPct}%.</p>`
-      : `<p class="bad">Regressions: ${c.regressions.map((r) => escapeHtml(regressionText(r))).join('; ')}</p>`;
+  const legend = c.sides.map((s, k) => `<span><span class="swatch" style="background:${color(k)}"></span>${escapeHtml(s.label)}</span>`).join(' &nbsp; ');
+  const judged = c.sides.length - 1 - c.undecided.length;
+  const verdict = [
+    c.regressions.length > 0
+      ? `<p class="bad">Regressions: ${c.regressions.map((r) => escapeHtml(regressionText(r))).join('; ')}</p>`
+      : judged > 0
+        ? `<p class="good">No regression: no side judged has lower tps or higher p99 than the baseline beyond noise by more than ${c.regressionPct}%.</p>`
+        : '',
+    ...c.undecided.map((label) => `<p class="warn">${escapeHtml(undecidedText(c, label))}</p>`),
+  ].join('');
   const body = [
-    `<h1>pgsurge comparison: ${escapeHtml(c.runs.map((r) => r.label).join(' vs '))}</h1>`,
-    `<p class="sub">Baseline: ${escapeHtml(c.runs[0]?.label ?? '')}. Changes are relative to it; "within noise" means the Mann-Whitney U rank test on per-interval values found no difference at p &lt; ${c.alpha}.</p>`,
+    `<h1>pgsurge comparison: ${escapeHtml(c.sides.map((s) => s.label).join(' vs '))}</h1>`,
+    `<p class="sub">Baseline: ${escapeHtml(c.sides[0]?.label ?? '')}. Each figure is the mean over a side's runs (± the standard deviation between them); changes are relative to the baseline; "within noise" means Welch's t-test on the runs' values found no difference at p &lt; ${c.alpha}. With one run on a side no difference can be told from run-to-run noise.</p>`,
     verdict,
     c.comparable
       ? ''
@@ -106,5 +124,5 @@ export function renderCompareHtml(c: Comparison): string {
     '<h2>As text</h2>',
     `<pre>${escapeHtml(formatComparison(c))}</pre>`,
   ];
-  return renderPage({ title: `pgsurge comparison: ${c.runs.map((r) => r.label).join(' vs ')}`, bodyHtml: body.join('\n'), charts });
+  return renderPage({ title: `pgsurge comparison: ${c.sides.map((s) => s.label).join(' vs ')}`, bodyHtml: body.join('\n'), charts });
 }

@@ -1,62 +1,78 @@
 /**
- * Is a difference between two runs beyond run-to-run noise? Judged from per-interval values with
- * the Mann-Whitney U rank test (two-sided, normal approximation with tie and continuity
- * corrections).
+ * Is a difference between two sets of runs beyond run-to-run noise? Judged from run-level values
+ * (one value per run: its TPS, its p99, …) with Welch's t-test on the run means, two-sided.
  *
- * Why this test: interval TPS and interval p99 are not normally distributed (p99 has a long right
- * tail, a stall gives a few huge values), so a t-test would be misled; a rank test only asks
- * whether values of one run tend to be larger than those of the other, needs no distribution
- * assumption, is exact enough from ~8 intervals per run, and is a few lines with no dependency.
- * A bootstrap of the median would do as well but is random (a seed) and slower on hour-long runs.
- * Caveat: neighbouring intervals are correlated (a checkpoint spans several), which makes any
- * test on them somewhat optimistic; hence the strict default alpha of 0.01 and the separate
- * relative-change threshold (--fail-on-regression) that a difference must also exceed.
+ * Why run-level values: the intervals of one run are not independent samples of how much a run
+ * varies from the next (a loaded machine, a checkpoint, a cold cache move a whole run), so a test
+ * on intervals calls ordinary run-to-run variation "significant". Only repeated runs measure it.
+ * Why Welch's t: it reaches its stated significance with few runs (from 2 a side; a rank test such
+ * as Mann-Whitney cannot give p < 0.05 two-sided below 4 runs a side), does not assume both sides
+ * vary alike, is deterministic, and run means are far closer to normal than interval values.
+ * One run on a side gives no estimate of its variation: no test, and the caller says so.
  */
+import jStat from 'jstat';
 import { median } from '../util/median.js';
 
-export interface RankTest {
-  readonly method: 'mann-whitney-u';
-  /** Two-sided p-value; null when either side has fewer than MIN_SAMPLES values. */
-  readonly pValue: number | null;
-  readonly n: readonly [number, number];
-  /** Medians of the two samples (the direction of a difference). */
-  readonly medians: readonly [number | null, number | null];
+/** One side's run-level values, described. */
+export interface RunSpread {
+  readonly n: number;
+  readonly mean: number;
+  /** Sample standard deviation (n − 1); null with one run. */
+  readonly sd: number | null;
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
 }
 
-/** Below this many intervals per run, the normal approximation is not trusted. */
-const MIN_SAMPLES = 5;
+/** The outcome of testing one side against the baseline (a discriminated union: no verdict without a test). */
+export type SideTest =
+  | {
+      readonly kind: 'welch';
+      /** Two-sided p-value. */
+      readonly pValue: number;
+      readonly t: number;
+      /** Welch–Satterthwaite degrees of freedom. */
+      readonly df: number;
+      readonly n: readonly [number, number];
+    }
+  | {
+      /** A side has fewer than MIN_RUNS runs with a value: its run-to-run variation is unknown. */
+      readonly kind: 'too-few-runs';
+      readonly n: readonly [number, number];
+    };
 
-/** Standard normal CDF (Abramowitz & Stegun 7.1.26 erf, |error| < 1.5e-7). */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+/** Fewest runs per side that give a variance, and so a test. */
+export const MIN_RUNS = 2;
+
+export function describeRuns(values: readonly number[]): RunSpread | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n < 2 ? null : Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  return { n, mean, sd, median: median(values) ?? mean, min: Math.min(...values), max: Math.max(...values) };
 }
 
-export function mannWhitneyU(a: readonly number[], b: readonly number[]): RankTest {
-  const n1 = a.length;
-  const n2 = b.length;
-  const medians = [median(a), median(b)] as const;
-  if (n1 < MIN_SAMPLES || n2 < MIN_SAMPLES) return { method: 'mann-whitney-u', pValue: null, n: [n1, n2], medians };
-  const all = [...a.map((v) => ({ v, first: true })), ...b.map((v) => ({ v, first: false }))].sort((x, y) => x.v - y.v);
-  const n = all.length;
-  let rankSumA = 0;
-  let tieTerm = 0;
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && all[j + 1]?.v === all[i]?.v) j++;
-    const rank = (i + j) / 2 + 1; // average rank of the tied group, 1-based
-    const t = j - i + 1;
-    tieTerm += t * t * t - t;
-    for (let k = i; k <= j; k++) if (all[k]?.first === true) rankSumA += rank;
-    i = j + 1;
-  }
-  const u = rankSumA - (n1 * (n1 + 1)) / 2;
-  const mean = (n1 * n2) / 2;
-  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
-  if (variance <= 0) return { method: 'mann-whitney-u', pValue: 1, n: [n1, n2], medians };
-  const diff = Math.abs(u - mean);
-  const z = Math.max(0, diff - 0.5) / Math.sqrt(variance);
-  return { method: 'mann-whitney-u', pValue: Math.min(1, 2 * (1 - normalCdf(z))), n: [n1, n2], medians };
+/**
+ * Welch's t-test of the means of `a` (baseline) and `b`, two-sided. With no spread on either side
+ * (every run gave the same value) the means are known exactly: p is 1 when they are equal, else 0.
+ */
+export function welchTest(a: readonly number[], b: readonly number[]): SideTest {
+  const n = [a.length, b.length] as const;
+  const da = describeRuns(a);
+  const db = describeRuns(b);
+  if (da === null || db === null || da.sd === null || db.sd === null) return { kind: 'too-few-runs', n };
+  const va = (da.sd * da.sd) / da.n;
+  const vb = (db.sd * db.sd) / db.n;
+  const se = Math.sqrt(va + vb);
+  const diff = db.mean - da.mean;
+  if (se === 0) return { kind: 'welch', pValue: diff === 0 ? 1 : 0, t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df: da.n + db.n - 2, n };
+  const t = diff / se;
+  const df = (va + vb) ** 2 / ((va * va) / (da.n - 1) + (vb * vb) / (db.n - 1));
+  const pValue = Math.min(1, Math.max(0, 2 * (1 - jStat.studentt.cdf(Math.abs(t), df))));
+  return { kind: 'welch', pValue, t, df, n };
+}
+
+/** "p = 0.004", "p < 0.0001". */
+export function formatP(p: number): string {
+  return p < 0.0001 ? 'p < 0.0001' : `p = ${String(Number(p.toPrecision(2)))}`;
 }

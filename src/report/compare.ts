@@ -1,12 +1,15 @@
 /**
- * Side-by-side comparison of results: headline figures, the relative change of each run against
- * the first (the baseline), whether that change is beyond run-to-run noise (Mann-Whitney U on the
- * per-interval values, compare-stats.ts), regressions, and whether the runs are comparable at all
- * (same workload, scale, clients, protocol, rate, duration, server version and settings).
+ * Side-by-side comparison of sets of runs: each side is one or more runs of one configuration,
+ * the first side is the baseline. For each figure: every side's mean over its runs with their
+ * spread, the relative change against the baseline, and — only where each side has at least two
+ * runs — whether that change is beyond run-to-run noise (Welch's t-test on the run-level values,
+ * compare-stats.ts). With one run on a side nothing is called a regression or an improvement:
+ * one run says nothing about how much the next would differ. Also lists what makes the runs not
+ * comparable (workload, scale, clients, protocol, rate, duration, server version and settings).
  */
-import { mannWhitneyU, type RankTest } from './compare-stats.js';
+import { describeRuns, MIN_RUNS, welchTest, type RunSpread, type SideTest } from './compare-stats.js';
 import { serverColumns } from './html-server.js';
-import { comparabilityDifferences } from './compare-config.js';
+import { comparabilityDifferences, differsInWorkload } from './compare-config.js';
 import type { ResultV1 } from './result.js';
 
 export interface LabelledResult {
@@ -14,29 +17,39 @@ export interface LabelledResult {
   readonly result: ResultV1;
 }
 
+/** One side of a comparison: runs of one configuration (repetitions), in input order. */
+export interface CompareSide {
+  readonly label: string;
+  readonly runs: readonly LabelledResult[];
+}
+
 export interface CompareOptions {
-  /** Significance level of the noise test (default 0.01). */
+  /** Significance level of the test between runs (default 0.05). */
   readonly alpha?: number;
   /**
-   * A run regresses when TPS is lower or p99 higher than the baseline's beyond noise AND by more
-   * than this many percent (default 0: any change beyond noise).
+   * A side regresses when its mean TPS is lower or mean p99 higher than the baseline's beyond
+   * noise AND by more than this many percent (default 0: any change beyond noise).
    */
   readonly regressionPct?: number;
 }
 
-export type MetricKey = 'tps' | 'p50' | 'p95' | 'p99' | 'max' | 'failed' | 'lagP99' | 'commitsPerS' | 'cacheHitRatio' | 'replLagBytes' | 'serverCpuPct';
+export type MetricKey = 'tps' | 'p50' | 'p95' | 'p99' | 'errorRatePct' | 'max' | 'lagP99' | 'commitsPerS' | 'cacheHitRatio' | 'replLagBytes' | 'serverCpuPct';
 
 export interface MetricRow {
   readonly key: MetricKey;
   readonly label: string;
   readonly better: 'higher' | 'lower';
-  /** One per run, in input order; null when not measured. */
+  /** Changes of this figure get a verdict when the runs allow one; the others are description only. */
+  readonly tested: boolean;
+  /** Per side: its runs' values described (mean, sd, min, max); null when no run has one. */
+  readonly spreads: readonly (RunSpread | null)[];
+  /** Per side, the figure shown: the mean over its runs; null when not measured. */
   readonly values: readonly (number | null)[];
-  /** Relative change vs the baseline, percent; null for the baseline and when not computable. */
+  /** Relative change of each side's mean vs the baseline's, percent; null for the baseline and when not computable. */
   readonly changePct: readonly (number | null)[];
-  /** Noise test of each later run's intervals against the baseline's; null where not tested. */
-  readonly tests: readonly (RankTest | null)[];
-  /** The change is beyond noise (p < alpha). */
+  /** Test of each later side against the baseline; null for the baseline and untested figures. */
+  readonly tests: readonly (SideTest | null)[];
+  /** The change is beyond run-to-run noise (a test was possible and p < alpha). */
   readonly beyondNoise: readonly boolean[];
 }
 
@@ -45,30 +58,30 @@ export interface Regression {
   readonly metric: 'tps' | 'p99';
   readonly changePct: number;
   readonly pValue: number;
+  /** Runs of the baseline and of this side. */
+  readonly n: readonly [number, number];
+}
+
+export interface SideInfo {
+  readonly label: string;
+  readonly runs: readonly { readonly label: string; readonly startedAt: string; readonly durationS: number; readonly intervals: number }[];
 }
 
 export interface Comparison {
-  readonly runs: readonly { readonly label: string; readonly startedAt: string; readonly durationS: number; readonly intervals: number }[];
+  readonly sides: readonly SideInfo[];
   readonly metrics: readonly MetricRow[];
   readonly comparable: boolean;
-  /** What differs from the baseline, one line each ("clients: 4 → 8 (B)"). */
+  /** What differs from the baseline (or, within a side, from its first run), one line each. */
   readonly differences: readonly string[];
+  /** A later side ran another workload (other transaction types) than the baseline. */
+  readonly workloadDiffers: boolean;
   readonly regressions: readonly Regression[];
+  /** Later sides no test could judge: they or the baseline have fewer than MIN_RUNS runs. */
+  readonly undecided: readonly string[];
   readonly alpha: number;
   readonly regressionPct: number;
-  /** The inputs, for the HTML overlays. */
-  readonly results: readonly LabelledResult[];
-}
-
-type Interval = ResultV1['intervals'][number];
-
-/**
- * Intervals that say something about steady throughput: the last, partial interval is left out
- * (its rate is over a fraction of a step and would look like a dip).
- */
-function fullIntervals(r: ResultV1): Interval[] {
-  const step = Math.max(...r.intervals.map((i) => i.durationS), 0);
-  return r.intervals.filter((i) => i.durationS >= step * 0.9);
+  /** Every run with its side's index, for the HTML overlays. */
+  readonly results: readonly (LabelledResult & { readonly side: number })[];
 }
 
 const nums = (xs: readonly (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
@@ -92,27 +105,51 @@ function serverFigure(r: ResultV1, match: (path: string) => boolean, agg: 'sum-m
   return vs.length === 0 ? null : Math.round((vs.reduce((a, b) => a + b, 0) / vs.length) * 1000) / 1000;
 }
 
+/** Failed transactions as a percentage of those that ran (failed / (ok + failed)); null when none ran. */
+function errorRatePct(r: ResultV1): number | null {
+  const ran = r.summary.transactions + r.summary.failed;
+  return ran === 0 ? null : (r.summary.failed / ran) * 100;
+}
+
 interface MetricDef {
   readonly key: MetricKey;
   readonly label: string;
   readonly better: 'higher' | 'lower';
+  /** One value per run. */
   readonly value: (r: ResultV1) => number | null;
-  /** Per-interval values for the noise test; absent: no test. */
-  readonly perInterval?: (i: Interval) => number | null;
+  readonly tested: boolean;
 }
 
 const METRICS: readonly MetricDef[] = [
-  { key: 'tps', label: 'tps', better: 'higher', value: (r) => r.summary.tps, perInterval: (i) => i.tps },
-  { key: 'p50', label: 'latency p50 ms', better: 'lower', value: (r) => r.summary.latencyMs.p50, perInterval: (i) => i.latencyMs.p50 },
-  { key: 'p95', label: 'latency p95 ms', better: 'lower', value: (r) => r.summary.latencyMs.p95 },
-  { key: 'p99', label: 'latency p99 ms', better: 'lower', value: (r) => r.summary.latencyMs.p99, perInterval: (i) => i.latencyMs.p99 },
-  { key: 'max', label: 'latency max ms', better: 'lower', value: (r) => r.summary.latencyMs.max, perInterval: (i) => i.latencyMs.max },
-  { key: 'failed', label: 'failed', better: 'lower', value: (r) => r.summary.failed, perInterval: (i) => i.failed },
-  { key: 'lagP99', label: 'sched. lag p99 ms', better: 'lower', value: (r) => r.summary.lagMs.p99, perInterval: (i) => i.lagMs.p99 },
-  { key: 'commitsPerS', label: 'server commits/s', better: 'higher', value: (r) => serverFigure(r, (p) => /commitsPerS$/i.test(p), 'sum-mean') },
-  { key: 'cacheHitRatio', label: 'server cache hit ratio', better: 'higher', value: (r) => serverFigure(r, (p) => /cacheHitRatio$/i.test(p), 'mean') },
-  { key: 'replLagBytes', label: 'server repl. lag max bytes', better: 'lower', value: (r) => serverFigure(r, (p) => /lag.*bytes$/i.test(p), 'max') },
-  { key: 'serverCpuPct', label: 'server CPU % (mean)', better: 'lower', value: (r) => serverFigure(r, (p) => /^process\.cpuPct$/.test(p), 'sum-mean') },
+  { key: 'tps', label: 'tps', better: 'higher', value: (r) => r.summary.tps, tested: true },
+  { key: 'p50', label: 'latency p50 ms', better: 'lower', value: (r) => r.summary.latencyMs.p50, tested: true },
+  { key: 'p95', label: 'latency p95 ms', better: 'lower', value: (r) => r.summary.latencyMs.p95, tested: true },
+  { key: 'p99', label: 'latency p99 ms', better: 'lower', value: (r) => r.summary.latencyMs.p99, tested: true },
+  { key: 'errorRatePct', label: 'errors %', better: 'lower', value: errorRatePct, tested: true },
+  { key: 'max', label: 'latency max ms', better: 'lower', value: (r) => r.summary.latencyMs.max, tested: false },
+  { key: 'lagP99', label: 'sched. lag p99 ms', better: 'lower', value: (r) => r.summary.lagMs.p99, tested: false },
+  { key: 'commitsPerS', label: 'server commits/s', better: 'higher', value: (r) => serverFigure(r, (p) => /commitsPerS$/i.test(p), 'sum-mean'), tested: false },
+  {
+    key: 'cacheHitRatio',
+    label: 'server cache hit ratio',
+    better: 'higher',
+    value: (r) => serverFigure(r, (p) => /cacheHitRatio$/i.test(p), 'mean'),
+    tested: false,
+  },
+  {
+    key: 'replLagBytes',
+    label: 'server repl. lag max bytes',
+    better: 'lower',
+    value: (r) => serverFigure(r, (p) => /lag.*bytes$/i.test(p), 'max'),
+    tested: false,
+  },
+  {
+    key: 'serverCpuPct',
+    label: 'server CPU % (mean)',
+    better: 'lower',
+    value: (r) => serverFigure(r, (p) => /^process\.cpuPct$/.test(p), 'sum-mean'),
+    tested: false,
+  },
 ];
 
 function changePct(base: number | null, v: number | null): number | null {
@@ -121,57 +158,69 @@ function changePct(base: number | null, v: number | null): number | null {
   return Math.round(((v - base) / Math.abs(base)) * 100_000) / 1000;
 }
 
+/** Each result its own side of one run (several targets, or results given one by one). */
 export function compareResults(results: readonly LabelledResult[], opts: CompareOptions = {}): Comparison {
-  if (results.length < 2) throw new Error('compareResults needs at least two results');
-  const alpha = opts.alpha ?? 0.01;
+  return compareSides(
+    results.map((r) => ({ label: r.label, runs: [r] })),
+    opts,
+  );
+}
+
+export function compareSides(sides: readonly CompareSide[], opts: CompareOptions = {}): Comparison {
+  if (sides.length < 2) throw new Error('compareSides needs at least two sides');
+  if (sides.some((s) => s.runs.length === 0)) throw new Error('compareSides: every side needs at least one run');
+  const alpha = opts.alpha ?? 0.05;
   const regressionPct = opts.regressionPct ?? 0;
-  const base = results[0]!;
-  const intervals = results.map((r) => fullIntervals(r.result));
   const metrics: MetricRow[] = [];
   for (const m of METRICS) {
-    const values = results.map((r) => m.value(r.result));
+    const perSide = sides.map((s) => nums(s.runs.map((r) => m.value(r.result))));
     // Server figures appear only when some run has them.
-    if (values.every((v) => v === null)) continue;
-    const baseSeries = m.perInterval === undefined ? null : nums((intervals[0] ?? []).map(m.perInterval));
-    const tests = results.map((_, k) => {
-      if (k === 0 || m.perInterval === undefined || baseSeries === null) return null;
-      return mannWhitneyU(baseSeries, nums((intervals[k] ?? []).map(m.perInterval)));
-    });
+    if (perSide.every((v) => v.length === 0)) continue;
+    const spreads = perSide.map(describeRuns);
+    const values = spreads.map((d) => (d === null ? null : d.mean));
+    const base = perSide[0] ?? [];
+    const tests = perSide.map((v, k) => (k === 0 || !m.tested ? null : welchTest(base, v)));
     metrics.push({
       key: m.key,
       label: m.label,
       better: m.better,
+      tested: m.tested,
+      spreads,
       values,
       changePct: values.map((v, k) => (k === 0 ? null : changePct(values[0] ?? null, v))),
       tests,
-      beyondNoise: tests.map((t) => t !== null && t.pValue !== null && t.pValue < alpha),
+      beyondNoise: tests.map((t) => t !== null && t.kind === 'welch' && t.pValue < alpha),
     });
   }
   const regressions: Regression[] = [];
-  for (let k = 1; k < results.length; k++) {
+  for (let k = 1; k < sides.length; k++) {
     for (const key of ['tps', 'p99'] as const) {
       const row = metrics.find((m) => m.key === key);
       const test = row?.tests[k];
       const change = row?.changePct[k];
-      if (row === undefined || test === null || test === undefined || test.pValue === null || change === null || change === undefined) continue;
-      const [mBase, mRun] = test.medians;
-      // Worse overall AND worse interval by interval (medians), beyond noise, by more than the threshold.
-      const worse =
-        key === 'tps'
-          ? change < -regressionPct && mBase !== null && mRun !== null && mRun < mBase
-          : change > regressionPct && mBase !== null && mRun !== null && mRun > mBase;
-      if (worse && row.beyondNoise[k] === true) regressions.push({ label: results[k]!.label, metric: key, changePct: change, pValue: test.pValue });
+      if (row === undefined || test === null || test === undefined || test.kind !== 'welch' || change === null || change === undefined) continue;
+      const worse = key === 'tps' ? change < -regressionPct : change > regressionPct;
+      if (worse && row.beyondNoise[k] === true) regressions.push({ label: sides[k]!.label, metric: key, changePct: change, pValue: test.pValue, n: test.n });
     }
   }
-  const differences = results.slice(1).flatMap((r) => comparabilityDifferences(base.result, r.result, r.label));
+  const undecided = sides.slice(1).flatMap((s) => (s.runs.length < MIN_RUNS || sides[0]!.runs.length < MIN_RUNS ? [s.label] : []));
+  const baseRun = sides[0]!.runs[0]!;
+  const within = sides.flatMap((s) => s.runs.slice(1).flatMap((r) => comparabilityDifferences(s.runs[0]!.result, r.result, r.label)));
+  const between = sides.slice(1).flatMap((s) => comparabilityDifferences(baseRun.result, s.runs[0]!.result, s.label));
+  const differences = [...between, ...within];
   return {
-    runs: results.map((r) => ({ label: r.label, startedAt: r.result.startedAt, durationS: r.result.durationS, intervals: r.result.intervals.length })),
+    sides: sides.map((s) => ({
+      label: s.label,
+      runs: s.runs.map((r) => ({ label: r.label, startedAt: r.result.startedAt, durationS: r.result.durationS, intervals: r.result.intervals.length })),
+    })),
     metrics,
     comparable: differences.length === 0,
     differences,
+    workloadDiffers: sides.slice(1).some((s) => differsInWorkload(baseRun.result, s.runs[0]!.result)),
     regressions,
+    undecided,
     alpha,
     regressionPct,
-    results,
+    results: sides.flatMap((s, side) => s.runs.map((r) => ({ ...r, side }))),
   };
 }
