@@ -33,6 +33,8 @@ export function parseServerMetrics(text: string, label: string): ServerMetricsSp
   const shown = `${label} ${redact(text)}`;
   let url: URL;
   try {
+    // "HOST:9100" would parse as a URL of scheme "host:": a URL here has its "//".
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl)) throw new Error('no scheme');
     url = new URL(rawUrl);
   } catch {
     throw usageError(
