@@ -105,6 +105,8 @@ export async function executeRun(
     intervalMs: cfg.intervalMs,
     localServer: target.throwaway === undefined ? undefined : { pid: target.throwaway.pid, dataDir: target.throwaway.dataDir },
     tables: work.modules.flatMap((m) => m.def.tables ?? []),
+    replicaConn: opts.replicaConn,
+    warn: (line) => printErr(io, `pgsurge: warning: ${line}`),
   };
   // The progress line comes from the output factory too; made here (it needs -P, the terminal and
   // the load's kind) unless the caller's outputs have one already.
@@ -166,7 +168,8 @@ export async function executeRun(
 }
 
 /** The live outputs a run gets from its config: the server observer and the Prometheus exporter. */
-const configOutputs = (cfg: RunConfig): LiveOutput[] => createRunOutputs({ observe: cfg.observe, prometheus: cfg.prometheus });
+const configOutputs = (cfg: RunConfig): LiveOutput[] =>
+  createRunOutputs({ observe: cfg.observe, prometheus: cfg.prometheus, serverMetrics: cfg.serverMetrics });
 
 /** The signals that end a run gracefully (a closed terminal or SSH session sends SIGHUP). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

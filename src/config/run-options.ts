@@ -15,6 +15,7 @@ import { checkTargetScheme } from '../driver/conninfo.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 import { ARRIVALS, PROTOCOLS, type RunConfigField } from './run-schema.js';
 import { THINK_DISTS } from '../executor/think-time.js';
+import { parseServerMetrics } from '../observe/node-exporter.js';
 
 interface OptionBase {
   /** The long name as typed, without the dashes; `no-…` is a negatable flag (commander's `--no-x`). */
@@ -382,6 +383,14 @@ export const RUN_OPTIONS = [
     help: 'a replica for read-only transaction types (repeatable; reads fall back to the primary while it is down)',
   },
   { kind: 'flag', long: 'route-reads', fills: ['routeReads'], help: "send read-only transaction types to the standbys among --url's hosts" },
+  {
+    kind: 'list',
+    long: 'server-metrics',
+    placeholder: '[host=]url',
+    parse: parseServerMetrics,
+    fills: ['serverMetrics'],
+    help: "a Prometheus node_exporter on a server's machine, for its CPU, memory, disk and network (repeatable; HOST=URL names the host, else in host order)",
+  },
   { kind: 'flag', long: 'no-observe', fills: ['observe'], help: 'do not sample the server (pg_stat_*, CPU) during the run' },
   {
     kind: 'value',

@@ -71,6 +71,8 @@ export const runConfigSchema = z.object({
   routeReads: z.boolean(),
   /** --prometheus [HOST]:PORT, as typed; valid for parseListen. */
   prometheus: z.string().optional(),
+  /** --server-metrics [HOST=]URL: node_exporter endpoints of the servers' machines (URLs with their passwords: redact). */
+  serverMetrics: z.array(z.object({ host: z.string().optional(), url: z.string() })),
   /** Sample the server during the run (false with --no-observe). */
   observe: z.boolean(),
   /** A scenario file: several workloads, each with its own load (replaces the workloads and load options). */

@@ -19,24 +19,37 @@
 import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
-import type { HostSpec } from '../driver/types.js';
+import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { nowUs } from '../engine/clock.js';
 import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
 import { diagnose } from './diagnosis.js';
 import { failedSample, hostSample } from './host-sample.js';
 import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
+import { findLocalPostmaster } from './local-server.js';
+import { machineBetween, missingMachine, readLocalMachine, type MachineReading } from './machine-stats.js';
+import { fetchNodeExporter, shownUrl, type ServerMetricsSpec } from './node-exporter.js';
 import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
-import type { Finding, HostFacts, HostSample, ProcessUsage, ServerFacts, ServerSample } from './types.js';
+import type { Finding, HostFacts, HostSample, MachineUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
   /** Workload tables besides pgbench_* (sizes, rows, autovacuum); the run's own (RunContext.tables) are added. */
   readonly tables?: readonly string[];
   /** Called with each interval's sample as soon as every host has it (e.g. for Prometheus). */
   readonly onSample?: (sample: ServerSample) => void;
+  /** --server-metrics: node_exporter endpoints for the hosts' machines (see machineSources). */
+  readonly serverMetrics?: readonly ServerMetricsSpec[];
 }
+
+/** Where a host's machine figures come from. */
+type MachineSource = { readonly kind: 'none' } | { readonly kind: 'proc' } | { readonly kind: 'exporter'; readonly url: string; readonly shown: string };
+
+/** A node_exporter answer is awaited at most this long, and never longer than an interval. */
+const EXPORTER_DEADLINE_MAX_MS = 5000;
 
 interface HostState {
   readonly spec: HostSpec;
+  /** Credentials and TLS for this host (a --replica URL has its own). */
+  readonly conn: ConnInfo;
   readonly label: string;
   client: pg.Client | undefined;
   caps: Capabilities | undefined;
@@ -50,6 +63,39 @@ interface HostState {
   startFacts: HostFacts | undefined;
   /** Intervals whose sample failed (no answer, an error): for the stall finding. */
   readonly missing: { k: number; message: string }[];
+  /** The server's postmaster when it is visible in this machine's /proc (its processes are sampled). */
+  postmasterPid: number | undefined;
+  /** Readings of the postmaster's process tree, per boundary. */
+  readonly procReadings: Map<number, ProcReading | undefined>;
+  machine: MachineSource;
+  /** The last machine reading, and the boundary it was taken at. */
+  lastMachine: { boundary: number; reading: MachineReading } | undefined;
+  /** A failing node_exporter is said once per host. */
+  machineWarned: boolean;
+}
+
+/**
+ * Each host's machine source: `host=URL` by the host's name or host:port; bare URLs in order to
+ * the hosts (the k-th bare URL to the k-th sampled host); otherwise /proc when the server is local.
+ * Returns the mappings that name no sampled host, to be said.
+ */
+function machineSources(hosts: readonly HostState[], specs: readonly ServerMetricsSpec[]): string[] {
+  const unmatched: string[] = [];
+  const bare = specs.filter((m) => m.host === undefined);
+  hosts.forEach((h, i) => {
+    const named = specs.find((m) => m.host !== undefined && (m.host === h.spec.host || m.host === h.label));
+    const m = named ?? bare[i];
+    if (m !== undefined) h.machine = { kind: 'exporter', url: m.url, shown: shownUrl(m.url) };
+    else if (h.postmasterPid !== undefined) h.machine = { kind: 'proc' };
+  });
+  for (const m of specs) {
+    if (m.host !== undefined && !hosts.some((h) => m.host === h.spec.host || m.host === h.label)) {
+      unmatched.push(`--server-metrics ${m.host}=${shownUrl(m.url)}: no sampled host is ${m.host} (hosts: ${hosts.map((h) => h.label).join(', ')})`);
+    }
+  }
+  if (bare.length > hosts.length)
+    unmatched.push(`--server-metrics: ${bare.length} URLs without HOST= for ${hosts.length} sampled host(s); the extra ones are not used`);
+  return unmatched;
 }
 
 export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutput {
@@ -65,14 +111,14 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   const abandoned = new AbortController();
   // Per boundary: readings of pgsurge itself and of the local server's processes.
   const selfReadings = new Map<number, ProcReading>();
-  const serverReadings = new Map<number, ProcReading | undefined>();
+  const localMachine = new Map<number, MachineReading>();
   const emitted: ServerSample[] = [];
   // Recorded with every sample, so the diagnosis reads the client machine's size from the result.
   const cores = availableParallelism();
 
   const connect = async (h: HostState): Promise<pg.Client> => {
     if (h.client !== undefined) return h.client;
-    const client = await openAdminClient(ctx!.conn, h.spec, { deadline: samplingDeadline(ctx!.intervalMs), signal: abandoned.signal });
+    const client = await openAdminClient(h.conn, h.spec, { deadline: samplingDeadline(ctx!.intervalMs), signal: abandoned.signal });
     // The server gives up on a slow sampling query itself; the client-side deadline covers a server
     // (or path) that does not answer at all.
     await client.query(`set statement_timeout = ${Math.max(1000, ctx!.intervalMs * 2)}`);
@@ -88,25 +134,62 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   };
 
   const processAt = (h: HostState, boundary: number, prev: number): ProcessUsage | null => {
-    if (ctx?.localServer === undefined || h.label !== `${ctx.host.host}:${ctx.host.port}`) return null;
-    return usageBetween(serverReadings.get(prev), serverReadings.get(boundary));
+    if (h.postmasterPid === undefined) return null;
+    return usageBetween(h.procReadings.get(prev), h.procReadings.get(boundary));
+  };
+
+  /** The host's machine over the span ending at `boundary` (null when it has no source). */
+  const machineAt = async (h: HostState, boundary: number): Promise<MachineUsage | null> => {
+    const src = h.machine;
+    switch (src.kind) {
+      case 'none':
+        return null;
+      case 'proc': {
+        const reading = localMachine.get(boundary);
+        if (reading === undefined) return null;
+        const usage = machineBetween(h.lastMachine?.reading, reading, 'proc');
+        h.lastMachine = { boundary, reading };
+        return usage;
+      }
+      case 'exporter': {
+        const deadlineMs = Math.round(Math.min(EXPORTER_DEADLINE_MAX_MS, Math.max(200, ctx!.intervalMs * 0.9)));
+        try {
+          const reading = await fetchNodeExporter(src.url, deadlineMs, nowUs);
+          const usage = machineBetween(h.lastMachine?.reading, reading, src.shown);
+          h.lastMachine = { boundary, reading };
+          return usage;
+        } catch (e) {
+          const reason = e instanceof Error ? e.message : String(e);
+          if (!h.machineWarned) {
+            h.machineWarned = true;
+            ctx?.warn?.(`--server-metrics ${src.shown}: ${reason}; machine figures of ${h.label} are missing while it does not answer (the run goes on)`);
+          }
+          return missingMachine(src.shown, reason);
+        }
+      }
+    }
   };
 
   const snapshotHost = async (h: HostState, boundary: number): Promise<void> => {
     h.busy = true;
     const atUs = nowUs();
+    // The machine is read alongside the snapshot, never after it, so both cover the same span.
+    const machine = machineAt(h, boundary);
     try {
       const client = await connect(h);
       const res = (await client.query(h.sql)) as unknown as { rows: Record<string, unknown>[] }[];
       const snap = parseSnapshot(res, Math.round((atUs + nowUs()) / 2));
+      const m = await machine;
       if (h.last !== undefined) {
-        for (let k = h.doneThrough; k < boundary; k++) h.samples.set(k, hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)));
+        for (let k = h.doneThrough; k < boundary; k++) {
+          h.samples.set(k, { ...hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)), machine: m });
+        }
       }
       h.last = { boundary, snap };
       h.doneThrough = boundary;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      markMissing(h, boundary, message);
+      markMissing(h, boundary, message, await machine);
       // A broken connection is re-opened at the next boundary (e.g. after a failover).
       await h.client?.end().catch(() => undefined);
       h.client = undefined;
@@ -115,9 +198,9 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     }
   };
 
-  const markMissing = (h: HostState, boundary: number, message: string): void => {
+  const markMissing = (h: HostState, boundary: number, message: string, machine: MachineUsage | null = null): void => {
     for (let k = h.doneThrough; k < boundary; k++) {
-      h.samples.set(k, failedSample(h.label, message));
+      h.samples.set(k, { ...failedSample(h.label, message), machine });
       h.missing.push({ k, message });
     }
     h.doneThrough = Math.max(h.doneThrough, boundary);
@@ -149,12 +232,15 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   const takeBoundary = (b: number): Promise<void> => {
     const at = nowUs();
     selfReadings.set(b, readSelf(at));
-    if (ctx?.localServer !== undefined) serverReadings.set(b, readProcessTree(ctx.localServer.pid, at));
+    for (const h of hosts) if (h.postmasterPid !== undefined) h.procReadings.set(b, readProcessTree(h.postmasterPid, at));
+    if (hosts.some((h) => h.machine.kind === 'proc')) localMachine.set(b, readLocalMachine(at));
     const tasks = hosts.filter((h) => !h.busy).map((h) => snapshotHost(h, b));
     const all = Promise.allSettled(tasks).then(() => {
       emitReady();
       // Readings only matter as the start of a later span.
-      for (const m of [selfReadings, serverReadings]) for (const key of m.keys()) if (key < b - 1 && key < emitted.length) m.delete(key);
+      for (const m of [selfReadings, localMachine, ...hosts.map((h) => h.procReadings)]) {
+        for (const key of m.keys()) if (key < b - 1 && key < emitted.length) m.delete(key);
+      }
     });
     inFlight.add(all);
     void all.finally(() => inFlight.delete(all));
@@ -182,9 +268,14 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       tables = [...new Set([...(opts.tables ?? []), ...(c.tables ?? [])])];
       const same = (a: HostSpec): boolean => a.host === c.host.host && a.port === c.host.port;
       const specs = c.conn.hosts.some(same) ? c.conn.hosts : [c.host, ...c.conn.hosts];
-      hosts = specs.map((spec) => ({
+      // Read-routing replicas are sampled too: the routing's findings need both sides.
+      const labelOf = (s: HostSpec): string => `${s.host}:${s.port}`;
+      const replicas = (c.replicaConn?.hosts ?? []).filter((r, i, all) => !specs.some(same2(r)) && all.findIndex(same2(r)) === i);
+      const all = [...specs.map((spec) => ({ spec, conn: c.conn })), ...replicas.map((spec) => ({ spec, conn: c.replicaConn! }))];
+      hosts = all.map(({ spec, conn }) => ({
         spec,
-        label: `${spec.host}:${spec.port}`,
+        conn,
+        label: labelOf(spec),
         client: undefined,
         caps: undefined,
         sql: '',
@@ -194,6 +285,11 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         samples: new Map(),
         startFacts: undefined,
         missing: [],
+        postmasterPid: c.localServer !== undefined && same(spec) ? c.localServer.pid : undefined,
+        procReadings: new Map(),
+        machine: { kind: 'none' },
+        lastMachine: undefined,
+        machineWarned: false,
       }));
       // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
       await Promise.all(
@@ -201,12 +297,14 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
           try {
             const client = await connect(h);
             h.startFacts = await readFacts(client, h.label, h.caps!, tables);
+            if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
           } catch (e) {
             if (same(h.spec)) throw e;
             // Another host may be down: it has no start facts, and its samples say why.
           }
         }),
       );
+      for (const line of machineSources(hosts, opts.serverMetrics ?? [])) c.warn?.(line);
     },
 
     start(startUs: number): void {
@@ -306,4 +404,19 @@ function samplingGaps(hosts: readonly HostState[], intervals: number, intervalMs
     }
   }
   return out;
+}
+
+const same2 =
+  (a: HostSpec) =>
+  (b: HostSpec): boolean =>
+    a.host === b.host && a.port === b.port;
+
+/** The postmaster's pid when the server is on this machine; undefined when not, or not provable. */
+async function localPostmaster(client: pg.Client, spec: HostSpec): Promise<number | undefined> {
+  try {
+    const check = await findLocalPostmaster(client, spec);
+    return check.kind === 'local' ? check.postmasterPid : undefined;
+  } catch {
+    return undefined; // the check is best effort: a server that cannot be proven local is not sampled from /proc
+  }
 }

@@ -10,6 +10,7 @@ export type {
   Finding,
   HostFacts,
   HostSample,
+  MachineUsage,
   ProcessUsage,
   ReplicationPeer,
   ServerFacts,

@@ -8,6 +8,7 @@ import { createServerObserver } from '../observe/server-observer.js';
 import { createProgressOutput, type ProgressOptions } from './progress.js';
 import { startPrometheus } from './prometheus.js';
 import type { LiveOutput } from './types.js';
+import type { ServerMetricsSpec } from '../observe/node-exporter.js';
 
 export interface RunOutputOptions {
   /** Sample the server (false with --no-observe). */
@@ -18,6 +19,8 @@ export interface RunOutputOptions {
   readonly progress?: ProgressOptions | undefined;
   /** Workload tables besides pgbench_* to sample (sizes, rows, autovacuum); the run adds its workloads' own. */
   readonly tables?: readonly string[];
+  /** --server-metrics: node_exporter endpoints of the servers' machines. */
+  readonly serverMetrics?: readonly ServerMetricsSpec[];
 }
 
 export function createRunOutputs(opts: RunOutputOptions): LiveOutput[] {
@@ -27,6 +30,7 @@ export function createRunOutputs(opts: RunOutputOptions): LiveOutput[] {
     out.push(
       createServerObserver({
         ...(opts.tables === undefined ? {} : { tables: opts.tables }),
+        ...(opts.serverMetrics === undefined ? {} : { serverMetrics: opts.serverMetrics }),
         ...(prom === undefined ? {} : { onSample: (s) => prom.observeServer(s) }),
       }),
     );

@@ -18,6 +18,10 @@ export interface RunContext {
   readonly localServer: { readonly pid: number; readonly dataDir: string } | undefined;
   /** Tables of the workloads that run (besides pgbench_*, which are always watched). */
   readonly tables?: readonly string[];
+  /** --replica servers (read routing): sampled like the target's hosts, with their own credentials. */
+  readonly replicaConn?: ConnInfo | undefined;
+  /** Says a problem that does not stop the run (one line, without the "pgsurge: warning: " prefix). */
+  readonly warn?: (line: string) => void;
 }
 
 /** What the outputs add to the result at the end: some of its optional sections, typed. */

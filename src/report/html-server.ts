@@ -6,7 +6,7 @@
  * element, labelled by its `host`/`applicationName`/`name` (so per-host figures stay apart); a
  * sample's time is its `tS` (or `t`, `timeS`, `elapsedS`), else its place on the interval grid.
  * Series go to panels by field name (connections, cache hit ratio, commits, WAL, replication lag,
- * CPU, memory, other); null values are gaps.
+ * machine CPU, disk and network, process CPU, memory, other); null values are gaps.
  */
 import { color, outagesOf, type ChartSeries, type ChartSpec, type HtmlResult } from './html-charts.js';
 
@@ -25,6 +25,9 @@ const PANELS: readonly { readonly key: string; readonly title: string; readonly 
   { key: 'wal', title: 'WAL', pattern: /wal/i },
   { key: 'cache', title: 'Cache hit ratio', pattern: /hit_?ratio|cache/i },
   { key: 'commits', title: 'Commits and rollbacks', pattern: /commit|rollback|xact|deadlock|conflict/i },
+  // A host's machine as a whole (sampled from /proc or a node_exporter), apart from its processes.
+  { key: 'machine-cpu', title: 'Machine CPU (% of all cores)', pattern: /^machine\.cpu/ },
+  { key: 'machine-io', title: 'Machine disk and network (bytes/s)', pattern: /^machine\.(disk|net)/ },
   { key: 'cpu', title: 'CPU (% of one core)', pattern: /cpu|load/i },
   { key: 'memory', title: 'Memory', pattern: /mem|rss|heap|swap/i },
   { key: 'connections', title: 'Connections', pattern: /conn|backend|active|idle|waiting|session/i },

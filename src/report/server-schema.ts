@@ -76,6 +76,27 @@ const processUsageSchema = z.object({
   processes: num,
 });
 
+/**
+ * The machine a server runs on, as a whole (not only PostgreSQL): from this host's /proc when the
+ * server is local, or from a Prometheus node_exporter on its host (--server-metrics). Rates are per
+ * second of the span between two readings; null when that reading is missing.
+ */
+const machineUsageSchema = z.object({
+  /** Where the figures come from: "proc" (this machine) or the node_exporter URL (redacted). */
+  source: z.string(),
+  /** Busy share of all cores over the interval, 0..100 (100 = every core busy). */
+  cpuPct: numOrNull,
+  memoryTotalBytes: numOrNull,
+  memoryAvailableBytes: numOrNull,
+  diskReadBytesPerS: numOrNull,
+  diskWriteBytesPerS: numOrNull,
+  /** Every interface except loopback. */
+  netReceiveBytesPerS: numOrNull,
+  netTransmitBytesPerS: numOrNull,
+  /** Why the figures are missing for this interval (the endpoint did not answer in time, …). */
+  error: z.string().optional(),
+});
+
 /** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
 const clientUsageSchema = processUsageSchema.extend({ cores: z.number().int().positive().optional() });
 
@@ -121,8 +142,13 @@ const hostSampleSchema = z.object({
   autovacuumTables: z.array(z.string()),
   tables: z.array(tableSampleSchema),
   topStatements: z.array(topStatementSchema),
-  /** The server's processes (postmaster and children), when pgsurge started the server. */
+  /**
+   * The server's processes (postmaster and children), when the postmaster is visible in this
+   * machine's /proc: a server pgsurge started, or one found local (src/observe/local-server.ts).
+   */
   process: processUsageSchema.nullable(),
+  /** The server's machine; absent in results written before it was sampled. */
+  machine: machineUsageSchema.nullable().optional(),
 });
 
 /** One per client interval, with the same tS. */
@@ -150,6 +176,7 @@ export type ReplicationPeer = z.infer<typeof replicationPeerSchema>;
 export type StandbyLag = z.infer<typeof standbyLagSchema>;
 export type TopStatement = z.infer<typeof topStatementSchema>;
 export type ProcessUsage = z.infer<typeof processUsageSchema>;
+export type MachineUsage = z.infer<typeof machineUsageSchema>;
 export type ClientUsage = z.infer<typeof clientUsageSchema>;
 export type TableSample = z.infer<typeof tableSampleSchema>;
 export type HostSample = z.infer<typeof hostSampleSchema>;

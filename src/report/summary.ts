@@ -183,7 +183,8 @@ function verdictLine(thresholds: ResultV1['thresholds']): string {
 
 /**
  * "server": per host, from the observer's samples (result.server): cache hit ratio over the run,
- * mean commits/s, peak connections, WAL written. Samples of a host whose snapshot failed are left out.
+ * mean commits/s, peak connections, WAL written (samples of a host whose snapshot failed are left
+ * out); then its CPU and memory (usageLines).
  */
 function serverLines(result: ResultV1): string[] {
   const perHost = new Map<string, { hit: number; read: number; commits: number[]; peak: number; walBytes: number; wal: boolean }>();
@@ -206,12 +207,64 @@ function serverLines(result: ResultV1): string[] {
   }
   if (perHost.size === 0) return [];
   const out = ['', 'server:'];
+  const usage = usageLines(result);
   for (const [host, a] of perHost) {
     const ratio = a.hit + a.read === 0 ? '-' : fmtPct(a.hit, a.hit + a.read);
     const commits = a.commits.length === 0 ? '-' : fmtNum(a.commits.reduce((x, y) => x + y, 0) / a.commits.length, 1);
     out.push(
       `  ${line(host, `cache hit ${ratio}, ${commits} commits/s, connections peak ${fmtNum(a.peak)}, WAL ${a.wal ? fmtNum(a.walBytes / 1048576, 1) : '-'} MB`)}`,
     );
+    const u = usage.get(host);
+    if (u !== undefined) out.push(`    ${u}`);
+  }
+  return out;
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
+const mb = (bytes: number): string => `${fmtNum(bytes / 1048576, 1)} MB`;
+
+/**
+ * Per host, a line of CPU and memory: the server's processes (when visible in this machine's
+ * /proc) and its machine (from /proc or a node_exporter), means over the intervals that have them,
+ * and how many intervals lack the machine figures. No line for a host with neither.
+ */
+function usageLines(result: ResultV1): Map<string, string> {
+  const acc = new Map<string, { cpu: number[]; memPeak: number; mCpu: number[]; memUsed: number[]; memTotal: number; missing: number; reason: string }>();
+  for (const sample of result.server) {
+    for (const h of sample.hosts) {
+      const a = acc.get(h.host) ?? { cpu: [], memPeak: 0, mCpu: [], memUsed: [], memTotal: 0, missing: 0, reason: '' };
+      const cpu = finite(h.process?.cpuPct);
+      if (cpu !== null) a.cpu.push(cpu);
+      a.memPeak = Math.max(a.memPeak, finite(h.process?.memoryBytes) ?? 0);
+      const m = h.machine;
+      if (m !== null && m !== undefined) {
+        const mc = finite(m.cpuPct);
+        if (mc !== null) a.mCpu.push(mc);
+        const total = finite(m.memoryTotalBytes);
+        const avail = finite(m.memoryAvailableBytes);
+        if (total !== null && avail !== null) {
+          a.memTotal = total;
+          a.memUsed.push(total - avail);
+        }
+        if (m.error !== undefined) {
+          a.missing += 1;
+          a.reason = m.error;
+        }
+      }
+      acc.set(h.host, a);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const [host, a] of acc) {
+    const parts: string[] = [];
+    if (a.cpu.length > 0) parts.push(`postgres CPU ${fmtNum(mean(a.cpu), 1)}% of a core (mean), memory ${mb(a.memPeak)} (peak)`);
+    if (a.mCpu.length > 0 || a.memUsed.length > 0) {
+      const cpu = a.mCpu.length === 0 ? '-' : `${fmtNum(mean(a.mCpu), 1)}%`;
+      const mem = a.memUsed.length === 0 ? '-' : `${mb(mean(a.memUsed))} of ${mb(a.memTotal)}`;
+      parts.push(`machine CPU ${cpu} busy (mean), memory used ${mem}`);
+    }
+    if (a.missing > 0) parts.push(`machine figures missing in ${fmtNum(a.missing)} interval${a.missing === 1 ? '' : 's'} (${a.reason})`);
+    if (parts.length > 0) out.set(host, parts.join('; '));
   }
   return out;
 }
