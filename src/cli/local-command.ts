@@ -35,10 +35,20 @@ function loaded(io: CliIO): { file: string; state: ClusterState; cluster: LocalC
   return { file, state, cluster: attachCluster(state) };
 }
 
+/**
+ * With replicas, the URL to use is the multi-host one with target_session_attrs=read-write: a
+ * client given only the primary's URL, or the host list without the attribute, follows no promotion.
+ */
+function printMultiHost(io: CliIO, c: LocalCluster): void {
+  if (c.nodes.length < 2) return;
+  printOut(io, `read-write ${c.urls.readWrite}`);
+  printOut(io, `reads      ${c.urls.preferStandby}`);
+}
+
 function printUrls(io: CliIO, c: LocalCluster): void {
   printOut(io, `primary    ${c.urls.primary}`);
   c.urls.replicas.forEach((u, i) => printOut(io, `replica ${i + 1}  ${u}`));
-  printOut(io, `multi-host ${c.urls.multiHost}`);
+  printMultiHost(io, c);
   if (c.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  ${c.urls.pgbouncer}`);
 }
 
@@ -106,7 +116,7 @@ export async function localStatus(io: CliIO): Promise<number> {
     const up = isPgBouncerPid(state.pgbouncer.pid);
     printOut(io, `pgbouncer  ${up ? 'running' : 'stopped'}  ${up ? `pid ${state.pgbouncer.pid}` : '-'}  ${cluster.urls.pgbouncer ?? ''}`);
   }
-  printOut(io, `multi-host ${cluster.urls.multiHost}`);
+  printMultiHost(io, cluster);
   printOut(io, `state      ${file}`);
   return 0;
 }

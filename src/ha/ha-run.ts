@@ -1,11 +1,14 @@
 /**
  * The HA part of a run, before and after the load (called from src/cli/run-command.ts):
  *
- * before: the primary's WAL timeline; with --verify-writes, the ha-writes tables emptied so the
- *         final state holds this run's writes only.
+ * before: the primary's WAL timeline; whenever ha-writes runs, its tables emptied: its write ids
+ *         start at 0 in every run, so a second run on the same database would collide with the
+ *         first one's rows (duplicate keys), and the final state must hold this run's writes only.
  * after:  the workers' snapshots merged into the `failover` section; from the current primary (found
  *         again: it may be another host now) the timeline, the server-side gap from the rows and the
- *         write verification; the thresholds `rto` and `lost` evaluated.
+ *         write verification; the thresholds `rto` and `lost` evaluated; the findings diagnosed
+ *         again with the outages the clients measured, so that latency in them is not blamed on the
+ *         checkpoints a restarted or promoted server makes.
  *
  * The section's type is derived from its schema (src/report/failover-schema.ts); its text is
  * src/report/failover-text.ts, part of the summary.
@@ -20,6 +23,7 @@ import { selectHost } from '../driver/hosts.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
+import { diagnose } from '../observe/diagnosis.js';
 import type { FailoverResult } from '../report/failover-schema.js';
 import { verdictOf, type ResultV1 } from '../report/result.js';
 import { round } from '../util/round.js';
@@ -51,15 +55,30 @@ async function openPrimary(conn: ConnInfo, waitMs: number): Promise<{ client: pg
   }
 }
 
+const haAccounts = (moduleOptions: (file: string) => Readonly<Record<string, unknown>> | undefined): number =>
+  Number(moduleOptions('builtin:ha-writes')?.['accounts'] ?? 100);
+
+async function emptyHaWrites(conn: ConnInfo, moduleOptions: (file: string) => Readonly<Record<string, unknown>> | undefined): Promise<void> {
+  const { client } = await openPrimary(conn, 0);
+  try {
+    await resetHaWrites(client, haAccounts(moduleOptions));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export async function prepareHa(
   opts: { readonly failover: boolean; readonly verifyWrites: boolean },
   conn: ConnInfo,
   programNames: readonly string[],
   moduleOptions: (file: string) => Readonly<Record<string, unknown>> | undefined,
 ): Promise<HaPrepared | undefined> {
-  if (!opts.failover && !opts.verifyWrites) return undefined;
   const types = haWritesTypes(programNames);
   const usesHaWrites = types.insert.length + types.transfer.length + types.increment.length > 0;
+  if (!opts.failover && !opts.verifyWrites) {
+    if (usesHaWrites) await emptyHaWrites(conn, moduleOptions);
+    return undefined;
+  }
   if (opts.verifyWrites && !usesHaWrites) {
     throw usageError(
       'VERIFY_WRITES_WORKLOAD',
@@ -70,7 +89,7 @@ export async function prepareHa(
   const { client } = await openPrimary(conn, 0);
   try {
     const timelineBefore = await currentTimeline(client).catch(() => null);
-    if (opts.verifyWrites) await resetHaWrites(client, Number(moduleOptions('builtin:ha-writes')?.['accounts'] ?? 100));
+    if (usesHaWrites) await resetHaWrites(client, haAccounts(moduleOptions));
     return { verify: opts.verifyWrites, usesHaWrites, timelineBefore };
   } finally {
     await client.end().catch(() => undefined);
@@ -131,7 +150,14 @@ export async function finishHa(
   };
   const lost = verification !== undefined && 'lost' in verification ? verification.lost : null;
   const thresholds = evaluateThresholds(ctx.thresholds, { ...result.summary, rtoMs: merged.section.rtoS * 1000, lost });
-  return { ...result, thresholds, verdict: verdictOf(thresholds), failover };
+  return { ...result, thresholds, verdict: verdictOf(thresholds), failover, ...rediagnosed(result, failover) };
+}
+
+/** The findings again, now with the outages the clients measured (see the header). */
+function rediagnosed(result: ResultV1, failover: FailoverResult): Pick<ResultV1, 'findings'> | Record<string, never> {
+  if (result.serverFacts === undefined || failover.outages.length === 0) return {};
+  const outages = failover.outages.map((o) => ({ startS: o.startS, endS: o.endS }));
+  return { findings: diagnose({ intervals: result.intervals, server: result.server, facts: result.serverFacts, outages }) };
 }
 
 /** 1 when --verify-writes found a problem (or could not check); undefined otherwise. */

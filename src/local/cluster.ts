@@ -68,7 +68,19 @@ export interface LocalCluster {
   readonly currentPrimary: ClusterNode;
   readonly pgbouncer?: { readonly url: string; readonly port: number; readonly pid: number; stop(): Promise<void> } | undefined;
   /** multiHost: every node, the first primary first (for target_session_attrs). */
-  readonly urls: { readonly primary: string; readonly replicas: readonly string[]; readonly multiHost: string; readonly pgbouncer?: string };
+  /**
+   * multiHost lists every node with no target_session_attrs (tests append their own); readWrite is
+   * the same list with target_session_attrs=read-write, the URL a client follows a promotion with,
+   * and readOnly/any the forms for reads (a standby if one answers) and for any node.
+   */
+  readonly urls: {
+    readonly primary: string;
+    readonly replicas: readonly string[];
+    readonly multiHost: string;
+    readonly readWrite: string;
+    readonly preferStandby: string;
+    readonly pgbouncer?: string;
+  };
   /** Immediate shutdown of the current primary (pg_ctl stop -m immediate: no checkpoint, no error to clients). */
   killPrimary(): Promise<void>;
   stopPrimary(mode: 'fast' | 'immediate'): Promise<void>;
@@ -265,10 +277,13 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
   const current = (): ClusterNode => nodes.find((n) => n.name === s.primary) ?? primary;
   const b = s.pgbouncer;
   const pgbouncerUrl = b === undefined ? undefined : `postgres://${SUPERUSER}@127.0.0.1:${b.port}/${encodeURIComponent(s.database)}`;
+  const multiHost = `postgres://${SUPERUSER}@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${encodeURIComponent(s.database)}`;
   const urls = {
     primary: primary.url,
     replicas: replicas.map((r) => r.url),
-    multiHost: `postgres://${SUPERUSER}@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${encodeURIComponent(s.database)}`,
+    multiHost,
+    readWrite: `${multiHost}?target_session_attrs=read-write`,
+    preferStandby: `${multiHost}?target_session_attrs=prefer-standby`,
     ...(pgbouncerUrl === undefined ? {} : { pgbouncer: pgbouncerUrl }),
   };
   return {

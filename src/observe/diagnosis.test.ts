@@ -95,11 +95,29 @@ test('connections over 90 % of max_connections', () => {
   assert.deepEqual(f[0]!.atS, [5]);
 });
 
-test('cache hit ratio below 99 %, but not on a handful of blocks', () => {
-  const f = diagnose(input({ server: samples(() => [hs(P, { blksHitDelta: 900, blksReadDelta: 100, cacheHitRatio: 0.9 })]) }));
+test('cache hit ratio below 99 % once shared_buffers could be full, but not on a handful of blocks', () => {
+  // 1 MB of shared_buffers is 128 blocks: full after the first two samples of 100 reads each.
+  const small = { hosts: [facts(P, { sharedBuffersBytes: 1048576 })] };
+  const f = diagnose(input({ facts: { start: small }, server: samples(() => [hs(P, { blksHitDelta: 900, blksReadDelta: 100, cacheHitRatio: 0.9 })]) }));
   assert.equal(f[0]?.rule, 'cache-hit-ratio-low');
-  assert.match(f[0]!.message, /hit ratio 90\.00 % \(1000 blocks read outside shared_buffers, 9000 hits\); shared_buffers is 128\.0 MB/);
-  assert.deepEqual(rules(input({ server: samples(() => [hs(P, { blksHitDelta: 9, blksReadDelta: 1, cacheHitRatio: 0.9 })]) })), []);
+  assert.match(
+    f[0]!.message,
+    /hit ratio 90\.00 % from 2 s on, once shared_buffers could be full, \(800 blocks read outside shared_buffers, 7200 hits\); shared_buffers is 1\.0 MB/,
+  );
+  assert.deepEqual(f[0]!.atS, [2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(rules(input({ facts: { start: small }, server: samples(() => [hs(P, { blksHitDelta: 9, blksReadDelta: 1, cacheHitRatio: 0.9 })]) })), []);
+});
+
+test('a cold cache is not a low hit ratio: reads that could all be filling empty buffers are warm-up', () => {
+  // The quick start's first run: data just loaded, 128 MB of shared_buffers (16,384 blocks), about
+  // 1,100 blocks read in 10 s at a 93 % hit ratio all along. Every read may have filled a free buffer.
+  const cold = samples(() => [hs(P, { blksHitDelta: 1700, blksReadDelta: 130, cacheHitRatio: 0.929 })]);
+  assert.deepEqual(rules(input({ server: cold })), []);
+  // Without the size of shared_buffers, the second half of the run decides: warm by then, no finding.
+  const warming = samples((i) => [i < 5 ? hs(P, { blksHitDelta: 500, blksReadDelta: 500, cacheHitRatio: 0.5 }) : hs(P)]);
+  assert.deepEqual(rules(input({ facts: { start: { hosts: [] } }, server: warming })), []);
+  // The same run once the reads have exceeded shared_buffers (1 MB here) and it stays low: a finding.
+  assert.deepEqual(rules(input({ facts: { start: { hosts: [facts(P, { sharedBuffersBytes: 1048576 })] } }, server: cold })), ['cache-hit-ratio-low']);
 });
 
 test('a latency spike with a checkpoint beside it; a spike alone is not blamed on a checkpoint', () => {
@@ -154,24 +172,123 @@ test('autovacuum on a workload table (and not on others)', () => {
   assert.match(f[0]!.message, /autovacuum or autoanalyze ran on pgbench_accounts during the run \(at 4 s\)/);
 });
 
-test('a standby doing most of the work with less memory and more connections than the primary', () => {
-  const start = { hosts: [facts(P), facts(S, { inRecovery: true, sharedBuffersBytes: 32 * 1048576 })] };
-  const conn = (total: number) => ({ total, active: total, idle: 0, idleInTransaction: 0, waitingOnLock: 0 });
+const conn = (active: number, total = active) => ({ total, active, idle: total - active, idleInTransaction: 0, waitingOnLock: 0 });
+const tuples = (read: number) => ({ returned: read, fetched: read, inserted: 0, updated: 0, deleted: 0 });
+
+test('a standby doing most of the work while the primary idles (read routing), with its figures', () => {
+  // What the read/write routing case shows: reads sent to the replica, the primary all but idle.
+  const start = { hosts: [facts(P), facts(S, { inRecovery: true })] };
   const f = diagnose(
     input({
       facts: { start },
-      server: samples(() => [hs(P, { commitsPerS: 100, connections: conn(5) }), hs(S, { inRecovery: true, commitsPerS: 900, connections: conn(40) })]),
+      server: samples(() => [
+        hs(P, { commitsPerS: 2, tuplesPerS: tuples(10), connections: conn(0, 2), process: { cpuPct: 3, memoryBytes: 1e8, processes: 8 } }),
+        hs(S, { inRecovery: true, commitsPerS: 900, tuplesPerS: tuples(9000), connections: conn(8), process: { cpuPct: 85, memoryBytes: 1e8, processes: 16 } }),
+      ]),
+    }),
+  );
+  assert.deepEqual(
+    f.map((x) => x.rule),
+    ['replica-busier-than-primary'],
+  );
+  assert.match(
+    f[0]!.message,
+    /^standby 10\.0\.0\.2:5432 had 100 % of the transactions of it and the primary 10\.0\.0\.1:5432 together \(900 commits\/s vs 2 commits\/s, 18000 rows read\/s vs 20 rows read\/s, 85 % CPU vs 3 % CPU, 8\.0 active backends vs 0\.0 active backends, standby vs primary\): it carries the load/,
+  );
+  assert.doesNotMatch(f[0]!.message, /shared_buffers/);
+});
+
+test('a standby busier by CPU and backends when no transaction counters are there', () => {
+  const start = { hosts: [facts(P), facts(S, { inRecovery: true })] };
+  const f = diagnose(
+    input({
+      facts: { start },
+      server: samples(() => [
+        hs(P, { commitsPerS: null, connections: conn(0, 1), process: { cpuPct: 1, memoryBytes: 1e8, processes: 8 } }),
+        hs(S, { inRecovery: true, commitsPerS: null, connections: conn(6), process: { cpuPct: 70, memoryBytes: 1e8, processes: 12 } }),
+      ]),
     }),
   );
   assert.equal(f[0]?.rule, 'replica-busier-than-primary');
   assert.match(
     f[0]!.message,
-    /standby 10\.0\.0\.2:5432 did 90 % of the transactions .* shared_buffers 32 MB vs 128 MB on the primary and up to 40 connections vs 5/,
+    /had 99 % of the CPU of it and the primary 10\.0\.0\.1:5432 together \(70 % CPU vs 1 % CPU, 6\.0 active backends vs 0\.0 active backends/,
   );
-  // Busier but equally equipped: nothing to say.
-  const even = { hosts: [facts(P), facts(S, { inRecovery: true })] };
+});
+
+test('a memory difference alone is no finding, and neither is a standby doing its share', () => {
+  const lean = { hosts: [facts(P), facts(S, { inRecovery: true, sharedBuffersBytes: 32 * 1048576 })] };
+  // Less memory on the standby, same work on both.
   assert.deepEqual(
-    rules(input({ facts: { start: even }, server: samples(() => [hs(P, { commitsPerS: 100 }), hs(S, { inRecovery: true, commitsPerS: 900 })]) })),
+    rules(input({ facts: { start: lean }, server: samples(() => [hs(P, { commitsPerS: 500 }), hs(S, { inRecovery: true, commitsPerS: 500 })]) })),
     [],
   );
+  // Less memory, the standby idle.
+  assert.deepEqual(
+    rules(
+      input({
+        facts: { start: lean },
+        server: samples(() => [hs(P, { commitsPerS: 500 }), hs(S, { inRecovery: true, commitsPerS: 0, connections: conn(0, 1) })]),
+      }),
+    ),
+    [],
+  );
+  // Busier with less memory: the memory is context in the message.
+  const f = diagnose(input({ facts: { start: lean }, server: samples(() => [hs(P, { commitsPerS: 100 }), hs(S, { inRecovery: true, commitsPerS: 900 })]) }));
+  assert.match(f[0]!.message, /had 90 % of the transactions .*; shared_buffers 32 MB vs 128 MB on the primary/);
+});
+
+test('a standby promoted during the run is not "busier" for the work it did as the primary', () => {
+  const start = { hosts: [facts(P), facts(S, { inRecovery: true })] };
+  const f = diagnose(
+    input({
+      facts: { start },
+      server: samples((i) =>
+        i < 4
+          ? [hs(P, { commitsPerS: 1000 }), hs(S, { inRecovery: true, commitsPerS: 0 })]
+          : [failedSample(P, 'connection refused'), hs(S, { inRecovery: false, commitsPerS: 1000 })],
+      ),
+    }),
+  );
+  assert.ok(!f.some((x) => x.rule === 'replica-busier-than-primary'), JSON.stringify(f));
+});
+
+test('a failover outage is not blamed on checkpoints: the promoted server checkpoints, the outage is the finding', () => {
+  // Primary P killed at 4 s, standby S promoted at 5 s (its end-of-recovery checkpoint counted at
+  // 5 s and 6 s); p99 spikes at 4 s and 5 s, where the writes had nowhere to go.
+  const start = { hosts: [facts(P), facts(S, { inRecovery: true })] };
+  const spiky = intervals((i) => (i === 4 || i === 5 ? 800 : 2));
+  const server = samples((i) =>
+    i < 4
+      ? [hs(P), hs(S, { inRecovery: true, commitsPerS: 0 })]
+      : [failedSample(P, 'connection refused'), hs(S, { inRecovery: i < 5, checkpointsDelta: i === 5 || i === 6 ? 1 : 0 })],
+  );
+  const f = diagnose(input({ facts: { start }, intervals: spiky, server }));
+  assert.deepEqual(
+    f.map((x) => x.rule),
+    ['server-outage'],
+  );
+  assert.match(
+    f[0]!.message,
+    /10\.0\.0\.1:5432 could not be sampled at 4 s, 5 s, .*; 10\.0\.0\.2:5432 left recovery \(promoted\) at 5 s; the latency spikes at 4 s, 5 s are this outage, not checkpoints/,
+  );
+  // With the outage the clients measured (the failover section), and no sample showing it.
+  const measured = diagnose(
+    input({ intervals: spiky, server: samples((i) => [hs(P, { checkpointsDelta: i === 6 ? 1 : 0 })]), outages: [{ startS: 4.2, endS: 5.9 }] }),
+  );
+  assert.deepEqual(
+    measured.map((x) => x.rule),
+    ['server-outage'],
+  );
+  assert.match(
+    measured[0]!.message,
+    /writes failed from 4\.2 s to 5\.9 s \(1\.70 s; see the failover section\); the latency spikes at 4 s, 5 s are this outage/,
+  );
+  // A spike far from the outage, with a checkpoint beside it, is still a checkpoint spike.
+  const late = intervals((i) => (i === 4 || i === 9 ? 800 : 2));
+  const both = diagnose(
+    input({ intervals: late, server: samples((i) => [hs(P, { checkpointsDelta: i === 9 ? 1 : 0 })]), outages: [{ startS: 4, endS: 4.5 }] }),
+  );
+  assert.deepEqual(both.map((x) => x.rule).sort(), ['checkpoint-latency-spike', 'server-outage']);
+  assert.match(both.find((x) => x.rule === 'checkpoint-latency-spike')!.message, /at 9 s p99 800\.0 ms/);
 });

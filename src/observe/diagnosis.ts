@@ -13,10 +13,18 @@ export interface ClientInterval {
   readonly latencyMs: { readonly p99: number | null };
 }
 
+/** A window in which the clients could not write (the result's failover.outages), seconds from the measured start. */
+export interface OutageWindow {
+  readonly startS: number;
+  readonly endS: number;
+}
+
 export interface DiagnosisInput {
   readonly intervals: readonly ClientInterval[];
   readonly server: readonly ServerSample[];
   readonly facts: { readonly start: ServerFacts; readonly end?: ServerFacts };
+  /** Outages the clients measured (failover runs); absent when nobody measured them. */
+  readonly outages?: readonly OutageWindow[];
 }
 
 const THRESHOLDS = {
@@ -28,7 +36,15 @@ const THRESHOLDS = {
   spikeFactor: 3,
   replicationLagBytes: 1024 * 1024,
   replicationLagMs: 1000,
+  /** A standby is "busier" when its work is at least this many times the primary's over the same intervals. */
+  busierFactor: 1.5,
 } as const;
+
+/**
+ * PostgreSQL's default block size. The facts do not record block_size; a server built with another
+ * one only shifts the point from which the cache rule judges (see cacheHitRatio).
+ */
+const BLOCK_BYTES = 8192;
 
 type Rule = (input: DiagnosisInput) => Finding[];
 
@@ -97,21 +113,40 @@ const connectionsNearMax: Rule = (input) => {
   return out;
 };
 
+/**
+ * Index of the first sample from which the buffer cache can be full: until the blocks read since the
+ * start add up to shared_buffers, every read may be filling an empty buffer (data just loaded, a
+ * freshly started server), which is warm-up and not a working set that does not fit. Without the
+ * size of shared_buffers, the second half of the run.
+ */
+function warmFrom(series: readonly { s: HostSample }[], sharedBuffersBytes: number | undefined): number {
+  if (sharedBuffersBytes === undefined || sharedBuffersBytes <= 0) return series.length >> 1;
+  const blocks = sharedBuffersBytes / BLOCK_BYTES;
+  let read = 0;
+  for (let i = 0; i < series.length; i++) {
+    if (read >= blocks) return i;
+    read += series[i]!.s.blksReadDelta ?? 0;
+  }
+  return series.length;
+}
+
 const cacheHitRatio: Rule = (input) => {
   const out: Finding[] = [];
   for (const host of hostNames(input)) {
-    const series = seriesOf(input.server, host);
+    const all = seriesOf(input.server, host);
+    const sb = factsOf(input, host)?.sharedBuffersBytes;
+    const series = all.slice(warmFrom(all, sb));
     const hit = series.reduce((a, { s }) => a + (s.blksHitDelta ?? 0), 0);
     const read = series.reduce((a, { s }) => a + (s.blksReadDelta ?? 0), 0);
     if (hit + read < THRESHOLDS.cacheMinBlocks) continue;
     const ratio = hit / (hit + read);
     if (ratio >= THRESHOLDS.cacheHitRatio) continue;
-    const sb = factsOf(input, host)?.sharedBuffersBytes;
+    const since = series.length < all.length ? ` from ${series[0]!.tS} s on, once shared_buffers could be full,` : '';
     out.push({
       rule: 'cache-hit-ratio-low',
       severity: 'warning',
       message:
-        `${host}: buffer cache hit ratio ${pct(ratio, 2)} (${read} blocks read outside shared_buffers, ${hit} hits)` +
+        `${host}: buffer cache hit ratio ${pct(ratio, 2)}${since} (${read} blocks read outside shared_buffers, ${hit} hits)` +
         `${sb === undefined ? '' : `; shared_buffers is ${(sb / 1048576).toFixed(1)} MB`}: the working set does not fit, reads go to the OS cache or disk`,
       atS: series.filter(({ s }) => s.cacheHitRatio !== null && s.cacheHitRatio < THRESHOLDS.cacheHitRatio).map((x) => x.tS),
     });
@@ -129,10 +164,67 @@ function latencySpikes(intervals: readonly ClientInterval[]): { index: number; p
   );
 }
 
+/** What the samples show of servers going away: hosts that could not be sampled, standbys promoted. */
+interface ServerEvents {
+  /** Sample indexes (same as interval indexes) with an event. */
+  readonly at: ReadonlySet<number>;
+  readonly lines: readonly string[];
+}
+
+function serverEvents(input: DiagnosisInput): ServerEvents {
+  const at = new Set<number>();
+  const lines: string[] = [];
+  for (const host of hostNames(input)) {
+    const own = input.server.map((sample) => sample.hosts.find((h) => h.host === host));
+    // A host never sampled at all was not reachable to begin with: that is not an outage in the run.
+    if (!own.some((h) => h?.ok === true)) continue;
+    const down = own.flatMap((h, i) => (h !== undefined && !h.ok ? [i] : []));
+    if (down.length > 0) {
+      for (const i of down) at.add(i);
+      lines.push(`${host} could not be sampled at ${secs(down.map((i) => input.server[i]!.tS))} (down, restarting or not answering)`);
+    }
+    let role: boolean | null = null;
+    own.forEach((h, i) => {
+      if (h === undefined || !h.ok || h.inRecovery === null) return;
+      if (role === true && !h.inRecovery) {
+        at.add(i);
+        lines.push(`${host} left recovery (promoted) at ${input.server[i]!.tS} s`);
+      }
+      role = h.inRecovery;
+    });
+  }
+  return { at, lines };
+}
+
+/** Interval length (s) of the grid, from the intervals themselves (1 s when there are fewer than two). */
+function gridS(intervals: readonly ClientInterval[]): number {
+  const a = intervals[0];
+  const b = intervals[1];
+  return a !== undefined && b !== undefined && b.tS > a.tS ? b.tS - a.tS : 1;
+}
+
+/**
+ * Interval indexes inside or next to an outage (measured by the clients, or seen in the samples). A
+ * restarted or promoted server checkpoints (end of recovery, shutdown) and its counters move, so a
+ * latency spike there is the outage, not a checkpoint.
+ */
+function outageIntervals(input: DiagnosisInput, events: ServerEvents): Set<number> {
+  const inside = new Set(events.at);
+  const lenS = gridS(input.intervals);
+  input.intervals.forEach((iv, i) => {
+    if ((input.outages ?? []).some((o) => iv.tS < o.endS && iv.tS + lenS > o.startS)) inside.add(i);
+  });
+  const out = new Set<number>();
+  for (const i of inside) for (const j of [i - 1, i, i + 1]) if (j >= 0 && j < input.intervals.length) out.add(j);
+  return out;
+}
+
 const checkpointSpike: Rule = (input) => {
   const atS: number[] = [];
   const parts: string[] = [];
+  const outage = outageIntervals(input, serverEvents(input));
   for (const spike of latencySpikes(input.intervals)) {
+    if (outage.has(spike.index)) continue;
     const tS = input.intervals[spike.index]!.tS;
     // A checkpoint's counter moves when it finishes: look at the interval itself and its neighbours.
     const near = [spike.index - 1, spike.index, spike.index + 1].map((i) => input.server[i]).filter((s) => s !== undefined);
@@ -150,6 +242,29 @@ const checkpointSpike: Rule = (input) => {
       severity: 'warning',
       message: `latency spikes coincide with checkpoints: ${parts.join('; ')}; consider a larger max_wal_size or checkpoint_completion_target`,
       atS,
+    },
+  ];
+};
+
+/** The outage itself: measured by the clients (failover section) or seen in the samples, with the latency spikes it explains. */
+const serverOutage: Rule = (input) => {
+  const events = serverEvents(input);
+  const measured = input.outages ?? [];
+  if (measured.length === 0 && events.lines.length === 0) return [];
+  const outage = outageIntervals(input, events);
+  const spikes = latencySpikes(input.intervals).filter((s) => outage.has(s.index));
+  const parts = [
+    ...measured.map((o) => `writes failed from ${o.startS} s to ${o.endS} s (${(o.endS - o.startS).toFixed(2)} s; see the failover section)`),
+    ...events.lines,
+  ];
+  const spikeS = spikes.map((s) => input.intervals[s.index]!.tS);
+  const explains = spikes.length === 0 ? '' : `; the latency spikes at ${secs(spikeS)} are this outage, not checkpoints`;
+  return [
+    {
+      rule: 'server-outage',
+      severity: 'warning',
+      message: `the server was unavailable: ${parts.join('; ')}${explains}`,
+      atS: [...outage].sort((a, b) => a - b).map((i) => input.intervals[i]?.tS ?? input.server[i]?.tS ?? i),
     },
   ];
 };
@@ -244,37 +359,96 @@ const autovacuum: Rule = (input) => {
   });
 };
 
+/** One measure of how busy a host was in one sample (null: not measured). */
+interface WorkMeasure {
+  readonly name: string;
+  /** Below this (mean per sample), a standby is not busy whatever the primary does. */
+  readonly floor: number;
+  readonly of: (s: HostSample) => number | null;
+  readonly show: (v: number) => string;
+}
+
+/** In order of preference: the first one both sides have decides; the others are shown beside it. */
+const WORK_MEASURES: readonly WorkMeasure[] = [
+  { name: 'transactions', floor: 1, of: (s) => s.commitsPerS, show: (v) => `${v.toFixed(0)} commits/s` },
+  {
+    name: 'rows read',
+    floor: 100,
+    of: (s) => (s.tuplesPerS === null ? null : s.tuplesPerS.returned + s.tuplesPerS.fetched),
+    show: (v) => `${v.toFixed(0)} rows read/s`,
+  },
+  { name: 'CPU', floor: 5, of: (s) => s.process?.cpuPct ?? null, show: (v) => `${v.toFixed(0)} % CPU` },
+  { name: 'active backends', floor: 1, of: (s) => s.connections?.active ?? null, show: (v) => `${v.toFixed(1)} active backends` },
+];
+
+/** Mean of a measure over the given samples of a host (null when none of them has it). */
+function meanOf(samples: readonly HostSample[], m: WorkMeasure): number | null {
+  const values = samples.map(m.of).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * A standby doing more than the primary (read routing that sends everything to a replica, or the
+ * application pointed at the wrong host). Roles come from each sample, so a standby promoted during
+ * the run is judged only while it was a standby, against the primary of those same intervals.
+ * Memory is context in the message, never the reason: equal work on unequal servers is no finding.
+ */
 const replicaBusier: Rule = (input) => {
-  const hosts = input.facts.start.hosts;
-  const primary = hosts.find((h) => !h.inRecovery);
-  if (primary === undefined || hosts.length < 2) return [];
-  const work = (host: string): number => seriesOf(input.server, host).reduce((a, { s }) => a + (s.commitsPerS ?? 0), 0);
-  const peakConns = (host: string): number => Math.max(0, ...seriesOf(input.server, host).map(({ s }) => s.connections?.total ?? 0));
-  const primaryWork = work(primary.host);
   const out: Finding[] = [];
-  for (const standby of hosts.filter((h) => h.inRecovery)) {
-    const standbyWork = work(standby.host);
-    if (standbyWork <= primaryWork || standbyWork === 0) continue;
-    const why: string[] = [];
-    if (standby.sharedBuffersBytes < primary.sharedBuffersBytes) {
-      why.push(
-        `shared_buffers ${(standby.sharedBuffersBytes / 1048576).toFixed(0)} MB vs ${(primary.sharedBuffersBytes / 1048576).toFixed(0)} MB on the primary`,
-      );
+  for (const host of hostNames(input)) {
+    const standby: HostSample[] = [];
+    const primary: HostSample[] = [];
+    const primaryHosts = new Set<string>();
+    for (const sample of input.server) {
+      const own = sample.hosts.find((h) => h.host === host);
+      if (own === undefined || !own.ok || own.inRecovery !== true) continue;
+      const p = sample.hosts.find((h) => h.ok && h.inRecovery === false);
+      if (p === undefined) continue;
+      standby.push(own);
+      primary.push(p);
+      primaryHosts.add(p.host);
     }
-    if (peakConns(standby.host) > peakConns(primary.host))
-      why.push(`up to ${peakConns(standby.host)} connections vs ${peakConns(primary.host)} on the primary`);
-    if (why.length === 0) continue;
-    const share = standbyWork / (standbyWork + primaryWork);
+    const shown = WORK_MEASURES.flatMap((m) => {
+      const sv = meanOf(standby, m);
+      const pv = meanOf(primary, m);
+      return sv === null || pv === null ? [] : [{ m, sv, pv }];
+    });
+    const decisive = shown[0];
+    if (decisive === undefined) continue;
+    const { m, sv, pv } = decisive;
+    if (sv < m.floor || sv < THRESHOLDS.busierFactor * pv) continue;
+    const primaryName = [...primaryHosts].join(', ');
+    const figures = shown.map((x) => `${x.m.show(x.sv)} vs ${x.m.show(x.pv)}`);
+    const sf = factsOf(input, host);
+    const pf = factsOf(input, [...primaryHosts][0] ?? '');
+    const memory =
+      sf !== undefined && pf !== undefined && sf.sharedBuffersBytes !== pf.sharedBuffersBytes
+        ? `; shared_buffers ${(sf.sharedBuffersBytes / 1048576).toFixed(0)} MB vs ${(pf.sharedBuffersBytes / 1048576).toFixed(0)} MB on the primary`
+        : '';
+    const share = sv / (sv + pv);
     out.push({
       rule: 'replica-busier-than-primary',
       severity: 'warning',
-      message: `standby ${standby.host} did ${pct(share, 0)} of the transactions of it and the primary ${primary.host}, with ${why.join(' and ')}`,
+      message:
+        `standby ${host} had ${pct(share, 0)} of the ${m.name} of it and the primary ${primaryName} together ` +
+        `(${figures.join(', ')}, standby vs primary)${memory}: it carries the load while the primary idles; check where reads are routed`,
+      atS: input.server.filter((x) => x.hosts.some((h) => h.host === host && h.ok && h.inRecovery === true)).map((x) => x.tS),
     });
   }
   return out;
 };
 
-const RULES: readonly Rule[] = [clientCpu, connectionsNearMax, cacheHitRatio, checkpointSpike, lockWaits, replicationLag, autovacuum, replicaBusier];
+const RULES: readonly Rule[] = [
+  clientCpu,
+  connectionsNearMax,
+  cacheHitRatio,
+  serverOutage,
+  checkpointSpike,
+  lockWaits,
+  replicationLag,
+  autovacuum,
+  replicaBusier,
+];
 
 export function diagnose(input: DiagnosisInput): Finding[] {
   return RULES.flatMap((rule) => rule(input));

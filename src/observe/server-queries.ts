@@ -153,7 +153,9 @@ export function snapshotSql(caps: Capabilities, tables: readonly string[]): stri
     `select pg_is_in_recovery() as rec, ${wal} as wal, current_setting('max_connections') as maxc, ` +
       `exists(select 1 from pg_stat_activity where backend_type = 'checkpointer' and wait_event = 'CheckpointWriteDelay') as ckpt, ` +
       `case when pg_is_in_recovery() then pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) end as sblag, ` +
-      `case when pg_is_in_recovery() then extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000 end as sbdelay`,
+      // The replay timestamp is the primary's clock and can be later than this standby's clock (skew
+      // between hosts, or a commit replayed after this statement started): never below 0.
+      `case when pg_is_in_recovery() then greatest(0, extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000) end as sbdelay`,
     checkpoints,
     `select application_name as app, client_addr::text as addr, state, extract(epoch from write_lag) * 1000 as wl, ` +
       `extract(epoch from flush_lag) * 1000 as fl, extract(epoch from replay_lag) * 1000 as rl, ` +

@@ -26,6 +26,39 @@ const CONFIG_KEYS: readonly (readonly [string, string])[] = [
 
 const MAX_SETTING_LINES = 10;
 
+/**
+ * Settings that belong to a connection, not to the server: the client sets them in its startup
+ * packet or with SET (pgsurge's own sampling session sets application_name and statement_timeout),
+ * and a pooler sets them differently or not at all on the server connection it hands out. So a run
+ * through PgBouncer shows no client_encoding where a direct run shows UTF8: that says nothing about
+ * the servers, and on the side that does not show it the value is unknown, not different.
+ */
+const SESSION_SETTINGS: ReadonlySet<string> = new Set([
+  'application_name',
+  'client_encoding',
+  'DateStyle',
+  'IntervalStyle',
+  'TimeZone',
+  'extra_float_digits',
+  'search_path',
+  'statement_timeout',
+]);
+
+/** Where this instance listens and keeps its files: they differ between equal servers, like hosts and ports. */
+const INSTANCE_SETTINGS: ReadonlySet<string> = new Set([
+  'port',
+  'listen_addresses',
+  'unix_socket_directories',
+  'data_directory',
+  'config_file',
+  'hba_file',
+  'ident_file',
+  'external_pid_file',
+]);
+
+/** Whether a difference in this setting can make two runs' figures differ. */
+const comparedSetting = (name: string): boolean => !SESSION_SETTINGS.has(name) && !INSTANCE_SETTINGS.has(name);
+
 function show(v: unknown): string {
   if (v === undefined) return '(none)';
   if (typeof v === 'string') return v;
@@ -84,7 +117,7 @@ export function comparabilityDifferences(base: ResultV1, run: ResultV1, label: s
   const sa = settingsOf(base);
   const sb = settingsOf(run);
   if (sa !== null && sb !== null) {
-    const names = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort().filter((k) => canon(sa[k]) !== canon(sb[k]));
+    const names = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort().filter((k) => comparedSetting(k) && canon(sa[k]) !== canon(sb[k]));
     for (const k of names.slice(0, MAX_SETTING_LINES)) out.push(`setting ${k}: ${show(sa[k])} → ${show(sb[k])} (${label})`);
     if (names.length > MAX_SETTING_LINES) out.push(`… and ${names.length - MAX_SETTING_LINES} more settings (${label})`);
   }

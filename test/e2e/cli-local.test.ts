@@ -83,7 +83,10 @@ test('up → status → kill-primary → promote → writes on the new primary �
   const primary = url(up.stdout, 'primary');
   const replica = url(up.stdout, 'replica 1');
   const bouncer = url(up.stdout, 'pgbouncer');
-  assert.match(url(up.stdout, 'multi-host'), /^postgres:\/\/postgres@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/pgsurge$/);
+  // The URL a client follows a promotion with: every node, and only a read-write one is taken.
+  assert.match(url(up.stdout, 'read-write'), /^postgres:\/\/postgres@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/pgsurge\?target_session_attrs=read-write$/);
+  assert.match(url(up.stdout, 'reads'), /^postgres:\/\/postgres@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/pgsurge\?target_session_attrs=prefer-standby$/);
+  assert.doesNotMatch(up.stdout, /^multi-host/m);
   baseDir = readState(stateFile)?.baseDir;
   assert.ok(baseDir !== undefined && existsSync(baseDir));
 
@@ -100,6 +103,7 @@ test('up → status → kill-primary → promote → writes on the new primary �
   assert.match(status.stdout, /^pg0\s+primary\s+pid \d+/m);
   assert.match(status.stdout, /^pg1\s+replica\s+pid \d+/m);
   assert.match(status.stdout, /^pgbouncer\s+running/m);
+  assert.match(status.stdout, /^read-write postgres:\/\/\S+\?target_session_attrs=read-write$/m);
 
   const kill = await local('kill-primary');
   assert.equal(kill.code, 0, kill.stderr);

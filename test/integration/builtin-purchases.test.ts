@@ -44,6 +44,12 @@ test('staged load: rows/s per stage, resumable, every row in its month partition
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /customers: already loaded, skipped/);
   assert.match(second.stderr, /purchases: 60\.0 k rows in [0-9.]+ s/);
+  // Everything loaded already: a resumed setup says so, and shows no rate for rows it did not load.
+  const third = await runCli(['init', 'purchases', '--url', server.url, ...DEFS, '-D', 'resume=true', '-D', 'stages=customers,products,purchases']);
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(third.stderr, /customers: already loaded, skipped/);
+  assert.match(third.stderr, /purchases: nothing loaded \(6 partitions were loaded by an earlier setup\)/);
+  assert.doesNotMatch(third.stderr, /rows\/s/);
   const facts = await one(`select (select count(*) from customers)::int as customers, (select count(*) from purchases)::int as purchases,
     (select count(*) from purchases_default)::int as in_default, (select count(distinct tableoid) from purchases)::int as partitions_used,
     (select count(*) from purchases p join products pr on pr.id = p.product_id join customers c on c.id = p.customer_id)::int as joined`);

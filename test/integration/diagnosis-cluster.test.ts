@@ -1,6 +1,6 @@
 /**
  * The two diagnosis rules that need a primary and a standby, provoked on a real cluster:
- * a standby doing most of the work with more connections than the primary, and replication lag
+ * a standby doing most of the work while the primary idles, and replication lag
  * that grows while the standby cannot receive WAL.
  */
 import { after, test } from 'node:test';
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startCluster } from '../../src/local/cluster.js';
 import { runCli } from '../helpers/cli.js';
 import { FAST_SETTINGS } from '../helpers/failover.js';
@@ -26,23 +25,14 @@ function findings(file: string): { rule: string; message: string }[] {
   return (JSON.parse(readFileSync(file, 'utf8')) as { findings?: { rule: string; message: string }[] }).findings ?? [];
 }
 
-test('replica-busier-than-primary: reads routed to the standby, which also holds more connections', async () => {
-  const idle: pg.Client[] = [];
-  try {
-    for (let i = 0; i < 8; i++) {
-      const c = new pg.Client({ connectionString: cluster.urls.replicas[0]! });
-      await c.connect();
-      idle.push(c);
-    }
-    const json = join(dir, 'busier.json');
-    const r = await runCli(['run', '-b', 'select-only', '--url', url, '--route-reads', '-c', '4', '-T', '4', '-n', '--json', json]);
-    assert.equal(r.code, 0, r.stderr);
-    const f = findings(json).find((x) => x.rule === 'replica-busier-than-primary');
-    assert.ok(f, JSON.stringify(findings(json)));
-    assert.match(f.message, /connections/);
-  } finally {
-    for (const c of idle) await c.end().catch(() => undefined);
-  }
+test('replica-busier-than-primary: reads routed to the standby, which carries the load', async () => {
+  // Nothing but the routed load: no extra connections, the same memory on both servers.
+  const json = join(dir, 'busier.json');
+  const r = await runCli(['run', '-b', 'select-only', '--url', url, '--route-reads', '-c', '4', '-T', '4', '-n', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const f = findings(json).find((x) => x.rule === 'replica-busier-than-primary');
+  assert.ok(f, JSON.stringify(findings(json)));
+  assert.match(f.message, /of the transactions .*commits\/s vs .*active backends/);
 });
 
 test('replication-lag-growing: writes go on while the standby receives nothing', async () => {

@@ -11,6 +11,7 @@
  */
 import { defineWorkload, type OptionValues, type Random, type SetupDb, type Vars } from '../module/api.js';
 import { usageError } from '../../errors.js';
+import { rowRate } from '../init/progress.js';
 import { checkRanges, formatCount, logStage, ONLY_OPTION, onlyWeights, round, tableSizesMb } from './common.js';
 
 const NAME = 'purchases';
@@ -78,11 +79,11 @@ async function record(db: SetupDb, step: string, rows: number, seconds: number):
   ]);
 }
 
-/** Run one load step unless a resumed setup already finished it; logs rows/s. */
-async function step(db: SetupDb, o: O, name: string, rows: number, sql: string, params: readonly unknown[]): Promise<number> {
+/** Run one load step unless a resumed setup already finished it: its seconds, or null when skipped. */
+async function step(db: SetupDb, o: O, name: string, rows: number, sql: string, params: readonly unknown[]): Promise<number | null> {
   if (o.resume && (await done(db, name))) {
     logStage(NAME, `${name}: already loaded, skipped`);
-    return 0;
+    return null;
   }
   const t0 = Date.now();
   await db.query(sql, params);
@@ -110,14 +111,23 @@ async function createSchema(db: SetupDb, o: O): Promise<void> {
   await db.query('create table if not exists purchases_default partition of purchases default');
 }
 
+/** "(1.23 M rows/s)" over what was loaded, or why there is no rate. */
+function rateNote(rowsLoaded: number, seconds: number): string {
+  const rate = rowRate(rowsLoaded, seconds);
+  return rate === null ? (rowsLoaded > 0 ? '(too quick for a rate)' : '(nothing loaded)') : `(${formatCount(rate)} rows/s)`;
+}
+
 async function loadPurchases(db: SetupDb, o: O): Promise<void> {
   // History fills the `months` full months before the current one, evenly and in time order (an
   // append-only table looks like that); ids are assigned in the same order.
   const parts = partitionBounds(o.months, new Date()).slice(0, o.months);
   const perPart = Math.floor(o.purchases / parts.length);
   let first = 1;
-  const t0 = Date.now();
-  let loaded = 0;
+  // Rates and the ETA count only partitions loaded now, over the time spent loading them: those a
+  // resumed setup skips took no time and would inflate both.
+  let done = 0;
+  let loadedRows = 0;
+  let loadedS = 0;
   for (const [i, p] of parts.entries()) {
     const n = i === parts.length - 1 ? o.purchases - perPart * (parts.length - 1) : perPart;
     const s = await step(
@@ -131,19 +141,18 @@ async function loadPurchases(db: SetupDb, o: O): Promise<void> {
              from generate_series($1::bigint, $2::bigint) as g) as x`,
       [first, first + n - 1, p.from, p.to, Math.max(n, 1), o.customers, o.products],
     );
-    loaded += n;
+    done += n;
     first += n;
-    const elapsedS = (Date.now() - t0) / 1000;
-    const rate = loaded / Math.max(elapsedS, 1e-3);
-    const etaS = (o.purchases - loaded) / rate;
-    logStage(
-      NAME,
-      `purchases: ${p.name} ${formatCount(n)} rows in ${s.toFixed(2)} s; ${formatCount(loaded)}/${formatCount(o.purchases)} (${formatCount(rate)} rows/s, ETA ${etaS.toFixed(0)} s)`,
-    );
+    if (s === null) continue;
+    loadedRows += n;
+    loadedS += s;
+    const rate = rowRate(loadedRows, loadedS);
+    const pace = rate === null ? 'rate ?, ETA ?' : `${formatCount(rate)} rows/s, ETA ${((o.purchases - done) / rate).toFixed(0)} s`;
+    logStage(NAME, `purchases: ${p.name} ${formatCount(n)} rows in ${s.toFixed(2)} s; ${formatCount(done)}/${formatCount(o.purchases)} (${pace})`);
   }
   await db.query(`select setval('purchases_id_seq', greatest($1::bigint, 1))`, [o.purchases]);
-  const totalS = (Date.now() - t0) / 1000;
-  logStage(NAME, `purchases: ${formatCount(o.purchases)} rows in ${totalS.toFixed(1)} s (${formatCount(o.purchases / Math.max(totalS, 1e-3))} rows/s)`);
+  if (loadedRows === 0) logStage(NAME, `purchases: nothing loaded (${parts.length} partitions were loaded by an earlier setup)`);
+  else logStage(NAME, `purchases: ${formatCount(loadedRows)} rows in ${loadedS.toFixed(1)} s ${rateNote(loadedRows, loadedS)}`);
 }
 
 async function buildIndexes(db: SetupDb): Promise<void> {
@@ -192,7 +201,7 @@ export default defineWorkload({
              now() - (g % 1000) * interval '1 day' from generate_series(1, $1) as g`,
           [o.customers, REGIONS],
         );
-        logStage(NAME, `customers: ${formatCount(o.customers)} rows in ${s.toFixed(2)} s (${formatCount(o.customers / Math.max(s, 1e-3))} rows/s)`);
+        if (s !== null) logStage(NAME, `customers: ${formatCount(o.customers)} rows in ${s.toFixed(2)} s ${rateNote(o.customers, s)}`);
       } else if (stage === 'products') {
         const s = await step(
           db,
@@ -202,7 +211,7 @@ export default defineWorkload({
           `insert into products select g, 'product ' || g, 1 + g % 50, 100 + (g * 7919) % 10000 from generate_series(1, $1) as g`,
           [o.products],
         );
-        logStage(NAME, `products: ${formatCount(o.products)} rows in ${s.toFixed(2)} s`);
+        if (s !== null) logStage(NAME, `products: ${formatCount(o.products)} rows in ${s.toFixed(2)} s`);
       } else if (stage === 'purchases') await loadPurchases(db, o);
       else await buildIndexes(db);
     }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatRows } from './copy-rows.js';
 import { createTablesSql, primaryKeysSql, rangePartitionAids, type DdlOptions } from './pgbench-ddl.js';
-import { formatCount, formatDuration, formatInitProgress } from './progress.js';
+import { formatCount, formatDuration, formatInitProgress, rowRate } from './progress.js';
 
 const BASE: DdlOptions = { scale: 1, unlogged: false, fillfactor: 100, partitions: 0, partitionMethod: 'none' };
 
@@ -75,4 +75,15 @@ test('progress line', () => {
     'client-side generate pgbench_accounts [##########..........]  50%  2.50M/5.00M rows  1.25M rows/s  ETA 2.0s',
   );
   assert.match(formatInitProgress({ step: 'vacuum', table: '', rows: 0, totalRows: 0, elapsedS: 0.5 }), /^vacuum done in 0\.5s$/);
+});
+
+test('load rates only over rows loaded in measured time: no fake rate for a step that loaded nothing or took no time', () => {
+  assert.equal(rowRate(1_000_000, 2), 500_000);
+  assert.equal(rowRate(0, 2), null);
+  assert.equal(rowRate(1_000_000, 0), null);
+  assert.equal(rowRate(1_000_000, 0.0001), null);
+  assert.equal(
+    formatInitProgress({ step: 'server-side generate', table: 'pgbench_accounts', rows: 1_000_000, totalRows: 2_000_000, elapsedS: 0 }),
+    'server-side generate pgbench_accounts [##########..........]  50%  1.00M/2.00M rows  - rows/s  ETA ?',
+  );
 });

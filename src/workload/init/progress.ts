@@ -36,6 +36,22 @@ export function formatCount(n: number): string {
   return String(n);
 }
 
+/**
+ * Shortest time a load rate is computed over: below a millisecond (Date.now()'s resolution, and
+ * what a step that loaded nothing takes) a quotient is noise, and a resumed step that skipped its
+ * load would show its whole row count "loaded" in no time (a fake "1.00 G rows/s").
+ */
+const MIN_RATE_S = 0.001;
+
+/**
+ * Rows per second, over rows actually loaded and the time measured while loading them; null when
+ * nothing was loaded (skipped, resumed, no data step) or the time is too short to divide by.
+ */
+export function rowRate(rowsLoaded: number, elapsedS: number): number | null {
+  if (!(rowsLoaded > 0) || !(elapsedS >= MIN_RATE_S)) return null;
+  return rowsLoaded / elapsedS;
+}
+
 /** Seconds as "12.3s", "4m05s", "1h02m". */
 export function formatDuration(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '?';
@@ -55,8 +71,8 @@ export function formatInitProgress(p: InitProgress, opts: FormatProgressOptions 
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
   const pct = `${String(Math.floor(fraction * 100)).padStart(3)}%`;
-  const rate = p.elapsedS > 0 ? p.rows / p.elapsedS : 0;
+  const rate = rowRate(p.rows, p.elapsedS);
   // No ETA until there is a rate to extrapolate from.
-  const eta = fraction >= 1 ? `done in ${formatDuration(p.elapsedS)}` : rate > 0 ? `ETA ${formatDuration((p.totalRows - p.rows) / rate)}` : 'ETA ?';
-  return `${label} ${bar} ${pct}  ${formatCount(p.rows)}/${formatCount(p.totalRows)} rows  ${formatCount(rate)} rows/s  ${eta}`;
+  const eta = fraction >= 1 ? `done in ${formatDuration(p.elapsedS)}` : rate !== null ? `ETA ${formatDuration((p.totalRows - p.rows) / rate)}` : 'ETA ?';
+  return `${label} ${bar} ${pct}  ${formatCount(p.rows)}/${formatCount(p.totalRows)} rows  ${rate === null ? '- rows/s' : `${formatCount(rate)} rows/s`}  ${eta}`;
 }
