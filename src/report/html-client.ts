@@ -19,12 +19,16 @@ export const CLIENT_JS = String.raw`
     if (digits === undefined) digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
     return v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
   }
+  // Axis ticks: 200,000,000 would not fit beside the axis label; 200M does.
+  function tick(v) {
+    return Math.abs(v) >= 10000 ? v.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) : num(v);
+  }
   function clock(s) {
     if (s === null || s === undefined) return '';
     var sign = s < 0 ? '-' : '';
     s = Math.abs(s);
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    var ss = (sec < 10 ? '0' : '') + (Number.isInteger(sec) ? sec : sec.toFixed(1));
+    var ss = (sec < 10 ? '0' : '') + (Number.isInteger(sec) ? sec : String(Math.round(sec * 100) / 100));
     return sign + (h > 0 ? h + ':' + (m < 10 ? '0' : '') + m + ':' + ss : m + ':' + ss);
   }
   function pct(x) {
@@ -95,7 +99,7 @@ export const CLIENT_JS = String.raw`
         isTime
           ? { label: 'time since start (m:ss)', values: function (u, splits) { return splits.map(clock); } }
           : { label: 'percentile', splits: percentileSplits, values: function (u, splits) { return splits.map(pct); } },
-        { label: spec.yLabel, size: 60, values: function (u, splits) { return splits.map(function (v) { return v === null || v === undefined ? '' : num(v); }); } }
+        { label: spec.yLabel, size: 60, values: function (u, splits) { return splits.map(function (v) { return v === null || v === undefined ? '' : tick(v); }); } }
       ],
       legend: { live: true },
       cursor: isTime ? { sync: { key: 'pgsurge-time' } } : {},

@@ -11,6 +11,8 @@ export interface ServerPanel {
   /** The figure and its unit: every series in the panel shares them. */
   readonly title: string;
   readonly yLabel: string;
+  /** Counts per interval and yes/no states: drawn as steps over each interval, not as slopes. */
+  readonly stepped?: true;
 }
 
 /** Panels in page order. */
@@ -19,18 +21,18 @@ export const SERVER_PANELS: readonly ServerPanel[] = [
   { key: 'commits', title: 'Commits and rollbacks (per second)', yLabel: 'per second' },
   { key: 'rows', title: 'Rows read and written (per second)', yLabel: 'rows per second' },
   { key: 'cache', title: 'Cache hit ratio (1 = every block found in shared buffers)', yLabel: 'ratio' },
-  { key: 'blocks', title: 'Blocks accessed (per interval)', yLabel: 'blocks' },
-  { key: 'wal', title: 'WAL written (bytes per interval)', yLabel: 'bytes' },
-  { key: 'checkpoints', title: 'Checkpoints (per interval)', yLabel: 'checkpoints' },
-  { key: 'checkpoint-buffers', title: 'Buffers written by checkpoints (per interval)', yLabel: 'buffers' },
-  { key: 'events', title: 'Deadlocks, recovery conflicts and temporary files (per interval)', yLabel: 'count' },
-  { key: 'temp-bytes', title: 'Temporary file bytes (per interval)', yLabel: 'bytes' },
+  { key: 'blocks', title: 'Blocks accessed (per interval)', yLabel: 'blocks', stepped: true },
+  { key: 'wal', title: 'WAL written (bytes per interval)', yLabel: 'bytes', stepped: true },
+  { key: 'checkpoints', title: 'Checkpoints (per interval)', yLabel: 'checkpoints', stepped: true },
+  { key: 'checkpoint-buffers', title: 'Buffers written by checkpoints (per interval)', yLabel: 'buffers', stepped: true },
+  { key: 'events', title: 'Deadlocks, recovery conflicts and temporary files (per interval)', yLabel: 'count', stepped: true },
+  { key: 'temp-bytes', title: 'Temporary file bytes (per interval)', yLabel: 'bytes', stepped: true },
   { key: 'replication-bytes', title: 'Replication lag (bytes)', yLabel: 'bytes' },
   { key: 'replication', title: 'Replication lag (ms)', yLabel: 'ms' },
   { key: 'cpu', title: 'CPU (% of one core)', yLabel: '% of one core' },
   { key: 'memory', title: 'Memory (bytes)', yLabel: 'bytes' },
   { key: 'processes', title: 'Processes and cores (count)', yLabel: 'count' },
-  { key: 'state', title: 'Server state (1 = yes, 0 = no)', yLabel: '1 = yes' },
+  { key: 'state', title: 'Server state (1 = yes, 0 = no)', yLabel: '1 = yes', stepped: true },
   { key: 'other', title: 'Other figures (as named in the result)', yLabel: '' },
 ];
 

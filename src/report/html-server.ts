@@ -148,7 +148,7 @@ export function serverCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
     if (names === undefined) continue;
     const series: ChartSeries[] = names
       .slice(0, MAX_SERIES_PER_PANEL)
-      .map((n, k) => ({ label: labelOf.get(n) ?? n, color: color(k), values: columns.get(n) ?? [] }));
+      .map((n, k) => ({ label: labelOf.get(n) ?? n, color: color(k), values: columns.get(n) ?? [], ...(p.stepped === true ? { stepped: true } : {}) }));
     charts.push({ id: `${idPrefix}-server-${p.key}`, title: p.title, xKind: 'time', x, yLabel: p.yLabel, yLog: false, series, bands });
   }
   return charts;
