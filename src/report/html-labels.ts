@@ -116,6 +116,7 @@ const UNIT_WORDS: Readonly<Record<string, string>> = {
   mb: '(MB)',
   kb: '(kB)',
   pct: '(%)',
+  hz: '(per second)',
   percent: '(%)',
   delta: '(per interval)',
 };

@@ -143,17 +143,30 @@ export function findingsTable(result: HtmlResult): string {
   return table([c('severity', 'l'), c('rule', 'l'), c('finding', 'l')], rows);
 }
 
-function valueText(v: unknown): string {
+/**
+ * A config or target value as words: lists joined, objects as "key value" pairs with their keys in
+ * words (a workload reads "kind builtin, name tpcb-like, weight 1"), a threshold as typed.
+ */
+function valueText(v: unknown, depth = 0): string {
   if (typeof v === 'string') return v;
   if (v === undefined) return '';
-  // Lists of plain values (hosts, thresholds as typed) read better without JSON's brackets and quotes.
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(', ');
-  return JSON.stringify(v);
+  if (v === null) return 'none';
+  if (typeof v !== 'object') return String(v);
+  if (depth >= 3) return JSON.stringify(v);
+  if (Array.isArray(v)) return v.map((x) => valueText(x, depth + 1)).join(v.every((x) => typeof x !== 'object') ? ', ' : '; ');
+  const o = v as Record<string, unknown>;
+  if (typeof o['expr'] === 'string') return o['expr'];
+  return Object.entries(o)
+    .filter(([, x]) => x !== undefined)
+    .map(([k, x]) => `${humanize(k)} ${valueText(x, depth + 1)}`)
+    .join(', ');
 }
 
 /** Run options by the config field they fill alone: the user typed the option, not the field. */
 const OPTION_OF_FIELD: ReadonlyMap<string, string> = new Map(
-  (RUN_OPTIONS as readonly RunOptionSpec[]).flatMap((o) => (o.fills.length === 1 && o.fills[0] !== undefined ? [[o.fills[0], `--${o.long}`] as const] : [])),
+  (RUN_OPTIONS as readonly RunOptionSpec[]).flatMap((o) =>
+    o.derived !== true && o.fills.length === 1 && o.fills[0] !== undefined ? [[o.fills[0], `--${o.long}`] as const] : [],
+  ),
 );
 
 /** Rows of (words, value): keys of the result in words, with the run option that sets them when there is one. */

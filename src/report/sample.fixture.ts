@@ -162,6 +162,22 @@ export function fullSampleResult(): ResultV1 {
   return {
     ...base,
     target: { ...base.target, hosts: ['127.0.0.1:5432', '127.0.0.1:5433'] },
+    // Shaped like a resolved RunConfig (run-schema.ts), redacted: nested lists and objects.
+    config: {
+      workloads: [
+        { kind: 'builtin', name: 'tpcb-like', weight: 3 },
+        { kind: 'builtin', name: 'select-only', weight: 1 },
+      ],
+      url: 'postgres://app@127.0.0.1:5432,127.0.0.1:5433/bench',
+      clients: 4,
+      threads: 2,
+      rateHz: 200,
+      latencyLimitMs: 50,
+      thinkTime: { ms: 10, dist: 'fixed' },
+      thresholds: [{ expr: 'p95<30ms' }, { expr: 'tps>=8000' }],
+      failover: true,
+      verifyWrites: true,
+    },
     server,
     serverFacts: { start: facts, end: facts },
     findings: [

@@ -67,7 +67,16 @@ const CAMEL = /\b[a-z]+[A-Z][A-Za-z0-9]*\b/;
 async function openReport(
   htmlFile: string,
   shot: string,
-): Promise<{ charts: ChartCheck[]; plots: number; errors: string[]; requests: string[]; dialogs: number; scripts: number; failoverText: string }> {
+): Promise<{
+  charts: ChartCheck[];
+  plots: number;
+  errors: string[];
+  requests: string[];
+  dialogs: number;
+  scripts: number;
+  failoverText: string;
+  bodyText: string;
+}> {
   const page = await (await openBrowser()).newPage({ viewport: { width: 1400, height: 900 } });
   const url = pathToFileURL(htmlFile).href;
   const errors: string[] = [];
@@ -94,8 +103,9 @@ async function openReport(
   );
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, shot), fullPage: true });
+  const bodyText = await page.evaluate<string>('document.body.innerText');
   await page.close();
-  return { charts, plots, errors, requests, dialogs, scripts, failoverText };
+  return { charts, plots, errors, requests, dialogs, scripts, failoverText, bodyText };
 }
 
 function assertCharts(charts: readonly ChartCheck[], plots: number): void {
@@ -124,6 +134,7 @@ test('a real run rendered by `pgsurge report --html` opens offline with every ch
   assertCharts(page.charts, page.plots);
   const ids = page.charts.map((c) => c.id);
   for (const id of ['run-tps', 'run-latency', 'run-errors', 'run-lag', 'run-distribution']) assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
+  assert.doesNotMatch(page.bodyText, CAMEL, 'no internal field name anywhere on the page');
 });
 
 test('an hour-long result with server samples, failover, findings and hostile names', { skip }, async () => {
@@ -172,6 +183,7 @@ test('a full result: the failover section is a table with the outage and the ver
   assert.match(text, /duration \(s\)/);
   assert.match(text, /1\.200\s+1\.900\s+0\.700/, text);
   assert.match(text, /verifier verdict\s+ok/);
+  assert.doesNotMatch(page.bodyText, CAMEL, 'no internal field name anywhere on the page');
   assert.match(text, /lost writes \(acknowledged, missing\)\s+0/);
   const ids = page.charts.map((c) => c.id);
   assert.ok(!ids.includes('run-server-other'), `no catch-all box: ${ids.join(', ')}`);
