@@ -36,6 +36,9 @@ export const SERVER_PANELS: readonly ServerPanel[] = [
   { key: 'other', title: 'Other figures (as named in the result)', yLabel: '' },
 ];
 
+/** Not a panel: the field's largest value goes into the title of the connections panel. */
+export const CONNECTION_LIMIT = 'connection-limit';
+
 /** Known ServerSample fields (path below a host, hosts[] and peer names taken out): panel and words. */
 const SERVER_FIELDS: Readonly<Record<string, { readonly panel: string; readonly label: string }>> = {
   'connections.total': { panel: 'connections', label: 'total' },
@@ -43,7 +46,8 @@ const SERVER_FIELDS: Readonly<Record<string, { readonly panel: string; readonly 
   'connections.idle': { panel: 'connections', label: 'idle' },
   'connections.idleInTransaction': { panel: 'connections', label: 'idle in transaction' },
   'connections.waitingOnLock': { panel: 'connections', label: 'waiting on a lock' },
-  maxConnections: { panel: 'connections', label: 'max_connections' },
+  // A setting, not a count: drawn as a line it would squash the counts; the panel's title names it.
+  maxConnections: { panel: CONNECTION_LIMIT, label: 'max_connections' },
   commitsPerS: { panel: 'commits', label: 'commits/s' },
   rollbacksPerS: { panel: 'commits', label: 'rollbacks/s' },
   'tuplesPerS.returned': { panel: 'rows', label: 'returned/s' },

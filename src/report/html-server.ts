@@ -10,7 +10,7 @@
  * labelled in words; null values are gaps.
  */
 import { color, outagesOf, type ChartSeries, type ChartSpec, type HtmlResult } from './html-charts.js';
-import { SERVER_PANELS, serverFieldLabel, serverPanelOf } from './html-labels.js';
+import { CONNECTION_LIMIT, SERVER_PANELS, serverFieldLabel, serverPanelOf } from './html-labels.js';
 
 const TIME_KEYS = ['tS', 't', 'timeS', 'elapsedS'];
 const LABEL_KEYS = ['host', 'applicationName', 'node', 'name'];
@@ -131,25 +131,46 @@ export function serverColumns(result: HtmlResult): ServerColumns {
   return { x, columns, fieldOf, labelOf };
 }
 
-/** One chart per panel that has at least one series; none when there are no samples. */
-export function serverCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
+/** Server panels: the charts, and the titles of panels left out because every value was 0. */
+export interface ServerPanels {
+  readonly charts: ChartSpec[];
+  /** Drawn, they would be flat lines at 0 (no checkpoint, no temp file…): the page lists them instead. */
+  readonly quiet: string[];
+}
+
+const allZero = (values: readonly (number | null)[]): boolean => values.every((v) => v === null || v === 0);
+
+/** One chart per panel that has a series with a value other than 0; none when there are no samples. */
+export function serverPanels(result: HtmlResult, idPrefix = 'c'): ServerPanels {
   const { x, columns, fieldOf, labelOf } = serverColumns(result);
-  if (x.length === 0) return [];
+  if (x.length === 0) return { charts: [], quiet: [] };
   const byPanel = new Map<string, string[]>();
   for (const name of columns.keys()) {
     // By the field's own path: a host called "replica" must not pull its CPU into replication lag.
     const panel = serverPanelOf(fieldOf.get(name) ?? name);
     byPanel.set(panel, [...(byPanel.get(panel) ?? []), name]);
   }
+  const limits = (byPanel.get(CONNECTION_LIMIT) ?? []).flatMap((n) => (columns.get(n) ?? []).filter((v): v is number => v !== null));
   const bands = outagesOf(result);
   const charts: ChartSpec[] = [];
+  const quiet: string[] = [];
   for (const p of SERVER_PANELS) {
     const names = byPanel.get(p.key);
     if (names === undefined) continue;
+    if (names.every((n) => allZero(columns.get(n) ?? []))) {
+      quiet.push(p.title);
+      continue;
+    }
+    const title = p.key === 'connections' && limits.length > 0 ? `${p.title.replace(/\)$/, '')}; max_connections ${Math.max(...limits)})` : p.title;
     const series: ChartSeries[] = names
       .slice(0, MAX_SERIES_PER_PANEL)
       .map((n, k) => ({ label: labelOf.get(n) ?? n, color: color(k), values: columns.get(n) ?? [], ...(p.stepped === true ? { stepped: true } : {}) }));
-    charts.push({ id: `${idPrefix}-server-${p.key}`, title: p.title, xKind: 'time', x, yLabel: p.yLabel, yLog: false, series, bands });
+    charts.push({ id: `${idPrefix}-server-${p.key}`, title, xKind: 'time', x, yLabel: p.yLabel, yLog: false, series, bands });
   }
-  return charts;
+  return { charts, quiet };
+}
+
+/** The charts of serverPanels. */
+export function serverCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
+  return serverPanels(result, idPrefix).charts;
 }

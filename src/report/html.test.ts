@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderHtml } from './html.js';
 import { escapeHtml, jsonForScript } from './html-page.js';
-import { serverCharts } from './html-server.js';
+import { serverCharts, serverPanels } from './html-server.js';
 import { intervalCharts, type ChartSpec } from './html-charts.js';
 import { resultV1Schema } from './result.js';
 import { fullSampleResult, sampleResult } from './sample.fixture.js';
@@ -158,4 +158,18 @@ test('other server figures are grouped one kind per chart, each with its unit', 
       '127.0.0.1:5433 deleted/s',
     ],
   );
+});
+
+test('server figures at 0 all run long are listed, not drawn; max_connections goes into the connections title', () => {
+  const full = fullSampleResult();
+  const server = full.server.map((s) => ({ ...s, hosts: s.hosts.map((h) => ({ ...h, checkpointsDelta: 0, checkpointBuffersDelta: 0 })) }));
+  const { charts, quiet } = serverPanels({ ...full, server });
+  const ids = charts.map((c) => c.id);
+  assert.ok(!ids.includes('c-server-checkpoints') && !ids.includes('c-server-checkpoint-buffers'), ids.join(', '));
+  assert.deepEqual(quiet, ['Checkpoints (per interval)', 'Buffers written by checkpoints (per interval)']);
+  const connections = charts.find((c) => c.id === 'c-server-connections');
+  assert.equal(connections?.title, 'Connections (count; max_connections 100)');
+  assert.ok(!connections.series.some((s) => s.label.includes('max_connections')));
+  const html = renderHtml({ ...full, server });
+  assert.match(html, /At 0 throughout the run, so not drawn: Checkpoints \(per interval\); Buffers written by checkpoints \(per interval\)\./);
 });
