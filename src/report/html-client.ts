@@ -1,7 +1,9 @@
 /**
  * The script that runs in the report page: reads the ChartSpec JSON (html-charts.ts) and draws one
  * uPlot chart per spec. Plain ES2017 in a string, so it runs in any current browser as is; it makes
- * no requests. Time charts share a cursor; failover windows are shaded on every time chart.
+ * no requests. Time charts share a cursor; failover windows are shaded on every time chart. A
+ * time point is an interval's end: lines join the ends, steps hold each value back over its own
+ * interval (align -1), so a dip lies inside the outage band that caused it.
  * `window.pgsurgeCharts` lists the uPlot instances (the browser test checks they hold data).
  */
 export const CLIENT_JS = String.raw`
@@ -17,12 +19,16 @@ export const CLIENT_JS = String.raw`
     if (digits === undefined) digits = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
     return v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
   }
+  // Axis ticks: 200,000,000 would not fit beside the axis label; 200M does.
+  function tick(v) {
+    return Math.abs(v) >= 10000 ? v.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 }) : num(v);
+  }
   function clock(s) {
     if (s === null || s === undefined) return '';
     var sign = s < 0 ? '-' : '';
     s = Math.abs(s);
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    var ss = (sec < 10 ? '0' : '') + (Number.isInteger(sec) ? sec : sec.toFixed(1));
+    var ss = (sec < 10 ? '0' : '') + (Number.isInteger(sec) ? sec : String(Math.round(sec * 100) / 100));
     return sign + (h > 0 ? h + ':' + (m < 10 ? '0' : '') + m + ':' + ss : m + ':' + ss);
   }
   function pct(x) {
@@ -78,7 +84,7 @@ export const CLIENT_JS = String.raw`
         points: { show: false },
         value: function (u, v) { return num(v); }
       };
-      if (s.stepped) o.paths = uPlot.paths.stepped({ align: 1 });
+      if (s.stepped) o.paths = uPlot.paths.stepped({ align: -1, extend: true });
       series.push(o);
     });
     var opts = {
@@ -86,14 +92,14 @@ export const CLIENT_JS = String.raw`
       height: 240,
       series: series,
       scales: {
-        x: isTime ? { time: false } : { time: false, distr: 3, range: function (u, min, max) { return [1, max]; } },
+        x: isTime ? { time: false, range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max : 1]; } } : { time: false, distr: 3, range: function (u, min, max) { return [1, max]; } },
         y: spec.yLog ? { distr: 3 } : { range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max * 1.05 : 1]; } }
       },
       axes: [
         isTime
-          ? { values: function (u, splits) { return splits.map(clock); } }
-          : { splits: percentileSplits, values: function (u, splits) { return splits.map(pct); } },
-        { label: spec.yLabel, size: 60, values: function (u, splits) { return splits.map(function (v) { return v === null || v === undefined ? '' : num(v); }); } }
+          ? { label: 'time since start (m:ss)', values: function (u, splits) { return splits.map(clock); } }
+          : { label: 'percentile', splits: percentileSplits, values: function (u, splits) { return splits.map(pct); } },
+        { label: spec.yLabel, size: 60, values: function (u, splits) { return splits.map(function (v) { return v === null || v === undefined ? '' : tick(v); }); } }
       ],
       legend: { live: true },
       cursor: isTime ? { sync: { key: 'pgsurge-time' } } : {},

@@ -5,10 +5,12 @@
  * nested objects flattened to dotted names, is a series; an array of objects is expanded per
  * element, labelled by its `host`/`applicationName`/`name` (so per-host figures stay apart); a
  * sample's time is its `tS` (or `t`, `timeS`, `elapsedS`), else its place on the interval grid.
- * Series go to panels by field name (connections, cache hit ratio, commits, WAL, replication lag,
- * machine CPU, disk and network, process CPU, memory, other); null values are gaps.
+ * A sample covers [tS, tS + durationS] and is drawn at its end, like the client's intervals.
+ * Series go to panels by field (html-labels.ts: one kind of figure and unit per panel) and are
+ * labelled in words; null values are gaps.
  */
 import { color, outagesOf, type ChartSeries, type ChartSpec, type HtmlResult } from './html-charts.js';
+import { CONNECTION_LIMIT, SERVER_PANELS, serverFieldLabel, serverPanelOf } from './html-labels.js';
 
 const TIME_KEYS = ['tS', 't', 'timeS', 'elapsedS'];
 const LABEL_KEYS = ['host', 'applicationName', 'node', 'name'];
@@ -17,24 +19,7 @@ const SKIP_ARRAYS = new Set(['tables', 'topStatements', 'waitEvents', 'autovacuu
 const MAX_SERIES_PER_PANEL = 12;
 const MAX_ARRAY_ELEMENTS = 8;
 
-/** Panels in order; a series goes to the first whose pattern matches its field path. */
-const PANELS: readonly { readonly key: string; readonly title: string; readonly pattern: RegExp }[] = [
-  // Bytes and milliseconds of lag apart: on one axis the smaller would be a flat line.
-  { key: 'replication-bytes', title: 'Replication lag (bytes)', pattern: /(repl|standby|lag|replay).*bytes/i },
-  { key: 'replication', title: 'Replication lag (time)', pattern: /repl|standby|lag|replay/i },
-  { key: 'wal', title: 'WAL', pattern: /wal/i },
-  { key: 'cache', title: 'Cache hit ratio', pattern: /hit_?ratio|cache/i },
-  { key: 'commits', title: 'Commits and rollbacks', pattern: /commit|rollback|xact|deadlock|conflict/i },
-  // A host's machine as a whole (sampled from /proc or a node_exporter), apart from its processes.
-  { key: 'machine-cpu', title: 'Machine CPU (% of all cores)', pattern: /^machine\.cpu/ },
-  { key: 'machine-io', title: 'Machine disk and network (bytes/s)', pattern: /^machine\.(disk|net)/ },
-  { key: 'cpu', title: 'CPU (% of one core)', pattern: /cpu|load/i },
-  { key: 'memory', title: 'Memory', pattern: /mem|rss|heap|swap/i },
-  { key: 'connections', title: 'Connections', pattern: /conn|backend|active|idle|waiting|session/i },
-  { key: 'other', title: 'Other server figures', pattern: /.*/ },
-];
-
-/** A raw LSN is a position, not a figure worth a line; byte lags are kept by the panel above. */
+/** A raw LSN is a position, not a figure worth a line; byte lags have their own panel. */
 const SKIP_LAST = /^(?:index|interval|durationS|pid|ok)$|(?:^|_)lsn$/i;
 const skipCache = new Map<string, boolean>();
 /** Decided once per field name: samples repeat the same names thousands of times. */
@@ -97,7 +82,8 @@ function readSamples(result: HtmlResult): Sample[] {
   const stepS = (result.intervals[0]?.durationS ?? 1) || 1;
   return result.server.map((raw, i) => {
     const timeKey = TIME_KEYS.find((k) => typeof raw[k] === 'number');
-    const tS = timeKey === undefined ? i * stepS : (raw[timeKey] as number);
+    const startS = timeKey === undefined ? i * stepS : (raw[timeKey] as number);
+    const tS = startS + (typeof raw['durationS'] === 'number' ? raw['durationS'] : stepS);
     const rest: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) if (!TIME_KEYS.includes(k)) rest[k] = v;
     const leaves: Leaf[] = [];
@@ -107,11 +93,15 @@ function readSamples(result: HtmlResult): Sample[] {
   });
 }
 
-/** Server samples as columns on one time grid: series name → values, and each series' field path. */
+/**
+ * Server samples as columns on one time grid (each sample's end): series name → values, each
+ * series' field path, and its legend in words.
+ */
 export interface ServerColumns {
   readonly x: readonly number[];
   readonly columns: ReadonlyMap<string, readonly (number | null)[]>;
   readonly fieldOf: ReadonlyMap<string, string>;
+  readonly labelOf: ReadonlyMap<string, string>;
 }
 
 export function serverColumns(result: HtmlResult): ServerColumns {
@@ -120,6 +110,7 @@ export function serverColumns(result: HtmlResult): ServerColumns {
   const at = new Map(x.map((t, i) => [t, i]));
   const columns = new Map<string, (number | null)[]>();
   const fieldOf = new Map<string, string>();
+  const labelOf = new Map<string, string>();
   const labels = new Set<string>();
   const hostOf = (label: string): string => (label.startsWith('[') ? '' : (label.split(' [')[0] ?? ''));
   for (const s of samples) for (const leaf of s.leaves) if (hostOf(leaf.label) !== '') labels.add(hostOf(leaf.label));
@@ -133,31 +124,53 @@ export function serverColumns(result: HtmlResult): ServerColumns {
       let col = columns.get(name);
       if (col === undefined) columns.set(name, (col = x.map(() => null)));
       fieldOf.set(name, leaf.path);
+      labelOf.set(name, label === '' ? serverFieldLabel(leaf.path) : `${label} ${serverFieldLabel(leaf.path)}`);
       col[i] = Math.round(leaf.value * 1000) / 1000;
     }
   }
-  return { x, columns, fieldOf };
+  return { x, columns, fieldOf, labelOf };
 }
 
-/** One chart per panel that has at least one series; none when there are no samples. */
-export function serverCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
-  const { x, columns, fieldOf } = serverColumns(result);
-  if (x.length === 0) return [];
+/** Server panels: the charts, and the titles of panels left out because every value was 0. */
+export interface ServerPanels {
+  readonly charts: ChartSpec[];
+  /** Drawn, they would be flat lines at 0 (no checkpoint, no temp file…): the page lists them instead. */
+  readonly quiet: string[];
+}
+
+const allZero = (values: readonly (number | null)[]): boolean => values.every((v) => v === null || v === 0);
+
+/** One chart per panel that has a series with a value other than 0; none when there are no samples. */
+export function serverPanels(result: HtmlResult, idPrefix = 'c'): ServerPanels {
+  const { x, columns, fieldOf, labelOf } = serverColumns(result);
+  if (x.length === 0) return { charts: [], quiet: [] };
   const byPanel = new Map<string, string[]>();
   for (const name of columns.keys()) {
     // By the field's own path: a host called "replica" must not pull its CPU into replication lag.
-    const field = fieldOf.get(name) ?? name;
-    const panel = PANELS.find((p) => p.pattern.test(field)) ?? PANELS[PANELS.length - 1];
-    if (panel === undefined) continue;
-    byPanel.set(panel.key, [...(byPanel.get(panel.key) ?? []), name]);
+    const panel = serverPanelOf(fieldOf.get(name) ?? name);
+    byPanel.set(panel, [...(byPanel.get(panel) ?? []), name]);
   }
+  const limits = (byPanel.get(CONNECTION_LIMIT) ?? []).flatMap((n) => (columns.get(n) ?? []).filter((v): v is number => v !== null));
   const bands = outagesOf(result);
   const charts: ChartSpec[] = [];
-  for (const p of PANELS) {
+  const quiet: string[] = [];
+  for (const p of SERVER_PANELS) {
     const names = byPanel.get(p.key);
     if (names === undefined) continue;
-    const series: ChartSeries[] = names.slice(0, MAX_SERIES_PER_PANEL).map((n, k) => ({ label: n, color: color(k), values: columns.get(n) ?? [] }));
-    charts.push({ id: `${idPrefix}-server-${p.key}`, title: p.title, xKind: 'time', x, yLabel: '', yLog: false, series, bands });
+    if (names.every((n) => allZero(columns.get(n) ?? []))) {
+      quiet.push(p.title);
+      continue;
+    }
+    const title = p.key === 'connections' && limits.length > 0 ? `${p.title.replace(/\)$/, '')}; max_connections ${Math.max(...limits)})` : p.title;
+    const series: ChartSeries[] = names
+      .slice(0, MAX_SERIES_PER_PANEL)
+      .map((n, k) => ({ label: labelOf.get(n) ?? n, color: color(k), values: columns.get(n) ?? [], ...(p.stepped === true ? { stepped: true } : {}) }));
+    charts.push({ id: `${idPrefix}-server-${p.key}`, title, xKind: 'time', x, yLabel: p.yLabel, yLog: false, series, bands });
   }
-  return charts;
+  return { charts, quiet };
+}
+
+/** The charts of serverPanels. */
+export function serverCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
+  return serverPanels(result, idPrefix).charts;
 }

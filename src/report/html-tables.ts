@@ -6,8 +6,10 @@ import { FAILURE_CLASSES } from '../metrics/types.js';
 import { escapeHtml } from './html-page.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
 import type { TxnSummary } from './result.js';
-import { extra, outagesOf, type HtmlResult } from './html-charts.js';
+import { extra, type HtmlResult } from './html-charts.js';
 import { settingsOf } from './compare-config.js';
+import { FAILURE_CLASS_LABELS, humanize } from './html-labels.js';
+import { RUN_OPTIONS, type RunOptionSpec } from '../config/run-options.js';
 
 type Align = 'l' | 'r' | 'sql' | 'mono';
 
@@ -39,9 +41,22 @@ function errorsText(errors: TxnSummary['errors']): string {
 export function typesTable(result: HtmlResult): string {
   const s = result.summary;
   const done = s.transactions + s.failed;
-  const head = ['type', 'share', 'tps', 'ok', 'failed', 'retried', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'lag p99', 'failures by class'].map((h, i) =>
-    c(h, i === 0 || i === 13 ? 'l' : 'r'),
-  );
+  const head = [
+    'transaction type',
+    'share',
+    'per second',
+    'successful',
+    'failed',
+    'retried',
+    'p50',
+    'p90',
+    'p95',
+    'p99',
+    'p99.9',
+    'max',
+    'schedule lag p99',
+    'failures by class',
+  ].map((h, i) => c(h, i === 0 || i === 13 ? 'l' : 'r'));
   const rows = Object.entries(result.transactionTypes).map(([name, t]) => [
     c(name, 'l'),
     c(fmtPct(t.transactions + t.failed, done)),
@@ -62,7 +77,7 @@ export function typesTable(result: HtmlResult): string {
 }
 
 export function statementsTables(result: HtmlResult): string {
-  const head = ['p50', 'p95', 'p99', 'max', 'count', 'failed', 'statement'].map((h, i) => c(h, i === 6 ? 'l' : 'r'));
+  const head = ['p50', 'p95', 'p99', 'max', 'executed', 'failed', 'statement'].map((h, i) => c(h, i === 6 ? 'l' : 'r'));
   return Object.entries(result.transactionTypes)
     .filter(([, t]) => t.statements.length > 0)
     .map(([name, t]) => {
@@ -83,7 +98,7 @@ export function statementsTables(result: HtmlResult): string {
 export function failuresTable(result: HtmlResult): string {
   const s = result.summary;
   const rows = FAILURE_CLASSES.filter((k) => s.errors[k] > 0 || s.firstErrors[k] !== undefined).map((k) => [
-    c(k, 'l'),
+    c(FAILURE_CLASS_LABELS[k], 'l'),
     c(fmtNum(s.errors[k])),
     c(s.firstErrors[k] ?? '', 'mono'),
   ]);
@@ -97,12 +112,12 @@ export function failuresTable(result: HtmlResult): string {
     s.reconnects,
   )} reconnects</p>`;
   if (rows.length === 0) return `<p>No failures.</p>${notDone}`;
-  return table([c('class', 'l'), c('count'), c('first message', 'l')], rows) + notDone;
+  return table([c('failure class', 'l'), c('transactions'), c('first message', 'l')], rows) + notDone;
 }
 
 export function thresholdsTable(result: HtmlResult): string {
   return table(
-    [c('', 'l'), c('threshold', 'l'), c('actual', 'l')],
+    [c('', 'l'), c('threshold', 'l'), c('measured', 'l')],
     result.thresholds.map((t) => [c(t.ok ? '✓ pass' : '✗ fail', 'l', t.ok ? 'good' : 'bad'), c(t.expr, 'mono'), c(t.actual, 'l')]),
   );
 }
@@ -128,34 +143,38 @@ export function findingsTable(result: HtmlResult): string {
   return table([c('severity', 'l'), c('rule', 'l'), c('finding', 'l')], rows);
 }
 
-/** Outages and the scalar facts of `result.failover` (lost writes, RTO, …), shape-tolerant. */
-export function failoverSection(result: HtmlResult): string {
-  const failover = extra(result, 'failover');
-  if (typeof failover !== 'object' || failover === null) return '';
-  const outages = outagesOf(result);
-  const facts = Object.entries(failover as Record<string, unknown>).filter(([k]) => k !== 'outages');
-  const outageTable =
-    outages.length === 0
-      ? '<p>No outage.</p>'
-      : table(
-          [c('start s'), c('end s'), c('length s')],
-          outages.map((o) => [c(o.startS.toFixed(3)), c(o.endS.toFixed(3)), c((o.endS - o.startS).toFixed(3))]),
-        );
-  const factsTable = facts.length === 0 ? '' : keyValueTable(Object.fromEntries(facts));
-  return `<h2>Failover</h2><p class="note">Outage windows are shaded on every timeline.</p>${outageTable}${factsTable}`;
-}
-
-function valueText(v: unknown): string {
+/**
+ * A config or target value as words: lists joined, objects as "key value" pairs with their keys in
+ * words (a workload reads "kind builtin, name tpcb-like, weight 1"), a threshold as typed.
+ */
+function valueText(v: unknown, depth = 0): string {
   if (typeof v === 'string') return v;
   if (v === undefined) return '';
-  return JSON.stringify(v);
+  if (v === null) return 'none';
+  if (typeof v !== 'object') return String(v);
+  if (depth >= 3) return JSON.stringify(v);
+  if (Array.isArray(v)) return v.map((x) => valueText(x, depth + 1)).join(v.every((x) => typeof x !== 'object') ? ', ' : '; ');
+  const o = v as Record<string, unknown>;
+  if (typeof o['expr'] === 'string') return o['expr'];
+  return Object.entries(o)
+    .filter(([, x]) => x !== undefined)
+    .map(([k, x]) => `${humanize(k)} ${valueText(x, depth + 1)}`)
+    .join(', ');
 }
 
-function keyValueTable(obj: Readonly<Record<string, unknown>>): string {
+/** Run options by the config field they fill alone: the user typed the option, not the field. */
+const OPTION_OF_FIELD: ReadonlyMap<string, string> = new Map(
+  (RUN_OPTIONS as readonly RunOptionSpec[]).flatMap((o) =>
+    o.derived !== true && o.fills.length === 1 && o.fills[0] !== undefined ? [[o.fills[0], `--${o.long}`] as const] : [],
+  ),
+);
+
+/** Rows of (words, value): keys of the result in words, with the run option that sets them when there is one. */
+function keyValueTable(obj: Readonly<Record<string, unknown>>, withOption = false): string {
   const rows = Object.entries(obj)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => [c(k, 'l'), c(valueText(v), 'mono')]);
-  return table([c('name', 'l'), c('value', 'l')], rows);
+    .map(([k, v]) => [c(humanize(k), 'l'), ...(withOption ? [c(OPTION_OF_FIELD.get(k) ?? '', 'mono')] : []), c(valueText(v), 'mono')]);
+  return table([c('', 'l'), ...(withOption ? [c('option', 'l')] : []), c('value', 'l')], rows);
 }
 
 /** Run facts, target, resolved config and any server settings the result carries. */
@@ -164,13 +183,21 @@ export function configSection(result: HtmlResult): string {
   const versions = {
     pgsurge: `${result.tool.name} ${result.tool.version}`,
     postgresql: result.target.serverVersion ?? 'unknown',
-    startedAt: result.startedAt,
-    durationS: result.durationS,
+    started: result.startedAt,
+    measured: `${result.durationS} s`,
   };
   const target = Object.fromEntries(Object.entries(result.target).filter(([k]) => k !== 'settings'));
+  const settingsTable =
+    settings === null
+      ? ''
+      : // Server settings keep PostgreSQL's own names (shared_buffers): that is what users look up.
+        `<h3>Server settings</h3>${table(
+          [c('setting', 'l'), c('value', 'l')],
+          Object.entries(settings).map(([k, v]) => [c(k, 'l'), c(valueText(v), 'mono')]),
+        )}`;
   return (
     `<h2>Configuration</h2><h3>Versions</h3>${keyValueTable(versions)}<h3>Target</h3>${keyValueTable(target)}` +
-    `<h3>Run configuration (redacted)</h3>${keyValueTable(result.config)}` +
-    (settings !== null ? `<h3>Server settings</h3>${keyValueTable(settings)}` : '')
+    `<h3>Run configuration (redacted)</h3>${keyValueTable(result.config, true)}` +
+    settingsTable
   );
 }

@@ -5,8 +5,9 @@
  */
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
-import { serverCharts } from './html-server.js';
-import { configSection, failoverSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
+import { serverPanels } from './html-server.js';
+import { failoverSection } from './html-failover.js';
+import { configSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
 
 function card(label: string, value: string, cls = ''): string {
@@ -60,7 +61,7 @@ function subtitle(result: HtmlResult): string {
 export function renderHtml(result: HtmlResult): string {
   const timeline = intervalCharts(result, 'run');
   const distribution = distributionChart(result, 'run');
-  const server = serverCharts(result, 'run');
+  const { charts: server, quiet } = serverPanels(result, 'run');
   const charts: ChartSpec[] = [...timeline, ...(distribution === null ? [] : [distribution]), ...server];
   const outages = outagesOf(result);
   const findings = findingsOf(result);
@@ -85,7 +86,13 @@ export function renderHtml(result: HtmlResult): string {
       )}</div>`,
     );
   }
-  if (server.length > 0) body.push('<h2>Server</h2>', `<div class="grid">${server.map((c) => chartBox(c)).join('')}</div>`);
+  if (server.length > 0 || quiet.length > 0) {
+    body.push(
+      '<h2>Server</h2>',
+      `<div class="grid">${server.map((c) => chartBox(c)).join('')}</div>`,
+      quiet.length === 0 ? '' : `<p class="note">At 0 throughout the run, so not drawn: ${escapeHtml(quiet.join('; '))}.</p>`,
+    );
+  }
   body.push(failoverSection(result));
   body.push('<h2>Transaction types</h2>', typesTable(result));
   const statements = statementsTables(result);
