@@ -5,7 +5,7 @@
  * start of their measured phase).
  */
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
-import { color, mergedHistogram, outagesOf, percentileAxis, percentileCurve, type ChartSpec } from './html-charts.js';
+import { color, intervalEndS, mergedHistogram, outagesOf, percentileAxis, percentileCurve, type ChartSpec } from './html-charts.js';
 import { table, type Cell } from './html-tables.js';
 import { basisText, formatComparison, regressionText, undecidedText } from './compare-format.js';
 import type { Comparison, MetricRow } from './compare.js';
@@ -19,14 +19,15 @@ function runLabel(c: Comparison, r: Comparison['results'][number]): string {
   return side === undefined || side.runs.length === 1 ? (side?.label ?? r.label) : `${side.label}/${r.label}`;
 }
 
+/** Every run's intervals on one time axis, each drawn at its end (as the run's own report draws it). */
 function overlay(c: Comparison, id: string, title: string, yLabel: string, pick: (i: Interval) => number | null, yLog = false): ChartSpec {
-  const x = [...new Set(c.results.flatMap((r) => r.result.intervals.map((i) => i.tS)))].sort((a, b) => a - b);
+  const x = [...new Set(c.results.flatMap((r) => r.result.intervals.map(intervalEndS)))].sort((a, b) => a - b);
   const at = new Map(x.map((t, k) => [t, k]));
   const series = c.results.map((r) => {
     const values: (number | null)[] = x.map(() => null);
     for (const i of r.result.intervals) {
       const v = pick(i);
-      const idx = at.get(i.tS);
+      const idx = at.get(intervalEndS(i));
       if (idx !== undefined) values[idx] = v === null || (yLog && v <= 0) ? null : Math.round(v * 1000) / 1000;
     }
     return { label: runLabel(c, r), color: color(r.side), values };
