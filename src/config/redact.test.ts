@@ -39,6 +39,8 @@ describe('redact: examples', () => {
     ["host=h password = 'x y' port=1", 'host=h password = *** port=1'],
     ['password=secret host=h', 'password=*** host=h'],
     ['PGPASSWORD=secret pgsurge run', 'PGPASSWORD=*** pgsurge run'],
+    // A key quoted with a JSON escape right before it (a digit ends the escape).
+    ['unknown key "\\u0000password=\'secret\'x" next', 'unknown key "\\u0000password=*** next'],
     ["host=h password='unterminated and more", 'host=h password=***'],
     ['--url postgres://u:secret@h/d --rate 5', '--url postgres://u:***@h/d --rate 5'],
     // One rule cannot hide a password from the other.

@@ -23,10 +23,11 @@
 export const MASK = '***';
 
 /**
- * A key ending in "password" at the start of a word, then `=`. Group 1: the character before the
- * key (query parameter when `?` or `&`), group 2: the key and `=` as written.
+ * A key ending in "password", then `=`. Group 1: the character before the key (query parameter
+ * when `?` or `&`), group 2: the key and `=` as written. A digit before the key does not hide it:
+ * messages quote keys with JSON escapes, and `"\u0000password='x'"` must lose its value too.
  */
-const KEY_VALUE = /(^|[^A-Za-z0-9_])([A-Za-z_]*password\s*=\s*)/gi;
+const KEY_VALUE = /(^|[^A-Za-z_])([A-Za-z_]*password\s*=\s*)/gi;
 /** Runs in which libpq's URL parser would look for user info. */
 const SEGMENT = /[^\s/?]+/g;
 /** Text searches shorter than this could match ordinary output (digits, words like "pgsurge"). */

@@ -158,6 +158,28 @@ test('another URL scheme is refused with one line naming it, never the password'
   assert.equal(parseConnInfo('mydb', { PGUSER: 'me' }).database, 'mydb');
 });
 
+test('user:password@host/db without its scheme is refused, redacted, with the URL to write', () => {
+  for (const [typed, shown] of [
+    ['u:s3cret@h:5432/db', 'u:***@h:5432/db'],
+    ['app:1@db.internal/shop', 'app:***@db.internal/shop'],
+    ['u@h', 'u@h'],
+  ] as const) {
+    assert.throws(
+      () => parseConnInfo(typed, {}),
+      (e: unknown) => {
+        assert.ok(e instanceof PgsurgeError);
+        assert.equal(e.code, 'CONNINFO_NO_SCHEME');
+        assert.equal(e.exitCode, 2);
+        assert.equal(e.message, `--url: "${shown}" looks like a URL without its scheme; write postgresql://${shown}`);
+        return true;
+      },
+    );
+  }
+  // A database name may hold "@" (libpq allows any name); one with no host after it stays a name.
+  assert.equal(parseConnInfo('team@', { PGUSER: 'me' }).database, 'team@');
+  assert.equal(parseConnInfo('my db', { PGUSER: 'me' }).database, 'my db');
+});
+
 test('describeTarget: all hosts, no password', () => {
   assert.equal(describeTarget(parseConnInfo('postgres://postgres:pw@127.0.0.1:5432/db', {})), 'postgres@127.0.0.1:5432/db');
   assert.equal(describeTarget(parseConnInfo('postgres://u:pw@h1,[::1]:5433/db', {})), 'u@h1:5432,[::1]:5433/db');

@@ -157,6 +157,12 @@ export function checkTargetScheme(target: string, label: string): string | undef
       `${label}: unsupported scheme "${scheme}://"; use postgres:// or postgresql:// (or a key=value string: host=… dbname=…)`,
     );
   }
+  // "user:password@host/db" with its scheme left off: libpq would take all of it for a database
+  // name and fail far from the cause. A database name with "@" followed by a host is implausible.
+  if (scheme === undefined && !target.includes('=') && /^[^\s/@:]+(:[^\s@]*)?@[^\s/@]+(\/\S*)?$/.test(target.trim())) {
+    const shown = redact(`postgresql://${target.trim()}`);
+    throw usageError('CONNINFO_NO_SCHEME', `${label}: "${shown.slice('postgresql://'.length)}" looks like a URL without its scheme; write ${shown}`);
+  }
   return scheme;
 }
 
