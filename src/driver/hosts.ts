@@ -8,7 +8,8 @@
  * connection and never answers (a stalled server, a pooler whose server is gone, a blackholed path)
  * therefore costs connect_timeout and no more. With connect_timeout=0 (libpq: wait forever for the
  * connection) the role check still gets HOST_CHECK_DEADLINE_MS: it is a query pgsurge runs for
- * itself, and none of those may hang. The error when no host will do names every host tried and
+ * itself, and none of those may hang. Preparing the statements (-M prepared, before the role check)
+ * gets connect_timeout of its own (or HOST_CHECK_DEADLINE_MS), for the same reason. The error when no host will do names every host tried and
  * what happened there.
  */
 import { describeHost } from './conninfo.js';
@@ -137,7 +138,7 @@ export async function openTargetSession(ci: ConnInfo, opts: OpenSessionOptions):
     const sinceMs = Date.now();
     let s: Session;
     try {
-      s = await openSession(ci, host, opts);
+      s = await openSession(ci, host, opts, ci.connectTimeoutMs > 0 ? ci.connectTimeoutMs : HOST_CHECK_DEADLINE_MS);
     } catch (e) {
       if (ci.hosts.length === 1 && attrs === 'any') throw e;
       problems.push(problemOf(host, e));
