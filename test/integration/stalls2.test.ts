@@ -10,6 +10,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, withClient } from '../helpers/server.js';
@@ -49,6 +50,47 @@ function readResultOf(file: string, r: CliRun): ResultV1 {
 {
   const r = await runCli(['init', '--url', server.url, '-s', '1', '-q'], { env: cleanEnv() });
   assert.equal(r.code, 0, r.stderr);
+}
+
+/**
+ * A proxy whose connections opened after stallNew() log in and then get no answer to any query:
+ * what the client sends after the server's first ReadyForQuery is held back (a server or pooler
+ * that took the connection and stopped answering). Connections opened before go on working.
+ */
+async function startQueryStallProxy(): Promise<{ host: string; port: number; stallNew(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let stalling = false;
+  const READY = Buffer.from([0x5a, 0, 0, 0, 5]);
+  const srv = createServer((client) => {
+    const upstream = connect({ host: server.host, port: server.port });
+    const stallsAfterLogin = stalling;
+    let loggedIn = false;
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    upstream.on('data', (b: Buffer) => {
+      if (b.includes(READY)) loggedIn = true;
+      client.write(b);
+    });
+    client.on('data', (b: Buffer) => {
+      if (stallsAfterLogin && loggedIn) return;
+      upstream.write(b);
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const a = srv.address();
+  const port = typeof a === 'object' && a !== null ? a.port : 0;
+  const close = async (): Promise<void> => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+  };
+  stoppers.push(close);
+  return { host: '127.0.0.1', port, stallNew: () => (stalling = true), close };
 }
 
 /** A PgBouncer in front of the server through a fault proxy, warmed (it knows the server's parameters, so it logs clients in without one). */
@@ -122,4 +164,31 @@ test("a PgBouncer whose server is gone, alone: the pre-run checks give up with o
     new RegExp(`^pgsurge: ${re(hostOf(bouncer))}: no answer to ".+" within 30 s, and a second connection got no answer either: `),
     show(r),
   );
+});
+
+test('the write verifier facing a primary that stopped answering: the result is written, verification NOT VERIFIED with the reason, exit 1', async () => {
+  const p = await startQueryStallProxy();
+  const json = join(dir, 'verifier.json');
+  let stalled = false;
+  const r = await runCli(['run', 'ha-writes', '--verify-writes', '--url', url(hostOf(p)), '-T', '2', '-c', '2', '-P', '1', '--no-observe', '--json', json], {
+    env: cleanEnv(),
+    timeoutMs: HANG_MS,
+    onStderr: (chunk) => {
+      // The load's sessions are open: only the verifier's connection, opened after the load, stalls.
+      if (!stalled && /^progress: /m.test(chunk)) {
+        stalled = true;
+        p.stallNew();
+      }
+    },
+  });
+  assert.ok(stalled, show(r));
+  assert.equal(r.code, 1, show(r));
+  const result = readResultOf(json, r);
+  assert.ok(result.summary.transactions > 0);
+  const v = result.failover?.verification;
+  assert.ok(v !== undefined && !('lost' in v), JSON.stringify(v));
+  assert.equal(v.verdict, 'NOT VERIFIED');
+  assert.match(v.error, new RegExp(`^the final state could not be read from ${re(hostOf(p))}: no answer to ".+" within 30 s`), v.error);
+  assert.match(r.stdout, /verify-writes\s+NOT VERIFIED: the final state could not be read from /);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
 });
