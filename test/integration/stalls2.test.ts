@@ -192,3 +192,50 @@ test('the write verifier facing a primary that stopped answering: the result is 
   assert.match(r.stdout, /verify-writes\s+NOT VERIFIED: the final state could not be read from /);
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
 });
+
+test('a second SIGINT while the sampler is stalled: stops at once, and the result keeps the server samples taken before the stall', async () => {
+  const p = await proxy();
+  const json = join(dir, 'sigint-twice-samples.json');
+  let progress = 0;
+  let secondAt = 0;
+  const t0 = Date.now();
+  // 3 s intervals: a graceful stop would give the stalled snapshot one interval (3 s), longer than
+  // the second signal's grace (1 s); only a hand-over keeps the samples then.
+  const r = await runCli(['run', '--url', url(`${direct},${hostOf(p)}`), '-T', '120', '-c', '2', '-n', '--interval', '3s', '-P', '3', '--json', json], {
+    env: cleanEnv(),
+    timeoutMs: HANG_MS,
+    onStderr: (chunk, child) => {
+      const before = progress;
+      progress += (chunk.match(/^progress: /gm) ?? []).length;
+      // Two intervals sampled on both hosts, then the sampler's path stalls; a second later (a
+      // snapshot is stuck by then) two signals.
+      if (before < 2 && progress >= 2) p.blackhole();
+      if (before < 3 && progress >= 3) {
+        setTimeout(() => {
+          child.kill('SIGINT');
+          setTimeout(() => {
+            secondAt = Date.now();
+            child.kill('SIGINT');
+          }, 200);
+        }, 1000);
+      }
+    },
+  });
+  const exitMs = Date.now() - (secondAt > 0 ? secondAt : t0);
+  assert.ok(secondAt > 0, show(r));
+  assert.equal(r.code, 1, show(r));
+  assert.ok(exitMs < 60_000, `exit ${exitMs} ms after the second signal\n${show(r)}`);
+  assert.match(r.stderr, /SIGINT again: stopping at once/, show(r));
+  assert.doesNotMatch(r.stderr, /no server figures/, show(r));
+  const result = readResultOf(json, r);
+  assert.equal(result.stop?.reason, 'interrupted');
+  assert.ok(result.summary.transactions > 0);
+  assert.ok(result.intervals.length >= 3, show(r));
+  assert.equal(result.server.length, result.intervals.length);
+  // Before the stall: both hosts sampled.
+  const first = result.server[0]!;
+  for (const h of [direct, hostOf(p)]) assert.equal(first.hosts.find((x) => x.host === h)?.ok, true, JSON.stringify(first.hosts));
+  // What the stall and the stop left unsampled is marked, not dropped.
+  const last = result.server[result.server.length - 1]!;
+  assert.equal(last.hosts.find((x) => x.host === hostOf(p))?.ok, false, JSON.stringify(last.hosts));
+});
