@@ -14,9 +14,10 @@ const STOP_NOW_GRACE_MS = 1_000;
 
 /**
  * Stop the live outputs, waiting at most `maxWaitMs`, and at most STOP_NOW_GRACE_MS once `stopNow`
- * is aborted (a second signal). The server observer bounds its own stop; this is the run's guarantee
- * that no output, whatever it waits for, holds back the result. Undefined when it was cut short: the
- * result then has no sections from the outputs.
+ * is aborted (a second signal). The outputs see `stopNow` too (RunEnd.stopNow): on it the server
+ * observer hands over the samples it has at once, so a second signal keeps them. The observer bounds
+ * its own stop; this is the run's guarantee that no output, whatever it waits for, holds back the
+ * result. Undefined when it was cut short: the result then has no sections from the outputs.
  */
 export async function stopOutputsWithin(
   outputs: RunOutputs,
@@ -34,7 +35,7 @@ export async function stopOutputsWithin(
     else stopNow?.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    return await Promise.race([outputs.stop(end), cut]);
+    return await Promise.race([outputs.stop(stopNow === undefined ? end : { ...end, stopNow }), cut]);
   } finally {
     for (const t of timers) clearTimeout(t);
     if (onAbort !== undefined) stopNow?.removeEventListener('abort', onAbort);

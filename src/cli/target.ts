@@ -5,7 +5,7 @@
 import { describeTarget, hasEnvironmentTarget, parseConnInfo } from '../driver/conninfo.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { openAdminClient } from '../driver/admin-client.js';
-import { selectHost } from '../driver/hosts.js';
+import { firstAnsweringHost, selectHost } from '../driver/hosts.js';
 import type { LocalServer } from '../local/server.js';
 import type pg from 'pg';
 import { PgsurgeError } from '../errors.js';
@@ -55,14 +55,10 @@ export async function connectFirstHost(conn: ConnInfo): Promise<{ client: pg.Cli
     }
     return { client: await openAdminClient(conn, host), host };
   }
-  let last: unknown;
-  for (const host of conn.hosts) {
-    try {
-      return { client: await openAdminClient(conn, host), host };
-    } catch (e) {
-      last = e;
-    }
+  try {
+    const { value: client, host } = await firstAnsweringHost(conn, (h) => openAdminClient(conn, h));
+    return { client, host };
+  } catch (e) {
+    throw new PgsurgeError('CONNECT_FAILED', `could not connect to ${describeTarget(conn)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const message = last instanceof Error ? last.message : String(last);
-  throw new PgsurgeError('CONNECT_FAILED', `could not connect to ${describeTarget(conn)}: ${message}`, { cause: last });
 }

@@ -241,6 +241,9 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   if (targets.length > 0 && replicas.length > 0) problems.push('--replica and --target cannot be used together (each target is run as it is)');
   if (targets.length > 0 && flag('routeReads')) problems.push('--route-reads and --target cannot be used together (each target is run as it is)');
   if (replicas.length > 0 && flag('routeReads')) problems.push('--replica and --route-reads cannot be used together (reads go to the --replica servers)');
+  // Refused, not resolved either way: machine figures are part of the server samples, so one of the two wishes would be dropped.
+  if (parsed.get('observe') === false && many('serverMetrics').length > 0)
+    problems.push('--server-metrics and --no-observe cannot be used together (machine figures come with the server samples): leave out one of them');
 
   if (problems.length === 1 && hinted !== undefined && hinted.message === problems[0]) throw hinted;
   if (problems.length > 0) {

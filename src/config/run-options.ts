@@ -391,7 +391,7 @@ export const RUN_OPTIONS = [
     fills: ['serverMetrics'],
     help: "a Prometheus node_exporter on a server's machine, for its CPU, memory, disk and network (repeatable; HOST=URL names the host, else in host order)",
   },
-  { kind: 'flag', long: 'no-observe', fills: ['observe'], help: 'do not sample the server (pg_stat_*, CPU) during the run' },
+  { kind: 'flag', long: 'no-observe', fills: ['observe'], help: 'do not sample the server (pg_stat_*, CPU) during the run (not with --server-metrics)' },
   {
     kind: 'value',
     long: 'prometheus',

@@ -31,17 +31,37 @@ export { OpenError } from './connect.js';
 const NO_HANDLER: SessionHandler = { onQueryDone: () => undefined, onClose: () => undefined };
 const LOST: PgErrorInfo = { code: '08006', message: 'Connection terminated unexpectedly', severity: undefined, detail: undefined, position: undefined };
 
-/** Open a session on one host; prepared statements are parsed once here. Rejects with OpenError. */
-export async function openSession(ci: ConnInfo, host: HostSpec, opts: OpenSessionOptions): Promise<Session> {
+/**
+ * Open a session on one host; prepared statements are parsed once here. Rejects with OpenError.
+ * `prepareDeadlineMs` (> 0) bounds the preparing: a server that logged the session in and then
+ * stopped answering must not hold the open forever.
+ */
+export async function openSession(ci: ConnInfo, host: HostSpec, opts: OpenSessionOptions, prepareDeadlineMs = 0): Promise<Session> {
   const raw = await connectAndAuthenticate(ci, host);
   const session = new WireSession(raw.socket, host, opts.protocol, opts.statements, raw.backendPid, raw.serverVersion);
   raw.setSink(session.onBytes);
   if (opts.protocol === 'prepared') {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      if (prepareDeadlineMs <= 0) return;
+      timer = setTimeout(() => {
+        const s = Math.round(prepareDeadlineMs / 100) / 10;
+        reject({
+          code: 'PGSURGE_TIMEOUT',
+          message: `no answer while preparing the statements within ${s} s`,
+          severity: undefined,
+          detail: undefined,
+          position: undefined,
+        } satisfies PgErrorInfo);
+      }, prepareDeadlineMs);
+    });
     try {
-      await session.prepareAll(opts.statements);
+      await Promise.race([session.prepareAll(opts.statements), late]);
     } catch (e) {
       session.destroy();
       throw e instanceof OpenError ? e : new OpenError(host, e as PgErrorInfo);
+    } finally {
+      clearTimeout(timer);
     }
   }
   return session;

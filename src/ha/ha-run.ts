@@ -13,6 +13,13 @@
  * The section's type is derived from its schema (src/report/failover-schema.ts); its text is
  * src/report/failover-text.ts, part of the summary.
  *
+ * Deadlines: every query here and in verify-writes.ts runs on a client from openAdminClient (its
+ * default silence deadline: a long read the server works on goes on, a server or path that stopped
+ * answering is given up on, naming the host and the statement); finding the primary is bounded by
+ * connect_timeout per host and attempt (driver/hosts.ts) and by `waitMs` over the attempts. A
+ * primary that stops answering mid-way makes the verification NOT VERIFIED with that line; the
+ * run's result is written all the same.
+ *
  * Exit code: a failed verification (lost or unexpected writes, a broken invariant, or no primary to
  * verify against) makes the run exit 1 — "the run failed" of DESIGN.md's codes — before any
  * threshold's 99, because a lost acknowledged write is the one finding a failover test exists for.
@@ -137,7 +144,12 @@ export async function finishHa(
     }
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
-    if (prepared.verify) verification = { verdict: 'NOT VERIFIED', ok: false, error: `no primary to read the final state from: ${error}` };
+    // Found but stopped answering (the admin client's deadline gave up; its line names the host), or not found at all.
+    const why =
+      primaryAfter === null
+        ? `no primary to read the final state from: ${error}`
+        : `the final state could not be read from ${error.startsWith(`${primaryAfter}: `) ? error : `${primaryAfter}: ${error}`}`;
+    if (prepared.verify) verification = { verdict: 'NOT VERIFIED', ok: false, error: why };
   }
   const serverS = server?.largest?.durationS ?? null;
   const failover: FailoverResult = {

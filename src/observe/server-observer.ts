@@ -260,7 +260,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     );
   };
 
-  return {
+  const observer: LiveOutput = {
     name: 'server',
 
     async open(c: RunContext): Promise<void> {
@@ -317,54 +317,110 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       if (ctx === undefined) return undefined;
-      // All of stop() waits at most one sampling deadline: the end of the run is never delayed by
-      // a server that stopped answering. What still runs after that is abandoned.
-      const deadlineMs = samplingDeadline(ctx.intervalMs).ms;
-      const untilUs = nowUs() + deadlineMs * 1000;
-      // Snapshots under way get one interval (at least 1 s) to finish: one still running then is
-      // late already, and waiting for it would hold back the other hosts' last samples too. Its
-      // host gets no final snapshot.
-      const inFlightUntilUs = Math.min(untilUs, nowUs() + Math.max(1_000, ctx.intervalMs) * 1000);
-      await waitUntil(Promise.allSettled([...inFlight]), inFlightUntilUs);
-      // The last boundary: the end of the run (covers the last, possibly partial, interval).
-      const finalBoundary = Math.max(end.intervals.length, emitted.length);
-      if (measureStartUs > 0 && hosts.some((h) => h.doneThrough < finalBoundary)) {
-        if (!selfReadings.has(finalBoundary)) await waitUntil(takeBoundary(finalBoundary), untilUs);
-        else {
-          const due = hosts.filter((h) => !h.busy && h.doneThrough < finalBoundary);
-          await waitUntil(Promise.allSettled(due.map((h) => snapshotHost(h, finalBoundary))), untilUs);
-        }
-        for (const h of hosts) {
-          if (h.doneThrough < finalBoundary) markMissing(h, finalBoundary, 'no answer by the end of the run (sampling abandoned)');
-        }
-        emitReady();
+      // A second signal (now or while stopping): hand over what there is, without waiting.
+      const stopNow = end.stopNow;
+      if (stopNow?.aborted === true) return handOver(end);
+      let onAbort: (() => void) | undefined;
+      const now = new Promise<ResultAdditions>((resolve) => {
+        onAbort = () => resolve(handOver(end));
+        stopNow?.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([stopGracefully(end, ctx.intervalMs), now]);
+      } finally {
+        if (onAbort !== undefined) stopNow?.removeEventListener('abort', onAbort);
       }
-      const endFacts: HostFacts[] = [];
-      for (const h of hosts) {
-        const client = h.client;
-        h.client = undefined;
-        if (client !== undefined && !h.busy) {
-          // End facts are best effort, within what is left of the wait.
-          const facts = await waitUntil(
-            readFacts(client, h.label, h.caps!, tables).catch(() => undefined),
-            untilUs,
-          );
-          if (facts !== undefined) endFacts.push(facts);
-        }
-        // A query still running on it is abandoned: end() then closes the socket at once.
-        await client?.end().catch(() => undefined);
-      }
-      abandoned.abort();
-      const server = emitted.slice(0, end.intervals.length);
-      const facts: { start: ServerFacts; end: ServerFacts } = {
-        start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
-        end: { hosts: endFacts },
-      };
-      const findings = [...samplingGaps(hosts, end.intervals.length, ctx.intervalMs), ...diagnose({ intervals: end.intervals, server, facts })];
-      return { server, serverFacts: facts, findings };
     },
   };
+
+  /** Set once handOver() ran: a graceful stop still under way then returns nothing more. */
+  let handedOver = false;
+
+  /**
+   * The samples emitted so far, each interval not yet sampled marked missing (a snapshot under way
+   * is abandoned), the findings of those: at once, synchronously. The connections are closed in
+   * the background (end() destroys a stalled one after its grace).
+   */
+  const handOver = (end: RunEnd): ResultAdditions => {
+    handedOver = true;
+    abandoned.abort();
+    const finalBoundary = Math.max(end.intervals.length, emitted.length);
+    if (measureStartUs > 0) {
+      // Each interval needs pgsurge's own reading at both ends; boundaries not taken get this one.
+      const reading = readSelf(nowUs());
+      for (let b = emitted.length; b <= finalBoundary; b++) if (!selfReadings.has(b)) selfReadings.set(b, reading);
+      for (const h of hosts) if (h.doneThrough < finalBoundary) markMissing(h, finalBoundary, STOPPED_AT_ONCE);
+      emitReady();
+    }
+    for (const h of hosts) {
+      void h.client?.end().catch(() => undefined);
+      h.client = undefined;
+    }
+    return additions(end, []);
+  };
+
+  /** The result's sections from what was sampled, with the end facts read (maybe none). */
+  const additions = (end: RunEnd, endFacts: HostFacts[]): ResultAdditions => {
+    const intervalMs = ctx!.intervalMs;
+    const server = emitted.slice(0, end.intervals.length);
+    const facts: { start: ServerFacts; end: ServerFacts } = {
+      start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
+      end: { hosts: endFacts },
+    };
+    const findings = [...samplingGaps(hosts, end.intervals.length, intervalMs), ...diagnose({ intervals: end.intervals, server, facts })];
+    return { server, serverFacts: facts, findings };
+  };
+
+  const stopGracefully = async (end: RunEnd, intervalMs: number): Promise<ResultAdditions | undefined> => {
+    // All of stop() waits at most one sampling deadline: the end of the run is never delayed by
+    // a server that stopped answering. What still runs after that is abandoned.
+    const deadlineMs = samplingDeadline(intervalMs).ms;
+    const untilUs = nowUs() + deadlineMs * 1000;
+    // Snapshots under way get one interval (at least 1 s) to finish: one still running then is
+    // late already, and waiting for it would hold back the other hosts' last samples too. Its
+    // host gets no final snapshot.
+    const inFlightUntilUs = Math.min(untilUs, nowUs() + Math.max(1_000, intervalMs) * 1000);
+    await waitUntil(Promise.allSettled([...inFlight]), inFlightUntilUs);
+    if (handedOver) return undefined;
+    // The last boundary: the end of the run (covers the last, possibly partial, interval).
+    const finalBoundary = Math.max(end.intervals.length, emitted.length);
+    if (measureStartUs > 0 && hosts.some((h) => h.doneThrough < finalBoundary)) {
+      if (!selfReadings.has(finalBoundary)) await waitUntil(takeBoundary(finalBoundary), untilUs);
+      else {
+        const due = hosts.filter((h) => !h.busy && h.doneThrough < finalBoundary);
+        await waitUntil(Promise.allSettled(due.map((h) => snapshotHost(h, finalBoundary))), untilUs);
+      }
+      if (handedOver) return undefined;
+      for (const h of hosts) {
+        if (h.doneThrough < finalBoundary) markMissing(h, finalBoundary, 'no answer by the end of the run (sampling abandoned)');
+      }
+      emitReady();
+    }
+    const endFacts: HostFacts[] = [];
+    for (const h of hosts) {
+      if (handedOver) return undefined;
+      const client = h.client;
+      h.client = undefined;
+      if (client !== undefined && !h.busy) {
+        // End facts are best effort, within what is left of the wait.
+        const facts = await waitUntil(
+          readFacts(client, h.label, h.caps!, tables).catch(() => undefined),
+          untilUs,
+        );
+        if (facts !== undefined) endFacts.push(facts);
+      }
+      // A query still running on it is abandoned: end() then closes the socket at once.
+      await client?.end().catch(() => undefined);
+    }
+    abandoned.abort();
+    return additions(end, endFacts);
+  };
+
+  return observer;
 }
+
+/** Why an interval has no server sample when a second signal stopped the run at once. */
+const STOPPED_AT_ONCE = 'not sampled: the run was stopped at once by a second signal';
 
 /** `p`, or undefined once the monotonic clock passes `untilUs` (p goes on, unobserved). */
 async function waitUntil<T>(p: Promise<T>, untilUs: number): Promise<T | undefined> {

@@ -31,6 +31,11 @@ export type ResultAdditions = Partial<Pick<ResultV1, 'server' | 'serverFacts' | 
 export interface RunEnd {
   /** The run's intervals, merged over all workers, in order: the one copy of them (the aggregator's). */
   readonly intervals: readonly IntervalStats[];
+  /**
+   * Aborted by a second signal: stop() must then return at once with what it has (what it still
+   * waits for is left out and said so), instead of waiting for its own bounds.
+   */
+  readonly stopNow?: AbortSignal;
 }
 
 export interface LiveOutput {
