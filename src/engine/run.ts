@@ -15,7 +15,8 @@ import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js'
 import type { WorkloadSource } from '../workload/sources.js';
 import type { StopReason } from './worker-info.js';
 import type { HostFigures } from './host-counts.js';
-import { USER_CODE_BYTES, userCodeRunning } from '../workload/module/user-code.js';
+import { USER_CODE_BYTES, userCodeBeat, userCodeRunning } from '../workload/module/user-code.js';
+import { USER_CODE_LIMIT_ENV, userCodeLimitMs } from '../workload/module/watchdog.js';
 
 /**
  * A worker that has not reported its end this long after the end of the load plus the grace (or
@@ -185,6 +186,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   let deadline: NodeJS.Timeout | undefined;
   let deadlineUs = Infinity;
   let overdueTimer: NodeJS.Timeout | undefined;
+  let startupWatch: NodeJS.Timeout | undefined;
   let started = false;
   let finished = false;
   let stoppedAtOnce = false;
@@ -203,6 +205,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       failed = true;
       clearTimeout(deadline);
       clearInterval(overdueTimer);
+      clearInterval(startupWatch);
       for (const t of threads) void t.terminate();
       hooks.signal?.removeEventListener('abort', onAbort);
       hooks.stopNow?.removeEventListener('abort', onStopNow);
@@ -265,6 +268,43 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       for (const t of threads) void t.terminate();
     };
     hooks.stopNow?.addEventListener('abort', onStopNow, { once: true });
+
+    // Before a worker is ready it runs the modules' top level and weights() (marked in userCode,
+    // see watchdog.ts): one that stays in the same such function past the limit, its heartbeat
+    // standing still (it beats while the function awaits), is stuck in it.
+    const userModules = plan.groups.some((g) => g.scripts.some((x) => x.kind === 'module' && !x.file.startsWith('builtin:')));
+    if (userModules) {
+      const limitMs = userCodeLimitMs();
+      const seen = slots.map(() => ({ name: undefined as string | undefined, beat: 0, sinceMs: 0 }));
+      startupWatch = setInterval(
+        () => {
+          if (started) {
+            clearInterval(startupWatch);
+            return;
+          }
+          const nowMs = performance.now();
+          seen.forEach((s, w) => {
+            const running = userCodeRunning(userCode[w]!);
+            const beat = userCodeBeat(userCode[w]!);
+            if (running !== s.name || beat !== s.beat) {
+              s.name = running;
+              s.beat = beat;
+              s.sinceMs = nowMs;
+            } else if (running !== undefined && nowMs - s.sinceMs >= limitMs) {
+              fail(
+                new PgsurgeError(
+                  'WORKLOAD_BLOCKED',
+                  `worker thread ${w + 1} of ${workers}: ${running} did not return within ${limitMs / 1000} s while the worker prepared the load (an endless loop?): ` +
+                    `make it return, or allow longer with ${USER_CODE_LIMIT_ENV}=SECONDS`,
+                  { exitCode: 2 },
+                ),
+              );
+            }
+          });
+        },
+        Math.min(1000, limitMs / 4),
+      );
+    }
 
     const finishAll = (): void => {
       if (finished || failed) return;

@@ -16,6 +16,7 @@
 import { isMainThread, Worker } from 'node:worker_threads';
 import inspector from 'node:inspector';
 import { usageError } from '../../errors.js';
+import { userCodeMarks } from './user-code.js';
 
 /** Environment variable: seconds a module function may block the main thread (default 30). */
 export const USER_CODE_LIMIT_ENV = 'PGSURGE_USER_CODE_LIMIT_S';
@@ -106,12 +107,18 @@ function disarm(id: number): void {
   if (--w.armed === 0) clearInterval(w.timer);
 }
 
+/** Ids in userCodeMarks of the functions a worker thread runs through watchUserCall, by name. */
+const markIds = new Map<string, number>();
+
 /**
- * Call user code on the main thread under the watchdog: `what` names it as the user finds it
- * ("setup() of wl.ts"). A promise it returns keeps the watchdog armed until it settles (awaiting
- * leaves the event loop free, so only a loop that blocks it trips the watchdog).
+ * Call user code under the watchdog: `what` names it as the user finds it ("setup() of wl.ts").
+ * A promise it returns keeps the watchdog armed until it settles (awaiting leaves the event loop
+ * free, so only a loop that blocks it trips the watchdog). In a run's worker thread, which the
+ * main thread watches instead, the call is marked in userCodeMarks (the top level and weights()
+ * run there too, before the worker reports ready: run.ts gives them the same limit).
  */
 export function watchUserCall<T>(what: string, fn: () => T): T {
+  if (!isMainThread) return markedCall(what, fn);
   const id = arm(what);
   let out: T;
   try {
@@ -124,5 +131,31 @@ export function watchUserCall<T>(what: string, fn: () => T): T {
     return out.finally(() => disarm(id)) as T;
   }
   disarm(id);
+  return out;
+}
+
+function markedCall<T>(what: string, fn: () => T): T {
+  let id = markIds.get(what);
+  if (id === undefined) {
+    id = userCodeMarks.register(what);
+    markIds.set(what, id);
+  }
+  userCodeMarks.enter(id);
+  let out: T;
+  try {
+    out = fn();
+  } catch (e) {
+    userCodeMarks.leave();
+    throw e;
+  }
+  if (out instanceof Promise) {
+    // Awaiting: the heartbeat shows run.ts that the loop is free (a top-level await is not stuck).
+    const beat = setInterval(() => userCodeMarks.beat(), HEARTBEAT_MS);
+    return out.finally(() => {
+      clearInterval(beat);
+      userCodeMarks.leave();
+    }) as T;
+  }
+  userCodeMarks.leave();
   return out;
 }
