@@ -15,7 +15,8 @@ import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js'
 import type { WorkloadSource } from '../workload/sources.js';
 import type { StopReason } from './worker-info.js';
 import type { HostFigures } from './host-counts.js';
-import { USER_CODE_BYTES, userCodeRunning } from '../workload/module/user-code.js';
+import { USER_CODE_BYTES, userCodeBeat, userCodeRunning } from '../workload/module/user-code.js';
+import { USER_CODE_LIMIT_ENV, userCodeLimitMs } from '../workload/module/watchdog.js';
 
 /**
  * A worker that has not reported its end this long after the end of the load plus the grace (or
@@ -24,6 +25,13 @@ import { USER_CODE_BYTES, userCodeRunning } from '../workload/module/user-code.j
  * slow but healthy worker is never cut off; short enough that -T and Ctrl-C hold.
  */
 const STUCK_WORKER_MARGIN_MS = 10_000;
+
+/**
+ * An interval whose snapshot a worker has not sent this long after the interval's end is emitted
+ * without it (marked: IntervalStats.missingWorkers), so the progress line and the live outputs go
+ * on while a worker is stuck in a workload module's code. Far above a healthy worker's delay.
+ */
+const overdueMs = (intervalMs: number): number => Math.max(2 * intervalMs, 5_000);
 
 /** One workload with its own load model (a scenario); a plain run has one group. */
 export interface RunGroup {
@@ -177,6 +185,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const stuckBy = new Array<string | undefined>(workers).fill(undefined);
   let deadline: NodeJS.Timeout | undefined;
   let deadlineUs = Infinity;
+  let overdueTimer: NodeJS.Timeout | undefined;
+  let startupWatch: NodeJS.Timeout | undefined;
   let started = false;
   let finished = false;
   let stoppedAtOnce = false;
@@ -194,6 +204,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       if (failed || finished) return;
       failed = true;
       clearTimeout(deadline);
+      clearInterval(overdueTimer);
+      clearInterval(startupWatch);
       for (const t of threads) void t.terminate();
       hooks.signal?.removeEventListener('abort', onAbort);
       hooks.stopNow?.removeEventListener('abort', onStopNow);
@@ -218,6 +230,24 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       clearTimeout(deadline);
       deadline = setTimeout(terminateStuck, Math.max(0, Math.ceil((atUs - nowUs()) / 1000)));
     };
+    /**
+     * Emit the intervals a worker is overdue with. Only those that end well before the end of the
+     * load (or the stop signal): the last ones wait for the workers' final snapshots, which come
+     * after in-flight transactions finish.
+     */
+    const emitOverdue = (): void => {
+      if (finished || failed) return;
+      const intervalUs = plan.intervalMs * 1000;
+      const endUs = Math.min(
+        plan.gridDurationMs === undefined ? Infinity : measureStartUs + plan.gridDurationMs * 1000,
+        stopReason === 'interrupted' ? (stopAtUs ?? Infinity) : Infinity,
+      );
+      const due = Math.min(
+        Math.floor((nowUs() - measureStartUs - overdueMs(plan.intervalMs) * 1000) / intervalUs) - 1,
+        Math.floor((endUs - measureStartUs) / intervalUs) - 2,
+      );
+      if (due >= 0) for (const s of aggregator.emitDue(due)) hooks.onInterval?.(s);
+    };
     const onAbort = (): void => {
       stopReason = 'interrupted';
       stopAtUs ??= nowUs();
@@ -239,10 +269,48 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
     };
     hooks.stopNow?.addEventListener('abort', onStopNow, { once: true });
 
+    // Before a worker is ready it runs the modules' top level and weights() (marked in userCode,
+    // see watchdog.ts): one that stays in the same such function past the limit, its heartbeat
+    // standing still (it beats while the function awaits), is stuck in it.
+    const userModules = plan.groups.some((g) => g.scripts.some((x) => x.kind === 'module' && !x.file.startsWith('builtin:')));
+    if (userModules) {
+      const limitMs = userCodeLimitMs();
+      const seen = slots.map(() => ({ name: undefined as string | undefined, beat: 0, sinceMs: 0 }));
+      startupWatch = setInterval(
+        () => {
+          if (started) {
+            clearInterval(startupWatch);
+            return;
+          }
+          const nowMs = performance.now();
+          seen.forEach((s, w) => {
+            const running = userCodeRunning(userCode[w]!);
+            const beat = userCodeBeat(userCode[w]!);
+            if (running !== s.name || beat !== s.beat) {
+              s.name = running;
+              s.beat = beat;
+              s.sinceMs = nowMs;
+            } else if (running !== undefined && nowMs - s.sinceMs >= limitMs) {
+              fail(
+                new PgsurgeError(
+                  'WORKLOAD_BLOCKED',
+                  `worker thread ${w + 1} of ${workers}: ${running} did not return within ${limitMs / 1000} s while the worker prepared the load (an endless loop?): ` +
+                    `make it return, or allow longer with ${USER_CODE_LIMIT_ENV}=SECONDS`,
+                  { exitCode: 2 },
+                ),
+              );
+            }
+          });
+        },
+        Math.min(1000, limitMs / 4),
+      );
+    }
+
     const finishAll = (): void => {
       if (finished || failed) return;
       finished = true;
       clearTimeout(deadline);
+      clearInterval(overdueTimer);
       hooks.signal?.removeEventListener('abort', onAbort);
       hooks.stopNow?.removeEventListener('abort', onStopNow);
       hooks.control?.attach(null);
@@ -309,6 +377,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
               startedAt = new Date(Date.now() + 20 + plan.warmupMs);
               for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
               hooks.onMeasureStart?.(measureStartUs);
+              overdueTimer = setInterval(emitOverdue, plan.intervalMs);
               if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
               hooks.control?.attach((target, group) => {
                 const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
@@ -373,6 +442,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           return;
         }
         lostWorkers.push(stuckBy[w] ?? `worker thread ${w + 1} of ${workers} ended during the run without reporting its end (${why})${inFunction}`);
+        for (const s of aggregator.workerLost(w)) hooks.onInterval?.(s);
         doneCount++;
         if (doneCount === workers) finishAll();
       });

@@ -183,3 +183,53 @@ test('discard() drops warm-up data but keeps connection set-up times', () => {
   assert.equal(s.connects, 1);
   assert.ok(s.connect !== null && decodeBytes(s.connect).totalCount === 1, 'the connect-time histogram is kept');
 });
+
+test('a lost worker does not hold the intervals back: they go on from the others, each marked as lacking it', () => {
+  const a = new Recorder(layout);
+  const b = new Recorder(layout);
+  const agg = new Aggregator(layout, { workers: 2, intervalMs: 1000 });
+  a.txnOk(0, 0, 0, 10, 1);
+  b.txnOk(0, 0, 0, 10, 1);
+  agg.add(a.snapshot(0, 0, false));
+  assert.equal(agg.add(b.snapshot(1, 0, false)).length, 1);
+  // Worker 1 stops reporting (stuck); worker 0 goes on.
+  a.txnOk(0, 0, 0, 10, 1);
+  assert.deepEqual(agg.add(a.snapshot(0, 1, false)), []);
+  const onLoss = agg.workerLost(1);
+  assert.deepEqual(
+    onLoss.map((s) => [s.index, s.ok, s.missingWorkers]),
+    [[1, 1, 1]],
+  );
+  a.txnOk(0, 0, 0, 10, 1);
+  const next = agg.add(a.snapshot(0, 2, false));
+  assert.deepEqual(
+    next.map((s) => [s.index, s.ok, s.missingWorkers]),
+    [[2, 1, 1]],
+  );
+  assert.equal(agg.intervals()[0]!.missingWorkers, 0);
+});
+
+test('emitDue() emits overdue intervals without a stuck worker; its late snapshot still counts in the totals', () => {
+  const a = new Recorder(layout);
+  const b = new Recorder(layout);
+  const agg = new Aggregator(layout, { workers: 2, intervalMs: 1000 });
+  a.txnOk(0, 0, 0, 10, 1);
+  assert.deepEqual(agg.add(a.snapshot(0, 0, false)), []);
+  a.txnOk(0, 0, 0, 10, 1);
+  agg.add(a.snapshot(0, 1, false));
+  const due = agg.emitDue(0);
+  assert.deepEqual(
+    due.map((s) => [s.index, s.ok, s.missingWorkers]),
+    [[0, 1, 1]],
+  );
+  // Worker 1 comes back: its interval 0 is already out (totals only); interval 1 waited for it.
+  b.txnOk(0, 0, 0, 10, 1);
+  assert.deepEqual(agg.add(b.snapshot(1, 0, false)), []);
+  b.txnOk(0, 0, 0, 10, 1);
+  const back = agg.add(b.snapshot(1, 1, false));
+  assert.deepEqual(
+    back.map((s) => [s.index, s.ok, s.missingWorkers]),
+    [[1, 2, 0]],
+  );
+  assert.equal(agg.totals().ok, 4);
+});

@@ -8,7 +8,10 @@
  *   the merge buffers of intervals still waiting for a worker (reused through a pool);
  * - each worker sends its intervals in increasing order; an interval is emitted when every worker
  *   has reported it or a later one (or has sent its final snapshot). An interval nobody reported
- *   (e.g. a gap) is emitted empty, so the grid has no holes (DESIGN.md).
+ *   (e.g. a gap) is emitted empty, so the grid has no holes (DESIGN.md);
+ * - a worker that stops reporting (lost, or stuck in a workload module's code) does not hold the
+ *   others back: `workerLost` and `emitDue` emit without it, and each such interval counts the
+ *   workers whose figures it lacks in `missingWorkers` (a late snapshot still counts in the totals).
  */
 import { FAILURE_CLASSES } from './types.js';
 import type { MetricsLayout } from './types.js';
@@ -74,6 +77,8 @@ export interface IntervalStats {
   readonly durationMs: number;
   /** Snapshots merged into this interval (0 for an interval nobody reported). */
   readonly reports: number;
+  /** Worker threads whose figures for this interval are missing (lost or stuck; 0 normally). */
+  readonly missingWorkers: number;
   readonly arrivals: number;
   readonly ok: number;
   readonly failed: number;
@@ -162,6 +167,8 @@ export class Aggregator {
   private readonly workers: number;
   /** Last interval each worker reported; +Infinity once it sent its final snapshot. */
   private readonly lastByWorker: number[];
+  /** Workers that ended without their final snapshot: no interval waits for them. */
+  private readonly lost: boolean[];
   private readonly pending = new Map<number, Pending>();
   private readonly pool: Pending[] = [];
   private nextIndex = 0;
@@ -176,6 +183,7 @@ export class Aggregator {
     this.workers = opts.workers;
     this.intervalMs = opts.intervalMs;
     this.lastByWorker = new Array<number>(opts.workers).fill(-1);
+    this.lost = new Array<boolean>(opts.workers).fill(false);
     this.total = {
       ...newTxnTotals('total'),
       arrivals: 0,
@@ -215,9 +223,34 @@ export class Aggregator {
     this.mergeTotals(s, p);
     this.maxSeen = Math.max(this.maxSeen, s.interval);
     this.lastByWorker[s.worker] = s.final ? Infinity : Math.max(this.lastByWorker[s.worker]!, s.interval);
-    let ready = Math.min(...this.lastByWorker);
-    if (ready === Infinity) ready = this.maxSeen;
-    return this.emitThrough(ready);
+    return this.emitThrough(this.readyThrough());
+  }
+
+  /** The last interval every worker still reporting has reported. */
+  private readyThrough(): number {
+    let ready = Infinity;
+    this.lastByWorker.forEach((last, w) => {
+      if (!this.lost[w]) ready = Math.min(ready, last);
+    });
+    return ready === Infinity ? this.maxSeen : ready;
+  }
+
+  /**
+   * Worker `w` ended without its final snapshot: the intervals go on without it (each one after
+   * its last report counts it in missingWorkers). Returns the intervals that waited only for it.
+   */
+  workerLost(w: number): IntervalStats[] {
+    if (this.lost[w] === true || this.lastByWorker[w] === Infinity) return [];
+    this.lost[w] = true;
+    return this.emitThrough(this.readyThrough());
+  }
+
+  /**
+   * Emit every interval up to `index` now, whether or not every worker has reported it: for a
+   * caller whose clock says a worker is overdue (stuck in code that never returns). Returns them.
+   */
+  emitDue(index: number): IntervalStats[] {
+    return this.emitThrough(Math.max(index, this.readyThrough()));
   }
 
   /** Emits every interval still waiting (e.g. a worker died); returns them in order. */
@@ -314,6 +347,7 @@ export class Aggregator {
       tS: (index * this.intervalMs) / 1000,
       durationMs: this.intervalMs,
       reports: p?.reports ?? 0,
+      missingWorkers: this.lastByWorker.filter((last) => last < index).length,
       arrivals: p?.arrivals ?? 0,
       ok,
       failed: p?.failed ?? 0,

@@ -23,6 +23,8 @@ export interface ProgressStats {
   /** p95 shows when present (IntervalStats always has it). */
   readonly latencyMs: { readonly p50: number | null; readonly p95?: number | null; readonly p99: number | null; readonly max: number | null };
   readonly lagMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+  /** Worker threads whose figures the interval lacks (IntervalStats has it). */
+  readonly missingWorkers?: number;
 }
 
 /** 3 significant-ish digits: 0.123, 1.234, 12.35, 123.5, 1234. Milliseconds. */
@@ -50,6 +52,8 @@ export function formatProgress(stats: ProgressStats, elapsedS: number, openLoop:
   if (stats.retried > 0) parts.push(`${stats.retried} retried`);
   if (stats.skipped > 0) parts.push(`${stats.skipped} skipped`);
   if (stats.dropped > 0) parts.push(`${stats.dropped} dropped`);
+  const missing = stats.missingWorkers ?? 0;
+  if (missing > 0) parts.push(`without ${missing} worker thread${missing === 1 ? '' : 's'} (stuck or lost)`);
   return parts.join(', ');
 }
 

@@ -141,6 +141,8 @@ export const resultV1Schema = z.object({
       retried: z.number().int().nonnegative(),
       skipped: z.number().int().nonnegative(),
       dropped: z.number().int().nonnegative(),
+      /** Worker threads whose figures this interval lacks (lost, or stuck in module code); absent when none. */
+      missingWorkers: z.number().int().positive().optional(),
     }),
   ),
   /** Per-interval server samples on the same grid (same tS), from src/observe's server observer. */
@@ -306,6 +308,7 @@ function intervalResult(s: IntervalStats, durationS: number): IntervalResult {
     retried: s.retried,
     skipped: s.skipped,
     dropped: s.dropped,
+    ...(s.missingWorkers > 0 ? { missingWorkers: s.missingWorkers } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { usageError } from '../../errors.js';
 import type { OptionsSpec, WorkloadDefinition } from './api.js';
 import { locateInModule } from './program.js';
+import { userCodeLimitMs, watchUserCall } from './watchdog.js';
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
 const stepSchema = z.object({ sql: z.string().min(1), params: fn.optional(), rows: fn.optional() });
@@ -72,9 +73,11 @@ async function importModule(given: string, abs: string): Promise<WorkloadDefinit
   process.setSourceMapsEnabled(true);
   const { bundleModule } = await import('./bundle.js'); // esbuild loads only when a module is named
   const bundled = await bundleModule(abs, file);
+  userCodeLimitMs(); // a bad PGSURGE_USER_CODE_LIMIT_S is its own usage error, not the module's
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(bundled).href)) as { default?: unknown };
+    // Its top level runs now, on this thread: under the watchdog, like its hooks below.
+    mod = (await watchUserCall(`the top level of ${file}`, () => import(pathToFileURL(bundled).href))) as { default?: unknown };
   } catch (e) {
     // Thrown by the module's top-level code: where in the user's file, and the message's first line.
     const located = locateInModule(e, abs);
@@ -91,7 +94,23 @@ async function importModule(given: string, abs: string): Promise<WorkloadDefinit
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more:)` : '';
     throw usageError('WORKLOAD_INVALID', `workload module ${file} does not export a valid workload: ${problems[0]!}${more}`, problems.slice(1));
   }
-  return mod.default as WorkloadDefinition;
+  return watchedHooks(mod.default as WorkloadDefinition, file);
+}
+
+/** The functions of a workload that run on the thread that loaded it, not on the hot path. */
+const HOOKS = ['setup', 'teardown', 'reset', 'report', 'weights'] as const;
+
+/**
+ * The definition with its hooks called under the watchdog (watchdog.ts), each named as the user
+ * finds it ("setup() of wl.ts"); `this` in a hook is still the module's own object.
+ */
+function watchedHooks(def: WorkloadDefinition, file: string): WorkloadDefinition {
+  const hooks: Record<string, unknown> = {};
+  for (const name of HOOKS) {
+    const f = def[name] as ((...args: unknown[]) => unknown) | undefined;
+    if (f !== undefined) hooks[name] = (...args: unknown[]): unknown => watchUserCall(`${name}() of ${file}`, () => f.apply(def, args));
+  }
+  return { ...def, ...hooks };
 }
 
 /** Option values: the module's defaults, overridden by -D name=value (converted and checked). */

@@ -12,12 +12,14 @@
  * function without any message from the worker.
  *
  * Layout: Int32 [0] = id of the running module function (0: none), Int32 [1] = bytes of names
- * written, then the names (UTF-8, one per line) from byte 8 on.
+ * written, Int32 [2] = a heartbeat bumped while a function awaits (its event loop is free), then
+ * the names (UTF-8, one per line) from byte 12 on.
  */
 
 /** Bytes of one worker's marks: the two Int32 slots and room for the names of its functions. */
 export const USER_CODE_BYTES = 32_768;
-const NAMES_AT = 8;
+const NAMES_AT = 12;
+const SLOTS = 3;
 
 export class UserCodeMarks {
   private slots: Int32Array;
@@ -26,13 +28,13 @@ export class UserCodeMarks {
   private full = false;
 
   constructor(buffer: ArrayBufferLike = new ArrayBuffer(USER_CODE_BYTES)) {
-    this.slots = new Int32Array(buffer, 0, 2);
+    this.slots = new Int32Array(buffer, 0, SLOTS);
     this.bytes = new Uint8Array(buffer);
   }
 
   /** Use the worker's shared buffer (before any function is registered). */
   attach(buffer: SharedArrayBuffer): void {
-    this.slots = new Int32Array(buffer, 0, 2);
+    this.slots = new Int32Array(buffer, 0, SLOTS);
     this.bytes = new Uint8Array(buffer);
     this.nextId = 1;
     this.full = false;
@@ -62,6 +64,16 @@ export class UserCodeMarks {
   leave(): void {
     this.slots[0] = 0;
   }
+
+  /** The running function awaits, so this thread's event loop still turns (not on the hot path). */
+  beat(): void {
+    Atomics.add(this.slots, 2, 1);
+  }
+}
+
+/** Main thread: a worker's heartbeat; it stands still while the worker's event loop is blocked. */
+export function userCodeBeat(buffer: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(buffer, 0, SLOTS), 2);
 }
 
 /**
@@ -72,7 +84,7 @@ export const userCodeMarks = new UserCodeMarks();
 
 /** Main thread: the name of the module function a worker is running, or undefined if none. */
 export function userCodeRunning(buffer: SharedArrayBuffer): string | undefined {
-  const slots = new Int32Array(buffer, 0, 2);
+  const slots = new Int32Array(buffer, 0, SLOTS);
   const id = Atomics.load(slots, 0);
   if (id <= 0) return undefined;
   const used = Math.min(Atomics.load(slots, 1), buffer.byteLength - NAMES_AT);
