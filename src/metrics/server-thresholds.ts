@@ -55,7 +55,7 @@ export const SERVER_NAME = /^\s*(server|replication|connections|pool)\b/i;
 export const AGGREGATE_FORM = /^\s*[a-z_][a-z0-9_]*\s*\(/i;
 
 const GRAMMAR =
-  /^\s*([a-z_][a-z0-9_]*)\s*\(\s*([a-z_]+)(?:\[([^\]]*)\])?(?:\.([a-z_]+))?\s*\)\s*(<=|>=|==|<|>|=)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(us|ms|s|%)?\s*$/i;
+  /^\s*([a-z_][a-z0-9_]*)\s*\(\s*([a-z_][a-z0-9_]*)(?:\[([^\]]*)\])?(?:\.([a-z_]+))?\s*\)\s*(<=|>=|==|<|>|=)\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*(us|ms|s|%)?\s*$/i;
 const HOST_LABEL = /^[a-z0-9._:-]+$/i;
 
 /**
