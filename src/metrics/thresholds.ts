@@ -13,7 +13,7 @@
  *            rto (longest failover outage, a time; needs --failover), lost (acknowledged writes
  *            missing after the run; needs --verify-writes — without it the threshold fails, n/a)
  *   ops      < <= > >= = ==
- *   units    us ms s for times (default ms); % for errors and success_rate
+ *   units    us ms s for times (default ms); % for errors, errors.CLASS and success_rate
  *
  * Examples: `p95<30ms`, `tps>=8000`, `errors<1%`, `errors.timeout==0`, `success_rate>=99.9%`,
  * `lag.p99<5ms`, `dropped=0`; on the server's figures (src/metrics/server-thresholds.ts):
