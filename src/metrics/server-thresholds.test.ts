@@ -219,6 +219,10 @@ test('the verdict: thresholds, the asked rate (within 1 %, or every scheduled ar
     reasons: ['tps>=8000 (actual 200)', 'rate missed: asked 400/s, achieved 200/s (50%)'],
     rate: { askedPerS: 400, achievedPerS: 200, achieved: false },
   });
+  const verification = full.failover!.verification!;
+  assert.ok('lost' in verification);
+  const lostWrites = { ...full, failover: { ...full.failover!, verification: { ...verification, verdict: 'LOST WRITES' as const, ok: false, lost: 2 } } };
+  assert.match(verdictLine(judgeResult(lostWrites, []).verdict!), /^FAILED: write verification LOST WRITES \(lost 2, unexpected \d+\)/);
   const held = judgeResult(full, ['max(server.cpu)<=41%'].map(parseThreshold));
   assert.equal(verdictLine(held.verdict!), 'PASSED: the threshold held; rate achieved: asked 200/s, achieved 200/s (100%)');
 });

@@ -5,7 +5,7 @@
  * can (at most 100 %), and the missed rate is made by pg_sleep, not by a slow machine.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -28,6 +28,7 @@ let runs = 0;
 async function run(args: readonly string[]): Promise<{ r: CliRun; result: ResultV1; json: string }> {
   const json = join(dir, `r${++runs}.json`);
   const r = await runCli(['run', '-n', '--json', json, ...args]);
+  assert.ok(existsSync(json), `no result written (exit ${r.code}):\n${r.stderr}`);
   return { r, result: resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8'))), json };
 }
 const lastLine = (stdout: string): string => stdout.trimEnd().split('\n').pop()!;
@@ -139,4 +140,21 @@ test('--no-observe: a server threshold fails as n/a and says why; client thresho
     lastLine(r.stdout),
     /^FAILED: max\(server\.cpu\)<80% \(actual n\/a: server\.cpu: not sampled — the result has no server samples \(the observer was off/,
   );
+});
+
+test('a failover run (--verify-writes) judges server thresholds beside rto and lost', async () => {
+  const { r, result } = await run([
+    'ha-writes',
+    '--url',
+    primaryUrl,
+    '--verify-writes',
+    '-c',
+    '2',
+    '-T',
+    '2',
+    ...th('max(server[primary].cpu)<=100%', 'lost=0', 'rto<60s'),
+  ]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(okOf(result), { 'max(server[primary].cpu)<=100%': true, 'lost=0': true, 'rto<60s': true });
+  assert.equal(lastLine(r.stdout), 'PASSED: all 3 thresholds held');
 });
