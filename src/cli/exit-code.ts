@@ -1,6 +1,9 @@
 /**
  * The exit-code rule of one run (before any failover verdict, src/ha/ha-run.ts): 1 when it did not
  * complete (no transaction succeeded, or it was interrupted), 99 when a threshold failed, else 0.
+ * A missed -R rate alone makes the verdict line FAILED but keeps 0, as pgbench does: scripts that
+ * ran `-R` before the verdict existed keep their exit code; `--threshold 'success_rate>=99%'`
+ * makes a run that fell behind its schedule exit 99.
  */
 import type { RunOutcome } from '../engine/run.js';
 import type { ResultV1 } from '../report/result.js';

@@ -11,7 +11,7 @@ import type { ConnInfo } from '../driver/types.js';
 import { parseConnInfo } from '../driver/conninfo.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
-import { buildResult, type ResultSections, type ResultV1, type RunStop, type ServerSample } from '../report/result.js';
+import { buildResult, judgeResult, type ResultSections, type ResultV1, type RunStop, type ServerSample } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
 import { createRunOutputs } from '../output/registry.js';
@@ -149,6 +149,8 @@ export async function executeRun(
     };
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);
+    // The failover check judged rto/lost on the summary alone: judge every threshold on the whole result.
+    if (ha !== undefined) result = { ...result, ...judgeResult(result, thresholds) };
     // Workload-specific figures (data written, table sizes, vector path…), read before any teardown.
     if (work.modules.some((m) => m.def.report !== undefined)) {
       const client = await openAdminClient(target.conn, server.host);

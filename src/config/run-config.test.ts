@@ -97,7 +97,7 @@ test('workloads: positional, -b (prefixes), -f, weights', () => {
 test('thresholds are parsed once, into the config, keeping their text', () => {
   const cfg = resolveRunConfig({ threshold: ['p95<30ms', 'errors<1%'] });
   assert.deepEqual(
-    cfg.thresholds.map((t) => [t.expr, t.metric, t.op, t.value, t.percent]),
+    cfg.thresholds.map((t) => [t.expr, t.kind === 'summary' ? t.metric : t.figure, t.op, t.value, t.percent]),
     [
       ['p95<30ms', 'p95', '<', 30, false],
       ['errors<1%', 'errors', '<', 1, true],

@@ -344,7 +344,7 @@ export const RUN_OPTIONS = [
     placeholder: 'expr',
     parse: (t: string) => parseThreshold(t),
     fills: ['thresholds'],
-    help: "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'success_rate>=99.9%', 'unfinished==0' (repeatable; exit 99 if one fails)",
+    help: "pass/fail criterion, e.g. 'p95<30ms', 'tps>=8000', 'success_rate>=99.9%', 'errors.timeout==0', 'max(server.cpu)<80%' (repeatable; exit 99 if one fails)",
   },
   {
     kind: 'value',

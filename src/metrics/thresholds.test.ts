@@ -17,11 +17,11 @@ const summary: ThresholdSubject = {
 };
 
 test('the documented examples parse', () => {
-  assert.deepEqual(parseThreshold('p95<30ms'), { expr: 'p95<30ms', metric: 'p95', op: '<', value: 30, percent: false });
-  assert.deepEqual(parseThreshold('tps>=8000'), { expr: 'tps>=8000', metric: 'tps', op: '>=', value: 8000, percent: false });
-  assert.deepEqual(parseThreshold('errors<1%'), { expr: 'errors<1%', metric: 'errors', op: '<', value: 1, percent: true });
-  assert.deepEqual(parseThreshold('dropped=0'), { expr: 'dropped=0', metric: 'dropped', op: '==', value: 0, percent: false });
-  assert.equal(parseThreshold('lag.p99<5ms').metric, 'lag.p99');
+  assert.deepEqual(parseThreshold('p95<30ms'), { kind: 'summary', expr: 'p95<30ms', metric: 'p95', op: '<', value: 30, percent: false });
+  assert.deepEqual(parseThreshold('tps>=8000'), { kind: 'summary', expr: 'tps>=8000', metric: 'tps', op: '>=', value: 8000, percent: false });
+  assert.deepEqual(parseThreshold('errors<1%'), { kind: 'summary', expr: 'errors<1%', metric: 'errors', op: '<', value: 1, percent: true });
+  assert.deepEqual(parseThreshold('dropped=0'), { kind: 'summary', expr: 'dropped=0', metric: 'dropped', op: '==', value: 0, percent: false });
+  assert.deepEqual(parseThreshold('lag.p99<5ms'), { kind: 'summary', expr: 'lag.p99<5ms', metric: 'lag.p99', op: '<', value: 5, percent: false });
   // units: us, ms (default), s
   assert.equal(parseThreshold('p99 < 1500us').value, 1.5);
   assert.equal(parseThreshold('max<=2s').value, 2000);
@@ -64,15 +64,22 @@ test('a latency threshold with nothing measured fails with actual n/a', () => {
 });
 
 test('success_rate: a percentage or a ratio, stored as a percentage; nonsense is a usage error', () => {
-  assert.deepEqual(parseThreshold('success_rate>=99.9%'), { expr: 'success_rate>=99.9%', metric: 'success_rate', op: '>=', value: 99.9, percent: true });
+  assert.deepEqual(parseThreshold('success_rate>=99.9%'), {
+    kind: 'summary',
+    expr: 'success_rate>=99.9%',
+    metric: 'success_rate',
+    op: '>=',
+    value: 99.9,
+    percent: true,
+  });
   assert.equal(parseThreshold('success_rate >= 0.999').value, 99.9);
-  assert.equal(parseThreshold('SUCCESS_RATE>99%').metric, 'success_rate');
-  assert.deepEqual(parseThreshold('unfinished=0'), { expr: 'unfinished=0', metric: 'unfinished', op: '==', value: 0, percent: false });
+  assert.equal(parseThreshold('SUCCESS_RATE>99%').op, '>');
+  assert.deepEqual(parseThreshold('unfinished=0'), { kind: 'summary', expr: 'unfinished=0', metric: 'unfinished', op: '==', value: 0, percent: false });
   const cases: [string, RegExp][] = [
     ['success_rate>=99.9', /ratio from 0 to 1: did you mean 99\.9%\?/],
     ['success_rate>=101%', /at most 100%/],
     ['success_rate>=99ms', /a percentage \(99\.9%\) or a ratio \(0\.999\)/],
-    ['unfinished<1%', /only errors and success_rate take %/],
+    ['unfinished<1%', /only errors, errors.CLASS and success_rate take %/],
     ['unfinished<2s', /unfinished takes no time unit/],
     ['success-rate>=99%', /does not read as METRIC OP VALUE/],
     ['successrate>=99%', /unknown metric "successrate"/],

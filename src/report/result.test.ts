@@ -86,7 +86,7 @@ test('summary numbers: counts, tps over the measured phase, latency from the sch
 
 test('formatSummary shows the key lines with the right numbers', () => {
   const text = formatSummary(sampleResult(), { perStatement: true });
-  assert.match(text, /^transactions: +500 ok, 200\.0 tps$/m);
+  assert.match(text, /^transactions: +500 ok, 200\.0 tps mean, 200\.0 tps peak \(best 1 s interval, at 0\.0 s\)$/m);
   assert.match(text, /^failed: +6 \(1\.186%\) +\(serialization 6\)$/m);
   assert.match(text, /^latency ms: +min 1\.000 +mean 5\.500 +p50 \S+ +p90 \S+ +p95 \S+ +p99 \S+ +p99\.9 \S+ +max 10\.000$/m);
   assert.match(text, /^sched\. lag ms: .*max 0\.200$/m);

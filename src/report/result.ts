@@ -12,7 +12,11 @@
  *   histograms[type] hold successful transactions only (a queued arrival has no type yet).
  * - Counting rule: arrivals = transactions + failed + skipped + dropped + unfinished;
  *   `successRate` = transactions / arrivals (null without arrivals).
- * - `verdict`: passed when every threshold held; `failed` lists the expressions that did not.
+ * - `verdict`: the summary's last line as data. Passed when the run completed (a transaction
+ *   succeeded, no interruption, no worker lost, no failed write verification), every threshold
+ *   held and, under a constant -R, the asked rate was achieved (see rateVerdictOf); `failed` lists
+ *   the threshold expressions that did not hold, `reasons` says why in words, `rate` has the rate.
+ *   Everything in it is a pure function of the result (judgeResult), so `pgsurge report` agrees.
  * - Times are milliseconds with microsecond resolution (3 decimals); null when nothing was measured.
  * - Per transaction type, dropped and unfinished are 0: an arrival has no type until a client
  *   picks it up, so those are attributed to the run only.
@@ -27,7 +31,7 @@ import type { FailureClass } from '../metrics/types.js';
 import type { IntervalStats, Totals, TxnTotals } from '../metrics/aggregator.js';
 import { encodeHistogram, newHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
 import type { Histogram } from '../metrics/histogram.js';
-import { evaluateThresholds } from '../metrics/thresholds.js';
+import { evaluateThresholds, type ThresholdSubject } from '../metrics/thresholds.js';
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
 import { failoverResultSchema } from './failover-schema.js';
 import { findingSchema, serverFactsSchema, serverSampleSchema, type ServerSample } from './server-schema.js';
@@ -87,10 +91,16 @@ const stopSchema = z.object({
   message: z.string().optional(),
 });
 
+/** Under a constant -R: the asked rate and what the run achieved (successful transactions per measured second). */
+const rateVerdictSchema = z.object({ askedPerS: z.number(), achievedPerS: z.number(), achieved: z.boolean() });
+
 const verdictSchema = z.object({
   passed: z.boolean(),
   /** The threshold expressions that failed, as the user wrote them. */
   failed: z.array(z.string()),
+  /** Why, in words: what failed (when not passed) or what held; the summary's last line. Absent in older results. */
+  reasons: z.array(z.string()).optional(),
+  rate: rateVerdictSchema.optional(),
 });
 
 export const resultV1Schema = z.object({
@@ -147,8 +157,9 @@ export const resultV1Schema = z.object({
   ),
   /** Per-interval server samples on the same grid (same tS), from src/observe's server observer. */
   server: z.array(serverSampleSchema),
-  thresholds: z.array(z.object({ expr: z.string(), ok: z.boolean(), actual: z.string() })),
-  /** The run's verdict on its thresholds (passed with none given). Absent in results of older versions. */
+  /** `reason`: why a threshold is n/a (a server figure not sampled), when that needs saying. */
+  thresholds: z.array(z.object({ expr: z.string(), ok: z.boolean(), actual: z.string(), reason: z.string().optional() })),
+  /** The run's verdict (see the header). Absent in results of older versions. */
   verdict: verdictSchema.optional(),
   histograms: z.record(z.string(), z.string()),
   /** Start- and end-of-run facts per host: versions, settings, table sizes. */
@@ -180,6 +191,7 @@ export type TxnSummary = ResultV1['transactionTypes'][string];
 export type IntervalResult = ResultV1['intervals'][number];
 export type ScenarioSummary = z.infer<typeof scenarioSummarySchema>;
 export type Verdict = z.infer<typeof verdictSchema>;
+export type RateVerdict = z.infer<typeof rateVerdictSchema>;
 export type { ServerSample, HostSample, Finding, ServerFacts, HostFacts } from './server-schema.js';
 export type { FailoverResult } from './failover-schema.js';
 
@@ -242,10 +254,86 @@ function runLatencyMs(t: Totals): ResultSummary['latencyMs'] {
   return latencyMsOf(h, t.ok + t.unfinished, t.latencySumUs + t.unfinishedWaitSumUs, minUs, maxUs);
 }
 
-/** Passed when every threshold held (and with none); the failed expressions as written. */
-export function verdictOf(thresholds: readonly ThresholdResult[]): Verdict {
-  const failed = thresholds.filter((t) => !t.ok).map((t) => t.expr);
-  return { passed: failed.length === 0, failed };
+/** Share of the asked rate a run must reach to have achieved it. */
+export const RATE_TOLERANCE = 0.99;
+
+/**
+ * Under a constant -R (no stages, scenarios or live changes): achieved when the successful
+ * transactions per measured second reach 99 % of the rate, or when 99 % of the arrivals the
+ * schedule drew succeeded (a Poisson schedule draws fewer than rate × seconds about half the time:
+ * that shortfall is the schedule's, not the server's). undefined when no single rate was asked.
+ */
+export function rateVerdictOf(result: Pick<ResultV1, 'config' | 'summary' | 'durationS' | 'loadChanges'>): RateVerdict | undefined {
+  const asked = result.config['rateHz'];
+  if (typeof asked !== 'number' || !(asked > 0) || result.durationS <= 0) return undefined;
+  if (result.config['stages'] !== undefined || result.config['scenario'] !== undefined || (result.loadChanges?.length ?? 0) > 0) return undefined;
+  const s = result.summary;
+  const achievedPerS = s.transactions / result.durationS;
+  const achieved = achievedPerS >= asked * RATE_TOLERANCE || (s.arrivals > 0 && s.transactions >= s.arrivals * RATE_TOLERANCE);
+  return { askedPerS: asked, achievedPerS: Math.round(achievedPerS * 1000) / 1000, achieved };
+}
+
+const fmtRate = (perS: number): string => `${Math.round(perS * 10) / 10}/s`;
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** Why a run did not complete (exit 1), or undefined when it did. */
+function incompleteReason(result: Pick<ResultV1, 'summary' | 'stop'>): string | undefined {
+  const stop = result.stop;
+  if (stop !== undefined && (stop.reason === 'interrupted' || (stop.lostWorkers ?? 0) > 0)) return `${stop.message ?? 'interrupted'} (partial results)`;
+  if (result.summary.transactions === 0) return 'no transaction succeeded';
+  return undefined;
+}
+
+/**
+ * The verdict on thresholds already evaluated; with the result, also on its completion, the
+ * write verification and the asked rate (without it: on the thresholds alone, as a failover
+ * check does before the final judgement).
+ */
+export function verdictOf(
+  thresholds: readonly ThresholdResult[],
+  result?: Pick<ResultV1, 'config' | 'summary' | 'durationS' | 'loadChanges' | 'stop' | 'failover'>,
+): Verdict {
+  const failed = thresholds.filter((t) => !t.ok);
+  const bad: string[] = [];
+  const good: string[] = [];
+  const incomplete = result === undefined ? undefined : incompleteReason(result);
+  if (incomplete !== undefined) bad.push(incomplete);
+  const v = result?.failover?.verification;
+  if (v !== undefined && !v.ok) bad.push(`write verification ${v.verdict}${'lost' in v ? ` (lost ${v.lost}, unexpected ${v.unexpected})` : `: ${v.error}`}`);
+  for (const t of failed) bad.push(`${t.expr} (actual ${t.actual}${t.reason === undefined ? '' : `: ${t.reason}`})`);
+  if (thresholds.length > 0 && failed.length === 0) good.push(thresholds.length === 1 ? 'the threshold held' : `all ${thresholds.length} thresholds held`);
+  const rate = result === undefined ? undefined : rateVerdictOf(result);
+  if (rate !== undefined) {
+    const pct = Math.round((rate.achievedPerS / rate.askedPerS) * 1000) / 10;
+    const text = `asked ${fmtRate(rate.askedPerS)}, achieved ${fmtRate(rate.achievedPerS)} (${pct}%)`;
+    if (rate.achieved) good.push(`rate achieved: ${text}`);
+    else bad.push(`rate missed: ${text}`);
+  }
+  if (good.length === 0) good.push(`the run completed, ${plural(result?.summary.failed ?? 0, 'failed transaction')}; no threshold given (--threshold)`);
+  const passed = bad.length === 0;
+  return { passed, failed: failed.map((t) => t.expr), reasons: passed ? good : bad, ...(rate === undefined ? {} : { rate }) };
+}
+
+/** The verdict as the summary's last line: `PASSED: why` or `FAILED: why; why`. */
+export function verdictLine(verdict: Verdict): string {
+  const reasons = verdict.reasons ?? verdict.failed;
+  return `${verdict.passed ? 'PASSED' : 'FAILED'}${reasons.length === 0 ? '' : `: ${reasons.join('; ')}`}`;
+}
+
+/**
+ * Evaluates the thresholds on the result alone (its summary, server samples and failover section)
+ * and gives its verdict: what a run writes, and what a saved result yields again.
+ */
+export function judgeResult(result: ResultV1, thresholds: readonly Threshold[]): Pick<ResultV1, 'thresholds' | 'verdict'> {
+  const v = result.failover?.verification;
+  const subject: ThresholdSubject = {
+    ...result.summary,
+    server: result.server,
+    ...(result.failover === undefined ? {} : { rtoMs: result.failover.rtoS * 1000 }),
+    ...(v === undefined ? {} : { lost: 'lost' in v ? v.lost : null }),
+  };
+  const evaluated = evaluateThresholds(thresholds, subject);
+  return { thresholds: evaluated, verdict: verdictOf(evaluated, result) };
 }
 
 function errorsOf(errors: readonly number[]): Record<FailureClass, number> {
@@ -351,9 +439,8 @@ export function buildResult(input: BuildResultInput): ResultV1 {
     };
     histograms[t.name] = encodeHistogram(t.latency);
   }
-  const thresholds: ThresholdResult[] = evaluateThresholds(input.thresholds ?? [], summary);
   const { serverVersion, hosts, ...targetRest } = input.target;
-  return {
+  const built: ResultV1 = {
     schema: RESULT_SCHEMA_ID,
     tool: { name: input.tool.name, version: input.tool.version },
     startedAt: typeof input.startedAt === 'string' ? input.startedAt : input.startedAt.toISOString(),
@@ -364,9 +451,9 @@ export function buildResult(input: BuildResultInput): ResultV1 {
     transactionTypes,
     intervals: input.intervals.map((s) => intervalResult(s, durationS)),
     server: [...(input.server ?? [])],
-    thresholds,
-    verdict: verdictOf(thresholds),
+    thresholds: [],
     histograms,
     ...input.sections,
   };
+  return { ...built, ...judgeResult(built, input.thresholds ?? []) };
 }

@@ -44,7 +44,7 @@ test('header: tool, start, target with the server version, measured duration', (
     'pgsurge 0.1.0 — started 2025-01-02T03:04:05.000Z',
     'target:         127.0.0.1:5432 (PostgreSQL 17.2)',
     'duration:       2.5 s measured',
-    'transactions:   500 ok, 200.0 tps',
+    'transactions:   500 ok, 200.0 tps mean, 200.0 tps peak (best 1 s interval, at 0.0 s)',
   ]);
   const several = formatSummary({ ...r, target: { serverVersion: null, hosts: ['a:5432', 'b:5433'] } });
   assert.match(several, /^target: +a:5432, b:5433$/m);
@@ -57,7 +57,7 @@ test('tps and counts are grouped by thousands', () => {
   const text = formatSummary(
     withSummary(sampleResult(), { transactions: 1_234_567, tps: 12345.67, failed: 0, errors: { ...sampleResult().summary.errors, serialization: 0 } }),
   );
-  assert.match(text, /^transactions: +1,234,567 ok, 12,345\.7 tps$/m);
+  assert.match(text, /^transactions: +1,234,567 ok, 12,345\.7 tps mean, /m);
   assert.match(text, /^failed: +0 \(0%\)$/m);
 });
 
@@ -211,4 +211,27 @@ test('thresholds: the block is left out when there are none; the text ends with 
   const text = formatSummary({ ...sampleResult(), thresholds: [] });
   assert.doesNotMatch(text, /thresholds:/);
   assert.ok(text.endsWith('\n') && !text.endsWith('\n\n'));
+});
+
+test('peak tps: the best full-length interval beside the mean; none with fewer than two full intervals', () => {
+  const r = sampleResult();
+  const intervals = r.intervals.map((i, k) => ({ ...i, tps: k === 1 ? 260 : k === 2 ? 900 : i.tps }));
+  // The last interval (0.5 s) is cut short by the end of the run: its 900/s is not a peak.
+  assert.match(formatSummary({ ...r, intervals }), /^transactions: +500 ok, 200\.0 tps mean, 260\.0 tps peak \(best 1 s interval, at 1\.0 s\)$/m);
+  assert.match(formatSummary({ ...r, intervals: intervals.slice(0, 1) }), /^transactions: +500 ok, 200\.0 tps$/m);
+});
+
+test('the last line is the verdict, with or without thresholds, and says why', () => {
+  const r = sampleResult();
+  const last = (x: ResultV1): string => formatSummary(x).trimEnd().split('\n').pop()!;
+  assert.equal(last({ ...r, thresholds: [] }), 'PASSED: the run completed, 6 failed transactions; no threshold given (--threshold)');
+  assert.equal(last(r), 'FAILED: tps>=8000 (actual 200); errors<1% (actual 1.186%); dropped=0 (actual 1)');
+  const na = { expr: 'max(server.cpu)<80%', ok: false, actual: 'n/a', reason: 'server.cpu: not sampled — the result has no server samples' };
+  const text = formatSummary({ ...r, thresholds: [na] });
+  assert.match(text, /^ {2}✗ max\(server\.cpu\)<80% {2}\(actual n\/a: server\.cpu: not sampled — the result has no server samples\)$/m);
+  assert.match(text, /\nFAILED: max\(server\.cpu\)<80% \(actual n\/a: server\.cpu: not sampled — the result has no server samples\)\n$/);
+  // Under -R: the asked rate, achieved or missed (the sample ran 500 ok in 2.5 s).
+  assert.equal(last({ ...r, thresholds: [], config: { rateHz: 200 } }), 'PASSED: rate achieved: asked 200/s, achieved 200/s (100%)');
+  assert.equal(last({ ...r, thresholds: [], config: { rateHz: 1000 } }), 'FAILED: rate missed: asked 1000/s, achieved 200/s (20%)');
+  assert.equal(last({ ...r, thresholds: [], summary: { ...r.summary, transactions: 0 } }), 'FAILED: no transaction succeeded');
 });

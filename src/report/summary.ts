@@ -1,10 +1,11 @@
 /**
  * The end-of-run text report, derived from the result file only (so `pgsurge report` renders a
  * saved result exactly as the run did). Like pgbench's, with percentiles instead of averages,
- * failures by class, and thresholds.
+ * failures by class, and thresholds. Its last line is always the verdict: PASSED or FAILED and why
+ * (src/report/result.ts verdictOf), with or without thresholds.
  */
 import { FAILURE_CLASSES } from '../metrics/types.js';
-import type { ResultV1, TxnSummary } from './result.js';
+import { verdictLine, verdictOf, type ResultV1, type TxnSummary } from './result.js';
 import { formatWorkloadReports } from '../workload/builtin/run-report.js';
 import { formatFailover } from './failover-text.js';
 
@@ -47,11 +48,26 @@ function errorsText(errors: TxnSummary['errors']): string {
   return parts.length === 0 ? '' : `  (${parts.join(', ')})`;
 }
 
-/** Lines common to the run and each transaction type. */
-function txnLines(s: Omit<TxnSummary, 'statements'>, showLag: boolean, indent: string): string[] {
+/**
+ * The best interval's tps, over the intervals of the grid's full length (a last interval cut short
+ * by the end of the run is left out); null with fewer than two of them, where a peak says nothing
+ * the mean does not.
+ */
+export function peakTps(intervals: ResultV1['intervals']): { tps: number; tS: number; lengthS: number } | null {
+  const lengthS = intervals.reduce((m, i) => Math.max(m, i.durationS), 0);
+  const full = intervals.filter((i) => i.durationS >= lengthS * 0.999);
+  if (full.length < 2) return null;
+  const best = full.reduce((b, i) => (i.tps > b.tps ? i : b));
+  return { tps: best.tps, tS: best.tS, lengthS };
+}
+
+/** Lines common to the run and each transaction type; `peak` (the run only) goes beside the mean. */
+function txnLines(s: Omit<TxnSummary, 'statements'>, showLag: boolean, indent: string, peak: ReturnType<typeof peakTps> = null): string[] {
   const done = s.transactions + s.failed;
+  const peakText =
+    peak === null ? '' : ` mean, ${fmtNum(peak.tps, 1)} tps peak (best ${Math.round(peak.lengthS * 1000) / 1000} s interval, at ${fmtNum(peak.tS, 1)} s)`;
   const out = [
-    line('transactions', `${fmtNum(s.transactions)} ok, ${fmtNum(s.tps, 1)} tps`),
+    line('transactions', `${fmtNum(s.transactions)} ok, ${fmtNum(s.tps, 1)} tps${peakText}`),
     line('failed', `${fmtNum(s.failed)} (${fmtPct(s.failed, done)})${errorsText(s.errors)}`),
   ];
   if (s.retried > 0) out.push(line('retried', `${fmtNum(s.retried)} transactions, ${fmtNum(s.retries)} retries`));
@@ -97,7 +113,7 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     `${result.tool.name} ${result.tool.version} — started ${result.startedAt}${stopNote(result.stop)}`,
     line('target', `${hosts === '' ? '-' : hosts}${server}`),
     line('duration', `${fmtNum(result.durationS, 1)} s measured`),
-    ...txnLines(s, showLag, ''),
+    ...txnLines(s, showLag, '', peakTps(result.intervals)),
     ...unfinishedLines(s),
   ];
   for (const c of FAILURE_CLASSES) {
@@ -156,11 +172,13 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
   out.push(...serverLines(result), ...findingLines(result));
   if (result.thresholds.length > 0) {
     out.push('', 'thresholds:');
-    for (const th of result.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (actual ${th.actual})`);
+    for (const th of result.thresholds) out.push(`  ${th.ok ? '✓' : '✗'} ${th.expr}  (actual ${th.actual}${th.reason === undefined ? '' : `: ${th.reason}`})`);
   }
   const failover = formatFailover(result);
   if (failover !== '') out.push(...failover.split('\n'));
-  if (result.thresholds.length > 0) out.push('', verdictLine(result.thresholds));
+  // Recomputed from the result (not read from result.verdict) so that results written before
+  // the verdict had reasons end with the same line as new ones.
+  out.push('', verdictLine(verdictOf(result.thresholds, result)));
   return `${out.join('\n')}\n`;
 }
 
@@ -173,12 +191,6 @@ function unfinishedLines(s: ResultV1['summary']): string[] {
     `${''.padEnd(LABEL_WIDTH)}latency includes ${fmtNum(n)} unfinished transaction${n === 1 ? '' : 's'} counted at their wait so far` +
       (oldest === null ? '' : ` (the oldest waited ${fmtMs(oldest)} ms)`),
   ];
-}
-
-/** The summary's last line when thresholds were given: PASSED, or FAILED with each failed threshold and its actual value. */
-function verdictLine(thresholds: ResultV1['thresholds']): string {
-  const failed = thresholds.filter((t) => !t.ok);
-  return failed.length === 0 ? 'PASSED' : `FAILED: ${failed.map((t) => `${t.expr} (actual ${t.actual})`).join('; ')}`;
 }
 
 /**

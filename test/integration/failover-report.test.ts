@@ -37,7 +37,7 @@ test('report prints the failover section exactly as the run printed it; an older
   const olderReport = await runCli(['report', olderFile]);
   assert.equal(olderReport.code, 0, olderReport.stderr);
   // The same lines without the failover section; the verdict still ends them.
-  const withoutFailover = run.stdout.slice(0, run.stdout.indexOf('\nfailover:\n')) + run.stdout.slice(run.stdout.lastIndexOf('\nPASSED\n'));
-  assert.match(run.stdout, /\n\nPASSED\n$/);
+  const withoutFailover = run.stdout.slice(0, run.stdout.indexOf('\nfailover:\n')) + run.stdout.slice(run.stdout.lastIndexOf('\nPASSED: '));
+  assert.match(run.stdout, /\n\nPASSED: the threshold held\n$/);
   assert.equal(olderReport.stdout, withoutFailover);
 });
