@@ -140,7 +140,7 @@ const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : Strin
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (${what})`)), Math.max(0, ms));
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 100) / 10} s (${what})`)), Math.max(0, ms));
   });
   try {
     return await Promise.race([p, late]);

@@ -16,6 +16,8 @@ import { resultV1Schema } from '../../src/report/result.js';
 import { formatSummary } from '../../src/report/summary.js';
 import { renderHtml } from '../../src/report/html.js';
 import type { LocalServer } from '../../src/local/server.js';
+import type { LiveOutput } from '../../src/output/types.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 
 const server = await startTestServer({ settings: { shared_preload_libraries: 'pg_stat_statements' } });
 await withClient(server.url, async (c) => {
@@ -73,4 +75,36 @@ test('pg_stat_statements not created in the database: the run passes and the sum
   const text = formatSummary(result, { perStatement: true });
   assert.equal(text.split('CREATE EXTENSION').length - 1, 1, text);
   assert.equal(formatSummary(result).includes('pg_stat_statements'), false, 'without -r the summary does not mention it');
+});
+
+test('a server that stops answering when the end is read: the run ends with its results, the section says why', async () => {
+  const proxy = await startFaultProxy({ host: server.host, port: server.port });
+  try {
+    const inner = createStatementTimeObserver();
+    // New connections through the proxy get no answer from the moment the outputs stop.
+    const stalling: LiveOutput = {
+      name: inner.name,
+      open: (c) => inner.open!(c),
+      start: (us) => inner.start!(us),
+      stop: async (end) => {
+        proxy.blackhole();
+        try {
+          return await inner.stop!(end);
+        } finally {
+          await proxy.heal();
+        }
+      },
+    };
+    const viaProxy: LocalServer = { ...inDb('pss_run'), url: `postgres://${server.user}@127.0.0.1:${proxy.port}/pss_run` };
+    const { result } = await runInProcess(viaProxy, { builtin: ['select-only'], client: '2', transactions: '10' }, [stalling]);
+    assert.equal(result.summary.transactions, 20);
+    const st = result.statementServerTime;
+    assert.ok(st?.status === 'failed' && /no answer within [\d.]+ s \(connecting at the end\)/.test(st.reason), JSON.stringify(st));
+    assert.match(
+      formatSummary(result, { perStatement: true }),
+      /server time per statement: none, reading pg_stat_statements on [^\n]+ failed: no answer within/,
+    );
+  } finally {
+    await proxy.close();
+  }
 });
