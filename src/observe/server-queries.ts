@@ -214,6 +214,8 @@ export interface StatementReading {
   /** pg_stat_statements.track_planning: planning times are 0 without it (false when no entry was read). */
   readonly planningTracked: boolean;
   readonly entries: ReadonlyMap<string, StatementCounters>;
+  /** pg_stat_statements_info.dealloc (PG ≥ 14): how often entries were evicted to make room; null before 14. */
+  readonly deallocs: number | null;
 }
 
 /**
@@ -249,7 +251,8 @@ export async function readStatementCounters(client: pg.Client, caps: Capabilitie
       sharedBlksRead: num(row['rd']),
     });
   }
-  return { planningTracked, entries };
+  const info = caps.versionNum >= 140000 ? await client.query<{ n: string }>('select dealloc as n from pg_stat_statements_info') : undefined;
+  return { planningTracked, entries, deallocs: info === undefined ? null : num(info.rows[0]?.n) };
 }
 
 export function parseSnapshot(results: readonly { rows: Rows }[], atUs: number): HostSnapshot {

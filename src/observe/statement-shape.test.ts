@@ -39,9 +39,10 @@ const counters = (query: string, calls: number, execMs: number, more: Partial<St
 });
 
 test('the join: deltas per entry, summed per shape, given to every statement of that shape', () => {
-  const start = { planningTracked: true, entries: new Map([['1', counters('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 10, 5)]]) };
+  const start = { planningTracked: true, deallocs: 0, entries: new Map([['1', counters('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 10, 5)]]) };
   const end = {
     planningTracked: true,
+    deallocs: 0,
     entries: new Map([
       ['1', counters('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 110, 55, { planMs: 1 })],
       ['2', counters('SELECT abalance FROM pgbench_accounts WHERE aid = $1', 20, 10)], // same shape, another query id

@@ -12,8 +12,9 @@
  *
  * Matching (what cannot match): entries are those of the run's database and user, top-level only;
  * statements of other sessions of that user with the same shape are counted in (the docs say so);
- * a statement whose entry was evicted during the run (pg_stat_statements.max) or that the server
- * records under another text (it keeps the first text it saw for a query id) may find no entry.
+ * a statement whose entry was evicted during the run (pg_stat_statements.max: the section counts
+ * the evictions) or that the server records under another text (it keeps the first text it saw
+ * for a query id) may find no entry.
  * Never fails the run: a missing extension, a refused connection or a stalled server is a status
  * in the section.
  */
@@ -240,7 +241,16 @@ export function createStatementTimeObserver(): LiveOutput {
         client = await connect(left(), 'connecting at the end');
         const last = await within(readStatementCounters(client, current.caps), left(), 'reading pg_stat_statements at the end');
         const statements = joinStatementTimes(ctx!.layout, statementDeltas(first, last), last.planningTracked);
-        return { statementServerTime: { status: 'measured', host, planningTracked: last.planningTracked, statements } };
+        const evictions = first.deallocs === null || last.deallocs === null ? undefined : delta(first.deallocs, last.deallocs);
+        return {
+          statementServerTime: {
+            status: 'measured',
+            host,
+            planningTracked: last.planningTracked,
+            statements,
+            ...(evictions === undefined ? {} : { evictions }),
+          },
+        };
       } catch (e) {
         return { statementServerTime: { status: 'failed', host, reason: reasonOf(e) } };
       } finally {

@@ -9,7 +9,7 @@ import type { HtmlResult } from './html-charts.js';
 import { escapeHtml } from './html-page.js';
 import { table, type Cell } from './html-tables.js';
 import { fmtMs, fmtNum } from './format.js';
-import { leftMs } from './statement-time-text.js';
+import { evictedText, leftMs } from './statement-time-text.js';
 
 /** Column headers in words, in table order. */
 export const STATEMENT_SERVER_COLUMNS = [
@@ -69,6 +69,7 @@ export function statementServerSection(result: HtmlResult): string {
   const note =
     `Milliseconds per call, from pg_stat_statements on ${st.host} over the measured phase, for this database and user: ` +
     `other sessions running the same statements there add to the figures.` +
-    (st.planningTracked ? '' : ' Planning time "-": pg_stat_statements.track_planning is off.');
+    (st.planningTracked ? '' : ' Planning time "-": pg_stat_statements.track_planning is off.') +
+    (evictedText(st.evictions) === '' ? '' : ` ${evictedText(st.evictions)}.`);
   return `${tables}<p class="note">${escapeHtml(note)}</p>`;
 }

@@ -38,6 +38,8 @@ export const statementServerTimeSchema = z.discriminatedUnion('status', [
     host: z.string(),
     planningTracked: z.boolean(),
     statements: z.array(statementServerSchema),
+    /** Times the server evicted entries during the phase (pg_stat_statements.max; PG ≥ 14): figures may be low or missing. */
+    evictions: count.optional(),
   }),
   /** pg_stat_statements cannot be read there: why, and how to enable it. */
   z.object({ status: z.literal('unavailable'), host: z.string(), reason: z.string(), hint: z.string() }),

@@ -45,6 +45,12 @@ export function serverStatementLines(result: ResultV1, type: string, t: TxnSumma
   return ['  server time per statement (ms, mean per call, pg_stat_statements):', head, ...rows];
 }
 
+/** Entries evicted during the phase make the figures incomplete: said with the setting to raise. */
+export function evictedText(evictions: number | undefined): string {
+  if (evictions === undefined || evictions === 0) return '';
+  return `the server evicted entries ${fmtNum(evictions)} time${evictions === 1 ? '' : 's'} during the run, so figures may be low or missing (raise pg_stat_statements.max)`;
+}
+
 /** Once per run: where the server's figures come from, or why there are none and how to get them. */
 export function serverStatementNote(result: ResultV1): string[] {
   const st = result.statementServerTime;
@@ -55,7 +61,8 @@ export function serverStatementNote(result: ResultV1): string[] {
         '',
         `server time per statement: pg_stat_statements on ${st.host}, this database and user, over the measured phase ` +
           `(other sessions running the same statements there add to it); left = client mean − exec − plan` +
-          (st.planningTracked ? '' : '; plan "-": pg_stat_statements.track_planning is off'),
+          (st.planningTracked ? '' : '; plan "-": pg_stat_statements.track_planning is off') +
+          (evictedText(st.evictions) === '' ? '' : `; ${evictedText(st.evictions)}`),
       ];
     case 'unavailable':
       return ['', `server time per statement: none, ${st.reason} on ${st.host}; to get it: ${st.hint}`];

@@ -37,6 +37,7 @@ for (const protocol of ['prepared', 'simple'] as const) {
     const parsed = resultV1Schema.parse(JSON.parse(JSON.stringify(result)));
     const st = parsed.statementServerTime;
     assert.ok(st?.status === 'measured', JSON.stringify(st));
+    assert.equal(st.evictions, 0, 'no entry was evicted during the run');
     const type = parsed.transactionTypes['tpcb-like'];
     assert.ok(type !== undefined);
     assert.equal(type.statements.length, 7, 'BEGIN, 5 statements, END');
