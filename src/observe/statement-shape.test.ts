@@ -76,6 +76,12 @@ test('a missing extension says why and what to run', () => {
   const notLoaded = unavailableOf('h:5432', 'bench', { kind: 'not-preloaded', created: false });
   assert.ok(notLoaded.status === 'unavailable');
   assert.match(notLoaded.hint, /shared_preload_libraries.*restart the server, then run CREATE EXTENSION pg_stat_statements in database "bench"/);
+  const createdNotLoaded = unavailableOf('h:5432', 'bench', { kind: 'not-preloaded', created: true });
+  assert.ok(createdNotLoaded.status === 'unavailable');
+  assert.doesNotMatch(createdNotLoaded.hint, /CREATE EXTENSION/, 'created already: only the library and the restart');
+  const old = unavailableOf('h:5432', 'bench', { kind: 'too-old', versionNum: 120017 });
+  assert.ok(old.status === 'unavailable');
+  assert.match(old.reason, /PostgreSQL 12 is older than 13/);
   const notCreated = unavailableOf('h:5432', 'bench', { kind: 'not-created' });
   assert.ok(notCreated.status === 'unavailable');
   assert.match(notCreated.reason, /loaded but not created in database "bench"/);

@@ -153,7 +153,13 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 type Phase =
   | { readonly kind: 'idle' }
   | { readonly kind: 'open'; readonly client: pg.Client; readonly caps: Capabilities }
-  | { readonly kind: 'started'; readonly caps: Capabilities; readonly first: Promise<StatementReading> }
+  | {
+      readonly kind: 'started';
+      readonly caps: Capabilities;
+      readonly first: Promise<StatementReading>;
+      /** Gives up a start reading still waiting for the end of a warm-up (a run that failed). */
+      readonly cancel: () => void;
+    }
   | { readonly kind: 'done'; readonly section: StatementServerTime };
 
 export function createStatementTimeObserver(): LiveOutput {
@@ -198,7 +204,7 @@ export function createStatementTimeObserver(): LiveOutput {
           return;
         }
         const first = await within(readStatementCounters(client, caps), samplingDeadline(c.intervalMs).ms, 'reading pg_stat_statements');
-        phase = { kind: 'started', caps, first: Promise.resolve(first) };
+        phase = { kind: 'started', caps, first: Promise.resolve(first), cancel: () => undefined };
         await close(client);
       } catch (e) {
         // The run goes on without these figures; the section says why.
@@ -210,11 +216,19 @@ export function createStatementTimeObserver(): LiveOutput {
     start(measureStartUs: number): void {
       if (phase.kind !== 'open') return;
       const { client, caps } = phase;
-      const waitMs = Math.max(0, (measureStartUs - nowUs()) / 1000);
-      const first = new Promise<void>((resolve) => setTimeout(resolve, waitMs)).then(() => readStatementCounters(client, caps)).finally(() => close(client));
+      let timer: NodeJS.Timeout | undefined;
+      const first = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, (measureStartUs - nowUs()) / 1000));
+      })
+        .then(() => readStatementCounters(client, caps))
+        .finally(() => close(client));
       // Awaited (and its failure said) in stop(); never an unhandled rejection meanwhile.
       first.catch(() => undefined);
-      phase = { kind: 'started', caps, first };
+      const cancel = (): void => {
+        clearTimeout(timer);
+        void close(client);
+      };
+      phase = { kind: 'started', caps, first, cancel };
     },
 
     async stop(end: RunEnd): Promise<ResultAdditions | undefined> {
@@ -232,7 +246,10 @@ export function createStatementTimeObserver(): LiveOutput {
         case 'started':
           break;
       }
-      if (end.intervals.length === 0) return undefined;
+      if (end.intervals.length === 0) {
+        current.cancel();
+        return undefined;
+      }
       const untilUs = nowUs() + STOP_WITHIN_MS * 1000;
       const left = (): number => Math.max(0, (untilUs - nowUs()) / 1000);
       let client: pg.Client | undefined;
