@@ -103,6 +103,7 @@ export async function executeRun(
     host: server.host,
     layout,
     intervalMs: cfg.intervalMs,
+    warmupMs: cfg.warmupMs,
     localServer: target.throwaway === undefined ? undefined : { pid: target.throwaway.pid, dataDir: target.throwaway.dataDir },
     tables: work.modules.flatMap((m) => m.def.tables ?? []),
     replicaConn: opts.replicaConn,

@@ -75,21 +75,39 @@ function tablesSql(tables: readonly string[]): string {
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+/**
+ * Whether pg_stat_statements can be read in this database, and if not, why: it must be in
+ * shared_preload_libraries (a restart) AND created in the database; total_exec_time is PG ≥ 13
+ * (total_time before), so older servers get no statement figures.
+ */
+export type PgStatStatementsStatus =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'too-old'; readonly versionNum: number }
+  | { readonly kind: 'not-preloaded'; readonly created: boolean }
+  | { readonly kind: 'not-created' };
+
 export async function readCapabilities(client: pg.Client): Promise<Capabilities> {
-  const r = await client.query<{ v: string; pss: boolean }>(
-    `select current_setting('server_version_num') as v, ` + `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss`,
+  const { versionNum, status } = await readPgStatStatements(client);
+  return { versionNum, pgStatStatements: status.kind === 'ready' };
+}
+
+export async function readPgStatStatements(client: pg.Client): Promise<{ versionNum: number; status: PgStatStatementsStatus }> {
+  const r = await client.query<{ v: string; pss: boolean; preloaded: boolean }>(
+    `select current_setting('server_version_num') as v, ` +
+      `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss, ` +
+      `current_setting('shared_preload_libraries') ~ 'pg_stat_statements' as preloaded`,
   );
   const row = r.rows[0];
-  // total_exec_time is PG ≥ 13 (total_time before): older servers get no statement figures.
-  let pss = row?.pss === true && Number(row.v) >= 130000;
-  if (pss) {
-    // Installed but not preloaded: the view raises an error on every read.
-    pss = await client.query('select 1 from pg_stat_statements limit 1').then(
-      () => true,
-      () => false,
-    );
-  }
-  return { versionNum: Number(row?.v ?? 0), pgStatStatements: pss };
+  const versionNum = Number(row?.v ?? 0);
+  if (versionNum < 130000) return { versionNum, status: { kind: 'too-old', versionNum } };
+  const created = row?.pss === true;
+  if (!created) return { versionNum, status: row?.preloaded === true ? { kind: 'not-created' } : { kind: 'not-preloaded', created } };
+  // Created but not preloaded: the view raises an error on every read.
+  const readable = await client.query('select 1 from pg_stat_statements limit 1').then(
+    () => true,
+    () => false,
+  );
+  return { versionNum, status: readable ? { kind: 'ready' } : { kind: 'not-preloaded', created } };
 }
 
 export async function readFacts(client: pg.Client, host: string, caps: Capabilities, tables: readonly string[]): Promise<HostFacts> {
@@ -179,6 +197,63 @@ export function snapshotSql(caps: Capabilities, tables: readonly string[]): stri
 }
 
 type Rows = Record<string, unknown>[];
+
+/** Cumulative pg_stat_statements counters of one entry; the difference of two readings is a run's share. */
+export interface StatementCounters {
+  readonly query: string;
+  readonly calls: number;
+  readonly execMs: number;
+  readonly planMs: number;
+  readonly rows: number;
+  readonly sharedBlksHit: number;
+  readonly sharedBlksRead: number;
+}
+
+/** A reading of every pg_stat_statements entry of the run's database and user (queryid → counters). */
+export interface StatementReading {
+  /** pg_stat_statements.track_planning: planning times are 0 without it (false when no entry was read). */
+  readonly planningTracked: boolean;
+  readonly entries: ReadonlyMap<string, StatementCounters>;
+  /** pg_stat_statements_info.dealloc (PG ≥ 14): how often entries were evicted to make room; null before 14. */
+  readonly deallocs: number | null;
+}
+
+/**
+ * The entries of this database and this connection's user (the run's: the observer connects as
+ * the load does), top-level statements only where the server tells them apart (PG ≥ 14): a
+ * function's inner statements are not what the client sent. Read at the start and the end of the
+ * measured phase only, never per interval.
+ */
+export function statementCountersSql(caps: Capabilities): string {
+  return (
+    `select queryid::text as id, query as q, calls, total_exec_time as ems, total_plan_time as pms, rows, ` +
+    `shared_blks_hit as hit, shared_blks_read as rd, ` +
+    `coalesce(current_setting('pg_stat_statements.track_planning', true), 'off') = 'on' as tp ` +
+    `from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database()) ` +
+    `and userid = (select oid from pg_roles where rolname = current_user)` +
+    (caps.versionNum >= 140000 ? ' and toplevel' : '')
+  );
+}
+
+export async function readStatementCounters(client: pg.Client, caps: Capabilities): Promise<StatementReading> {
+  const r = await client.query<Record<string, unknown>>(statementCountersSql(caps));
+  const entries = new Map<string, StatementCounters>();
+  let planningTracked = false;
+  for (const row of r.rows) {
+    planningTracked = row['tp'] === true;
+    entries.set(String(row['id']), {
+      query: String(row['q'] ?? ''),
+      calls: num(row['calls']),
+      execMs: num(row['ems']),
+      planMs: num(row['pms']),
+      rows: num(row['rows']),
+      sharedBlksHit: num(row['hit']),
+      sharedBlksRead: num(row['rd']),
+    });
+  }
+  const info = caps.versionNum >= 140000 ? await client.query<{ n: string }>('select dealloc as n from pg_stat_statements_info') : undefined;
+  return { planningTracked, entries, deallocs: info === undefined ? null : num(info.rows[0]?.n) };
+}
 
 export function parseSnapshot(results: readonly { rows: Rows }[], atUs: number): HostSnapshot {
   const rows = (i: number): Rows => results[i]?.rows ?? [];

@@ -1,10 +1,11 @@
 /**
  * The live outputs of a run, made from its options in one place (no import side effects): the
- * server observer (unless --no-observe), the Prometheus exporter (--prometheus ADDR) fed by the
+ * server observer and the server time per statement (unless --no-observe), the Prometheus exporter (--prometheus ADDR) fed by the
  * observer's samples, and the progress line (-P). Validates ADDR at once (a usage error, exit 2)
  * so a bad address fails before any load.
  */
 import { createServerObserver } from '../observe/server-observer.js';
+import { createStatementTimeObserver } from '../observe/statement-time.js';
 import { createProgressOutput, type ProgressOptions } from './progress.js';
 import { startPrometheus } from './prometheus.js';
 import type { LiveOutput } from './types.js';
@@ -33,6 +34,8 @@ export function createRunOutputs(opts: RunOutputOptions): LiveOutput[] {
         ...(opts.serverMetrics === undefined ? {} : { serverMetrics: opts.serverMetrics }),
         ...(prom === undefined ? {} : { onSample: (s) => prom.observeServer(s) }),
       }),
+      // After the observer: stopped after it, so its last snapshot is not held back.
+      createStatementTimeObserver(),
     );
   }
   if (prom !== undefined) out.push(prom);

@@ -20,12 +20,14 @@ export interface RunContext {
   readonly tables?: readonly string[];
   /** --replica servers (read routing): sampled like the target's hosts, with their own credentials. */
   readonly replicaConn?: ConnInfo | undefined;
+  /** The warm-up before the measured phase (statements run in it are not the run's). */
+  readonly warmupMs?: number;
   /** Says a problem that does not stop the run (one line, without the "pgsurge: warning: " prefix). */
   readonly warn?: (line: string) => void;
 }
 
 /** What the outputs add to the result at the end: some of its optional sections, typed. */
-export type ResultAdditions = Partial<Pick<ResultV1, 'server' | 'serverFacts' | 'findings'>>;
+export type ResultAdditions = Partial<Pick<ResultV1, 'server' | 'serverFacts' | 'findings' | 'statementServerTime'>>;
 
 /** What the run hands every output when it ends. */
 export interface RunEnd {

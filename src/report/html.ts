@@ -7,6 +7,7 @@ import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
 import { serverPanels } from './html-server.js';
 import { failoverSection } from './html-failover.js';
+import { statementServerSection } from './html-statement-time.js';
 import { configSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
 
@@ -96,7 +97,7 @@ export function renderHtml(result: HtmlResult): string {
   body.push(failoverSection(result));
   body.push('<h2>Transaction types</h2>', typesTable(result));
   const statements = statementsTables(result);
-  if (statements !== '') body.push('<h2>Statements (latency in ms)</h2>', statements);
+  if (statements !== '') body.push('<h2>Statements (latency in ms)</h2>', statements, statementServerSection(result));
   body.push('<h2>Failures</h2>', failuresTable(result));
   body.push(configSection(result));
   return renderPage({ title: `pgsurge: ${workloadNames(result)} — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });

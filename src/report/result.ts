@@ -35,6 +35,7 @@ import { evaluateThresholds, type ThresholdSubject } from '../metrics/thresholds
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
 import { failoverResultSchema } from './failover-schema.js';
 import { findingSchema, serverFactsSchema, serverSampleSchema, type ServerSample } from './server-schema.js';
+import { statementServerTimeSchema } from './statement-time-schema.js';
 
 export const RESULT_SCHEMA_ID = 'pgsurge.result/v1';
 
@@ -166,6 +167,8 @@ export const resultV1Schema = z.object({
   serverFacts: z.object({ start: serverFactsSchema, end: serverFactsSchema }).optional(),
   /** What the diagnosis rules saw (src/observe/diagnosis.ts), with the numbers behind it. */
   findings: z.array(findingSchema).optional(),
+  /** The server's time per statement (pg_stat_statements over the measured phase), see statement-time-schema.ts. */
+  statementServerTime: statementServerTimeSchema.optional(),
   /** Outages, reconnects, timelines and the write verification (--failover, --verify-writes). */
   failover: failoverResultSchema.optional(),
   /** Measured transactions per host ("host:port") the clients ran them on (read routing, failover). */
@@ -194,9 +197,12 @@ export type Verdict = z.infer<typeof verdictSchema>;
 export type RateVerdict = z.infer<typeof rateVerdictSchema>;
 export type { ServerSample, HostSample, Finding, ServerFacts, HostFacts } from './server-schema.js';
 export type { FailoverResult } from './failover-schema.js';
+export type { StatementServer, StatementServerTime } from './statement-time-schema.js';
 
 /** The result's optional sections, added by live outputs, the HA check and the workloads' reports. */
-export type ResultSections = Partial<Pick<ResultV1, 'serverFacts' | 'findings' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges' | 'stop'>>;
+export type ResultSections = Partial<
+  Pick<ResultV1, 'serverFacts' | 'findings' | 'statementServerTime' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges' | 'stop'>
+>;
 export type RunStop = z.infer<typeof stopSchema>;
 
 export interface BuildResultInput {

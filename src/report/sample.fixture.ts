@@ -54,6 +54,38 @@ export function sampleResult(): ResultV1 {
     intervals: agg.intervals(),
     thresholds: ['p95<30ms', 'tps>=8000', 'errors<1%', 'lag.p99<5ms', 'dropped=0'].map(parseThreshold),
     server: [],
+    sections: {
+      // The server's time per statement: END had no entry in the phase (not executed), the rest did.
+      statementServerTime: {
+        status: 'measured',
+        host: '127.0.0.1:5432',
+        planningTracked: true,
+        statements: [
+          {
+            type: 'tpcb-like',
+            statement: 0,
+            calls: 374,
+            execMsMean: 0.3512,
+            planMsMean: 0.0204,
+            rows: 374,
+            sharedBlksHit: 1531,
+            sharedBlksRead: 12,
+            sharedBy: 1,
+          },
+          {
+            type: 'select-only',
+            statement: 0,
+            calls: 126,
+            execMsMean: 0.0418,
+            planMsMean: 0.0113,
+            rows: 126,
+            sharedBlksHit: 378,
+            sharedBlksRead: 0,
+            sharedBy: 1,
+          },
+        ],
+      },
+    },
   });
 }
 

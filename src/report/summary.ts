@@ -8,6 +8,8 @@ import { FAILURE_CLASSES } from '../metrics/types.js';
 import { verdictLine, verdictOf, type ResultV1, type TxnSummary } from './result.js';
 import { formatWorkloadReports } from '../workload/builtin/run-report.js';
 import { formatFailover } from './failover-text.js';
+import { serverStatementLines, serverStatementNote } from './statement-time-text.js';
+import { fmtMs, fmtNum, fmtPct } from './format.js';
 
 export interface SummaryOptions {
   /** -r: per-statement latencies. */
@@ -16,21 +18,8 @@ export interface SummaryOptions {
   readonly openLoop?: boolean;
 }
 
-/** Milliseconds with µs resolution, or "-" when nothing was measured. */
-export function fmtMs(v: number | null): string {
-  return v === null ? '-' : v.toFixed(3);
-}
-
-/** 1234567.8 → "1,234,567.8" (fixed digits, no locale surprises). */
-export function fmtNum(v: number, digits = 0): string {
-  const [int = '0', frac] = Math.abs(v).toFixed(digits).split('.');
-  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (v < 0 ? '-' : '') + grouped + (frac === undefined ? '' : `.${frac}`);
-}
-
-export function fmtPct(part: number, whole: number): string {
-  return whole === 0 ? '0%' : `${Math.round((part / whole) * 100_000) / 1000}%`;
-}
+// The formatters live in format.ts (statement-time-text.ts needs them too); importers keep this path.
+export { fmtMs, fmtNum, fmtPct } from './format.js';
 
 const LABEL_WIDTH = 16;
 /** `label:` padded to a column; a longer label still gets one space before the text. */
@@ -153,8 +142,9 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       if (t.transactions === 0 && t.failed === 0 && t.skipped === 0) continue;
       const share = fmtPct(t.transactions + t.failed, s.transactions + s.failed);
       out.push('', `transaction type "${name}" (${share} of completed):`, ...txnLines(t, showLag, '  '));
-      if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t));
+      if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t), ...serverStatementLines(result, name, t));
     }
+    if (opts.perStatement === true) out.push(...serverStatementNote(result));
   }
   const hostRows = Object.entries(result.hosts ?? {});
   if (hostRows.length > 1) {
