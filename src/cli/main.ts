@@ -10,7 +10,14 @@ import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
 import { printErr, redact, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
-import { RUN_OPTIONS, RUN_WORKLOADS_ARGUMENT, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
+import {
+  MONITOR_OPTION_NAMES,
+  RUN_OPTIONS,
+  RUN_WORKLOADS_ARGUMENT,
+  type MonitorOptionValues,
+  type RunOptionSpec,
+  type RunOptionValues,
+} from '../config/run-options.js';
 import type { RawInitOptions } from './init-command.js';
 import type { RawSuiteOptions } from './suite-command.js';
 import type { RawModuleCommandOptions } from './explain-command.js';
@@ -67,6 +74,23 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   run.action(async (workloads: string[], values: RunOptionValues) => {
     const { runCommand } = await import('./run-command.js');
     setExit(await runCommand({ ...values, workloads }, io));
+  });
+
+  // run's own option entries, so they parse and fail alike; help says what differs without load.
+  const monitorHelp: Partial<Record<string, string>> = {
+    time: 'duration: 10 = 10 s, 30s, 2m (default: until Ctrl-C, SIGTERM or SIGHUP)',
+    progress: 'print a line of server figures this often, also the interval (default: every interval on a terminal)',
+  };
+  const monitor = program
+    .command('monitor')
+    .description("sample a server with no load (a run's server timeline, findings, /metrics and result file) while something else drives it")
+    .argument('[url]', 'the server: libpq URL or key=value string (default: --url, else the PG* environment)');
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) {
+    if ((MONITOR_OPTION_NAMES as readonly string[]).includes(o.long)) monitor.addOption(commanderOption({ ...o, help: monitorHelp[o.long] ?? o.help }));
+  }
+  monitor.action(async (url: string | undefined, values: MonitorOptionValues) => {
+    const { monitorCommand } = await import('./monitor-command.js');
+    setExit(await monitorCommand(url, values, io));
   });
 
   program

@@ -95,6 +95,12 @@ const verdictSchema = z.object({
 
 export const resultV1Schema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
+  /**
+   * What made the result: a run (load and measurement; also when absent, as in older results) or
+   * `pgsurge monitor` (server sampling with no load: `intervals` and `transactionTypes` are empty,
+   * the summary's counts are 0, and `server` holds the timeline).
+   */
+  kind: z.enum(['run', 'monitor']).optional(),
   tool: z.object({ name: z.string(), version: z.string() }),
   startedAt: z.string(),
   durationS: z.number().nonnegative(),
