@@ -141,6 +141,11 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       'exit 99 when a side has lower tps or higher p99 than the baseline, beyond run-to-run noise, by more than this (e.g. 5%); exit 3 when a side has too few runs to judge',
     )
     .option('--alpha <p>', "significance level of Welch's t-test between runs (default 0.05)")
+    .option(
+      '--expect-improvement <[metric:]pct>',
+      'exit 99 unless each side is better than the baseline by at least this much, beyond run-to-run noise: tps:40% (higher; the default metric), p50/p95/p99:30% (lower); repeatable; exit 3 with one run a side',
+      collect,
+    )
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (files: string[], opts: RawCompareOptions) => {
       const { compareCommand } = await import('./compare-command.js');
