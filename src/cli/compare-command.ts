@@ -15,8 +15,10 @@
  * Exit codes: 0, or with --fail-on-regression: 99 when a side has lower tps or higher p99 than the
  * baseline beyond run-to-run noise by more than that percentage, and 3 when no regression was
  * found but some side could not be judged (one run on it or on the baseline): a gate with no basis
- * must not pass silently, and must not claim a regression either, so it has its own code. 2: bad
- * usage or input (files, options, runs of different workloads within a side or under a gate).
+ * must not pass silently, and must not claim a regression either, so it has its own code. With
+ * --expect-improvement the same codes the other way round: 99 when a judged side is not better by
+ * the goal beyond noise, 3 when a side cannot be judged (compare-improvement.ts); 99 outranks 3.
+ * 2: bad usage or input (files, options, runs of different workloads within a side or under a gate).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
