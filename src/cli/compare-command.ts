@@ -188,6 +188,13 @@ export function compareCommand(args: readonly string[], opts: RawCompareOptions,
   for (const s of named) checkSide(s);
   const c = compareSides(named, { regressionPct: pct ?? 0, ...(alpha === undefined ? {} : { alpha }) });
   const gate = pct !== undefined ? '--fail-on-regression' : goals.length > 0 ? '--expect-improvement' : undefined;
+  const monitored = named.flatMap((s) => s.runs.filter((r) => r.result.kind === 'monitor').map((r) => r.label));
+  if (gate !== undefined && monitored.length > 0) {
+    throw usageError(
+      'NOT_COMPARABLE',
+      `${gate}: ${monitored.join(', ')} ${monitored.length === 1 ? 'is a monitor result' : 'are monitor results'} (pgsurge monitor ran no load: no tps or latency to judge); gate on run results`,
+    );
+  }
   if (gate !== undefined && c.workloadDiffers) {
     throw usageError(
       'NOT_COMPARABLE',

@@ -78,6 +78,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
 
   // run's own option entries, so they parse and fail alike; help says what differs without load.
   const monitorHelp: Partial<Record<string, string>> = {
+    url: 'the server, as the URL argument (default: the PG* environment; no throwaway server)',
+    replica: 'a replica to sample too (repeatable)',
     time: 'duration: 10 = 10 s, 30s, 2m (default: until Ctrl-C, SIGTERM or SIGHUP)',
     progress: 'print a line of server figures this often, also the interval (default: every interval on a terminal)',
   };

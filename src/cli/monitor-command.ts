@@ -2,7 +2,7 @@
  * `pgsurge monitor [URL]`: a run's server sampling with no load, for watching a server while
  * something else drives it. The same observer (src/observe/server-observer.ts) on the same interval
  * grid, the same findings, live `/metrics` and node_exporter figures, and a result file of the same
- * schema with `kind: "monitor"` and no client intervals.
+ * schema with `kind: "monitor"` and no client intervals (so no --csv: its rows are client intervals).
  *
  * Options are run's own entries of the option table (MONITOR_OPTION_NAMES in run-options.ts),
  * resolved by run's resolveRunConfig, so they parse and fail with run's words; only what a monitor
@@ -41,7 +41,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /** The config fields a monitor uses, echoed (redacted, as a run's) into its result. */
-const MONITOR_CONFIG_FIELDS = ['url', 'durationMs', 'intervalMs', 'progressMs', 'replicas', 'serverMetrics', 'prometheus', 'json', 'csv', 'html'] as const;
+const MONITOR_CONFIG_FIELDS = ['url', 'durationMs', 'intervalMs', 'progressMs', 'replicas', 'serverMetrics', 'prometheus', 'json', 'html'] as const;
 
 /** An interval of the grid with no client figures: what the observer is handed for each one sampled. */
 function emptyInterval(index: number, intervalMs: number): IntervalStats {
@@ -114,7 +114,7 @@ export async function monitorCommand(url: string | undefined, values: MonitorOpt
   const cfg = resolveMonitorConfig(url, values, io.env);
   const durationMs = values.time === undefined ? undefined : cfg.durationMs;
   // Every output path is checked before anything starts (exit 2), as a run's.
-  checkOutputPaths(runOutputRequests({ json: cfg.json, csv: cfg.csv, html: cfg.html, out: undefined }));
+  checkOutputPaths(runOutputRequests({ json: cfg.json, csv: undefined, html: cfg.html, out: undefined }));
   const target = urlTarget(cfg.url, io.env);
   const replicaConn = readTargets(cfg, target.conn, io.env);
 
@@ -257,7 +257,7 @@ export async function monitorCommand(url: string | undefined, values: MonitorOpt
         printErr(io, 'pgsurge: every other output was written; the summary above has the figures');
         return 1;
       }
-      if (ended === 'interrupted') return 1;
+      if (ended === 'interrupted' || stopped === undefined) return 1;
       if (!result.server.some((s) => s.hosts.some((h) => h.ok))) {
         printErr(io, `pgsurge: no sample of ${target.description} succeeded (see the findings above)`);
         return 1;

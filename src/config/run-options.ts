@@ -480,7 +480,6 @@ export const MONITOR_OPTION_NAMES = [
   'server-metrics',
   'prometheus',
   'json',
-  'csv',
   'html',
   'verbose',
 ] as const satisfies readonly Spec['long'][];

@@ -65,3 +65,16 @@ test('with --fail-on-regression too: a failed gate (99) outranks a gate without 
   const ok = await runCli(['compare', base, '--vs', faster, '--expect-improvement', '40%', '--fail-on-regression', '5%']);
   assert.equal(ok.code, 0, ok.stderr);
 });
+
+test("a monitor's result has nothing a gate could judge: exit 2 naming it", async () => {
+  const watch = join(dir, 'watch.json');
+  writeFileSync(watch, JSON.stringify({ ...sampleResult(), kind: 'monitor', intervals: [], transactionTypes: {} }));
+  const r = await runCli(['compare', join(dir, 'base.1.json'), watch, '--expect-improvement', 'p99:30%']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^pgsurge: --expect-improvement: watch is a monitor result \(pgsurge monitor ran no load: no tps or latency to judge\); gate on run results\n$/,
+  );
+  const shown = await runCli(['compare', join(dir, 'base.1.json'), watch]);
+  assert.equal(shown.code, 0, shown.stderr);
+});
