@@ -209,7 +209,7 @@ export function compareCommand(args: readonly string[], opts: RawCompareOptions,
   );
   printOut(io, formatComparison(c) + formatImprovements(improvements, c.sides[0]?.label ?? 'baseline', c.alpha));
   if (opts.html !== undefined) {
-    writeOut(opts.html, renderCompareHtml(c), 'HTML comparison');
+    writeOut(opts.html, renderCompareHtml(c, improvements), 'HTML comparison');
     printErr(io, `pgsurge: wrote ${opts.html}`);
   }
   if (!c.comparable) printErr(io, 'pgsurge: warning: the runs are not comparable (see "not comparable" above)');

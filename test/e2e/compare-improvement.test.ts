@@ -3,7 +3,7 @@
  * this machine), the exit code and the one line that says why.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -40,8 +40,10 @@ const bitFaster = side('bit', [
 ]);
 
 test('3 vs 3 runs better by the goal beyond noise: exit 0, MET with what it rests on', async () => {
-  const r = await runCli(['compare', base, '--vs', faster, '--expect-improvement', '40%', '--expect-improvement', 'p99:30%']);
+  const html = join(dir, 'met.html');
+  const r = await runCli(['compare', base, '--vs', faster, '--expect-improvement', '40%', '--expect-improvement', 'p99:30%', '--html', html]);
   assert.equal(r.code, 0, r.stderr);
+  assert.match(readFileSync(html, 'utf8'), /<p class="good">Expected improvement p99:30%: faster vs base: p99 -\d+\.\d%, at least -30% asked: MET/);
   assert.match(r.stdout, /faster vs base: tps \+\d+\.\d%, at least \+40% asked: MET \(3 vs 3 runs, Welch's t on run means, p [=<] /);
   assert.match(r.stdout, /faster vs base: p99 -\d+\.\d%, at least -30% asked: MET/);
 });
