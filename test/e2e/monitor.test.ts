@@ -114,27 +114,29 @@ test('monitor samples the server on the grid while pgbench drives it; summary, H
   assert.equal(report.stdout, r.stdout, 'report prints the saved result as the monitor did');
 });
 
-test('Ctrl-C ends the monitor gracefully: the result is written and marked interrupted (no pgbench tables needed)', async () => {
+test('Ctrl-C (or a closed terminal) ends the monitor gracefully: the result is written and marked interrupted (no pgbench tables needed)', async () => {
   await withClient(server.url, (c) => c.query('create database quiet'));
   const url = server.url.replace(/\/[^/]*$/, '/quiet');
-  const json = join(dir, 'interrupted.json');
-  let sent = false;
-  const r = await runCli(['monitor', '--url', url, '-P', '1', '--json', json], {
-    onStderr: (chunk, child) => {
-      if (!sent && /monitor: 2\.0 s/.test(chunk)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    },
-  });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /interrupted by SIGINT: stopping/);
-  assert.match(r.stdout, /interrupted by SIGINT \(partial results\)/);
-  const result = readResult(json);
-  assert.equal(result.kind, 'monitor');
-  assert.deepEqual(result.stop, { reason: 'interrupted', signal: 'SIGINT', message: 'interrupted by SIGINT' });
-  assert.ok(result.server.length >= 2, `samples until the signal: ${result.server.length}`);
-  assert.ok(result.server.slice(0, 2).every((s) => s.hosts[0]!.ok));
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+    const json = join(dir, `interrupted-${signal}.json`);
+    let sent = false;
+    const r = await runCli(['monitor', '--url', url, '-P', '1', '--json', json], {
+      onStderr: (chunk, child) => {
+        if (!sent && /monitor: 2\.0 s/.test(chunk)) {
+          sent = true;
+          child.kill(signal);
+        }
+      },
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`interrupted by ${signal}: stopping`));
+    assert.match(r.stdout, new RegExp(`interrupted by ${signal} \\(partial results\\)`));
+    const result = readResult(json);
+    assert.equal(result.kind, 'monitor');
+    assert.deepEqual(result.stop, { reason: 'interrupted', signal, message: `interrupted by ${signal}` });
+    assert.ok(result.server.length >= 2, `samples until the signal: ${result.server.length}`);
+    assert.ok(result.server.slice(0, 2).every((s) => s.hosts[0]!.ok));
+  }
 });
 
 test('a server that goes down mid-way is a gap in the timeline; the monitor ends at -T', async () => {
