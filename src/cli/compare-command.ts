@@ -15,15 +15,18 @@
  * Exit codes: 0, or with --fail-on-regression: 99 when a side has lower tps or higher p99 than the
  * baseline beyond run-to-run noise by more than that percentage, and 3 when no regression was
  * found but some side could not be judged (one run on it or on the baseline): a gate with no basis
- * must not pass silently, and must not claim a regression either, so it has its own code. 2: bad
- * usage or input (files, options, runs of different workloads within a side or under a gate).
+ * must not pass silently, and must not claim a regression either, so it has its own code. With
+ * --expect-improvement the same codes the other way round: 99 when a judged side is not better by
+ * the goal beyond noise, 3 when a side cannot be judged (compare-improvement.ts); 99 outranks 3.
+ * 2: bad usage or input (files, options, runs of different workloads within a side or under a gate).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { usageError } from '../errors.js';
-import { compareSides, type CompareSide, type LabelledResult } from '../report/compare.js';
+import { compareSides, type CompareSide, type Comparison, type LabelledResult } from '../report/compare.js';
 import { differsInWorkload, workloadWords } from '../report/compare-config.js';
-import { formatComparison, undecidedText } from '../report/compare-format.js';
+import { formatComparison, formatImprovements, improvementText, undecidedText } from '../report/compare-format.js';
+import { checkImprovements, parseImprovementGoal, type ImprovementCheck } from '../report/compare-improvement.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { RESULT_SCHEMA_ID } from '../report/result.js';
 import { readResultFile, writeOut } from './report-command.js';
@@ -36,10 +39,14 @@ export interface RawCompareOptions {
   readonly html?: string;
   readonly failOnRegression?: string;
   readonly alpha?: string;
+  /** --expect-improvement [METRIC:]PCT, repeatable. */
+  readonly expectImprovement?: readonly string[];
 }
 
-/** Exit code when --fail-on-regression could not judge some side (too few runs). */
+/** Exit code when --fail-on-regression or --expect-improvement could not judge some side (too few runs). */
 export const EXIT_UNDECIDED = 3;
+/** Exit code when a gate failed: a regression, or an expected improvement that is not there (a threshold's code). */
+export const EXIT_GATE_FAILED = 99;
 
 /** "5%", "5", "2.5%" → percent. */
 function parseRegressionPct(text: string): number {
@@ -168,6 +175,7 @@ function loadSides(args: readonly string[], vs: readonly string[] | undefined): 
 export function compareCommand(args: readonly string[], opts: RawCompareOptions, io: CliIO): number {
   const pct = opts.failOnRegression === undefined ? undefined : parseRegressionPct(opts.failOnRegression);
   const alpha = opts.alpha === undefined ? undefined : parseAlpha(opts.alpha);
+  const goals = (opts.expectImprovement ?? []).map(parseImprovementGoal);
   if (opts.html !== undefined) {
     checkOutputPaths(
       [{ option: '--html', path: opts.html, kind: 'file' }],
@@ -179,23 +187,55 @@ export function compareCommand(args: readonly string[], opts: RawCompareOptions,
   const named = sides.map((s) => ({ ...s, label: unique(s.label) }));
   for (const s of named) checkSide(s);
   const c = compareSides(named, { regressionPct: pct ?? 0, ...(alpha === undefined ? {} : { alpha }) });
-  if (pct !== undefined && c.workloadDiffers) {
+  const gate = pct !== undefined ? '--fail-on-regression' : goals.length > 0 ? '--expect-improvement' : undefined;
+  const monitored = named.flatMap((s) => s.runs.filter((r) => r.result.kind === 'monitor').map((r) => r.label));
+  if (gate !== undefined && monitored.length > 0) {
     throw usageError(
       'NOT_COMPARABLE',
-      `--fail-on-regression: the sides ran different workloads (${named.map((s) => `${s.label}: ${s.runs[0] === undefined ? '?' : workloadWords(s.runs[0].result)}`).join('; ')}); a gate between them means nothing: compare runs of the same workload`,
+      `${gate}: ${monitored.join(', ')} ${monitored.length === 1 ? 'is a monitor result' : 'are monitor results'} (pgsurge monitor ran no load: no tps or latency to judge); gate on run results`,
     );
   }
-  printOut(io, formatComparison(c));
+  if (gate !== undefined && c.workloadDiffers) {
+    throw usageError(
+      'NOT_COMPARABLE',
+      `${gate}: the sides ran different workloads (${named.map((s) => `${s.label}: ${s.runs[0] === undefined ? '?' : workloadWords(s.runs[0].result)}`).join('; ')}); a gate between them means nothing: compare runs of the same workload`,
+    );
+  }
+  const improvements = checkImprovements(
+    c.metrics,
+    c.sides.map((s) => ({ label: s.label, runs: s.runs.length })),
+    goals,
+    c.alpha,
+  );
+  printOut(io, formatComparison(c) + formatImprovements(improvements, c.sides[0]?.label ?? 'baseline', c.alpha));
   if (opts.html !== undefined) {
-    writeOut(opts.html, renderCompareHtml(c), 'HTML comparison');
+    writeOut(opts.html, renderCompareHtml(c, improvements), 'HTML comparison');
     printErr(io, `pgsurge: wrote ${opts.html}`);
   }
   if (!c.comparable) printErr(io, 'pgsurge: warning: the runs are not comparable (see "not comparable" above)');
-  if (pct === undefined) return 0;
-  if (c.regressions.length > 0) return 99;
+  // Either gate failing fails the comparison (99); otherwise a gate that could not judge a side gives 3.
+  const regression = pct === undefined ? 0 : regressionExit(c, pct, io);
+  const improvement = improvementExit(improvements, c.sides[0]?.label ?? 'baseline', c.alpha, io);
+  if (regression === EXIT_GATE_FAILED || improvement === EXIT_GATE_FAILED) return EXIT_GATE_FAILED;
+  return regression === EXIT_UNDECIDED || improvement === EXIT_UNDECIDED ? EXIT_UNDECIDED : 0;
+}
+
+function regressionExit(c: Comparison, pct: number, io: CliIO): number {
+  if (c.regressions.length > 0) return EXIT_GATE_FAILED;
   if (c.undecided.length > 0) {
     for (const label of c.undecided) printErr(io, `pgsurge: --fail-on-regression ${pct}%: no verdict (exit ${EXIT_UNDECIDED}): ${undecidedText(c, label)}`);
     return EXIT_UNDECIDED;
   }
   return 0;
+}
+
+/** 99 when a judged side is not better by the goal; else 3 when some side could not be judged; else 0. Each problem is one line. */
+function improvementExit(checks: readonly ImprovementCheck[], baseLabel: string, alpha: number, io: CliIO): number {
+  const failed = checks.filter((x) => x.kind === 'not-met');
+  const undecided = checks.filter((x) => x.kind === 'one-run' || x.kind === 'not-measured');
+  const code = failed.length > 0 ? EXIT_GATE_FAILED : undecided.length > 0 ? EXIT_UNDECIDED : 0;
+  for (const x of [...failed, ...(failed.length > 0 ? [] : undecided)]) {
+    printErr(io, `pgsurge: --expect-improvement ${x.goal.text} (exit ${code}): ${improvementText(x, baseLabel, alpha)}`);
+  }
+  return code;
 }

@@ -10,7 +10,14 @@ import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
 import { printErr, redact, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
-import { RUN_OPTIONS, RUN_WORKLOADS_ARGUMENT, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
+import {
+  MONITOR_OPTION_NAMES,
+  RUN_OPTIONS,
+  RUN_WORKLOADS_ARGUMENT,
+  type MonitorOptionValues,
+  type RunOptionSpec,
+  type RunOptionValues,
+} from '../config/run-options.js';
 import type { RawInitOptions } from './init-command.js';
 import type { RawSuiteOptions } from './suite-command.js';
 import type { RawModuleCommandOptions } from './explain-command.js';
@@ -69,6 +76,25 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     setExit(await runCommand({ ...values, workloads }, io));
   });
 
+  // run's own option entries, so they parse and fail alike; help says what differs without load.
+  const monitorHelp: Partial<Record<string, string>> = {
+    url: 'the server, as the URL argument (default: the PG* environment; no throwaway server)',
+    replica: 'a replica to sample too (repeatable)',
+    time: 'duration: 10 = 10 s, 30s, 2m (default: until Ctrl-C, SIGTERM or SIGHUP)',
+    progress: 'print a line of server figures this often, also the interval (default: every interval on a terminal)',
+  };
+  const monitor = program
+    .command('monitor')
+    .description("sample a server with no load (a run's server timeline, findings, /metrics and result file) while something else drives it")
+    .argument('[url]', 'the server: libpq URL or key=value string (default: --url, else the PG* environment)');
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) {
+    if ((MONITOR_OPTION_NAMES as readonly string[]).includes(o.long)) monitor.addOption(commanderOption({ ...o, help: monitorHelp[o.long] ?? o.help }));
+  }
+  monitor.action(async (url: string | undefined, values: MonitorOptionValues) => {
+    const { monitorCommand } = await import('./monitor-command.js');
+    setExit(await monitorCommand(url, values, io));
+  });
+
   program
     .command('init')
     .description("create and fill a workload's tables (pgbench's schema) on --url or the PG* environment")
@@ -117,6 +143,11 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       'exit 99 when a side has lower tps or higher p99 than the baseline, beyond run-to-run noise, by more than this (e.g. 5%); exit 3 when a side has too few runs to judge',
     )
     .option('--alpha <p>', "significance level of Welch's t-test between runs (default 0.05)")
+    .option(
+      '--expect-improvement <[metric:]pct>',
+      'exit 99 unless each side is better than the baseline by at least this much, beyond run-to-run noise: tps:40% (higher; the default metric), p50/p95/p99:30% (lower); repeatable; exit 3 with one run a side',
+      collect,
+    )
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (files: string[], opts: RawCompareOptions) => {
       const { compareCommand } = await import('./compare-command.js');

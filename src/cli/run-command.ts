@@ -36,7 +36,7 @@ import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha
  * Read routing: --replica URLs, or with --route-reads the standbys among --url's hosts.
  * prefer-standby: a replica that has been promoted is left for a standby while there is one.
  */
-function readTargets(cfg: RunConfig, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
+export function readTargets(cfg: RunConfig, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
   const urls = cfg.replicas;
   if (urls.length === 0) return cfg.routeReads ? { ...conn, targetSessionAttrs: 'prefer-standby' } : undefined;
   const parsed = urls.map((u) => parseConnInfo(u, env));

@@ -466,3 +466,23 @@ const BY_KEY = new Map<string, Spec>(RUN_OPTIONS.map((o) => [optionKey(o.long), 
 export function runOptionByKey(key: string): RunOptionSpec | undefined {
   return BY_KEY.get(key);
 }
+
+/**
+ * The options `pgsurge monitor` shares with `run`: the target, the grid, the live outputs and the
+ * result files. The same entries of the table, so they parse and fail with run's words.
+ */
+export const MONITOR_OPTION_NAMES = [
+  'url',
+  'time',
+  'progress',
+  'interval',
+  'replica',
+  'server-metrics',
+  'prometheus',
+  'json',
+  'html',
+  'verbose',
+] as const satisfies readonly Spec['long'][];
+
+/** The values of `monitor`'s options (a subset of run's, same keys). */
+export type MonitorOptionValues = Pick<RunOptionValues, OptionKey<(typeof MONITOR_OPTION_NAMES)[number]>>;

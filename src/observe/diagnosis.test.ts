@@ -292,3 +292,19 @@ test('a failover outage is not blamed on checkpoints: the promoted server checkp
   assert.deepEqual(both.map((x) => x.rule).sort(), ['checkpoint-latency-spike', 'server-outage']);
   assert.match(both.find((x) => x.rule === 'checkpoint-latency-spike')!.message, /at 9 s p99 800\.0 ms/);
 });
+
+test('without client load (a monitor) the client rules stay quiet and a server outage keeps its times', () => {
+  const busyClient = samples(
+    (i) => [i >= 4 && i <= 5 ? failedSample(P, 'connection refused') : hs(P)],
+    () => 99,
+  );
+  const empty = Array.from({ length: N }, (_, i) => ({ tS: i, tps: 0, latencyMs: { p99: null } }));
+  for (const noLoad of [[], empty]) {
+    const f = diagnose(input({ intervals: noLoad, server: busyClient }));
+    assert.deepEqual(
+      f.map((x) => x.rule),
+      ['server-outage'],
+    );
+    assert.deepEqual(f[0]!.atS, [3, 4, 5, 6]);
+  }
+});

@@ -72,7 +72,15 @@ function hostNames(input: DiagnosisInput): string[] {
 
 const factsOf = (input: DiagnosisInput, host: string): HostFacts | undefined => input.facts.start.hosts.find((h) => h.host === host);
 
+/**
+ * Some interval measured a transaction. Rules about the client's own figures judge only such runs:
+ * without load (`pgsurge monitor`, or a run where nothing succeeded) pgsurge's CPU says nothing
+ * about the server's throughput.
+ */
+const hadClientLoad = (input: DiagnosisInput): boolean => input.intervals.some((i) => i.tps > 0 || i.latencyMs.p99 !== null);
+
 const clientCpu: Rule = (input) => {
+  if (!hadClientLoad(input)) return [];
   const cpu = input.server.map((s) => s.client.cpuPct);
   const values = cpu.filter((v): v is number => v !== null);
   if (values.length === 0) return [];
@@ -214,8 +222,10 @@ function outageIntervals(input: DiagnosisInput, events: ServerEvents): Set<numbe
   input.intervals.forEach((iv, i) => {
     if ((input.outages ?? []).some((o) => iv.tS < o.endS && iv.tS + lenS > o.startS)) inside.add(i);
   });
+  // A monitor's result has server samples but no client intervals: the grid is the longer of the two.
+  const length = Math.max(input.intervals.length, input.server.length);
   const out = new Set<number>();
-  for (const i of inside) for (const j of [i - 1, i, i + 1]) if (j >= 0 && j < input.intervals.length) out.add(j);
+  for (const i of inside) for (const j of [i - 1, i, i + 1]) if (j >= 0 && j < length) out.add(j);
   return out;
 }
 

@@ -7,6 +7,7 @@
 import { fmtNum } from './summary.js';
 import { formatP } from './compare-stats.js';
 import type { Comparison, MetricRow, Regression } from './compare.js';
+import type { ImprovementCheck, ImprovementGoal } from './compare-improvement.js';
 
 function fmtValue(row: MetricRow, v: number | null): string {
   if (v === null) return '-';
@@ -120,4 +121,41 @@ export function formatComparison(c: Comparison): string {
   }
   if (c.undecided.length > 0) out.push('', `no verdict for ${c.undecided.join(', ')}: too few runs to tell a difference from noise`);
   return `${out.join('\n')}\n`;
+}
+
+/** "+40%" for tps, "-30%" for a latency: the goal in the direction that is better. */
+function goalText(g: ImprovementGoal): string {
+  return `${g.metric === 'tps' ? '+' : '-'}${g.pct}%`;
+}
+
+const signed = (v: number): string => `${v > 0 ? '+' : ''}${v.toFixed(1)}%`;
+
+/** One line per later side and goal: the change, the goal, and the verdict with what it rests on. */
+export function improvementText(c: ImprovementCheck, baseLabel: string, alpha: number): string {
+  const head = `${c.label} vs ${baseLabel}: ${c.goal.metric}`;
+  switch (c.kind) {
+    case 'met':
+      return `${head} ${signed(c.changePct)}, at least ${goalText(c.goal)} asked: MET (${basisText(c.n, c.pValue)})`;
+    case 'not-met':
+      return (
+        `${head} ${signed(c.changePct)}, at least ${goalText(c.goal)} asked: NOT MET: ` +
+        (c.why === 'too-small' ? 'the change is beyond noise but not that large' : `the change is not beyond run-to-run noise (p ≥ ${alpha})`) +
+        ` (${basisText(c.n, c.pValue)})`
+      );
+    case 'one-run': {
+      const shown = c.changePct === null ? 'no change computable' : signed(c.changePct);
+      return (
+        `${head} ${shown}, at least ${goalText(c.goal)} asked: NO VERDICT: with ${c.n[0]} vs ${runs(c.n[1])} the change cannot be told from run-to-run noise; ` +
+        'repeat each side (pgsurge run --repeat 3 --json X.json) and compare the runs (pgsurge compare A.json --vs B.json)'
+      );
+    }
+    case 'not-measured':
+      return `${head}: NO VERDICT: not measured on both sides (no successful transaction, or a monitor's result)`;
+  }
+}
+
+/** The --expect-improvement section, after the comparison. */
+export function formatImprovements(checks: readonly ImprovementCheck[], baseLabel: string, alpha: number): string {
+  if (checks.length === 0) return '';
+  return `\nexpected improvements (better by at least that much, beyond run-to-run noise at p < ${alpha}):\n${checks.map((c) => `  ${improvementText(c, baseLabel, alpha)}`).join('\n')}\n`;
 }

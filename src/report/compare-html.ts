@@ -7,7 +7,8 @@
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { color, intervalEndS, mergedHistogram, outagesOf, percentileAxis, percentileCurve, type ChartSpec } from './html-charts.js';
 import { table, type Cell } from './html-tables.js';
-import { basisText, formatComparison, regressionText, undecidedText } from './compare-format.js';
+import { basisText, formatComparison, formatImprovements, improvementText, regressionText, undecidedText } from './compare-format.js';
+import type { ImprovementCheck } from './compare-improvement.js';
 import type { Comparison, MetricRow } from './compare.js';
 import type { ResultV1 } from './result.js';
 
@@ -88,7 +89,15 @@ function metricsTable(c: Comparison): string {
   return table(head, rows);
 }
 
-export function renderCompareHtml(c: Comparison): string {
+/** Each --expect-improvement check as a verdict line: met (good), not met (bad), no verdict (warn). */
+function improvementLines(c: Comparison, checks: readonly ImprovementCheck[]): string[] {
+  const base = c.sides[0]?.label ?? 'baseline';
+  const cls = (x: ImprovementCheck): string => (x.kind === 'met' ? 'good' : x.kind === 'not-met' ? 'bad' : 'warn');
+  return checks.map((x) => `<p class="${cls(x)}">Expected improvement ${escapeHtml(x.goal.text)}: ${escapeHtml(improvementText(x, base, c.alpha))}</p>`);
+}
+
+/** The comparison page; `improvements` are compare --expect-improvement's checks, shown with the verdicts. */
+export function renderCompareHtml(c: Comparison, improvements: readonly ImprovementCheck[] = []): string {
   const charts: ChartSpec[] = [
     overlay(c, 'cmp-tps', 'Throughput (tps)', 'tps', (i) => i.tps),
     overlay(c, 'cmp-p99', 'Latency p99 per interval (ms, log scale)', 'ms', (i) => i.latencyMs.p99, true),
@@ -107,6 +116,7 @@ export function renderCompareHtml(c: Comparison): string {
         ? `<p class="good">No regression: no side judged has lower tps or higher p99 than the baseline beyond noise by more than ${c.regressionPct}%.</p>`
         : '',
     ...c.undecided.map((label) => `<p class="warn">${escapeHtml(undecidedText(c, label))}</p>`),
+    ...improvementLines(c, improvements),
   ].join('');
   const body = [
     `<h1>pgsurge comparison: ${escapeHtml(c.sides.map((s) => s.label).join(' vs '))}</h1>`,
@@ -123,7 +133,7 @@ export function renderCompareHtml(c: Comparison): string {
     `<p>${legend}</p>`,
     `<div class="grid">${charts.map((s) => chartBox(s)).join('')}</div>`,
     '<h2>As text</h2>',
-    `<pre>${escapeHtml(formatComparison(c))}</pre>`,
+    `<pre>${escapeHtml(formatComparison(c) + formatImprovements(improvements, c.sides[0]?.label ?? 'baseline', c.alpha))}</pre>`,
   ];
   return renderPage({ title: `pgsurge comparison: ${c.sides.map((s) => s.label).join(' vs ')}`, bodyHtml: body.join('\n'), charts });
 }

@@ -60,6 +60,7 @@ function subtitle(result: HtmlResult): string {
 
 /** The run report as one HTML document (no external resources). */
 export function renderHtml(result: HtmlResult): string {
+  if (result.kind === 'monitor') return renderMonitorHtml(result);
   const timeline = intervalCharts(result, 'run');
   const distribution = distributionChart(result, 'run');
   const { charts: server, quiet } = serverPanels(result, 'run');
@@ -101,4 +102,21 @@ export function renderHtml(result: HtmlResult): string {
   body.push('<h2>Failures</h2>', failuresTable(result));
   body.push(configSection(result));
   return renderPage({ title: `pgsurge: ${workloadNames(result)} — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });
+}
+
+/** A `pgsurge monitor` result: no load, so no client figures; the server panels are the timeline. */
+function renderMonitorHtml(result: HtmlResult): string {
+  const { charts, quiet } = serverPanels(result, 'run');
+  const body: string[] = [
+    '<h1>pgsurge monitor</h1>',
+    `<p class="sub">${escapeHtml(subtitle(result))} · no load: the server was sampled while something else drove it</p>`,
+  ];
+  if (findingsOf(result).length > 0) body.push(`<h2>Findings</h2>${findingsTable(result)}`);
+  body.push(
+    '<h2>Server</h2>',
+    charts.length === 0 ? '<p class="note">No server sample succeeded.</p>' : `<div class="grid">${charts.map((c) => chartBox(c)).join('')}</div>`,
+    quiet.length === 0 ? '' : `<p class="note">At 0 throughout, so not drawn: ${escapeHtml(quiet.join('; '))}.</p>`,
+  );
+  body.push(configSection(result));
+  return renderPage({ title: `pgsurge monitor — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });
 }

@@ -106,6 +106,12 @@ const verdictSchema = z.object({
 
 export const resultV1Schema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
+  /**
+   * What made the result: a run (load and measurement; also when absent, as in older results) or
+   * `pgsurge monitor` (server sampling with no load: `intervals` and `transactionTypes` are empty,
+   * the summary's counts are 0, and `server` holds the timeline).
+   */
+  kind: z.enum(['run', 'monitor']).optional(),
   tool: z.object({ name: z.string(), version: z.string() }),
   startedAt: z.string(),
   durationS: z.number().nonnegative(),
@@ -283,10 +289,11 @@ const fmtRate = (perS: number): string => `${Math.round(perS * 10) / 10}/s`;
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** Why a run did not complete (exit 1), or undefined when it did. */
-function incompleteReason(result: Pick<ResultV1, 'summary' | 'stop'>): string | undefined {
+function incompleteReason(result: Pick<ResultV1, 'kind' | 'summary' | 'stop'>): string | undefined {
   const stop = result.stop;
   if (stop !== undefined && (stop.reason === 'interrupted' || (stop.lostWorkers ?? 0) > 0)) return `${stop.message ?? 'interrupted'} (partial results)`;
-  if (result.summary.transactions === 0) return 'no transaction succeeded';
+  // A monitor runs no transactions of its own: none is not a failure there.
+  if (result.summary.transactions === 0 && result.kind !== 'monitor') return 'no transaction succeeded';
   return undefined;
 }
 
@@ -297,7 +304,7 @@ function incompleteReason(result: Pick<ResultV1, 'summary' | 'stop'>): string | 
  */
 export function verdictOf(
   thresholds: readonly ThresholdResult[],
-  result?: Pick<ResultV1, 'config' | 'summary' | 'durationS' | 'loadChanges' | 'stop' | 'failover'>,
+  result?: Pick<ResultV1, 'kind' | 'config' | 'summary' | 'durationS' | 'loadChanges' | 'stop' | 'failover'>,
 ): Verdict {
   const failed = thresholds.filter((t) => !t.ok);
   const bad: string[] = [];
@@ -315,7 +322,13 @@ export function verdictOf(
     if (rate.achieved) good.push(`rate achieved: ${text}`);
     else bad.push(`rate missed: ${text}`);
   }
-  if (good.length === 0) good.push(`the run completed, ${plural(result?.summary.failed ?? 0, 'failed transaction')}; no threshold given (--threshold)`);
+  if (good.length === 0) {
+    good.push(
+      result?.kind === 'monitor'
+        ? 'the server was sampled to the end; no threshold given (--threshold)'
+        : `the run completed, ${plural(result?.summary.failed ?? 0, 'failed transaction')}; no threshold given (--threshold)`,
+    );
+  }
   const passed = bad.length === 0;
   return { passed, failed: failed.map((t) => t.expr), reasons: passed ? good : bad, ...(rate === undefined ? {} : { rate }) };
 }

@@ -102,19 +102,21 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     `${result.tool.name} ${result.tool.version} — started ${result.startedAt}${stopNote(result.stop)}`,
     line('target', `${hosts === '' ? '-' : hosts}${server}`),
     line('duration', `${fmtNum(result.durationS, 1)} s measured`),
-    ...txnLines(s, showLag, '', peakTps(result.intervals)),
-    ...unfinishedLines(s),
   ];
+  // A monitor ran no load: no transaction lines, the server's figures below are the result.
+  if (result.kind === 'monitor') out.push(line('load', 'none (pgsurge monitor: the server was sampled, something else drove it)'));
+  else out.push(...txnLines(s, showLag, '', peakTps(result.intervals)), ...unfinishedLines(s));
   for (const c of FAILURE_CLASSES) {
     const msg = s.firstErrors[c];
     if (msg !== undefined) out.push(line(`  first ${c}`, oneLine(msg, 120)));
   }
-  out.push(
-    line(
-      'not completed',
-      `skipped ${fmtNum(s.skipped)}, dropped ${fmtNum(s.dropped)}, unfinished ${fmtNum(s.unfinished)} ` + `(of ${fmtNum(s.arrivals)} arrivals)`,
-    ),
-  );
+  if (result.kind !== 'monitor')
+    out.push(
+      line(
+        'not completed',
+        `skipped ${fmtNum(s.skipped)}, dropped ${fmtNum(s.dropped)}, unfinished ${fmtNum(s.unfinished)} ` + `(of ${fmtNum(s.arrivals)} arrivals)`,
+      ),
+    );
   if (s.connects > 0 || s.reconnects > 0) {
     out.push(
       line(
