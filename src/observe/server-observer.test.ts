@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { startTestServer } from '../../test/helpers/server.js';
-import { runInProcess } from '../../test/helpers/run-in-process.js';
+import { measuredPhase, runInProcess } from '../../test/helpers/run-in-process.js';
 import { createServerObserver } from './server-observer.js';
 import type { Finding, ServerFacts, ServerSample } from './types.js';
 import type { LocalServer } from '../local/server.js';
@@ -89,8 +89,10 @@ test('samples follow the client grid; server commits/s agree with client TPS; fa
 test('a table locked during the run: lock-waits names the moment; no checkpoint, so no checkpoint finding', async () => {
   const locker = new pg.Client({ connectionString: server.url });
   await locker.connect();
-  const run = runInProcess(server, { builtin: ['select-only'], client: '4', time: '6' }, [createServerObserver()]);
-  await sleep(3000); // table creation first, then ~2 s into the run
+  const phase = measuredPhase();
+  const run = runInProcess(server, { builtin: ['select-only'], client: '4', time: '6' }, [createServerObserver(), phase.output]);
+  await phase.started;
+  await sleep(1500);
   await locker.query('begin');
   await locker.query('lock table pgbench_accounts in access exclusive mode');
   await sleep(2000);
@@ -108,8 +110,13 @@ test('a CHECKPOINT while latency spikes: checkpoint-latency-spike', async () => 
   const locker = new pg.Client({ connectionString: server.url });
   await locker.connect();
   // Open loop, so that a stall shows in the percentiles of every arrival that waits behind it.
-  const run = runInProcess(server, { builtin: ['simple-update'], rate: '300', arrivals: 'uniform', client: '8', time: '8' }, [createServerObserver()]);
-  await sleep(4000);
+  const phase = measuredPhase();
+  const run = runInProcess(server, { builtin: ['simple-update'], rate: '300', arrivals: 'uniform', client: '8', time: '8' }, [
+    createServerObserver(),
+    phase.output,
+  ]);
+  await phase.started;
+  await sleep(3000);
   // The spike is provoked by a short lock (a checkpoint alone is too quick with fsync off); the rule
   // ties spikes to checkpoints that happened around them.
   await locker.query('begin');

@@ -41,3 +41,14 @@ export async function runInProcess(
   );
   return { ...run, stderr: stderr.text };
 }
+
+/**
+ * A live output that only tells when the measured phase starts: a test that provokes something
+ * during a run (a lock, a checkpoint) waits for it instead of guessing how long set-up takes on a
+ * busy machine.
+ */
+export function measuredPhase(): { readonly output: LiveOutput; readonly started: Promise<void> } {
+  let resolve!: () => void;
+  const started = new Promise<void>((r) => (resolve = r));
+  return { output: { name: 'measured-phase', start: () => resolve() }, started };
+}

@@ -39,10 +39,16 @@ test('replication-lag-growing: writes go on while the standby receives nothing',
   const proxy = await streamThroughProxy(cluster);
   try {
     const json = join(dir, 'lag.json');
-    const run = runCli(['run', '-b', 'simple-update', '--url', url, '-c', '4', '-T', '6', '-n', '--json', json]);
-    await new Promise((res) => setTimeout(res, 2500));
-    proxy.blackhole();
-    const r = await run;
+    // The stream stops 1 s into the measured phase (the first progress line).
+    let cut = false;
+    const r = await runCli(['run', '-b', 'simple-update', '--url', url, '-c', '4', '-T', '6', '-P', '1', '-n', '--json', json], {
+      onStderr: (chunk) => {
+        if (cut || !chunk.includes('progress:')) return;
+        cut = true;
+        proxy.blackhole();
+      },
+    });
+    assert.ok(cut, `the stream was never cut:\n${r.stderr}`);
     assert.equal(r.code, 0, r.stderr);
     const f = findings(json).find((x) => x.rule === 'replication-lag-growing');
     assert.ok(f, JSON.stringify(findings(json)));

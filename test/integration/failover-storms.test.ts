@@ -61,9 +61,16 @@ test('connection exhaustion (53300) while clients reconnect: they back off and c
       return false;
     }
   };
-  const run = runCli(['run', '--url', server.url, '-b', 'select-only', '-c', '4', '-T', '6', '-n', '--no-observe', '--json', json]);
+  // The storm starts at the first progress line (1 s into the measured phase), when every client is connected.
+  let running!: () => void;
+  const started = new Promise<void>((res) => (running = res));
+  const run = runCli(['run', '--url', server.url, '-b', 'select-only', '-c', '4', '-T', '6', '-P', '1', '-n', '--no-observe', '--json', json], {
+    onStderr: (chunk) => {
+      if (chunk.includes('progress:')) running();
+    },
+  });
   try {
-    await new Promise((res) => setTimeout(res, 2500));
+    await Promise.race([started, run]);
     // Take every free slot, then kill pgsurge's sessions and take their slots too before they return.
     while (await grab());
     await held[0]!.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pgsurge' and pid <> pg_backend_pid()");

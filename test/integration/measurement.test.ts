@@ -70,15 +70,26 @@ test('open loop at 500/s with the table locked for 2 s: p99 latency is near 2 s,
   const json = join(dir, 'lock.json');
   const locker = new pg.Client({ connectionString: server.url });
   await locker.connect();
-  const run = runCli(['run', '--url', server.url, '-b', 'select-only', '-R', '500', '-T', '6', '-c', '16', '--json', json, '--arrivals', 'uniform']);
-  // Lock the table 2 s into the run, hold it 2 s.
-  await new Promise((r) => setTimeout(r, 3000));
-  await locker.query('begin');
-  await locker.query('lock table pgbench_accounts in access exclusive mode');
-  await new Promise((r) => setTimeout(r, 2000));
-  await locker.query('commit');
-  await locker.end();
+  // Lock the table at the first progress line (1 s into the measured phase), hold it 2 s.
+  let held: Promise<void> | undefined;
+  const hold = async (): Promise<void> => {
+    await locker.query('begin');
+    await locker.query('lock table pgbench_accounts in access exclusive mode');
+    await new Promise((r) => setTimeout(r, 2000));
+    await locker.query('commit');
+  };
+  const run = runCli(
+    ['run', '--url', server.url, '-b', 'select-only', '-R', '500', '-T', '6', '-c', '16', '-P', '1', '--json', json, '--arrivals', 'uniform'],
+    {
+      onStderr: (chunk) => {
+        if (held === undefined && chunk.includes('progress:')) held = hold();
+      },
+    },
+  );
   const r = await run;
+  await held;
+  await locker.end();
+  assert.ok(held !== undefined, 'the run printed progress');
   assert.equal(r.code, 0, r.stderr);
   const s = readResult(json).summary;
   assert.ok(s.latencyMs.p99! > 1500 && s.latencyMs.p99! < 3000, `p99 ${s.latencyMs.p99} ms`);
