@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
+import { ownQueryDeadlineMs } from '../config/own-query-deadline.js';
 import { addLocalCommand } from './local-program.js';
 import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
@@ -201,6 +202,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const program = buildProgram(io, (c) => (exitCode = c));
   const verbose = argv.includes('--verbose');
   try {
+    ownQueryDeadlineMs(); // a bad PGSURGE_OWN_QUERY_DEADLINE_S is a usage error before anything starts
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;
   } catch (e) {

@@ -28,6 +28,7 @@ import { OpenError } from './connect.js';
 import { describeHost } from './conninfo.js';
 import { maskSecretText } from '../config/redact.js';
 import { PgsurgeError } from '../errors.js';
+import { ownQueryDeadlineMs } from '../config/own-query-deadline.js';
 
 export type AdminDeadline =
   /** Give up when a query has not been answered within `ms`. */
@@ -35,8 +36,10 @@ export type AdminDeadline =
   /** Give up when the connection was silent for `ms` and a second connection cannot see the session working. */
   | { readonly kind: 'silence'; readonly ms: number };
 
-/** Checks, `init`, module hooks, the write verifier: silent 30 s (as --query-timeout's default), then look. */
-export const DEFAULT_ADMIN_DEADLINE: AdminDeadline = { kind: 'silence', ms: 30_000 };
+/** Checks, `init`, module hooks, the write verifier: silent for the own-query deadline, then look. */
+export function defaultAdminDeadline(): AdminDeadline {
+  return { kind: 'silence', ms: ownQueryDeadlineMs() };
+}
 /** The second connection's own query (and its connect, via the URL's connect_timeout). */
 const PROBE_DEADLINE: AdminDeadline = { kind: 'answer', ms: 10_000 };
 /** How long end() waits for the server to see the connection close before destroying the socket. */
@@ -78,7 +81,7 @@ function pgClientConfig(ci: ConnInfo, host: HostSpec): pg.ClientConfig {
 }
 
 /**
- * Open a `pg` client whose every query has a client-side deadline (default DEFAULT_ADMIN_DEADLINE);
+ * Open a `pg` client whose every query has a client-side deadline (default: defaultAdminDeadline());
  * failures to connect become OpenError naming the host (never the password). A query given up on
  * rejects with PgsurgeError ADMIN_NO_ANSWER (exit code 1), naming the host and the statement.
  */
@@ -102,7 +105,7 @@ export async function openAdminClient(ci: ConnInfo, host: HostSpec, opts: AdminC
   } finally {
     opts.signal?.removeEventListener('abort', abandon);
   }
-  watchQueries(client, ci, host, opts.deadline ?? DEFAULT_ADMIN_DEADLINE);
+  watchQueries(client, ci, host, opts.deadline ?? defaultAdminDeadline());
   return client;
 }
 

@@ -7,12 +7,13 @@
  * authentication and the role check — and then the next host is tried. A host that accepts the
  * connection and never answers (a stalled server, a pooler whose server is gone, a blackholed path)
  * therefore costs connect_timeout and no more. With connect_timeout=0 (libpq: wait forever for the
- * connection) the role check still gets HOST_CHECK_DEADLINE_MS: it is a query pgsurge runs for
+ * connection) the role check still gets the own-query deadline (ownQueryDeadlineMs): it is a query pgsurge runs for
  * itself, and none of those may hang. Preparing the statements (-M prepared, before the role check)
- * gets connect_timeout of its own (or HOST_CHECK_DEADLINE_MS), for the same reason. The error when no host will do names every host tried and
+ * gets connect_timeout of its own (or the own-query deadline), for the same reason. The error when no host will do names every host tried and
  * what happened there.
  */
 import { describeHost } from './conninfo.js';
+import { ownQueryDeadlineMs } from '../config/own-query-deadline.js';
 import { OpenError } from './connect.js';
 import { openSession, queryText } from './session.js';
 import type { ConnInfo, HostSpec, OpenSessionOptions, Session, TargetSessionAttrs } from './types.js';
@@ -39,8 +40,6 @@ export function roleMatches(attrs: TargetSessionAttrs, role: HostRole): boolean 
   }
 }
 
-/** The role check's own deadline when connect_timeout is 0 (as the admin queries' default). */
-const HOST_CHECK_DEADLINE_MS = 30_000;
 /** The role check gets at least this, even when the connection used up nearly all of connect_timeout. */
 const MIN_CHECK_MS = 1_000;
 
@@ -76,13 +75,13 @@ async function hostRole(session: Session, deadlineMs: number, allowed: string): 
 
 /** What is left of connect_timeout for the role check of a host whose attempt began at `sinceMs`. */
 function checkDeadlineMs(ci: ConnInfo, sinceMs: number): number {
-  if (ci.connectTimeoutMs <= 0) return HOST_CHECK_DEADLINE_MS;
+  if (ci.connectTimeoutMs <= 0) return ownQueryDeadlineMs();
   return Math.max(MIN_CHECK_MS, ci.connectTimeoutMs - (Date.now() - sinceMs));
 }
 
 /** The role check's deadline as the user knows it. */
 function allowedText(ci: ConnInfo): string {
-  return ci.connectTimeoutMs <= 0 ? `${HOST_CHECK_DEADLINE_MS / 1000} s` : `connect_timeout (${ci.connectTimeoutMs / 1000} s)`;
+  return ci.connectTimeoutMs <= 0 ? `${ownQueryDeadlineMs() / 1000} s` : `connect_timeout (${ci.connectTimeoutMs / 1000} s)`;
 }
 
 /**
@@ -138,7 +137,7 @@ export async function openTargetSession(ci: ConnInfo, opts: OpenSessionOptions):
     const sinceMs = Date.now();
     let s: Session;
     try {
-      s = await openSession(ci, host, opts, ci.connectTimeoutMs > 0 ? ci.connectTimeoutMs : HOST_CHECK_DEADLINE_MS);
+      s = await openSession(ci, host, opts, ci.connectTimeoutMs > 0 ? ci.connectTimeoutMs : ownQueryDeadlineMs());
     } catch (e) {
       if (ci.hosts.length === 1 && attrs === 'any') throw e;
       problems.push(problemOf(host, e));

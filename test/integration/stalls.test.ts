@@ -203,7 +203,7 @@ test('init over a path that stalls mid-way: one line naming the host and the sta
   let stalled = false;
   const t0 = Date.now();
   const r = await runCli(['init', '--url', viaUrl, '-s', '2'], {
-    env: cleanEnv(),
+    env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }),
     timeoutMs: HANG_MS,
     onStderr: (chunk) => {
       // The first progress line: the connection is open and init's statements are under way.
@@ -215,13 +215,13 @@ test('init over a path that stalls mid-way: one line naming the host and the sta
   const ms = Date.now() - t0;
   assert.ok(stalled, show(r));
   assert.equal(r.code, 1, show(r));
-  // Silence deadline (30 s), then a second connection that cannot connect either (connect_timeout=3).
+  // Silence deadline (4 s here), then a second connection that cannot connect either (connect_timeout=3).
   assert.ok(ms < HANG_MS, `init took ${ms} ms`);
   const lines = r.stderr.trim().split('\n');
   assert.match(
     lines[lines.length - 1]!,
     new RegExp(
-      `^pgsurge: ${viaProxy(p).replace(/\./g, '\\.')}: no answer to ".+" within 30 s, and a second connection failed too \\(timeout expired after 3 s while connecting\\): the server or the network path to it stopped answering; check them, then retry$`,
+      `^pgsurge: ${viaProxy(p).replace(/\./g, '\\.')}: no answer to ".+" within 4 s, and a second connection failed too \\(timeout expired after 3 s while connecting\\): the server or the network path to it stopped answering; check them, then retry$`,
     ),
     show(r),
   );

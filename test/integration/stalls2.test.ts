@@ -154,14 +154,14 @@ test('every host stalled: one line naming each host and what did not answer, exi
 
 test("a PgBouncer whose server is gone, alone: the pre-run checks give up with one line naming the pooler's address, exit 1", async () => {
   const { bouncer } = await stalledPgBouncer();
-  const r = await runCli(['run', '--url', url(hostOf(bouncer)), '-T', '1'], { env: cleanEnv(), timeoutMs: HANG_MS });
+  const r = await runCli(['run', '--url', url(hostOf(bouncer)), '-T', '1'], { env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }), timeoutMs: HANG_MS });
   assert.equal(r.code, 1, show(r));
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, show(r));
-  // Silence deadline (30 s), then a second connection: PgBouncer takes it, its query gets no answer either.
+  // Silence deadline (4 s here), then a second connection: PgBouncer takes it, its query gets no answer either.
   assert.match(
     lines[0]!,
-    new RegExp(`^pgsurge: ${re(hostOf(bouncer))}: no answer to ".+" within 30 s, and a second connection got no answer either: `),
+    new RegExp(`^pgsurge: ${re(hostOf(bouncer))}: no answer to ".+" within 4 s, and a second connection got no answer either: `),
     show(r),
   );
 });
@@ -171,7 +171,7 @@ test('the write verifier facing a primary that stopped answering: the result is 
   const json = join(dir, 'verifier.json');
   let stalled = false;
   const r = await runCli(['run', 'ha-writes', '--verify-writes', '--url', url(hostOf(p)), '-T', '2', '-c', '2', '-P', '1', '--no-observe', '--json', json], {
-    env: cleanEnv(),
+    env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }),
     timeoutMs: HANG_MS,
     onStderr: (chunk) => {
       // The load's sessions are open: only the verifier's connection, opened after the load, stalls.
@@ -188,7 +188,7 @@ test('the write verifier facing a primary that stopped answering: the result is 
   const v = result.failover?.verification;
   assert.ok(v !== undefined && !('lost' in v), JSON.stringify(v));
   assert.equal(v.verdict, 'NOT VERIFIED');
-  assert.match(v.error, new RegExp(`^the final state could not be read from ${re(hostOf(p))}: no answer to ".+" within 30 s`), v.error);
+  assert.match(v.error, new RegExp(`^the final state could not be read from ${re(hostOf(p))}: no answer to ".+" within 4 s`), v.error);
   assert.match(r.stdout, /verify-writes\s+NOT VERIFIED: the final state could not be read from /);
   assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
 });
