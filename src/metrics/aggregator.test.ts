@@ -282,3 +282,17 @@ test("per-type intervals: each type's counts, failures and percentiles, merged e
     ],
   );
 });
+
+test("a single type's interval figures are the interval's own", () => {
+  const one: MetricsLayout = { txnTypes: [{ name: 'only', statements: ['SELECT 1'] }] };
+  const w = new Recorder(one);
+  const agg = new Aggregator(one, { workers: 1, intervalMs: 1000 });
+  let n = 0;
+  for (const us of latencies(500)) {
+    w.txnOk(0, 0, 0, us, 1);
+    n++;
+  }
+  w.txnFailed(0, 0, 0, 10, FailureIndex.Other, 1, 'boom');
+  const [s] = agg.add(w.snapshot(0, 0, true));
+  assert.deepEqual(s!.types, [{ name: 'only', ok: n, failed: 1, errors: s!.errors, tps: s!.tps, latencyMs: s!.latencyMs }]);
+});

@@ -126,7 +126,7 @@ interface Pending extends TxnTotals {
   dropped: number;
   unfinished: number;
   reports: number;
-  /** Per type (indexed like the layout); only counts and the latency histogram are kept. */
+  /** Per type (indexed like the layout; empty for a single type); only counts and the latency histogram are kept. */
   types: TxnTotals[];
 }
 
@@ -344,7 +344,8 @@ export class Aggregator {
         dropped: 0,
         unfinished: 0,
         reports: 0,
-        types: this.typeNames.map(() => newTxnTotals('interval')),
+        // With one type the interval's own figures are the type's: no second histogram to keep.
+        types: this.typeNames.length > 1 ? this.typeNames.map(() => newTxnTotals('interval')) : [],
       };
       this.pending.set(index, p);
     }
@@ -375,7 +376,19 @@ export class Aggregator {
       h === undefined || ok === 0 ? null : usToMs(percentileUs(h, pct, maxUs));
     const latMax = p?.latencyMaxUs ?? 0;
     const lagMax = p?.lagMaxUs ?? 0;
-    const perS = 1000 / this.intervalMs;
+    const lenS = this.intervalMs / 1000;
+    const failed = p?.failed ?? 0;
+    const errors = p === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : p.errors.slice();
+    const latencyMs: IntervalLatencyMs = {
+      mean: p === undefined || ok === 0 ? null : usToMs(p.latencySumUs / ok),
+      p50: ms(p?.latency, 50, latMax),
+      p90: ms(p?.latency, 90, latMax),
+      p95: ms(p?.latency, 95, latMax),
+      p99: ms(p?.latency, 99, latMax),
+      max: ok === 0 ? null : usToMs(latMax),
+    };
+    const tps = ok / lenS;
+    const several = this.typeNames.length > 1;
     return {
       index,
       tS: (index * this.intervalMs) / 1000,
@@ -384,33 +397,26 @@ export class Aggregator {
       missingWorkers: this.lastByWorker.filter((last) => last < index).length,
       arrivals: p?.arrivals ?? 0,
       ok,
-      failed: p?.failed ?? 0,
-      errors: p === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : p.errors.slice(),
+      failed,
+      errors,
       retried: p?.retried ?? 0,
       retries: p?.retries ?? 0,
       skipped: p?.skipped ?? 0,
       dropped: p?.dropped ?? 0,
       unfinished: p?.unfinished ?? 0,
-      tps: ok / (this.intervalMs / 1000),
-      latencyMs: {
-        mean: p === undefined || ok === 0 ? null : usToMs(p.latencySumUs / ok),
-        p50: ms(p?.latency, 50, latMax),
-        p90: ms(p?.latency, 90, latMax),
-        p95: ms(p?.latency, 95, latMax),
-        p99: ms(p?.latency, 99, latMax),
-        max: ok === 0 ? null : usToMs(latMax),
-      },
+      tps,
+      latencyMs,
       lagMs: {
         p50: ms(p?.lag, 50, lagMax),
         p99: ms(p?.lag, 99, lagMax),
         max: ok === 0 ? null : usToMs(lagMax),
       },
-      types: this.typeNames.map((name, t) => typeStatsOf(name, p?.types[t], perS)),
+      types: this.typeNames.map((name, t) => (several ? typeStatsOf(name, p?.types[t], lenS) : { name, ok, failed, errors: errors.slice(), tps, latencyMs })),
     };
   }
 }
 
-function typeStatsOf(name: string, t: TxnTotals | undefined, perS: number): IntervalTypeStats {
+function typeStatsOf(name: string, t: TxnTotals | undefined, lenS: number): IntervalTypeStats {
   const ok = t?.ok ?? 0;
   const maxUs = t?.latencyMaxUs ?? 0;
   const ms = (pct: number): number | null => (t === undefined || ok === 0 ? null : usToMs(percentileUs(t.latency, pct, maxUs)));
@@ -419,7 +425,7 @@ function typeStatsOf(name: string, t: TxnTotals | undefined, perS: number): Inte
     ok,
     failed: t?.failed ?? 0,
     errors: t === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : t.errors.slice(),
-    tps: ok * perS,
+    tps: ok / lenS,
     latencyMs: {
       mean: t === undefined || ok === 0 ? null : usToMs(t.latencySumUs / ok),
       p50: ms(50),
