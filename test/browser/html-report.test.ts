@@ -177,35 +177,31 @@ test('an hour-long result with server samples, failover, findings and hostile na
   assert.match(page.failoverText, /duration \(s\)[\s\S]*12\.400/, 'a failover section of another shape still shows the outage in a table');
 });
 
-test(
-  'a full result: the failover section is a table with the outage and the verdict, server figures one kind per chart, a timeline per transaction type',
-  { skip },
-  async () => {
-    const file = join(dir, 'full.html');
-    writeFileSync(file, renderHtml(fullSampleResult()));
-    const page = await openReport(file, 'html-report-full.png');
-    assert.deepEqual(page.errors, []);
-    assert.deepEqual(page.requests, []);
-    assertCharts(page.charts, page.plots);
-    const text = page.failoverText.replace(/[ \t]+/g, ' ');
-    assert.match(text, /duration \(s\)/);
-    assert.match(text, /1\.200\s+1\.900\s+0\.700/, text);
-    assert.match(text, /verifier verdict\s+ok/);
-    assert.deepEqual(internalNames(page.bodyText), [], 'no internal field name anywhere on the page');
-    assert.match(text, /lost writes \(acknowledged, missing\)\s+0/);
-    const ids = page.charts.map((c) => c.id);
-    assert.ok(!ids.includes('run-server-other'), `no catch-all box: ${ids.join(', ')}`);
-    // Two transaction types: their timelines are drawn, one series per type, named by the type.
-    for (const id of ['run-type-tps', 'run-type-p99', 'run-type-errors']) {
-      const c = page.charts.find((x) => x.id === id);
-      assert.ok(c !== undefined, `${id} in ${ids.join(', ')}`);
-      assert.equal(c.series, 2, id);
-      assert.ok(c.points >= 5, `${id}: ${c.points} points`);
-      assert.ok(c.labels.includes('tpcb-like') && c.labels.includes('select-only'), `${id}: ${c.labels.join(', ')}`);
-    }
-    assert.match(page.bodyText, /Timeline by transaction type/);
-    for (const c of page.charts.filter((x) => x.id.startsWith('run-') && x.id !== 'run-distribution')) {
-      assert.deepEqual(c.xs, [1, 2, 2.5], `${c.id}: intervals at their ends`);
-    }
-  },
-);
+test('a full result: the failover section is a table with the outage and the verdict, server figures one kind per chart', { skip }, async () => {
+  const file = join(dir, 'full.html');
+  writeFileSync(file, renderHtml(fullSampleResult()));
+  const page = await openReport(file, 'html-report-full.png');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.requests, []);
+  assertCharts(page.charts, page.plots);
+  const text = page.failoverText.replace(/[ \t]+/g, ' ');
+  assert.match(text, /duration \(s\)/);
+  assert.match(text, /1\.200\s+1\.900\s+0\.700/, text);
+  assert.match(text, /verifier verdict\s+ok/);
+  assert.deepEqual(internalNames(page.bodyText), [], 'no internal field name anywhere on the page');
+  assert.match(text, /lost writes \(acknowledged, missing\)\s+0/);
+  const ids = page.charts.map((c) => c.id);
+  assert.ok(!ids.includes('run-server-other'), `no catch-all box: ${ids.join(', ')}`);
+  // Two transaction types: their timelines are drawn, one series per type, named by the type.
+  for (const id of ['run-type-tps', 'run-type-p99', 'run-type-errors']) {
+    const c = page.charts.find((x) => x.id === id);
+    assert.ok(c !== undefined, `${id} in ${ids.join(', ')}`);
+    assert.equal(c.series, 2, id);
+    assert.ok(c.points >= 5, `${id}: ${c.points} points`);
+    assert.ok(c.labels.includes('tpcb-like') && c.labels.includes('select-only'), `${id}: ${c.labels.join(', ')}`);
+  }
+  assert.match(page.bodyText, /Timeline by transaction type/);
+  for (const c of page.charts.filter((x) => x.id.startsWith('run-') && x.id !== 'run-distribution')) {
+    assert.deepEqual(c.xs, [1, 2, 2.5], `${c.id}: intervals at their ends`);
+  }
+});
