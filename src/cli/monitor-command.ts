@@ -63,6 +63,7 @@ function emptyInterval(index: number, intervalMs: number): IntervalStats {
     tps: 0,
     latencyMs: { mean: null, p50: null, p90: null, p95: null, p99: null, max: null },
     lagMs: { p50: null, p99: null, max: null },
+    types: [],
   };
 }
 

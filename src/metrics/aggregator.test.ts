@@ -233,3 +233,66 @@ test('emitDue() emits overdue intervals without a stuck worker; its late snapsho
   );
   assert.equal(agg.totals().ok, 4);
 });
+
+test("per-type intervals: each type's counts, failures and percentiles, merged exactly over two workers; interval reuse does not leak", () => {
+  const a = new Recorder(layout);
+  const b = new Recorder(layout);
+  const agg = new Aggregator(layout, { workers: 2, intervalMs: 1000 });
+  const refs = [newHistogram('total'), newHistogram('total')];
+  const maxUs = [0, 0];
+  let i = 0;
+  for (const us of latencies(9_000, 11)) {
+    const type = i % 3 === 0 ? 1 : 0;
+    (i++ % 2 === 0 ? a : b).txnOk(type, 0, 0, us, 1);
+    refs[type]!.recordValue(us);
+    maxUs[type] = Math.max(maxUs[type]!, us);
+  }
+  a.txnFailed(1, 0, 0, 10, FailureIndex.Serialization, 1, 'could not serialize');
+  b.txnFailed(1, 0, 0, 10, FailureIndex.Serialization, 1, 'could not serialize');
+  b.txnFailed(0, 0, 0, 10, FailureIndex.Timeout, 1, 'statement timeout');
+  agg.add(a.snapshot(0, 0, false));
+  const [s0] = agg.add(b.snapshot(1, 0, false));
+  assert.ok(s0 !== undefined);
+  assert.deepEqual(
+    s0.types.map((t) => [t.name, t.ok, t.failed]),
+    [
+      ['read', 6_000, 1],
+      ['write', 3_000, 2],
+    ],
+  );
+  assert.equal(s0.types[1]!.errors[FailureIndex.Serialization], 2);
+  assert.equal(s0.types[0]!.errors[FailureIndex.Timeout], 1);
+  assert.equal(s0.types[0]!.tps, 6_000);
+  for (const t of [0, 1]) {
+    for (const p of [50, 90, 95, 99] as const) {
+      assert.equal(s0.types[t]!.latencyMs[`p${p}`], percentileUs(refs[t]!, p, maxUs[t]) / 1000, `type ${t} p${p}`);
+    }
+    assert.equal(s0.types[t]!.latencyMs.max, maxUs[t]! / 1000);
+  }
+  assert.equal(s0.ok, s0.types[0]!.ok + s0.types[1]!.ok, 'the types add up to the interval');
+  // The next interval reuses the pooled buffers: only its own transaction shows.
+  a.txnOk(1, 0, 0, 777, 1);
+  agg.add(a.snapshot(0, 1, true));
+  const [s1] = agg.add(b.snapshot(1, 1, true));
+  assert.deepEqual(
+    s1!.types.map((t) => [t.ok, t.failed, t.latencyMs.max]),
+    [
+      [0, 0, null],
+      [1, 0, 0.777],
+    ],
+  );
+});
+
+test("a single type's interval figures are the interval's own", () => {
+  const one: MetricsLayout = { txnTypes: [{ name: 'only', statements: ['SELECT 1'] }] };
+  const w = new Recorder(one);
+  const agg = new Aggregator(one, { workers: 1, intervalMs: 1000 });
+  let n = 0;
+  for (const us of latencies(500)) {
+    w.txnOk(0, 0, 0, us, 1);
+    n++;
+  }
+  w.txnFailed(0, 0, 0, 10, FailureIndex.Other, 1, 'boom');
+  const [s] = agg.add(w.snapshot(0, 0, true));
+  assert.deepEqual(s!.types, [{ name: 'only', ok: n, failed: 1, errors: s!.errors, tps: s!.tps, latencyMs: s!.latencyMs }]);
+});

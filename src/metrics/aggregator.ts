@@ -93,6 +93,23 @@ export interface IntervalStats {
   readonly tps: number;
   readonly latencyMs: IntervalLatencyMs;
   readonly lagMs: { readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
+  /**
+   * Each transaction type's share of the interval, indexed like MetricsLayout.txnTypes (always one
+   * per type, also for a single type). Latencies come from the type's merged interval histogram.
+   */
+  readonly types: readonly IntervalTypeStats[];
+}
+
+/** One transaction type in one interval: outcomes and latency of its successful transactions. */
+export interface IntervalTypeStats {
+  readonly name: string;
+  readonly ok: number;
+  readonly failed: number;
+  /** By FailureIndex. */
+  readonly errors: readonly number[];
+  /** Successful transactions of the type per second of the interval. */
+  readonly tps: number;
+  readonly latencyMs: IntervalLatencyMs;
 }
 
 export interface IntervalLatencyMs {
@@ -109,6 +126,8 @@ interface Pending extends TxnTotals {
   dropped: number;
   unfinished: number;
   reports: number;
+  /** Per type (indexed like the layout; empty for a single type); only counts and the latency histogram are kept. */
+  types: TxnTotals[];
 }
 
 function newTxnTotals(kind: 'interval' | 'total'): TxnTotals {
@@ -175,6 +194,7 @@ export class Aggregator {
   private maxSeen = -1;
   private readonly total: Totals;
   private readonly emitted: IntervalStats[] = [];
+  private readonly typeNames: readonly string[];
 
   constructor(layout: MetricsLayout, opts: { workers: number; intervalMs: number }) {
     if (!(opts.workers >= 1) || !(opts.intervalMs > 0)) {
@@ -184,6 +204,7 @@ export class Aggregator {
     this.intervalMs = opts.intervalMs;
     this.lastByWorker = new Array<number>(opts.workers).fill(-1);
     this.lost = new Array<boolean>(opts.workers).fill(false);
+    this.typeNames = layout.txnTypes.map((t) => t.name);
     this.total = {
       ...newTxnTotals('total'),
       arrivals: 0,
@@ -289,7 +310,9 @@ export class Aggregator {
       if (tt === undefined) throw new RangeError(`Aggregator: snapshot has transaction type ${t}, layout has ${tot.types.length}`);
       addCounts(tt, ts);
       addCounts(tot, ts);
+      const pt = p?.types[t];
       if (p !== undefined) addCounts(p, ts);
+      if (pt !== undefined) addCounts(pt, ts);
       for (const [field, enc] of [
         ['latency', ts.latency],
         ['lag', ts.lag],
@@ -300,6 +323,8 @@ export class Aggregator {
         tt[field].add(h);
         tot[field].add(h);
         p?.[field].add(h);
+        // Per type and interval only latency is shown; lag and service stay run-wide.
+        if (field === 'latency') pt?.latency.add(h);
       }
       ts.statements.forEach((st, i) => {
         const target = tt.statements[i];
@@ -313,7 +338,15 @@ export class Aggregator {
   private pendingFor(index: number): Pending {
     let p = this.pending.get(index);
     if (p === undefined) {
-      p = this.pool.pop() ?? { ...newTxnTotals('interval'), arrivals: 0, dropped: 0, unfinished: 0, reports: 0 };
+      p = this.pool.pop() ?? {
+        ...newTxnTotals('interval'),
+        arrivals: 0,
+        dropped: 0,
+        unfinished: 0,
+        reports: 0,
+        // With one type the interval's own figures are the type's: no second histogram to keep.
+        types: this.typeNames.length > 1 ? this.typeNames.map(() => newTxnTotals('interval')) : [],
+      };
       this.pending.set(index, p);
     }
     return p;
@@ -327,6 +360,7 @@ export class Aggregator {
       if (p !== undefined) {
         this.pending.delete(this.nextIndex);
         resetTxnTotals(p);
+        p.types.forEach(resetTxnTotals);
         p.arrivals = p.dropped = p.unfinished = p.reports = 0;
         this.pool.push(p);
       }
@@ -342,6 +376,19 @@ export class Aggregator {
       h === undefined || ok === 0 ? null : usToMs(percentileUs(h, pct, maxUs));
     const latMax = p?.latencyMaxUs ?? 0;
     const lagMax = p?.lagMaxUs ?? 0;
+    const lenS = this.intervalMs / 1000;
+    const failed = p?.failed ?? 0;
+    const errors = p === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : p.errors.slice();
+    const latencyMs: IntervalLatencyMs = {
+      mean: p === undefined || ok === 0 ? null : usToMs(p.latencySumUs / ok),
+      p50: ms(p?.latency, 50, latMax),
+      p90: ms(p?.latency, 90, latMax),
+      p95: ms(p?.latency, 95, latMax),
+      p99: ms(p?.latency, 99, latMax),
+      max: ok === 0 ? null : usToMs(latMax),
+    };
+    const tps = ok / lenS;
+    const several = this.typeNames.length > 1;
     return {
       index,
       tS: (index * this.intervalMs) / 1000,
@@ -350,27 +397,42 @@ export class Aggregator {
       missingWorkers: this.lastByWorker.filter((last) => last < index).length,
       arrivals: p?.arrivals ?? 0,
       ok,
-      failed: p?.failed ?? 0,
-      errors: p === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : p.errors.slice(),
+      failed,
+      errors,
       retried: p?.retried ?? 0,
       retries: p?.retries ?? 0,
       skipped: p?.skipped ?? 0,
       dropped: p?.dropped ?? 0,
       unfinished: p?.unfinished ?? 0,
-      tps: ok / (this.intervalMs / 1000),
-      latencyMs: {
-        mean: p === undefined || ok === 0 ? null : usToMs(p.latencySumUs / ok),
-        p50: ms(p?.latency, 50, latMax),
-        p90: ms(p?.latency, 90, latMax),
-        p95: ms(p?.latency, 95, latMax),
-        p99: ms(p?.latency, 99, latMax),
-        max: ok === 0 ? null : usToMs(latMax),
-      },
+      tps,
+      latencyMs,
       lagMs: {
         p50: ms(p?.lag, 50, lagMax),
         p99: ms(p?.lag, 99, lagMax),
         max: ok === 0 ? null : usToMs(lagMax),
       },
+      types: this.typeNames.map((name, t) => (several ? typeStatsOf(name, p?.types[t], lenS) : { name, ok, failed, errors: errors.slice(), tps, latencyMs })),
     };
   }
+}
+
+function typeStatsOf(name: string, t: TxnTotals | undefined, lenS: number): IntervalTypeStats {
+  const ok = t?.ok ?? 0;
+  const maxUs = t?.latencyMaxUs ?? 0;
+  const ms = (pct: number): number | null => (t === undefined || ok === 0 ? null : usToMs(percentileUs(t.latency, pct, maxUs)));
+  return {
+    name,
+    ok,
+    failed: t?.failed ?? 0,
+    errors: t === undefined ? new Array<number>(FAILURE_CLASSES.length).fill(0) : t.errors.slice(),
+    tps: ok / lenS,
+    latencyMs: {
+      mean: t === undefined || ok === 0 ? null : usToMs(t.latencySumUs / ok),
+      p50: ms(50),
+      p90: ms(90),
+      p95: ms(95),
+      p99: ms(99),
+      max: ok === 0 ? null : usToMs(maxUs),
+    },
+  };
 }

@@ -51,7 +51,7 @@ test('alert rules: structure, the five alerts, known metric names', () => {
   }
 });
 
-test('grafana.json: panels for latency, TPS, errors, connections, cache, replication, sizes; known metric names', () => {
+test('grafana.json: panels for latency, TPS, errors (also by transaction type), connections, cache, replication, sizes; known metric names', () => {
   const dash = JSON.parse(readFileSync(`${DIR}grafana.json`, 'utf8')) as {
     title: string;
     uid: string;
@@ -69,6 +69,9 @@ test('grafana.json: panels for latency, TPS, errors, connections, cache, replica
     /Replication lag/,
     /Table sizes/,
     /Index sizes/,
+    /Transactions per second by type/,
+    /Latency p99 by type/,
+    /Errors by type/,
   ]) {
     assert.match(titles, want);
   }

@@ -6,6 +6,11 @@
  * for the interval's latency and lag percentiles (seconds, Prometheus' base unit). Server figures
  * come from the server observer's samples, fed through `observeServer` (wire it as the observer's
  * `onSample`). Metric names are a contract for dashboards/ (grafana.json, prometheus-alerts.yml).
+ *
+ * Per transaction type the same figures come under `pgsurge_type_*` names with a `type` label. They
+ * are separate names, not a `type` label on the run-wide ones, so that the run-wide series stay
+ * exactly what they were (an alert on `rate(pgsurge_transactions_total[1m])` still sees one series)
+ * and so that a sum over a metric's labels never counts a transaction twice.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,6 +54,14 @@ function buildMetrics(registry: Registry) {
     tps: g('pgsurge_tps', 'Successful transactions per second in the last interval.'),
     latency: g('pgsurge_latency_seconds', 'Latency (from the schedule) of the last interval, by quantile; quantile 1 is the max.', ['quantile']),
     lag: g('pgsurge_schedule_lag_seconds', 'Schedule lag of the last interval, by quantile.', ['quantile']),
+    typeTransactions: c('pgsurge_type_transactions_total', 'Successful transactions by transaction type.', ['type']),
+    typeFailures: c('pgsurge_type_failures_total', 'Failed transactions by transaction type and failure class.', ['type', 'class']),
+    typeTps: g('pgsurge_type_tps', 'Successful transactions per second in the last interval, by transaction type.', ['type']),
+    typeLatency: g(
+      'pgsurge_type_latency_seconds',
+      'Latency (from the schedule) of the last interval by transaction type and quantile; quantile 1 is the max.',
+      ['type', 'quantile'],
+    ),
     elapsed: g('pgsurge_elapsed_seconds', 'End of the last interval, seconds from the start of the measured phase.'),
     clientCpu: g('pgsurge_client_cpu_percent', 'CPU of pgsurge itself, percent of one core.'),
     up: g('pgsurge_server_up', '1 when the last snapshot of the host succeeded.', ['host']),
@@ -85,6 +98,7 @@ export function startPrometheus(listen: string): PrometheusOutput {
   const m = buildMetrics(registry);
   // Seen with zero, so that rate() and absent() work from the first scrape.
   for (const cls of FAILURE_CLASSES) m.failures.labels(cls).inc(0);
+  const typesSeen = new Set<string>();
   let server: Server | undefined;
   let bound: string | undefined;
 
@@ -132,6 +146,20 @@ export function startPrometheus(listen: string): PrometheusOutput {
         // An interval without completions has no latency: keep the last value rather than invent 0.
         setIf(m.latency, { quantile: q }, s.latencyMs[k], 1e-3);
         if (k !== 'p90' && k !== 'p95') setIf(m.lag, { quantile: q }, s.lagMs[k], 1e-3);
+      }
+      for (const t of s.types) {
+        const type = t.name;
+        if (!typesSeen.has(type)) {
+          typesSeen.add(type);
+          for (const cls of FAILURE_CLASSES) m.typeFailures.labels(type, cls).inc(0);
+        }
+        m.typeTransactions.labels(type).inc(t.ok);
+        t.errors.forEach((n, i) => {
+          const cls = FAILURE_CLASSES[i];
+          if (cls !== undefined && n > 0) m.typeFailures.labels(type, cls).inc(n);
+        });
+        m.typeTps.set({ type }, t.tps);
+        for (const [q, k] of QUANTILES) setIf(m.typeLatency, { type, quantile: q }, t.latencyMs[k], 1e-3);
       }
     },
 

@@ -173,3 +173,15 @@ test('server figures at 0 all run long are listed, not drawn; max_connections go
   const html = renderHtml({ ...full, server });
   assert.match(html, /At 0 throughout the run, so not drawn: Checkpoints \(per interval\); Buffers written by checkpoints \(per interval\)\./);
 });
+
+test('the per-type timeline: drawn for several types (names escaped), absent for one type', () => {
+  const base = sampleResult();
+  const evil = '</script><img src=x onerror=alert(1)>';
+  const intervals = base.intervals.map((i) => ({ ...i, types: { ...i.types, [evil]: i.types!['select-only']! } }));
+  const html = renderHtml({ ...base, intervals });
+  assert.match(html, /Timeline by transaction type/);
+  for (const id of ['run-type-tps', 'run-type-p99', 'run-type-errors']) assert.match(html, new RegExp(`id="${id}"`));
+  assert.ok(!html.includes(evil), 'hostile type name escaped');
+  const single = renderHtml({ ...base, intervals: base.intervals.map(({ types: _types, ...i }) => i) });
+  assert.doesNotMatch(single, /Timeline by transaction type|run-type-tps/);
+});

@@ -1,11 +1,12 @@
 /**
  * The HTML run report: one self-contained file rendered from the result only (so `pgsurge report`
- * and `pgsurge run --html` give the same page). Headline, timelines, latency distribution, server
+ * and `pgsurge run --html` give the same page). Headline, timelines (also by transaction type), latency distribution, server
  * panels, failover windows, findings, per-type and per-statement tables, configuration.
  */
 import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
 import { serverPanels } from './html-server.js';
+import { typeCharts } from './html-types.js';
 import { failoverSection } from './html-failover.js';
 import { statementServerSection } from './html-statement-time.js';
 import { configSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
@@ -62,9 +63,10 @@ function subtitle(result: HtmlResult): string {
 export function renderHtml(result: HtmlResult): string {
   if (result.kind === 'monitor') return renderMonitorHtml(result);
   const timeline = intervalCharts(result, 'run');
+  const byType = typeCharts(result, 'run');
   const distribution = distributionChart(result, 'run');
   const { charts: server, quiet } = serverPanels(result, 'run');
-  const charts: ChartSpec[] = [...timeline, ...(distribution === null ? [] : [distribution]), ...server];
+  const charts: ChartSpec[] = [...timeline, ...byType, ...(distribution === null ? [] : [distribution]), ...server];
   const outages = outagesOf(result);
   const findings = findingsOf(result);
   const body: string[] = [
@@ -79,6 +81,13 @@ export function renderHtml(result: HtmlResult): string {
     outages.length > 0 ? '<p class="note">Shaded: failover outage windows.</p>' : '',
     `<div class="grid">${timeline.map((c) => chartBox(c)).join('')}</div>`,
   );
+  if (byType.length > 0) {
+    body.push(
+      '<h2>Timeline by transaction type</h2>',
+      '<p class="note">One line per type; click a type in a legend to hide or show it. Percentiles come from each type’s own histogram per interval.</p>',
+      `<div class="grid">${byType.map((c) => chartBox(c)).join('')}</div>`,
+    );
+  }
   if (distribution !== null) {
     body.push(
       '<h2>Latency distribution</h2>',

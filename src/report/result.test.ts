@@ -99,3 +99,24 @@ test('formatSummary shows the key lines with the right numbers', () => {
   assert.match(text, /^ {2}✓ p95<30ms {2}\(actual [\d.]+ms\)$/m);
   assert.match(text, /^ {2}✗ tps>=8000 {2}\(actual 200\)$/m);
 });
+
+test("intervals carry each type's figures when more than one type runs; a result without them still reads", () => {
+  const r = sampleResult();
+  const first = r.intervals[0]!;
+  assert.deepEqual(Object.keys(first.types ?? {}), ['tpcb-like', 'select-only']);
+  const tpcb = first.types!['tpcb-like']!;
+  const sel = first.types!['select-only']!;
+  assert.equal(tpcb.transactions + sel.transactions, first.transactions);
+  assert.equal(tpcb.failed + sel.failed, first.failed);
+  assert.deepEqual(tpcb.errors, first.errors, 'only tpcb-like failed');
+  assert.deepEqual(sel.errors, {});
+  assert.equal(sel.transactions, 50);
+  assert.equal(sel.tps, 50);
+  assert.ok(tpcb.latencyMs.p99 !== null && tpcb.latencyMs.p99 <= first.latencyMs.max!);
+  // An older result: no per-type intervals.
+  const old = JSON.parse(JSON.stringify(r)) as { intervals: Record<string, unknown>[] };
+  for (const i of old.intervals) delete i.types;
+  const parsed = resultV1Schema.parse(old);
+  assert.equal(parsed.intervals[0]!.types, undefined);
+  assert.equal(formatSummary(parsed), formatSummary(r), 'the summary does not depend on them');
+});

@@ -22,6 +22,9 @@
  *   picks it up, so those are attributed to the run only.
  * - intervals[].tS is the interval's START, seconds from the start of the measured phase;
  *   intervals[].errors lists only classes with a non-zero count (summary.errors lists all).
+ * - intervals[].types: each transaction type's figures in the interval (percentiles from the
+ *   type's interval histogram merged over workers), present only when the run has more than one
+ *   type (with one, the interval's own figures are the type's); absent in older results.
  * - histograms[type] is the HDR latency histogram (µs, successful transactions), compressed base64
  *   ('' when empty), so results merge exactly.
  */
@@ -44,6 +47,15 @@ const failureClass = z.enum(FAILURE_CLASSES);
 
 const latencyMsSchema = z.object({ min: ms, mean: ms, p50: ms, p90: ms, p95: ms, p99: ms, p999: ms, max: ms });
 const lagMsSchema = z.object({ mean: ms, p50: ms, p99: ms, max: ms });
+
+/** One transaction type in one interval; kept small, as a long run has many intervals. */
+const intervalTypeSchema = z.object({
+  transactions: z.number().int().nonnegative(),
+  tps: z.number().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  errors: z.partialRecord(failureClass, z.number().int().nonnegative()),
+  latencyMs: z.object({ p50: ms, p90: ms, p99: ms, max: ms }),
+});
 
 /** The shape shared by the summary and each transaction type. */
 const txnSummaryShape = {
@@ -160,6 +172,8 @@ export const resultV1Schema = z.object({
       dropped: z.number().int().nonnegative(),
       /** Worker threads whose figures this interval lacks (lost, or stuck in module code); absent when none. */
       missingWorkers: z.number().int().positive().optional(),
+      /** By transaction type name, when more than one type runs (see the header); absent otherwise and in older results. */
+      types: z.record(z.string(), intervalTypeSchema).optional(),
     }),
   ),
   /** Per-interval server samples on the same grid (same tS), from src/observe's server observer. */
@@ -198,6 +212,7 @@ export type ResultV1 = z.infer<typeof resultV1Schema>;
 export type ResultSummary = ResultV1['summary'];
 export type TxnSummary = ResultV1['transactionTypes'][string];
 export type IntervalResult = ResultV1['intervals'][number];
+export type IntervalTypeResult = NonNullable<IntervalResult['types']>[string];
 export type ScenarioSummary = z.infer<typeof scenarioSummarySchema>;
 export type Verdict = z.infer<typeof verdictSchema>;
 export type RateVerdict = z.infer<typeof rateVerdictSchema>;
@@ -403,10 +418,19 @@ function txnSummary(t: TxnTotals, durationS: number, dropped: number, unfinished
 function intervalResult(s: IntervalStats, durationS: number): IntervalResult {
   // The last interval may be cut short by the end of the run: its rate is over what it covered.
   const lenS = Math.max(0, Math.min(s.durationMs / 1000, durationS - s.tS));
+  const rate = (ok: number): number => (lenS > 0 ? Math.round((ok / lenS) * 1000) / 1000 : 0);
+  let types: Record<string, IntervalTypeResult> | undefined;
+  if (s.types.length > 1) {
+    types = {};
+    for (const t of s.types) {
+      const { p50, p90, p99, max } = t.latencyMs;
+      types[t.name] = { transactions: t.ok, tps: rate(t.ok), failed: t.failed, errors: nonZeroErrors(t.errors), latencyMs: { p50, p90, p99, max } };
+    }
+  }
   return {
     tS: s.tS,
     durationS: Math.round(lenS * 1000) / 1000,
-    tps: lenS > 0 ? Math.round((s.ok / lenS) * 1000) / 1000 : 0,
+    tps: rate(s.ok),
     transactions: s.ok,
     latencyMs: { ...s.latencyMs },
     lagMs: { ...s.lagMs },
@@ -416,6 +440,7 @@ function intervalResult(s: IntervalStats, durationS: number): IntervalResult {
     skipped: s.skipped,
     dropped: s.dropped,
     ...(s.missingWorkers > 0 ? { missingWorkers: s.missingWorkers } : {}),
+    ...(types === undefined ? {} : { types }),
   };
 }
 

@@ -4,7 +4,7 @@
  * Chromium (Debian's /usr/bin/chromium, driven by playwright-core). Checks: no console errors, no
  * network request at all, every chart drawn with data, nothing injected, legends and axes in words,
  * each interval drawn at its end (so the failover dip lies inside the shaded outage), the failover
- * section a table; screenshots go to test-artifacts/.
+ * section a table, each transaction type's timeline; screenshots go to test-artifacts/.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -192,6 +192,15 @@ test('a full result: the failover section is a table with the outage and the ver
   assert.match(text, /lost writes \(acknowledged, missing\)\s+0/);
   const ids = page.charts.map((c) => c.id);
   assert.ok(!ids.includes('run-server-other'), `no catch-all box: ${ids.join(', ')}`);
+  // Two transaction types: their timelines are drawn, one series per type, named by the type.
+  for (const id of ['run-type-tps', 'run-type-p99', 'run-type-errors']) {
+    const c = page.charts.find((x) => x.id === id);
+    assert.ok(c !== undefined, `${id} in ${ids.join(', ')}`);
+    assert.equal(c.series, 2, id);
+    assert.ok(c.points >= 5, `${id}: ${c.points} points`);
+    assert.ok(c.labels.includes('tpcb-like') && c.labels.includes('select-only'), `${id}: ${c.labels.join(', ')}`);
+  }
+  assert.match(page.bodyText, /Timeline by transaction type/);
   for (const c of page.charts.filter((x) => x.id.startsWith('run-') && x.id !== 'run-distribution')) {
     assert.deepEqual(c.xs, [1, 2, 2.5], `${c.id}: intervals at their ends`);
   }
