@@ -22,6 +22,7 @@ import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { nowUs } from '../engine/clock.js';
 import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
+import { readBloat } from './bloat.js';
 import { diagnose } from './diagnosis.js';
 import { failedSample, hostSample } from './host-sample.js';
 import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
@@ -296,7 +297,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         hosts.map(async (h) => {
           try {
             const client = await connect(h);
-            h.startFacts = await readFacts(client, h.label, h.caps!, tables);
+            h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
             if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
           } catch (e) {
             if (same(h.spec)) throw e;
@@ -404,7 +405,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       if (client !== undefined && !h.busy) {
         // End facts are best effort, within what is left of the wait.
         const facts = await waitUntil(
-          readFacts(client, h.label, h.caps!, tables).catch(() => undefined),
+          factsWithBloat(client, h.label, h.caps!, tables).catch(() => undefined),
           untilUs,
         );
         if (facts !== undefined) endFacts.push(facts);
@@ -466,6 +467,12 @@ const same2 =
   (a: HostSpec) =>
   (b: HostSpec): boolean =>
     a.host === b.host && a.port === b.port;
+
+/** Start or end facts with the bloat estimates (read only then: they are catalog-wide reads). */
+async function factsWithBloat(client: pg.Client, host: string, caps: Capabilities, tables: readonly string[]): Promise<HostFacts> {
+  const facts = await readFacts(client, host, caps, tables);
+  return { ...facts, bloat: await readBloat(client, tables) };
+}
 
 /** The postmaster's pid when the server is on this machine; undefined when not, or not provable. */
 async function localPostmaster(client: pg.Client, spec: HostSpec): Promise<number | undefined> {

@@ -22,6 +22,33 @@ const tableFactsSchema = z.object({
   totalBytes: num,
 });
 
+/**
+ * Estimated bloat (statistics against real size, src/observe/bloat.ts): bytes beyond what the rows
+ * need at the fill factor. null: some column has no statistics (never analysed), so no estimate.
+ */
+const tableBloatSchema = z.object({
+  name: z.string(),
+  /** Main fork, bytes. */
+  bytes: num,
+  liveRows: num,
+  deadRows: num,
+  /** n_dead_tup / (n_live_tup + n_dead_tup); null for an empty table. */
+  deadRatio: numOrNull,
+  bloatBytes: numOrNull,
+  /** bloatBytes / bytes. */
+  bloatRatio: numOrNull,
+});
+
+const indexBloatSchema = z.object({ name: z.string(), table: z.string(), bytes: num, bloatBytes: numOrNull, bloatRatio: numOrNull });
+
+const bloatFactsSchema = z.object({
+  tables: z.array(tableBloatSchema),
+  /** btree indexes of those tables. */
+  indexes: z.array(indexBloatSchema),
+  /** Why there are no estimates (the query failed or ran out of time). */
+  error: z.string().optional(),
+});
+
 /** Start- or end-of-run facts of one host. */
 const hostFactsSchema = z.object({
   /** host:port, as in result.target.hosts. */
@@ -35,6 +62,8 @@ const hostFactsSchema = z.object({
   settings: z.record(z.string(), z.string()),
   pgStatStatements: z.boolean(),
   tables: z.array(tableFactsSchema),
+  /** Bloat estimates of the workload tables and their indexes; absent in older results. */
+  bloat: bloatFactsSchema.optional(),
 });
 
 export const serverFactsSchema = z.object({ hosts: z.array(hostFactsSchema) });
@@ -110,6 +139,35 @@ const tableSampleSchema = z.object({
   autoanalyzeDelta: num,
 });
 
+/** A session in an open transaction; its query is a shape (constants as ?), redacted, at most 80 characters. */
+const openTransactionSchema = z.object({
+  pid: num,
+  applicationName: z.string(),
+  /** pg_stat_activity.state: active, idle in transaction, idle in transaction (aborted), … */
+  state: z.string(),
+  /** Seconds since the transaction started (as of the later snapshot). */
+  xactS: num,
+  /** Seconds since its current (active) or last query started. */
+  queryS: numOrNull,
+  /** Seconds in its current state (how long it has sat idle in transaction). */
+  stateS: numOrNull,
+  query: z.string(),
+});
+
+/**
+ * Ages of the oldest open transactions of client sessions (every database, not pgsurge's sampler,
+ * no walsenders), as of the later snapshot. null: none open for a second or more.
+ */
+const transactionAgesSchema = z.object({
+  oldestXactS: numOrNull,
+  /** The oldest query still running (state active). */
+  oldestActiveQueryS: numOrNull,
+  /** The longest a session has sat idle in transaction. */
+  oldestIdleInXactS: numOrNull,
+  /** The oldest few, oldest first. */
+  sessions: z.array(openTransactionSchema),
+});
+
 const hostSampleSchema = z.object({
   host: z.string(),
   /** False when the snapshot could not be taken (the fields below are then null or empty). */
@@ -149,6 +207,8 @@ const hostSampleSchema = z.object({
   process: processUsageSchema.nullable(),
   /** The server's machine; absent in results written before it was sampled. */
   machine: machineUsageSchema.nullable().optional(),
+  /** Long-open transactions; absent in older results and when the snapshot failed. */
+  transactions: transactionAgesSchema.optional(),
 });
 
 /** One per client interval, with the same tS. */
@@ -168,6 +228,11 @@ export const findingSchema = z.object({
   atS: z.array(z.number()).optional(),
 });
 
+export type OpenTransaction = z.infer<typeof openTransactionSchema>;
+export type TransactionAges = z.infer<typeof transactionAgesSchema>;
+export type TableBloat = z.infer<typeof tableBloatSchema>;
+export type IndexBloat = z.infer<typeof indexBloatSchema>;
+export type BloatFacts = z.infer<typeof bloatFactsSchema>;
 export type TableFacts = z.infer<typeof tableFactsSchema>;
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 export type ServerFacts = z.infer<typeof serverFactsSchema>;
