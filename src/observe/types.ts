@@ -6,6 +6,7 @@
  */
 export type {
   BloatFacts,
+  CgroupUsage,
   ClientUsage,
   ConnectionCounts,
   Finding,

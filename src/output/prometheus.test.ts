@@ -30,7 +30,7 @@ function value(text: string, series: string): number | undefined {
 
 test('/metrics during a run: client counters and latency, server connections, cache, sizes; closed after', async () => {
   const prom = startPrometheus('127.0.0.1:0');
-  const observer = createServerObserver({ onSample: (s) => prom.observeServer(s) });
+  const observer = createServerObserver({ onSample: (s) => prom.observeServer(s), onFacts: (f) => prom.observeFacts(f) });
   const host = `${server.host}:${server.port}`;
   let mid: string | undefined;
   let notFound = 0;
@@ -62,6 +62,10 @@ test('/metrics during a run: client counters and latency, server connections, ca
   assert.ok((value(mid, `pgsurge_server_table_bytes{host="${host}",table="pgbench_accounts"}`) ?? 0) > 10_000_000);
   assert.ok((value(mid, `pgsurge_server_index_bytes{host="${host}",table="pgbench_accounts"}`) ?? 0) > 1_000_000);
   assert.ok((value(mid, `pgsurge_server_commits_per_second{host="${host}"}`) ?? 0) > 0);
+  assert.equal(value(mid, `pgsurge_server_idle_in_transaction_seconds{host="${host}"}`), 0);
+  // A freshly loaded table: little bloat, and an estimate there is.
+  const bloat = value(mid, `pgsurge_server_index_bloat_ratio{host="${host}",table="pgbench_accounts",index="pgbench_accounts_pkey"}`);
+  assert.ok(bloat !== undefined && bloat < 0.3, mid);
   assert.match(mid, /# TYPE pgsurge_transactions_total counter/);
   // The exporter is gone with the run.
   await assert.rejects(fetch(`http://${prom.address()}/metrics`));

@@ -122,8 +122,27 @@ const machineUsageSchema = z.object({
   /** Every interface except loopback. */
   netReceiveBytesPerS: numOrNull,
   netTransmitBytesPerS: numOrNull,
+  /** Reads and writes completed per second (IOPS) by whole devices; absent in older results. */
+  diskReadsPerS: numOrNull.optional(),
+  diskWritesPerS: numOrNull.optional(),
   /** Why the figures are missing for this interval (the endpoint did not answer in time, …). */
   error: z.string().optional(),
+});
+
+/**
+ * The control group of a local server's postmaster (a container on this host, a service of its
+ * own): what its limits count. Memory includes the group's page cache. null figures with a reason
+ * when the server runs in the root group or the files cannot be read.
+ */
+const cgroupUsageSchema = z.object({
+  /** The group's path in the cgroup hierarchy; null when it has none of its own. */
+  path: z.string().nullable(),
+  /** Percent of one core over the interval (200 = two cores busy). */
+  cpuPct: numOrNull,
+  memoryBytes: numOrNull,
+  /** memory.max / memory.limit_in_bytes; null when unlimited. */
+  memoryLimitBytes: numOrNull,
+  reason: z.string().optional(),
 });
 
 /** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
@@ -207,6 +226,8 @@ const hostSampleSchema = z.object({
   process: processUsageSchema.nullable(),
   /** The server's machine; absent in results written before it was sampled. */
   machine: machineUsageSchema.nullable().optional(),
+  /** The local server's control group; absent in older results, null when the postmaster is not visible here. */
+  cgroup: cgroupUsageSchema.nullable().optional(),
   /** Long-open transactions; absent in older results and when the snapshot failed. */
   transactions: transactionAgesSchema.optional(),
 });
@@ -242,6 +263,7 @@ export type StandbyLag = z.infer<typeof standbyLagSchema>;
 export type TopStatement = z.infer<typeof topStatementSchema>;
 export type ProcessUsage = z.infer<typeof processUsageSchema>;
 export type MachineUsage = z.infer<typeof machineUsageSchema>;
+export type CgroupUsage = z.infer<typeof cgroupUsageSchema>;
 export type ClientUsage = z.infer<typeof clientUsageSchema>;
 export type TableSample = z.infer<typeof tableSampleSchema>;
 export type HostSample = z.infer<typeof hostSampleSchema>;
