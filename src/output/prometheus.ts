@@ -105,6 +105,8 @@ export function startPrometheus(listen: string): PrometheusOutput {
   for (const cls of FAILURE_CLASSES) m.failures.labels(cls).inc(0);
   let server: Server | undefined;
   let bound: string | undefined;
+  /** Per host, the standbys whose lag series are served. */
+  const shownStandbys = new Map<string, Set<string>>();
 
   const setIf = (gauge: Gauge, labels: Record<string, string>, v: number | null | undefined, scale = 1): void => {
     if (v !== null && v !== undefined && Number.isFinite(v)) gauge.set(labels, v * scale);
@@ -171,11 +173,21 @@ export function startPrometheus(listen: string): PrometheusOutput {
         m.walBytes.inc({ host }, h.walBytesDelta ?? 0);
         m.checkpoints.inc({ host }, h.checkpointsDelta ?? 0);
         m.deadlocks.inc({ host }, h.deadlocksDelta ?? 0);
+        const standbys = new Set<string>();
         for (const r of h.replication) {
           const standby = `${r.applicationName}@${r.clientAddr ?? 'local'}`;
+          standbys.add(standby);
           setIf(m.replLagBytes, { host, standby }, r.replayLagBytes);
           setIf(m.replLagSeconds, { host, standby }, r.replayLagMs, 1e-3);
         }
+        // A standby no longer in pg_stat_replication loses its series (rather than keep its last
+        // lag forever): its absence is what the ReplicationBroken alert looks for.
+        for (const standby of shownStandbys.get(host) ?? []) {
+          if (standbys.has(standby)) continue;
+          m.replLagBytes.remove({ host, standby });
+          m.replLagSeconds.remove({ host, standby });
+        }
+        shownStandbys.set(host, standbys);
         setIf(m.standbyLagBytes, { host }, h.standby?.replayLagBytes);
         for (const t of h.tables) {
           const labels = { host, table: t.name };
