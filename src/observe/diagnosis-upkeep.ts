@@ -19,7 +19,7 @@ export const UPKEEP_THRESHOLDS = {
   /** Estimated bloat from this share of a relation, and at least bloatMinBytes. */
   bloatRatio: 0.3,
   bloatMinBytes: 1024 * 1024,
-  /** Dead rows from this share of a table's rows, and at least deadMinRows. */
+  /** Dead rows from this share of a table's rows, and at least deadMinRows (in a table of bloatMinBytes or more). */
   deadRatio: 0.2,
   deadMinRows: 1000,
 } as const;
@@ -103,7 +103,9 @@ export function bloat(input: UpkeepInput): Finding[] {
     const start = endHosts.length > 0 ? input.facts.start.hosts.find((s) => s.host === h.host)?.bloat : undefined;
     for (const t of h.bloat?.tables ?? []) {
       const big = t.bloatRatio !== null && t.bloatBytes !== null && t.bloatRatio >= th.bloatRatio && t.bloatBytes >= th.bloatMinBytes;
-      const dead = t.deadRatio !== null && t.deadRatio >= th.deadRatio && t.deadRows >= th.deadMinRows;
+      // Small tables (pgbench_branches, a queue) churn through dead rows that autovacuum and HOT
+      // pruning clear as they go: only a table of some size is worth a finding.
+      const dead = t.deadRatio !== null && t.deadRatio >= th.deadRatio && t.deadRows >= th.deadMinRows && t.bytes >= th.bloatMinBytes;
       if (!big && !dead) continue;
       const before = start?.tables.find((x) => x.name === t.name);
       const estimate =
