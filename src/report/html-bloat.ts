@@ -13,7 +13,7 @@ import type { BloatFacts } from './server-schema.js';
 export const BLOAT_COLUMNS = ['relation', 'kind', 'size', 'dead rows', 'estimated bloat, start', 'estimated bloat, end'] as const;
 
 const r = (text: string): Cell => ({ text, align: 'r' });
-const mb = (bytes: number): string => `${fmtNum(bytes / 1048576, 1)} MB`;
+const mb = (bytes: number): string => (bytes < 1048576 ? `${fmtNum(bytes / 1024, 0)} kB` : `${fmtNum(bytes / 1048576, 1)} MB`);
 const share = (ratio: number | null | undefined, bytes: number | null | undefined): string =>
   ratio === null || ratio === undefined || bytes === null || bytes === undefined ? '-' : `${fmtNum(ratio * 100, 0)} % (${mb(bytes)})`;
 
@@ -67,6 +67,6 @@ export function bloatSection(result: HtmlResult): string {
   return (
     `<h2>Tables and indexes</h2>${parts.join('\n')}` +
     '<p class="note">Size: main fork. Estimated bloat: space beyond what the rows need at the fill factor, from the planner\'s statistics against the real size ' +
-    '(no scan); "-" where a column has no statistics (run ANALYZE). Dead rows: n_dead_tup at the end.</p>'
+    '(no scan); "-" for an empty relation or one with a column without statistics (run ANALYZE). Dead rows: n_dead_tup at the end.</p>'
   );
 }
