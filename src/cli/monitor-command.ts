@@ -172,6 +172,7 @@ export async function monitorCommand(url: string | undefined, values: MonitorOpt
     const prometheus = cfg.prometheus === undefined ? undefined : startPrometheus(cfg.prometheus);
     const observer = createServerObserver({
       serverMetrics: cfg.serverMetrics,
+      onFacts: (f) => prometheus?.observeFacts(f),
       onSample: (s) => {
         prometheus?.observeServer(s);
         sampled += 1;

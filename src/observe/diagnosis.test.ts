@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose, type ClientInterval, type DiagnosisInput } from './diagnosis.js';
 import { failedSample } from './host-sample.js';
-import type { HostFacts, HostSample, ServerSample } from './types.js';
+import type { HostFacts, HostSample, OpenTransaction, ServerSample } from './types.js';
 
 const P = '10.0.0.1:5432';
 const S = '10.0.0.2:5432';
@@ -307,4 +307,71 @@ test('without client load (a monitor) the client rules stay quiet and a server o
     );
     assert.deepEqual(f[0]!.atS, [3, 4, 5, 6]);
   }
+});
+
+const session = (over: Partial<OpenTransaction>): OpenTransaction => ({
+  pid: 4242,
+  applicationName: 'psql',
+  state: 'idle in transaction',
+  xactS: 1,
+  queryS: 1,
+  stateS: 1,
+  query: 'select ? from pgbench_accounts where aid = ?',
+  ...over,
+});
+const withSessions = (at: (i: number) => OpenTransaction[]): ServerSample[] =>
+  samples((i) => [hs(P, { transactions: { oldestXactS: null, oldestActiveQueryS: null, oldestIdleInXactS: null, sessions: at(i) } })]);
+
+test('idle in transaction past the bound: pid, application, how long, since when, the last query, what to do', () => {
+  // Idle in transaction from 2 s into the run: at the end of interval i its age is i + 1 − 2.
+  const server = withSessions((i) => (i < 2 ? [] : [session({ xactS: i - 1, stateS: i - 1 })]));
+  const f = diagnose(input({ server })).filter((x) => x.rule === 'idle-in-transaction');
+  assert.equal(f.length, 1);
+  assert.match(f[0]!.message, /pid 4242 \(application_name 'psql'\) sat idle in transaction for 8\.0 s \(bound 5 s/);
+  assert.match(f[0]!.message, /since 2\.0 s into the run/);
+  assert.match(f[0]!.message, /last query "select \? from pgbench_accounts where aid = \?"/);
+  assert.match(f[0]!.message, /idle_in_transaction_session_timeout/);
+  assert.deepEqual(f[0]!.atS, [6, 7, 8, 9]);
+});
+
+test('a long active transaction is its own finding; short ones and the load stay quiet', () => {
+  const server = withSessions((i) => [session({ pid: 7, state: 'active', xactS: i + 1, queryS: 0.5, stateS: 0.5 }), session({ pid: 8, xactS: 2, stateS: 2 })]);
+  const f = diagnose(input({ server })).filter((x) => /transaction/.test(x.rule));
+  assert.deepEqual(
+    f.map((x) => x.rule),
+    ['long-transaction'],
+  );
+  assert.match(f[0]!.message, /a transaction stayed open 10\.0 s \(bound 5 s; since before the run started\), pid 7/);
+  assert.match(f[0]!.message, /statement_timeout/);
+  assert.deepEqual(rules(input({ server: withSessions(() => [session({ xactS: 4.9, stateS: 4.9 })]) })), []);
+});
+
+const bloatFacts = (ratio: number, deadRatio: number): HostFacts['bloat'] => ({
+  tables: [
+    {
+      name: 'pgbench_accounts',
+      bytes: 20e6,
+      liveRows: 100_000,
+      deadRows: Math.round((deadRatio * 100_000) / (1 - deadRatio)),
+      deadRatio,
+      bloatBytes: ratio * 20e6,
+      bloatRatio: ratio,
+    },
+  ],
+  indexes: [{ name: 'pgbench_accounts_pkey', table: 'pgbench_accounts', bytes: 4e6, bloatBytes: ratio * 4e6, bloatRatio: ratio }],
+});
+
+test('table and index bloat at the end of the run, with the start beside it; quiet below the bounds', () => {
+  const f = diagnose(
+    input({ facts: { start: { hosts: [facts(P, { bloat: bloatFacts(0.05, 0) })] }, end: { hosts: [facts(P, { bloat: bloatFacts(0.5, 0.4) })] } } }),
+  );
+  const table = f.find((x) => x.rule === 'table-bloat');
+  const index = f.find((x) => x.rule === 'index-bloat');
+  assert.match(
+    table?.message ?? '',
+    /table pgbench_accounts at the end of the run: an estimated 50 % of its 19\.1 MB is dead or free space \(9\.5 MB\), 5 % of 19\.1 MB at the start; 40 % of its rows are dead/,
+  );
+  assert.match(table?.message ?? '', /VACUUM/);
+  assert.match(index?.message ?? '', /index pgbench_accounts_pkey on pgbench_accounts at the end of the run: an estimated 50 %.*REINDEX INDEX CONCURRENTLY/);
+  assert.deepEqual(rules(input({ facts: { start: { hosts: [facts(P, { bloat: bloatFacts(0.1, 0.05) })] } } })), []);
 });

@@ -4,6 +4,7 @@
  * so `pgsurge report` could re-run them on a saved result, and tests can feed them by hand.
  */
 import { median } from '../util/median.js';
+import { bloat, longTransactions } from './diagnosis-upkeep.js';
 import type { Finding, HostFacts, HostSample, ServerFacts, ServerSample } from './types.js';
 
 /** The part of a client interval the rules need (IntervalStats and the result's intervals both fit). */
@@ -458,6 +459,8 @@ const RULES: readonly Rule[] = [
   replicationLag,
   autovacuum,
   replicaBusier,
+  longTransactions,
+  bloat,
 ];
 
 export function diagnose(input: DiagnosisInput): Finding[] {

@@ -3,12 +3,18 @@
  * counters, rates per second of the span, gauges as of the later snapshot.
  */
 import { round } from '../util/round.js';
+import { redact } from '../config/redact.js';
 import type { HostSnapshot } from './server-queries.js';
-import type { HostSample, ProcessUsage, TableSample, TopStatement } from './types.js';
+import { statementShape } from './statement-shape.js';
+import type { HostSample, OpenTransaction, ProcessUsage, TableSample, TopStatement, TransactionAges } from './types.js';
 
 /** Each snapshot is one implicit transaction of the observer itself: its commit is not the load's. */
 const OWN_COMMITS_PER_SNAPSHOT = 1;
 const TOP_STATEMENTS = 5;
+/** Open transactions kept per sample (the oldest). */
+const OPEN_TRANSACTIONS = 3;
+/** Characters of a long transaction's query kept: enough to recognise it. */
+const QUERY_CHARS = 80;
 
 /** A counter reset (stats reset, failover to another server) shows as a negative delta: count 0 then. */
 const delta = (a: number, b: number): number => Math.max(0, b - a);
@@ -69,6 +75,45 @@ export function hostSample(host: string, a: HostSnapshot, b: HostSnapshot, proce
     tables,
     topStatements: topStatements(a, b, spanS),
     process,
+    transactions: transactionAges(b),
+  };
+}
+
+/**
+ * The query as it may be stored: its shape (every literal a `?`, so a value in it never lands in
+ * a result or a finding) with passwords masked, cut to QUERY_CHARS.
+ */
+export function shownQuery(sql: string): string {
+  const shape = redact(statementShape(sql));
+  return shape.length > QUERY_CHARS ? `${shape.slice(0, QUERY_CHARS - 1)}…` : shape;
+}
+
+function transactionAges(b: HostSnapshot): TransactionAges {
+  const open = b.openTransactions;
+  const max = (xs: (number | null)[]): number | null => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length === 0 ? null : round(Math.max(...v), 3);
+  };
+  const orNull = (v: number | null): number | null => (v === null ? null : round(v, 3));
+  const shown = (t: (typeof open)[number]): OpenTransaction => ({
+    pid: t.pid,
+    applicationName: t.applicationName,
+    state: t.state,
+    xactS: round(t.xactS, 3),
+    queryS: orNull(t.queryS),
+    stateS: orNull(t.stateS),
+    query: shownQuery(t.query),
+  });
+  const kept = open.slice(0, OPEN_TRANSACTIONS);
+  // The longest idle one is kept even when older active ones fill the list: it is its own finding.
+  const idle = open.filter((t) => t.state.startsWith('idle in transaction'));
+  const longestIdle = idle.reduce<(typeof idle)[number] | undefined>((m, t) => (m === undefined || (t.stateS ?? 0) > (m.stateS ?? 0) ? t : m), undefined);
+  if (longestIdle !== undefined && !kept.includes(longestIdle)) kept.push(longestIdle);
+  return {
+    oldestXactS: max(open.map((t) => t.xactS)),
+    oldestActiveQueryS: max(open.filter((t) => t.state === 'active').map((t) => t.queryS)),
+    oldestIdleInXactS: max(idle.map((t) => t.stateS)),
+    sessions: kept.map(shown),
   };
 }
 

@@ -6,7 +6,7 @@
  * - CPU: busy = all modes except idle and iowait (node_exporter's node_cpu_seconds_total modes are
  *   /proc/stat's first eight columns; guest time is inside user there and not a mode of its own).
  * - memory: MemTotal and MemAvailable (the kernel's estimate of what can be had without swapping).
- * - disk: bytes read and written by whole devices, not partitions (a partition's I/O is also its
+ * - disk: bytes read and written, and reads and writes completed (IOPS), by whole devices, not partitions (a partition's I/O is also its
  *   device's) nor ram/loop devices (node_exporter's default device exclusion).
  * - network: bytes received and sent by every interface except loopback.
  */
@@ -29,6 +29,9 @@ export interface MachineReading {
   readonly memoryAvailableBytes: number | null;
   readonly diskReadBytes: number | null;
   readonly diskWrittenBytes: number | null;
+  /** Reads and writes completed. */
+  readonly diskReads: number | null;
+  readonly diskWrites: number | null;
   readonly netReceiveBytes: number | null;
   readonly netTransmitBytes: number | null;
 }
@@ -61,20 +64,24 @@ function procMemory(): { total: number | null; available: number | null } {
   return { total: kb('MemTotal'), available: kb('MemAvailable') };
 }
 
-function procDisk(): { read: number; written: number } | null {
+function procDisk(): { read: number; written: number; reads: number; writes: number } | null {
   const text = readText('/proc/diskstats');
   if (text === undefined) return null;
   let read = 0;
   let written = 0;
+  let reads = 0;
+  let writes = 0;
   for (const line of text.split('\n')) {
     // major minor name reads merged sectors_read ms writes merged sectors_written ...
     const f = line.trim().split(/\s+/);
     const name = f[2];
     if (name === undefined || f.length < 10 || EXCLUDED_DISK.test(name)) continue;
+    reads += Number(f[3]);
     read += Number(f[5]) * SECTOR_BYTES;
+    writes += Number(f[7]);
     written += Number(f[9]) * SECTOR_BYTES;
   }
-  return Number.isFinite(read) && Number.isFinite(written) ? { read, written } : null;
+  return [read, written, reads, writes].every(Number.isFinite) ? { read, written, reads, writes } : null;
 }
 
 function procNet(): { rx: number; tx: number } | null {
@@ -112,6 +119,8 @@ export function readLocalMachine(atUs: number): MachineReading {
     memoryAvailableBytes: mem.available,
     diskReadBytes: disk?.read ?? null,
     diskWrittenBytes: disk?.written ?? null,
+    diskReads: disk?.reads ?? null,
+    diskWrites: disk?.writes ?? null,
     netReceiveBytes: net?.rx ?? null,
     netTransmitBytes: net?.tx ?? null,
   };
@@ -138,6 +147,8 @@ export function machineBetween(a: MachineReading | undefined, b: MachineReading,
     memoryAvailableBytes: b.memoryAvailableBytes,
     diskReadBytesPerS: ratePerS(a?.diskReadBytes ?? null, b.diskReadBytes, spanS),
     diskWriteBytesPerS: ratePerS(a?.diskWrittenBytes ?? null, b.diskWrittenBytes, spanS),
+    diskReadsPerS: ratePerS(a?.diskReads ?? null, b.diskReads, spanS),
+    diskWritesPerS: ratePerS(a?.diskWrites ?? null, b.diskWrites, spanS),
     netReceiveBytesPerS: ratePerS(a?.netReceiveBytes ?? null, b.netReceiveBytes, spanS),
     netTransmitBytesPerS: ratePerS(a?.netTransmitBytes ?? null, b.netTransmitBytes, spanS),
   };
@@ -152,6 +163,8 @@ export function missingMachine(source: string, error: string): MachineUsage {
     memoryAvailableBytes: null,
     diskReadBytesPerS: null,
     diskWriteBytesPerS: null,
+    diskReadsPerS: null,
+    diskWritesPerS: null,
     netReceiveBytesPerS: null,
     netTransmitBytesPerS: null,
     error,

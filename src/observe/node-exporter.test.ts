@@ -4,7 +4,7 @@ import { PgsurgeError } from '../errors.js';
 import { machineBetween } from './machine-stats.js';
 import { parseNodeExporter, parseServerMetrics } from './node-exporter.js';
 
-const scrape = (cpu0Busy: number, cpu0Idle: number): string =>
+const scrape = (cpu0Busy: number, cpu0Idle: number, ios = 0): string =>
   [
     '# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.',
     '# TYPE node_cpu_seconds_total counter',
@@ -17,6 +17,9 @@ const scrape = (cpu0Busy: number, cpu0Idle: number): string =>
     'node_disk_read_bytes_total{device="vda"} 1000',
     'node_disk_read_bytes_total{device="vda1"} 900',
     'node_disk_written_bytes_total{device="vda"} 2000',
+    `node_disk_reads_completed_total{device="vda"} ${100 + ios}`,
+    `node_disk_reads_completed_total{device="vda1"} ${90 + ios}`,
+    `node_disk_writes_completed_total{device="vda"} ${200 + 2 * ios}`,
     'node_network_receive_bytes_total{device="eth0"} 300',
     'node_network_receive_bytes_total{device="lo"} 99999',
     'node_network_transmit_bytes_total{device="eth0"} 400 1700000000000',
@@ -29,8 +32,11 @@ test('node_exporter text: CPU busy share, memory as given, whole disks only, loo
   assert.equal(a.diskReadBytes, 1000, 'the partition vda1 is inside vda');
   assert.equal(a.netReceiveBytes, 300);
   assert.equal(a.netTransmitBytes, 400, 'a sample timestamp is not the value');
-  const b = parseNodeExporter(scrape(103, 1001), 2_000_000);
+  assert.equal(a.diskReads, 100, 'IOPS of whole disks only, like the bytes');
+  const b = parseNodeExporter(scrape(103, 1001, 50), 2_000_000);
   const u = machineBetween(a, b, 'http://x/metrics');
+  assert.equal(u.diskReadsPerS, 25, '50 reads in 2 s');
+  assert.equal(u.diskWritesPerS, 50);
   assert.equal(u.cpuPct, 75, '3 s busy of 4 s');
   assert.equal(u.memoryAvailableBytes, 4_294_967_296);
   assert.equal(u.diskReadBytesPerS, 0);

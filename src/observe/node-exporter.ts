@@ -2,7 +2,7 @@
  * Machine figures of a server's host from a Prometheus node_exporter (`--server-metrics URL`), for
  * servers whose processes pgsurge cannot see in this machine's /proc.
  *
- * The exposition is read with a small parser of its own: only the seven node_* series below are
+ * The exposition is read with a small parser of its own: only the nine node_* series below are
  * kept, each a `name{labels} value` line of the text format (version 0.0.4, what node_exporter
  * serves by default); comments, timestamps and every other family are skipped. That subset of the
  * grammar is a few lines, while the npm parsers of the whole format are unmaintained or bring a
@@ -62,6 +62,8 @@ interface Wanted {
   memoryAvailableBytes: number | null;
   diskReadBytes: number | null;
   diskWrittenBytes: number | null;
+  diskReads: number | null;
+  diskWrites: number | null;
   netReceiveBytes: number | null;
   netTransmitBytes: number | null;
 }
@@ -89,6 +91,8 @@ export function parseNodeExporter(text: string, atUs: number): MachineReading {
     memoryAvailableBytes: null,
     diskReadBytes: null,
     diskWrittenBytes: null,
+    diskReads: null,
+    diskWrites: null,
     netReceiveBytes: null,
     netTransmitBytes: null,
   };
@@ -120,6 +124,13 @@ export function parseNodeExporter(text: string, atUs: number): MachineReading {
         else w.diskWrittenBytes = add(w.diskWrittenBytes, value);
         break;
       }
+      case 'node_disk_reads_completed_total':
+      case 'node_disk_writes_completed_total': {
+        if (EXCLUDED_DISK.test(labelValue(labels, 'device') ?? '')) break;
+        if (name === 'node_disk_reads_completed_total') w.diskReads = add(w.diskReads, value);
+        else w.diskWrites = add(w.diskWrites, value);
+        break;
+      }
       case 'node_network_receive_bytes_total':
       case 'node_network_transmit_bytes_total': {
         if (labelValue(labels, 'device') === 'lo') break;
@@ -142,6 +153,8 @@ export function parseNodeExporter(text: string, atUs: number): MachineReading {
     memoryAvailableBytes: w.memoryAvailableBytes,
     diskReadBytes: w.diskReadBytes,
     diskWrittenBytes: w.diskWrittenBytes,
+    diskReads: w.diskReads,
+    diskWrites: w.diskWrites,
     netReceiveBytes: w.netReceiveBytes,
     netTransmitBytes: w.netTransmitBytes,
   };

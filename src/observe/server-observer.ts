@@ -22,6 +22,8 @@ import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { nowUs } from '../engine/clock.js';
 import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
+import { readBloat } from './bloat.js';
+import { cgroupBetween, readCgroup, type CgroupReading } from './cgroup-stats.js';
 import { diagnose } from './diagnosis.js';
 import { failedSample, hostSample } from './host-sample.js';
 import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
@@ -29,13 +31,15 @@ import { findLocalPostmaster } from './local-server.js';
 import { machineBetween, missingMachine, readLocalMachine, type MachineReading } from './machine-stats.js';
 import { fetchNodeExporter, shownUrl, type ServerMetricsSpec } from './node-exporter.js';
 import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
-import type { Finding, HostFacts, HostSample, MachineUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
+import type { CgroupUsage, Finding, HostFacts, HostSample, MachineUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
   /** Workload tables besides pgbench_* (sizes, rows, autovacuum); the run's own (RunContext.tables) are added. */
   readonly tables?: readonly string[];
   /** Called with each interval's sample as soon as every host has it (e.g. for Prometheus). */
   readonly onSample?: (sample: ServerSample) => void;
+  /** Called with each host's start facts once read (bloat estimates, e.g. for Prometheus), and with its end facts. */
+  readonly onFacts?: (facts: HostFacts) => void;
   /** --server-metrics: node_exporter endpoints for the hosts' machines (see machineSources). */
   readonly serverMetrics?: readonly ServerMetricsSpec[];
 }
@@ -67,6 +71,8 @@ interface HostState {
   postmasterPid: number | undefined;
   /** Readings of the postmaster's process tree, per boundary. */
   readonly procReadings: Map<number, ProcReading | undefined>;
+  /** Readings of the postmaster's control group, per boundary. */
+  readonly cgroupReadings: Map<number, CgroupReading>;
   machine: MachineSource;
   /** The last machine reading, and the boundary it was taken at. */
   lastMachine: { boundary: number; reading: MachineReading } | undefined;
@@ -115,6 +121,14 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   const emitted: ServerSample[] = [];
   // Recorded with every sample, so the diagnosis reads the client machine's size from the result.
   const cores = availableParallelism();
+
+  const tell = (facts: HostFacts): void => {
+    try {
+      opts.onFacts?.(facts);
+    } catch {
+      /* a listener's failure must not stop sampling */
+    }
+  };
 
   const connect = async (h: HostState): Promise<pg.Client> => {
     if (h.client !== undefined) return h.client;
@@ -182,7 +196,9 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       const m = await machine;
       if (h.last !== undefined) {
         for (let k = h.doneThrough; k < boundary; k++) {
-          h.samples.set(k, { ...hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)), machine: m });
+          const cgroup =
+            h.postmasterPid === undefined ? null : sharedWithSelf(cgroupBetween(h.cgroupReadings.get(h.last.boundary), h.cgroupReadings.get(boundary)));
+          h.samples.set(k, { ...hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)), machine: m, cgroup });
         }
       }
       h.last = { boundary, snap };
@@ -232,13 +248,17 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   const takeBoundary = (b: number): Promise<void> => {
     const at = nowUs();
     selfReadings.set(b, readSelf(at));
-    for (const h of hosts) if (h.postmasterPid !== undefined) h.procReadings.set(b, readProcessTree(h.postmasterPid, at));
+    for (const h of hosts) {
+      if (h.postmasterPid === undefined) continue;
+      h.procReadings.set(b, readProcessTree(h.postmasterPid, at));
+      h.cgroupReadings.set(b, readCgroup(h.postmasterPid, at));
+    }
     if (hosts.some((h) => h.machine.kind === 'proc')) localMachine.set(b, readLocalMachine(at));
     const tasks = hosts.filter((h) => !h.busy).map((h) => snapshotHost(h, b));
     const all = Promise.allSettled(tasks).then(() => {
       emitReady();
       // Readings only matter as the start of a later span.
-      for (const m of [selfReadings, localMachine, ...hosts.map((h) => h.procReadings)]) {
+      for (const m of [selfReadings, localMachine, ...hosts.flatMap((h) => [h.procReadings, h.cgroupReadings])]) {
         for (const key of m.keys()) if (key < b - 1 && key < emitted.length) m.delete(key);
       }
     });
@@ -287,6 +307,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         missing: [],
         postmasterPid: c.localServer !== undefined && same(spec) ? c.localServer.pid : undefined,
         procReadings: new Map(),
+        cgroupReadings: new Map(),
         machine: { kind: 'none' },
         lastMachine: undefined,
         machineWarned: false,
@@ -296,7 +317,8 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         hosts.map(async (h) => {
           try {
             const client = await connect(h);
-            h.startFacts = await readFacts(client, h.label, h.caps!, tables);
+            h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
+            tell(h.startFacts);
             if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
           } catch (e) {
             if (same(h.spec)) throw e;
@@ -404,10 +426,13 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       if (client !== undefined && !h.busy) {
         // End facts are best effort, within what is left of the wait.
         const facts = await waitUntil(
-          readFacts(client, h.label, h.caps!, tables).catch(() => undefined),
+          factsWithBloat(client, h.label, h.caps!, tables).catch(() => undefined),
           untilUs,
         );
-        if (facts !== undefined) endFacts.push(facts);
+        if (facts !== undefined) {
+          endFacts.push(facts);
+          tell(facts);
+        }
       }
       // A query still running on it is abandoned: end() then closes the socket at once.
       await client?.end().catch(() => undefined);
@@ -466,6 +491,25 @@ const same2 =
   (a: HostSpec) =>
   (b: HostSpec): boolean =>
     a.host === b.host && a.port === b.port;
+
+/** pgsurge's own control group (read once): a server in the same one is not measured apart from pgsurge. */
+let ownCgroup: string | null | undefined;
+function sharedWithSelf(u: CgroupUsage | null): CgroupUsage | null {
+  if (u?.path == null) return u;
+  if (ownCgroup === undefined) {
+    const own = readCgroup(process.pid, 0);
+    ownCgroup = own.kind === 'group' ? own.path : null;
+  }
+  if (u.path !== ownCgroup) return u;
+  const shared = 'the same group as pgsurge itself: its figures include pgsurge';
+  return { ...u, reason: u.reason === undefined ? shared : `${shared}; ${u.reason}` };
+}
+
+/** Start or end facts with the bloat estimates (read only then: they are catalog-wide reads). */
+async function factsWithBloat(client: pg.Client, host: string, caps: Capabilities, tables: readonly string[]): Promise<HostFacts> {
+  const facts = await readFacts(client, host, caps, tables);
+  return { ...facts, bloat: await readBloat(client, tables) };
+}
 
 /** The postmaster's pid when the server is on this machine; undefined when not, or not provable. */
 async function localPostmaster(client: pg.Client, spec: HostSpec): Promise<number | undefined> {

@@ -36,7 +36,28 @@ export interface HostSnapshot {
   readonly tables: Map<string, { tableBytes: number; indexBytes: number; liveRows: number; deadRows: number; autovacuum: number; autoanalyze: number }>;
   /** queryid → calls, total exec ms, text. */
   readonly statements: Map<string, { calls: number; totalMs: number; query: string }>;
+  /** Client sessions whose transaction has been open at least LONG_XACT_MIN_S, oldest first. */
+  readonly openTransactions: OpenTransaction[];
 }
+
+/** A session in a transaction, as pg_stat_activity shows it; ages in seconds at the snapshot. */
+export interface OpenTransaction {
+  readonly pid: number;
+  readonly applicationName: string;
+  readonly state: string;
+  readonly xactS: number;
+  /** Since the current (active) or last (idle in transaction) query started. */
+  readonly queryS: number | null;
+  /** Since the session entered its state: how long it has sat idle in transaction. */
+  readonly stateS: number | null;
+  /** The query text as the server shows it (not yet redacted: see host-sample.ts). */
+  readonly query: string;
+}
+
+/** Transactions younger than this are the load's own business and not read at all. */
+export const LONG_XACT_MIN_S = 1;
+/** At most this many open transactions per snapshot (the oldest). */
+const LONG_XACT_ROWS = 20;
 
 const DB_COUNTERS = [
   'xact_commit',
@@ -58,7 +79,7 @@ export type DbCounter = (typeof DB_COUNTERS)[number];
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** Workload tables: pgbench's (and their partitions) and those named by the workload. */
-function tableFilter(tables: readonly string[]): string {
+export function tableFilter(tables: readonly string[]): string {
   const named = tables.length === 0 ? '' : ` or c.oid in (select to_regclass(x) from unnest(array[${tables.map(lit).join(',')}]::text[]) x)`;
   return `c.relkind in ('r','p','m') and (c.relname like 'pgbench\\_%'${named})`;
 }
@@ -186,6 +207,13 @@ export function snapshotSql(caps: Capabilities, tables: readonly string[]): stri
           `and pid in (select pid from pg_stat_activity where backend_type = 'autovacuum worker')`
         : ''),
     tablesSql(tables),
+    // Every database's client sessions (an old transaction anywhere holds back VACUUM everywhere),
+    // not this observer's own, and no walsenders or background workers (backend_type).
+    `select pid, coalesce(application_name, '') as app, coalesce(state, '') as state, left(query, 1000) as q, ` +
+      `extract(epoch from clock_timestamp() - xact_start) as xs, extract(epoch from clock_timestamp() - query_start) as qs, ` +
+      `extract(epoch from clock_timestamp() - state_change) as ss from pg_stat_activity ` +
+      `where backend_type = 'client backend' and pid <> pg_backend_pid() ` +
+      `and xact_start < clock_timestamp() - interval '${LONG_XACT_MIN_S} second' order by xact_start limit ${LONG_XACT_ROWS}`,
   ];
   if (caps.pgStatStatements) {
     parts.push(
@@ -275,7 +303,7 @@ export function parseSnapshot(results: readonly { rows: Rows }[], atUs: number):
     });
   }
   const statements: HostSnapshot['statements'] = new Map();
-  for (const s of rows(8)) statements.set(String(s['id']), { calls: num(s['calls']), totalMs: num(s['ms']), query: String(s['q']) });
+  for (const s of rows(9)) statements.set(String(s['id']), { calls: num(s['calls']), totalMs: num(s['ms']), query: String(s['q']) });
   return {
     atUs,
     db,
@@ -307,5 +335,14 @@ export function parseSnapshot(results: readonly { rows: Rows }[], atUs: number):
     autovacuumTables: rows(6).map((r) => String(r['t'])),
     tables,
     statements,
+    openTransactions: rows(8).map((r) => ({
+      pid: num(r['pid']),
+      applicationName: String(r['app'] ?? ''),
+      state: String(r['state'] ?? ''),
+      xactS: num(r['xs']),
+      queryS: numOrNull(r['qs']),
+      stateS: numOrNull(r['ss']),
+      query: String(r['q'] ?? ''),
+    })),
   };
 }

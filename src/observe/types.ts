@@ -5,18 +5,24 @@
  * with the result's schema (src/report/server-schema.ts), which imports nothing of observe or output.
  */
 export type {
+  BloatFacts,
+  CgroupUsage,
   ClientUsage,
   ConnectionCounts,
   Finding,
   HostFacts,
   HostSample,
+  IndexBloat,
   MachineUsage,
+  OpenTransaction,
   ProcessUsage,
   ReplicationPeer,
   ServerFacts,
   ServerSample,
   StandbyLag,
+  TableBloat,
   TableFacts,
   TableSample,
   TopStatement,
+  TransactionAges,
 } from '../report/server-schema.js';

@@ -1,7 +1,7 @@
 /**
- * dashboards/: the alert rules pass `promtool check rules` (when promtool is installed: Debian's
- * `prometheus` package), and both files have the expected structure and use only metric names the
- * exporter serves — checked without promtool too.
+ * dashboards/: the alert rules pass `promtool check rules` and their cases `promtool test rules`
+ * (when promtool is installed: Debian's `prometheus` package), and both files have the expected
+ * structure and use only metric names the exporter serves — checked without promtool too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,35 +19,95 @@ const known = new Set(prometheusMetricNames());
 /** Metric names used in a PromQL expression. */
 const metricsIn = (expr: string): string[] => [...expr.matchAll(/\bpgsurge_[a-z0-9_]+/g)].map((m) => m[0]);
 
+const TESTS = `${DIR}prometheus-alerts.test.yml`;
+
+/** promtool, or undefined when it is not installed (Debian's `prometheus` package brings it). */
+const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).error === undefined ? 'promtool' : undefined;
+
 test('promtool check rules dashboards/prometheus-alerts.yml', (t) => {
-  const which = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
-  if (which.error !== undefined) {
+  if (promtool === undefined) {
     t.skip('promtool not installed (apt-get install prometheus)');
     return;
   }
-  const r = spawnSync('promtool', ['check', 'rules', ALERTS], { encoding: 'utf8' });
+  const r = spawnSync(promtool, ['check', 'rules', ALERTS], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /SUCCESS: 5 rules found/);
+  assert.match(r.stdout, /SUCCESS: 16 rules found/);
 });
 
-test('alert rules: structure, the five alerts, known metric names', () => {
-  const doc = parse(readFileSync(ALERTS, 'utf8')) as { groups: { name: string; rules: Record<string, unknown>[] }[] };
+test('promtool test rules dashboards/prometheus-alerts.test.yml: every rule fires on its case and stays quiet below it', (t) => {
+  if (promtool === undefined) {
+    t.skip('promtool not installed (apt-get install prometheus)');
+    return;
+  }
+  // Run from dashboards/: the test file names the rules file relative to itself.
+  const r = spawnSync(promtool, ['test', 'rules', 'prometheus-alerts.test.yml'], { encoding: 'utf8', cwd: DIR });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /SUCCESS/);
+});
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: { severity: string };
+  annotations: Record<string, string>;
+}
+
+const ALERT_NAMES = [
+  'PgsurgeCacheHitRatioLow',
+  'PgsurgeConnectionsNearMax',
+  'PgsurgeErrorRateHigh',
+  'PgsurgeIdleInTransaction',
+  'PgsurgeIndexBloatHigh',
+  'PgsurgeLatencyP95OverTarget',
+  'PgsurgeReplicationBroken',
+  'PgsurgeReplicationLagHigh',
+  'PgsurgeReplicationLagIncreasing',
+  'PgsurgeTableSizeGrowing',
+];
+/** Alerts with a warning and a critical tier. */
+const TIERED = [
+  'PgsurgeCacheHitRatioLow',
+  'PgsurgeConnectionsNearMax',
+  'PgsurgeErrorRateHigh',
+  'PgsurgeIndexBloatHigh',
+  'PgsurgeLatencyP95OverTarget',
+  'PgsurgeReplicationLagHigh',
+];
+
+test('alert rules: structure, tiers, known metric names; each tier has a case that fires and each alert one that stays quiet', () => {
+  const doc = parse(readFileSync(ALERTS, 'utf8')) as { groups: { name: string; rules: AlertRule[] }[] };
   assert.ok(Array.isArray(doc.groups) && doc.groups.length > 0);
   const rules = doc.groups.flatMap((g) => g.rules);
-  assert.deepEqual(rules.map((r) => r['alert']).sort(), [
-    'PgsurgeCacheHitRatioLow',
-    'PgsurgeConnectionsNearMax',
-    'PgsurgeErrorRateHigh',
-    'PgsurgeLatencyP95OverTarget',
-    'PgsurgeReplicationLagHigh',
-  ]);
+  assert.deepEqual([...new Set(rules.map((r) => r.alert))].sort(), ALERT_NAMES);
+  for (const name of TIERED) {
+    assert.deepEqual(
+      rules.filter((r) => r.alert === name).map((r) => r.labels.severity),
+      ['warning', 'critical'],
+      `${name}: tiers`,
+    );
+  }
   for (const r of rules) {
-    assert.equal(typeof r['expr'], 'string', `${String(r['alert'])}: expr`);
-    assert.match(String(r['for']), /^\d+[smh]$/, `${String(r['alert'])}: for`);
-    assert.ok(typeof r['annotations'] === 'object' && r['annotations'] !== null && 'summary' in r['annotations']);
-    const used = metricsIn(String(r['expr']));
+    assert.equal(typeof r.expr, 'string', `${r.alert}: expr`);
+    assert.match(String(r.for), /^\d+[smh]$/, `${r.alert}: for`);
+    assert.ok(['warning', 'critical'].includes(r.labels.severity), `${r.alert}: severity`);
+    assert.ok(typeof r.annotations === 'object' && 'summary' in r.annotations && 'description' in r.annotations);
+    const used = metricsIn(r.expr);
     assert.ok(used.length > 0);
-    for (const name of used) assert.ok(known.has(name), `${String(r['alert'])} uses ${name}, which the exporter does not serve`);
+    for (const name of used) assert.ok(known.has(name), `${r.alert} uses ${name}, which the exporter does not serve`);
+  }
+  // The cases themselves run under promtool (above); here: none of them is missing.
+  const cases = parse(readFileSync(TESTS, 'utf8')) as {
+    tests: { alert_rule_test: { alertname: string; exp_alerts: { exp_labels: { severity: string } }[] }[] }[];
+  };
+  const all = cases.tests.flatMap((c) => c.alert_rule_test);
+  for (const r of rules) {
+    const fires = all.some((c) => c.alertname === r.alert && c.exp_alerts.some((a) => a.exp_labels.severity === r.labels.severity));
+    assert.ok(fires, `${r.alert} (${r.labels.severity}) has no case where it fires`);
+    assert.ok(
+      all.some((c) => c.alertname === r.alert && c.exp_alerts.length === 0),
+      `${r.alert} has no case where it stays quiet`,
+    );
   }
 });
 

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer } from '../../test/helpers/server.js';
 import { runInProcess } from '../../test/helpers/run-in-process.js';
+import { failedSample } from '../observe/host-sample.js';
 import { createServerObserver } from '../observe/server-observer.js';
+import type { ServerSample } from '../report/server-schema.js';
 import { parseListen, startPrometheus } from './prometheus.js';
 
 const server = await startTestServer();
@@ -30,7 +32,7 @@ function value(text: string, series: string): number | undefined {
 
 test('/metrics during a run: client counters and latency, server connections, cache, sizes; closed after', async () => {
   const prom = startPrometheus('127.0.0.1:0');
-  const observer = createServerObserver({ onSample: (s) => prom.observeServer(s) });
+  const observer = createServerObserver({ onSample: (s) => prom.observeServer(s), onFacts: (f) => prom.observeFacts(f) });
   const host = `${server.host}:${server.port}`;
   let mid: string | undefined;
   let notFound = 0;
@@ -62,6 +64,10 @@ test('/metrics during a run: client counters and latency, server connections, ca
   assert.ok((value(mid, `pgsurge_server_table_bytes{host="${host}",table="pgbench_accounts"}`) ?? 0) > 10_000_000);
   assert.ok((value(mid, `pgsurge_server_index_bytes{host="${host}",table="pgbench_accounts"}`) ?? 0) > 1_000_000);
   assert.ok((value(mid, `pgsurge_server_commits_per_second{host="${host}"}`) ?? 0) > 0);
+  assert.equal(value(mid, `pgsurge_server_idle_in_transaction_seconds{host="${host}"}`), 0);
+  // A freshly loaded table: little bloat, and an estimate there is.
+  const bloat = value(mid, `pgsurge_server_index_bloat_ratio{host="${host}",table="pgbench_accounts",index="pgbench_accounts_pkey"}`);
+  assert.ok(bloat !== undefined && bloat < 0.3, mid);
   assert.match(mid, /# TYPE pgsurge_transactions_total counter/);
   // The exporter is gone with the run.
   await assert.rejects(fetch(`http://${prom.address()}/metrics`));
@@ -112,4 +118,27 @@ test('/metrics during a scenario run: the client figures move while it runs (eac
   assert.ok(result.summary.transactions > 0);
   assert.ok(seen > 0 && seen < result.summary.transactions, `transactions seen during the run: ${seen} of ${result.summary.transactions}`);
   assert.ok(elapsedS >= 1 && elapsedS < 4, `an interval went out live: elapsed ${elapsedS} s`);
+});
+
+test('a standby that leaves pg_stat_replication loses its lag series (what PgsurgeReplicationBroken looks for)', async () => {
+  const prom = startPrometheus('127.0.0.1:0');
+  await prom.open!({} as never);
+  try {
+    const peer = { applicationName: 's1', clientAddr: '10.0.0.2', state: 'streaming', writeLagMs: 1, flushLagMs: 1, replayLagMs: 2, replayLagBytes: 100 };
+    const sample = (replication: (typeof peer)[]): ServerSample => ({
+      tS: 0,
+      durationS: 1,
+      hosts: [{ ...failedSample('db1:5432', ''), ok: true, replication }],
+      client: { cpuPct: null, memoryBytes: null, processes: 1 },
+    });
+    const scrape = async (): Promise<string> => (await fetch(`http://${prom.address()}/metrics`)).text();
+    prom.observeServer(sample([peer]));
+    assert.equal(value(await scrape(), 'pgsurge_server_replication_lag_bytes{host="db1:5432",standby="s1@10.0.0.2"}'), 100);
+    prom.observeServer(sample([]));
+    const after = await scrape();
+    assert.equal(value(after, 'pgsurge_server_replication_lag_bytes{host="db1:5432",standby="s1@10.0.0.2"}'), undefined, after);
+    assert.equal(value(after, 'pgsurge_server_replication_lag_seconds{host="db1:5432",standby="s1@10.0.0.2"}'), undefined, after);
+  } finally {
+    await prom.stop();
+  }
 });

@@ -19,7 +19,7 @@ import { PgsurgeError } from '../errors.js';
 import { parseListen } from '../config/listen.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
-import type { ServerSample } from '../report/server-schema.js';
+import type { HostFacts, ServerSample } from '../report/server-schema.js';
 import type { LiveOutput, ResultAdditions, RunContext } from './types.js';
 
 export { parseListen } from '../config/listen.js';
@@ -27,6 +27,8 @@ export { parseListen } from '../config/listen.js';
 export interface PrometheusOutput extends LiveOutput {
   /** A server sample (wire as createServerObserver({ onSample })). */
   observeServer(sample: ServerSample): void;
+  /** A host's start or end facts: the bloat estimates (wire as createServerObserver({ onFacts })). */
+  observeFacts(facts: HostFacts): void;
   /** "host:port" it listens on once open (the real port when given port 0). */
   address(): string | undefined;
   /** Close the endpoint; it adds nothing to the result, so it needs nothing of the run. */
@@ -82,6 +84,22 @@ function buildMetrics(registry: Registry) {
     deadRows: g('pgsurge_server_table_dead_rows', 'Dead rows of a workload table (n_dead_tup).', ['host', 'table']),
     serverCpu: g('pgsurge_server_cpu_percent', 'CPU of the local server processes, percent of one core.', ['host']),
     serverMemory: g('pgsurge_server_memory_bytes', 'Memory of the local server processes.', ['host']),
+    oldestXact: g('pgsurge_server_oldest_transaction_seconds', 'Age of the oldest open transaction of a client session (0: none open 1 s or more).', ['host']),
+    idleInXact: g('pgsurge_server_idle_in_transaction_seconds', 'Longest a client session has sat idle in transaction (0: none 1 s or more).', ['host']),
+    tableBloat: g(
+      'pgsurge_server_table_bloat_ratio',
+      'Estimated share of a workload table that is dead or free space (statistics against real size; read at the start and end of the run).',
+      ['host', 'table'],
+    ),
+    indexBloat: g(
+      'pgsurge_server_index_bloat_ratio',
+      'Estimated share of a btree index of a workload table that is dead or free space (read at the start and end of the run).',
+      ['host', 'table', 'index'],
+    ),
+    machineCpu: g('pgsurge_server_machine_cpu_percent', "Busy share of all cores of the server's machine (/proc or node_exporter).", ['host']),
+    machineDiskIops: g('pgsurge_server_machine_disk_iops', "Disk reads or writes completed per second on the server's machine.", ['host', 'op']),
+    cgroupCpu: g('pgsurge_server_cgroup_cpu_percent', "CPU of the local server's control group (container), percent of one core.", ['host']),
+    cgroupMemory: g('pgsurge_server_cgroup_memory_bytes', "Memory of the local server's control group (container), page cache included.", ['host']),
   };
 }
 
@@ -101,6 +119,8 @@ export function startPrometheus(listen: string): PrometheusOutput {
   const typesSeen = new Set<string>();
   let server: Server | undefined;
   let bound: string | undefined;
+  /** Per host, the standbys whose lag series are served. */
+  const shownStandbys = new Map<string, Set<string>>();
 
   const setIf = (gauge: Gauge, labels: Record<string, string>, v: number | null | undefined, scale = 1): void => {
     if (v !== null && v !== undefined && Number.isFinite(v)) gauge.set(labels, v * scale);
@@ -181,11 +201,21 @@ export function startPrometheus(listen: string): PrometheusOutput {
         m.walBytes.inc({ host }, h.walBytesDelta ?? 0);
         m.checkpoints.inc({ host }, h.checkpointsDelta ?? 0);
         m.deadlocks.inc({ host }, h.deadlocksDelta ?? 0);
+        const standbys = new Set<string>();
         for (const r of h.replication) {
           const standby = `${r.applicationName}@${r.clientAddr ?? 'local'}`;
+          standbys.add(standby);
           setIf(m.replLagBytes, { host, standby }, r.replayLagBytes);
           setIf(m.replLagSeconds, { host, standby }, r.replayLagMs, 1e-3);
         }
+        // A standby no longer in pg_stat_replication loses its series (rather than keep its last
+        // lag forever): its absence is what the ReplicationBroken alert looks for.
+        for (const standby of shownStandbys.get(host) ?? []) {
+          if (standbys.has(standby)) continue;
+          m.replLagBytes.remove({ host, standby });
+          m.replLagSeconds.remove({ host, standby });
+        }
+        shownStandbys.set(host, standbys);
         setIf(m.standbyLagBytes, { host }, h.standby?.replayLagBytes);
         for (const t of h.tables) {
           const labels = { host, table: t.name };
@@ -196,7 +226,22 @@ export function startPrometheus(listen: string): PrometheusOutput {
         }
         setIf(m.serverCpu, { host }, h.process?.cpuPct);
         setIf(m.serverMemory, { host }, h.process?.memoryBytes);
+        if (h.transactions !== undefined) {
+          m.oldestXact.set({ host }, h.transactions.oldestXactS ?? 0);
+          m.idleInXact.set({ host }, h.transactions.oldestIdleInXactS ?? 0);
+        }
+        setIf(m.machineCpu, { host }, h.machine?.cpuPct);
+        setIf(m.machineDiskIops, { host, op: 'read' }, h.machine?.diskReadsPerS);
+        setIf(m.machineDiskIops, { host, op: 'write' }, h.machine?.diskWritesPerS);
+        setIf(m.cgroupCpu, { host }, h.cgroup?.cpuPct);
+        setIf(m.cgroupMemory, { host }, h.cgroup?.memoryBytes);
       }
+    },
+
+    observeFacts(facts: HostFacts): void {
+      const host = facts.host;
+      for (const t of facts.bloat?.tables ?? []) setIf(m.tableBloat, { host, table: t.name }, t.bloatRatio);
+      for (const i of facts.bloat?.indexes ?? []) setIf(m.indexBloat, { host, table: i.table, index: i.name }, i.bloatRatio);
     },
 
     address(): string | undefined {

@@ -32,7 +32,7 @@ export function createRunOutputs(opts: RunOutputOptions): LiveOutput[] {
       createServerObserver({
         ...(opts.tables === undefined ? {} : { tables: opts.tables }),
         ...(opts.serverMetrics === undefined ? {} : { serverMetrics: opts.serverMetrics }),
-        ...(prom === undefined ? {} : { onSample: (s) => prom.observeServer(s) }),
+        ...(prom === undefined ? {} : { onSample: (s) => prom.observeServer(s), onFacts: (f) => prom.observeFacts(f) }),
       }),
       // After the observer: stopped after it, so its last snapshot is not held back.
       createStatementTimeObserver(),

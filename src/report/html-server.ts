@@ -14,8 +14,8 @@ import { CONNECTION_LIMIT, SERVER_PANELS, serverFieldLabel, serverPanelOf } from
 
 const TIME_KEYS = ['tS', 't', 'timeS', 'elapsedS'];
 const LABEL_KEYS = ['host', 'applicationName', 'node', 'name'];
-/** Lists that are not time series (top statements, tables, wait events): the report leaves them out. */
-const SKIP_ARRAYS = new Set(['tables', 'topStatements', 'waitEvents', 'autovacuumTables']);
+/** Lists that are not time series (top statements, tables, wait events, open sessions): the report leaves them out. */
+const SKIP_ARRAYS = new Set(['tables', 'topStatements', 'waitEvents', 'autovacuumTables', 'sessions']);
 const MAX_SERIES_PER_PANEL = 12;
 const MAX_ARRAY_ELEMENTS = 8;
 

@@ -7,6 +7,7 @@ import { chartBox, escapeHtml, renderPage } from './html-page.js';
 import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
 import { serverPanels } from './html-server.js';
 import { typeCharts } from './html-types.js';
+import { bloatSection } from './html-bloat.js';
 import { failoverSection } from './html-failover.js';
 import { statementServerSection } from './html-statement-time.js';
 import { configSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
@@ -105,6 +106,7 @@ export function renderHtml(result: HtmlResult): string {
     );
   }
   body.push(failoverSection(result));
+  body.push(bloatSection(result));
   body.push('<h2>Transaction types</h2>', typesTable(result));
   const statements = statementsTables(result);
   if (statements !== '') body.push('<h2>Statements (latency in ms)</h2>', statements, statementServerSection(result));
@@ -126,6 +128,7 @@ function renderMonitorHtml(result: HtmlResult): string {
     charts.length === 0 ? '<p class="note">No server sample succeeded.</p>' : `<div class="grid">${charts.map((c) => chartBox(c)).join('')}</div>`,
     quiet.length === 0 ? '' : `<p class="note">At 0 throughout, so not drawn: ${escapeHtml(quiet.join('; '))}.</p>`,
   );
+  body.push(bloatSection(result));
   body.push(configSection(result));
   return renderPage({ title: `pgsurge monitor — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });
 }

@@ -22,6 +22,33 @@ const tableFactsSchema = z.object({
   totalBytes: num,
 });
 
+/**
+ * Estimated bloat (statistics against real size, src/observe/bloat.ts): bytes beyond what the rows
+ * need at the fill factor. null: some column has no statistics (never analysed), so no estimate.
+ */
+const tableBloatSchema = z.object({
+  name: z.string(),
+  /** Main fork, bytes. */
+  bytes: num,
+  liveRows: num,
+  deadRows: num,
+  /** n_dead_tup / (n_live_tup + n_dead_tup); null for an empty table. */
+  deadRatio: numOrNull,
+  bloatBytes: numOrNull,
+  /** bloatBytes / bytes. */
+  bloatRatio: numOrNull,
+});
+
+const indexBloatSchema = z.object({ name: z.string(), table: z.string(), bytes: num, bloatBytes: numOrNull, bloatRatio: numOrNull });
+
+const bloatFactsSchema = z.object({
+  tables: z.array(tableBloatSchema),
+  /** btree indexes of those tables. */
+  indexes: z.array(indexBloatSchema),
+  /** Why there are no estimates (the query failed or ran out of time). */
+  error: z.string().optional(),
+});
+
 /** Start- or end-of-run facts of one host. */
 const hostFactsSchema = z.object({
   /** host:port, as in result.target.hosts. */
@@ -35,6 +62,8 @@ const hostFactsSchema = z.object({
   settings: z.record(z.string(), z.string()),
   pgStatStatements: z.boolean(),
   tables: z.array(tableFactsSchema),
+  /** Bloat estimates of the workload tables and their indexes; absent in older results. */
+  bloat: bloatFactsSchema.optional(),
 });
 
 export const serverFactsSchema = z.object({ hosts: z.array(hostFactsSchema) });
@@ -93,8 +122,27 @@ const machineUsageSchema = z.object({
   /** Every interface except loopback. */
   netReceiveBytesPerS: numOrNull,
   netTransmitBytesPerS: numOrNull,
+  /** Reads and writes completed per second (IOPS) by whole devices; absent in older results. */
+  diskReadsPerS: numOrNull.optional(),
+  diskWritesPerS: numOrNull.optional(),
   /** Why the figures are missing for this interval (the endpoint did not answer in time, …). */
   error: z.string().optional(),
+});
+
+/**
+ * The control group of a local server's postmaster (a container on this host, a service of its
+ * own): what its limits count. Memory includes the group's page cache. null figures with a reason
+ * when the server runs in the root group or the files cannot be read.
+ */
+const cgroupUsageSchema = z.object({
+  /** The group's path in the cgroup hierarchy; null when it has none of its own. */
+  path: z.string().nullable(),
+  /** Percent of one core over the interval (200 = two cores busy). */
+  cpuPct: numOrNull,
+  memoryBytes: numOrNull,
+  /** memory.max / memory.limit_in_bytes; null when unlimited. */
+  memoryLimitBytes: numOrNull,
+  reason: z.string().optional(),
 });
 
 /** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
@@ -108,6 +156,35 @@ const tableSampleSchema = z.object({
   deadRows: num,
   autovacuumDelta: num,
   autoanalyzeDelta: num,
+});
+
+/** A session in an open transaction; its query is a shape (constants as ?), redacted, at most 80 characters. */
+const openTransactionSchema = z.object({
+  pid: num,
+  applicationName: z.string(),
+  /** pg_stat_activity.state: active, idle in transaction, idle in transaction (aborted), … */
+  state: z.string(),
+  /** Seconds since the transaction started (as of the later snapshot). */
+  xactS: num,
+  /** Seconds since its current (active) or last query started. */
+  queryS: numOrNull,
+  /** Seconds in its current state (how long it has sat idle in transaction). */
+  stateS: numOrNull,
+  query: z.string(),
+});
+
+/**
+ * Ages of the oldest open transactions of client sessions (every database, not pgsurge's sampler,
+ * no walsenders), as of the later snapshot. null: none open for a second or more.
+ */
+const transactionAgesSchema = z.object({
+  oldestXactS: numOrNull,
+  /** The oldest query still running (state active). */
+  oldestActiveQueryS: numOrNull,
+  /** The longest a session has sat idle in transaction. */
+  oldestIdleInXactS: numOrNull,
+  /** The oldest few, oldest first. */
+  sessions: z.array(openTransactionSchema),
 });
 
 const hostSampleSchema = z.object({
@@ -149,6 +226,10 @@ const hostSampleSchema = z.object({
   process: processUsageSchema.nullable(),
   /** The server's machine; absent in results written before it was sampled. */
   machine: machineUsageSchema.nullable().optional(),
+  /** The local server's control group; absent in older results, null when the postmaster is not visible here. */
+  cgroup: cgroupUsageSchema.nullable().optional(),
+  /** Long-open transactions; absent in older results and when the snapshot failed. */
+  transactions: transactionAgesSchema.optional(),
 });
 
 /** One per client interval, with the same tS. */
@@ -168,6 +249,11 @@ export const findingSchema = z.object({
   atS: z.array(z.number()).optional(),
 });
 
+export type OpenTransaction = z.infer<typeof openTransactionSchema>;
+export type TransactionAges = z.infer<typeof transactionAgesSchema>;
+export type TableBloat = z.infer<typeof tableBloatSchema>;
+export type IndexBloat = z.infer<typeof indexBloatSchema>;
+export type BloatFacts = z.infer<typeof bloatFactsSchema>;
 export type TableFacts = z.infer<typeof tableFactsSchema>;
 export type HostFacts = z.infer<typeof hostFactsSchema>;
 export type ServerFacts = z.infer<typeof serverFactsSchema>;
@@ -177,6 +263,7 @@ export type StandbyLag = z.infer<typeof standbyLagSchema>;
 export type TopStatement = z.infer<typeof topStatementSchema>;
 export type ProcessUsage = z.infer<typeof processUsageSchema>;
 export type MachineUsage = z.infer<typeof machineUsageSchema>;
+export type CgroupUsage = z.infer<typeof cgroupUsageSchema>;
 export type ClientUsage = z.infer<typeof clientUsageSchema>;
 export type TableSample = z.infer<typeof tableSampleSchema>;
 export type HostSample = z.infer<typeof hostSampleSchema>;

@@ -233,10 +233,49 @@ const mb = (bytes: number): string => `${fmtNum(bytes / 1048576, 1)} MB`;
  * and how many intervals lack the machine figures. No line for a host with neither.
  */
 function usageLines(result: ResultV1): Map<string, string> {
-  const acc = new Map<string, { cpu: number[]; memPeak: number; mCpu: number[]; memUsed: number[]; memTotal: number; missing: number; reason: string }>();
+  interface Acc {
+    cpu: number[];
+    memPeak: number;
+    mCpu: number[];
+    memUsed: number[];
+    memTotal: number;
+    iops: number[];
+    missing: number;
+    reason: string;
+    gCpu: number[];
+    gMemPeak: number | null;
+    gLimit: number | null;
+    gPath: string | null;
+    gReason: string;
+  }
+  const acc = new Map<string, Acc>();
   for (const sample of result.server) {
     for (const h of sample.hosts) {
-      const a = acc.get(h.host) ?? { cpu: [], memPeak: 0, mCpu: [], memUsed: [], memTotal: 0, missing: 0, reason: '' };
+      const a: Acc = acc.get(h.host) ?? {
+        cpu: [],
+        memPeak: 0,
+        mCpu: [],
+        memUsed: [],
+        memTotal: 0,
+        iops: [],
+        missing: 0,
+        reason: '',
+        gCpu: [],
+        gMemPeak: null,
+        gLimit: null,
+        gPath: null,
+        gReason: '',
+      };
+      const g = h.cgroup;
+      if (g !== null && g !== undefined) {
+        a.gPath = g.path ?? a.gPath;
+        const gc = finite(g.cpuPct);
+        if (gc !== null) a.gCpu.push(gc);
+        const gm = finite(g.memoryBytes);
+        if (gm !== null) a.gMemPeak = Math.max(a.gMemPeak ?? 0, gm);
+        a.gLimit = finite(g.memoryLimitBytes) ?? a.gLimit;
+        if (g.reason !== undefined) a.gReason = g.reason;
+      }
       const cpu = finite(h.process?.cpuPct);
       if (cpu !== null) a.cpu.push(cpu);
       a.memPeak = Math.max(a.memPeak, finite(h.process?.memoryBytes) ?? 0);
@@ -250,6 +289,9 @@ function usageLines(result: ResultV1): Map<string, string> {
           a.memTotal = total;
           a.memUsed.push(total - avail);
         }
+        const reads = finite(m.diskReadsPerS);
+        const writes = finite(m.diskWritesPerS);
+        if (reads !== null && writes !== null) a.iops.push(reads + writes);
         if (m.error !== undefined) {
           a.missing += 1;
           a.reason = m.error;
@@ -265,7 +307,13 @@ function usageLines(result: ResultV1): Map<string, string> {
     if (a.mCpu.length > 0 || a.memUsed.length > 0) {
       const cpu = a.mCpu.length === 0 ? '-' : `${fmtNum(mean(a.mCpu), 1)}%`;
       const mem = a.memUsed.length === 0 ? '-' : `${mb(mean(a.memUsed))} of ${mb(a.memTotal)}`;
-      parts.push(`machine CPU ${cpu} busy (mean), memory used ${mem}`);
+      const iops = a.iops.length === 0 ? '' : `, disk ${fmtNum(mean(a.iops), 0)} IOPS (mean)`;
+      parts.push(`machine CPU ${cpu} busy (mean), memory used ${mem}${iops}`);
+    }
+    if (a.gPath !== null) {
+      const cpu = a.gCpu.length === 0 ? '-' : `${fmtNum(mean(a.gCpu), 1)}% of a core (mean)`;
+      const mem = a.gMemPeak === null ? '-' : `${mb(a.gMemPeak)} (peak${a.gLimit === null ? '' : ` of a ${mb(a.gLimit)} limit`})`;
+      parts.push(`cgroup ${a.gPath} CPU ${cpu}, memory ${mem}${a.gReason === '' ? '' : ` (${a.gReason})`}`);
     }
     if (a.missing > 0) parts.push(`machine figures missing in ${fmtNum(a.missing)} interval${a.missing === 1 ? '' : 's'} (${a.reason})`);
     if (parts.length > 0) out.set(host, parts.join('; '));

@@ -51,6 +51,12 @@ test('a local server pgsurge did not start: its processes and machine are sample
     assert.ok(m !== null && m !== undefined && m.source === 'proc', JSON.stringify(m));
     assert.ok(m.cpuPct !== null && m.cpuPct >= 0 && m.cpuPct <= 100, JSON.stringify(m));
     assert.ok((m.memoryTotalBytes ?? 0) > 0 && (m.memoryAvailableBytes ?? -1) >= 0, JSON.stringify(m));
+    // IOPS beside the bytes, where the machine has block devices at all.
+    if (m.diskReadBytesPerS !== null) assert.ok(m.diskReadsPerS !== null && m.diskReadsPerS! >= 0 && m.diskWritesPerS! >= 0, JSON.stringify(m));
+    // The postmaster's control group: its figures, or null ones with the reason (the root group here, say).
+    const g = h.cgroup;
+    assert.ok(g !== null && g !== undefined, JSON.stringify(h));
+    assert.ok(g.path !== null ? g.memoryBytes !== null || g.reason !== undefined : (g.reason ?? '') !== '', JSON.stringify(g));
   }
   assert.match(stdout, /postgres CPU [\d.]+% of a core \(mean\), memory [\d.,]+ MB \(peak\); machine CPU [\d.]+% busy/);
 });
