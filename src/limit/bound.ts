@@ -1,7 +1,8 @@
 /**
  * What bound the load at the step that broke, from the server samples of that step's intervals
  * (same grid, same tS) and the step's own figures. Checked in order, the first that fits wins:
- * client CPU (the generator itself: shard it), server CPU, lock waits, I/O (checkpoints), the
+ * client CPU (the generator itself: shard it), server CPU (its processes busy on most cores, or on
+ * at least half of a machine that is busy: other programs' CPU is not the server's), lock waits, I/O (checkpoints), the
  * connection limit, a replica's lag; with none of them, latency: every client was busy.
  */
 import type { ServerSample } from '../report/server-schema.js';
@@ -36,7 +37,7 @@ export function attributeBound(step: LimitStep, samples: readonly ServerSample[]
   if (
     serverCpu !== undefined &&
     cores !== undefined &&
-    (serverCpu >= CPU_BUSY * 100 * cores || (machineCpu !== undefined && machineCpu >= CPU_BUSY * 100 && serverCpu >= (clientCpu ?? 0)))
+    (serverCpu >= CPU_BUSY * 100 * cores || (machineCpu !== undefined && machineCpu >= CPU_BUSY * 100 && serverCpu / cores >= machineCpu / 2))
   ) {
     return {
       kind: 'server-cpu',
