@@ -161,3 +161,19 @@ test('bound: server CPU, client CPU, lock waits, checkpoints, else latency, from
   const elsewhere = [sample(0, { process: { cpuPct: 199, memoryBytes: 0, processes: 5 } })];
   assert.equal(attributeBound(broke, elsewhere, 1000, 4).kind, 'latency');
 });
+
+test('closed loop: more clients without more throughput break a step', () => {
+  const search = new LimitSearch({ openLoop: false, start: 1, max: 16, stepIntervals: 2 });
+  let i = 0;
+  // 100 tps per client up to 4 clients, then flat at 400.
+  while (!search.ended && i < 200) {
+    const c = search.current;
+    search.interval({ index: i++, durationMs: 1000, arrivals: 0, ok: 100 * Math.min(c, 4), failed: 0, dropped: 0, skipped: 0, latencyMs: { p99: 10 } });
+  }
+  const o = search.result().outcome;
+  assert.equal(o.kind, 'found');
+  if (o.kind === 'found') {
+    assert.deepEqual([o.held.target, o.broke.target], [4, 5]);
+    assert.match(o.broke.broke ?? '', /throughput flat: 400 tps vs 400 at 4 clients/);
+  }
+});

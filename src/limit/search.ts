@@ -8,6 +8,10 @@
  * one client for a closed loop). Each step lasts `stepIntervals` intervals; its first interval is
  * the step's warm-up and is not judged (the load is still changing), so a step is judged on its
  * own later intervals only.
+ *
+ * A step breaks on: any failed transaction; open loop, completions more than 2 % short of the
+ * arrivals the schedule made; closed loop, throughput no more than 5 % above the best held step
+ * with fewer clients; either, a p99 past 5× that of the first step that held.
  */
 
 /** What one step is judged on: its intervals after the warm-up, summed. */
@@ -58,6 +62,8 @@ export interface LimitOptions {
   readonly rateShortfall?: number;
   /** A step breaks when its p99 exceeds the first held step's p99 by this factor. Default 5. */
   readonly p99Factor?: number;
+  /** Closed loop: a step with more clients breaks when its throughput gains less than this over the best held step. Default 0.05. */
+  readonly flatGain?: number;
   /** Bisection stops when broke − held <= held × this (open loop). Default 0.05. */
   readonly precision?: number;
 }
@@ -147,7 +153,14 @@ export class LimitSearch {
       // seconds vary by several per cent around it, which is the schedule's noise, not a miss.
       const shortBy = f.arrivals > 0 ? 1 - ok / f.arrivals : 1 - f.achievedTps / this.target;
       if (shortBy > (this.opts.rateShortfall ?? 0.02)) return `rate missed ${(shortBy * 100).toFixed(1)} %`;
-    } else if (f.achievedTps === 0) return 'nothing completed';
+    } else {
+      if (f.achievedTps === 0) return 'nothing completed';
+      // Closed loop: more clients that bring no more throughput only queue (the server is saturated).
+      const best = this.bestHeld;
+      if (best !== undefined && this.target > best.target && f.achievedTps < best.achievedTps * (1 + (this.opts.flatGain ?? 0.05))) {
+        return `throughput flat: ${Math.round(f.achievedTps)} tps vs ${Math.round(best.achievedTps)} at ${best.target} clients`;
+      }
+    }
     const factor = this.opts.p99Factor ?? 5;
     if (this.baseP99Ms !== null && f.p99Ms !== null && f.p99Ms > this.baseP99Ms * factor) {
       return `p99 ${f.p99Ms.toFixed(1)} ms > ${factor}× low-load ${this.baseP99Ms.toFixed(1)} ms`;
