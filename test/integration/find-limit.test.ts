@@ -47,6 +47,8 @@ test('open-loop --find-limit finds the edge of a 400/s server and names the boun
       server.url,
       '--json',
       json,
+      '--html',
+      join(dir, 'report.html'),
     ],
     { timeoutMs: 90_000 },
   );
@@ -70,6 +72,8 @@ test('open-loop --find-limit finds the edge of a 400/s server and names the boun
   // What the user reads: the table and the one line, in the summary and again from the result.
   assert.match(run.stdout, /find-limit \(\d+ steps of 2 s/);
   assert.match(run.stdout, /limit: [\d,]+ tps held at -R [\d,]+; broke at -R [\d,]+ \(.+\); bound: latency: all 4 clients busy/);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(html.includes('<h2 id="limit">Limit</h2>'), 'the HTML report has the limit section');
   const report = await runCli(['report', json]);
   assert.equal(report.code, 0, report.stderr);
   assert.ok(report.stdout.includes(limit.line), report.stdout);
