@@ -226,7 +226,9 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   const clients = candidate['clients'];
   candidate['threads'] = threads !== undefined && typeof clients === 'number' ? Math.min(threads, clients) : threads;
   if (threads !== undefined && typeof clients === 'number' && threads > clients) candidate['threadsAsked'] = threads;
-  candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined);
+  // --find-limit ends the run when its search is done: without -T it gets room for a dozen steps.
+  const defaultDurationMs = findLimit ? 12 * (candidate['findLimitStepMs'] as number) : 10_000;
+  candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? defaultDurationMs : undefined);
   candidate['rateHz'] = rateHz;
   candidate['stages'] = stages;
   candidate['stagesAreRates'] = stagesAreRates;
