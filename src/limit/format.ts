@@ -47,7 +47,10 @@ export function formatLimit(limit: LimitSection): string {
       .map((x, c) => (c === r.length - 1 ? x : x.padStart(widths[c]!)))
       .join('  ')
       .trimEnd();
-  return [`find-limit (${limit.steps.length} steps of ${limit.stepS} s, first interval of each not judged):`, line(head), ...rows.map(line), limit.line].join(
-    '\n',
-  );
+  return [
+    `find-limit (${limit.steps.length} step${limit.steps.length === 1 ? '' : 's'} of ${limit.stepS} s, first interval of each not judged):`,
+    line(head),
+    ...rows.map(line),
+    limit.line,
+  ].join('\n');
 }
