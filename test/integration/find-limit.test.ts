@@ -61,8 +61,9 @@ test('open-loop --find-limit finds the edge of a 400/s server and names the boun
   const held = limit.held!;
   const broke = limit.broke!;
   // 4 clients × 10 ms: no more than 400/s, so a step asking clearly more must break.
-  assert.ok(broke.target <= 440, limit.line);
-  assert.ok(held.achievedTps >= 360 && held.achievedTps <= 400, limit.line);
+  // The edge within 10 % of 400/s; what held cannot have done more than 400/s (within a grid step's rounding).
+  assert.ok(broke.target >= 360 && broke.target <= 440, limit.line);
+  assert.ok(held.achievedTps <= 408, limit.line);
   assert.ok(broke.target > held.target && broke.target - held.target <= held.target * 0.05, limit.line);
   assert.equal(limit.bound?.kind, 'latency', limit.line);
   // Each step is an interval range of the one result; the search ended the run early.
