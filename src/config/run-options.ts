@@ -236,12 +236,10 @@ export const RUN_OPTIONS = [
     kind: 'value',
     long: 'find-limit-step',
     placeholder: 'duration',
-    default: '5s',
-    showDefault: true,
     parse: parseDurationMs,
     fills: ['findLimitStepMs'],
     derived: true,
-    help: 'with --find-limit: how long each step lasts (its first interval is not judged)',
+    help: 'with --find-limit: how long each step lasts, default 5s (its first interval is not judged)',
   },
   {
     kind: 'value',
