@@ -3,7 +3,8 @@
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
 import { redactRunConfig, resolveRunConfig, type RunConfig, type RunOptionValues } from '../config/run-config.js';
-import { runLoad, type RunControl, type RunOutcome } from '../engine/run.js';
+import { RunControl, runLoad, type RunOutcome } from '../engine/run.js';
+import { findLimitRun, limitExitCode } from '../limit/run-limit.js';
 import { isOpenLoop } from '../executor/registry.js';
 import { buildRunPlan, describeRun, planWorkloads, type PlannedWorkloads } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
@@ -118,7 +119,10 @@ export async function executeRun(
     write: (line) => printErr(io, line),
   };
   const own = opts.outputs.some((o) => o.name === 'progress') ? [] : createRunOutputs({ progress });
-  const outputs = await openRunOutputs([...opts.outputs, ...own], ctx);
+  // --find-limit: a step controller drives the load through the run's control (src/limit).
+  const control = opts.control ?? (cfg.findLimit ? new RunControl() : undefined);
+  const limit = cfg.findLimit && control !== undefined ? findLimitRun(cfg, progress.openLoop, control, (line) => printErr(io, line)) : undefined;
+  const outputs = await openRunOutputs([...opts.outputs, ...own, ...(limit === undefined ? [] : [limit.output])], ctx);
   try {
     printErr(io, `pgsurge: ${describeRun(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
     opts.onRunning?.();
@@ -127,7 +131,7 @@ export async function executeRun(
       ...(opts.stopNow === undefined ? {} : { stopNow: opts.stopNow }),
       onMeasureStart: (us) => outputs.start(us),
       onInterval: (s) => outputs.interval(s),
-      ...(opts.control === undefined ? {} : { control: opts.control }),
+      ...(control === undefined ? {} : { control }),
     });
     // Bounded: a stalled server observer never holds back the result (a second signal cuts it short).
     const stopped = await stopOutputsWithin(
@@ -147,6 +151,7 @@ export async function executeRun(
       hosts: hostFigures(outcome),
       ...(outcome.targetChanges.length > 0 ? { loadChanges: [...outcome.targetChanges] } : {}),
       stop: runStop(outcome, opts.signal),
+      ...(limit === undefined ? {} : { limit: limit.section(samples ?? []) }),
     };
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);
@@ -297,7 +302,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
     for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
     if (written.failures.length > 0) printErr(io, 'pgsurge: every other output was written; the summary above has the figures');
-    const code = exitCodeOf(result, outcome, io);
+    const code = limitExitCode(result, exitCodeOf(result, outcome, io));
     // A failed write verification (exit 1) outranks a failed threshold (99): see src/ha/ha-run.ts.
     const verdict = code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
     // An output that could not be written is a failed run: what was measured did not all land.

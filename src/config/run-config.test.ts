@@ -253,3 +253,16 @@ test('-j above -c runs one thread per client, as pgbench, and keeps what was ask
   // Each worker's share of the queue follows the threads that run.
   assert.equal(resolveRunConfig({ rate: '100', time: '1', client: '2', jobs: '8' }).threads, 2);
 });
+
+test('--find-limit: off by default; on, -T defaults to twelve steps and -T given bounds the search', () => {
+  assert.equal(resolveRunConfig({}).findLimit, false);
+  const cfg = resolveRunConfig({ findLimit: true, findLimitStep: '3s' });
+  assert.equal(cfg.findLimit, true);
+  assert.equal(cfg.findLimitStepMs, 3000);
+  assert.equal(cfg.durationMs, 36_000);
+  assert.equal(resolveRunConfig({ findLimit: true, time: '20' }).durationMs, 20_000);
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ findLimit: true, rate: '100', stages: '5s:100' })),
+    ['--find-limit steps the load itself: leave out --stages'],
+  );
+});

@@ -207,6 +207,16 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   if (given('thinkTimeDist') && !given('thinkTime')) problems.push('--think-time-dist needs --think-time');
   if (warmupMs > 0 && transactionsPerClient !== undefined) problems.push('--warmup needs a duration (-T), not -t');
   const totalStagesMs = stages?.reduce((a, s) => a + s.durationMs, 0);
+  // --find-limit drives the load itself (src/limit): a fixed count or a given profile would fight it.
+  const findLimit = flag('findLimit');
+  if (findLimit) {
+    if (transactionsPerClient !== undefined) problems.push('--find-limit needs a duration (-T bounds the whole search), not -t');
+    if (stages !== undefined) problems.push('--find-limit steps the load itself: leave out --stages');
+    if (scenarioFile !== undefined) problems.push('--find-limit and --scenario cannot be used together (the search steps one load)');
+    if (many('target').length > 0) problems.push('--find-limit and --target cannot be used together: search one target at a time');
+  } else if (given('findLimitStep')) problems.push('--find-limit-step needs --find-limit');
+  candidate['findLimit'] = findLimit;
+  candidate['findLimitStepMs'] = one('findLimitStep') ?? 5000;
   candidate['workloads'] = workloads;
   candidate['scenario'] = scenario;
   candidate['clients'] = one('client') ?? defaultClients(stagesAreRates, stages);
@@ -216,13 +226,20 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   const clients = candidate['clients'];
   candidate['threads'] = threads !== undefined && typeof clients === 'number' ? Math.min(threads, clients) : threads;
   if (threads !== undefined && typeof clients === 'number' && threads > clients) candidate['threadsAsked'] = threads;
-  candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? 10_000 : undefined);
+  // --find-limit ends the run when its search is done: without -T it gets room for a dozen steps.
+  const defaultDurationMs = findLimit ? 12 * (candidate['findLimitStepMs'] as number) : 10_000;
+  candidate['durationMs'] = scenario?.durationMs ?? totalStagesMs ?? durationMs ?? (transactionsPerClient === undefined ? defaultDurationMs : undefined);
   candidate['rateHz'] = rateHz;
   candidate['stages'] = stages;
   candidate['stagesAreRates'] = stagesAreRates;
   candidate['thinkTime'] = thinkTimeMs === undefined ? undefined : { ms: thinkTimeMs, dist: one('thinkTimeDist') ?? 'fixed' };
   // pgbench's -P is also the grid its progress figures are computed on: the same here, unless --interval says otherwise.
   candidate['intervalMs'] = given('interval') ? (one('interval') ?? 1000) : progressMs !== undefined && progressMs > 0 ? progressMs : 1000;
+  const stepMs = candidate['findLimitStepMs'] as number;
+  const gridMs = candidate['intervalMs'] as number;
+  if (findLimit && stepMs < 2 * gridMs)
+    problems.push(`--find-limit-step ${stepMs / 1000}s: a step needs at least two intervals of ${gridMs / 1000}s (its first is not judged)`);
+  if (findLimit && stepMs % gridMs !== 0) problems.push(`--find-limit-step ${stepMs / 1000}s: a whole number of intervals of ${gridMs / 1000}s`);
   candidate['defines'] = Object.fromEntries(many('define'));
   candidate['noVacuum'] = parsed.get('vacuum') === false;
   candidate['verifyWrites'] = flag('verifyWrites');

@@ -226,6 +226,22 @@ export const RUN_OPTIONS = [
     help: 'ramp: DURATION:TARGET,... (rates with -R or "/s", else clients), e.g. 30s:1000,2m:8000,30s:0',
   },
   {
+    kind: 'flag',
+    long: 'find-limit',
+    fills: ['findLimit'],
+    derived: true,
+    help: 'step the load up (open loop: the rate from -R; closed loop: clients up to -c) until it breaks; report the highest load that held and what bound it',
+  },
+  {
+    kind: 'value',
+    long: 'find-limit-step',
+    placeholder: 'duration',
+    parse: parseDurationMs,
+    fills: ['findLimitStepMs'],
+    derived: true,
+    help: 'with --find-limit: how long each step lasts, default 5s (its first interval is not judged)',
+  },
+  {
     kind: 'value',
     long: 'think-time',
     placeholder: 'duration',

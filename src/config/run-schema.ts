@@ -35,6 +35,10 @@ export const runConfigSchema = z.object({
   /** Closed loop: each client waits this long (fixed, or exponential with this mean) after a transaction. */
   thinkTime: z.object({ ms: z.number().positive(), dist: z.enum(THINK_DISTS) }).optional(),
   warmupMs: z.number().nonnegative(),
+  /** --find-limit: step the load up until it breaks (src/limit); -T bounds the whole search. */
+  findLimit: z.boolean(),
+  /** --find-limit-step: each step's duration (its first interval is its warm-up, not judged). */
+  findLimitStepMs: z.number().positive(),
   progressMs: z.number().nonnegative().optional(),
   intervalMs: z.number().positive(),
   protocol: z.enum(PROTOCOLS),

@@ -102,14 +102,24 @@ export interface TargetChange {
  */
 export class RunControl {
   private sink: ((target: number, group: string | undefined) => void) | null = null;
+  private ender: (() => void) | null = null;
 
   adjust(target: number, group?: string): void {
     this.sink?.(target, group);
   }
 
+  /**
+   * End the load now, gracefully, as if its duration had ended (in-flight transactions finish; not
+   * an interruption): a controller that has what it came for (src/limit) ends the run early.
+   */
+  end(): void {
+    this.ender?.();
+  }
+
   /** runLoad connects its workers here while they run. */
-  attach(sink: ((target: number, group: string | undefined) => void) | null): void {
+  attach(sink: ((target: number, group: string | undefined) => void) | null, end: (() => void) | null = null): void {
     this.sink = sink;
+    this.ender = end;
   }
 }
 
@@ -376,19 +386,29 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
               measureStartUs = startUs + plan.warmupMs * 1000;
               startedAt = new Date(Date.now() + 20 + plan.warmupMs);
               for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
-              hooks.onMeasureStart?.(measureStartUs);
               overdueTimer = setInterval(emitOverdue, plan.intervalMs);
               if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
-              hooks.control?.attach((target, group) => {
-                const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
-                for (const g of plan.groups) {
-                  if (group !== undefined && g.name !== group) continue;
-                  targetChanges.push({ atS, target, kind: targetKindOf(g.load), group: g.name });
-                  threads.forEach((x, i) => {
-                    if (slots[i]!.group === g) send(x, { type: 'adjust', target });
-                  });
-                }
-              });
+              hooks.control?.attach(
+                (target, group) => {
+                  const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
+                  for (const g of plan.groups) {
+                    if (group !== undefined && g.name !== group) continue;
+                    targetChanges.push({ atS, target, kind: targetKindOf(g.load), group: g.name });
+                    threads.forEach((x, i) => {
+                      if (slots[i]!.group === g) send(x, { type: 'adjust', target });
+                    });
+                  }
+                },
+                () => {
+                  // Like the end of -T, earlier: the grid ends here (durationS); workers finish in-flight work and stop.
+                  if (stopAtUs !== undefined || finished) return;
+                  stopAtUs = nowUs();
+                  armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+                  for (const x of threads) send(x, { type: 'stop', reason: 'ended' });
+                },
+              );
+              // After attach: a start hook may already set the first target (RunControl.adjust).
+              hooks.onMeasureStart?.(measureStartUs);
               if (stopAtUs !== undefined) {
                 for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
                 armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);

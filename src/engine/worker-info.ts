@@ -7,9 +7,9 @@ import type { HostFigures } from './host-counts.js';
 
 /**
  * Why the load stopped: its duration ended, every client ran its -t transactions, or the run was
- * interrupted (Ctrl-C, an abort signal).
+ * interrupted (Ctrl-C, an abort signal), or a controller ended it early (RunControl.end: --find-limit).
  */
-export type StopReason = 'duration' | 'transactions' | 'interrupted';
+export type StopReason = 'duration' | 'transactions' | 'interrupted' | 'ended';
 
 export interface WorkerDoneInfo {
   /** Transactions per host ("host:port"). */

@@ -60,6 +60,23 @@ test('a healthy run has no findings', () => {
   assert.deepEqual(diagnose(input({})), []);
 });
 
+test('server CPU-bound: PostgreSQL keeps most cores busy in several intervals', () => {
+  const server = samples((i) => [hs(P, { process: { cpuPct: i >= 6 ? 180 : 60, memoryBytes: 1e8, processes: 8 } })]).map((s) => ({
+    ...s,
+    client: { ...s.client, cores: 2 },
+  }));
+  const f = diagnose(input({ server }));
+  assert.deepEqual(
+    f.map((x) => x.rule),
+    ['server-cpu-bound'],
+  );
+  assert.match(f[0]!.message, /PostgreSQL kept 90 % of 2 cores busy in 4 of 10 intervals/);
+  assert.deepEqual(f[0]!.atS, [6, 7, 8, 9]);
+  // Two saturated intervals are a blip, not a bound.
+  const blip = server.map((s, i) => (i < 8 ? { ...s, hosts: [hs(P, { process: { cpuPct: 60, memoryBytes: 1e8, processes: 8 } })] } : s));
+  assert.deepEqual(rules(input({ server: blip })), []);
+});
+
 test('client CPU over 90 % of a core', () => {
   const f = diagnose(
     input({

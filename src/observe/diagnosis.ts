@@ -30,6 +30,10 @@ export interface DiagnosisInput {
 
 const THRESHOLDS = {
   clientCpuPct: 90,
+  /** Share of all cores the server's processes used for an interval to count as CPU-bound. */
+  serverCpuShare: 0.85,
+  /** Saturated intervals needed before the server is called CPU-bound (one is a blip). */
+  serverCpuIntervals: 3,
   connectionsShare: 0.9,
   cacheHitRatio: 0.99,
   /** Below this many block accesses in the run, a hit ratio says nothing. */
@@ -101,6 +105,34 @@ const clientCpu: Rule = (input) => {
       atS,
     },
   ];
+};
+
+/**
+ * The server's own processes (sampled from /proc when the server is on this machine) kept most of
+ * the machine's cores busy: throughput is bound by the server's CPU. The cores are this machine's,
+ * recorded with the client's figures: the process figures exist only for a server on this machine.
+ */
+const serverCpu: Rule = (input) => {
+  if (!hadClientLoad(input)) return [];
+  const cores = input.server.find((s) => s.client.cores !== undefined)?.client.cores;
+  if (cores === undefined) return [];
+  const busyPct = THRESHOLDS.serverCpuShare * 100 * cores;
+  const out: Finding[] = [];
+  for (const host of hostNames(input)) {
+    const series = seriesOf(input.server, host).filter(({ s }) => s.process?.cpuPct !== null && s.process?.cpuPct !== undefined);
+    const busy = series.filter(({ s }) => (s.process?.cpuPct ?? 0) >= busyPct);
+    if (busy.length < THRESHOLDS.serverCpuIntervals) continue;
+    const meanBusy = busy.reduce((a, { s }) => a + (s.process?.cpuPct ?? 0), 0) / busy.length;
+    out.push({
+      rule: 'server-cpu-bound',
+      severity: 'info',
+      message:
+        `${host}: PostgreSQL kept ${(meanBusy / cores).toFixed(0)} % of ${cores} cores busy in ${busy.length} of ${series.length} intervals: ` +
+        `the server's CPU bounds the throughput there (more load only queues); cheaper statements, fewer round trips or more cores raise it`,
+      atS: busy.map((x) => x.tS),
+    });
+  }
+  return out;
 };
 
 const connectionsNearMax: Rule = (input) => {
@@ -451,6 +483,7 @@ const replicaBusier: Rule = (input) => {
 
 const RULES: readonly Rule[] = [
   clientCpu,
+  serverCpu,
   connectionsNearMax,
   cacheHitRatio,
   serverOutage,

@@ -9,6 +9,7 @@ import { serverPanels } from './html-server.js';
 import { typeCharts } from './html-types.js';
 import { bloatSection } from './html-bloat.js';
 import { failoverSection } from './html-failover.js';
+import { limitSection } from './html-limit.js';
 import { statementServerSection } from './html-statement-time.js';
 import { configSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
@@ -75,6 +76,7 @@ export function renderHtml(result: HtmlResult): string {
     `<p class="sub">${escapeHtml(subtitle(result))}</p>`,
     headline(result),
   ];
+  body.push(limitSection(result));
   if (findings.length > 0) body.push(`<h2>Findings</h2>${findingsTable(result)}`);
   if (result.thresholds.length > 0) body.push(`<h2>Thresholds</h2>${thresholdsTable(result)}`);
   body.push(

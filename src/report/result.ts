@@ -37,6 +37,7 @@ import type { Histogram } from '../metrics/histogram.js';
 import { evaluateThresholds, type ThresholdSubject } from '../metrics/thresholds.js';
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
 import { failoverResultSchema } from './failover-schema.js';
+import { limitSchema } from './limit-schema.js';
 import { findingSchema, serverFactsSchema, serverSampleSchema, type ServerSample } from './server-schema.js';
 import { statementServerTimeSchema } from './statement-time-schema.js';
 
@@ -97,7 +98,7 @@ const scenarioSummarySchema = z.object({
  * without reporting are counted in `lostWorkers`: the result lacks their last figures.
  */
 const stopSchema = z.object({
-  reason: z.enum(['duration', 'transactions', 'interrupted']),
+  reason: z.enum(['duration', 'transactions', 'interrupted', 'ended']),
   signal: z.enum(['SIGINT', 'SIGTERM', 'SIGHUP']).optional(),
   immediate: z.boolean().optional(),
   lostWorkers: z.number().int().nonnegative().optional(),
@@ -206,6 +207,8 @@ export const resultV1Schema = z.object({
     .optional(),
   /** How the load ended; anything but a plain end is in `message` ("interrupted by SIGHUP"). Absent in older results. */
   stop: stopSchema.optional(),
+  /** --find-limit: the search's steps, the limit and what bound it (src/limit). */
+  limit: limitSchema.optional(),
 });
 
 export type ResultV1 = z.infer<typeof resultV1Schema>;
@@ -222,7 +225,7 @@ export type { StatementServer, StatementServerTime } from './statement-time-sche
 
 /** The result's optional sections, added by live outputs, the HA check and the workloads' reports. */
 export type ResultSections = Partial<
-  Pick<ResultV1, 'serverFacts' | 'findings' | 'statementServerTime' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges' | 'stop'>
+  Pick<ResultV1, 'serverFacts' | 'findings' | 'statementServerTime' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges' | 'stop' | 'limit'>
 >;
 export type RunStop = z.infer<typeof stopSchema>;
 

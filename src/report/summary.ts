@@ -4,6 +4,7 @@
  * failures by class, and thresholds. Its last line is always the verdict: PASSED or FAILED and why
  * (src/report/result.ts verdictOf), with or without thresholds.
  */
+import { formatLimit } from '../limit/format.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import { verdictLine, verdictOf, type ResultV1, type TxnSummary } from './result.js';
 import { formatWorkloadReports } from '../workload/builtin/run-report.js';
@@ -153,7 +154,9 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     out.push('', 'hosts (where the clients ran their transactions):');
     for (const [h, f] of hostRows) out.push(`  ${h}: ${fmtNum(f.transactions)} ok, ${fmtNum(f.failed)} failed, mean latency ${fmtMs(f.meanLatencyMs)} ms`);
   }
-  if (result.loadChanges !== undefined && result.loadChanges.length > 0) {
+  // A --find-limit search's steps are its load changes: its table says them with their figures.
+  if (result.limit !== undefined) out.push('', formatLimit(result.limit));
+  else if (result.loadChanges !== undefined && result.loadChanges.length > 0) {
     out.push('', 'load changed while running:');
     for (const c of result.loadChanges)
       out.push(

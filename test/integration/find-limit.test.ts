@@ -1,0 +1,81 @@
+/**
+ * `pgsurge run --find-limit` against a server whose capacity is capped and known: a script of
+ * `SELECT pg_sleep(0.01)` with 4 clients cannot do more than 400 transactions per second, whatever
+ * the machine, and CPU is not what caps it. The open-loop search must find its edge within 10 % of
+ * 400/s and say that neither CPU bound it (all the clients were busy: latency).
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestServer } from '../helpers/server.js';
+import { runCli } from '../helpers/cli.js';
+import { resultV1Schema } from '../../src/report/result.js';
+
+const server = await startTestServer();
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-find-limit-'));
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await server.stop();
+});
+
+test('open-loop --find-limit finds the edge of a 400/s server and names the bound', async () => {
+  const script = join(dir, 'sleep.sql');
+  writeFileSync(script, 'SELECT pg_sleep(0.01);\n');
+  const json = join(dir, 'result.json');
+  // Steps of 2 s on a 500 ms grid: three judged intervals each; -T bounds the whole search.
+  const run = await runCli(
+    [
+      'run',
+      '-f',
+      script,
+      '-c',
+      '4',
+      '-R',
+      '200',
+      '--arrivals',
+      'uniform',
+      '--find-limit',
+      '--find-limit-step',
+      '2s',
+      '--interval',
+      '500ms',
+      '-T',
+      '24',
+      '--url',
+      server.url,
+      '--json',
+      json,
+      '--html',
+      join(dir, 'report.html'),
+    ],
+    { timeoutMs: 90_000 },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
+  const limit = result.limit;
+  assert.ok(limit !== undefined, 'the result has a limit section');
+  assert.equal(limit.outcome, 'found', limit.line);
+  assert.equal(limit.kind, 'rate');
+  const held = limit.held!;
+  const broke = limit.broke!;
+  // 4 clients × 10 ms: no more than 400/s, so a step asking clearly more must break.
+  // The edge within 10 % of 400/s; what held cannot have done more than 400/s (within a grid step's rounding).
+  assert.ok(broke.target >= 360 && broke.target <= 440, limit.line);
+  assert.ok(held.achievedTps <= 408, limit.line);
+  assert.ok(broke.target > held.target && broke.target - held.target <= held.target * 0.05, limit.line);
+  assert.equal(limit.bound?.kind, 'latency', limit.line);
+  // Each step is an interval range of the one result; the search ended the run early.
+  for (const s of limit.steps) assert.ok(s.lastInterval < result.intervals.length && s.firstInterval <= s.lastInterval);
+  assert.equal(result.stop?.reason, 'ended');
+  assert.ok(result.durationS < 24, `the search ended the run (${result.durationS} s)`);
+  // What the user reads: the table and the one line, in the summary and again from the result.
+  assert.match(run.stdout, /find-limit \(\d+ steps of 2 s/);
+  assert.match(run.stdout, /limit: [\d,]+ tps held at -R [\d,]+; broke at -R [\d,]+ \(.+\); bound: latency: all 4 clients busy/);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.ok(html.includes('<h2 id="limit">Limit</h2>'), 'the HTML report has the limit section');
+  const report = await runCli(['report', json]);
+  assert.equal(report.code, 0, report.stderr);
+  assert.ok(report.stdout.includes(limit.line), report.stdout);
+});
