@@ -135,8 +135,13 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     const client = await openAdminClient(h.conn, h.spec, { deadline: samplingDeadline(ctx!.intervalMs), signal: abandoned.signal });
     // The server gives up on a slow sampling query itself; the client-side deadline covers a server
     // (or path) that does not answer at all.
-    await client.query(`set statement_timeout = ${Math.max(1000, ctx!.intervalMs * 2)}`);
-    h.caps ??= await readCapabilities(client);
+    try {
+      await client.query(`set statement_timeout = ${Math.max(1000, ctx!.intervalMs * 2)}`);
+      h.caps ??= await readCapabilities(client);
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
     h.sql = snapshotSql(h.caps, tables);
     if (abandoned.signal.aborted) {
       // stop() has closed the hosts' connections already: this one would be left open.
@@ -313,19 +318,26 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         machineWarned: false,
       }));
       // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
-      await Promise.all(
-        hosts.map(async (h) => {
-          try {
-            const client = await connect(h);
-            h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
-            tell(h.startFacts);
-            if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
-          } catch (e) {
-            if (same(h.spec)) throw e;
-            // Another host may be down: it has no start facts, and its samples say why.
-          }
-        }),
-      );
+      const opening = hosts.map(async (h) => {
+        try {
+          const client = await connect(h);
+          h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
+          tell(h.startFacts);
+          if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
+        } catch (e) {
+          if (same(h.spec)) throw e;
+          // Another host may be down: it has no start facts, and its samples say why.
+        }
+      });
+      try {
+        await Promise.all(opening);
+      } catch (e) {
+        // A failed open is never stopped: no connection of this output may outlive it.
+        abandoned.abort();
+        await Promise.allSettled(opening);
+        await Promise.all(hosts.map((h) => h.client?.end().catch(() => undefined)));
+        throw e;
+      }
       for (const line of machineSources(hosts, opts.serverMetrics ?? [])) c.warn?.(line);
     },
 

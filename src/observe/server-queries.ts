@@ -113,16 +113,20 @@ export async function readCapabilities(client: pg.Client): Promise<Capabilities>
 }
 
 export async function readPgStatStatements(client: pg.Client): Promise<{ versionNum: number; status: PgStatStatementsStatus }> {
-  const r = await client.query<{ v: string; pss: boolean; preloaded: boolean }>(
+  const r = await client.query<{ v: string; pss: boolean; preloaded: boolean | null }>(
     `select current_setting('server_version_num') as v, ` +
       `exists(select 1 from pg_extension where extname = 'pg_stat_statements') as pss, ` +
-      `current_setting('shared_preload_libraries') ~ 'pg_stat_statements' as preloaded`,
+      // pg_settings, not current_setting(): the setting is hidden from a role without
+      // pg_read_all_settings, and current_setting() raises an error for it where this reads null.
+      `(select setting from pg_settings where name = 'shared_preload_libraries') ~ 'pg_stat_statements' as preloaded`,
   );
   const row = r.rows[0];
   const versionNum = Number(row?.v ?? 0);
   if (versionNum < 130000) return { versionNum, status: { kind: 'too-old', versionNum } };
   const created = row?.pss === true;
-  if (!created) return { versionNum, status: row?.preloaded === true ? { kind: 'not-created' } : { kind: 'not-preloaded', created } };
+  // Not visible (null): say what is certain, the missing CREATE EXTENSION; a missing preload then
+  // shows as not-preloaded once it is created.
+  if (!created) return { versionNum, status: row?.preloaded === false ? { kind: 'not-preloaded', created } : { kind: 'not-created' } };
   // Created but not preloaded: the view raises an error on every read.
   const readable = await client.query('select 1 from pg_stat_statements limit 1').then(
     () => true,
