@@ -17,6 +17,7 @@ import { checkFigure, loadSuiteFile, type SuiteStep } from './suite-file.js';
 import { TOOL } from './tool.js';
 import type { ResultV1 } from '../report/result.js';
 import { redactValue } from '../config/redact.js';
+import { createRunOutputs } from '../output/registry.js';
 
 export interface RawSuiteOptions {
   readonly url?: string;
@@ -24,6 +25,8 @@ export interface RawSuiteOptions {
   readonly json?: string;
   readonly step?: readonly string[];
   readonly randomSeed?: string;
+  /** Targets every step must also meet (the suite-wide checklist: cache hit, replication lag, connections). */
+  readonly threshold?: readonly string[];
 }
 
 export interface SuiteTargetResult {
@@ -51,7 +54,7 @@ function runOptions(step: SuiteStep, opts: RawSuiteOptions): RunOptionValues {
   return {
     workloads: step.workloads,
     define: step.defines,
-    threshold: step.runThresholds,
+    threshold: [...step.runThresholds, ...(opts.threshold ?? [])],
     // Progress lines would interleave with the table: the table is the output of a suite.
     progress: '0',
     url: opts.url,
@@ -82,7 +85,9 @@ async function checkStep(step: SuiteStep, opts: RawSuiteOptions): Promise<Checke
 }
 
 async function runStep({ step, cfg, planned }: CheckedStep, target: Target, io: CliIO, signal: AbortSignal): Promise<SuiteStepResult> {
-  const { result, outcome } = await executeRun(cfg, target, io, { signal, outputs: [], ...(planned === undefined ? {} : { planned }) });
+  // The server is sampled as in a run: a step's targets may be on its figures (cache hit, lag, connections).
+  const outputs = createRunOutputs({ observe: cfg.observe, serverMetrics: cfg.serverMetrics });
+  const { result, outcome } = await executeRun(cfg, target, io, { signal, outputs, ...(planned === undefined ? {} : { planned }) });
   // The workloads' report figures, read by executeRun. A scenario-file step had its figures looked
   // up in the default workload's (there are none): kept so.
   const reports: Readonly<Record<string, WorkloadFigures>> = cfg.scenario === undefined ? (result.workloads ?? {}) : {};

@@ -41,7 +41,7 @@ function row(stdout: string, prefix: string): string[] {
 }
 
 test('the pgbench comparison runs every case in quick mode and prints every column', { skip: !existsSync(pgbenchPath()) && 'no pgbench' }, async () => {
-  const args = ['--quick', '--cases', '1,3,4,5', '--seconds', '2', '--memory-seconds', '3', '--load-scale', '1'];
+  const args = ['--quick', '--cases', '1,3,4,5', '--seconds', '1', '--memory-seconds', '3', '--load-scale', '1'];
   const r = await runBench(args, 90_000);
   assert.equal(r.code, 0, r.stderr);
 

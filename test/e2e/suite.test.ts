@@ -91,7 +91,8 @@ test('an impossible target fails its step: exit 99, FAIL in the table, the faile
     ].join('\n'),
   );
   const json = join(dir, 'impossible.json');
-  const r = await runCli(['suite', file, '--json', json], { timeoutMs: 120_000 });
+  // A suite-wide target on the server's figures: every step is judged on it too.
+  const r = await runCli(['suite', file, '--json', json, '--threshold', 'max(connections)<80%'], { timeoutMs: 120_000 });
   assert.equal(r.code, 99, r.stdout + r.stderr);
   assert.match(r.stdout, /suite impossible: 1 of 3 steps passed/);
   assert.match(r.stdout, /^fast enough .* pass$/m);
@@ -102,10 +103,17 @@ test('an impossible target fails its step: exit 99, FAIL in the table, the faile
     ['passed', 'failed', 'failed'],
   );
   assert.deepEqual(
-    doc.steps[2]!.targets.map((t) => t.ok),
-    [false],
+    doc.steps.map((s) => s.targets.map((t) => `${t.expr} ${t.ok}`)),
+    [['p95<60s true', 'max(connections)<80% true'], ['p95<0.001ms false', 'max(connections)<80% true'], ['max(connections)<80% true', 'workload.rows_per_s>1000000000 false']],
   );
   assert.equal(doc.ok, false);
+});
+
+test('a bad suite-wide --threshold is a usage error naming it, before any server starts', async () => {
+  const r = await runCli(['suite', 'suites/vector-search.yaml', '--threshold', 'max(server.cpu)<<80%']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /max\(server\.cpu\)<<80%/);
+  assert.doesNotMatch(r.stderr, /throwaway/);
 });
 
 test('a bad suite file is a usage error naming the step and line, before any server starts', async () => {
