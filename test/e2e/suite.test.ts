@@ -104,7 +104,11 @@ test('an impossible target fails its step: exit 99, FAIL in the table, the faile
   );
   assert.deepEqual(
     doc.steps.map((s) => s.targets.map((t) => `${t.expr} ${t.ok}`)),
-    [['p95<60s true', 'max(connections)<80% true'], ['p95<0.001ms false', 'max(connections)<80% true'], ['max(connections)<80% true', 'workload.rows_per_s>1000000000 false']],
+    [
+      ['p95<60s true', 'max(connections)<80% true'],
+      ['p95<0.001ms false', 'max(connections)<80% true'],
+      ['max(connections)<80% true', 'workload.rows_per_s>1000000000 false'],
+    ],
   );
   assert.equal(doc.ok, false);
 });
