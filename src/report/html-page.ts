@@ -66,6 +66,7 @@ h3 { font-size: 13px; margin: 0 0 4px; color: var(--muted); font-weight: 600; }
 .card.bad .v, .bad { color: var(--bad); }
 .card.good .v, .good { color: var(--good); }
 .warn { color: var(--warn); }
+.verdict { font-weight: 600; margin: 4px 0 12px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 16px 20px; }
 .chart { min-width: 0; }
 .chart .plot { width: 100%; min-height: 240px; }

@@ -185,3 +185,20 @@ test('the per-type timeline: drawn for several types (names escaped), absent for
   const single = renderHtml({ ...base, intervals: base.intervals.map(({ types: _types, ...i }) => i) });
   assert.doesNotMatch(single, /Timeline by transaction type|run-type-tps/);
 });
+
+test("the verdict line tops the page, as the run's summary ends; an n/a threshold says why in its row", () => {
+  const base = sampleResult();
+  const reason = 'server.cpu: not sampled — the result has no server samples';
+  const thresholds = [
+    { expr: 'p99<1s', ok: true, actual: '3.1ms' },
+    { expr: 'max(server.cpu)<80%', ok: false, actual: 'n/a', reason },
+  ];
+  const verdict = { passed: false, failed: ['max(server.cpu)<80%'], reasons: [`max(server.cpu)<80% (actual n/a: ${reason})`] };
+  const text = visibleText(renderHtml({ ...base, thresholds, verdict }));
+  assert.match(text, new RegExp(`FAILED: max\\(server\\.cpu\\)<80% \\(actual n/a: ${reason}\\)`));
+  assert.ok(text.indexOf('FAILED:') < text.indexOf('Thresholds'), 'the verdict comes before the tables');
+  assert.ok(text.includes(`n/a: ${reason}`), 'the reason is in the threshold row');
+  // An older result without `verdict`: judged on its thresholds alone.
+  const older = visibleText(renderHtml({ ...base, thresholds: [thresholds[0]!], verdict: undefined }));
+  assert.match(older, /PASSED: the threshold held/);
+});

@@ -13,6 +13,7 @@ import { limitSection } from './html-limit.js';
 import { statementServerSection } from './html-statement-time.js';
 import { configSection, failuresTable, findingsOf, findingsTable, statementsTables, thresholdsTable, typesTable } from './html-tables.js';
 import { fmtMs, fmtNum, fmtPct } from './summary.js';
+import { verdictLine, verdictOf } from './result.js';
 
 function card(label: string, value: string, cls = ''): string {
   return `<div class="card${cls === '' ? '' : ` ${cls}`}"><div class="v">${escapeHtml(value)}</div><div class="k">${escapeHtml(label)}</div></div>`;
@@ -48,6 +49,13 @@ function headline(result: HtmlResult): string {
   return `<div class="cards">${cards.join('')}</div>`;
 }
 
+/** The summary's last line: the verdict a reader acts on, at the top of the page. */
+function verdictHtml(result: HtmlResult): string {
+  // The run's own verdict (it judged the write verification too); an older result has none.
+  const v = result.verdict ?? verdictOf(result.thresholds);
+  return `<p class="verdict ${v.passed ? 'good' : 'bad'}">${escapeHtml(verdictLine(v))}</p>`;
+}
+
 function subtitle(result: HtmlResult): string {
   const hosts = result.target.hosts.join(', ');
   const pgv = result.target.serverVersion === null ? '' : `PostgreSQL ${result.target.serverVersion}`;
@@ -75,6 +83,7 @@ export function renderHtml(result: HtmlResult): string {
     `<h1>pgsurge report: ${escapeHtml(workloadNames(result))}</h1>`,
     `<p class="sub">${escapeHtml(subtitle(result))}</p>`,
     headline(result),
+    verdictHtml(result),
   ];
   body.push(limitSection(result));
   if (findings.length > 0) body.push(`<h2>Findings</h2>${findingsTable(result)}`);
