@@ -10,6 +10,10 @@ import type { ServerSample } from '../report/server-schema.js';
 import { attributeBound } from './bound.js';
 import { limitLine } from './format.js';
 import { LimitSearch, type LimitOptions } from './search.js';
+import type { IntervalStats } from '../metrics/aggregator.js';
+import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
+import { FAILURE_CLASSES, type FailureClass } from '../metrics/types.js';
+import { spanSubject, type SpanInterval } from '../report/span-subject.js';
 
 export interface LimitRun {
   readonly output: LiveOutput;
@@ -18,11 +22,21 @@ export interface LimitRun {
 }
 
 export function createLimitRun(
-  opts: Omit<LimitOptions, 'stepIntervals'> & { readonly stepMs: number; readonly intervalMs: number; readonly clients: number },
+  opts: Omit<LimitOptions, 'stepIntervals' | 'stepCheck'> & {
+    readonly stepMs: number;
+    readonly intervalMs: number;
+    readonly clients: number;
+    /** The run's --thresholds: the client ones judge each step as it ends (the server's are sampled too late for that). */
+    readonly thresholds?: readonly Threshold[];
+  },
   control: RunControl,
   onStep?: (line: string) => void,
 ): LimitRun {
-  const search = new LimitSearch({ ...opts, stepIntervals: Math.round(opts.stepMs / opts.intervalMs) });
+  const search = new LimitSearch<IntervalStats>({
+    ...opts,
+    stepIntervals: Math.round(opts.stepMs / opts.intervalMs),
+    ...stepCheckOf(opts.thresholds ?? []),
+  });
   const kind: LimitSection['kind'] = opts.openLoop ? 'rate' : 'clients';
   let reported = 0;
   const output: LiveOutput = {
@@ -61,5 +75,35 @@ export function createLimitRun(
         line: limitLine(kind, outcome, bound),
       };
     },
+  };
+}
+
+/** The client thresholds as a step's criterion; none given, the search keeps its own rules. */
+function stepCheckOf(thresholds: readonly Threshold[]): { stepCheck?: (judged: readonly IntervalStats[]) => string | undefined } {
+  const client = thresholds.filter((t) => t.kind === 'summary');
+  if (client.length === 0) return {};
+  return {
+    stepCheck: (judged) => {
+      const broken = evaluateThresholds(client, spanSubject(judged.map(spanInterval))).filter((r) => !r.ok);
+      return broken.length === 0 ? undefined : broken.map((r) => `${r.expr} (actual ${r.actual})`).join('; ');
+    },
+  };
+}
+
+function spanInterval(s: IntervalStats): SpanInterval {
+  const errors: Partial<Record<FailureClass, number>> = {};
+  FAILURE_CLASSES.forEach((c, i) => {
+    errors[c] = s.errors[i] ?? 0;
+  });
+  return {
+    tS: s.tS,
+    durationS: s.durationMs / 1000,
+    transactions: s.ok,
+    failed: s.failed,
+    errors,
+    skipped: s.skipped,
+    dropped: s.dropped,
+    latencyMs: s.latencyMs,
+    lagMs: s.lagMs,
   };
 }

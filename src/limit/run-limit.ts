@@ -17,6 +17,7 @@ export function findLimitRun(cfg: RunConfig, openLoop: boolean, control: RunCont
       stepMs: cfg.findLimitStepMs,
       intervalMs: cfg.intervalMs,
       clients: cfg.clients,
+      thresholds: cfg.thresholds,
     },
     control,
     (line) => write(`pgsurge: ${line}`),

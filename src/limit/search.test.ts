@@ -177,3 +177,48 @@ test('closed loop: more clients without more throughput break a step', () => {
     assert.match(o.broke.broke ?? '', /throughput flat: 400 tps vs 400 at 4 clients/);
   }
 });
+
+test("with the run's thresholds as the criterion: they decide a step, failures alone and a p99 past 5× do not; a missed rate still breaks", () => {
+  // A server of capacity 1000/s whose latency grows with the load (p99 = asked / 20 ms) and that
+  // fails one transaction per interval from 300/s on.
+  const feed = (search: LimitSearch, cap: number): void => {
+    for (let i = 0; i < 400 && !search.ended; i++) {
+      const asked = search.current;
+      search.interval({
+        index: i,
+        durationMs: 1000,
+        arrivals: asked,
+        ok: Math.min(asked, cap),
+        failed: asked >= 300 ? 1 : 0,
+        dropped: 0,
+        skipped: 0,
+        latencyMs: { p99: asked / 20 },
+      });
+    }
+  };
+  const p99Under = (limitMs: number) => (judged: readonly IntervalFigures[]) => {
+    const worst = Math.max(...judged.map((j) => j.latencyMs.p99 ?? 0));
+    return worst < limitMs ? undefined : `p99<${limitMs}ms (actual ${worst}ms)`;
+  };
+  const byThreshold = new LimitSearch({ openLoop: true, start: 100, stepIntervals: 2, stepCheck: p99Under(40) });
+  feed(byThreshold, 1000);
+  const found = byThreshold.result().outcome;
+  assert.equal(found.kind, 'found');
+  if (found.kind !== 'found') return;
+  // p99 < 40 ms holds up to 800/s: the failures from 300/s and a p99 8× the first step's do not break it.
+  assert.ok(found.held.target < 800 && found.held.target >= 760, `held ${found.held.target}`);
+  assert.equal(found.broke.target, 800);
+  assert.match(found.broke.broke ?? '', /^p99<40ms \(actual 40ms\)$/);
+  // A threshold the load never breaks: the missed rate past the capacity still ends the search.
+  const lax = new LimitSearch({ openLoop: true, start: 100, stepIntervals: 2, stepCheck: () => undefined });
+  feed(lax, 1000);
+  const laxOutcome = lax.result().outcome;
+  assert.equal(laxOutcome.kind, 'found');
+  if (laxOutcome.kind === 'found') assert.match(laxOutcome.broke.broke ?? '', /rate missed/);
+  // Without thresholds, the first failure breaks it (at 400/s: 300 is never asked by doubling from 100).
+  const own = new LimitSearch({ openLoop: true, start: 100, stepIntervals: 2 });
+  feed(own, 1000);
+  const ownOutcome = own.result().outcome;
+  assert.equal(ownOutcome.kind, 'found');
+  if (ownOutcome.kind === 'found') assert.match(ownOutcome.broke.broke ?? '', /failed/);
+});

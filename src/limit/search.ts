@@ -11,7 +11,8 @@
  *
  * A step breaks on: any failed transaction; open loop, completions more than 2 % short of the
  * arrivals the schedule made; closed loop, throughput no more than 5 % above the best held step
- * with fewer clients; either, a p99 past 5× that of the first step that held.
+ * with fewer clients; either, a p99 past 5× that of the first step that held. With the run's
+ * thresholds (stepCheck), those replace the failure and p99 rules.
  */
 
 /** What one step is judged on: its intervals after the warm-up, summed. */
@@ -50,7 +51,7 @@ export interface IntervalFigures {
   readonly latencyMs: { readonly p99: number | null };
 }
 
-export interface LimitOptions {
+export interface LimitOptions<I extends IntervalFigures = IntervalFigures> {
   readonly openLoop: boolean;
   /** First target (>= 1). */
   readonly start: number;
@@ -66,6 +67,12 @@ export interface LimitOptions {
   readonly flatGain?: number;
   /** Bisection stops when broke − held <= held × this (open loop). Default 0.05. */
   readonly precision?: number;
+  /**
+   * The run's thresholds as the step's criterion: what the judged intervals break, in words, or
+   * undefined. Given, it replaces the "any failure" and "p99 past 5×" rules; the rate and
+   * flat-throughput rules stay (they say whether the load was carried at all).
+   */
+  readonly stepCheck?: (judged: readonly I[]) => string | undefined;
 }
 
 export type LimitDecision = { readonly kind: 'hold' } | { readonly kind: 'set'; readonly target: number } | { readonly kind: 'end' };
@@ -77,17 +84,17 @@ export type LimitOutcome =
   | { readonly kind: 'first-broke'; readonly broke: LimitStep }
   | { readonly kind: 'unfinished'; readonly held: LimitStep | undefined; readonly broke: LimitStep | undefined };
 
-export class LimitSearch {
+export class LimitSearch<I extends IntervalFigures = IntervalFigures> {
   private readonly steps: LimitStep[] = [];
   private target: number;
   private firstInterval = 0;
-  private readonly judged: IntervalFigures[] = [];
+  private readonly judged: I[] = [];
   private bestHeld: LimitStep | undefined;
   private lowestBroke: LimitStep | undefined;
   private baseP99Ms: number | null = null;
   private done = false;
 
-  constructor(private readonly opts: LimitOptions) {
+  constructor(private readonly opts: LimitOptions<I>) {
     this.target = opts.max === undefined ? opts.start : Math.min(opts.start, opts.max);
   }
 
@@ -101,7 +108,7 @@ export class LimitSearch {
   }
 
   /** Feed the run's next interval (in order); the answer says what to do from now on. */
-  interval(s: IntervalFigures): LimitDecision {
+  interval(s: I): LimitDecision {
     if (this.done) return { kind: 'end' };
     if (s.index > this.firstInterval) this.judged.push(s);
     if (s.index - this.firstInterval + 1 < this.opts.stepIntervals) return { kind: 'hold' };
@@ -147,7 +154,8 @@ export class LimitSearch {
   }
 
   private brokeWhy(f: StepFigures, ok: number): string | undefined {
-    if (f.failed > 0) return `${f.failed} failed`;
+    const check = this.opts.stepCheck;
+    if (check === undefined && f.failed > 0) return `${f.failed} failed`;
     if (this.opts.openLoop) {
       // Against the arrivals the schedule made, not the nominal rate: Poisson arrivals over a few
       // seconds vary by several per cent around it, which is the schedule's noise, not a miss.
@@ -161,6 +169,7 @@ export class LimitSearch {
         return `throughput flat: ${Math.round(f.achievedTps)} tps vs ${Math.round(best.achievedTps)} at ${best.target} clients`;
       }
     }
+    if (check !== undefined) return check(this.judged);
     const factor = this.opts.p99Factor ?? 5;
     if (this.baseP99Ms !== null && f.p99Ms !== null && f.p99Ms > this.baseP99Ms * factor) {
       return `p99 ${f.p99Ms.toFixed(1)} ms > ${factor}× low-load ${this.baseP99Ms.toFixed(1)} ms`;

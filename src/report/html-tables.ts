@@ -118,7 +118,11 @@ export function failuresTable(result: HtmlResult): string {
 export function thresholdsTable(result: HtmlResult): string {
   return table(
     [c('', 'l'), c('threshold', 'l'), c('measured', 'l')],
-    result.thresholds.map((t) => [c(t.ok ? '✓ pass' : '✗ fail', 'l', t.ok ? 'good' : 'bad'), c(t.expr, 'mono'), c(t.reason === undefined ? t.actual : `${t.actual}: ${t.reason}`, 'l')]),
+    result.thresholds.map((t) => [
+      c(t.ok ? '✓ pass' : '✗ fail', 'l', t.ok ? 'good' : 'bad'),
+      c(t.expr, 'mono'),
+      c(t.reason === undefined ? t.actual : `${t.actual}: ${t.reason}`, 'l'),
+    ]),
   );
 }
 

@@ -35,6 +35,7 @@ import type { IntervalStats, Totals, TxnTotals } from '../metrics/aggregator.js'
 import { encodeHistogram, newHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
 import type { Histogram } from '../metrics/histogram.js';
 import { evaluateThresholds, type ThresholdSubject } from '../metrics/thresholds.js';
+import { spanSubject } from './span-subject.js';
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
 import { failoverResultSchema } from './failover-schema.js';
 import { limitSchema } from './limit-schema.js';
@@ -363,9 +364,15 @@ export function verdictLine(verdict: Verdict): string {
  */
 export function judgeResult(result: ResultV1, thresholds: readonly Threshold[]): Pick<ResultV1, 'thresholds' | 'verdict'> {
   const v = result.failover?.verification;
+  // A --find-limit run went past its limit on purpose: its thresholds speak of the highest step
+  // that held (its judged intervals, all but the step's first), not of the steps that broke.
+  const held = result.limit?.held;
+  const figures: ThresholdSubject =
+    held === undefined
+      ? { ...result.summary, server: result.server }
+      : spanSubject(result.intervals.slice(held.firstInterval + 1, held.lastInterval + 1), result.server);
   const subject: ThresholdSubject = {
-    ...result.summary,
-    server: result.server,
+    ...figures,
     ...(result.failover === undefined ? {} : { rtoMs: result.failover.rtoS * 1000 }),
     ...(v === undefined ? {} : { lost: 'lost' in v ? v.lost : null }),
   };

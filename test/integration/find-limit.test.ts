@@ -1,8 +1,10 @@
 /**
  * `pgsurge run --find-limit` against a server whose capacity is capped and known: a script of
- * `SELECT pg_sleep(0.01)` with 4 clients cannot do more than 400 transactions per second, whatever
- * the machine, and CPU is not what caps it. The open-loop search must find its edge within 10 % of
- * 400/s and say that neither CPU bound it (all the clients were busy: latency).
+ * `SELECT pg_sleep(0.1)` with 20 clients cannot do more than 200 transactions per second, whatever
+ * the machine, and CPU is not what caps it. The sleep is long beside what a transaction costs
+ * besides it (a millisecond or two on a busy machine; with pg_sleep(0.01) that cost moved the real
+ * capacity to 300/s and the search rightly stopped there), so the open-loop search must find its
+ * edge within 10 % of 200/s and say that neither CPU bound it (all the clients were busy: latency).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,9 +22,11 @@ after(async () => {
   await server.stop();
 });
 
-test('open-loop --find-limit finds the edge of a 400/s server and names the bound', async () => {
+const SLEEP = 'SELECT pg_sleep(0.1);\n';
+
+test('open-loop --find-limit finds the edge of a 200/s server and names the bound', async () => {
   const script = join(dir, 'sleep.sql');
-  writeFileSync(script, 'SELECT pg_sleep(0.01);\n');
+  writeFileSync(script, SLEEP);
   const json = join(dir, 'result.json');
   // Steps of 2 s on a 500 ms grid: three judged intervals each; -T bounds the whole search.
   const run = await runCli(
@@ -31,9 +35,9 @@ test('open-loop --find-limit finds the edge of a 400/s server and names the boun
       '-f',
       script,
       '-c',
-      '4',
+      '20',
       '-R',
-      '200',
+      '100',
       '--arrivals',
       'uniform',
       '--find-limit',
@@ -60,10 +64,10 @@ test('open-loop --find-limit finds the edge of a 400/s server and names the boun
   assert.equal(limit.kind, 'rate');
   const held = limit.held!;
   const broke = limit.broke!;
-  // 4 clients × 10 ms: no more than 400/s, so a step asking clearly more must break.
-  // The edge within 10 % of 400/s; what held cannot have done more than 400/s (within a grid step's rounding).
-  assert.ok(broke.target >= 360 && broke.target <= 440, limit.line);
-  assert.ok(held.achievedTps <= 408, limit.line);
+  // 20 clients × 100 ms: no more than 200/s, so a step asking clearly more must break.
+  // The edge within 10 % of 200/s; what held cannot have done more than 200/s (within a grid step's rounding).
+  assert.ok(broke.target >= 180 && broke.target <= 220, limit.line);
+  assert.ok(held.achievedTps <= 204, limit.line);
   assert.ok(broke.target > held.target && broke.target - held.target <= held.target * 0.05, limit.line);
   assert.equal(limit.bound?.kind, 'latency', limit.line);
   // Each step is an interval range of the one result; the search ended the run early.
@@ -72,10 +76,57 @@ test('open-loop --find-limit finds the edge of a 400/s server and names the boun
   assert.ok(result.durationS < 24, `the search ended the run (${result.durationS} s)`);
   // What the user reads: the table and the one line, in the summary and again from the result.
   assert.match(run.stdout, /find-limit \(\d+ steps of 2 s/);
-  assert.match(run.stdout, /limit: [\d,]+ tps held at -R [\d,]+; broke at -R [\d,]+ \(.+\); bound: latency: all 4 clients busy/);
+  assert.match(run.stdout, /limit: [\d,]+ tps held at -R [\d,]+; broke at -R [\d,]+ \(.+\); bound: latency: all 20 clients busy/);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
   assert.ok(html.includes('<h2 id="limit">Limit</h2>'), 'the HTML report has the limit section');
   const report = await runCli(['report', json]);
   assert.equal(report.code, 0, report.stderr);
   assert.ok(report.stdout.includes(limit.line), report.stdout);
+});
+
+test("the run's thresholds are the step criterion: the search stops where they break, and they are judged on the step that held", async () => {
+  const script = join(dir, 'sleep2.sql');
+  writeFileSync(script, SLEEP);
+  const json = join(dir, 'threshold.json');
+  // The server takes 200/s; a throughput ceiling of 100/s breaks well before that, on any machine.
+  const run = await runCli(
+    [
+      'run',
+      '-f',
+      script,
+      '-c',
+      '20',
+      '-R',
+      '60',
+      '--arrivals',
+      'uniform',
+      '--find-limit',
+      '--find-limit-step',
+      '2s',
+      '--interval',
+      '500ms',
+      '-T',
+      '24',
+      '--threshold',
+      'tps<=100',
+      '--url',
+      server.url,
+      '--json',
+      json,
+    ],
+    { timeoutMs: 90_000 },
+  );
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
+  const limit = result.limit!;
+  assert.equal(limit.outcome, 'found', limit.line);
+  assert.match(limit.broke!.broke ?? '', /^tps<=100 \(actual [\d.]+\)$/, limit.line);
+  assert.ok(limit.held!.target >= 60 && limit.held!.target <= 100 && limit.broke!.target <= 120, limit.line);
+  assert.ok(
+    limit.steps.every((s) => s.held || /^tps<=100/.test(s.broke ?? '')),
+    'no step broke on the default rules',
+  );
+  // Judged on the held step, not on the whole run (whose steps went past 250/s).
+  assert.equal(result.thresholds[0]?.ok, true, JSON.stringify(result.thresholds));
+  assert.match(run.stdout, /\nPASSED: the threshold held/);
 });
