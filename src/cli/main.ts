@@ -166,7 +166,11 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--step <name>', 'run only this step (repeatable)', collect)
     .option('--random-seed <seed>', 'seed for random numbers of every step')
     .option('--json <file>', 'write every step (summary, targets, workload figures, full result) as one JSON')
-    .option('--threshold <expr>', "a target every step must also meet, in run's language, e.g. 'min(server.cache_hit)>=99%' (repeatable)", collect)
+    .option(
+      '--threshold <expr>',
+      "a target every step must also meet, as in the file: run's language or workload.FIGURE OP N, e.g. 'min(server.cache_hit)>=99%' (repeatable)",
+      collect,
+    )
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (file: string, opts: RawSuiteOptions) => {
       const { suiteCommand } = await import('./suite-command.js');

@@ -13,7 +13,7 @@ import { planWorkloads, type PlannedWorkloads } from './plan.js';
 import { resolveTarget, type Target } from './target.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import type { WorkloadFigures } from '../workload/builtin/run-report.js';
-import { checkFigure, loadSuiteFile, type SuiteStep } from './suite-file.js';
+import { checkFigure, loadSuiteFile, parseFigureThreshold, type SuiteStep } from './suite-file.js';
 import { TOOL } from './tool.js';
 import type { ResultV1 } from '../report/result.js';
 import { redactValue } from '../config/redact.js';
@@ -54,7 +54,7 @@ function runOptions(step: SuiteStep, opts: RawSuiteOptions): RunOptionValues {
   return {
     workloads: step.workloads,
     define: step.defines,
-    threshold: [...step.runThresholds, ...(opts.threshold ?? [])],
+    threshold: step.runThresholds,
     // Progress lines would interleave with the table: the table is the output of a suite.
     progress: '0',
     url: opts.url,
@@ -152,7 +152,14 @@ export async function suiteCommand(file: string, opts: RawSuiteOptions, io: CliI
     printErr(io, `pgsurge: --step ${unknown.join(', ')}: no such step in ${file} (steps: ${suite.steps.map((s) => s.name).join(', ')})`);
     return 2;
   }
-  const steps = only.length === 0 ? suite.steps : suite.steps.filter((s) => only.includes(s.name));
+  // --threshold: a target of every step, a run threshold or a workload figure as in the file.
+  const cliFigures = (opts.threshold ?? []).flatMap((t) => parseFigureThreshold(t) ?? []);
+  const cliRun = (opts.threshold ?? []).filter((t) => parseFigureThreshold(t) === undefined);
+  const steps = (only.length === 0 ? suite.steps : suite.steps.filter((s) => only.includes(s.name))).map((s) => ({
+    ...s,
+    runThresholds: [...s.runThresholds, ...cliRun],
+    figureThresholds: [...s.figureThresholds, ...cliFigures],
+  }));
   // Every step's options are checked before anything starts: a typo in step 4 should not cost 3 runs.
   const checked: CheckedStep[] = [];
   for (const s of steps) checked.push(await checkStep(s, opts));

@@ -72,7 +72,7 @@ const fileSchema = z.strictObject({ name: z.string().optional(), steps: z.array(
 const FIGURE = /^\s*workload\.([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|<|>|=)\s*(-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*$/;
 
 /** `workload.rows_per_s>1000` → a figure threshold; anything else must be a `run` threshold. */
-function parseFigureThreshold(expr: string): FigureThreshold | undefined {
+export function parseFigureThreshold(expr: string): FigureThreshold | undefined {
   const m = FIGURE.exec(expr);
   if (m === null) return undefined;
   const op = m[2] === '=' ? '==' : (m[2] as FigureThreshold['op']);

@@ -111,6 +111,15 @@ test('an impossible target fails its step: exit 99, FAIL in the table, the faile
     ],
   );
   assert.equal(doc.ok, false);
+
+  // A suite-wide workload-figure target, on one step chosen with --step.
+  const one = await runCli(['suite', file, '--step', 'too many rows', '--json', json, '--threshold', 'workload.rows_per_s>1'], { timeoutMs: 120_000 });
+  assert.equal(one.code, 99, one.stdout + one.stderr);
+  const oneDoc = JSON.parse(readFileSync(json, 'utf8')) as SuiteJson;
+  assert.deepEqual(
+    oneDoc.steps.map((s) => s.targets.map((t) => `${t.expr} ${t.ok}`)),
+    [['workload.rows_per_s>1000000000 false', 'workload.rows_per_s>1 true']],
+  );
 });
 
 test('a bad suite-wide --threshold is a usage error naming it, before any server starts', async () => {
