@@ -1,6 +1,6 @@
 /**
- * A client's second session, to a replica, for transaction types that only read (issue 7's read
- * routing). It forwards the session's callbacks to its client and re-opens itself with backoff when
+ * A client's second session, to a replica, for transaction types that only read (read routing:
+ * --replica, --route-reads). It forwards the session's callbacks to its client and re-opens itself with backoff when
  * the replica goes away; while it is down, the client runs its reads on the primary.
  */
 import type { PgErrorInfo, QueryRows, Session, SessionHandler } from '../driver/types.js';

@@ -12,7 +12,7 @@ import { limitLine } from './format.js';
 import { LimitSearch, type LimitOptions } from './search.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
-import { FAILURE_CLASSES, type FailureClass } from '../metrics/types.js';
+import { errorsOf } from '../report/result.js';
 import { spanSubject, type SpanInterval } from '../report/span-subject.js';
 
 export interface LimitRun {
@@ -91,16 +91,12 @@ function stepCheckOf(thresholds: readonly Threshold[]): { stepCheck?: (judged: r
 }
 
 function spanInterval(s: IntervalStats): SpanInterval {
-  const errors: Partial<Record<FailureClass, number>> = {};
-  FAILURE_CLASSES.forEach((c, i) => {
-    errors[c] = s.errors[i] ?? 0;
-  });
   return {
     tS: s.tS,
     durationS: s.durationMs / 1000,
     transactions: s.ok,
     failed: s.failed,
-    errors,
+    errors: errorsOf(s.errors),
     skipped: s.skipped,
     dropped: s.dropped,
     latencyMs: s.latencyMs,

@@ -380,7 +380,8 @@ export function judgeResult(result: ResultV1, thresholds: readonly Threshold[]):
   return { thresholds: evaluated, verdict: verdictOf(evaluated, result) };
 }
 
-function errorsOf(errors: readonly number[]): Record<FailureClass, number> {
+/** Failure counts by FailureIndex as a record by class (every class, 0 when none). */
+export function errorsOf(errors: readonly number[]): Record<FailureClass, number> {
   const out = {} as Record<FailureClass, number>;
   FAILURE_CLASSES.forEach((c, i) => {
     out[c] = errors[i] ?? 0;

@@ -24,12 +24,14 @@ after(async () => {
 
 const SLEEP = 'SELECT pg_sleep(0.1);\n';
 
-test('open-loop --find-limit finds the edge of a 200/s server and names the bound', async () => {
-  const script = join(dir, 'sleep.sql');
+/**
+ * The 200/s server searched from `-R startRate` by 20 clients; steps of 2 s on a 500 ms grid (three
+ * judged intervals each); -T bounds the whole search. The result is written to `json`.
+ */
+function findLimit(name: string, startRate: number, json: string, extra: readonly string[]): ReturnType<typeof runCli> {
+  const script = join(dir, `${name}.sql`);
   writeFileSync(script, SLEEP);
-  const json = join(dir, 'result.json');
-  // Steps of 2 s on a 500 ms grid: three judged intervals each; -T bounds the whole search.
-  const run = await runCli(
+  return runCli(
     [
       'run',
       '-f',
@@ -37,7 +39,7 @@ test('open-loop --find-limit finds the edge of a 200/s server and names the boun
       '-c',
       '20',
       '-R',
-      '100',
+      String(startRate),
       '--arrivals',
       'uniform',
       '--find-limit',
@@ -51,11 +53,15 @@ test('open-loop --find-limit finds the edge of a 200/s server and names the boun
       server.url,
       '--json',
       json,
-      '--html',
-      join(dir, 'report.html'),
+      ...extra,
     ],
     { timeoutMs: 90_000 },
   );
+}
+
+test('open-loop --find-limit finds the edge of a 200/s server and names the bound', async () => {
+  const json = join(dir, 'result.json');
+  const run = await findLimit('sleep', 100, json, ['--html', join(dir, 'report.html')]);
   assert.equal(run.code, 0, run.stderr);
   const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
   const limit = result.limit;
@@ -85,37 +91,9 @@ test('open-loop --find-limit finds the edge of a 200/s server and names the boun
 });
 
 test("the run's thresholds are the step criterion: the search stops where they break, and they are judged on the step that held", async () => {
-  const script = join(dir, 'sleep2.sql');
-  writeFileSync(script, SLEEP);
   const json = join(dir, 'threshold.json');
   // The server takes 200/s; a throughput ceiling of 100/s breaks well before that, on any machine.
-  const run = await runCli(
-    [
-      'run',
-      '-f',
-      script,
-      '-c',
-      '20',
-      '-R',
-      '60',
-      '--arrivals',
-      'uniform',
-      '--find-limit',
-      '--find-limit-step',
-      '2s',
-      '--interval',
-      '500ms',
-      '-T',
-      '24',
-      '--threshold',
-      'tps<=100',
-      '--url',
-      server.url,
-      '--json',
-      json,
-    ],
-    { timeoutMs: 90_000 },
-  );
+  const run = await findLimit('sleep2', 60, json, ['--threshold', 'tps<=100']);
   assert.equal(run.code, 0, run.stdout + run.stderr);
   const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
   const limit = result.limit!;
