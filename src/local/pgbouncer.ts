@@ -30,6 +30,8 @@ export interface PgBouncerOptions {
   readonly maxPreparedStatements?: number | undefined;
   /** Users with passwords: auth_type md5 with this auth file; default trust for "postgres". */
   readonly users?: Readonly<Record<string, string>> | undefined;
+  /** Users who may use the admin console (admin_users; default: every user above). */
+  readonly adminUsers?: readonly string[] | undefined;
   /** Path of the binary (default $PGBOUNCER or /usr/sbin/pgbouncer). */
   readonly bin?: string | undefined;
   /** Keep running after this process exits (`pgsurge local up`); otherwise killed at exit. */
@@ -149,7 +151,7 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
     "unix_socket_dir = ''",
     `auth_type = ${opts.users === undefined ? 'trust' : 'md5'}`,
     `auth_file = ${join(dir, 'userlist.txt')}`,
-    `admin_users = ${Object.keys(users).join(',')}`,
+    `admin_users = ${(opts.adminUsers ?? Object.keys(users)).join(',')}`,
     `pool_mode = ${opts.poolMode}`,
     `default_pool_size = ${opts.poolSize ?? 20}`,
     `max_client_conn = ${opts.maxClientConn ?? 1000}`,

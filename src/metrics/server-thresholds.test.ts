@@ -165,7 +165,7 @@ test('a figure that was not sampled fails as n/a, with the reason and what to do
   // A caller that judges the summary alone (no samples given) cannot pass a server threshold.
   assert.equal(evaluateThresholds([parseThreshold('max(server.cpu)<80%')], full.summary)[0]!.actual, 'n/a');
   const pool = judge(full, 'max(pool.waiting)==0')[0]!;
-  assert.match(pool.reason ?? '', /pool\.waiting: not sampled — this version of pgsurge does not sample connection poolers/);
+  assert.match(pool.reason ?? '', /^pool\.waiting: not sampled — no PgBouncer admin console was found at 127\.0\.0\.1:5432 \(a pooler must be the target/);
   const nobody = judge(full, 'max(server[10.9.9.9:5432].cpu)<80%')[0]!;
   assert.equal(nobody.reason, 'server.cpu: not sampled — no sampled host is "10.9.9.9:5432" (sampled: 127.0.0.1:5432 (primary), 127.0.0.1:5433 (replica))');
   const exporterDown = withHosts(remote, (h) => ({
@@ -225,4 +225,40 @@ test('the verdict: thresholds, the asked rate (within 1 %, or every scheduled ar
   assert.match(verdictLine(judgeResult(lostWrites, []).verdict!), /^FAILED: write verification LOST WRITES \(lost 2, unexpected \d+\)/);
   const held = judgeResult(full, ['max(server.cpu)<=41%'].map(parseThreshold));
   assert.equal(verdictLine(held.verdict!), 'PASSED: the threshold held; rate achieved: asked 200/s, achieved 200/s (100%)');
+});
+
+test('pool.waiting reads the pooler in front of the host: clients waiting on average per interval', () => {
+  const usage = (waiting: number | null, error?: string): NonNullable<HostSample['pooler']> => ({
+    kind: 'pgbouncer',
+    version: 'PgBouncer 1.18.0',
+    database: 'postgres',
+    user: 'postgres',
+    poolMode: 'transaction',
+    poolSize: 2,
+    clientsActive: 8,
+    clientsWaiting: 6,
+    serversActive: 2,
+    serversIdle: 0,
+    maxWaitMs: 12,
+    waiting: waiting,
+    transactionsPerS: 100,
+    waitPerTransactionMs: 5,
+    ...(error === undefined ? {} : { error }),
+  });
+  // Only the primary (the load's host) has a pooler; the standby's lack of one does not make it n/a.
+  const waits = [0, 0.0004, 3.25];
+  const behind = withHosts(full, (h, k) => (h.inRecovery === true ? h : { ...h, pooler: usage(waits[k]!) }));
+  assert.deepEqual(judge(behind, 'max(pool.waiting)==0', 'min(pool.waiting)==0', 'avg(pool.waiting)<2'), [
+    { expr: 'max(pool.waiting)==0', ok: false, actual: '3.25 on 127.0.0.1:5432 at 2s' },
+    { expr: 'min(pool.waiting)==0', ok: true, actual: '0 on 127.0.0.1:5432 at 0s' },
+    { expr: 'avg(pool.waiting)<2', ok: true, actual: '1.083 over 3 intervals' },
+  ]);
+  // A wait too short to print is not shown as the 0 it failed against.
+  const short = withHosts(full, (h) => (h.inRecovery === true ? h : { ...h, pooler: usage(0.0004) }));
+  assert.deepEqual(judge(short, 'max(pool.waiting)==0')[0], { expr: 'max(pool.waiting)==0', ok: false, actual: '<0.001 on 127.0.0.1:5432 at 0s' });
+  const down = withHosts(full, (h) => (h.inRecovery === true ? h : { ...h, pooler: usage(null, 'no answer within 5 s') }));
+  assert.equal(
+    judge(down, 'max(pool.waiting)==0')[0]!.reason,
+    "pool.waiting: not sampled — PgBouncer's console at 127.0.0.1:5432 gave no wait time: no answer within 5 s",
+  );
 });

@@ -12,7 +12,9 @@
  *            replication.lag   replay lag (time) of the standbys streaming from the host, as
  *                            pg_stat_replication reports it; a standby that has caught up counts 0
  *            connections     backends, a count or with % a share of max_connections
- *            pool.waiting    clients waiting in a pooler (not sampled by this version: always n/a)
+ *            pool.waiting    clients waiting for a server connection in a PgBouncer in front of
+ *                            the host, on average over each interval (its wait time over the
+ *                            interval's length: a wait that fell between two looks counts too)
  *   host     `server[HOST].cpu`, `replication[HOST].lag`, `connections[HOST]`: HOST is `primary` or
  *            `replica` (the role the host had in that interval, so a failover moves it) or a
  *            host:port as in the result's target.hosts (a bare host name matches any port). Without
@@ -166,8 +168,13 @@ function readingOf(t: ServerThreshold, h: HostSample, cores: number | undefined)
       if (!t.percent) return { v: h.connections.total };
       return finite(h.maxConnections) && h.maxConnections > 0 ? { v: (h.connections.total / h.maxConnections) * 100 } : { why: 'max_connections was not read' };
     }
-    case 'pool.waiting':
-      return { why: 'this version of pgsurge does not sample connection poolers' };
+    case 'pool.waiting': {
+      const p = h.pooler;
+      if (p === undefined)
+        return { why: `no PgBouncer admin console was found at ${h.host} (a pooler must be the target, and the run's user in its stats_users)` };
+      if (p.waiting === null) return { why: `PgBouncer's console at ${h.host} gave no wait time${p.error === undefined ? '' : `: ${p.error}`}` };
+      return { v: p.waiting };
+    }
   }
 }
 
@@ -212,6 +219,8 @@ const hostName = (sel: HostSelector): string => (sel.kind === 'role' ? sel.role 
 
 function shownValue(t: ServerThreshold, v: number): string {
   if (t.figure === 'replication.lag') return `${round(v, 3)}ms`;
+  // An average of a few clients waiting: a short wait must not print as 0 beside a failed `== 0`.
+  if (t.figure === 'pool.waiting') return v > 0 && v < 0.001 ? '<0.001' : String(round(v, 3));
   return t.percent ? `${round(v, 3)}%` : String(round(v, 1));
 }
 

@@ -4,6 +4,7 @@
  * so `pgsurge report` could re-run them on a saved result, and tests can feed them by hand.
  */
 import { median } from '../util/median.js';
+import { poolWait } from './diagnosis-pooler.js';
 import { bloat, longTransactions } from './diagnosis-upkeep.js';
 import type { Finding, HostFacts, HostSample, ServerFacts, ServerSample } from './types.js';
 
@@ -11,7 +12,7 @@ import type { Finding, HostFacts, HostSample, ServerFacts, ServerSample } from '
 export interface ClientInterval {
   readonly tS: number;
   readonly tps: number;
-  readonly latencyMs: { readonly p99: number | null };
+  readonly latencyMs: { readonly p99: number | null; readonly mean?: number | null };
 }
 
 /** A window in which the clients could not write (the result's failover.outages), seconds from the measured start. */
@@ -494,6 +495,7 @@ const RULES: readonly Rule[] = [
   replicaBusier,
   longTransactions,
   bloat,
+  poolWait,
 ];
 
 export function diagnose(input: DiagnosisInput): Finding[] {

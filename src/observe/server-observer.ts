@@ -30,8 +30,9 @@ import { readProcessTree, readSelf, usageBetween, type ProcReading } from './pro
 import { findLocalPostmaster } from './local-server.js';
 import { machineBetween, missingMachine, readLocalMachine, type MachineReading } from './machine-stats.js';
 import { fetchNodeExporter, shownUrl, type ServerMetricsSpec } from './node-exporter.js';
+import { findPooler, type PoolerProbe } from './pooler.js';
 import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
-import type { CgroupUsage, Finding, HostFacts, HostSample, MachineUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
+import type { CgroupUsage, Finding, HostFacts, HostSample, MachineUsage, PoolerUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
   /** Workload tables besides pgbench_* (sizes, rows, autovacuum); the run's own (RunContext.tables) are added. */
@@ -78,6 +79,8 @@ interface HostState {
   lastMachine: { boundary: number; reading: MachineReading } | undefined;
   /** A failing node_exporter is said once per host. */
   machineWarned: boolean;
+  /** The pooler found at the load's host (src/observe/pooler.ts), read alongside each snapshot. */
+  pooler: PoolerProbe | undefined;
 }
 
 /**
@@ -194,23 +197,25 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     const atUs = nowUs();
     // The machine is read alongside the snapshot, never after it, so both cover the same span.
     const machine = machineAt(h, boundary);
+    const pooler = h.pooler?.sample();
     try {
       const client = await connect(h);
       const res = (await client.query(h.sql)) as unknown as { rows: Record<string, unknown>[] }[];
       const snap = parseSnapshot(res, Math.round((atUs + nowUs()) / 2));
       const m = await machine;
+      const p = await pooler;
       if (h.last !== undefined) {
         for (let k = h.doneThrough; k < boundary; k++) {
           const cgroup =
             h.postmasterPid === undefined ? null : sharedWithSelf(cgroupBetween(h.cgroupReadings.get(h.last.boundary), h.cgroupReadings.get(boundary)));
-          h.samples.set(k, { ...hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)), machine: m, cgroup });
+          h.samples.set(k, { ...hostSample(h.label, h.last.snap, snap, processAt(h, boundary, h.last.boundary)), machine: m, cgroup, ...poolerOf(p) });
         }
       }
       h.last = { boundary, snap };
       h.doneThrough = boundary;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      markMissing(h, boundary, message, await machine);
+      markMissing(h, boundary, message, await machine, await pooler);
       // A broken connection is re-opened at the next boundary (e.g. after a failover).
       await h.client?.end().catch(() => undefined);
       h.client = undefined;
@@ -219,9 +224,9 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     }
   };
 
-  const markMissing = (h: HostState, boundary: number, message: string, machine: MachineUsage | null = null): void => {
+  const markMissing = (h: HostState, boundary: number, message: string, machine: MachineUsage | null = null, pooler?: PoolerUsage): void => {
     for (let k = h.doneThrough; k < boundary; k++) {
-      h.samples.set(k, { ...failedSample(h.label, message), machine });
+      h.samples.set(k, { ...failedSample(h.label, message), machine, ...poolerOf(pooler) });
       h.missing.push({ k, message });
     }
     h.doneThrough = Math.max(h.doneThrough, boundary);
@@ -316,6 +321,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         machine: { kind: 'none' },
         lastMachine: undefined,
         machineWarned: false,
+        pooler: undefined,
       }));
       // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
       const opening = hosts.map(async (h) => {
@@ -324,6 +330,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
           h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
           tell(h.startFacts);
           if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
+          if (same(h.spec)) h.pooler = await poolerAt(client, h, c, abandoned.signal);
         } catch (e) {
           if (same(h.spec)) throw e;
           // Another host may be down: it has no start facts, and its samples say why.
@@ -336,6 +343,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         abandoned.abort();
         await Promise.allSettled(opening);
         await Promise.all(hosts.map((h) => h.client?.end().catch(() => undefined)));
+        await Promise.all(hosts.map((h) => h.pooler?.close()));
         throw e;
       }
       for (const line of machineSources(hosts, opts.serverMetrics ?? [])) c.warn?.(line);
@@ -388,6 +396,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     }
     for (const h of hosts) {
       void h.client?.end().catch(() => undefined);
+      void h.pooler?.close();
       h.client = undefined;
     }
     return additions(end, []);
@@ -448,6 +457,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       }
       // A query still running on it is abandoned: end() then closes the socket at once.
       await client?.end().catch(() => undefined);
+      await h.pooler?.close();
     }
     abandoned.abort();
     return additions(end, endFacts);
@@ -515,6 +525,17 @@ function sharedWithSelf(u: CgroupUsage | null): CgroupUsage | null {
   if (u.path !== ownCgroup) return u;
   const shared = 'the same group as pgsurge itself: its figures include pgsurge';
   return { ...u, reason: u.reason === undefined ? shared : `${shared}; ${u.reason}` };
+}
+
+const poolerOf = (p: PoolerUsage | undefined): { pooler?: PoolerUsage } => (p === undefined ? {} : { pooler: p });
+
+/** The pooler in front of the load's host, if any: best effort (a failed check leaves the pool figures out, never the run). */
+async function poolerAt(client: pg.Client, h: HostState, c: RunContext, signal: AbortSignal): Promise<PoolerProbe | undefined> {
+  try {
+    return await findPooler(client, h.conn, h.spec, { deadline: samplingDeadline(c.intervalMs), signal, warn: c.warn });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Start or end facts with the bloat estimates (read only then: they are catalog-wide reads). */

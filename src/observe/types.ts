@@ -15,6 +15,7 @@ export type {
   IndexBloat,
   MachineUsage,
   OpenTransaction,
+  PoolerUsage,
   ProcessUsage,
   ReplicationPeer,
   ServerFacts,

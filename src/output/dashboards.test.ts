@@ -31,7 +31,7 @@ test('promtool check rules dashboards/prometheus-alerts.yml', (t) => {
   }
   const r = spawnSync(promtool, ['check', 'rules', ALERTS], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /SUCCESS: 16 rules found/);
+  assert.match(r.stdout, /SUCCESS: 18 rules found/);
 });
 
 test('promtool test rules dashboards/prometheus-alerts.test.yml: every rule fires on its case and stays quiet below it', (t) => {
@@ -60,6 +60,7 @@ const ALERT_NAMES = [
   'PgsurgeIdleInTransaction',
   'PgsurgeIndexBloatHigh',
   'PgsurgeLatencyP95OverTarget',
+  'PgsurgePoolNearExhaustion',
   'PgsurgeReplicationBroken',
   'PgsurgeReplicationLagHigh',
   'PgsurgeReplicationLagIncreasing',
@@ -72,6 +73,7 @@ const TIERED = [
   'PgsurgeErrorRateHigh',
   'PgsurgeIndexBloatHigh',
   'PgsurgeLatencyP95OverTarget',
+  'PgsurgePoolNearExhaustion',
   'PgsurgeReplicationLagHigh',
 ];
 

@@ -142,3 +142,42 @@ test('a standby that leaves pg_stat_replication loses its lag series (what Pgsur
     await prom.stop();
   }
 });
+
+test('a PgBouncer in front: its pool figures are served, also while the server behind it does not answer', async () => {
+  const prom = startPrometheus('127.0.0.1:0');
+  await prom.open!({} as never);
+  try {
+    const pooler = {
+      kind: 'pgbouncer' as const,
+      version: 'PgBouncer 1.18.0',
+      database: 'postgres',
+      user: 'postgres',
+      poolMode: 'transaction',
+      poolSize: 2,
+      clientsActive: 3,
+      clientsWaiting: 6,
+      serversActive: 2,
+      serversIdle: 0,
+      maxWaitMs: 60,
+      waiting: 5.5,
+      transactionsPerS: 100,
+      waitPerTransactionMs: 61,
+    };
+    // The server's snapshot failed; the console answered.
+    prom.observeServer({
+      tS: 0,
+      durationS: 1,
+      hosts: [{ ...failedSample('bouncer:6432', 'no answer'), pooler }],
+      client: { cpuPct: null, memoryBytes: null, processes: 1 },
+    });
+    const text = await (await fetch(`http://${prom.address()}/metrics`)).text();
+    assert.equal(value(text, 'pgsurge_server_up{host="bouncer:6432"}'), 0);
+    assert.equal(value(text, 'pgsurge_pool_clients_waiting{host="bouncer:6432"}'), 5.5);
+    assert.equal(value(text, 'pgsurge_pool_clients{host="bouncer:6432",state="waiting"}'), 6);
+    assert.equal(value(text, 'pgsurge_pool_server_connections{host="bouncer:6432",state="active"}'), 2);
+    assert.equal(value(text, 'pgsurge_pool_size{host="bouncer:6432"}'), 2);
+    assert.equal(value(text, 'pgsurge_pool_wait_seconds_per_transaction{host="bouncer:6432"}'), 0.061);
+  } finally {
+    await prom.stop();
+  }
+});

@@ -100,6 +100,21 @@ function buildMetrics(registry: Registry) {
     machineDiskIops: g('pgsurge_server_machine_disk_iops', "Disk reads or writes completed per second on the server's machine.", ['host', 'op']),
     cgroupCpu: g('pgsurge_server_cgroup_cpu_percent', "CPU of the local server's control group (container), percent of one core.", ['host']),
     cgroupMemory: g('pgsurge_server_cgroup_memory_bytes', "Memory of the local server's control group (container), page cache included.", ['host']),
+    poolWaiting: g(
+      'pgsurge_pool_clients_waiting',
+      "Clients waiting for a server connection in the PgBouncer at the host, on average over the last interval (its wait time over the interval's length).",
+      ['host'],
+    ),
+    poolClients: g('pgsurge_pool_clients', "Clients of the run's pool in the PgBouncer at the host, by state (active, waiting), at the interval's end.", [
+      'host',
+      'state',
+    ]),
+    poolServers: g('pgsurge_pool_server_connections', "Server connections of the run's pool in the PgBouncer at the host, by state (active, idle).", [
+      'host',
+      'state',
+    ]),
+    poolSize: g('pgsurge_pool_size', "Server connections the PgBouncer at the host allows the run's pool (pool_size).", ['host']),
+    poolWaitPerTxn: g('pgsurge_pool_wait_seconds_per_transaction', 'Wait for a server connection per transaction in the last interval.', ['host']),
   };
 }
 
@@ -188,6 +203,17 @@ export function startPrometheus(listen: string): PrometheusOutput {
       for (const h of sample.hosts) {
         const host = h.host;
         m.up.set({ host }, h.ok ? 1 : 0);
+        // The pooler answers apart from the server behind it: its figures count most when that one does not.
+        const p = h.pooler;
+        if (p !== undefined) {
+          setIf(m.poolWaiting, { host }, p.waiting);
+          setIf(m.poolClients, { host, state: 'active' }, p.clientsActive);
+          setIf(m.poolClients, { host, state: 'waiting' }, p.clientsWaiting);
+          setIf(m.poolServers, { host, state: 'active' }, p.serversActive);
+          setIf(m.poolServers, { host, state: 'idle' }, p.serversIdle);
+          setIf(m.poolSize, { host }, p.poolSize);
+          setIf(m.poolWaitPerTxn, { host }, p.waitPerTransactionMs, 1e-3);
+        }
         if (!h.ok) continue;
         const c = h.connections;
         if (c !== null) {

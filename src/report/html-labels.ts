@@ -29,6 +29,9 @@ export const SERVER_PANELS: readonly ServerPanel[] = [
   { key: 'temp-bytes', title: 'Temporary file bytes (per interval)', yLabel: 'bytes', stepped: true },
   { key: 'replication-bytes', title: 'Replication lag (bytes)', yLabel: 'bytes' },
   { key: 'replication', title: 'Replication lag (ms)', yLabel: 'ms' },
+  // A PgBouncer in front of the host (its admin console): the pool the run's clients share.
+  { key: 'pool', title: 'Pooler: clients and server connections of the pool (count)', yLabel: 'count' },
+  { key: 'pool-wait', title: 'Pooler: wait for a server connection (ms)', yLabel: 'ms' },
   { key: 'transactions', title: 'Oldest open transactions of client sessions (seconds open)', yLabel: 'seconds' },
   // A host's machine as a whole (from /proc or a node_exporter), apart from the server's processes.
   { key: 'machine-cpu', title: 'Machine CPU (% of all cores)', yLabel: '% of all cores' },
@@ -100,6 +103,15 @@ const SERVER_FIELDS: Readonly<Record<string, { readonly panel: string; readonly 
   'transactions.oldestIdleInXactS': { panel: 'transactions', label: 'longest idle in transaction' },
   'machine.netReceiveBytesPerS': { panel: 'machine-net', label: 'network received/s' },
   'machine.netTransmitBytesPerS': { panel: 'machine-net', label: 'network sent/s' },
+  'pooler.waiting': { panel: 'pool', label: 'clients waiting (mean over the interval)' },
+  'pooler.clientsWaiting': { panel: 'pool', label: 'clients waiting at the end' },
+  'pooler.clientsActive': { panel: 'pool', label: 'clients active' },
+  'pooler.serversActive': { panel: 'pool', label: 'server connections active' },
+  'pooler.serversIdle': { panel: 'pool', label: 'server connections idle' },
+  'pooler.poolSize': { panel: 'pool', label: 'pool size' },
+  'pooler.waitPerTransactionMs': { panel: 'pool-wait', label: 'wait per transaction' },
+  'pooler.maxWaitMs': { panel: 'pool-wait', label: 'oldest wait at the end' },
+  'pooler.transactionsPerS': { panel: 'commits', label: 'pooler transactions/s' },
   inRecovery: { panel: 'state', label: 'in recovery (a standby)' },
   checkpointInProgress: { panel: 'state', label: 'checkpoint in progress' },
 };

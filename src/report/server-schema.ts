@@ -145,6 +145,41 @@ const cgroupUsageSchema = z.object({
   reason: z.string().optional(),
 });
 
+/**
+ * A connection pooler found in front of a sampled host (its address is the host's), read from its
+ * admin console on the same grid: the pools of the run's database and user. Counts (clients,
+ * servers, waiting) are as of the end of the interval; rates and `waiting` cover the interval.
+ */
+const poolerUsageSchema = z.object({
+  kind: z.literal('pgbouncer'),
+  version: z.string(),
+  /** The pools read: the run's database and user. */
+  database: z.string(),
+  user: z.string(),
+  /** Its pool_mode (session, transaction, statement); null when no pool of the run's was seen. */
+  poolMode: z.string().nullable(),
+  /** Server connections allowed per pool (SHOW DATABASES pool_size). */
+  poolSize: numOrNull,
+  clientsActive: numOrNull,
+  /** Clients waiting for a server connection at the end of the interval (cl_waiting). */
+  clientsWaiting: numOrNull,
+  serversActive: numOrNull,
+  serversIdle: numOrNull,
+  /** How long the oldest waiting client had waited, at the end of the interval (maxwait). */
+  maxWaitMs: numOrNull,
+  /**
+   * Clients waiting for a server on average over the interval: the wait time PgBouncer credited in
+   * it (total_wait_time, counted when a wait ends) over the interval's length (Little's law). 0
+   * means no client waited; a short wait for a pool at its size counts.
+   */
+  waiting: numOrNull,
+  transactionsPerS: numOrNull,
+  /** Wait per transaction through the pooler's database in the interval. */
+  waitPerTransactionMs: numOrNull,
+  /** Why the figures are missing for this interval (the console did not answer, …). */
+  error: z.string().optional(),
+});
+
 /** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
 const clientUsageSchema = processUsageSchema.extend({ cores: z.number().int().positive().optional() });
 
@@ -230,6 +265,8 @@ const hostSampleSchema = z.object({
   cgroup: cgroupUsageSchema.nullable().optional(),
   /** Long-open transactions; absent in older results and when the snapshot failed. */
   transactions: transactionAgesSchema.optional(),
+  /** The pooler at this host's address, when one was found there and its console answers. */
+  pooler: poolerUsageSchema.optional(),
 });
 
 /** One per client interval, with the same tS. */
@@ -264,6 +301,7 @@ export type TopStatement = z.infer<typeof topStatementSchema>;
 export type ProcessUsage = z.infer<typeof processUsageSchema>;
 export type MachineUsage = z.infer<typeof machineUsageSchema>;
 export type CgroupUsage = z.infer<typeof cgroupUsageSchema>;
+export type PoolerUsage = z.infer<typeof poolerUsageSchema>;
 export type ClientUsage = z.infer<typeof clientUsageSchema>;
 export type TableSample = z.infer<typeof tableSampleSchema>;
 export type HostSample = z.infer<typeof hostSampleSchema>;

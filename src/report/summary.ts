@@ -11,6 +11,7 @@ import { formatWorkloadReports } from '../workload/builtin/run-report.js';
 import { formatFailover } from './failover-text.js';
 import { serverStatementLines, serverStatementNote } from './statement-time-text.js';
 import { fmtMs, fmtNum, fmtPct } from './format.js';
+import { poolerLine, poolerTotals } from './pooler-totals.js';
 
 export interface SummaryOptions {
   /** -r: per-statement latencies. */
@@ -215,6 +216,7 @@ function serverLines(result: ResultV1): string[] {
   if (perHost.size === 0) return [];
   const out = ['', 'server:'];
   const usage = usageLines(result);
+  const poolers = poolerTotals(result.server);
   for (const [host, a] of perHost) {
     const ratio = a.hit + a.read === 0 ? '-' : fmtPct(a.hit, a.hit + a.read);
     const commits = a.commits.length === 0 ? '-' : fmtNum(a.commits.reduce((x, y) => x + y, 0) / a.commits.length, 1);
@@ -223,6 +225,8 @@ function serverLines(result: ResultV1): string[] {
     );
     const u = usage.get(host);
     if (u !== undefined) out.push(`    ${u}`);
+    const p = poolers.find((x) => x.host === host);
+    if (p !== undefined) out.push(`    ${poolerLine(p)}`);
   }
   return out;
 }

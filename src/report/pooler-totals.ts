@@ -1,0 +1,105 @@
+/**
+ * A pooler's figures over a run (the `pooler` of a host's samples, src/observe/pooler.ts), and the
+ * summary's line of them. Waits are summed as time (waiting × the interval's seconds), so the
+ * run's figure is exact however the intervals differ in length.
+ */
+import { fmtNum } from './format.js';
+import type { ServerSample } from './server-schema.js';
+
+export interface PoolerTotals {
+  readonly host: string;
+  readonly version: string;
+  readonly poolMode: string | null;
+  readonly poolSize: number | null;
+  /** Intervals with pool figures. */
+  readonly intervals: number;
+  /** Seconds clients spent waiting for a server, summed over clients. */
+  readonly waitS: number;
+  /** Seconds covered by the intervals with a wait figure. */
+  readonly spanS: number;
+  /** Transactions through the pooler's database. */
+  readonly transactions: number;
+  /** Most clients seen waiting at once (at an interval's end), and the longest wait seen. */
+  readonly peakWaiting: number | null;
+  readonly maxWaitMs: number | null;
+  /** Most clients seen (active + waiting) and servers active at once. */
+  readonly peakClients: number | null;
+  readonly peakServersActive: number | null;
+  /** Interval starts (s) in which clients waited. */
+  readonly waitedAtS: readonly number[];
+}
+
+const peak = (a: number | null, b: number | null | undefined): number | null => (b === null || b === undefined ? a : a === null ? b : Math.max(a, b));
+
+/** Per host with a pooler, its totals over the samples. */
+export function poolerTotals(server: readonly ServerSample[]): PoolerTotals[] {
+  const acc = new Map<string, PoolerTotals>();
+  for (const sample of server) {
+    for (const h of sample.hosts) {
+      const p = h.pooler;
+      if (p === undefined) continue;
+      const a = acc.get(h.host) ?? {
+        host: h.host,
+        version: p.version,
+        poolMode: null,
+        poolSize: null,
+        intervals: 0,
+        waitS: 0,
+        spanS: 0,
+        transactions: 0,
+        peakWaiting: null,
+        maxWaitMs: null,
+        peakClients: null,
+        peakServersActive: null,
+        waitedAtS: [],
+      };
+      if (p.error !== undefined) {
+        acc.set(h.host, a);
+        continue;
+      }
+      const clients = p.clientsActive === null ? null : p.clientsActive + (p.clientsWaiting ?? 0);
+      acc.set(h.host, {
+        ...a,
+        poolMode: p.poolMode ?? a.poolMode,
+        poolSize: p.poolSize ?? a.poolSize,
+        intervals: a.intervals + 1,
+        waitS: a.waitS + (p.waiting ?? 0) * sample.durationS,
+        spanS: a.spanS + (p.waiting === null ? 0 : sample.durationS),
+        transactions: a.transactions + (p.transactionsPerS ?? 0) * sample.durationS,
+        peakWaiting: peak(a.peakWaiting, p.clientsWaiting),
+        maxWaitMs: peak(a.maxWaitMs, p.maxWaitMs),
+        peakClients: peak(a.peakClients, clients),
+        peakServersActive: peak(a.peakServersActive, p.serversActive),
+        waitedAtS: (p.waiting ?? 0) > 0 ? [...a.waitedAtS, sample.tS] : a.waitedAtS,
+      });
+    }
+  }
+  return [...acc.values()];
+}
+
+/** Clients waiting on average over the run (Little's law over the covered span); null when not covered. */
+export function meanWaiting(t: PoolerTotals): number | null {
+  return t.spanS > 0 ? t.waitS / t.spanS : null;
+}
+
+/** Wait per transaction through the pooler, ms; null without transactions. */
+export function waitPerTransactionMs(t: PoolerTotals): number | null {
+  return t.transactions > 0 ? (t.waitS * 1000) / t.transactions : null;
+}
+
+/** "PgBouncer 1.18.0 (transaction pooling, pool size 2): …" for the summary's server section. */
+export function poolerLine(t: PoolerTotals): string {
+  const how = [t.poolMode === null ? undefined : `${t.poolMode} pooling`, t.poolSize === null ? undefined : `pool size ${fmtNum(t.poolSize)}`].filter(
+    (x) => x !== undefined,
+  );
+  const head = `${t.version}${how.length === 0 ? '' : ` (${how.join(', ')})`}`;
+  if (t.intervals === 0) return `${head}: its console gave no figures`;
+  const mean = meanWaiting(t);
+  const perTxn = waitPerTransactionMs(t);
+  const parts = [
+    `clients waiting for a server ${mean === null ? '-' : fmtNum(mean, 2)} on average (${t.peakWaiting === null ? '-' : fmtNum(t.peakWaiting)} seen at once)`,
+    `wait ${perTxn === null ? '-' : fmtNum(perTxn, 2)} ms per transaction${(t.maxWaitMs ?? 0) > 0 ? ` (longest seen ${fmtNum(t.maxWaitMs!, 1)} ms)` : ''}`,
+    `servers active peak ${t.peakServersActive === null ? '-' : fmtNum(t.peakServersActive)}, clients peak ${t.peakClients === null ? '-' : fmtNum(t.peakClients)}`,
+  ];
+  return `${head}: ${parts.join(', ')}`;
+}

@@ -1,0 +1,110 @@
+/**
+ * A PgBouncer in front of the target: the observer finds it (the server answers on another port),
+ * reads its admin console on the interval grid, and `pool.waiting` judges it. The pool is made the
+ * bound on purpose (2 server connections for 8 clients that each hold one for 20 ms of pg_sleep),
+ * so the waits come from the pool's size, not from this machine's speed.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { startPgBouncer } from '../../src/local/pgbouncer.js';
+import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
+import { startTestServer, withClient } from '../helpers/server.js';
+
+const server = await startTestServer();
+await withClient(server.url, (c) => c.query("create role app login password 'app-secret'"));
+const installed = existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer');
+// The run's user "postgres" may read the console; "app" may not.
+const bouncer = installed
+  ? await startPgBouncer({
+      targetHost: server.host,
+      targetPort: server.port,
+      poolMode: 'transaction',
+      poolSize: 2,
+      users: { postgres: 'pg-secret', app: 'app-secret' },
+      adminUsers: ['postgres'],
+    })
+  : undefined;
+after(() => bouncer?.stop());
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-pooler-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const script = join(dir, 'sleep.sql');
+writeFileSync(script, 'select pg_sleep(0.02);\n');
+const viaBouncer = (user: string, password: string): string => `postgres://${user}:${password}@127.0.0.1:${bouncer!.port}/postgres`;
+
+let runs = 0;
+async function run(args: readonly string[]): Promise<{ r: CliRun; result: ResultV1 }> {
+  const json = join(dir, `r${++runs}.json`);
+  // -M extended: PgBouncer before 1.21 cannot keep named prepared statements in transaction mode.
+  const r = await runCli(['run', '-n', '-f', script, '-M', 'extended', '--json', json, ...args]);
+  assert.ok(existsSync(json), `no result written (exit ${r.code}):\n${r.stderr}`);
+  return { r, result: resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8'))) };
+}
+const th = (...exprs: string[]): string[] => exprs.flatMap((e) => ['--threshold', e]);
+const poolers = (result: ResultV1) =>
+  result.server.flatMap((s) => s.hosts.flatMap((h) => (h.pooler === undefined ? [] : [{ tS: s.tS, host: h.host, ...h.pooler }])));
+
+test('an exhausted pool: clients wait, pool.waiting fails with the figure, the summary and a finding say the pool is the bound', async (t) => {
+  if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  const { r, result } = await run(['--url', viaBouncer('postgres', 'pg-secret'), '-c', '8', '-T', '3', ...th('max(pool.waiting)<1', 'max(connections)<100%')]);
+  assert.equal(r.code, 99, r.stderr);
+  const p = poolers(result);
+  assert.ok(p.length >= 2, `pool figures in every interval: ${JSON.stringify(result.server.map((s) => s.hosts.map((h) => h.host)))}`);
+  assert.ok(
+    p.every((x) => x.host === `127.0.0.1:${bouncer.port}` && x.kind === 'pgbouncer' && x.poolSize === 2 && x.poolMode === 'transaction'),
+    JSON.stringify(p),
+  );
+  // 8 clients on 2 connections: about 6 wait at any moment; the figure is the mean over each interval.
+  const worst = Math.max(...p.map((x) => x.waiting ?? 0));
+  assert.ok(worst >= 2, `clients waiting ${worst}`);
+  assert.ok(
+    p.every((x) => (x.serversActive ?? 0) + (x.serversIdle ?? 0) <= 2),
+    'never more server connections than the pool',
+  );
+  const byExpr = Object.fromEntries(result.thresholds.map((x) => [x.expr, x]));
+  assert.equal(byExpr['max(pool.waiting)<1']?.ok, false);
+  assert.match(byExpr['max(pool.waiting)<1']?.actual ?? '', /^[\d.]+ on 127\.0\.0\.1:\d+ at [\d.]+s$/);
+  // The server behind the pooler still answers the server thresholds.
+  assert.equal(byExpr['max(connections)<100%']?.ok, true);
+  assert.match(r.stdout, /PgBouncer \d+\.\d+\.\d+ \(transaction pooling, pool size 2\): clients waiting for a server [\d.]+ on average/);
+  const finding = result.findings?.find((f) => f.rule === 'pool-wait');
+  assert.ok(finding !== undefined, JSON.stringify(result.findings));
+  assert.match(finding.message, /% of their mean latency .*pool size 2 for up to \d+ clients is the bound/);
+  assert.match(r.stdout.trimEnd().split('\n').pop()!, /^FAILED: max\(pool\.waiting\)<1 \(actual [\d.]+ on 127\.0\.0\.1:\d+ at [\d.]+s\)$/);
+});
+
+test('a pool with room: one client never waits for long, pool.waiting holds', async (t) => {
+  if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  const { r, result } = await run(['--url', viaBouncer('postgres', 'pg-secret'), '-c', '1', '-T', '2', ...th('max(pool.waiting)<1')]);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.ok(poolers(result).length >= 1);
+  assert.equal(
+    result.findings?.some((f) => f.rule === 'pool-wait'),
+    false,
+    JSON.stringify(result.findings),
+  );
+  assert.match(r.stdout.trimEnd().split('\n').pop()!, /^PASSED/);
+});
+
+test('a console the user may not read: one warning that says what to do, pool.waiting n/a with the reason; the run goes on', async (t) => {
+  if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  const { r, result } = await run(['--url', viaBouncer('app', 'app-secret'), '-c', '2', '-T', '1', ...th('max(pool.waiting)==0')]);
+  assert.equal(r.code, 99, r.stderr);
+  assert.ok(result.summary.transactions > 0);
+  const warnings = r.stderr.split('\n').filter((l) => /admin console/.test(l));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0]!, /is not the server itself .*did not let app in: .*add app to PgBouncer's stats_users/);
+  assert.doesNotMatch(r.stderr, /app-secret/);
+  assert.equal(poolers(result).length, 0);
+  assert.match(result.thresholds[0]?.reason ?? '', /no PgBouncer admin console was found/);
+});
+
+test('a server reached directly has no pooler figures, and its log gets no connection to a "pgbouncer" database', async () => {
+  const { r, result } = await run(['--url', server.url, '-c', '1', '-T', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(poolers(result).length, 0);
+  assert.doesNotMatch(readFileSync(join(dirname(server.dataDir), 'server.log'), 'utf8'), /database "pgbouncer" does not exist/);
+});
