@@ -2,20 +2,23 @@
  * What bound the load at the step that broke, from the server samples of that step's intervals
  * (same grid, same tS) and the step's own figures. Checked in order, the first that fits wins:
  * client CPU (the generator itself: shard it), server CPU (its processes busy on most cores, or on
- * at least half of a machine that is busy: other programs' CPU is not the server's), lock waits, I/O (checkpoints), the
- * connection limit, a replica's lag; with none of them, latency: every client was busy.
+ * at least half of a machine that is busy: other programs' CPU is not the server's), lock waits, I/O (checkpoints), a
+ * pooler's pool (clients waiting for a server connection), the connection limit, a replica's lag;
+ * with none of them, latency: every client was busy.
  */
 import type { ServerSample } from '../report/server-schema.js';
 import type { LimitStep } from './search.js';
 
 export interface LimitBound {
-  readonly kind: 'client-cpu' | 'server-cpu' | 'lock-waits' | 'io' | 'connections' | 'replica-lag' | 'latency';
+  readonly kind: 'client-cpu' | 'server-cpu' | 'lock-waits' | 'io' | 'pool' | 'connections' | 'replica-lag' | 'latency';
   /** One line for a person, with the figures that show it. */
   readonly evidence: string;
 }
 
 /** Busy share at which a CPU counts as the bound. */
 const CPU_BUSY = 0.85;
+/** Clients waiting for a pooler's server connection, on average, from which the pool counts as the bound. */
+const POOL_WAITING = 0.5;
 
 const mean = (xs: readonly number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length);
 const nums = (xs: readonly (number | null | undefined)[]): number[] => xs.filter((x): x is number => typeof x === 'number');
@@ -54,6 +57,16 @@ export function attributeBound(step: LimitStep, samples: readonly ServerSample[]
     return {
       kind: 'io',
       evidence: `I/O: ${checkpoints} checkpoint(s) in the step, checkpointer writing in ${writing} sample(s), ${Math.round(wal / 1024)} KiB of WAL`,
+    };
+  }
+  // A pooler answers apart from the server behind it: its figures count whether that one answered or not.
+  const pooled = inStep.flatMap((s) => s.hosts.flatMap((h) => (h.pooler === undefined ? [] : [{ host: h.host, ...h.pooler }])));
+  const waiting = mean(nums(pooled.map((p) => p.waiting)));
+  if (waiting !== undefined && waiting >= POOL_WAITING) {
+    const size = pooled.find((p) => p.poolSize !== null)?.poolSize;
+    return {
+      kind: 'pool',
+      evidence: `the pooler's pool: ${waiting.toFixed(1)} clients waiting for a server connection on average${size == null ? '' : `, pool size ${size}`} (${pooled[0]!.version} at ${pooled[0]!.host})`,
     };
   }
   const full = hosts.find((h) => h.connections !== null && h.maxConnections !== null && h.connections.total >= h.maxConnections);

@@ -2,13 +2,20 @@
  * --find-limit as a live output: each interval goes to the step controller (search.ts), whose
  * decisions drive the running load through RunControl (a new target, or the end of the run).
  * `section` makes the result's `limit` section from the search and the run's server samples.
+ *
+ * The run's thresholds judge each step as it ends, the server's included: the observer's sample
+ * of an interval comes in shortly after the interval's own figures, so with server thresholds the
+ * interval that ends a step waits for its sample — until the sample comes, or at most until the
+ * next interval does (the step is then judged on the samples it has). The load holds its target
+ * meanwhile, in the next step's first interval, which is never judged. A server figure with no
+ * value in a step (not sampled) does not break the step; the end of the run judges it as usual.
  */
 import type { RunControl } from '../engine/run.js';
 import type { LiveOutput } from '../output/types.js';
 import type { LimitSection } from '../report/limit-schema.js';
 import type { ServerSample } from '../report/server-schema.js';
 import { attributeBound } from './bound.js';
-import { limitLine } from './format.js';
+import { formatTarget, limitLine } from './format.js';
 import { LimitSearch, type LimitOptions } from './search.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { evaluateThresholds, type Threshold } from '../metrics/thresholds.js';
@@ -26,35 +33,63 @@ export function createLimitRun(
     readonly stepMs: number;
     readonly intervalMs: number;
     readonly clients: number;
-    /** The run's --thresholds: the client ones judge each step as it ends (the server's are sampled too late for that). */
+    /** The run's --thresholds: they judge each step as it ends. */
     readonly thresholds?: readonly Threshold[];
   },
   control: RunControl,
   onStep?: (line: string) => void,
 ): LimitRun {
+  // The server samples so far, for the steps' server thresholds.
+  const samples: ServerSample[] = [];
+  const thresholds = opts.thresholds ?? [];
+  const waitsForServer = thresholds.some((t) => t.kind === 'server');
   const search = new LimitSearch<IntervalStats>({
     ...opts,
     stepIntervals: Math.round(opts.stepMs / opts.intervalMs),
-    ...stepCheckOf(opts.thresholds ?? []),
+    ...stepCheckOf(thresholds, samples),
   });
   const kind: LimitSection['kind'] = opts.openLoop ? 'rate' : 'clients';
   let reported = 0;
+  /** The interval that ends a step, waiting for its server sample. */
+  let waiting: IntervalStats | undefined;
+  const sampled = (s: IntervalStats): boolean => (samples.at(-1)?.tS ?? -1) >= s.tS - 1e-9;
+  /** Judge what was held back; `steer` false once the run is over (nothing left to drive). */
+  const release = (steer = true): void => {
+    const s = waiting;
+    waiting = undefined;
+    if (s !== undefined) feed(s, steer);
+  };
+  const feed = (s: IntervalStats, steer = true): void => {
+    if (search.ended) return;
+    const d = search.interval(s);
+    const { steps } = search.result();
+    for (; reported < steps.length; reported++) {
+      const st = steps[reported]!;
+      onStep?.(
+        `find-limit: ${formatTarget(kind, st.target)}: ${Math.round(st.achievedTps)} tps, p99 ${st.p99Ms?.toFixed(1) ?? 'n/a'} ms: ${st.held ? 'held' : `broke (${st.broke})`}`,
+      );
+    }
+    if (!steer) return;
+    if (d.kind === 'set') control.adjust(d.target);
+    else if (d.kind === 'end') control.end();
+  };
   const output: LiveOutput = {
     name: 'find-limit',
     // The closed loop starts below -c: every client is connected, only `start` of them run.
     start: () => control.adjust(search.current),
     interval: (s) => {
+      release();
       if (search.ended) return;
-      const d = search.interval(s);
-      const { steps } = search.result();
-      for (; reported < steps.length; reported++) {
-        const st = steps[reported]!;
-        onStep?.(
-          `find-limit: ${kind === 'rate' ? `-R ${st.target}` : `${st.target} clients`}: ${Math.round(st.achievedTps)} tps, p99 ${st.p99Ms?.toFixed(1) ?? 'n/a'} ms: ${st.held ? 'held' : `broke (${st.broke})`}`,
-        );
-      }
-      if (d.kind === 'set') control.adjust(d.target);
-      else if (d.kind === 'end') control.end();
+      if (waitsForServer && search.completesStep(s.index) && !sampled(s)) waiting = s;
+      else feed(s);
+    },
+    server: (sample) => {
+      samples.push(sample);
+      if (waiting !== undefined && sampled(waiting)) release();
+    },
+    stop: () => {
+      release(false);
+      return Promise.resolve(undefined);
     },
   };
   return {
@@ -78,13 +113,22 @@ export function createLimitRun(
   };
 }
 
-/** The client thresholds as a step's criterion; none given, the search keeps its own rules. */
-function stepCheckOf(thresholds: readonly Threshold[]): { stepCheck?: (judged: readonly IntervalStats[]) => string | undefined } {
-  const client = thresholds.filter((t) => t.kind === 'summary');
-  if (client.length === 0) return {};
+/**
+ * The run's thresholds as a step's criterion; none given, the search keeps its own rules. Server
+ * thresholds read the samples of the step's judged intervals. A figure a step has no value of (a
+ * server figure not sampled; p999 and min, which intervals do not keep) does not break the step:
+ * the run's end judges it on the step that held, and says n/a there.
+ */
+function stepCheckOf(
+  thresholds: readonly Threshold[],
+  samples: readonly ServerSample[],
+): { stepCheck?: (judged: readonly IntervalStats[]) => string | undefined } {
+  if (thresholds.length === 0) return {};
+  const server = thresholds.some((t) => t.kind === 'server');
   return {
     stepCheck: (judged) => {
-      const broken = evaluateThresholds(client, spanSubject(judged.map(spanInterval))).filter((r) => !r.ok);
+      const subject = spanSubject(judged.map(spanInterval), server ? samples : undefined);
+      const broken = evaluateThresholds(thresholds, subject).filter((r) => !r.ok && r.actual !== 'n/a');
       return broken.length === 0 ? undefined : broken.map((r) => `${r.expr} (actual ${r.actual})`).join('; ');
     },
   };

@@ -156,6 +156,28 @@ test('bound: server CPU, client CPU, lock waits, checkpoints, else latency, from
     'lock-waits',
   );
   assert.equal(attributeBound(broke, at({ checkpointsDelta: 1 }), 1000, 4).kind, 'io');
+  const pooler = (waiting: number): NonNullable<HostSample['pooler']> => ({
+    kind: 'pgbouncer',
+    version: 'PgBouncer 1.18.0',
+    database: 'app',
+    user: 'app',
+    poolMode: 'transaction',
+    poolSize: 2,
+    clientsActive: 2,
+    clientsWaiting: 2,
+    serversActive: 2,
+    serversIdle: 0,
+    maxWaitMs: 40,
+    waiting,
+    transactionsPerS: 100,
+    waitPerTransactionMs: 20,
+  });
+  assert.deepEqual(attributeBound(broke, at({ pooler: pooler(2.25) }), 1000, 4), {
+    kind: 'pool',
+    evidence: "the pooler's pool: 2.3 clients waiting for a server connection on average, pool size 2 (PgBouncer 1.18.0 at h:5432)",
+  });
+  // A wait now and then is not the bound.
+  assert.equal(attributeBound(broke, at({ pooler: pooler(0.1) }), 1000, 4).kind, 'latency');
   assert.equal(attributeBound(broke, at({}), 1000, 4).kind, 'latency');
   // A busy CPU outside the step is not this step's bound.
   const elsewhere = [sample(0, { process: { cpuPct: 199, memoryBytes: 0, processes: 5 } })];

@@ -107,6 +107,11 @@ export class LimitSearch<I extends IntervalFigures = IntervalFigures> {
     return this.done;
   }
 
+  /** Whether interval `index` is the last of the step that runs now (feeding it judges the step). */
+  completesStep(index: number): boolean {
+    return !this.done && index - this.firstInterval + 1 >= this.opts.stepIntervals;
+  }
+
   /** Feed the run's next interval (in order); the answer says what to do from now on. */
   interval(s: I): LimitDecision {
     if (this.done) return { kind: 'end' };

@@ -246,10 +246,12 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       };
       emitted.push(sample);
       for (const h of hosts) h.samples.delete(k);
-      try {
-        opts.onSample?.(sample);
-      } catch {
-        /* a listener's failure must not stop sampling */
+      for (const listener of [opts.onSample, ctx!.serverSample]) {
+        try {
+          listener?.(sample);
+        } catch {
+          /* a listener's failure must not stop sampling */
+        }
       }
     }
   };

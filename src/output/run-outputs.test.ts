@@ -75,3 +75,30 @@ test('the progress output prints every N intervals (-P rounded to intervals), wi
   none.interval?.(s(0));
   assert.equal(lines.length, 2);
 });
+
+test('a server sample one output hands over reaches every output, also one sent while it stops; a failing receiver does not stop the rest', async () => {
+  const got: string[] = [];
+  let shared: RunContext | undefined;
+  const sample = (tS: number) => ({ tS, durationS: 1, hosts: [], client: { cpuPct: null, memoryBytes: null, processes: 1 } });
+  const observer: LiveOutput = {
+    name: 'observer',
+    open: async (c) => {
+      shared = c;
+    },
+    stop: async () => {
+      shared!.serverSample!(sample(1));
+      return undefined;
+    },
+  };
+  const failing: LiveOutput = {
+    name: 'failing',
+    server: () => {
+      throw new Error('no');
+    },
+  };
+  const limit: LiveOutput = { name: 'limit', server: (s) => got.push(`limit ${s.tS}`), stop: async () => (got.push('limit stop'), undefined) };
+  const outputs = await openRunOutputs([observer, failing, limit], ctx);
+  shared!.serverSample!(sample(0));
+  await outputs.stop({ intervals: [] });
+  assert.deepEqual(got, ['limit 0', 'limit 1', 'limit stop']);
+});

@@ -1,7 +1,8 @@
 /**
  * Opening, feeding and stopping the live outputs of one run. Outputs are opened in order; if one
  * fails, those already open are stopped and the error goes on. Hooks fan out in the order the
- * outputs were given. Stopping collects each output's result sections (later outputs win on a
+ * outputs were given; a server sample an output hands to `ctx.serverSample` reaches every output's
+ * `server` hook. Stopping collects each output's result sections (later outputs win on a
  * section both return; no two built-in outputs return the same one).
  */
 import type { IntervalStats } from '../metrics/aggregator.js';
@@ -18,9 +19,22 @@ export interface RunOutputs {
 
 export async function openRunOutputs(outputs: readonly LiveOutput[], ctx: RunContext): Promise<RunOutputs> {
   const opened: LiveOutput[] = [];
+  const shared: RunContext = {
+    ...ctx,
+    serverSample: (sample) => {
+      ctx.serverSample?.(sample);
+      for (const o of opened) {
+        try {
+          o.server?.(sample);
+        } catch {
+          /* one output's failure must not keep the sample from the others */
+        }
+      }
+    },
+  };
   try {
     for (const o of outputs) {
-      await o.open?.(ctx);
+      await o.open?.(shared);
       opened.push(o);
     }
   } catch (e) {
@@ -36,7 +50,15 @@ export async function openRunOutputs(outputs: readonly LiveOutput[], ctx: RunCon
     },
     async stop(end: RunEnd): Promise<ResultAdditions> {
       let sections: ResultAdditions = {};
-      for (const o of opened.splice(0)) sections = { ...sections, ...(await o.stop?.(end)) };
+      // Each leaves `opened` once stopped, not before: the observer's last samples, sent while it
+      // stops, still reach the outputs stopped after it.
+      for (const o of opened.slice()) {
+        try {
+          sections = { ...sections, ...(await o.stop?.(end)) };
+        } finally {
+          opened.splice(opened.indexOf(o), 1);
+        }
+      }
       return sections;
     },
     abort: () => stopQuietly(opened.splice(0)),

@@ -7,6 +7,7 @@ import type { ConnInfo, HostSpec } from '../driver/types.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import type { MetricsLayout } from '../metrics/types.js';
 import type { ResultV1 } from '../report/result.js';
+import type { ServerSample } from '../report/server-schema.js';
 
 export interface RunContext {
   readonly conn: ConnInfo;
@@ -24,6 +25,11 @@ export interface RunContext {
   readonly warmupMs?: number;
   /** Says a problem that does not stop the run (one line, without the "pgsurge: warning: " prefix). */
   readonly warn?: (line: string) => void;
+  /**
+   * The server observer hands each interval's sample here as soon as it has it; the run's outputs
+   * (src/output/run-outputs.ts) pass it to every output's `server` hook.
+   */
+  readonly serverSample?: (sample: ServerSample) => void;
 }
 
 /** What the outputs add to the result at the end: some of its optional sections, typed. */
@@ -48,6 +54,8 @@ export interface LiveOutput {
   start?(measureStartUs: number): void;
   /** An interval of client metrics, merged over all workers, in order. */
   interval?(stats: IntervalStats): void;
+  /** An interval's server sample (same grid as the intervals), in order, as the observer emits it. */
+  server?(sample: ServerSample): void;
   /** The run ended: stop sampling, close, and return what goes into the result. */
   stop?(end: RunEnd): Promise<ResultAdditions | undefined>;
 }

@@ -32,7 +32,9 @@ export const limitSchema = z.object({
   steps: z.array(limitStepSchema),
   held: limitStepSchema.optional(),
   broke: limitStepSchema.optional(),
-  bound: z.object({ kind: z.enum(['client-cpu', 'server-cpu', 'lock-waits', 'io', 'connections', 'replica-lag', 'latency']), evidence: z.string() }).optional(),
+  bound: z
+    .object({ kind: z.enum(['client-cpu', 'server-cpu', 'lock-waits', 'io', 'pool', 'connections', 'replica-lag', 'latency']), evidence: z.string() })
+    .optional(),
   /** The one line printed: `limit: … held at …; broke at … (…); bound: …`. */
   line: z.string(),
 });

@@ -108,3 +108,17 @@ test("the run's thresholds are the step criterion: the search stops where they b
   assert.equal(result.thresholds[0]?.ok, true, JSON.stringify(result.thresholds));
   assert.match(run.stdout, /\nPASSED: the threshold held/);
 });
+
+test('a server threshold breaks a step while the search runs: a CPU ceiling any load passes ends it at the first step', async () => {
+  const json = join(dir, 'server-threshold.json');
+  // The server's machine is busier than 0.01 % under any load: the first step breaks on it.
+  const run = await findLimit('sleep3', 60, json, ['--threshold', 'max(server.cpu)<0.01%']);
+  const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
+  const limit = result.limit!;
+  assert.equal(limit.outcome, 'first-broke', limit.line);
+  assert.equal(limit.steps.length, 1, limit.line);
+  assert.match(limit.broke!.broke ?? '', /^max\(server\.cpu\)<0\.01% \(actual [\d.]+% on 127\.0\.0\.1:\d+ at [\d.]+s\)$/, limit.line);
+  assert.match(run.stderr, /find-limit: -R 60: \d+ tps, p99 [\d.]+ ms: broke \(max\(server\.cpu\)<0\.01%/);
+  // No step held: the threshold is judged on the whole run, and fails (exit 99 before the search's 1).
+  assert.equal(run.code, 99, run.stdout + run.stderr);
+});

@@ -108,3 +108,20 @@ test('a server reached directly has no pooler figures, and its log gets no conne
   assert.equal(poolers(result).length, 0);
   assert.doesNotMatch(readFileSync(join(dirname(server.dataDir), 'server.log'), 'utf8'), /database "pgbouncer" does not exist/);
 });
+
+test('--find-limit through a pool of 2: the edge is at 2 clients, and the bound named is the pool', async (t) => {
+  if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  // Closed loop from 1 client up to 6: 1 and 2 fit the pool, 4 and 3 wait for it.
+  const search = '-c 6 --find-limit --find-limit-step 2s --interval 500ms -T 20'.split(' ');
+  const { r, result } = await run(['--url', viaBouncer('postgres', 'pg-secret'), ...search, ...th('max(pool.waiting)<0.5')]);
+  const limit = result.limit;
+  assert.ok(limit !== undefined, r.stderr);
+  assert.equal(limit.outcome, 'found', limit.line);
+  assert.equal(limit.held?.target, 2, limit.line);
+  assert.equal(limit.broke?.target, 3, limit.line);
+  assert.equal(limit.bound?.kind, 'pool', limit.line);
+  assert.match(limit.line, /bound: the pooler's pool: [\d.]+ clients waiting for a server connection on average, pool size 2 \(PgBouncer/);
+  // The run's threshold is judged on the step that held.
+  assert.equal(result.thresholds[0]?.ok, true, JSON.stringify(result.thresholds));
+  assert.equal(r.code, 0, r.stderr);
+});
