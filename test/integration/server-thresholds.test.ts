@@ -13,6 +13,8 @@ import { startCluster } from '../../src/local/cluster.js';
 import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { FAST_SETTINGS } from '../helpers/failover.js';
+import { withClient } from '../helpers/server.js';
+import pg from 'pg';
 
 const cluster = await startCluster({ replicas: 1, settings: FAST_SETTINGS });
 after(() => cluster.stop());
@@ -97,6 +99,40 @@ test('a rate the server cannot reach (pg_sleep): FAILED with the achieved rate, 
   const strict = await run([...args, '--threshold', 'success_rate>=99%']);
   assert.equal(strict.r.code, 99, strict.r.stderr);
   assert.match(lastLine(strict.r.stdout), /^FAILED: success_rate>=99% \(actual [\d.]+%\); rate missed: asked 100\/s/);
+});
+
+test('a replica whose replay waits on a lock it holds: replication.lag grows past 10 ms and fails; the same run holds a 60 s bound', async () => {
+  // The standby's session holds a lock on pgbench_history; the primary's ACCESS EXCLUSIVE lock on it
+  // reaches the standby as WAL, whose replay waits for that session (max_standby_streaming_delay,
+  // 30 s by default), and everything after it with it: the writes of the run pile up unreplayed.
+  const standby = new pg.Client({ connectionString: cluster.urls.replicas[0], connectionTimeoutMillis: 5000 });
+  standby.on('error', () => undefined);
+  await standby.connect();
+  try {
+    await standby.query('begin; select count(*) from pgbench_history');
+    await withClient(primaryUrl, (c) => c.query('begin; lock table pgbench_history in access exclusive mode; commit'));
+    const { r, result } = await run([
+      '-b',
+      'tpcb-like',
+      '--url',
+      primaryUrl,
+      '-c',
+      '2',
+      '-T',
+      '3',
+      ...th('max(replication.lag)<10ms', 'max(replication.lag)<60s'),
+    ]);
+    assert.equal(r.code, 99, r.stderr);
+    assert.deepEqual(okOf(result), { 'max(replication.lag)<10ms': false, 'max(replication.lag)<60s': true });
+    const lag = result.thresholds[0]!;
+    // Stuck replay shows as a lag that grows (the primary interpolates it): well past 10 ms.
+    assert.match(lag.actual, /^[\d.]+ms on 127\.0\.0\.1:\d+ at [\d.]+s$/);
+    assert.ok(parseFloat(lag.actual) >= 100, lag.actual);
+    assert.match(lastLine(r.stdout), /^FAILED: max\(replication\.lag\)<10ms \(actual [\d.]+ms/);
+  } finally {
+    await standby.end().catch(() => undefined);
+  }
+  await cluster.waitForReplication();
 });
 
 test('per host: primary and replica by role or host:port; a host that was not sampled is n/a with the hosts that were', async () => {
