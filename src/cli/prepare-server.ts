@@ -8,7 +8,9 @@ import type { RunConfig } from '../config/run-config.js';
 import { PgsurgeError, usageError } from '../errors.js';
 import { printable } from '../workload/pgbench/printable.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
-import { openAdminClient } from '../driver/admin-client.js';
+import { defaultAdminDeadline, openAdminClient } from '../driver/admin-client.js';
+import { inspectPooler, type PoolerCheck } from '../observe/pooler.js';
+import { checkPooler } from './pooler-check.js';
 import type { ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
 import type { TxnProgram } from '../workload/types.js';
@@ -40,7 +42,17 @@ export async function prepareServer(
     );
     const available = maxConnections - reserved - inUse;
     const clients = groups.reduce((n, g) => n + g.clients, 0);
-    if (clients > available) {
+    // A pooler in front: what cannot work through it stops here; its own limit bounds the clients.
+    const pooler = await inspectPooler(client, target.conn, host, defaultAdminDeadline()).catch((): PoolerCheck => ({ kind: 'direct' }));
+    const { serverBoundsClients } = checkPooler({
+      pooler,
+      where: `${host.host}:${host.port}`,
+      protocol: cfg.protocol,
+      clients,
+      programs: work.programs,
+      warn: (line) => printErr(io, `pgsurge: warning: ${line}`),
+    });
+    if (serverBoundsClients && clients > available) {
       throw usageError(
         'TOO_MANY_CLIENTS',
         `${cfg.scenario === undefined ? `-c ${clients}` : `${clients} clients`} is more than the server can take: max_connections is ${maxConnections} (${reserved} reserved, ${inUse} in use, so ${Math.max(0, available)} free); lower -c or raise max_connections`,

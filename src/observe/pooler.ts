@@ -140,6 +140,51 @@ export function failedPooler(version: string, scope: { database: string; user: s
   };
 }
 
+/** What the checks before a run need of a PgBouncer: how it pools the run's database. */
+export interface PgBouncerFacts {
+  readonly kind: 'pgbouncer';
+  readonly version: string;
+  /** The run's database's pool mode: its own (SHOW DATABASES) or the default (SHOW CONFIG); null when not read. */
+  readonly poolMode: string | null;
+  readonly maxClientConn: number | null;
+  /** max_prepared_statements (1.21 on); null before 1.21, where it does not exist. */
+  readonly maxPreparedStatements: number | null;
+}
+
+/** Whether a pooler sits in front, and what it is when its console can be read. */
+export type PoolerCheck =
+  | { readonly kind: 'direct' }
+  | PgBouncerFacts
+  /** Something is in between, but not a PgBouncer whose console the user may read: `why`. */
+  | { readonly kind: 'unknown'; readonly serverPort: number | null; readonly why: string };
+
+/** Inspects what answers at `spec` through `client` (a connection to it): before the load, once. */
+export async function inspectPooler(client: pg.Client, conn: ConnInfo, spec: HostSpec, deadline: AdminDeadline): Promise<PoolerCheck> {
+  const check = await checkProxied(client, spec);
+  if (check.kind === 'direct') return check;
+  let opened: { client: pg.Client; version: string };
+  try {
+    opened = await openConsole(conn, spec, { deadline, signal: new AbortController().signal });
+  } catch (e) {
+    return { kind: 'unknown', serverPort: check.serverPort, why: e instanceof Error ? e.message : String(e) };
+  }
+  try {
+    if (!/pgbouncer/i.test(opened.version)) return { kind: 'unknown', serverPort: check.serverPort, why: `its console answers "${opened.version}"` };
+    const config = new Map((await opened.client.query<{ key: string; value: string }>('SHOW CONFIG')).rows.map((r) => [r.key, r.value]));
+    const db = (await opened.client.query<Row>('SHOW DATABASES')).rows.find((r) => r['name'] === conn.database);
+    const own = db?.['pool_mode'];
+    return {
+      kind: 'pgbouncer',
+      version: opened.version,
+      poolMode: typeof own === 'string' && own !== '' ? own : (config.get('pool_mode') ?? null),
+      maxClientConn: num(config.get('max_client_conn')),
+      maxPreparedStatements: config.has('max_prepared_statements') ? num(config.get('max_prepared_statements')) : null,
+    };
+  } finally {
+    await opened.client.end().catch(() => undefined);
+  }
+}
+
 /**
  * The pooler in front of `spec`, read through the observer's connection `client`; undefined when
  * the server is reached directly or the console cannot be read (said once through `warn`).

@@ -125,3 +125,57 @@ test('--find-limit through a pool of 2: the edge is at 2 clients, and the bound 
   assert.equal(result.thresholds[0]?.ok, true, JSON.stringify(result.thresholds));
   assert.equal(r.code, 0, r.stderr);
 });
+
+test('-M prepared through PgBouncer in transaction pooling without max_prepared_statements: refused before any load, with the ways out', async (t) => {
+  if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  if (bouncer.preparedStatements) return t.skip(`${bouncer.version.text} keeps prepared statements (max_prepared_statements): nothing to refuse`);
+  const json = join(dir, 'prepared.json');
+  const r = await runCli(['run', '-n', '-f', script, '-M', 'prepared', '-c', '2', '-T', '2', '--url', viaBouncer('postgres', 'pg-secret'), '--json', json]);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(
+    lines[0]!,
+    /-M prepared through PgBouncer 1\.\d+\.\d+ at 127\.0\.0\.1:\d+ in transaction pooling: .*use -M extended .* or -M simple, or give the database session pooling/,
+  );
+  assert.equal(existsSync(json), false, 'no run, no result');
+});
+
+test('through a pooler: a script that SETs is warned of once with its line; more clients than the server takes are not refused', async (t) => {
+  if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  const setting = join(dir, 'set.sql');
+  writeFileSync(setting, "-- a session setting\nset work_mem = '8MB';\nset local statement_timeout = '5s';\nselect 1;\n");
+  // 110 clients: more than the server's max_connections (100), which only bounds PgBouncer's pool.
+  const json = join(dir, 'set.json');
+  const r = await runCli([
+    'run',
+    '-n',
+    '-f',
+    setting,
+    '-M',
+    'extended',
+    '-c',
+    '110',
+    '-R',
+    '50',
+    '-T',
+    '1',
+    '--url',
+    viaBouncer('postgres', 'pg-secret'),
+    '--json',
+    json,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => /warning: .*uses SET/.test(l));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(
+    warnings[0]!,
+    /set\.sql line 2 uses SET \(a session setting; SET LOCAL keeps it to the transaction\), and PgBouncer .* pools in transaction mode/,
+  );
+  const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
+  assert.ok(result.summary.transactions > 0);
+  // Straight to the server, the same 110 clients are refused before any load.
+  const direct = await runCli(['run', '-n', '-f', setting, '-c', '110', '-T', '1', '--url', server.url]);
+  assert.equal(direct.code, 2, direct.stderr);
+  assert.match(direct.stderr, /-c 110 is more than the server can take: max_connections is 100/);
+});
