@@ -66,7 +66,7 @@ export function attributeBound(step: LimitStep, samples: readonly ServerSample[]
     const size = pooled.find((p) => p.poolSize !== null)?.poolSize;
     return {
       kind: 'pool',
-      evidence: `the pooler's pool: ${waiting.toFixed(1)} clients waiting for a server connection on average${size == null ? '' : `, pool size ${size}`} (${pooled[0]!.version} at ${pooled[0]!.host})`,
+      evidence: `the pooler's pool: ${waiting.toFixed(1)} clients waiting for a server connection on average${size == null ? '' : `, pool size ${size}`} (${pooled[0]!.version} at ${pooled[0]!.at})`,
     };
   }
   const full = hosts.find((h) => h.connections !== null && h.maxConnections !== null && h.connections.total >= h.maxConnections);

@@ -159,6 +159,7 @@ test('bound: server CPU, client CPU, lock waits, checkpoints, else latency, from
   const pooler = (waiting: number): NonNullable<HostSample['pooler']> => ({
     kind: 'pgbouncer',
     version: 'PgBouncer 1.18.0',
+    at: 'h:5432',
     database: 'app',
     user: 'app',
     poolMode: 'transaction',

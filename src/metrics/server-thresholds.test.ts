@@ -231,6 +231,7 @@ test('pool.waiting reads the pooler in front of the host: clients waiting on ave
   const usage = (waiting: number | null, error?: string): NonNullable<HostSample['pooler']> => ({
     kind: 'pgbouncer',
     version: 'PgBouncer 1.18.0',
+    at: '127.0.0.1:6432',
     database: 'postgres',
     user: 'postgres',
     poolMode: 'transaction',

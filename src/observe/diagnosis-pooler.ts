@@ -48,7 +48,7 @@ export function poolWait(input: PoolerInput): Finding[] {
       rule: 'pool-wait',
       severity: 'warning',
       message:
-        `clients waited on ${t.version}'s pool at ${t.host} for ${fmtNum(perTxn, 2)} ms per transaction` +
+        `clients waited on the pool of ${t.version} at ${t.at} for ${fmtNum(perTxn, 2)} ms per transaction` +
         (share === null ? '' : `, ${fmtNum(Math.min(1, share) * 100, 0)} % of their mean latency (${fmtNum(latencyMs!, 2)} ms)`) +
         `, ${fmtNum(mean, 2)} waiting on average: ${size}${clients} is the bound; ` +
         "raise its default_pool_size (within the server's max_connections) or run fewer clients",

@@ -21,6 +21,13 @@ import type { PoolerUsage } from './types.js';
 
 type Row = Record<string, unknown>;
 
+/** The pools read: the run's database and user, at the pooler's address. */
+export interface Scope {
+  readonly at: string;
+  readonly database: string;
+  readonly user: string;
+}
+
 /** The console's answer at one moment. */
 export interface PoolerReading {
   readonly atUs: number;
@@ -43,6 +50,8 @@ export async function checkProxied(client: pg.Client, spec: HostSpec): Promise<P
 export interface PoolerProbe {
   readonly kind: 'pgbouncer';
   readonly version: string;
+  /** The servers the pooler sends the run's database to (SHOW DATABASES); none when it reaches them over a Unix socket. */
+  backends(): Promise<HostSpec[]>;
   /** Reads the console now: the usage since the previous reading (rates null on the first). Never throws. */
   sample(): Promise<PoolerUsage>;
   close(): Promise<void>;
@@ -86,7 +95,7 @@ async function readConsole(client: pg.Client): Promise<PoolerReading> {
 }
 
 /** Usage over the span between two readings, for the run's database and user. */
-export function poolerBetween(version: string, scope: { database: string; user: string }, prev: PoolerReading | undefined, cur: PoolerReading): PoolerUsage {
+export function poolerBetween(version: string, scope: Scope, prev: PoolerReading | undefined, cur: PoolerReading): PoolerUsage {
   const pool = cur.pools.find((r) => r['database'] === scope.database && r['user'] === scope.user);
   const db = cur.databases.find((r) => r['name'] === scope.database);
   const statsOf = (r: PoolerReading | undefined): Row | undefined => r?.stats.find((s) => s['database'] === scope.database);
@@ -105,6 +114,7 @@ export function poolerBetween(version: string, scope: { database: string; user: 
   return {
     kind: 'pgbouncer',
     version,
+    at: scope.at,
     database: scope.database,
     user: scope.user,
     poolMode: pool === undefined ? null : String(pool['pool_mode'] ?? '') || null,
@@ -120,10 +130,11 @@ export function poolerBetween(version: string, scope: { database: string; user: 
   };
 }
 
-export function failedPooler(version: string, scope: { database: string; user: string }, error: string): PoolerUsage {
+export function failedPooler(version: string, scope: Scope, error: string): PoolerUsage {
   return {
     kind: 'pgbouncer',
     version,
+    at: scope.at,
     database: scope.database,
     user: scope.user,
     poolMode: null,
@@ -212,12 +223,21 @@ export async function findPooler(client: pg.Client, conn: ConnInfo, spec: HostSp
     return undefined;
   }
   const version = opened.version;
-  const scope = { database: conn.database, user: conn.user };
+  const scope: Scope = { at: where, database: conn.database, user: conn.user };
   let console: pg.Client | undefined = opened.client;
   let last: PoolerReading | undefined;
   return {
     kind: 'pgbouncer',
     version,
+    async backends(): Promise<HostSpec[]> {
+      console ??= (await openConsole(conn, spec, opts)).client;
+      const rows = (await console.query<Row>('SHOW DATABASES')).rows.filter((r) => r['name'] === conn.database);
+      return rows.flatMap((r) => {
+        const host = r['host'];
+        const port = num(r['port']);
+        return typeof host === 'string' && host !== '' && !host.startsWith('/') && port !== null ? [{ host, port }] : [];
+      });
+    },
     async sample(): Promise<PoolerUsage> {
       try {
         console ??= (await openConsole(conn, spec, opts)).client;

@@ -155,6 +155,65 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     return client;
   };
 
+  /** Connects to a host and reads its start facts. */
+  const openHost = async (h: HostState): Promise<pg.Client> => {
+    const client = await connect(h);
+    h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
+    tell(h.startFacts);
+    if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
+    return client;
+  };
+
+  /**
+   * Behind a pooler, the server panels come from the servers themselves, not from whichever server
+   * connection the pooler hands the observer: the servers it sends the run's database to are
+   * sampled in its place (with the run's credentials), the first one carrying the pool figures.
+   * One that cannot be reached leaves the sampling through the pooler, said once.
+   */
+  const sampleBehindPooler = async (c: RunContext): Promise<void> => {
+    const front = hosts.find((h) => h.pooler !== undefined);
+    const probe = front?.pooler;
+    if (front === undefined || probe === undefined) return;
+    const through = 'server figures come through the pooler, from whichever server connection it hands out';
+    let behind: HostSpec[];
+    try {
+      behind = await probe.backends();
+    } catch (e) {
+      c.warn?.(`${probe.version} at ${front.label} did not say which server it uses (${e instanceof Error ? e.message : String(e)}): ${through}`);
+      return;
+    }
+    if (behind.length === 0) {
+      c.warn?.(`${probe.version} at ${front.label} reaches its server over a Unix socket: ${through}`);
+      return;
+    }
+    const servers: HostState[] = [];
+    for (const spec of behind) {
+      const known = hosts.find((h) => same2(spec)(h.spec));
+      if (known !== undefined) {
+        servers.push(known);
+        continue;
+      }
+      const h = newHost(spec, front.conn, undefined);
+      try {
+        await openHost(h);
+        servers.push(h);
+      } catch (e) {
+        await h.client?.end().catch(() => undefined);
+        await Promise.all(servers.filter((x) => !hosts.includes(x)).map((x) => x.client?.end().catch(() => undefined)));
+        c.warn?.(
+          `the server behind ${probe.version} at ${front.label} is ${h.label}, which pgsurge cannot reach (${e instanceof Error ? e.message : String(e)}): ${through}`,
+        );
+        return;
+      }
+    }
+    servers[0]!.pooler = probe;
+    front.pooler = undefined;
+    hosts = hosts.flatMap((h) => (h === front ? servers.filter((x) => !hosts.includes(x)) : [h]));
+    if (!hosts.includes(servers[0]!)) hosts.unshift(servers[0]!);
+    await front.client?.end().catch(() => undefined);
+    front.client = undefined;
+  };
+
   const processAt = (h: HostState, boundary: number, prev: number): ProcessUsage | null => {
     if (h.postmasterPid === undefined) return null;
     return usageBetween(h.procReadings.get(prev), h.procReadings.get(boundary));
@@ -301,37 +360,13 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       const same = (a: HostSpec): boolean => a.host === c.host.host && a.port === c.host.port;
       const specs = c.conn.hosts.some(same) ? c.conn.hosts : [c.host, ...c.conn.hosts];
       // Read-routing replicas are sampled too: the routing's findings need both sides.
-      const labelOf = (s: HostSpec): string => `${s.host}:${s.port}`;
       const replicas = (c.replicaConn?.hosts ?? []).filter((r, i, all) => !specs.some(same2(r)) && all.findIndex(same2(r)) === i);
       const all = [...specs.map((spec) => ({ spec, conn: c.conn })), ...replicas.map((spec) => ({ spec, conn: c.replicaConn! }))];
-      hosts = all.map(({ spec, conn }) => ({
-        spec,
-        conn,
-        label: labelOf(spec),
-        client: undefined,
-        caps: undefined,
-        sql: '',
-        busy: false,
-        last: undefined,
-        doneThrough: 0,
-        samples: new Map(),
-        startFacts: undefined,
-        missing: [],
-        postmasterPid: c.localServer !== undefined && same(spec) ? c.localServer.pid : undefined,
-        procReadings: new Map(),
-        cgroupReadings: new Map(),
-        machine: { kind: 'none' },
-        lastMachine: undefined,
-        machineWarned: false,
-        pooler: undefined,
-      }));
+      hosts = all.map(({ spec, conn }) => newHost(spec, conn, c.localServer !== undefined && same(spec) ? c.localServer.pid : undefined));
       // The load's host must answer (the run checked it); other hosts may be down, e.g. a standby.
       const opening = hosts.map(async (h) => {
         try {
-          const client = await connect(h);
-          h.startFacts = await factsWithBloat(client, h.label, h.caps!, tables);
-          tell(h.startFacts);
-          if (h.postmasterPid === undefined) h.postmasterPid = await localPostmaster(client, h.spec);
+          const client = await openHost(h);
           if (same(h.spec)) h.pooler = await poolerAt(client, h, c, abandoned.signal);
         } catch (e) {
           if (same(h.spec)) throw e;
@@ -348,6 +383,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         await Promise.all(hosts.map((h) => h.pooler?.close()));
         throw e;
       }
+      await sampleBehindPooler(c);
       for (const line of machineSources(hosts, opts.serverMetrics ?? [])) c.warn?.(line);
     },
 
@@ -538,6 +574,30 @@ async function poolerAt(client: pg.Client, h: HostState, c: RunContext, signal: 
   } catch {
     return undefined;
   }
+}
+
+function newHost(spec: HostSpec, conn: ConnInfo, postmasterPid: number | undefined): HostState {
+  return {
+    spec,
+    conn,
+    label: `${spec.host}:${spec.port}`,
+    client: undefined,
+    caps: undefined,
+    sql: '',
+    busy: false,
+    last: undefined,
+    doneThrough: 0,
+    samples: new Map(),
+    startFacts: undefined,
+    missing: [],
+    postmasterPid,
+    procReadings: new Map(),
+    cgroupReadings: new Map(),
+    machine: { kind: 'none' },
+    lastMachine: undefined,
+    machineWarned: false,
+    pooler: undefined,
+  };
 }
 
 /** Start or end facts with the bloat estimates (read only then: they are catalog-wide reads). */

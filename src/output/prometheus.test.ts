@@ -150,6 +150,7 @@ test('a PgBouncer in front: its pool figures are served, also while the server b
     const pooler = {
       kind: 'pgbouncer' as const,
       version: 'PgBouncer 1.18.0',
+      at: 'bouncer:6432',
       database: 'postgres',
       user: 'postgres',
       poolMode: 'transaction',

@@ -206,13 +206,15 @@ export function startPrometheus(listen: string): PrometheusOutput {
         // The pooler answers apart from the server behind it: its figures count most when that one does not.
         const p = h.pooler;
         if (p !== undefined) {
-          setIf(m.poolWaiting, { host }, p.waiting);
-          setIf(m.poolClients, { host, state: 'active' }, p.clientsActive);
-          setIf(m.poolClients, { host, state: 'waiting' }, p.clientsWaiting);
-          setIf(m.poolServers, { host, state: 'active' }, p.serversActive);
-          setIf(m.poolServers, { host, state: 'idle' }, p.serversIdle);
-          setIf(m.poolSize, { host }, p.poolSize);
-          setIf(m.poolWaitPerTxn, { host }, p.waitPerTransactionMs, 1e-3);
+          // Labelled by the pooler's own address: the sample they came in is the server's behind it.
+          const at = { host: p.at };
+          setIf(m.poolWaiting, at, p.waiting);
+          setIf(m.poolClients, { ...at, state: 'active' }, p.clientsActive);
+          setIf(m.poolClients, { ...at, state: 'waiting' }, p.clientsWaiting);
+          setIf(m.poolServers, { ...at, state: 'active' }, p.serversActive);
+          setIf(m.poolServers, { ...at, state: 'idle' }, p.serversIdle);
+          setIf(m.poolSize, at, p.poolSize);
+          setIf(m.poolWaitPerTxn, at, p.waitPerTransactionMs, 1e-3);
         }
         if (!h.ok) continue;
         const c = h.connections;

@@ -7,8 +7,11 @@ import { fmtNum } from './format.js';
 import type { ServerSample } from './server-schema.js';
 
 export interface PoolerTotals {
+  /** The sampled host the figures came with (the server behind the pooler when it was reachable). */
   readonly host: string;
   readonly version: string;
+  /** The pooler's own address. */
+  readonly at: string;
   readonly poolMode: string | null;
   readonly poolSize: number | null;
   /** Intervals with pool figures. */
@@ -41,6 +44,7 @@ export function poolerTotals(server: readonly ServerSample[]): PoolerTotals[] {
       const a = acc.get(h.host) ?? {
         host: h.host,
         version: p.version,
+        at: p.at,
         poolMode: null,
         poolSize: null,
         intervals: 0,
@@ -87,12 +91,12 @@ export function waitPerTransactionMs(t: PoolerTotals): number | null {
   return t.transactions > 0 ? (t.waitS * 1000) / t.transactions : null;
 }
 
-/** "PgBouncer 1.18.0 (transaction pooling, pool size 2): …" for the summary's server section. */
+/** "PgBouncer 1.18.0 at 127.0.0.1:6432 (transaction pooling, pool size 2): …" for the summary's server section. */
 export function poolerLine(t: PoolerTotals): string {
   const how = [t.poolMode === null ? undefined : `${t.poolMode} pooling`, t.poolSize === null ? undefined : `pool size ${fmtNum(t.poolSize)}`].filter(
     (x) => x !== undefined,
   );
-  const head = `${t.version}${how.length === 0 ? '' : ` (${how.join(', ')})`}`;
+  const head = `${t.version} at ${t.at}${how.length === 0 ? '' : ` (${how.join(', ')})`}`;
   if (t.intervals === 0) return `${head}: its console gave no figures`;
   const mean = meanWaiting(t);
   const perTxn = waitPerTransactionMs(t);

@@ -146,13 +146,14 @@ const cgroupUsageSchema = z.object({
 });
 
 /**
- * A connection pooler found in front of a sampled host (its address is the host's), read from its
- * admin console on the same grid: the pools of the run's database and user. Counts (clients,
+ * A connection pooler found in front of a sampled host, read from its admin console on the same grid: the pools of the run's database and user. Counts (clients,
  * servers, waiting) are as of the end of the interval; rates and `waiting` cover the interval.
  */
 const poolerUsageSchema = z.object({
   kind: z.literal('pgbouncer'),
   version: z.string(),
+  /** The pooler's address (the run's target); the host sample it is in is the server behind it when that was reachable. */
+  at: z.string(),
   /** The pools read: the run's database and user. */
   database: z.string(),
   user: z.string(),
@@ -265,7 +266,7 @@ const hostSampleSchema = z.object({
   cgroup: cgroupUsageSchema.nullable().optional(),
   /** Long-open transactions; absent in older results and when the snapshot failed. */
   transactions: transactionAgesSchema.optional(),
-  /** The pooler at this host's address, when one was found there and its console answers. */
+  /** The pooler in front of this server (or at this host's address when the server behind it could not be reached). */
   pooler: poolerUsageSchema.optional(),
 });
 

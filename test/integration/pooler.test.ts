@@ -54,9 +54,12 @@ test('an exhausted pool: clients wait, pool.waiting fails with the figure, the s
   const p = poolers(result);
   assert.ok(p.length >= 2, `pool figures in every interval: ${JSON.stringify(result.server.map((s) => s.hosts.map((h) => h.host)))}`);
   assert.ok(
-    p.every((x) => x.host === `127.0.0.1:${bouncer.port}` && x.kind === 'pgbouncer' && x.poolSize === 2 && x.poolMode === 'transaction'),
+    p.every((x) => x.at === `127.0.0.1:${bouncer.port}` && x.kind === 'pgbouncer' && x.poolSize === 2 && x.poolMode === 'transaction'),
     JSON.stringify(p),
   );
+  // The server panels come from the server behind the pooler, sampled directly, which carries the pool's figures.
+  assert.deepEqual([...new Set(result.server.flatMap((s) => s.hosts.map((h) => h.host)))], [`127.0.0.1:${server.port}`]);
+  assert.ok(p.every((x) => x.host === `127.0.0.1:${server.port}`));
   // 8 clients on 2 connections: about 6 wait at any moment; the figure is the mean over each interval.
   const worst = Math.max(...p.map((x) => x.waiting ?? 0));
   assert.ok(worst >= 2, `clients waiting ${worst}`);
@@ -67,9 +70,10 @@ test('an exhausted pool: clients wait, pool.waiting fails with the figure, the s
   const byExpr = Object.fromEntries(result.thresholds.map((x) => [x.expr, x]));
   assert.equal(byExpr['max(pool.waiting)<1']?.ok, false);
   assert.match(byExpr['max(pool.waiting)<1']?.actual ?? '', /^[\d.]+ on 127\.0\.0\.1:\d+ at [\d.]+s$/);
+  assert.doesNotMatch(r.stderr, /warning/, 'the server behind was reached');
   // The server behind the pooler still answers the server thresholds.
   assert.equal(byExpr['max(connections)<100%']?.ok, true);
-  assert.match(r.stdout, /PgBouncer \d+\.\d+\.\d+ \(transaction pooling, pool size 2\): clients waiting for a server [\d.]+ on average/);
+  assert.match(r.stdout, /PgBouncer \d+\.\d+\.\d+ at 127\.0\.0\.1:\d+ \(transaction pooling, pool size 2\): clients waiting for a server [\d.]+ on average/);
   const finding = result.findings?.find((f) => f.rule === 'pool-wait');
   assert.ok(finding !== undefined, JSON.stringify(result.findings));
   assert.match(finding.message, /% of their mean latency .*pool size 2 for up to \d+ clients is the bound/);
