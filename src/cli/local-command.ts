@@ -160,6 +160,7 @@ export async function localPromote(value: string | undefined, io: CliIO): Promis
   const promoted = await cluster.promote(index);
   writeState(file, cluster.state());
   printOut(io, `promoted ${promoted.name}: primary is now ${promoted.url}`);
+  if (cluster.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  now sends to ${promoted.name} (${cluster.urls.pgbouncer})`);
   return 0;
 }
 

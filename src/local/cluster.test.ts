@@ -106,3 +106,28 @@ test('sync: a commit waits for the standby (blocks while it is stopped)', async 
     await c.stop();
   }
 });
+
+test('behind PgBouncer: a promotion re-targets it, and writes through the same URL reach the new primary', async (t) => {
+  if (!existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer')) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  const c = await startCluster({ replicas: 1, pgbouncer: true, settings: FAST });
+  try {
+    const via = c.urls.pgbouncer!;
+    await query(via, 'CREATE TABLE w (a int)');
+    await query(via, 'INSERT INTO w VALUES (1)');
+    await c.waitForReplication();
+    await c.killPrimary();
+    const promoted = await c.promote(0);
+    // PgBouncer reloads on SIGHUP in its own time: the first connections may still meet the old address.
+    let row: { port: number; r: boolean } | undefined;
+    for (let i = 0; i < 100 && row?.port !== promoted.port; i++) {
+      row = (await query<{ port: number; r: boolean }>(via, 'SELECT inet_server_port() AS port, pg_is_in_recovery() AS r').catch(() => []))[0];
+      if (row?.port !== promoted.port) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(row, { port: promoted.port, r: false });
+    await query(via, 'INSERT INTO w VALUES (2)');
+    const [n] = await query<{ n: number }>(promoted.url, 'SELECT count(*)::int AS n FROM w');
+    assert.equal(n?.n, 2);
+  } finally {
+    await c.stop();
+  }
+});

@@ -30,7 +30,7 @@ import {
   type NodeSpec,
   type PgTools,
 } from './pg-node.js';
-import { startPgBouncer, stopPgBouncerPid } from './pgbouncer.js';
+import { isPgBouncerPid, retargetPgBouncer, startPgBouncer, stopPgBouncerPid } from './pgbouncer.js';
 import { chownTree, freePort, runAs, SUPERUSER } from './server.js';
 import type { ClusterState } from './state.js';
 
@@ -311,6 +311,8 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
         target,
         nodes.filter((n) => n !== target && n.pid() !== undefined),
       );
+      // The clients behind PgBouncer follow the promotion: it is what a managed pooler does too.
+      if (s.pgbouncer !== undefined && isPgBouncerPid(s.pgbouncer.pid)) retargetPgBouncer(s.pgbouncer.pid, s.pgbouncer.dir, '127.0.0.1', target.port);
       return target;
     },
     async terminateBackends(node) {

@@ -124,6 +124,22 @@ export async function stopPgBouncerPid(pid: number, dir: string): Promise<void> 
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The [databases] line that sends every database to one server. */
+const databasesLine = (host: string, port: number): string => `* = host=${host} port=${port}`;
+
+/**
+ * Points a running PgBouncer (started here, by pid and directory) at another server: its config's
+ * [databases] line is rewritten and it is sent SIGHUP, which reloads it. PgBouncer then closes the
+ * server connections to the old address as they come free, and opens new ones to the new one.
+ */
+export function retargetPgBouncer(pid: number, dir: string, host: string, port: number): void {
+  const file = join(dir, 'pgbouncer.ini');
+  const conf = readFileSync(file, 'utf8').replace(/^\* = host=\S+ port=\d+$/m, databasesLine(host, port));
+  writeFileSync(file, conf);
+  if (!isPgBouncerPid(pid)) throw new PgsurgeError('LOCAL_NOT_RUNNING', `PgBouncer (pid ${pid}) is not running`);
+  process.kill(pid, 'SIGHUP');
+}
+
 export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBouncer> {
   const bin = pgBouncerBin(opts.bin);
   const version = pgBouncerVersion(bin);
@@ -144,7 +160,7 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
   const conf = [
     '[databases]',
     // Any database name goes to the same server, under the client's own user.
-    `* = host=${opts.targetHost} port=${opts.targetPort}`,
+    databasesLine(opts.targetHost, opts.targetPort),
     '[pgbouncer]',
     'listen_addr = 127.0.0.1',
     `listen_port = ${port}`,
@@ -155,6 +171,9 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
     `pool_mode = ${opts.poolMode}`,
     `default_pool_size = ${opts.poolSize ?? 20}`,
     `max_client_conn = ${opts.maxClientConn ?? 1000}`,
+    // After a failed login to the server PgBouncer waits this long before trying again (default
+    // 15 s): through a failover that wait, not the promotion, would be the outage the clients see.
+    'server_login_retry = 1',
     // Drivers (pgjdbc, pgsurge) send these; PgBouncer refuses unknown startup parameters otherwise.
     'ignore_startup_parameters = extra_float_digits,options',
     `logfile = ${logFile}`,
