@@ -49,7 +49,27 @@ function printUrls(io: CliIO, c: LocalCluster): void {
   printOut(io, `primary    ${c.urls.primary}`);
   c.urls.replicas.forEach((u, i) => printOut(io, `replica ${i + 1}  ${u}`));
   printMultiHost(io, c);
-  if (c.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  ${c.urls.pgbouncer}`);
+  if (c.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  ${pooledUrl(c.urls.pgbouncer)}`);
+}
+
+/**
+ * A pooler's URL as printed: without its password (output masks passwords anyway), and where to
+ * get it: `PGPASSWORD=$(pgsurge local password) pgsurge run --url URL`.
+ */
+function pooledUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password === '') return url;
+  u.password = '';
+  return `${u.toString()}  (password: pgsurge local password)`;
+}
+
+/** The pooler login's password alone, unmasked, for PGPASSWORD=$(pgsurge local password). */
+export function localPassword(io: CliIO): number {
+  const { file, state } = loaded(io);
+  if (state.login === undefined)
+    throw new PgsurgeError('LOCAL_NO_LOGIN', `the local cluster has no pooler login (state file ${file}); start it with --pgbouncer`);
+  io.stdout.write(`${state.login.password}\n`);
+  return 0;
 }
 
 export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> {
@@ -114,7 +134,7 @@ export async function localStatus(io: CliIO): Promise<number> {
   }
   if (state.pgbouncer !== undefined) {
     const up = isPgBouncerPid(state.pgbouncer.pid);
-    printOut(io, `pgbouncer  ${up ? 'running' : 'stopped'}  ${up ? `pid ${state.pgbouncer.pid}` : '-'}  ${cluster.urls.pgbouncer ?? ''}`);
+    printOut(io, `pgbouncer  ${up ? 'running' : 'stopped'}  ${up ? `pid ${state.pgbouncer.pid}` : '-'}  ${pooledUrl(cluster.urls.pgbouncer ?? '')}`);
   }
   printMultiHost(io, cluster);
   printOut(io, `state      ${file}`);
@@ -160,7 +180,7 @@ export async function localPromote(value: string | undefined, io: CliIO): Promis
   const promoted = await cluster.promote(index);
   writeState(file, cluster.state());
   printOut(io, `promoted ${promoted.name}: primary is now ${promoted.url}`);
-  if (cluster.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  now sends to ${promoted.name} (${cluster.urls.pgbouncer})`);
+  if (cluster.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  now sends to ${promoted.name}`);
   return 0;
 }
 

@@ -30,6 +30,10 @@ export function addLocalCommand(program: Command, io: CliIO, setExit: (code: num
     .description('nodes, roles, pids and URLs')
     .action(async () => setExit(await (await impl()).localStatus(io)));
   local
+    .command('password')
+    .description("the password of the poolers' login role (PGPASSWORD=$(pgsurge local password))")
+    .action(async () => setExit((await impl()).localPassword(io)));
+  local
     .command('kill-primary')
     .description('immediate shutdown of the primary (pg_ctl stop -m immediate)')
     .action(async () => setExit(await (await impl()).localKillPrimary(io)));

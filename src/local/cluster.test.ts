@@ -112,6 +112,13 @@ test('behind PgBouncer: a promotion re-targets it, and writes through the same U
   const c = await startCluster({ replicas: 1, pgbouncer: true, settings: FAST });
   try {
     const via = c.urls.pgbouncer!;
+    // Clients prove a password to the pooler: the login role's, not trust.
+    const url = new URL(via);
+    assert.equal(url.username, 'app');
+    assert.ok(url.password.length >= 16);
+    await assert.rejects(query(via.replace(`:${url.password}@`, '@'), 'SELECT 1'), /password|SASL|authentication/i);
+    await assert.rejects(query(via.replace(`:${url.password}@`, ':wrong@'), 'SELECT 1'), /password authentication failed|SASL/i);
+    assert.equal(c.state().login?.user, 'app');
     await query(via, 'CREATE TABLE w (a int)');
     await query(via, 'INSERT INTO w VALUES (1)');
     await c.waitForReplication();

@@ -8,6 +8,8 @@
  * Node names are pg0 (the first primary), pg1..pgN (the replicas); each replica's cluster_name is
  * its name, which is also the application_name its walreceiver reports (synchronous_standby_names).
  */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,7 +198,17 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
       await waitSyncStandby(primary, 10_000);
     }
     if (opts.pgbouncer === true) {
-      const b = await startPgBouncer({ targetHost: '127.0.0.1', targetPort: primary.port, poolMode: 'transaction', persist: opts.persist });
+      // Clients prove a password to the pooler, as they would to a real one: a SCRAM login role.
+      const login = state.login ?? (await createLogin(primary, database));
+      state = { ...state, login };
+      const b = await startPgBouncer({
+        targetHost: '127.0.0.1',
+        targetPort: primary.port,
+        poolMode: 'transaction',
+        users: { [login.user]: login.password },
+        authType: 'scram-sha-256',
+        persist: opts.persist,
+      });
       state = { ...state, pgbouncer: { port: b.port, pid: b.pid, dir: b.dir } };
     }
   } catch (e) {
@@ -204,6 +216,30 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
     throw e;
   }
   return attachWith(tools, state);
+}
+
+/** The login role poolers authenticate: it owns the database and its public schema, and reads the server's statistics. */
+export const LOGIN_USER = 'app';
+
+async function createLogin(primary: NodeSpec, database: string): Promise<{ user: string; password: string }> {
+  const password = randomBytes(18).toString('base64url');
+  const db = `"${database.replace(/"/g, '""')}"`;
+  await withNode(primary, async (c) => {
+    await c.query("SET password_encryption = 'scram-sha-256'");
+    await c.query(`CREATE ROLE ${LOGIN_USER} LOGIN PASSWORD '${password}'`);
+    await c.query(`GRANT pg_monitor TO ${LOGIN_USER}`);
+    await c.query(`ALTER DATABASE ${db} OWNER TO ${LOGIN_USER}`);
+  });
+  // The schema lives in the database itself (owned by pg_database_owner since PostgreSQL 15, but not before).
+  const c = new pg.Client({ connectionString: nodeUrl(primary, database), connectionTimeoutMillis: 5000 });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query(`ALTER SCHEMA public OWNER TO ${LOGIN_USER}`);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+  return { user: LOGIN_USER, password };
 }
 
 /** Port, socket directory and name of one node, appended last so that they win over the copied lines. */
@@ -276,7 +312,8 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
   const [primary, ...replicas] = nodes as [ClusterNode, ...ClusterNode[]];
   const current = (): ClusterNode => nodes.find((n) => n.name === s.primary) ?? primary;
   const b = s.pgbouncer;
-  const pgbouncerUrl = b === undefined ? undefined : `postgres://${SUPERUSER}@127.0.0.1:${b.port}/${encodeURIComponent(s.database)}`;
+  const login = s.login === undefined ? SUPERUSER : `${s.login.user}:${encodeURIComponent(s.login.password)}`;
+  const pgbouncerUrl = b === undefined ? undefined : `postgres://${login}@127.0.0.1:${b.port}/${encodeURIComponent(s.database)}`;
   const multiHost = `postgres://${SUPERUSER}@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${encodeURIComponent(s.database)}`;
   const urls = {
     primary: primary.url,

@@ -28,8 +28,10 @@ export interface PgBouncerOptions {
   readonly maxClientConn?: number | undefined;
   /** Per-client prepared statements tracked in transaction mode (1.21+; default 200 where supported, ignored otherwise). */
   readonly maxPreparedStatements?: number | undefined;
-  /** Users with passwords: auth_type md5 with this auth file; default trust for "postgres". */
+  /** Users with passwords: auth_type md5 (or `authType`) with this auth file; default trust for "postgres". */
   readonly users?: Readonly<Record<string, string>> | undefined;
+  /** How clients with `users` prove their password (default md5); the auth file keeps them as plain text, which both take. */
+  readonly authType?: 'md5' | 'scram-sha-256' | undefined;
   /** Users who may use the admin console (admin_users; default: every user above). */
   readonly adminUsers?: readonly string[] | undefined;
   /** Path of the binary (default $PGBOUNCER or /usr/sbin/pgbouncer). */
@@ -165,7 +167,7 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
     'listen_addr = 127.0.0.1',
     `listen_port = ${port}`,
     "unix_socket_dir = ''",
-    `auth_type = ${opts.users === undefined ? 'trust' : 'md5'}`,
+    `auth_type = ${opts.users === undefined ? 'trust' : (opts.authType ?? 'md5')}`,
     `auth_file = ${join(dir, 'userlist.txt')}`,
     `admin_users = ${(opts.adminUsers ?? Object.keys(users)).join(',')}`,
     `pool_mode = ${opts.poolMode}`,

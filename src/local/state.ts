@@ -28,6 +28,11 @@ export interface ClusterState {
   readonly nodes: readonly NodeSpec[];
   readonly primary: string;
   readonly pgbouncer?: PgBouncerState | undefined;
+  /**
+   * The login role that poolers authenticate with a password (made with a pooler): owner of the
+   * database. Its password is in this file, which is private to the user (0600).
+   */
+  readonly login?: { readonly user: string; readonly password: string } | undefined;
 }
 
 export function statePath(env: NodeJS.ProcessEnv = process.env): string {

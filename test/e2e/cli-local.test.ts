@@ -61,7 +61,7 @@ async function sql<T extends pg.QueryResultRow>(url: string, text: string): Prom
 }
 
 const url = (out: string, label: string): string => {
-  const m = new RegExp(`^${label}\\s+(postgres://\\S+)$`, 'm').exec(out);
+  const m = new RegExp(`^${label}\\s+(postgres://\\S+)`, 'm').exec(out);
   assert.ok(m?.[1] !== undefined, `no ${label} URL in:\n${out}`);
   return m[1];
 };
@@ -82,7 +82,11 @@ test('up → status → kill-primary → promote → writes on the new primary �
   assert.equal(up.code, 0, up.stderr);
   const primary = url(up.stdout, 'primary');
   const replica = url(up.stdout, 'replica 1');
-  const bouncer = url(up.stdout, 'pgbouncer');
+  // The pooler's URL is printed without its password, which `local password` gives alone.
+  assert.match(up.stdout, /^pgbouncer {2}postgres:\/\/app@127\.0\.0\.1:\d+\/pgsurge {2}\(password: pgsurge local password\)$/m);
+  const password = (await local('password')).stdout.trim();
+  assert.match(password, /^[\w-]{20,}$/);
+  const bouncer = url(up.stdout, 'pgbouncer').replace('app@', `app:${password}@`);
   // The URL a client follows a promotion with: every node, and only a read-write one is taken.
   assert.match(url(up.stdout, 'read-write'), /^postgres:\/\/postgres@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/pgsurge\?target_session_attrs=read-write$/);
   assert.match(url(up.stdout, 'reads'), /^postgres:\/\/postgres@127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/pgsurge\?target_session_attrs=prefer-standby$/);
@@ -117,6 +121,19 @@ test('up → status → kill-primary → promote → writes on the new primary �
   await sql(replica, 'INSERT INTO t VALUES (2)');
   const rows = await sql<{ n: number }>(replica, 'SELECT count(*)::int AS n FROM t');
   assert.equal(rows[0]?.n, 2, 'the row written before the kill survived');
+  // PgBouncer follows the promotion: the same URL writes on the new primary (after its reload).
+  assert.match(promote.stdout, /^pgbouncer {2}now sends to pg1/m);
+  let through: unknown;
+  for (let i = 0; i < 100; i++) {
+    through = await sql(bouncer, 'INSERT INTO t VALUES (3)').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (through === undefined) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(through, undefined, String(through));
+
   assert.match((await local('status')).stdout, /^pg1\s+primary/m);
   assert.equal((await local('kill-primary')).code, 0, 'kill-primary now kills pg1');
 
