@@ -10,7 +10,8 @@
  * - Session state in a script (SET, advisory locks, LISTEN, temporary tables, SQL PREPARE, cursors
  *   WITH HOLD) through transaction or statement pooling: the next transaction may run on a server
  *   connection without it. Said once per kind, with the script and line; the run goes on.
- * - The server's max_connections does not bound the clients behind a pooler; its max_client_conn does.
+ * - The server's max_connections does not bound the clients behind a pooler; PgBouncer's
+ *   max_client_conn does; a Pgpool-II serves num_init_children clients at once, and more are said.
  */
 import { usageError } from '../errors.js';
 import type { PoolerCheck } from '../observe/pooler.js';
@@ -52,6 +53,15 @@ export function checkPooler(i: PoolerCheckInput): { readonly serverBoundsClients
       i.warn(
         `${i.where} is not the server itself (the server answers on ${p.serverPort === null ? 'a Unix socket' : `port ${p.serverPort}`}) and pgsurge cannot read what it is (${p.why}): ` +
           'if it is a pooler in transaction mode, -M prepared fails with 42P05 or 26000; -M extended works through any',
+      );
+    }
+    return { serverBoundsClients: false };
+  }
+  if (p.kind === 'pgpool') {
+    // Each client holds a Pgpool-II child for its whole session: the ones beyond wait for one.
+    if (p.children !== null && i.clients > p.children) {
+      i.warn(
+        `${i.clients} clients through ${p.version} at ${i.where}, which serves ${p.children} at once (num_init_children): the others wait for a child, in the latency`,
       );
     }
     return { serverBoundsClients: false };

@@ -60,7 +60,7 @@ export function attributeBound(step: LimitStep, samples: readonly ServerSample[]
     };
   }
   // A pooler answers apart from the server behind it: its figures count whether that one answered or not.
-  const pooled = inStep.flatMap((s) => s.hosts.flatMap((h) => (h.pooler === undefined ? [] : [{ host: h.host, ...h.pooler }])));
+  const pooled = inStep.flatMap((s) => s.hosts.flatMap((h) => (h.pooler?.kind !== 'pgbouncer' ? [] : [{ host: h.host, ...h.pooler }])));
   const waiting = mean(nums(pooled.map((p) => p.waiting)));
   if (waiting !== undefined && waiting >= POOL_WAITING) {
     const size = pooled.find((p) => p.poolSize !== null)?.poolSize;

@@ -170,6 +170,7 @@ function readingOf(t: ServerThreshold, h: HostSample, cores: number | undefined)
     }
     case 'pool.waiting': {
       const p = h.pooler;
+      if (p?.kind === 'pgpool') return { why: `${p.version} at ${p.at} does not say how many clients wait (only PgBouncer's console does)` };
       if (p === undefined)
         return { why: `no PgBouncer admin console was found at ${h.host} (a pooler must be the target, and the run's user in its stats_users)` };
       if (p.waiting === null) return { why: `PgBouncer's console at ${h.host} gave no wait time${p.error === undefined ? '' : `: ${p.error}`}` };

@@ -1,10 +1,11 @@
 /**
- * Diagnosis rule about a pooler in front of the target: how much of the clients' latency was
- * waiting for one of its server connections. Pure function of the recorded samples, like the
+ * Diagnosis rules about a pooler in front of the target: how much of the clients' latency was
+ * waiting for one of PgBouncer's server connections, and whether Pgpool-II sent any read to the
+ * replicas it balances over. Pure function of the recorded samples, like the
  * rules of diagnosis.ts, which runs it.
  */
 import { fmtNum } from '../report/format.js';
-import { meanWaiting, poolerTotals, waitPerTransactionMs } from '../report/pooler-totals.js';
+import { meanWaiting, pgpoolTotals, poolerTotals, waitPerTransactionMs } from '../report/pooler-totals.js';
 import type { Finding, ServerSample } from './types.js';
 
 /** What this rule reads of a result (diagnosis.ts's DiagnosisInput fits). */
@@ -53,6 +54,30 @@ export function poolWait(input: PoolerInput): Finding[] {
         `, ${fmtNum(mean, 2)} waiting on average: ${size}${clients} is the bound; ` +
         "raise its default_pool_size (within the server's max_connections) or run fewer clients",
       atS: [...t.waitedAtS],
+    });
+  }
+  return out;
+}
+
+/**
+ * Pgpool-II with standbys up that sent every SELECT to the primary: its load balancing did not
+ * balance (load_balance_mode off, reads inside transactions that wrote, functions it does not know
+ * to be read-only, a standby past delay_threshold).
+ */
+export function pgpoolReads(input: PoolerInput): Finding[] {
+  const out: Finding[] = [];
+  for (const t of pgpoolTotals(input.server)) {
+    const standbys = t.nodes.filter((n) => n.role === 'standby' && (n.status === 'up' || n.status === 'waiting'));
+    const primary = t.nodes.find((n) => n.role === 'primary');
+    const toStandbys = standbys.reduce((a, n) => a + n.selects, 0);
+    if (standbys.length === 0 || primary === undefined || primary.selects < 1 || toStandbys > 0) continue;
+    out.push({
+      rule: 'pgpool-no-replica-reads',
+      severity: 'warning',
+      message:
+        `${t.version} at ${t.at} sent 0 reads to the ${standbys.length} replica${standbys.length === 1 ? '' : 's'} up (${standbys.map((n) => n.host).join(', ')}): ` +
+        `all ${fmtNum(primary.selects)} SELECTs went to the primary ${primary.host}; ` +
+        "check load_balance_mode, reads inside transactions that wrote (disable_load_balance_on_write), functions not in read_only_function_list, and the standbys' delay_threshold",
     });
   }
   return out;

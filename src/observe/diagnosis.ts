@@ -4,7 +4,7 @@
  * so `pgsurge report` could re-run them on a saved result, and tests can feed them by hand.
  */
 import { median } from '../util/median.js';
-import { poolWait } from './diagnosis-pooler.js';
+import { pgpoolReads, poolWait } from './diagnosis-pooler.js';
 import { bloat, longTransactions } from './diagnosis-upkeep.js';
 import type { Finding, HostFacts, HostSample, ServerFacts, ServerSample } from './types.js';
 
@@ -496,6 +496,7 @@ const RULES: readonly Rule[] = [
   longTransactions,
   bloat,
   poolWait,
+  pgpoolReads,
 ];
 
 export function diagnose(input: DiagnosisInput): Finding[] {

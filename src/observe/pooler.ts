@@ -6,8 +6,10 @@
  * dialled, or over a Unix socket when pgsurge dialled TCP, has something in between. Only then is
  * the admin console tried (database "pgbouncer", the run's own credentials: PgBouncer lets users
  * in admin_users or stats_users read it). A console that answers SHOW VERSION with "PgBouncer" is
- * sampled; a backend that answers "database pgbouncer does not exist" was a port mapping or
- * another kind of proxy, and nothing is said; any other refusal is said once, with what to do.
+ * sampled. A backend that answers "database pgbouncer does not exist" is asked `SHOW pool_version`
+ * on the observer's own connection: a Pgpool-II answers it (read by pooler-pgpool.ts); otherwise
+ * it was a port mapping or another kind of proxy, and nothing is said. Any other refusal of the
+ * console is said once, with what to do.
  *
  * What is read: SHOW POOLS (clients active and waiting, server connections, the oldest wait),
  * SHOW STATS (transactions and wait time, cumulative), SHOW DATABASES (the pool size), for the run's
@@ -17,7 +19,8 @@ import type pg from 'pg';
 import { openAdminClient, type AdminDeadline } from '../driver/admin-client.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { nowUs } from '../engine/clock.js';
-import type { PoolerUsage } from './types.js';
+import { pgpoolChildren, pgpoolSource, pgpoolVersion } from './pooler-pgpool.js';
+import type { PgpoolUsage, PoolerUsage } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -48,12 +51,12 @@ export async function checkProxied(client: pg.Client, spec: HostSpec): Promise<P
 }
 
 export interface PoolerProbe {
-  readonly kind: 'pgbouncer';
+  readonly kind: 'pgbouncer' | 'pgpool';
   readonly version: string;
-  /** The servers the pooler sends the run's database to (SHOW DATABASES); none when it reaches them over a Unix socket. */
+  /** The servers the pooler sends the run's database to; none when it reaches them over a Unix socket. */
   backends(): Promise<HostSpec[]>;
-  /** Reads the console now: the usage since the previous reading (rates null on the first). Never throws. */
-  sample(): Promise<PoolerUsage>;
+  /** Reads it now: the usage since the previous reading (rates null on the first). Never throws. */
+  sample(): Promise<PoolerUsage | PgpoolUsage>;
   close(): Promise<void>;
 }
 
@@ -166,6 +169,7 @@ export interface PgBouncerFacts {
 export type PoolerCheck =
   | { readonly kind: 'direct' }
   | PgBouncerFacts
+  | { readonly kind: 'pgpool'; readonly version: string; readonly children: number | null }
   /** Something is in between, but not a PgBouncer whose console the user may read: `why`. */
   | { readonly kind: 'unknown'; readonly serverPort: number | null; readonly why: string };
 
@@ -177,7 +181,12 @@ export async function inspectPooler(client: pg.Client, conn: ConnInfo, spec: Hos
   try {
     opened = await openConsole(conn, spec, { deadline, signal: new AbortController().signal });
   } catch (e) {
-    return { kind: 'unknown', serverPort: check.serverPort, why: e instanceof Error ? e.message : String(e) };
+    const why = e instanceof Error ? e.message : String(e);
+    if (/does not exist/.test(why)) {
+      const version = await pgpoolVersion(client);
+      if (version !== undefined) return { kind: 'pgpool', version, children: await pgpoolChildren(client) };
+    }
+    return { kind: 'unknown', serverPort: check.serverPort, why };
   }
   try {
     if (!/pgbouncer/i.test(opened.version)) return { kind: 'unknown', serverPort: check.serverPort, why: `its console answers "${opened.version}"` };
@@ -209,8 +218,13 @@ export async function findPooler(client: pg.Client, conn: ConnInfo, spec: HostSp
     opened = await openConsole(conn, spec, opts);
   } catch (e) {
     const err = e as { code?: string; message?: string; cause?: { code?: string } };
-    // A PostgreSQL behind a port mapping (or a proxy that is not PgBouncer) has no such database.
-    if (/does not exist/.test(err.message ?? '')) return undefined;
+    // A PostgreSQL behind a port mapping, or a Pgpool-II (which passes the name on to it), has no such database.
+    if (/does not exist/.test(err.message ?? '')) {
+      const version = await pgpoolVersion(client);
+      if (version === undefined) return undefined;
+      const source = pgpoolSource(version, where, () => openAdminClient(conn, spec, { deadline: opts.deadline, signal: opts.signal }));
+      return { kind: 'pgpool', ...source };
+    }
     opts.warn?.(
       `${where} is not the server itself (the server was reached on ${check.serverPort === null ? 'a Unix socket' : `port ${check.serverPort}`}), ` +
         `but its PgBouncer admin console did not let ${conn.user} in: ${err.message ?? String(e)}; ` +

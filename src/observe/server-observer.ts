@@ -32,7 +32,7 @@ import { machineBetween, missingMachine, readLocalMachine, type MachineReading }
 import { fetchNodeExporter, shownUrl, type ServerMetricsSpec } from './node-exporter.js';
 import { findPooler, type PoolerProbe } from './pooler.js';
 import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
-import type { CgroupUsage, Finding, HostFacts, HostSample, MachineUsage, PoolerUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
+import type { CgroupUsage, Finding, HostFacts, HostSample, MachineUsage, PgpoolUsage, PoolerUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
   /** Workload tables besides pgbench_* (sizes, rows, autovacuum); the run's own (RunContext.tables) are added. */
@@ -283,7 +283,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     }
   };
 
-  const markMissing = (h: HostState, boundary: number, message: string, machine: MachineUsage | null = null, pooler?: PoolerUsage): void => {
+  const markMissing = (h: HostState, boundary: number, message: string, machine: MachineUsage | null = null, pooler?: PoolerUsage | PgpoolUsage): void => {
     for (let k = h.doneThrough; k < boundary; k++) {
       h.samples.set(k, { ...failedSample(h.label, message), machine, ...poolerOf(pooler) });
       h.missing.push({ k, message });
@@ -565,7 +565,7 @@ function sharedWithSelf(u: CgroupUsage | null): CgroupUsage | null {
   return { ...u, reason: u.reason === undefined ? shared : `${shared}; ${u.reason}` };
 }
 
-const poolerOf = (p: PoolerUsage | undefined): { pooler?: PoolerUsage } => (p === undefined ? {} : { pooler: p });
+const poolerOf = (p: PoolerUsage | PgpoolUsage | undefined): { pooler?: PoolerUsage | PgpoolUsage } => (p === undefined ? {} : { pooler: p });
 
 /** The pooler in front of the load's host, if any: best effort (a failed check leaves the pool figures out, never the run). */
 async function poolerAt(client: pg.Client, h: HostState, c: RunContext, signal: AbortSignal): Promise<PoolerProbe | undefined> {

@@ -15,6 +15,8 @@ export type {
   IndexBloat,
   MachineUsage,
   OpenTransaction,
+  PgpoolNode,
+  PgpoolUsage,
   PoolerUsage,
   ProcessUsage,
   ReplicationPeer,

@@ -114,6 +114,12 @@ function buildMetrics(registry: Registry) {
       'state',
     ]),
     poolSize: g('pgsurge_pool_size', "Server connections the PgBouncer at the host allows the run's pool (pool_size).", ['host']),
+    pgpoolSelects: g('pgsurge_pgpool_node_selects_per_second', 'SELECTs the Pgpool-II at the host sent to each backend node per second (its load balancing).', [
+      'host',
+      'node',
+      'role',
+    ]),
+    pgpoolNodeUp: g('pgsurge_pgpool_node_up', '1 when the Pgpool-II at the host counts the backend node as up.', ['host', 'node', 'role']),
     poolWaitPerTxn: g('pgsurge_pool_wait_seconds_per_transaction', 'Wait for a server connection per transaction in the last interval.', ['host']),
   };
 }
@@ -205,7 +211,13 @@ export function startPrometheus(listen: string): PrometheusOutput {
         m.up.set({ host }, h.ok ? 1 : 0);
         // The pooler answers apart from the server behind it: its figures count most when that one does not.
         const p = h.pooler;
-        if (p !== undefined) {
+        if (p?.kind === 'pgpool') {
+          for (const n of p.nodes) {
+            const labels = { host: p.at, node: n.host, role: n.role };
+            setIf(m.pgpoolSelects, labels, n.selectsPerS);
+            m.pgpoolNodeUp.set(labels, n.status === 'up' || n.status === 'waiting' ? 1 : 0);
+          }
+        } else if (p !== undefined) {
           // Labelled by the pooler's own address: the sample they came in is the server's behind it.
           const at = { host: p.at };
           setIf(m.poolWaiting, at, p.waiting);

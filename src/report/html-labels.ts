@@ -32,6 +32,7 @@ export const SERVER_PANELS: readonly ServerPanel[] = [
   // A PgBouncer in front of the host (its admin console): the pool the run's clients share.
   { key: 'pool', title: 'Pooler: clients and server connections of the pool (count)', yLabel: 'count' },
   { key: 'pool-wait', title: 'Pooler: wait for a server connection (ms)', yLabel: 'ms' },
+  { key: 'pool-reads', title: 'Pgpool-II: SELECTs sent to each node (per second)', yLabel: 'per second' },
   { key: 'transactions', title: 'Oldest open transactions of client sessions (seconds open)', yLabel: 'seconds' },
   // A host's machine as a whole (from /proc or a node_exporter), apart from the server's processes.
   { key: 'machine-cpu', title: 'Machine CPU (% of all cores)', yLabel: '% of all cores' },
@@ -112,6 +113,9 @@ const SERVER_FIELDS: Readonly<Record<string, { readonly panel: string; readonly 
   'pooler.waitPerTransactionMs': { panel: 'pool-wait', label: 'wait per transaction' },
   'pooler.maxWaitMs': { panel: 'pool-wait', label: 'oldest wait at the end' },
   'pooler.transactionsPerS': { panel: 'commits', label: 'pooler transactions/s' },
+  'pooler.nodes.selectsPerS': { panel: 'pool-reads', label: 'SELECTs/s' },
+  'pooler.nodes.replicationDelay': { panel: 'replication-bytes', label: 'Pgpool-II replication delay' },
+  'pooler.nodes.loadBalanceNode': { panel: 'state', label: "the observer's load balance node" },
   inRecovery: { panel: 'state', label: 'in recovery (a standby)' },
   checkpointInProgress: { panel: 'state', label: 'checkpoint in progress' },
 };

@@ -20,7 +20,7 @@ const MAX_SERIES_PER_PANEL = 12;
 const MAX_ARRAY_ELEMENTS = 8;
 
 /** A raw LSN is a position, not a figure worth a line; byte lags have their own panel. */
-const SKIP_LAST = /^(?:index|interval|durationS|pid|ok)$|(?:^|_)lsn$/i;
+const SKIP_LAST = /^(?:index|interval|durationS|pid|ok|id)$|(?:^|_)lsn$/i;
 const skipCache = new Map<string, boolean>();
 /** Decided once per field name: samples repeat the same names thousands of times. */
 function skipped(path: string): boolean {

@@ -40,7 +40,7 @@ export function poolerTotals(server: readonly ServerSample[]): PoolerTotals[] {
   for (const sample of server) {
     for (const h of sample.hosts) {
       const p = h.pooler;
-      if (p === undefined) continue;
+      if (p?.kind !== 'pgbouncer') continue;
       const a = acc.get(h.host) ?? {
         host: h.host,
         version: p.version,
@@ -106,4 +106,48 @@ export function poolerLine(t: PoolerTotals): string {
     `servers active peak ${t.peakServersActive === null ? '-' : fmtNum(t.peakServersActive)}, clients peak ${t.peakClients === null ? '-' : fmtNum(t.peakClients)}`,
   ];
   return `${head}: ${parts.join(', ')}`;
+}
+
+/** A Pgpool-II's nodes over a run: SELECTs it sent each (summed over the intervals), role and status last seen. */
+export interface PgpoolTotals {
+  /** The sampled host the figures came with (the first server behind it). */
+  readonly host: string;
+  readonly version: string;
+  readonly at: string;
+  readonly nodes: readonly { readonly host: string; readonly role: string; readonly status: string; readonly selects: number; readonly seconds: number }[];
+}
+
+export function pgpoolTotals(server: readonly ServerSample[]): PgpoolTotals[] {
+  const acc = new Map<
+    string,
+    { host: string; version: string; at: string; nodes: Map<string, { host: string; role: string; status: string; selects: number; seconds: number }> }
+  >();
+  for (const sample of server) {
+    for (const h of sample.hosts) {
+      const p = h.pooler;
+      if (p?.kind !== 'pgpool') continue;
+      const a = acc.get(h.host) ?? { host: h.host, version: p.version, at: p.at, nodes: new Map() };
+      for (const n of p.nodes) {
+        const t = a.nodes.get(n.host) ?? { host: n.host, role: n.role, status: n.status, selects: 0, seconds: 0 };
+        a.nodes.set(n.host, {
+          host: n.host,
+          role: n.role,
+          status: n.status,
+          selects: t.selects + (n.selectsPerS ?? 0) * sample.durationS,
+          seconds: t.seconds + (n.selectsPerS === null ? 0 : sample.durationS),
+        });
+      }
+      acc.set(h.host, a);
+    }
+  }
+  return [...acc.values()].map((a) => ({ host: a.host, version: a.version, at: a.at, nodes: [...a.nodes.values()] }));
+}
+
+/** "Pgpool-II 4.3.5 (…) at 127.0.0.1:9999: SELECTs sent per second: 127.0.0.1:5432 primary 0.0, …". */
+export function pgpoolLine(t: PgpoolTotals): string {
+  const nodes = t.nodes.map(
+    (n) =>
+      `${n.host} ${n.role}${n.status === 'up' || n.status === 'waiting' ? '' : ` (${n.status})`} ${n.seconds > 0 ? fmtNum(n.selects / n.seconds, 1) : '-'}`,
+  );
+  return `${t.version} at ${t.at}: SELECTs sent per second (mean): ${nodes.length === 0 ? 'no node figures' : nodes.join(', ')}`;
 }

@@ -181,6 +181,35 @@ const poolerUsageSchema = z.object({
   error: z.string().optional(),
 });
 
+/** One backend of a Pgpool-II, as SHOW POOL_NODES says at the interval's end; selects over the interval. */
+const pgpoolNodeSchema = z.object({
+  id: num,
+  /** host:port as Pgpool-II reaches it. */
+  host: z.string(),
+  /** Pgpool-II's status of it: up, waiting, down, unused. */
+  status: z.string(),
+  /** primary or standby, as Pgpool-II sees it. */
+  role: z.string(),
+  /** SELECTs Pgpool-II sent to it per second (its select_cnt over the interval; its own queries not counted). */
+  selectsPerS: numOrNull,
+  /** Whether it is the load balance node of the session that read it (the observer's). */
+  loadBalanceNode: z.boolean(),
+  /** Replication delay Pgpool-II measured (bytes, or seconds with delay_threshold_by_time), as it reports it. */
+  replicationDelay: numOrNull,
+});
+
+/**
+ * A Pgpool-II in front of the target, read with SHOW POOL_NODES on the same grid: which node takes
+ * the reads. It does not say how many clients wait for a child process.
+ */
+const pgpoolUsageSchema = z.object({
+  kind: z.literal('pgpool'),
+  version: z.string(),
+  at: z.string(),
+  nodes: z.array(pgpoolNodeSchema),
+  error: z.string().optional(),
+});
+
 /** pgsurge itself: its process usage, and the cores of the machine it ran on (absent in older results). */
 const clientUsageSchema = processUsageSchema.extend({ cores: z.number().int().positive().optional() });
 
@@ -267,7 +296,7 @@ const hostSampleSchema = z.object({
   /** Long-open transactions; absent in older results and when the snapshot failed. */
   transactions: transactionAgesSchema.optional(),
   /** The pooler in front of this server (or at this host's address when the server behind it could not be reached). */
-  pooler: poolerUsageSchema.optional(),
+  pooler: z.discriminatedUnion('kind', [poolerUsageSchema, pgpoolUsageSchema]).optional(),
 });
 
 /** One per client interval, with the same tS. */
@@ -303,6 +332,8 @@ export type ProcessUsage = z.infer<typeof processUsageSchema>;
 export type MachineUsage = z.infer<typeof machineUsageSchema>;
 export type CgroupUsage = z.infer<typeof cgroupUsageSchema>;
 export type PoolerUsage = z.infer<typeof poolerUsageSchema>;
+export type PgpoolUsage = z.infer<typeof pgpoolUsageSchema>;
+export type PgpoolNode = z.infer<typeof pgpoolNodeSchema>;
 export type ClientUsage = z.infer<typeof clientUsageSchema>;
 export type TableSample = z.infer<typeof tableSampleSchema>;
 export type HostSample = z.infer<typeof hostSampleSchema>;

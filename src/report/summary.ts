@@ -11,7 +11,7 @@ import { formatWorkloadReports } from '../workload/builtin/run-report.js';
 import { formatFailover } from './failover-text.js';
 import { serverStatementLines, serverStatementNote } from './statement-time-text.js';
 import { fmtMs, fmtNum, fmtPct } from './format.js';
-import { poolerLine, poolerTotals } from './pooler-totals.js';
+import { pgpoolLine, pgpoolTotals, poolerLine, poolerTotals } from './pooler-totals.js';
 
 export interface SummaryOptions {
   /** -r: per-statement latencies. */
@@ -217,6 +217,7 @@ function serverLines(result: ResultV1): string[] {
   const out = ['', 'server:'];
   const usage = usageLines(result);
   const poolers = poolerTotals(result.server);
+  const pgpools = pgpoolTotals(result.server);
   for (const [host, a] of perHost) {
     const ratio = a.hit + a.read === 0 ? '-' : fmtPct(a.hit, a.hit + a.read);
     const commits = a.commits.length === 0 ? '-' : fmtNum(a.commits.reduce((x, y) => x + y, 0) / a.commits.length, 1);
@@ -227,6 +228,8 @@ function serverLines(result: ResultV1): string[] {
     if (u !== undefined) out.push(`    ${u}`);
     const p = poolers.find((x) => x.host === host);
     if (p !== undefined) out.push(`    ${poolerLine(p)}`);
+    const pp = pgpools.find((x) => x.host === host);
+    if (pp !== undefined) out.push(`    ${pgpoolLine(pp)}`);
   }
   return out;
 }
