@@ -4,8 +4,8 @@
  * persistent, stopped by pid with a guard against a reused pid, its directory removed with it.
  *
  * A daemon is the leader of its own process group (spawned detached, so setsid). Invariant relied on
- * when it forks workers: the group outlives a main process killed by SIGKILL, and signalling the
- * group reaches every worker. Linux reuses no pid as a group id while the group has
+ * when it forks workers (Pgpool-II): the group outlives a main process killed by SIGKILL, and
+ * signalling the group reaches every worker. Linux reuses no pid as a group id while the group has
  * members, so a group signal cannot reach a stranger.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -50,6 +50,12 @@ export interface DaemonSpec {
   readonly as: RunAs;
   /** Keep running after this process exits; otherwise killed at exit. */
   readonly persist: boolean;
+  /**
+   * What it gets when this process exits (not persistent); default SIGKILL to its group. A shutdown
+   * signal goes to the main process alone, which then takes its workers and shared memory with it
+   * after we are gone (an exit handler cannot wait).
+   */
+  readonly exitSignal?: NodeJS.Signals | undefined;
 }
 
 export interface Daemon {
@@ -94,7 +100,9 @@ function spawnDaemon(spec: DaemonSpec): Daemon {
     live.set(
       pid,
       atExit(() => {
-        killGroup(pid, 'SIGKILL');
+        const signal = spec.exitSignal ?? 'SIGKILL';
+        if (signal === 'SIGKILL') killGroup(pid, signal);
+        else killMain(pid, signal);
         rmSync(spec.dir, { recursive: true, force: true });
       }),
     );
@@ -172,7 +180,8 @@ function groupAlive(pid: number): boolean {
 /**
  * Stop a daemon by pid (also one started by another process) and remove its directory: `signal`,
  * up to `graceMs` for the whole group to go, then SIGKILL to the group. Nothing is signalled when
- * `pid` is no longer `program`.
+ * `pid` is no longer `program`. A SIGKILL leaves what the daemon would have cleaned up (System V
+ * shared memory of Pgpool-II): it is the last resort.
  */
 export async function stopDaemonPid(pid: number, dir: string, o: { program: string; signal: NodeJS.Signals; graceMs: number }): Promise<void> {
   if (isProgramPid(pid, o.program)) {
