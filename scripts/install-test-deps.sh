@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, from Debian's packages:
-# pgbench (postgresql, for compatibility tests), PgBouncer, promtool (prometheus, to check the
-# alert rules), node_exporter (prometheus-node-exporter, for --server-metrics) and Chromium
-# (browser tests of the HTML report). Skips what is already there.
+# pgbench (postgresql, for compatibility tests), PgBouncer, Pgpool-II (pgpool2), promtool
+# (prometheus, to check the alert rules), node_exporter (prometheus-node-exporter, for
+# --server-metrics) and Chromium (browser tests of the HTML report). Skips what is already there.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/pgbench ] || ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || need+=(postgresql postgresql-contrib)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
+[ -x /usr/sbin/pgpool ] || need+=(pgpool2)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
 [ -x /usr/bin/chromium ] || need+=(chromium)
@@ -24,4 +25,5 @@ $sudo service postgresql stop >/dev/null 2>&1 || true
 $sudo service prometheus stop >/dev/null 2>&1 || true
 $sudo service prometheus-node-exporter stop >/dev/null 2>&1 || true
 $sudo service pgbouncer stop >/dev/null 2>&1 || true
+$sudo service pgpool2 stop >/dev/null 2>&1 || true
 echo "installed: ${need[*]}"

@@ -8,18 +8,16 @@
  * prepared on one is missing (26000) or already there (42P05) on another. 1.21 added
  * `max_prepared_statements`, which tracks them per client; it is set when the binary supports it.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgsurgeError } from '../errors.js';
-import { atExit } from './at-exit.js';
-import { chownTree, freePort, runAs, tail } from './server.js';
+import { binaryVersion, isProgramPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
+import { chownTree, freePort, runAs } from './server.js';
 
 const DEFAULT_PGBOUNCER = '/usr/sbin/pgbouncer';
 
-export interface PgBouncerOptions {
+/** `bin` defaults to $PGBOUNCER, then /usr/sbin/pgbouncer. */
+export interface PgBouncerOptions extends DaemonOptions {
   readonly targetHost: string;
   readonly targetPort: number;
   readonly poolMode: 'transaction' | 'session';
@@ -34,32 +32,17 @@ export interface PgBouncerOptions {
   readonly authType?: 'md5' | 'scram-sha-256' | undefined;
   /** Users who may use the admin console (admin_users; default: every user above). */
   readonly adminUsers?: readonly string[] | undefined;
-  /** Path of the binary (default $PGBOUNCER or /usr/sbin/pgbouncer). */
-  readonly bin?: string | undefined;
-  /** Keep running after this process exits (`pgsurge local up`); otherwise killed at exit. */
-  readonly persist?: boolean | undefined;
-  readonly baseDir?: string | undefined;
 }
 
-export interface PgBouncerVersion {
-  readonly text: string;
-  readonly major: number;
-  readonly minor: number;
-  readonly patch: number;
-}
+export type PgBouncerVersion = DaemonVersion;
 
-export interface LocalPgBouncer {
-  readonly host: string;
+export interface LocalPgBouncer extends DaemonHandle {
   readonly port: number;
-  readonly pid: number;
-  readonly dir: string;
   readonly version: PgBouncerVersion;
   /** Whether protocol-level prepared statements survive transaction pooling (max_prepared_statements is on). */
   readonly preparedStatements: boolean;
   /** postgres://postgres@127.0.0.1:PORT/DB */
   url(database?: string): string;
-  /** Stop it and remove its directory. Safe to call twice. */
-  stop(): Promise<void>;
 }
 
 function pgBouncerBin(bin?: string): string {
@@ -69,61 +52,25 @@ function pgBouncerBin(bin?: string): string {
 /** `pgbouncer --version`, parsed; throws a clear error when the binary is missing. */
 export function pgBouncerVersion(bin?: string): PgBouncerVersion {
   const path = pgBouncerBin(bin);
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
-  const m = /PgBouncer (\d+)\.(\d+)\.(\d+)/.exec(r.stdout ?? '');
-  if (r.error !== undefined || m === null) {
-    throw new PgsurgeError('LOCAL_NO_PGBOUNCER', `no PgBouncer at ${path}: install Debian's pgbouncer package (npm run test:deps) or set PGBOUNCER`, {
-      cause: r.error,
-    });
-  }
-  return { text: m[0], major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+  return binaryVersion(path, /PgBouncer (\d+)\.(\d+)\.(\d+)/, {
+    code: 'LOCAL_NO_PGBOUNCER',
+    message: `no PgBouncer at ${path}: install Debian's pgbouncer package (npm run test:deps) or set PGBOUNCER`,
+  });
 }
 
 export function supportsPreparedStatements(v: PgBouncerVersion): boolean {
   return v.major > 1 || (v.major === 1 && v.minor >= 21);
 }
 
-/** Unregistration of the exit clean-up of each PgBouncer this process started (not persistent), by pid. */
-const live = new Map<number, () => void>();
-
-async function waitListening(port: number, exited: () => boolean, logFile: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited()) throw new PgsurgeError('LOCAL_START_FAILED', `PgBouncer exited while starting:\n${tail(logFile, 10, '(no log)')}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new PgsurgeError('LOCAL_START_FAILED', `PgBouncer did not listen on 127.0.0.1:${port} within ${timeoutMs / 1000}s:\n${tail(logFile, 10, '(no log)')}`);
-}
-
 /** Whether `pid` is a running PgBouncer (guards against a reused pid before signalling it). */
 export function isPgBouncerPid(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pgbouncer');
-  } catch {
-    return false;
-  }
+  return isProgramPid(pid, 'pgbouncer');
 }
 
 /** Stop a PgBouncer by pid (also one started by another process) and remove its directory. */
 export async function stopPgBouncerPid(pid: number, dir: string): Promise<void> {
-  if (isPgBouncerPid(pid)) {
-    // SIGTERM: immediate shutdown before 1.23; after it, SIGTERM waits for clients, hence the SIGKILL.
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 3000;
-    while (isPgBouncerPid(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    if (isPgBouncerPid(pid)) process.kill(pid, 'SIGKILL');
-  }
-  live.get(pid)?.();
-  live.delete(pid);
-  rmSync(dir, { recursive: true, force: true });
+  // SIGTERM: immediate shutdown before 1.23; after it, SIGTERM waits for clients, hence the SIGKILL.
+  await stopDaemonPid(pid, dir, { program: 'pgbouncer', signal: 'SIGTERM', graceMs: 3000 });
 }
 
 /** The [databases] line that sends every database to one server. */
@@ -184,51 +131,17 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
   writeFileSync(join(dir, 'pgbouncer.ini'), conf.join('\n') + '\n');
   chownTree(dir, as);
 
-  const fd = openSync(join(dir, 'stdout.log'), 'a');
-  // detached: its own session, so a Ctrl-C aimed at pgsurge does not reach it.
-  const child = spawn(bin, [join(dir, 'pgbouncer.ini')], { ...as.ids, detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  const pid = child.pid;
-  if (pid === undefined) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new PgsurgeError('LOCAL_START_FAILED', `could not start ${bin}`);
-  }
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  if (opts.persist === true) child.unref();
-  else {
-    live.set(
-      pid,
-      atExit(() => {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-        rmSync(dir, { recursive: true, force: true });
-      }),
-    );
-  }
-  try {
-    await waitListening(port, () => exited, logFile, 15_000);
-  } catch (e) {
-    await stopPgBouncerPid(pid, dir);
-    throw e;
-  }
+  const daemon = await startDaemon(
+    { bin, args: [join(dir, 'pgbouncer.ini')], dir, outFile: join(dir, 'stdout.log'), as, persist: opts.persist === true },
+    (d) => waitListening('PgBouncer', port, d, logFile, 15_000),
+    stopPgBouncerPid,
+  );
 
-  let stopped = false;
   return {
-    host: '127.0.0.1',
+    ...daemon,
     port,
-    pid,
-    dir,
     version,
     preparedStatements: prepared,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await stopPgBouncerPid(pid, dir);
-    },
   };
 }
