@@ -8,11 +8,12 @@
  * prepared on one is missing (26000) or already there (42P05) on another. 1.21 added
  * `max_prepared_statements`, which tracks them per client; it is set when the binary supports it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryVersion, isProgramPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
 import { chownTree, freePort, runAs } from './server.js';
+import { PgsurgeError } from '../errors.js';
 
 const DEFAULT_PGBOUNCER = '/usr/sbin/pgbouncer';
 
