@@ -7,6 +7,7 @@ import { PgsurgeError, usageError } from '../errors.js';
 import { attachCluster, startCluster, type ClusterNode, type LocalCluster } from '../local/cluster.js';
 import { withNode } from '../local/pg-node.js';
 import { isPgBouncerPid } from '../local/pgbouncer.js';
+import { isPgpoolPid } from '../local/pgpool.js';
 import { readState, removeState, statePath, writeState, type ClusterState } from '../local/state.js';
 import { printErr, printOut, type CliIO } from './output.js';
 
@@ -14,6 +15,7 @@ export interface LocalUpOptions {
   readonly replicas?: string | undefined;
   readonly sync?: boolean | undefined;
   readonly pgbouncer?: boolean | undefined;
+  readonly pgpool?: boolean | undefined;
   readonly pgBin?: string | undefined;
 }
 
@@ -25,7 +27,11 @@ function parseCount(value: string, what: string, min: number): number {
 
 function anyRunning(s: ClusterState): boolean {
   const c = attachCluster(s);
-  return c.nodes.some((n) => n.pid() !== undefined) || (s.pgbouncer !== undefined && isPgBouncerPid(s.pgbouncer.pid));
+  return (
+    c.nodes.some((n) => n.pid() !== undefined) ||
+    [s.pgbouncer, s.pgbouncerPgpool].some((b) => b !== undefined && isPgBouncerPid(b.pid)) ||
+    (s.pgpool !== undefined && isPgpoolPid(s.pgpool.pid))
+  );
 }
 
 function loaded(io: CliIO): { file: string; state: ClusterState; cluster: LocalCluster } {
@@ -49,7 +55,17 @@ function printUrls(io: CliIO, c: LocalCluster): void {
   printOut(io, `primary    ${c.urls.primary}`);
   c.urls.replicas.forEach((u, i) => printOut(io, `replica ${i + 1}  ${u}`));
   printMultiHost(io, c);
-  if (c.urls.pgbouncer !== undefined) printOut(io, `pgbouncer  ${pooledUrl(c.urls.pgbouncer)}`);
+  for (const [label, u] of poolerUrls(c)) printOut(io, `${label} ${pooledUrl(u)}`);
+}
+
+/** The poolers' endpoints, labelled to one width: PgBouncer → primary, Pgpool-II → every node, PgBouncer → Pgpool-II. */
+function poolerUrls(c: LocalCluster): [string, string][] {
+  const all: [string, string | undefined][] = [
+    ['pgbouncer ', c.urls.pgbouncer],
+    ['pgpool    ', c.urls.pgpool],
+    ['pgbouncer+pgpool', c.urls.pgbouncerPgpool],
+  ];
+  return all.filter((x): x is [string, string] => x[1] !== undefined);
 }
 
 /**
@@ -67,7 +83,7 @@ function pooledUrl(url: string): string {
 export function localPassword(io: CliIO): number {
   const { file, state } = loaded(io);
   if (state.login === undefined)
-    throw new PgsurgeError('LOCAL_NO_LOGIN', `the local cluster has no pooler login (state file ${file}); start it with --pgbouncer`);
+    throw new PgsurgeError('LOCAL_NO_LOGIN', `the local cluster has no pooler login (state file ${file}); start it with --pgbouncer or --pgpool`);
   io.stdout.write(`${state.login.password}\n`);
   return 0;
 }
@@ -85,6 +101,7 @@ export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> 
     replicas,
     sync: opts.sync === true,
     pgbouncer: opts.pgbouncer === true,
+    pgpool: opts.pgpool === true,
     binDir: opts.pgBin,
     persist: true,
     log: (line) => printErr(io, `pgsurge local: ${line}`),
@@ -109,7 +126,8 @@ export async function localDown(io: CliIO): Promise<number> {
   }
   await attachCluster(state).stop();
   removeState(file);
-  printOut(io, `stopped and removed ${state.nodes.length} node(s)${state.pgbouncer === undefined ? '' : ' and PgBouncer'}`);
+  const poolers = [state.pgbouncer === undefined ? '' : 'PgBouncer', state.pgpool === undefined ? '' : 'Pgpool-II'].filter((x) => x !== '');
+  printOut(io, `stopped and removed ${state.nodes.length} node(s)${poolers.length === 0 ? '' : ` and ${poolers.join(', ')}`}`);
   return 0;
 }
 
@@ -132,9 +150,14 @@ export async function localStatus(io: CliIO): Promise<number> {
     const pid = n.pid();
     printOut(io, `${n.name}  ${(await role(n)).padEnd(13)} ${pid === undefined ? '-' : `pid ${pid}`}  ${n.url}`);
   }
-  if (state.pgbouncer !== undefined) {
-    const up = isPgBouncerPid(state.pgbouncer.pid);
-    printOut(io, `pgbouncer  ${up ? 'running' : 'stopped'}  ${up ? `pid ${state.pgbouncer.pid}` : '-'}  ${pooledUrl(cluster.urls.pgbouncer ?? '')}`);
+  for (const [label, d, up, url] of [
+    ['pgbouncer ', state.pgbouncer, isPgBouncerPid, cluster.urls.pgbouncer],
+    ['pgpool    ', state.pgpool, isPgpoolPid, cluster.urls.pgpool],
+    ['pgbouncer+pgpool', state.pgbouncerPgpool, isPgBouncerPid, cluster.urls.pgbouncerPgpool],
+  ] as const) {
+    if (d === undefined) continue;
+    const running = up(d.pid);
+    printOut(io, `${label} ${running ? 'running' : 'stopped'}  ${running ? `pid ${d.pid}` : '-'}  ${pooledUrl(url ?? '')}`);
   }
   printMultiHost(io, cluster);
   printOut(io, `state      ${file}`);

@@ -19,6 +19,10 @@ export function addLocalCommand(program: Command, io: CliIO, setExit: (code: num
     .option('--replicas <n>', 'streaming replicas (default 1)')
     .option('--sync', 'synchronous replication: commits wait for one standby')
     .option('--pgbouncer', 'PgBouncer (transaction pooling) in front of the primary')
+    .option(
+      '--pgpool',
+      'Pgpool-II in front of every node: writes to the primary, reads balanced over the nodes (with --pgbouncer: a PgBouncer in front of it too)',
+    )
     .option('--pg-bin <dir>', 'PostgreSQL binaries with pg_basebackup (default: the newest under /usr/lib/postgresql)')
     .action(async (opts: LocalUpOptions) => setExit(await (await impl()).localUp(opts, io)));
   local

@@ -71,3 +71,11 @@ test("more clients than PgBouncer's max_client_conn are refused", () => {
     /1001 clients is more than PgBouncer 1\.18\.0 at b:6432 takes: its max_client_conn is 1000/,
   );
 });
+
+test('Pgpool-II: clients past num_init_children are said (they wait for a child); -M prepared is not refused', () => {
+  const pgpool: PoolerCheck = { kind: 'pgpool', version: 'Pgpool-II 4.3.5', children: 32 };
+  const many = check(pgpool, { clients: 40 });
+  assert.equal(many.error, undefined);
+  assert.match(many.warnings[0] ?? '', /^40 clients through Pgpool-II 4\.3\.5 at b:6432, which serves 32 at once \(num_init_children\)/);
+  assert.deepEqual(check(pgpool, { clients: 32 }).warnings, []);
+});

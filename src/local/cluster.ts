@@ -33,6 +33,7 @@ import {
   type PgTools,
 } from './pg-node.js';
 import { isPgBouncerPid, retargetPgBouncer, startPgBouncer, stopPgBouncerPid } from './pgbouncer.js';
+import { startPgpool, stopPgpoolPid } from './pgpool.js';
 import { chownTree, freePort, runAs, SUPERUSER } from './server.js';
 import type { ClusterState } from './state.js';
 
@@ -42,6 +43,8 @@ export interface ClusterOptions {
   readonly sync?: boolean | undefined;
   /** PgBouncer (transaction pooling) in front of the primary. */
   readonly pgbouncer?: boolean | undefined;
+  /** Pgpool-II in front of every node: writes to the primary, reads balanced; with `pgbouncer`, a second PgBouncer in front of it too. */
+  readonly pgpool?: boolean | undefined;
   /** Binaries with pg_basebackup; default the newest Debian PostgreSQL. */
   readonly binDir?: string | undefined;
   /** Server settings for every node. */
@@ -82,6 +85,10 @@ export interface LocalCluster {
     readonly readWrite: string;
     readonly preferStandby: string;
     readonly pgbouncer?: string;
+    /** Pgpool-II in front of every node. */
+    readonly pgpool?: string;
+    /** PgBouncer in front of Pgpool-II. */
+    readonly pgbouncerPgpool?: string;
   };
   /** Immediate shutdown of the current primary (pg_ctl stop -m immediate: no checkpoint, no error to clients). */
   killPrimary(): Promise<void>;
@@ -197,18 +204,33 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
       });
       await waitSyncStandby(primary, 10_000);
     }
-    if (opts.pgbouncer === true) {
+    if (opts.pgbouncer === true || opts.pgpool === true) {
       // Clients prove a password to the pooler, as they would to a real one: a SCRAM login role.
-      const login = state.login ?? (await createLogin(primary, database));
-      state = { ...state, login };
-      const b = await startPgBouncer({
-        targetHost: '127.0.0.1',
-        targetPort: primary.port,
-        poolMode: 'transaction',
+      state = { ...state, login: await createLogin(primary, database) };
+      if (replicas.length > 0)
+        await waitStreaming(
+          primary,
+          replicas.map((r) => r.name),
+          30_000,
+        );
+    }
+    const login = state.login;
+    if (opts.pgpool === true && login !== undefined) {
+      const p = await startPgpool({
+        primary: { host: '127.0.0.1', port: primary.port, name: primary.name },
+        replicas: replicas.map((r) => ({ host: '127.0.0.1', port: r.port, name: r.name })),
         users: { [login.user]: login.password },
-        authType: 'scram-sha-256',
         persist: opts.persist,
       });
+      state = { ...state, pgpool: { port: p.port, pid: p.pid, dir: p.dir } };
+      if (opts.pgbouncer === true) {
+        // Both stacked: client → PgBouncer → Pgpool-II → the nodes.
+        const b = await pooledBouncer(p.port, login, opts.persist);
+        state = { ...state, pgbouncerPgpool: { port: b.port, pid: b.pid, dir: b.dir } };
+      }
+    }
+    if (opts.pgbouncer === true && login !== undefined) {
+      const b = await pooledBouncer(primary.port, login, opts.persist);
       state = { ...state, pgbouncer: { port: b.port, pid: b.pid, dir: b.dir } };
     }
   } catch (e) {
@@ -216,6 +238,18 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
     throw e;
   }
   return attachWith(tools, state);
+}
+
+/** A PgBouncer (transaction pooling) in front of 127.0.0.1:`port`, its clients proving the login's SCRAM password. */
+function pooledBouncer(port: number, login: { user: string; password: string }, persist: boolean | undefined): ReturnType<typeof startPgBouncer> {
+  return startPgBouncer({
+    targetHost: '127.0.0.1',
+    targetPort: port,
+    poolMode: 'transaction',
+    users: { [login.user]: login.password },
+    authType: 'scram-sha-256',
+    persist,
+  });
 }
 
 /** The login role poolers authenticate: it owns the database and its public schema, and reads the server's statistics. */
@@ -280,6 +314,8 @@ async function waitSyncStandby(primary: NodeSpec, timeoutMs: number): Promise<vo
 async function stopAll(tools: PgTools, s: ClusterState): Promise<void> {
   const errors: unknown[] = [];
   if (s.pgbouncer !== undefined) await stopPgBouncerPid(s.pgbouncer.pid, s.pgbouncer.dir).catch((e: unknown) => errors.push(e));
+  if (s.pgbouncerPgpool !== undefined) await stopPgBouncerPid(s.pgbouncerPgpool.pid, s.pgbouncerPgpool.dir).catch((e: unknown) => errors.push(e));
+  if (s.pgpool !== undefined) await stopPgpoolPid(s.pgpool.pid, s.pgpool.dir).catch((e: unknown) => errors.push(e));
   // Immediate: a throwaway cluster needs no checkpoint, and a fast stop of a sync primary can wait.
   await Promise.all(s.nodes.map((n) => stopNode(tools, n, 'immediate').catch((e: unknown) => errors.push(e))));
   for (const n of s.nodes) {
@@ -313,7 +349,11 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
   const current = (): ClusterNode => nodes.find((n) => n.name === s.primary) ?? primary;
   const b = s.pgbouncer;
   const login = s.login === undefined ? SUPERUSER : `${s.login.user}:${encodeURIComponent(s.login.password)}`;
-  const pgbouncerUrl = b === undefined ? undefined : `postgres://${login}@127.0.0.1:${b.port}/${encodeURIComponent(s.database)}`;
+  const pooled = (d: { port: number } | undefined): string | undefined =>
+    d === undefined ? undefined : `postgres://${login}@127.0.0.1:${d.port}/${encodeURIComponent(s.database)}`;
+  const pgbouncerUrl = pooled(b);
+  const pgpoolUrl = pooled(s.pgpool);
+  const stackedUrl = pooled(s.pgbouncerPgpool);
   const multiHost = `postgres://${SUPERUSER}@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${encodeURIComponent(s.database)}`;
   const urls = {
     primary: primary.url,
@@ -322,6 +362,8 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
     readWrite: `${multiHost}?target_session_attrs=read-write`,
     preferStandby: `${multiHost}?target_session_attrs=prefer-standby`,
     ...(pgbouncerUrl === undefined ? {} : { pgbouncer: pgbouncerUrl }),
+    ...(pgpoolUrl === undefined ? {} : { pgpool: pgpoolUrl }),
+    ...(stackedUrl === undefined ? {} : { pgbouncerPgpool: stackedUrl }),
   };
   return {
     primary,

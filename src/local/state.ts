@@ -28,6 +28,10 @@ export interface ClusterState {
   readonly nodes: readonly NodeSpec[];
   readonly primary: string;
   readonly pgbouncer?: PgBouncerState | undefined;
+  /** Pgpool-II in front of every node (it finds the primary itself, and balances reads over the others). */
+  readonly pgpool?: PgBouncerState | undefined;
+  /** A PgBouncer in front of that Pgpool-II (both poolers stacked). */
+  readonly pgbouncerPgpool?: PgBouncerState | undefined;
   /**
    * The login role that poolers authenticate with a password (made with a pooler): owner of the
    * database. Its password is in this file, which is private to the user (0600).

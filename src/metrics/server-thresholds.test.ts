@@ -262,4 +262,9 @@ test('pool.waiting reads the pooler in front of the host: clients waiting on ave
     judge(down, 'max(pool.waiting)==0')[0]!.reason,
     "pool.waiting: not sampled — PgBouncer's console at 127.0.0.1:5432 gave no wait time: no answer within 5 s",
   );
+  const pgpool = withHosts(full, (h) => ({ ...h, pooler: { kind: 'pgpool', version: 'Pgpool-II 4.3.5', at: '127.0.0.1:9999', nodes: [] } }));
+  assert.equal(
+    judge(pgpool, 'max(pool.waiting)==0')[0]!.reason,
+    "pool.waiting: not sampled — Pgpool-II 4.3.5 at 127.0.0.1:9999 does not say how many clients wait (only PgBouncer's console does)",
+  );
 });

@@ -45,7 +45,7 @@ async function run(args: readonly string[]): Promise<{ r: CliRun; result: Result
 }
 const th = (...exprs: string[]): string[] => exprs.flatMap((e) => ['--threshold', e]);
 const poolers = (result: ResultV1) =>
-  result.server.flatMap((s) => s.hosts.flatMap((h) => (h.pooler === undefined ? [] : [{ tS: s.tS, host: h.host, ...h.pooler }])));
+  result.server.flatMap((s) => s.hosts.flatMap((h) => (h.pooler?.kind !== 'pgbouncer' ? [] : [{ tS: s.tS, host: h.host, ...h.pooler }])));
 
 test('an exhausted pool: clients wait, pool.waiting fails with the figure, the summary and a finding say the pool is the bound', async (t) => {
   if (bouncer === undefined) return t.skip('pgbouncer is not installed (npm run test:deps)');
