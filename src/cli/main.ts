@@ -80,6 +80,22 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     setExit(await runCommand({ ...values, workloads }, io));
   });
 
+  const topologies = program
+    .command('topologies')
+    .description(
+      'the same run against a local primary, PgBouncer, Pgpool-II and PgBouncer in front of Pgpool-II, one after another, side by side (the cluster is started and stopped for it)',
+    )
+    .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) topologies.addOption(commanderOption(o));
+  topologies.addOption(new Option('--replicas <n>', 'streaming replicas behind Pgpool-II (default 2)'));
+  topologies.action(async (workloads: string[], values: RunOptionValues & { replicas?: string }) => {
+    const { replicas, ...run } = values;
+    const { resolveRunConfig } = await import('../config/run-config.js');
+    resolveRunConfig({ ...run, workloads });
+    const { topologiesCommand } = await import('./topologies-command.js');
+    setExit(await topologiesCommand({ ...run, workloads }, replicas, io));
+  });
+
   // run's own option entries, so they parse and fail alike; help says what differs without load.
   const monitorHelp: Partial<Record<string, string>> = {
     url: 'the server, as the URL argument (default: the PG* environment; no throwaway server)',
