@@ -46,3 +46,32 @@ test('kill and promote behind PgBouncer: writes resume through the same pooler, 
   assert.equal(v.unexpected, 0);
   assert.ok(run.result.summary.transactions > 0);
 });
+
+test('kill and promote behind Pgpool-II: it detaches the dead primary, finds the promoted one itself, nothing lost', async (t) => {
+  if (!existsSync(process.env['PGPOOL'] ?? '/usr/sbin/pgpool'))
+    return t.skip("Pgpool-II is not installed: install Debian's pgpool2 package (npm run test:deps)");
+  const cluster = await startCluster({ replicas: 1, sync: true, pgpool: true, settings: FAST_SETTINGS });
+  clusters.push(cluster);
+  const run = await runWithFault(cluster.urls.pgpool!, {
+    durationS: CI ? 6 : 8,
+    faultAfterMs: 2000,
+    fault: async () => {
+      await cluster.killPrimary();
+      await cluster.promote(0);
+    },
+    extra: ['-M', 'extended', '--threshold', 'rto<30s', '--threshold', 'lost=0'],
+  });
+  t.diagnostic(figures(run));
+  const f = run.result.failover;
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  assert.ok(f.outages.length >= 1, JSON.stringify(f.outages));
+  assert.ok(
+    f.outages.every((o) => !o.open && o.durationS < 5),
+    JSON.stringify(f.outages),
+  );
+  assert.equal(f.timeline.after, '00000002');
+  const v = f.verification!;
+  assert.equal(v.verdict, 'ok');
+  assert.equal(v.lost, 0);
+  assert.equal(v.unexpected, 0);
+});
