@@ -182,3 +182,37 @@ test('a PgBouncer in front: its pool figures are served, also while the server b
     await prom.stop();
   }
 });
+
+test('a Pgpool-II in front: SELECTs per second and up, per node, labelled by its address', async () => {
+  const prom = startPrometheus('127.0.0.1:0');
+  await prom.open!({} as never);
+  try {
+    const node = (host: string, role: string, status: string, selectsPerS: number) => ({
+      id: 0,
+      host,
+      status,
+      role,
+      selectsPerS,
+      loadBalanceNode: false,
+      replicationDelay: 0,
+    });
+    const pooler = {
+      kind: 'pgpool' as const,
+      version: 'Pgpool-II 4.3.5',
+      at: 'pool:9999',
+      nodes: [node('db1:5432', 'primary', 'up', 12.5), node('db2:5432', 'standby', 'down', 0)],
+    };
+    prom.observeServer({
+      tS: 0,
+      durationS: 1,
+      hosts: [{ ...failedSample('db1:5432', ''), ok: true, pooler }],
+      client: { cpuPct: null, memoryBytes: null, processes: 1 },
+    });
+    const text = await (await fetch(`http://${prom.address()}/metrics`)).text();
+    assert.equal(value(text, 'pgsurge_pgpool_node_selects_per_second{host="pool:9999",node="db1:5432",role="primary"}'), 12.5);
+    assert.equal(value(text, 'pgsurge_pgpool_node_up{host="pool:9999",node="db1:5432",role="primary"}'), 1);
+    assert.equal(value(text, 'pgsurge_pgpool_node_up{host="pool:9999",node="db2:5432",role="standby"}'), 0);
+  } finally {
+    await prom.stop();
+  }
+});
