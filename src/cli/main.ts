@@ -83,11 +83,11 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const topologies = program
     .command('topologies')
     .description(
-      'the same run against a local primary, PgBouncer, Pgpool-II and PgBouncer in front of Pgpool-II, one after another, side by side (the cluster is started and stopped for it)',
+      'the same run against five local topologies (direct, PgBouncer, Pgpool-II, PgBouncer in front of Pgpool-II, and that balancing reads over the replicas), one after another, side by side (all started and stopped for it)',
     )
     .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
   for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) topologies.addOption(commanderOption(o));
-  topologies.addOption(new Option('--replicas <n>', 'streaming replicas behind Pgpool-II (default 2)'));
+  topologies.addOption(new Option('--replicas <n>', 'streaming replicas the full stack balances reads over (default 2)'));
   topologies.action(async (workloads: string[], values: RunOptionValues & { replicas?: string }) => {
     const { replicas, ...run } = values;
     const { resolveRunConfig } = await import('../config/run-config.js');

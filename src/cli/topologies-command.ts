@@ -3,10 +3,12 @@
  * topologies people put between their application and PostgreSQL, built locally and run one after
  * another, with one side-by-side table (the multi-target run and compare do the rest):
  *
- *   direct     the primary itself
- *   pgbouncer  PgBouncer (transaction pooling) → the primary
- *   pgpool     Pgpool-II → the primary and the replicas (writes to the primary, reads balanced)
- *   stacked    PgBouncer → Pgpool-II → the primary and the replicas
+ *   direct            the primary itself
+ *   pgbouncer         PgBouncer (transaction pooling) → the primary
+ *   pgpool            Pgpool-II → the primary (pooling only, no replica to balance over)
+ *   pgpool-pgbouncer  PgBouncer → Pgpool-II → the primary
+ *   full              PgBouncer → Pgpool-II → the primary and the replicas (writes to the
+ *                     primary, reads balanced over every node: read/write routing)
  *
  * The cluster (a primary and --replicas streaming replicas, two by default) is started for the
  * command and stopped after it, whatever happens; every client proves the same SCRAM password.
@@ -15,6 +17,9 @@
 import { PgsurgeError, usageError } from '../errors.js';
 import type { RunOptionValues } from '../config/run-options.js';
 import { startCluster } from '../local/cluster.js';
+import { startPgBouncer } from '../local/pgbouncer.js';
+import { startPgpool } from '../local/pgpool.js';
+import type { DaemonHandle } from '../local/daemon.js';
 import { initCommand } from './init-command.js';
 import { printErr, type CliIO } from './output.js';
 import { runCommand } from './run-command.js';
@@ -39,6 +44,8 @@ export async function topologiesCommand(values: RunOptionValues, replicasText: s
     pgpool: true,
     log: (line) => printErr(io, `pgsurge topologies: ${line}`),
   });
+  // The primary-only Pgpool-II and the PgBouncer in front of it are this command's own.
+  const own: DaemonHandle[] = [];
   try {
     const { urls } = cluster;
     const login = cluster.state().login;
@@ -62,7 +69,23 @@ export async function topologiesCommand(values: RunOptionValues, replicasText: s
     );
     if (init !== 0) return init;
     await cluster.waitForReplication();
-    const target = [`direct=${direct.toString()}`, `pgbouncer=${urls.pgbouncer}`, `pgpool=${urls.pgpool}`, `stacked=${urls.pgbouncerPgpool}`];
+    const users = { [login.user]: login.password };
+    const alone = await startPgpool({ primary: { host: '127.0.0.1', port: cluster.primary.port, name: cluster.primary.name }, replicas: [], users });
+    own.push(alone);
+    const front = await startPgBouncer({ targetHost: '127.0.0.1', targetPort: alone.port, poolMode: 'transaction', users, authType: 'scram-sha-256' });
+    own.push(front);
+    const at = (port: number): string => {
+      const u = new URL(direct.toString());
+      u.port = String(port);
+      return u.toString();
+    };
+    const target = [
+      `direct=${direct.toString()}`,
+      `pgbouncer=${urls.pgbouncer}`,
+      `pgpool=${at(alone.port)}`,
+      `pgpool-pgbouncer=${at(front.port)}`,
+      `full=${urls.pgbouncerPgpool}`,
+    ];
     // PgBouncer 1.21+ keeps named prepared statements in transaction pooling; the local one may not,
     // and every topology must run the same protocol: extended, unless asked otherwise.
     const protocol = values.protocol ?? 'extended';
@@ -71,6 +94,7 @@ export async function topologiesCommand(values: RunOptionValues, replicasText: s
     // The tables were made just now: pgbench's pre-run vacuum would only add to the first run.
     return await runCommand({ ...values, target, protocol, vacuum: false }, io);
   } finally {
+    for (const d of own.reverse()) await d.stop().catch(() => undefined);
     await cluster.stop();
   }
 }
