@@ -45,7 +45,7 @@ export interface FailoverRun extends CliRun {
         balance: { ok: boolean } | null;
       };
     };
-    summary: { transactions: number; errors: Record<string, number> };
+    summary: { transactions: number; errors: Record<string, number>; latencyMs: { max: number | null } };
     thresholds: { expr: string; ok: boolean; actual: string }[];
   };
   /** ms from the spawn to the fault (for the record). */

@@ -32,10 +32,18 @@ test('kill and promote behind PgBouncer: writes resume through the same pooler, 
   t.diagnostic(figures(run));
   const f = run.result.failover;
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  assert.equal(f.outages.length, 1, JSON.stringify(f.outages));
-  const o = f.outages[0]!;
-  assert.ok(o.durationS > 0 && o.durationS < 5, `outage ${o.durationS} s`);
-  assert.equal(o.open, false);
+  // A client behind PgBouncer sees the switch as an error when its transaction was on the killed
+  // server, or only as a wait when PgBouncer held it until the promoted server answered (no
+  // transaction in flight at the kill; seen on a busy machine): then the wait is in its latency.
+  assert.ok(f.outages.length <= 1, JSON.stringify(f.outages));
+  const o = f.outages[0];
+  if (o !== undefined) {
+    assert.ok(o.durationS > 0 && o.durationS < 5, `outage ${o.durationS} s`);
+    assert.equal(o.open, false);
+  } else {
+    const gapS = f.server?.largest?.durationS ?? 0;
+    assert.ok((run.result.summary.latencyMs.max ?? 0) / 1000 >= gapS / 2, `no error: the clients waited through the ${gapS} s gap`);
+  }
   assert.equal(f.timeline.before, '00000001');
   assert.equal(f.timeline.after, '00000002');
   // The server's view beside the clients': the largest gap between rows spans the switch.

@@ -51,7 +51,7 @@ test('select-only through Pgpool-II: both servers sampled directly, SELECTs per 
   );
   assert.match(
     r.stdout,
-    /Pgpool-II 4\.\d+\.\d+ .*at 127\.0\.0\.1:\d+: SELECTs sent per second \(mean\): 127\.0\.0\.1:\d+ primary [\d.]+, 127\.0\.0\.1:\d+ standby [\d.]+/,
+    /Pgpool-II 4\.\d+\.\d+ .*at 127\.0\.0\.1:\d+: SELECTs sent per second \(mean\): 127\.0\.0\.1:\d+ primary [\d,.]+, 127\.0\.0\.1:\d+ standby [\d,.]+/,
   );
   assert.equal(
     result.findings?.some((f) => f.rule === 'pgpool-no-replica-reads'),
