@@ -29,11 +29,12 @@ export function defaultOutDir(result: ResultV1, cfg: RunConfig): string {
 }
 
 /** The outputs the options ask for, to check before the run starts (output-paths.ts). */
-export function runOutputRequests(cfg: Pick<RunConfig, 'json' | 'csv' | 'html' | 'out'>): OutputRequest[] {
+export function runOutputRequests(cfg: Pick<RunConfig, 'json' | 'csv' | 'html' | 'out' | 'log'>): OutputRequest[] {
   const out: OutputRequest[] = [];
   if (cfg.json !== undefined) out.push({ option: '--json', path: cfg.json, kind: 'file' });
   if (cfg.csv !== undefined) out.push({ option: '--csv', path: cfg.csv, kind: 'file' });
   if (cfg.html !== undefined) out.push({ option: '--html', path: cfg.html, kind: 'file' });
+  if (cfg.log !== undefined) out.push({ option: '--log', path: cfg.log, kind: 'file' });
   // --out alone: a new directory under pgsurge-results/ is made at the end; that one must be creatable.
   if (cfg.out !== undefined) out.push({ option: '--out', path: cfg.out === true ? DEFAULT_OUT_ROOT : cfg.out, kind: 'dir' });
   return out;

@@ -9,6 +9,7 @@ import { ownQueryDeadlineMs } from '../config/own-query-deadline.js';
 import { addLocalCommand } from './local-program.js';
 import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
+import type { RawMergeOptions } from './merge-command.js';
 import { printErr, redact, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import {
@@ -151,6 +152,21 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .action(async (file: string, opts: RawReportOptions & { reportPerCommand?: boolean }) => {
       const { reportCommand } = await import('./report-command.js');
       setExit(reportCommand(file, { ...opts, perStatement: opts.reportPerCommand === true }, io));
+    });
+  program
+    .command('merge')
+    .description('join the results of the parts of a sharded run (run --shard K/N) into one exact result; thresholds judged on the whole')
+    .argument('<parts...>', "the parts' result files (run --shard K/N --json FILE), in any order; a merged result merges again")
+    .option('--json <file>', 'write the merged result (schema pgsurge.result/v1)')
+    .option('--html <file>', 'write the HTML report of the merged result')
+    .option('--csv <file>', 'write one row per interval of the merged result')
+    .option('--threshold <expr>', "pass/fail criterion on the whole run, besides the parts' own (repeatable; exit 99 if one fails)", collect)
+    .option('--partial', 'merge even when parts are missing: the result names them and its verdict fails (exit 1)')
+    .option('-r, --report-per-command', 'report latency percentiles per statement')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action(async (files: string[], opts: RawMergeOptions) => {
+      const { mergeCommand } = await import('./merge-command.js');
+      setExit(mergeCommand(files, opts, io));
     });
   program
     .command('compare')

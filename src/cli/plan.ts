@@ -128,6 +128,9 @@ export function buildRunPlan(
     intervalMs: cfg.intervalMs,
     seed: cfg.randomSeed,
     ...(opts.ha ? { ha: true } : {}),
+    ...(cfg.shard === undefined ? {} : { shard: cfg.shard }),
+    ...(cfg.startAtMs === undefined ? {} : { startAtMs: cfg.startAtMs }),
+    ...(cfg.log === undefined ? {} : { txnLogFile: cfg.log }),
   };
 }
 
@@ -142,5 +145,6 @@ export function describeRun(cfg: RunConfig, plan: RunPlan): string {
     return `${plan.groups.length > 1 ? `${g.name}: ` : ''}${names}: ${describeLoadModel(g.load, g.clients)}, ${g.threads} thread${g.threads === 1 ? '' : 's'}${note}${when}`;
   });
   const length = cfg.transactionsPerClient !== undefined ? `${cfg.transactionsPerClient} transactions each` : `${(plan.gridDurationMs ?? 0) / 1000} s`;
-  return `running ${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;
+  const part = plan.shard === undefined ? '' : `part ${plan.shard.k} of ${plan.shard.n} of `;
+  return `running ${part}${parts.join('; ')}; ${length}, -M ${cfg.protocol}`;
 }

@@ -12,6 +12,7 @@ import type { ConnInfo } from '../driver/types.js';
 import { parseConnInfo } from '../driver/conninfo.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
+import type { IntervalSnapshot } from '../metrics/snapshot.js';
 import { buildResult, judgeResult, type ResultSections, type ResultV1, type RunStop, type ServerSample } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
@@ -32,6 +33,7 @@ import { stopOutputsWithin, type ExecutedRun } from './executed-run.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
+import { ShardRecorder } from '../distributed/shard-recorder.js';
 
 /**
  * Read routing: --replica URLs, or with --route-reads the standbys among --url's hosts.
@@ -88,7 +90,8 @@ export async function executeRun(
 ): Promise<ExecutedRun> {
   const planned = opts.planned ?? (await planWorkloads(cfg));
   const { specs, work } = planned;
-  const thresholds: Threshold[] = cfg.thresholds;
+  // A part of a run (--shard) sees only its share: the thresholds speak of the whole run, judged by pgsurge merge.
+  const thresholds: Threshold[] = cfg.shard === undefined ? cfg.thresholds : [];
   const server = await prepareServer(cfg, specs, target, work, io);
   const ha = await prepareHa(
     cfg,
@@ -126,7 +129,10 @@ export async function executeRun(
   try {
     printErr(io, `pgsurge: ${describeRun(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
     opts.onRunning?.();
+    // A part of a run keeps its interval snapshots, so that `pgsurge merge` can join the parts exactly.
+    const shard = cfg.shard === undefined ? undefined : new ShardRecorder(cfg.shard, redactedConfig(cfg), cfg.runId, cfg.intervalMs, layout);
     const outcome = await runLoad(plan, {
+      ...(shard === undefined ? {} : { onSnapshot: (s: IntervalSnapshot) => shard.add(s) }),
       signal: opts.signal,
       ...(opts.stopNow === undefined ? {} : { stopNow: opts.stopNow }),
       onMeasureStart: (us) => outputs.start(us),
@@ -152,6 +158,7 @@ export async function executeRun(
       ...(outcome.targetChanges.length > 0 ? { loadChanges: [...outcome.targetChanges] } : {}),
       stop: runStop(outcome, opts.signal),
       ...(limit === undefined ? {} : { limit: limit.section(samples ?? []) }),
+      ...(shard === undefined ? {} : { shard: shard.section() }),
     };
     const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);

@@ -258,6 +258,31 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   if (targets.length > 0 && replicas.length > 0) problems.push('--replica and --target cannot be used together (each target is run as it is)');
   if (targets.length > 0 && flag('routeReads')) problems.push('--route-reads and --target cannot be used together (each target is run as it is)');
   if (replicas.length > 0 && flag('routeReads')) problems.push('--replica and --route-reads cannot be used together (reads go to the --replica servers)');
+  // A part of a run (--shard): one load split across processes; what needs the whole run in one process is refused.
+  const shard = one('shard');
+  if (shard !== undefined) {
+    const whole: [string, boolean][] = [
+      ['--find-limit', findLimit],
+      ['--target', targets.length > 0],
+      ['--repeat', (one('repeat') ?? 1) > 1],
+      ['--failover/--verify-writes', flag('failover') || flag('verifyWrites')],
+    ];
+    for (const [name, on] of whole) if (on) problems.push(`--shard and ${name} cannot be used together (one process must see the whole run)`);
+    const groups = scenario === undefined ? [{ name: '', clients: candidate['clients'] }] : scenario.groups.map((g) => ({ name: g.name, clients: g.clients }));
+    for (const g of groups) {
+      if (typeof g.clients === 'number' && g.clients < shard.n)
+        problems.push(
+          `--shard ${shard.k}/${shard.n}: ${g.name === '' ? '' : `scenario ${g.name}: `}${g.clients} client${g.clients === 1 ? '' : 's'} cannot be split into ${shard.n} parts; give at least ${shard.n}`,
+        );
+    }
+  } else if (given('runId')) problems.push('--run-id needs --shard');
+  candidate['shard'] = shard;
+  const log = one('log');
+  if (log !== undefined && targets.length > 0) problems.push('--log and --target cannot be used together (one log per run: run each target on its own)');
+  if (log !== undefined && (one('repeat') ?? 1) > 1) problems.push('--log and --repeat cannot be used together (one log per run)');
+  candidate['log'] = log;
+  candidate['runId'] = one('runId');
+
   // Refused, not resolved either way: machine figures are part of the server samples, so one of the two wishes would be dropped.
   if (parsed.get('observe') === false && many('serverMetrics').length > 0)
     problems.push('--server-metrics and --no-observe cannot be used together (machine figures come with the server samples): leave out one of them');

@@ -16,6 +16,7 @@ import { parseThreshold } from '../metrics/thresholds.js';
 import { ARRIVALS, PROTOCOLS, type RunConfigField } from './run-schema.js';
 import { THINK_DISTS } from '../executor/think-time.js';
 import { parseServerMetrics } from '../observe/node-exporter.js';
+import { parseRunId, parseShard, parseStartAt } from './shard.js';
 
 interface OptionBase {
   /** The long name as typed, without the dashes; `no-…` is a negatable flag (commander's `--no-x`). */
@@ -371,8 +372,43 @@ export const RUN_OPTIONS = [
     fills: ['repeat'],
     help: 'run the same configuration N times, each a complete run; outputs get numbered names (out.json → out.1.json …, --out DIR → DIR/1/ …) that compare reads as one side',
   },
+  {
+    kind: 'value',
+    long: 'shard',
+    placeholder: 'k/n',
+    parse: parseShard,
+    fills: ['shard'],
+    derived: true,
+    help: "run part K of N of this run (clients, rate and ids split; one process or machine per part); join the parts' results with pgsurge merge",
+  },
+  {
+    kind: 'value',
+    long: 'run-id',
+    placeholder: 'id',
+    parse: parseRunId,
+    fills: ['runId'],
+    derived: true,
+    help: 'with --shard: the run the part belongs to (default: derived from the options, so the parts of one command agree)',
+  },
+  {
+    kind: 'value',
+    long: 'start-at',
+    placeholder: 'time',
+    parse: (t: string, label: string) => parseStartAt(t, label),
+    fills: ['startAtMs'],
+    help: 'start the measured phase at this instant (ISO 8601 with zone, or @EPOCH_SECONDS), so that the shards of a run line up',
+  },
   { kind: 'value', long: 'json', placeholder: 'file', parse: text, fills: ['json'], help: 'write the result (schema pgsurge.result/v1)' },
   { kind: 'value', long: 'csv', placeholder: 'file', parse: text, fills: ['csv'], help: 'write one row per interval' },
+  {
+    kind: 'value',
+    long: 'log',
+    placeholder: 'file',
+    parse: text,
+    fills: ['log'],
+    derived: true,
+    help: "write every measured transaction to FILE, one line each in pgbench's -l format (client_id transaction_no latency_us|failed script_no epoch_s epoch_us [lag_us])",
+  },
   { kind: 'value', long: 'html', placeholder: 'file', parse: text, fills: ['html'], help: 'write the HTML report (one self-contained file)' },
   {
     kind: 'optional-value',

@@ -52,9 +52,17 @@ export const runConfigSchema = z.object({
   randomSeed: z.number().int().nonnegative(),
   queryTimeoutMs: z.number().positive(),
   graceMs: z.number().nonnegative(),
+  /** --shard K/N: run part K of N of this run (src/executor/share.ts); `pgsurge merge` joins the parts. */
+  shard: z.object({ k: z.number().int().positive(), n: z.number().int().positive() }).optional(),
+  /** --run-id: names the run the shards belong to (default: derived from the configuration, see src/distributed/identity.ts). */
+  runId: z.string().optional(),
+  /** --start-at: the measured phase starts at this wall-clock instant (ms since the epoch), as every shard's does. */
+  startAtMs: z.number().int().positive().optional(),
   /** --repeat N: N complete runs of this configuration, outputs numbered (src/cli/repeat.ts). */
   repeat: z.number().int().positive(),
   json: z.string().optional(),
+  /** --log FILE: every measured transaction, one line each in pgbench's -l format (src/engine/txn-log.ts). */
+  log: z.string().optional(),
   csv: z.string().optional(),
   /** --html FILE: the HTML report (with --target: the comparison). */
   html: z.string().optional(),

@@ -22,6 +22,7 @@ import type { Clock } from './clock.js';
 import type { HostCounts } from './host-counts.js';
 import type { ReadLink, ReadLinkOwner } from './read-link.js';
 import type { Timers } from './timers.js';
+import type { TxnLog } from './txn-log.js';
 
 /** What a client needs of its owner (the worker core): settings, counters, and two calls back. */
 export interface ClientOwner {
@@ -31,6 +32,7 @@ export interface ClientOwner {
   readonly hosts: HostCounts;
   /** HA: told about every finished transaction (null: not measuring failover). */
   readonly outcomes: TxnOutcomeSink | null;
+  readonly txnLog: TxnLog | null;
   readonly classify: (code: string, message: string) => FailureIndex;
   readonly maxTries: number;
   readonly queryTimeoutUs: number;
@@ -86,6 +88,8 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
   private retryAfterRollback = false;
   private failure: FailureIndex = FailureIndex.Other;
   private failureMessage = '';
+  /** --log's transaction_no: this client's measured transactions so far. */
+  private loggedTxns = 0;
   private sleepTimer: unknown = null;
   /** When the session was lost (for reconnect times), -1 while connected. */
   lostUs = -1;
@@ -292,6 +296,7 @@ export class Client implements SessionHandler, ReadLinkOwner, ExecClient {
       const type = core.typeOffset + this.type;
       if (ok) core.recorder.txnOk(type, this.scheduledUs, sentUs, endUs, this.tries);
       else core.recorder.txnFailed(type, this.scheduledUs, sentUs, endUs, this.failure, this.tries, this.failureMessage);
+      core.txnLog?.txn(this.id, this.loggedTxns++, ok ? endUs - this.scheduledUs : null, type, endUs, sentUs - this.scheduledUs);
       core.hosts.add(this.onReplica ? this.readLink!.hostIdx : this.hostIdx, ok, endUs - this.scheduledUs);
     }
     const sink = core.outcomes;

@@ -38,6 +38,8 @@ export interface WorkerSettings {
   readonly graceMs: number;
   readonly intervalMs: number;
   readonly seed: number;
+  /** --log: the file every measured transaction is appended to (txn-log.ts). */
+  readonly txnLogFile?: string;
 }
 
 export interface WorkerInit extends WorkerSettings {

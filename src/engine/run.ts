@@ -3,12 +3,15 @@
  * open, start them all on one instant, merge their interval snapshots, stop gracefully (end of
  * duration, -t reached, or an abort such as Ctrl-C), and hand back what was measured.
  */
+import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { PgsurgeError, unreachable } from '../errors.js';
 import type { ConnInfo, HostSpec, Protocol } from '../driver/types.js';
 import { targetKindOf } from '../executor/registry.js';
-import type { TargetKind } from '../executor/types.js';
+import { shardSeed, shareOf } from '../executor/share.js';
+import type { ShardPart, TargetKind } from '../executor/types.js';
 import { Aggregator, type IntervalStats } from '../metrics/aggregator.js';
+import type { IntervalSnapshot } from '../metrics/snapshot.js';
 import { FAILURE_CLASSES, type FailureClass, type MetricsLayout } from '../metrics/types.js';
 import { nowUs } from './clock.js';
 import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js';
@@ -66,6 +69,16 @@ export interface RunPlan {
   readonly seed: number;
   /** Failover measurement: workers keep an HA outcome sink (src/ha). */
   readonly ha?: boolean;
+  /** Run part K of N of the load (share.ts): this process's clients, arrivals and seed. */
+  readonly shard?: ShardPart;
+  /**
+   * The wall-clock instant (ms since the epoch) the measured phase starts at, shared by the shards
+   * of a run so that their intervals line up; the load starts a warm-up earlier. Without it the
+   * load starts as soon as every connection is open.
+   */
+  readonly startAtMs?: number;
+  /** --log: the file every measured transaction is written to (emptied first; txn-log.ts). */
+  readonly txnLogFile?: string;
 }
 
 export interface RunHooks {
@@ -73,6 +86,8 @@ export interface RunHooks {
   readonly onMeasureStart?: (measureStartUs: number) => void;
   /** Called for every completed interval, in order. */
   readonly onInterval?: (stats: IntervalStats) => void;
+  /** Called with every worker snapshot as it arrives (`worker`: the thread's index in the run), before it is merged. */
+  readonly onSnapshot?: (snapshot: IntervalSnapshot) => void;
   /** Aborting stops the run gracefully: in-flight transactions finish, results are kept. */
   readonly signal?: AbortSignal;
   /**
@@ -150,10 +165,13 @@ export interface RunOutcome {
   readonly haSnapshots: unknown[];
 }
 
-/** Worker w of a group runs its clients w, w+J, w+2J, … so that ramps and -j keep the same meaning. */
-function clientIdsOf(base: number, worker: number, workers: number, clients: number): number[] {
+/**
+ * Worker w of a group runs the group's clients w, w+J, w+2J, … so that ramps and -j keep the same
+ * meaning; in a share of the run (part K of N) the group's clients are every N-th from K-1 first.
+ */
+function clientIdsOf(slot: WorkerSlot): number[] {
   const ids: number[] = [];
-  for (let id = worker; id < clients; id += workers) ids.push(base + id);
+  for (let i = slot.index; i < slot.clients; i += slot.count) ids.push(slot.clientIdBase + slot.idFirst + i * slot.idStride);
   return ids;
 }
 
@@ -161,25 +179,50 @@ interface WorkerSlot {
   readonly group: RunGroup;
   readonly index: number;
   readonly count: number;
+  /** The group's first client id in the whole run (ramps compare ids with it). */
   readonly clientIdBase: number;
+  /** This process's clients of the group (all of them, or its share) and their ids' offset and step. */
+  readonly clients: number;
+  readonly idFirst: number;
+  readonly idStride: number;
+  readonly load: LoadModel;
 }
 
-/** Every group gets min(threads, clients) workers of its own. */
-function workerSlots(groups: readonly RunGroup[]): WorkerSlot[] {
+/**
+ * Every group gets min(threads, clients) workers of its own; with a shard, of the group's share
+ * (ids stay those of the whole run, so they are unique across shards).
+ */
+function workerSlots(groups: readonly RunGroup[], seed: number, shard: ShardPart | undefined): WorkerSlot[] {
   const slots: WorkerSlot[] = [];
   let clientIdBase = 0;
   for (const group of groups) {
-    const count = Math.max(1, Math.min(group.threads, group.clients));
-    for (let index = 0; index < count; index++) slots.push({ group, index, count, clientIdBase });
+    const share =
+      shard === undefined
+        ? { clients: group.clients, clientIdFirst: clientIdBase, clientIdStride: 1, load: group.load }
+        : shareOf({ clients: group.clients, clientIdBase, seed, load: group.load }, shard);
+    const count = Math.max(1, Math.min(group.threads, share.clients));
+    for (let index = 0; index < count; index++) {
+      slots.push({
+        group,
+        index,
+        count,
+        clientIdBase,
+        clients: share.clients,
+        idFirst: share.clientIdFirst - clientIdBase,
+        idStride: share.clientIdStride,
+        load: share.load,
+      });
+    }
     clientIdBase += group.clients;
   }
   return slots;
 }
 
 export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
-  const slots = workerSlots(plan.groups);
+  const slots = workerSlots(plan.groups, plan.seed, plan.shard);
+  const seed = plan.shard === undefined ? plan.seed : shardSeed(plan.seed, plan.shard.k);
   const workers = slots.length;
-  const totalClients = plan.groups.reduce((n, g) => n + g.clients, 0);
+  const totalClients = slots.reduce((n, s) => n + (s.index === 0 ? s.clients : 0), 0);
   const aggregator = new Aggregator(plan.layout, { workers, intervalMs: plan.intervalMs });
   const threads: Worker[] = [];
   const targetChanges: TargetChange[] = [];
@@ -203,9 +246,12 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   let stopReason: StopReason = 'duration';
   let stopAtUs: number | undefined;
   let measureStartUs = 0;
+  let loadStartUs = Infinity;
   let startedAt = new Date();
 
   const send = (w: Worker, msg: ToWorker): void => w.postMessage(msg);
+  // The workers append to the log: it starts empty (its path was checked before the run).
+  if (plan.txnLogFile !== undefined) writeFileSync(plan.txnLogFile, '');
 
   return await new Promise<RunOutcome>((resolve, reject) => {
     let readyCount = 0;
@@ -264,6 +310,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       if (started) armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
       for (const t of threads) send(t, { type: 'stop', reason: 'interrupted' });
       if (readyCount < workers) fail(new PgsurgeError('INTERRUPTED', 'interrupted while connecting'));
+      else if (nowUs() < loadStartUs) fail(new PgsurgeError('INTERRUPTED', 'interrupted while waiting for --start-at'));
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const onStopNow = (): void => {
@@ -352,10 +399,10 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       const init: WorkerInit = {
         worker: slot.index,
         workers: slot.count,
-        clientIds: clientIdsOf(slot.clientIdBase, slot.index, slot.count, slot.group.clients),
+        clientIds: clientIdsOf(slot),
         scripts: slot.group.scripts,
         layout: plan.layout,
-        load: slot.group.load,
+        load: slot.load,
         startOffsetMs: slot.group.startOffsetMs,
         gridDurationMs: plan.gridDurationMs,
         typeOffset: slot.group.typeOffset,
@@ -366,7 +413,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         queryTimeoutMs: plan.queryTimeoutMs,
         graceMs: plan.graceMs,
         intervalMs: plan.intervalMs,
-        seed: plan.seed,
+        seed,
+        ...(plan.txnLogFile === undefined ? {} : { txnLogFile: plan.txnLogFile }),
         conn: plan.conn,
         host: plan.host,
         replicaConn: plan.replicaConn,
@@ -381,10 +429,23 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             readyCount++;
             if (readyCount === workers && !failed) {
               started = true;
-              // Every connection is open: start all workers on the same instant, shortly ahead.
-              const startUs = nowUs() + 20_000;
+              // Every connection is open: start all workers on the same instant, shortly ahead (or
+              // at the wall-clock instant the shards of a run share, a warm-up before it).
+              const aheadMs = plan.startAtMs === undefined ? 20 : plan.startAtMs - plan.warmupMs - Date.now();
+              if (aheadMs < 5) {
+                const lateS = Math.round(-aheadMs) / 1000;
+                fail(
+                  new PgsurgeError(
+                    'START_MISSED',
+                    `--start-at ${new Date(plan.startAtMs!).toISOString()}: every connection was open only ${lateS} s after the load had to start${plan.warmupMs > 0 ? ' (the warm-up before it)' : ''}; give a later instant`,
+                  ),
+                );
+                return;
+              }
+              const startUs = nowUs() + aheadMs * 1000;
+              loadStartUs = startUs;
               measureStartUs = startUs + plan.warmupMs * 1000;
-              startedAt = new Date(Date.now() + 20 + plan.warmupMs);
+              startedAt = new Date(plan.startAtMs ?? Date.now() + aheadMs + plan.warmupMs);
               for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
               overdueTimer = setInterval(emitOverdue, plan.intervalMs);
               if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
@@ -422,7 +483,11 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             if (finished) break;
             // A snapshot's `worker` is the thread's index within its scenario (its share of the load);
             // the aggregator needs its index in the whole run to know when every thread has reported.
-            for (const s of aggregator.add(msg.snapshot.worker === w ? msg.snapshot : { ...msg.snapshot, worker: w })) hooks.onInterval?.(s);
+            {
+              const snapshot = msg.snapshot.worker === w ? msg.snapshot : { ...msg.snapshot, worker: w };
+              hooks.onSnapshot?.(snapshot);
+              for (const s of aggregator.add(snapshot)) hooks.onInterval?.(s);
+            }
             break;
           case 'done':
             if (finished) break;

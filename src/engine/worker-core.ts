@@ -24,6 +24,7 @@ import type { WorkerSettings } from './messages.js';
 import type { Timers } from './timers.js';
 import type { StopReason, WorkerDoneInfo } from './worker-info.js';
 import type { TxnOutcomeSink } from '../ha/types.js';
+import type { TxnLog } from './txn-log.js';
 
 export interface WorkerCoreOptions extends WorkerSettings {
   readonly programs: readonly TxnProgram[];
@@ -41,6 +42,8 @@ export interface WorkerCoreOptions extends WorkerSettings {
   readonly connect: (clientId: number) => Promise<Session>;
   readonly onSnapshot: (s: IntervalSnapshot) => void;
   readonly onDone: (info: WorkerDoneInfo) => void;
+  /** --log: every measured transaction, one line each (txn-log.ts). */
+  readonly txnLog?: TxnLog | null;
 }
 
 const SWEEP_MS = 100;
@@ -61,6 +64,7 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
   stopping = false;
   readonly typeOffset: number;
   readonly outcomes: TxnOutcomeSink | null;
+  readonly txnLog: TxnLog | null;
   readonly rehomeOnReadOnly: boolean;
   readonly readPrograms: boolean[] = [];
   /** Measured transactions per host the clients ran them on. */
@@ -100,6 +104,7 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
     this.queryTimeoutUs = opts.queryTimeoutMs * 1000;
     this.typeOffset = opts.typeOffset;
     this.outcomes = opts.outcomes ?? null;
+    this.txnLog = opts.txnLog ?? null;
     this.rehomeOnReadOnly = opts.rehomeOnReadOnly ?? false;
     this.seed = opts.seed;
     this.worker = opts.worker;

@@ -17,6 +17,8 @@ import { HaOutcomeSink } from '../ha/outcome-sink.js';
 import { unreachable } from '../errors.js';
 import { primeOnSockets, type PrimeOverrides } from './prime/prime.js';
 import { userCodeMarks } from '../workload/module/user-code.js';
+import { TxnLog } from './txn-log.js';
+import { isOpenLoop } from '../executor/registry.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -44,6 +46,7 @@ async function main(init: WorkerInit): Promise<void> {
       connect: o.connect,
       connectRead: o.connectRead,
       outcomes: o.outcomes,
+      txnLog: o.txnLog,
       rehomeOnReadOnly: o.rehomeOnReadOnly,
       onSnapshot: o.onSnapshot,
       onDone: o.onDone,
@@ -63,6 +66,7 @@ async function main(init: WorkerInit): Promise<void> {
   const outcomes = init.ha
     ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) })
     : null;
+  const txnLog = init.txnLogFile === undefined ? null : new TxnLog(init.txnLogFile, isOpenLoop(init.load), systemClock.nowUs());
   const core: WorkerCore = makeCore({
     load: init.load,
     startOffsetMs: init.startOffsetMs,
@@ -70,6 +74,7 @@ async function main(init: WorkerInit): Promise<void> {
     seed: init.seed,
     recorder,
     outcomes,
+    txnLog,
     // Several hosts (or target_session_attrs): every (re)connect chooses the host again, so after a
     // failover clients find the new primary. One host: straight to it.
     connect: () =>
@@ -78,8 +83,13 @@ async function main(init: WorkerInit): Promise<void> {
         : openSession(init.conn, init.host, { protocol: init.protocol, statements }),
     rehomeOnReadOnly: multiHost,
     connectRead: init.replicaConn === undefined ? undefined : () => openTargetSession(init.replicaConn!, { protocol: init.protocol, statements }),
-    onSnapshot: (snapshot) => post({ type: 'snapshot', snapshot }),
+    onSnapshot: (snapshot) => {
+      // The log's lines of the interval reach the file before its snapshot reaches the main thread.
+      txnLog?.flush();
+      post({ type: 'snapshot', snapshot });
+    },
     onDone: (info) => {
+      txnLog?.close();
       post({ type: 'done', info });
       void core.closeAll().finally(() => parentPort!.close());
     },

@@ -40,7 +40,7 @@ export function shareOf(run: RunShareInput, part: ShardPart): RunShare {
 }
 
 /** Part 1 keeps the run's seed (one part is the whole run); the others step away from it. */
-function shardSeed(seed: number, k: number): number {
+export function shardSeed(seed: number, k: number): number {
   return (seed + (k - 1) * 0x9e3779b9) % 2 ** 53;
 }
 

@@ -79,8 +79,22 @@ export function histogramBytes(h: Histogram): HistogramBytes {
   return h.totalCount === 0 ? null : (h as unknown as Encodable).encode();
 }
 
+/** HDR's V2 compressed encoding starts with this cookie (word-size bits masked out); the plain one with …03. */
+const COMPRESSED_COOKIE = 0x1c849304;
+
+/**
+ * Decodes HDR bytes: the plain encoding a worker sends, or the compressed one of result files (as
+ * bytes, not base64), which snapshots read back from a file carry (src/distributed).
+ */
 export function decodeBytes(bytes: Uint8Array): Histogram {
+  const cookie = bytes.length >= 4 ? ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) & ~0xf0 : 0;
+  if (cookie === COMPRESSED_COOKIE) return hdr.decodeFromCompressedBase64(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), 64);
   return decoder.decode(bytes, 64);
+}
+
+/** A histogram in the compressed encoding, as bytes (null when empty): what snapshots kept for long carry. */
+export function compressedBytes(h: Histogram): HistogramBytes {
+  return h.totalCount === 0 ? null : new Uint8Array(Buffer.from(hdr.encodeIntoCompressedBase64(h), 'base64'));
 }
 
 /** Adds a snapshot's histogram into `into`; no-op for null. */

@@ -41,6 +41,7 @@ import { failoverResultSchema } from './failover-schema.js';
 import { limitSchema } from './limit-schema.js';
 import { findingSchema, serverFactsSchema, serverSampleSchema, type ServerSample } from './server-schema.js';
 import { statementServerTimeSchema } from './statement-time-schema.js';
+import { mergedSchema, shardSectionSchema } from './shard-schema.js';
 
 export const RESULT_SCHEMA_ID = 'pgsurge.result/v1';
 
@@ -210,6 +211,10 @@ export const resultV1Schema = z.object({
   stop: stopSchema.optional(),
   /** --find-limit: the search's steps, the limit and what bound it (src/limit). */
   limit: limitSchema.optional(),
+  /** A part of a run (--shard) or a merge of parts: what merges exactly (shard-schema.ts). */
+  shard: shardSectionSchema.optional(),
+  /** `pgsurge merge`: the parts it joined and those missing. */
+  merged: mergedSchema.optional(),
 });
 
 export type ResultV1 = z.infer<typeof resultV1Schema>;
@@ -226,7 +231,21 @@ export type { StatementServer, StatementServerTime } from './statement-time-sche
 
 /** The result's optional sections, added by live outputs, the HA check and the workloads' reports. */
 export type ResultSections = Partial<
-  Pick<ResultV1, 'serverFacts' | 'findings' | 'statementServerTime' | 'failover' | 'hosts' | 'workloads' | 'scenarios' | 'loadChanges' | 'stop' | 'limit'>
+  Pick<
+    ResultV1,
+    | 'serverFacts'
+    | 'findings'
+    | 'statementServerTime'
+    | 'failover'
+    | 'hosts'
+    | 'workloads'
+    | 'scenarios'
+    | 'loadChanges'
+    | 'stop'
+    | 'limit'
+    | 'shard'
+    | 'merged'
+  >
 >;
 export type RunStop = z.infer<typeof stopSchema>;
 
@@ -294,9 +313,11 @@ export const RATE_TOLERANCE = 0.99;
  * schedule drew succeeded (a Poisson schedule draws fewer than rate × seconds about half the time:
  * that shortfall is the schedule's, not the server's). undefined when no single rate was asked.
  */
-export function rateVerdictOf(result: Pick<ResultV1, 'config' | 'summary' | 'durationS' | 'loadChanges'>): RateVerdict | undefined {
-  const asked = result.config['rateHz'];
-  if (typeof asked !== 'number' || !(asked > 0) || result.durationS <= 0) return undefined;
+export function rateVerdictOf(result: Pick<ResultV1, 'config' | 'summary' | 'durationS' | 'loadChanges' | 'shard'>): RateVerdict | undefined {
+  const whole = result.config['rateHz'];
+  if (typeof whole !== 'number' || !(whole > 0) || result.durationS <= 0) return undefined;
+  // Parts of a run (--shard) were asked for their share of the rate.
+  const asked = result.shard === undefined ? whole : (whole * result.shard.parts.length) / result.shard.n;
   if (result.config['stages'] !== undefined || result.config['scenario'] !== undefined || (result.loadChanges?.length ?? 0) > 0) return undefined;
   const s = result.summary;
   const achievedPerS = s.transactions / result.durationS;
@@ -308,7 +329,12 @@ const fmtRate = (perS: number): string => `${Math.round(perS * 10) / 10}/s`;
 const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
 
 /** Why a run did not complete (exit 1), or undefined when it did. */
-function incompleteReason(result: Pick<ResultV1, 'kind' | 'summary' | 'stop'>): string | undefined {
+function incompleteReason(result: Pick<ResultV1, 'kind' | 'summary' | 'stop' | 'merged'>): string | undefined {
+  const missing = result.merged?.missing ?? [];
+  if (missing.length > 0) {
+    const n = result.merged!.n;
+    return `${missing.length === 1 ? 'part' : 'parts'} ${missing.map((k) => `${k}/${n}`).join(', ')} missing from the merge (partial results)`;
+  }
   const stop = result.stop;
   if (stop !== undefined && (stop.reason === 'interrupted' || (stop.lostWorkers ?? 0) > 0)) return `${stop.message ?? 'interrupted'} (partial results)`;
   // A monitor runs no transactions of its own: none is not a failure there.
@@ -323,7 +349,7 @@ function incompleteReason(result: Pick<ResultV1, 'kind' | 'summary' | 'stop'>): 
  */
 export function verdictOf(
   thresholds: readonly ThresholdResult[],
-  result?: Pick<ResultV1, 'kind' | 'config' | 'summary' | 'durationS' | 'loadChanges' | 'stop' | 'failover'>,
+  result?: Pick<ResultV1, 'kind' | 'config' | 'summary' | 'durationS' | 'loadChanges' | 'stop' | 'failover' | 'merged' | 'shard'>,
 ): Verdict {
   const failed = thresholds.filter((t) => !t.ok);
   const bad: string[] = [];
@@ -340,6 +366,13 @@ export function verdictOf(
     const text = `asked ${fmtRate(rate.askedPerS)}, achieved ${fmtRate(rate.achievedPerS)} (${pct}%)`;
     if (rate.achieved) good.push(`rate achieved: ${text}`);
     else bad.push(`rate missed: ${text}`);
+  }
+  // A part of a run (--shard) judges no threshold: they speak of the whole run (pgsurge merge).
+  const part = result?.shard;
+  if (part !== undefined && part.parts.length < part.n) {
+    good.push(
+      `part ${part.parts.join(', ')} of ${part.n}, ${plural(result?.summary.failed ?? 0, 'failed transaction')}; the run's thresholds are judged on the merged result (pgsurge merge)`,
+    );
   }
   if (good.length === 0) {
     good.push(

@@ -43,7 +43,18 @@ const PRIME_PASSES_MS: readonly number[] = [30, 500];
 export type PrimeOverrides = Required<
   Pick<
     WorkerCoreOptions,
-    'load' | 'startOffsetMs' | 'gridDurationMs' | 'seed' | 'recorder' | 'connect' | 'connectRead' | 'outcomes' | 'rehomeOnReadOnly' | 'onSnapshot' | 'onDone'
+    | 'load'
+    | 'startOffsetMs'
+    | 'gridDurationMs'
+    | 'seed'
+    | 'recorder'
+    | 'connect'
+    | 'connectRead'
+    | 'outcomes'
+    | 'txnLog'
+    | 'rehomeOnReadOnly'
+    | 'onSnapshot'
+    | 'onDone'
   >
 >;
 
@@ -108,6 +119,7 @@ async function pass(plan: PrimePlan, open: () => Promise<Session>, ms: number, t
         connect: open,
         connectRead: plan.readRouting ? open : undefined,
         outcomes: null,
+        txnLog: null,
         rehomeOnReadOnly: false,
         onSnapshot: count,
         onDone: () => void core.closeAll().then(resolve, resolve),
