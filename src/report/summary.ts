@@ -95,6 +95,18 @@ function stopNote(stop: ResultV1['stop']): string {
 
 const finite = (v: number | null | undefined): number | null => (v !== null && v !== undefined && Number.isFinite(v) ? v : null);
 
+/** A part of a sharded run, or a merge of parts: which, of which run; missing parts said plainly. */
+function shardLines(result: ResultV1): string[] {
+  const m = result.merged;
+  if (m !== undefined) {
+    const missing = m.missing.length === 0 ? '' : `; missing ${m.missing.map((k) => `${k}/${m.n}`).join(', ')}: not the whole run`;
+    return [line('merged', `${m.parts.length} of ${m.n} parts of run ${m.runId}${missing}`)];
+  }
+  const sh = result.shard;
+  if (sh === undefined || sh.parts.length === sh.n) return [];
+  return [line('part', `${sh.parts.join(', ')} of ${sh.n} of run ${sh.runId} (pgsurge merge joins the parts)`)];
+}
+
 export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): string {
   const s = result.summary;
   const showLag = opts.openLoop ?? (s.lagMs.p99 !== null && s.lagMs.p99 > 0);
@@ -104,6 +116,7 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
     `${result.tool.name} ${result.tool.version} — started ${result.startedAt}${stopNote(result.stop)}`,
     line('target', `${hosts === '' ? '-' : hosts}${server}`),
     line('duration', `${fmtNum(result.durationS, 1)} s measured`),
+    ...shardLines(result),
   ];
   // A monitor ran no load: no transaction lines, the server's figures below are the result.
   if (result.kind === 'monitor') out.push(line('load', 'none (pgsurge monitor: the server was sampled, something else drove it)'));

@@ -59,7 +59,7 @@ let results: ResultV1[] = [];
 
 async function runParts(): Promise<void> {
   // Far enough ahead that every part has connected, also on a busy CI machine.
-  const startAt = new Date(Date.now() + 20_000).toISOString();
+  const startAt = new Date(Date.now() + 15_000).toISOString();
   const runs = await Promise.all(
     Array.from({ length: N }, (_, i) => {
       const k = i + 1;
@@ -100,6 +100,7 @@ async function runParts(): Promise<void> {
   );
   runs.forEach((r, i) => assert.equal(r.code, 0, `part ${i + 1}: ${r.stderr}`));
   assert.match(runs[1]!.stderr, /running part 2 of 3 of /);
+  assert.match(runs[1]!.stdout, /^part: +2 of 3 of run [0-9a-f]{16} \(pgsurge merge joins the parts\)$/m);
   assert.match(runs[1]!.stdout, /PASSED: .*part 2 of 3, 0 failed transactions; the run's thresholds are judged on the merged result/);
   results = parts.map((p) => readResult(p.json));
 }
@@ -138,6 +139,7 @@ test('the merged result: counts summed, every percentile the exact one of all lo
   const m = await runCli(['merge', parts[2]!.json, parts[0]!.json, parts[1]!.json, '--json', merged, '-r']);
   assert.equal(m.code, 0, m.stderr);
   assert.match(m.stderr, /merged 3 of 3 parts of run /);
+  assert.match(m.stdout, /^merged: +3 of 3 parts of run [0-9a-f]{16}$/m);
   const r = readResult(merged);
   assert.deepEqual(r.merged?.parts, [1, 2, 3]);
   assert.deepEqual(r.merged?.missing, []);
@@ -188,6 +190,7 @@ test('the merged result: counts summed, every percentile the exact one of all lo
   const p12 = await runCli(['merge', parts[1]!.json, parts[0]!.json, '--partial', '--json', partial]);
   assert.equal(p12.code, 1, 'a merge that lacks a part is never complete');
   assert.match(p12.stdout, /FAILED: part 3\/3 missing from the merge \(partial results\)/);
+  assert.match(p12.stdout, /^merged: +2 of 3 parts of run [0-9a-f]{16}; missing 3\/3: not the whole run$/m);
   assert.deepEqual(readResult(partial).merged?.missing, [3]);
   const again = join(dir, 'again.json');
   const m2 = await runCli(['merge', parts[2]!.json, partial, '--json', again]);
