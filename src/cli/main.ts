@@ -42,8 +42,10 @@ function commanderOption(o: RunOptionSpec): Option {
       return new Option(`${flags} <${o.placeholder}>`, o.help).argParser(collect);
     case 'optional-value':
       return new Option(`${flags} [${o.placeholder}]`, o.help);
-    case 'flag':
-      return new Option(flags, o.help);
+    case 'flag': {
+      const option = new Option(flags, o.help);
+      return o.hidden === true ? option.hideHelp() : option;
+    }
   }
 }
 

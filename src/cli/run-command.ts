@@ -34,6 +34,7 @@ import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 import { ShardRecorder } from '../distributed/shard-recorder.js';
+import { CoordinatedPart } from '../distributed/coordinated-part.js';
 
 /**
  * Read routing: --replica URLs, or with --route-reads the standbys among --url's hosts.
@@ -86,6 +87,8 @@ export async function executeRun(
     readonly planned?: PlannedWorkloads;
     /** Changes the load's target while it runs (a live page, the API); each change is recorded in the result. */
     readonly control?: RunControl;
+    /** A coordinator's part: starts at its go, streams its intervals (src/distributed/coordinated-part.ts). */
+    readonly part?: CoordinatedPart;
   },
 ): Promise<ExecutedRun> {
   const planned = opts.planned ?? (await planWorkloads(cfg));
@@ -136,7 +139,11 @@ export async function executeRun(
       signal: opts.signal,
       ...(opts.stopNow === undefined ? {} : { stopNow: opts.stopNow }),
       onMeasureStart: (us) => outputs.start(us),
-      onInterval: (s) => outputs.interval(s),
+      onInterval: (s) => {
+        outputs.interval(s);
+        if (shard !== undefined) opts.part?.interval(shard.intervalWire(s.index));
+      },
+      ...(opts.part === undefined ? {} : { awaitStart: () => opts.part!.awaitStart(layout, cfg.intervalMs) }),
       ...(control === undefined ? {} : { control }),
     });
     // Bounded: a stalled server observer never holds back the result (a second signal cuts it short).
@@ -257,7 +264,26 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   };
   const handlers = STOP_SIGNALS.map((sig) => [sig, (): void => onSignal(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
+  // A coordinator's part: the protocol on stdout, everything a person reads on stderr.
+  const part =
+    cfg.coordinated && cfg.shard !== undefined
+      ? new CoordinatedPart({ stdin: process.stdin, stdout: io.stdout }, cfg.shard, TOOL.version, (why) => {
+          printErr(io, `pgsurge: ${why}`);
+          onSignal('SIGTERM');
+        })
+      : undefined;
+  const shown: CliIO = part === undefined ? io : { ...io, stdout: io.stderr };
+  part?.start();
   try {
+    if (cfg.fleet !== undefined) {
+      const { fleetRun } = await import('./fleet-run.js');
+      return await fleetRun(cfg, values, io, {
+        signal: interrupt.signal,
+        stopNow: stopNow.signal,
+        onRunning: () => (phase = 'running'),
+        onWriting: () => (phase = 'writing'),
+      });
+    }
     if (cfg.targets.length > 0) {
       phase = 'running';
       const { exitCode } = await runTargets(cfg, cfg.targets, io, {
@@ -271,8 +297,12 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
       });
       return exitCode;
     }
-    target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, io.env, (l) => printErr(io, l));
-    const replicaConn = readTargets(cfg, target.conn, io.env);
+    // A coordinator's part connects with the PG* variables the coordinator sent (its password among them).
+    const sent = part === undefined ? {} : await part.environment();
+    if (sent['PGPASSWORD'] !== undefined) registerSecret(sent['PGPASSWORD']);
+    const env: NodeJS.ProcessEnv = { ...io.env, ...sent };
+    target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, env, (l) => printErr(io, l));
+    const replicaConn = readTargets(cfg, target.conn, env);
     if (cfg.repeat > 1) {
       const runTarget = target;
       return await runRepeated(cfg, io, {
@@ -294,18 +324,21 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
         freshSeed: values.randomSeed === undefined || values.randomSeed === 'rand',
       });
     }
-    const { result, outcome } = await executeRun(cfg, target, io, {
+    const { result, outcome } = await executeRun(cfg, target, shown, {
       signal: interrupt.signal,
       stopNow: stopNow.signal,
       outputs: makeOutputs(cfg),
       onRunning: () => (phase = 'running'),
       replicaConn,
       planned,
+      ...(part === undefined ? {} : { part }),
     });
     phase = 'writing';
+    part?.result(result);
     // The files first: they are what a closed terminal or a full disk must not cost.
     const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
-    printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
+    // A coordinator's part leaves the summary to the coordinator, which prints the merged one.
+    if (part === undefined) printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
     for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
     if (written.failures.length > 0) printErr(io, 'pgsurge: every other output was written; the summary above has the figures');
@@ -316,6 +349,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     return written.failures.length > 0 ? 1 : verdict;
   } finally {
     phase = 'writing';
+    part?.close();
     for (const [sig, h] of handlers) process.off(sig, h);
     await target?.throwaway?.stop();
   }

@@ -277,6 +277,41 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
     }
   } else if (given('runId')) problems.push('--run-id needs --shard');
   candidate['shard'] = shard;
+  const coordinated = flag('coordinated');
+  if (coordinated && shard === undefined) problems.push('--coordinated needs --shard');
+  if (coordinated && one('startAt') !== undefined) problems.push('--coordinated and --start-at cannot be used together (the coordinator sets the start)');
+  candidate['coordinated'] = coordinated;
+  const fleet = one('fleet');
+  if (fleet !== undefined) {
+    const whole: [string, boolean][] = [
+      ['--shard', shard !== undefined],
+      ['--start-at', one('startAt') !== undefined],
+      ['--find-limit', findLimit],
+      ['--target', targets.length > 0],
+      ['--repeat', (one('repeat') ?? 1) > 1],
+      ['--failover/--verify-writes', flag('failover') || flag('verifyWrites')],
+      ['--log', one('log') !== undefined],
+    ];
+    for (const [name, on] of whole) if (on) problems.push(`--fleet and ${name} cannot be used together`);
+    const n = fleet.length * (one('shardsPerHost') ?? 1);
+    const local = [...workloads.filter((w) => w.kind !== 'builtin').map((w) => w.name), ...(scenarioFile === undefined ? [] : [scenarioFile])];
+    if (local.length > 0)
+      problems.push(
+        `--fleet runs built-in workloads (${local.join(', ')} would have to be on every machine): run the parts with --shard K/N there, then pgsurge merge`,
+      );
+    const clients = candidate['clients'];
+    if (typeof clients === 'number' && clients < n)
+      problems.push(`--fleet: ${clients} client${clients === 1 ? '' : 's'} cannot be split into ${n} parts; give at least ${n}`);
+  } else {
+    for (const o of ['shardsPerHost', 'remoteCommand'] as const)
+      if (given(o) && values[o] !== (o === 'shardsPerHost' ? '1' : 'npx pgsurge'))
+        problems.push(`--${o === 'shardsPerHost' ? 'shards-per-host' : 'remote-command'} needs --fleet`);
+    if (many('sshOption').length > 0) problems.push('--ssh-option needs --fleet');
+  }
+  candidate['fleet'] = fleet;
+  candidate['shardsPerHost'] = one('shardsPerHost') ?? 1;
+  candidate['sshOptions'] = many('sshOption');
+  candidate['remoteCommand'] = one('remoteCommand') ?? 'npx pgsurge';
   const log = one('log');
   if (log !== undefined && targets.length > 0) problems.push('--log and --target cannot be used together (one log per run: run each target on its own)');
   if (log !== undefined && (one('repeat') ?? 1) > 1) problems.push('--log and --repeat cannot be used together (one log per run)');

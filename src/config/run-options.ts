@@ -17,6 +17,7 @@ import { ARRIVALS, PROTOCOLS, type RunConfigField } from './run-schema.js';
 import { THINK_DISTS } from '../executor/think-time.js';
 import { parseServerMetrics } from '../observe/node-exporter.js';
 import { parseRunId, parseShard, parseStartAt } from './shard.js';
+import { parseFleet } from './fleet.js';
 
 interface OptionBase {
   /** The long name as typed, without the dashes; `no-…` is a negatable flag (commander's `--no-x`). */
@@ -28,6 +29,8 @@ interface OptionBase {
   readonly fills: readonly RunConfigField[];
   /** resolveRunConfig computes the fields from this option and others (defaults that depend, conflicts). */
   readonly derived?: true;
+  /** Not in --help: used between pgsurge processes, not typed by users. */
+  readonly hidden?: true;
 }
 
 /** `--name <placeholder>`: one value; a later one wins. */
@@ -389,6 +392,49 @@ export const RUN_OPTIONS = [
     fills: ['runId'],
     derived: true,
     help: 'with --shard: the run the part belongs to (default: derived from the options, so the parts of one command agree)',
+  },
+  {
+    kind: 'value',
+    long: 'fleet',
+    placeholder: 'hosts',
+    parse: parseFleet,
+    fills: ['fleet'],
+    derived: true,
+    help: 'run the parts on these machines over ssh and merge them live: [user@]host[:port],... or @FILE (one per line)',
+  },
+  {
+    kind: 'value',
+    long: 'shards-per-host',
+    placeholder: 'n',
+    default: '1',
+    parse: parsePositiveInt,
+    fills: ['shardsPerHost'],
+    help: 'with --fleet: parts (processes) per machine',
+  },
+  {
+    kind: 'list',
+    long: 'ssh-option',
+    placeholder: 'option',
+    parse: text,
+    fills: ['sshOptions'],
+    help: "with --fleet: an ssh -o option, e.g. 'ProxyJump=bastion' (repeatable)",
+  },
+  {
+    kind: 'value',
+    long: 'remote-command',
+    placeholder: 'command',
+    default: 'npx pgsurge',
+    parse: text,
+    fills: ['remoteCommand'],
+    help: 'with --fleet: how pgsurge is started on the machines (default: "npx pgsurge")',
+  },
+  {
+    kind: 'flag',
+    long: 'coordinated',
+    fills: ['coordinated'],
+    derived: true,
+    hidden: true,
+    help: "with --shard: a coordinator's part (src/distributed/protocol.ts): its messages on stdout, the coordinator's on stdin",
   },
   {
     kind: 'value',

@@ -56,6 +56,13 @@ export const runConfigSchema = z.object({
   shard: z.object({ k: z.number().int().positive(), n: z.number().int().positive() }).optional(),
   /** --run-id: names the run the shards belong to (default: derived from the configuration, see src/distributed/identity.ts). */
   runId: z.string().optional(),
+  /** --fleet: the machines a coordinator runs the parts on (src/cli/fleet-run.ts). */
+  fleet: z.array(z.object({ label: z.string(), destination: z.string(), port: z.number().int().optional() })).optional(),
+  shardsPerHost: z.number().int().positive(),
+  sshOptions: z.array(z.string()),
+  remoteCommand: z.string().min(1),
+  /** --coordinated: a part run by a coordinator (--fleet, Kubernetes), speaking the protocol on stdin/stdout. */
+  coordinated: z.boolean(),
   /** --start-at: the measured phase starts at this wall-clock instant (ms since the epoch), as every shard's does. */
   startAtMs: z.number().int().positive().optional(),
   /** --repeat N: N complete runs of this configuration, outputs numbered (src/cli/repeat.ts). */

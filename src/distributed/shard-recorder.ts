@@ -6,7 +6,7 @@
 import type { ShardPart } from '../executor/types.js';
 import type { IntervalSnapshot } from '../metrics/snapshot.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
-import type { ShardSection } from '../report/shard-schema.js';
+import type { ShardSection, WireSnapshot } from '../report/shard-schema.js';
 import { identityOf } from './identity.js';
 import { emptySnapshot, SnapshotLog } from './snapshots.js';
 
@@ -28,8 +28,19 @@ export class ShardRecorder {
     this.log.add(s);
   }
 
+  private readonly empty = (i: number): IntervalSnapshot =>
+    emptySnapshot(
+      i,
+      this.layout.txnTypes.map((t) => t.statements.length),
+      FAILURE_CLASSES.length,
+    );
+
+  /** An interval's snapshot of this part, once the run has emitted it (every worker thread in it). */
+  intervalWire(index: number): WireSnapshot {
+    return this.log.wireOf(index, this.empty);
+  }
+
   section(): ShardSection {
-    const statements = this.layout.txnTypes.map((t) => t.statements.length);
     return {
       runId: this.runId ?? this.identity,
       identity: this.identity,
@@ -38,7 +49,7 @@ export class ShardRecorder {
       k: this.part.k,
       intervalMs: this.intervalMs,
       layout: { txnTypes: this.layout.txnTypes.map((t) => ({ name: t.name, statements: [...t.statements] })) },
-      snapshots: this.log.wire((i) => emptySnapshot(i, statements, FAILURE_CLASSES.length)),
+      snapshots: this.log.wire(this.empty),
     };
   }
 }

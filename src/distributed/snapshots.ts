@@ -144,6 +144,11 @@ export class SnapshotLog {
     this.byInterval.set(s.interval, addSnapshots(had, s));
   }
 
+  /** One interval's merged snapshot, as it stands (an empty one when nobody reported it). */
+  wireOf(interval: number, emptyOf: (interval: number) => IntervalSnapshot): WireSnapshot {
+    return toWire(this.byInterval.get(interval) ?? emptyOf(interval));
+  }
+
   /** Every interval from 0 to the last one seen (an interval nobody reported is an empty one). */
   wire(emptyOf: (interval: number) => IntervalSnapshot): WireSnapshot[] {
     const last = Math.max(-1, ...this.byInterval.keys());

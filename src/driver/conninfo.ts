@@ -351,3 +351,28 @@ export function hasEnvironmentTarget(env: NodeJS.ProcessEnv = process.env): bool
     return v !== undefined && v !== '';
   });
 }
+
+/**
+ * The target without its password (URL user info, `?password=`, or a key=value `password=`), and
+ * the password, decoded: so that a target can be handed to another process on its command line
+ * while the password travels apart (PGPASSWORD).
+ */
+export function withoutPassword(target: string): { target: string; password: string | undefined } {
+  const password = parseConnInfo(target, {}).password;
+  if (password === undefined) return { target, password };
+  if (/^postgres(?:ql)?:\/\//i.test(target)) {
+    const m = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(target);
+    if (m === null) return { target, password };
+    const user = m[2] === undefined ? '' : `${m[2].slice(0, -1).split(':')[0]}@`;
+    const query =
+      m[4] === undefined
+        ? ''
+        : m[4]
+            .slice(1)
+            .split('&')
+            .filter((p) => !/^password=/i.test(p))
+            .join('&');
+    return { target: `${m[1]}${user}${m[3]}${query === '' ? '' : `?${query}`}${m[5] ?? ''}`, password };
+  }
+  return { target: target.replace(/(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g, '').trim(), password };
+}

@@ -97,6 +97,11 @@ export interface RunHooks {
   readonly stopNow?: AbortSignal;
   /** Changes the load's target while it runs (see RunControl). */
   readonly control?: RunControl;
+  /**
+   * Once every connection is open, the instant to start the measured phase at (ms since the epoch),
+   * from outside (a coordinator's go); replaces plan.startAtMs. A rejection fails the run.
+   */
+  readonly awaitStart?: () => Promise<number>;
 }
 
 /** A change of target while the run went on, as a stage on its timeline. */
@@ -310,7 +315,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       if (started) armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
       for (const t of threads) send(t, { type: 'stop', reason: 'interrupted' });
       if (readyCount < workers) fail(new PgsurgeError('INTERRUPTED', 'interrupted while connecting'));
-      else if (nowUs() < loadStartUs) fail(new PgsurgeError('INTERRUPTED', 'interrupted while waiting for --start-at'));
+      else if (nowUs() < loadStartUs) fail(new PgsurgeError('INTERRUPTED', 'interrupted before the load started (waiting for its start instant)'));
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     const onStopNow = (): void => {
@@ -394,6 +399,56 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       });
     };
 
+    /** Every connection is open: start the load (at `startAtMs`, the measured phase's wall-clock start, when given). */
+    const begin = (startAtMs: number | undefined): void => {
+      started = true;
+      // Every connection is open: start all workers on the same instant, shortly ahead (or
+      // at the wall-clock instant the shards of a run share, a warm-up before it).
+      const aheadMs = startAtMs === undefined ? 20 : startAtMs - plan.warmupMs - Date.now();
+      if (aheadMs < 5) {
+        const lateS = Math.round(-aheadMs) / 1000;
+        fail(
+          new PgsurgeError(
+            'START_MISSED',
+            `--start-at ${new Date(startAtMs!).toISOString()}: every connection was open only ${lateS} s after the load had to start${plan.warmupMs > 0 ? ' (the warm-up before it)' : ''}; give a later instant`,
+          ),
+        );
+        return;
+      }
+      const startUs = nowUs() + aheadMs * 1000;
+      loadStartUs = startUs;
+      measureStartUs = startUs + plan.warmupMs * 1000;
+      startedAt = new Date(startAtMs ?? Date.now() + aheadMs + plan.warmupMs);
+      for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
+      overdueTimer = setInterval(emitOverdue, plan.intervalMs);
+      if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+      hooks.control?.attach(
+        (target, group) => {
+          const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
+          for (const g of plan.groups) {
+            if (group !== undefined && g.name !== group) continue;
+            targetChanges.push({ atS, target, kind: targetKindOf(g.load), group: g.name });
+            threads.forEach((x, i) => {
+              if (slots[i]!.group === g) send(x, { type: 'adjust', target });
+            });
+          }
+        },
+        () => {
+          // Like the end of -T, earlier: the grid ends here (durationS); workers finish in-flight work and stop.
+          if (stopAtUs !== undefined || finished) return;
+          stopAtUs = nowUs();
+          armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+          for (const x of threads) send(x, { type: 'stop', reason: 'ended' });
+        },
+      );
+      // After attach: a start hook may already set the first target (RunControl.adjust).
+      hooks.onMeasureStart?.(measureStartUs);
+      if (stopAtUs !== undefined) {
+        for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
+        armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+      }
+    };
+
     for (let w = 0; w < workers; w++) {
       const slot = slots[w]!;
       const init: WorkerInit = {
@@ -428,52 +483,14 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           case 'ready':
             readyCount++;
             if (readyCount === workers && !failed) {
-              started = true;
-              // Every connection is open: start all workers on the same instant, shortly ahead (or
-              // at the wall-clock instant the shards of a run share, a warm-up before it).
-              const aheadMs = plan.startAtMs === undefined ? 20 : plan.startAtMs - plan.warmupMs - Date.now();
-              if (aheadMs < 5) {
-                const lateS = Math.round(-aheadMs) / 1000;
-                fail(
-                  new PgsurgeError(
-                    'START_MISSED',
-                    `--start-at ${new Date(plan.startAtMs!).toISOString()}: every connection was open only ${lateS} s after the load had to start${plan.warmupMs > 0 ? ' (the warm-up before it)' : ''}; give a later instant`,
-                  ),
+              if (hooks.awaitStart === undefined) begin(plan.startAtMs);
+              else
+                hooks.awaitStart().then(
+                  (at) => {
+                    if (!failed && !finished) begin(at);
+                  },
+                  (e: unknown) => fail(e instanceof PgsurgeError ? e : new PgsurgeError('START_FAILED', e instanceof Error ? e.message : String(e))),
                 );
-                return;
-              }
-              const startUs = nowUs() + aheadMs * 1000;
-              loadStartUs = startUs;
-              measureStartUs = startUs + plan.warmupMs * 1000;
-              startedAt = new Date(plan.startAtMs ?? Date.now() + aheadMs + plan.warmupMs);
-              for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
-              overdueTimer = setInterval(emitOverdue, plan.intervalMs);
-              if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
-              hooks.control?.attach(
-                (target, group) => {
-                  const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
-                  for (const g of plan.groups) {
-                    if (group !== undefined && g.name !== group) continue;
-                    targetChanges.push({ atS, target, kind: targetKindOf(g.load), group: g.name });
-                    threads.forEach((x, i) => {
-                      if (slots[i]!.group === g) send(x, { type: 'adjust', target });
-                    });
-                  }
-                },
-                () => {
-                  // Like the end of -T, earlier: the grid ends here (durationS); workers finish in-flight work and stop.
-                  if (stopAtUs !== undefined || finished) return;
-                  stopAtUs = nowUs();
-                  armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
-                  for (const x of threads) send(x, { type: 'stop', reason: 'ended' });
-                },
-              );
-              // After attach: a start hook may already set the first target (RunControl.adjust).
-              hooks.onMeasureStart?.(measureStartUs);
-              if (stopAtUs !== undefined) {
-                for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
-                armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
-              }
             }
             break;
           case 'connect-failed':

@@ -1,0 +1,164 @@
+/**
+ * `run ... --fleet HOSTS`: the coordinator of a run whose parts run on other machines, started
+ * over the system's OpenSSH client (the user's ssh config, agent, known_hosts and jump hosts
+ * apply; `--ssh-option` adds -o options). Each part is `REMOTE-COMMAND run <the same options>
+ * --shard K/N --coordinated`, speaking src/distributed/protocol.ts over the session. The merged
+ * intervals make one progress line; at the end the parts' results are merged exactly
+ * (src/distributed/merge.ts), written as one result (and each part's own next to it with --json),
+ * and judged as one run.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { RunConfig } from '../config/run-config.js';
+import { RUN_OPTIONS, optionKey, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
+import type { FleetHost } from '../config/fleet.js';
+import { coordinate, type PeerProcess } from '../distributed/coordinator.js';
+import { mergeResults } from '../distributed/merge.js';
+import { formatProgress } from '../output/progress.js';
+import { resultV1Schema, type ResultV1 } from '../report/result.js';
+import { formatSummary } from '../report/summary.js';
+import { PgsurgeError, usageError } from '../errors.js';
+import { withoutPassword } from '../driver/conninfo.js';
+import { encodeMessage } from '../distributed/protocol.js';
+import { writeArtifacts } from './artifacts.js';
+import { formatOutputFailure, writeOutputFile } from './output-paths.js';
+import { printErr, printOut, type CliIO } from './output.js';
+import { TOOL } from './tool.js';
+
+/** Options that stay with the coordinator: where its outputs go, how the parts are started. */
+const COORDINATOR_ONLY = new Set(['fleet', 'shardsPerHost', 'sshOption', 'remoteCommand', 'json', 'csv', 'html', 'out', 'prometheus', 'verbose', 'progress']);
+
+/** A word for a POSIX shell: ssh hands the remote command to the user's shell as one line. */
+export const shellQuote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The `run` arguments of part K of N: the user's options as given, the coordinator's own left out. */
+export function partArgs(values: RunOptionValues, k: number, n: number, runId: string, seed: number): string[] {
+  const args: string[] = [...(values.workloads ?? [])];
+  const all = values as unknown as Record<string, unknown>;
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) {
+    const key = optionKey(o.long);
+    const v = all[key];
+    if (v === undefined || COORDINATOR_ONLY.has(key)) continue;
+    if (o.kind === 'flag') {
+      if (o.long.startsWith('no-') ? v === false : v === true) args.push(`--${o.long}`);
+    } else if (o.kind === 'list') for (const x of v as string[]) args.push(`--${o.long}`, x);
+    else if (o.kind === 'optional-value') args.push(v === true ? `--${o.long}` : `--${o.long}=${String(v)}`);
+    else args.push(`--${o.long}`, String(v));
+  }
+  // One seed for every part (each derives its own streams from it): the whole run is reproducible.
+  if (all['randomSeed'] === undefined) args.push('--random-seed', String(seed));
+  // Each part samples nothing of the server but the first: one observer is enough, and spares it.
+  if (k > 1 && !args.includes('--no-observe')) args.push('--no-observe');
+  args.push('--shard', `${k}/${n}`, '--run-id', runId, '--coordinated');
+  return args;
+}
+
+function sshPeer(host: FleetHost, k: number, n: number, command: string, sshOptions: readonly string[], perHost: number): PeerProcess {
+  const argv = [
+    '-T',
+    '-o',
+    'BatchMode=yes',
+    ...(host.port === undefined ? [] : ['-p', String(host.port)]),
+    ...sshOptions.flatMap((o) => ['-o', o]),
+    host.destination,
+    '--',
+    command,
+  ];
+  // Its own process group: a Ctrl-C at the terminal reaches the coordinator only, which stops the
+  // parts over their sessions and still receives what they measured.
+  const child = spawn('ssh', argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', () => resolve({ code: 255, signal: null }));
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  child.stdin.on('error', () => undefined);
+  return {
+    name: perHost > 1 ? `${host.label} (part ${k}/${n})` : host.label,
+    k,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    kill: (sig) => child.kill(sig),
+    exited,
+  };
+}
+
+/** out.json → out.part2.json */
+const partFile = (file: string, k: number): string => (/\.json$/i.test(file) ? file.replace(/\.json$/i, `.part${k}.json`) : `${file}.part${k}`);
+
+export async function fleetRun(
+  cfg: RunConfig,
+  values: RunOptionValues,
+  io: CliIO,
+  signals: { readonly signal: AbortSignal; readonly stopNow: AbortSignal; readonly onRunning: () => void; readonly onWriting: () => void },
+): Promise<number> {
+  // Passwords never go on a command line: the URL's goes to each part as PGPASSWORD, over its session.
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(io.env)) if (/^PG[A-Z_]+$/.test(k) && v !== undefined) env[k] = v;
+  let partValues = values;
+  if (values.url !== undefined) {
+    const { target, password } = withoutPassword(values.url);
+    if (password !== undefined) env['PGPASSWORD'] = password;
+    partValues = { ...values, url: target };
+  }
+  for (const r of values.replica ?? [])
+    if (withoutPassword(r).password !== undefined)
+      throw usageError(
+        'BAD_OPTIONS',
+        '--fleet: a --replica URL with a password would travel on command lines: give it in PGPASSWORD or ~/.pgpass on the machines',
+      );
+  const hosts = cfg.fleet ?? [];
+  const perHost = cfg.shardsPerHost;
+  const n = hosts.length * perHost;
+  const runId = `fleet-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const peers: PeerProcess[] = [];
+  hosts.forEach((h, i) => {
+    for (let j = 0; j < perHost; j++) {
+      const k = i * perHost + j + 1;
+      const command = `${cfg.remoteCommand} run ${partArgs(partValues, k, n, runId, cfg.randomSeed).map(shellQuote).join(' ')}`;
+      const peer = sshPeer(h, k, n, command, cfg.sshOptions, perHost);
+      peer.stdin.write(encodeMessage({ t: 'env', env }));
+      peers.push(peer);
+    }
+  });
+  printErr(io, `pgsurge: run ${runId}: ${n} part${n === 1 ? '' : 's'} on ${hosts.map((h) => h.label).join(', ')}`);
+  signals.onRunning();
+  const openLoop = cfg.rateHz !== undefined || cfg.stagesAreRates;
+  const outcomes = await coordinate(peers, {
+    version: TOOL.version,
+    n,
+    log: (line) => printErr(io, line),
+    signal: signals.signal,
+    stopNow: signals.stopNow,
+    onInterval: (s) => {
+      const missing = s.missingWorkers > 0 ? `, without ${s.missingWorkers} part${s.missingWorkers === 1 ? '' : 's'}` : '';
+      printErr(io, `${formatProgress({ ...s, missingWorkers: 0 }, s.tS + s.durationMs / 1000, openLoop)}${missing}`);
+    },
+  });
+  signals.onWriting();
+  for (const o of outcomes) if (o.lost !== undefined) printErr(io, `pgsurge: lost ${o.lost}`);
+  const parts: { file: string; result: ResultV1 }[] = [];
+  for (const o of outcomes) {
+    if (o.result === undefined) continue;
+    const parsed = resultV1Schema.safeParse(o.result);
+    if (!parsed.success) {
+      printErr(io, `pgsurge: ${o.peer.name}: its result is not a pgsurge.result/v1 result (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+      continue;
+    }
+    const file = cfg.json === undefined ? o.peer.name : partFile(cfg.json, o.peer.k);
+    if (cfg.json !== undefined) {
+      const failed = writeOutputFile({ option: '--json', path: file }, () => `${JSON.stringify(parsed.data, null, 2)}\n`);
+      if (failed !== undefined) printErr(io, `pgsurge: ${formatOutputFailure(failed)}`);
+    }
+    parts.push({ file, result: parsed.data });
+  }
+  if (parts.length === 0) throw new PgsurgeError('FLEET_FAILED', 'no part of the run sent its result: nothing was measured');
+  const result = mergeResults(parts, { allowPartial: true });
+  const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
+  printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
+  for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
+  const m = result.merged!;
+  const incomplete = result.summary.transactions === 0 || result.stop?.reason === 'interrupted' || (result.stop?.lostWorkers ?? 0) > 0 || m.missing.length > 0;
+  if (incomplete || written.failures.length > 0) return 1;
+  return result.thresholds.some((t) => !t.ok) ? 99 : 0;
+}
