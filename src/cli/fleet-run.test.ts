@@ -2,7 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { partArgs, shellQuote } from './fleet-run.js';
+import { fleetInputs, remoteSpec } from './fleet-inputs.js';
 import { withoutPassword } from '../driver/conninfo.js';
 import { parseFleet } from '../config/fleet.js';
 
@@ -78,4 +82,29 @@ test('--fleet hosts: [user@]host[:port], IPv6 in brackets, no duplicates', () =>
   assert.throws(() => parseFleet('vm1,vm1', '--fleet'), /vm1 is given twice \(use --shards-per-host/);
   assert.throws(() => parseFleet('vm1:99999', '--fleet'), /port 99999 of "vm1:99999" is out of range/);
   assert.throws(() => parseFleet('@/nonexistent/hosts', '--fleet'), /cannot read \/nonexistent\/hosts: ENOENT/);
+});
+
+test("the run's files reach a machine through its shell as they are, at one path everywhere", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgsurge-inputs-'));
+  const sql = join(dir, 'odd name.sql');
+  const body = "\\set aid random(1, 10)\nSELECT 'it''s' || :aid; -- $HOME `x`\n";
+  writeFileSync(sql, body);
+  const runId = `test-${process.pid}`;
+  const inputs = fleetInputs([{ kind: 'file', name: sql, weight: 1 }], runId);
+  assert.equal(inputs.paths.get(sql), `/tmp/pgsurge-${runId}/odd name.sql`);
+  assert.equal(remoteSpec(`${sql}@3`, inputs.paths), `/tmp/pgsurge-${runId}/odd name.sql@3`);
+  const r = spawnSync('sh', ['-c', `${inputs.script} && cat ${shellQuote(inputs.paths.get(sql)!)}; rm -rf /tmp/pgsurge-${runId}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, body);
+  assert.throws(
+    () =>
+      fleetInputs(
+        [
+          { kind: 'file', name: sql, weight: 1 },
+          { kind: 'file', name: join(tmpdir(), 'odd name.sql'), weight: 1 },
+        ],
+        runId,
+      ),
+    /have the same name/,
+  );
 });

@@ -24,12 +24,13 @@ import { writeArtifacts } from './artifacts.js';
 import { formatOutputFailure, writeOutputFile } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
+import { shellQuote } from './fleet-quote.js';
+import { fleetInputs, remoteSpec } from './fleet-inputs.js';
 
 /** Options that stay with the coordinator: where its outputs go, how the parts are started. */
 const COORDINATOR_ONLY = new Set(['fleet', 'shardsPerHost', 'sshOption', 'remoteCommand', 'json', 'csv', 'html', 'out', 'prometheus', 'verbose', 'progress']);
 
-/** A word for a POSIX shell: ssh hands the remote command to the user's shell as one line. */
-export const shellQuote = (s: string): string => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+export { shellQuote } from './fleet-quote.js';
 
 /** The `run` arguments of part K of N: the user's options as given, the coordinator's own left out. */
 export function partArgs(values: RunOptionValues, k: number, n: number, runId: string, seed: number): string[] {
@@ -111,11 +112,22 @@ export async function fleetRun(
   const perHost = cfg.shardsPerHost;
   const n = hosts.length * perHost;
   const runId = `fleet-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  // Scripts and modules go to every machine over its session, at one path everywhere.
+  const inputs = fleetInputs(cfg.workloads, runId);
+  if (inputs.paths.size > 0) {
+    partValues = {
+      ...partValues,
+      workloads: (partValues.workloads ?? []).map((w) => remoteSpec(w, inputs.paths)),
+      ...(partValues.file === undefined ? {} : { file: partValues.file.map((w) => remoteSpec(w, inputs.paths)) }),
+    };
+  }
   const peers: PeerProcess[] = [];
   hosts.forEach((h, i) => {
     for (let j = 0; j < perHost; j++) {
       const k = i * perHost + j + 1;
-      const command = `${cfg.remoteCommand} run ${partArgs(partValues, k, n, runId, cfg.randomSeed).map(shellQuote).join(' ')}`;
+      const run = `${cfg.remoteCommand} run ${partArgs(partValues, k, n, runId, cfg.randomSeed).map(shellQuote).join(' ')}`;
+      // With files: written first, removed when the part ends (sh, whatever the login shell is).
+      const command = inputs.script === '' ? run : `sh -c ${shellQuote(`${inputs.script} || exit 1; trap 'rm -rf /tmp/pgsurge-${runId}' EXIT; ${run}`)}`;
       const peer = sshPeer(h, k, n, command, cfg.sshOptions, perHost);
       peer.stdin.write(encodeMessage({ t: 'env', env }));
       peers.push(peer);

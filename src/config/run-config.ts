@@ -294,10 +294,9 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
     ];
     for (const [name, on] of whole) if (on) problems.push(`--fleet and ${name} cannot be used together`);
     const n = fleet.length * (one('shardsPerHost') ?? 1);
-    const local = [...workloads.filter((w) => w.kind !== 'builtin').map((w) => w.name), ...(scenarioFile === undefined ? [] : [scenarioFile])];
-    if (local.length > 0)
+    if (scenarioFile !== undefined)
       problems.push(
-        `--fleet runs built-in workloads (${local.join(', ')} would have to be on every machine): run the parts with --shard K/N there, then pgsurge merge`,
+        `--fleet and a scenario file cannot be used together (${scenarioFile} names files every machine would need): run the parts with --shard K/N there, then pgsurge merge`,
       );
     const clients = candidate['clients'];
     if (typeof clients === 'number' && clients < n)

@@ -60,7 +60,7 @@ const PINGS = 5;
 interface PeerState {
   readonly peer: PeerProcess;
   readonly queue: ShardMessage[];
-  waiting: ((m: ShardMessage | null) => void) | null;
+  waiting: { readonly t: ShardMessage['t']; readonly take: (m: ShardMessage | null) => void } | null;
   ended: boolean;
   lastErr: string;
   exit: { code: number | null; signal: NodeJS.Signals | null } | null;
@@ -84,10 +84,12 @@ export async function coordinate(peers: readonly PeerProcess[], opts: Coordinato
       st.error = m.message;
       return;
     }
+    // A waiter takes the message it waits for (or the end); anything else waits its turn: a part
+    // may report ready while its clock pings are still going on.
     const w = st.waiting;
-    if (w !== null) {
+    if (w !== null && (m === null || m.t === w.t)) {
       st.waiting = null;
-      w(m);
+      w.take(m);
     } else if (m !== null) st.queue.push(m);
   };
   for (const st of states) {
@@ -141,13 +143,12 @@ export async function coordinate(peers: readonly PeerProcess[], opts: Coordinato
       const take = (m: ShardMessage | null): void => {
         clearTimeout(timer);
         if (m === null) reject(new PgsurgeError('FLEET_PEER', `${st.peer.name}: ${why(st)}`));
-        else if (m.t !== t) reject(new PgsurgeError('FLEET_PEER', `${st.peer.name}: expected ${what}, got "${m.t}"`));
         else resolve(m as Extract<ShardMessage, { t: T }>);
       };
-      const queued = st.queue.shift();
-      if (queued !== undefined) take(queued);
+      const at = st.queue.findIndex((m) => m.t === t);
+      if (at >= 0) take(st.queue.splice(at, 1)[0]!);
       else if (st.ended) take(null);
-      else st.waiting = take;
+      else st.waiting = { t, take };
     });
   const stopAll = (): void => {
     for (const st of states) send(st, { t: 'stop' });

@@ -92,6 +92,22 @@ test('three hosts at 900/s: one merged result with every part, the rate held, th
   assert.deepEqual(remoteParts(), [], 'every part has ended');
 });
 
+test('a pgbench script file goes to the machines over their sessions; its type is in the merged result', async (t) => {
+  if (sshd === undefined) return t.skip('openssh-server is not installed (npm run test:deps)');
+  const script = join(dir, 'balance.sql');
+  writeFileSync(script, '\\set aid random(1, 100000 * :scale)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n');
+  const r = await runCli([
+    ...['run', '-b', 'select-only@1', '-f', `${script}@2`, '--url', server.url, '-c', '4', '-R', '300', '-T', '2', '-n'],
+    ...['--fleet', hostsOf(2, 3), '--remote-command', REMOTE, ...sshArgs()],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^merged: +2 of 2 parts/m);
+  assert.match(r.stdout, /^transaction type "balance\.sql" \(6\d\.\d+% of completed\)/m);
+  const runId = /run (fleet-[a-z0-9]+-[0-9a-f]+):/.exec(r.stderr)?.[1];
+  assert.ok(runId !== undefined, r.stderr);
+  assert.ok(!existsSync(`/tmp/pgsurge-${runId}`), 'the machines removed the files when their parts ended');
+});
+
 test('an unreachable host and a host with another pgsurge are named before anything starts (exit 1)', async (t) => {
   if (sshd === undefined) return t.skip('openssh-server is not installed (npm run test:deps)');
   const base = ['run', '-b', 'select-only', '--url', server.url, '-c', '2', '-T', '2', '-n', ...sshArgs()];
