@@ -398,6 +398,7 @@ function makeResult(
       scale,
     },
     config: redactedConfig(cfg),
+    connectingS: outcome.connectingS,
     totals: outcome.aggregator.totals(),
     intervals: outcome.intervals,
     thresholds,

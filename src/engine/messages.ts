@@ -61,7 +61,8 @@ export type ToWorker =
   | { readonly type: 'adjust'; readonly target: number };
 
 export type FromWorker =
-  | { readonly type: 'ready' }
+  /** Every client of the worker is connected; connecting them took `connectUs`. */
+  | { readonly type: 'ready'; readonly connectUs: number }
   | { readonly type: 'connect-failed'; readonly code: string; readonly message: string }
   | { readonly type: 'snapshot'; readonly snapshot: IntervalSnapshot }
   | { readonly type: 'done'; readonly info: WorkerDoneInfo }

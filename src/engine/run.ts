@@ -168,6 +168,8 @@ export interface RunOutcome {
   readonly measureStartUs: number;
   /** The workers' HA sink snapshots (empty unless plan.ha). */
   readonly haSnapshots: unknown[];
+  /** Seconds from starting the workers until every client was connected. */
+  readonly connectingS: number;
 }
 
 /**
@@ -253,6 +255,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   let measureStartUs = 0;
   let loadStartUs = Infinity;
   let startedAt = new Date();
+  let connectingS = 0;
 
   const send = (w: Worker, msg: ToWorker): void => w.postMessage(msg);
   // The workers append to the log: it starts empty (its path was checked before the run).
@@ -396,6 +399,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         lostWorkers,
         measureStartUs,
         haSnapshots,
+        connectingS,
       });
     };
 
@@ -482,6 +486,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         switch (msg.type) {
           case 'ready':
             readyCount++;
+            // The workers connect side by side: connecting took as long as the slowest one's.
+            connectingS = Math.max(connectingS, msg.connectUs / 1e6);
             if (readyCount === workers && !failed) {
               if (hooks.awaitStart === undefined) begin(plan.startAtMs);
               else

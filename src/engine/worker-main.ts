@@ -94,6 +94,7 @@ async function main(init: WorkerInit): Promise<void> {
       void core.closeAll().finally(() => parentPort!.close());
     },
   });
+  const connectFromUs = systemClock.nowUs();
   try {
     await core.connectAll();
   } catch (e) {
@@ -126,7 +127,7 @@ async function main(init: WorkerInit): Promise<void> {
         unreachable(msg);
     }
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', connectUs: systemClock.nowUs() - connectFromUs });
 }
 
 // Before the programs are built: their module functions register in the buffer the main thread

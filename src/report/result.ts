@@ -148,6 +148,8 @@ export const resultV1Schema = z.object({
     connects: z.number().int().nonnegative(),
     reconnects: z.number().int().nonnegative(),
     connectMs: z.object({ mean: ms, p50: ms, p99: ms, max: ms }),
+    /** Seconds from the first connection attempt until every client was connected (absent in older results). */
+    connectingS: z.number().nonnegative().optional(),
     /** First error message seen for each class that had one. */
     firstErrors: z.partialRecord(failureClass, z.string()),
     /** transactions / arrivals, 0–1 (null without arrivals). Absent in results of older versions. */
@@ -265,6 +267,8 @@ export interface BuildResultInput {
   readonly server?: readonly ServerSample[];
   /** The optional sections, copied into the result as they are. */
   readonly sections?: ResultSections;
+  /** Seconds it took to connect every client. */
+  readonly connectingS?: number;
 }
 
 const msOf = (h: Histogram, pct: number, maxUs: number): number | null => (h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs)));
@@ -508,6 +512,7 @@ export function buildResult(input: BuildResultInput): ResultV1 {
       p99: msOf(connect, 99, Infinity),
       max: connect.totalCount === 0 ? null : usToMs(connect.maxValue),
     },
+    ...(input.connectingS === undefined ? {} : { connectingS: Math.round(input.connectingS * 1000) / 1000 }),
     firstErrors,
     successRate: totals.arrivals === 0 ? null : Math.round((totals.ok / totals.arrivals) * 1e6) / 1e6,
     latencyIncludesUnfinished: totals.unfinished,

@@ -137,7 +137,8 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       line(
         'connect ms',
         `${fmtNum(s.connects)} connections, mean ${fmtMs(s.connectMs.mean)}  p99 ${fmtMs(s.connectMs.p99)}  ` +
-          `max ${fmtMs(s.connectMs.max)}; ${fmtNum(s.reconnects)} reconnects`,
+          `max ${fmtMs(s.connectMs.max)}; ${fmtNum(s.reconnects)} reconnects` +
+          (s.connectingS === undefined || s.connectingS <= 0 ? '' : `; all open in ${fmtNum(s.connectingS, 1)} s (${fmtNum(s.connects / s.connectingS, 0)}/s)`),
       ),
     );
   }

@@ -21,6 +21,11 @@ export interface FaultProxy {
   delay(ms: number): void;
   /** Close the listener: new connections are refused (ECONNREFUSED); open ones keep working. */
   refuse(): Promise<void>;
+  /**
+   * Answer new connections one at a time, `ms` apart (the server's side of each is held until its
+   * turn), as a server slow to accept: a postmaster forking backends under load. 0 turns it off.
+   */
+  acceptEvery(ms: number): void;
   /** Undo blackhole, delay and refuse. */
   heal(): Promise<void>;
   /** Close the listener and every connection. */
@@ -48,6 +53,8 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   let delayMs = 0;
   let blackholed = false;
   let listening = false;
+  let acceptEveryMs = 0;
+  let nextTurnAt = 0;
 
   /** Forward `from` → `to`, honouring the delay; release times only grow, so order is kept. */
   const forward = (from: Socket, to: Socket): void => {
@@ -93,6 +100,13 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       client.pause();
       upstream.pause();
     }
+    if (acceptEveryMs > 0) {
+      upstream.pause();
+      nextTurnAt = Math.max(nextTurnAt, Date.now()) + acceptEveryMs;
+      setTimeout(() => {
+        if (!blackholed) upstream.resume();
+      }, nextTurnAt - Date.now());
+    }
   });
   const port = await listen(server, 0);
   listening = true;
@@ -131,6 +145,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     delay(ms) {
       delayMs = Math.max(0, ms);
+    },
+    acceptEvery(ms) {
+      acceptEveryMs = Math.max(0, ms);
     },
     async refuse() {
       // server.close() waits for open connections before its callback: do not wait for that here.
