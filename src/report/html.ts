@@ -56,6 +56,15 @@ function verdictHtml(result: HtmlResult): string {
   return `<p class="verdict ${v.passed ? 'good' : 'bad'}">${escapeHtml(verdictLine(v))}</p>`;
 }
 
+/** A sharded run: which parts this report covers, and which it lacks (never shown as complete). */
+function partsNote(result: HtmlResult): string {
+  const m = result.merged;
+  if (m !== undefined)
+    return `merged ${m.parts.length} of ${m.n} parts of run ${m.runId}${m.missing.length > 0 ? ` — MISSING part ${m.missing.join(', ')}: not the whole run` : ''}`;
+  const sh = result.shard;
+  return sh === undefined || sh.parts.length === sh.n ? '' : `part ${sh.parts.join(', ')} of ${sh.n} of run ${sh.runId}`;
+}
+
 function subtitle(result: HtmlResult): string {
   const hosts = result.target.hosts.join(', ');
   const pgv = result.target.serverVersion === null ? '' : `PostgreSQL ${result.target.serverVersion}`;
@@ -65,6 +74,7 @@ function subtitle(result: HtmlResult): string {
     hosts === '' ? '' : `target ${hosts}`,
     pgv,
     `${result.tool.name} ${result.tool.version}`,
+    partsNote(result),
   ];
   return parts.filter((p) => p !== '').join(' · ');
 }

@@ -187,11 +187,13 @@ test('the merged result: counts summed, every percentile the exact one of all lo
   }
   // Any order, and a merged result merges again: parts 1+2 (partial), then with part 3.
   const partial = join(dir, 'partial.json');
-  const p12 = await runCli(['merge', parts[1]!.json, parts[0]!.json, '--partial', '--json', partial]);
+  const partialHtml = join(dir, 'partial.html');
+  const p12 = await runCli(['merge', parts[1]!.json, parts[0]!.json, '--partial', '--json', partial, '--html', partialHtml]);
   assert.equal(p12.code, 1, 'a merge that lacks a part is never complete');
   assert.match(p12.stdout, /FAILED: part 3\/3 missing from the merge \(partial results\)/);
   assert.match(p12.stdout, /^merged: +2 of 3 parts of run [0-9a-f]{16}; missing 3\/3: not the whole run$/m);
   assert.deepEqual(readResult(partial).merged?.missing, [3]);
+  assert.match(readFileSync(partialHtml, 'utf8'), /merged 2 of 3 parts of run [0-9a-f]{16} — MISSING part 3: not the whole run/);
   const again = join(dir, 'again.json');
   const m2 = await runCli(['merge', parts[2]!.json, partial, '--json', again]);
   assert.equal(m2.code, 0, m2.stderr);
