@@ -54,6 +54,13 @@ test("a part's arguments: the user's options, the coordinator's left out, its pl
   );
 });
 
+test('only part 1 samples the server and vacuums', () => {
+  const p1 = partArgs({ workloads: ['tpcb-like'] } as never, 1, 2, 'r', 7);
+  const p2 = partArgs({ workloads: ['tpcb-like'] } as never, 2, 2, 'r', 7);
+  assert.ok(!p1.includes('--no-observe') && !p1.includes('--no-vacuum'));
+  assert.ok(p2.includes('--no-observe') && p2.includes('--no-vacuum'));
+});
+
 test('shell quoting survives a POSIX shell unchanged', () => {
   const words = ['plain', 'p99<50ms', "it's", 'a b', '$HOME', '`x`', 'x;y', ''];
   const r = spawnSync('sh', ['-c', `printf '%s\\n' ${words.map(shellQuote).join(' ')}`], { encoding: 'utf8' });

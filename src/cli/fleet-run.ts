@@ -48,8 +48,12 @@ export function partArgs(values: RunOptionValues, k: number, n: number, runId: s
   }
   // One seed for every part (each derives its own streams from it): the whole run is reproducible.
   if (all['randomSeed'] === undefined) args.push('--random-seed', String(seed));
-  // Each part samples nothing of the server but the first: one observer is enough, and spares it.
-  if (k > 1 && !args.includes('--no-observe')) args.push('--no-observe');
+  // Only the first part samples the server (one observer is enough, and spares it) and vacuums
+  // before the run (parts vacuuming the same tables at once would wait on each other's locks).
+  if (k > 1) {
+    if (!args.includes('--no-observe')) args.push('--no-observe');
+    if (!args.includes('--no-vacuum')) args.push('--no-vacuum');
+  }
   args.push('--shard', `${k}/${n}`, '--run-id', runId, '--coordinated');
   return args;
 }

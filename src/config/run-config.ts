@@ -291,6 +291,8 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
       ['--repeat', (one('repeat') ?? 1) > 1],
       ['--failover/--verify-writes', flag('failover') || flag('verifyWrites')],
       ['--log', one('log') !== undefined],
+      // One part cannot know when the others are done with the tables.
+      ['--teardown', flag('teardown')],
     ];
     for (const [name, on] of whole) if (on) problems.push(`--fleet and ${name} cannot be used together`);
     const n = fleet.length * (one('shardsPerHost') ?? 1);

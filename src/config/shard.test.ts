@@ -71,3 +71,39 @@ test('a part of a run refuses what needs the whole run in one process, and too f
     ['--log and --repeat cannot be used together (one log per run)'],
   );
 });
+
+test('--fleet refuses what one part cannot do for the whole run, and its own options need it', () => {
+  const fleet = { fleet: 'vm1,vm2', client: '4' };
+  assert.deepEqual(resolveRunConfig(fleet).fleet, [
+    { label: 'vm1', destination: 'vm1' },
+    { label: 'vm2', destination: 'vm2' },
+  ]);
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ ...fleet, shard: '1/2' })),
+    ['--fleet and --shard cannot be used together'],
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ ...fleet, teardown: true })),
+    ['--fleet and --teardown cannot be used together'],
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ ...fleet, log: 'x.log' })),
+    ['--fleet and --log cannot be used together'],
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ fleet: 'vm1,vm2', shardsPerHost: '2', client: '3' })),
+    ['--fleet: 3 clients cannot be split into 4 parts; give at least 4'],
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ sshOption: ['ProxyJump=b'] })),
+    ['--ssh-option needs --fleet'],
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ remoteCommand: 'pgsurge' })),
+    ['--remote-command needs --fleet'],
+  );
+  assert.deepEqual(
+    problemsOf(() => resolveRunConfig({ coordinated: true })),
+    ['--coordinated needs --shard'],
+  );
+});
