@@ -175,7 +175,7 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
     this.gridEndUs = this.opts.gridDurationMs === undefined ? this.endUs : this.measureStartUs + this.opts.gridDurationMs * 1000;
     this.armInterval();
     this.sweepTimer = this.timers.set(this.sweep, SWEEP_MS);
-    if (this.endUs !== Infinity) this.endTimer = this.timers.set(() => this.stop('duration'), (this.endUs - this.clock.nowUs()) / 1000);
+    if (this.endUs !== Infinity) this.endTimer = this.timers.set(this.atEnd, (this.endUs - this.clock.nowUs()) / 1000);
     if (offsetUs > 0) {
       this.timers.set(() => this.beginLoad(), (this.loadStartUs - this.clock.nowUs()) / 1000);
       return;
@@ -305,6 +305,16 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
   }
 
   /** Stop starting transactions; let those in flight finish within the grace period. */
+  /**
+   * The end of -T. Timers may fire up to a millisecond early on this clock: wait until the end has
+   * really come, or the arrivals due in its last millisecond would never be made.
+   */
+  private readonly atEnd = (): void => {
+    const leftUs = this.endUs - this.clock.nowUs();
+    if (leftUs > 0) this.endTimer = this.timers.set(this.atEnd, leftUs / 1000);
+    else this.stop('duration');
+  };
+
   stop(reason: StopReason): void {
     if (this.stopping) return;
     this.stopping = true;

@@ -109,6 +109,9 @@ class OpenRateExecutor implements Executor {
   }
 
   stop(): void {
+    // Arrivals already due (the end's timer may run before the arrival's) are made before the stop:
+    // they belong to the schedule, and what cannot start now is counted unfinished below.
+    if (!this.stopped) this.pump(this.host.clock.nowUs());
     this.stopped = true;
     if (this.arrivalTimer !== null) this.host.timers.clear(this.arrivalTimer);
     this.arrivalTimer = null;
