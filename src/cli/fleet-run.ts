@@ -24,6 +24,7 @@ import { writeArtifacts } from './artifacts.js';
 import { formatOutputFailure, writeOutputFile } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
+import { resultExitCode } from './exit-code.js';
 import { shellQuote } from './fleet-quote.js';
 import { fleetInputs, remoteSpec } from './fleet-inputs.js';
 
@@ -173,8 +174,5 @@ export async function fleetRun(
   const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
   printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
   for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
-  const m = result.merged!;
-  const incomplete = result.summary.transactions === 0 || result.stop?.reason === 'interrupted' || (result.stop?.lostWorkers ?? 0) > 0 || m.missing.length > 0;
-  if (incomplete || written.failures.length > 0) return 1;
-  return result.thresholds.some((t) => !t.ok) ? 99 : 0;
+  return written.failures.length > 0 ? 1 : resultExitCode(result);
 }

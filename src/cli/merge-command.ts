@@ -11,6 +11,7 @@ import { formatIntervalsCsv } from '../report/csv.js';
 import { renderHtml } from '../report/html.js';
 import { usageError, PgsurgeError } from '../errors.js';
 import { readResultFile } from './report-command.js';
+import { resultExitCode } from './exit-code.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { checkOutputPaths, formatOutputFailure, writeOutputFile, type OutputFailure, type OutputRequest } from './output-paths.js';
 
@@ -67,9 +68,6 @@ export function mergeCommand(files: readonly string[], opts: RawMergeOptions, io
   );
   printOut(io, formatSummary(result, { perStatement: opts.reportPerCommand === true }));
   for (const f of failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
-  if (failures.length > 0) return 1;
-  // As run's rule (exit-code.ts): incomplete 1, a failed threshold 99; a missed rate alone keeps 0.
-  const incomplete = result.summary.transactions === 0 || result.stop?.reason === 'interrupted' || (result.stop?.lostWorkers ?? 0) > 0 || m.missing.length > 0;
-  if (incomplete) return 1;
-  return result.thresholds.some((t) => !t.ok) ? 99 : 0;
+  // As run's rule: incomplete 1, a failed threshold 99; a missed rate alone keeps 0.
+  return failures.length > 0 ? 1 : resultExitCode(result);
 }

@@ -178,7 +178,7 @@ export interface RunOutcome {
  */
 function clientIdsOf(slot: WorkerSlot): number[] {
   const ids: number[] = [];
-  for (let i = slot.index; i < slot.clients; i += slot.count) ids.push(slot.clientIdBase + slot.idFirst + i * slot.idStride);
+  for (let i = slot.index; i < slot.clients; i += slot.count) ids.push(slot.idFirst + i * slot.idStride);
   return ids;
 }
 
@@ -188,7 +188,7 @@ interface WorkerSlot {
   readonly count: number;
   /** The group's first client id in the whole run (ramps compare ids with it). */
   readonly clientIdBase: number;
-  /** This process's clients of the group (all of them, or its share) and their ids' offset and step. */
+  /** This process's clients of the group (all of them, or its share): how many, the first id and the step. */
   readonly clients: number;
   readonly idFirst: number;
   readonly idStride: number;
@@ -199,14 +199,11 @@ interface WorkerSlot {
  * Every group gets min(threads, clients) workers of its own; with a shard, of the group's share
  * (ids stay those of the whole run, so they are unique across shards).
  */
-function workerSlots(groups: readonly RunGroup[], seed: number, shard: ShardPart | undefined): WorkerSlot[] {
+function workerSlots(groups: readonly RunGroup[], seed: number, shard: ShardPart): WorkerSlot[] {
   const slots: WorkerSlot[] = [];
   let clientIdBase = 0;
   for (const group of groups) {
-    const share =
-      shard === undefined
-        ? { clients: group.clients, clientIdFirst: clientIdBase, clientIdStride: 1, load: group.load }
-        : shareOf({ clients: group.clients, clientIdBase, seed, load: group.load }, shard);
+    const share = shareOf({ clients: group.clients, clientIdBase, seed, load: group.load }, shard);
     const count = Math.max(1, Math.min(group.threads, share.clients));
     for (let index = 0; index < count; index++) {
       slots.push({
@@ -215,7 +212,7 @@ function workerSlots(groups: readonly RunGroup[], seed: number, shard: ShardPart
         count,
         clientIdBase,
         clients: share.clients,
-        idFirst: share.clientIdFirst - clientIdBase,
+        idFirst: share.clientIdFirst,
         idStride: share.clientIdStride,
         load: share.load,
       });
@@ -226,8 +223,10 @@ function workerSlots(groups: readonly RunGroup[], seed: number, shard: ShardPart
 }
 
 export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
-  const slots = workerSlots(plan.groups, plan.seed, plan.shard);
-  const seed = plan.shard === undefined ? plan.seed : shardSeed(plan.seed, plan.shard.k);
+  // An unsharded run is its own one part (shareOf keeps its clients, load and seed as they are).
+  const part = plan.shard ?? { k: 1, n: 1 };
+  const slots = workerSlots(plan.groups, plan.seed, part);
+  const seed = shardSeed(plan.seed, part.k);
   const workers = slots.length;
   const totalClients = slots.reduce((n, s) => n + (s.index === 0 ? s.clients : 0), 0);
   const aggregator = new Aggregator(plan.layout, { workers, intervalMs: plan.intervalMs });
