@@ -10,6 +10,7 @@ import { addLocalCommand } from './local-program.js';
 import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
 import type { RawMergeOptions } from './merge-command.js';
+import type { RawUiOptions } from './ui-command.js';
 import { printErr, redact, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
 import {
@@ -234,6 +235,16 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .action(async (workload: string, opts: RawModuleCommandOptions) => {
       const { resetCommand } = await import('./explain-command.js');
       setExit(await resetCommand(workload, opts, io));
+    });
+  program
+    .command('ui')
+    .description('web app and REST API: start runs, watch them live, change their load, stop them, compare them')
+    .option('--listen <addr>', 'address to serve on (default 127.0.0.1:8432; off loopback a token is required)')
+    .option('--token <token>', 'the token requests must carry (default: PGSURGE_UI_TOKEN, else a random one off loopback)')
+    .option('--verbose', 'show stack traces of internal errors')
+    .action(async (opts: RawUiOptions) => {
+      const { uiCommand } = await import('./ui-command.js');
+      setExit(await uiCommand(opts, io));
     });
   addLocalCommand(program, io, setExit);
   return program;

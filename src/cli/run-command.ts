@@ -13,6 +13,7 @@ import { parseConnInfo } from '../driver/conninfo.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
 import type { IntervalSnapshot } from '../metrics/snapshot.js';
+import type { Totals } from '../metrics/aggregator.js';
 import { buildResult, judgeResult, type ResultSections, type ResultV1, type RunStop, type ServerSample } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { progressEveryMs, type ProgressOptions } from '../output/progress.js';
@@ -35,6 +36,7 @@ import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 import { ShardRecorder } from '../distributed/shard-recorder.js';
 import { CoordinatedPart } from '../distributed/coordinated-part.js';
+import type { RunUi } from './run-ui.js';
 
 /**
  * Read routing: --replica URLs, or with --route-reads the standbys among --url's hosts.
@@ -89,6 +91,11 @@ export async function executeRun(
     readonly control?: RunControl;
     /** A coordinator's part: starts at its go, streams its intervals (src/distributed/coordinated-part.ts). */
     readonly part?: CoordinatedPart;
+    /**
+     * Handed, once the run is planned, a function that builds the result of the run so far (with
+     * the server samples the caller kept): a live page renders it like the final one. Needs `control`.
+     */
+    readonly watch?: (soFar: (server: readonly ServerSample[]) => ResultV1 | undefined) => void;
   },
 ): Promise<ExecutedRun> {
   const planned = opts.planned ?? (await planWorkloads(cfg));
@@ -129,6 +136,12 @@ export async function executeRun(
   const control = opts.control ?? (cfg.findLimit ? new RunControl() : undefined);
   const limit = cfg.findLimit && control !== undefined ? findLimitRun(cfg, progress.openLoop, control, (line) => printErr(io, line)) : undefined;
   const outputs = await openRunOutputs([...opts.outputs, ...own, ...(limit === undefined ? [] : [limit.output])], ctx);
+  opts.watch?.((samples) => {
+    const so = control?.soFar();
+    if (so === undefined) return undefined;
+    const sections: ResultSections = { ...(so.targetChanges.length > 0 ? { loadChanges: [...so.targetChanges] } : {}) };
+    return buildRunResult(cfg, target, server.serverVersion, server.scale, so, thresholds, samples, sections);
+  });
   try {
     printErr(io, `pgsurge: ${describeRun(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
     opts.onRunning?.();
@@ -234,6 +247,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   const stopNow = new AbortController();
   let phase: 'setup' | 'running' | 'writing' = 'setup';
   let target: Target | undefined;
+  let ui: RunUi | undefined;
   const quietClosedTerminal = (): void => {
     // After SIGHUP the terminal is gone: a failed write to it must not end the process before the files are written.
     io.stdout.on('error', () => undefined);
@@ -301,6 +315,9 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     const sent = part === undefined ? {} : await part.environment();
     if (sent['PGPASSWORD'] !== undefined) registerSecret(sent['PGPASSWORD']);
     const env: NodeJS.ProcessEnv = { ...io.env, ...sent };
+    // The live page's address is taken before the load: a port in use fails here, before anything starts.
+    ui =
+      cfg.ui === undefined ? undefined : await (await import('./run-ui.js')).openRunUi(cfg, io, (immediate) => (immediate ? stopNow : interrupt).abort('api'));
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, env, (l) => printErr(io, l));
     const replicaConn = readTargets(cfg, target.conn, env);
     if (cfg.repeat > 1) {
@@ -332,6 +349,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
       replicaConn,
       planned,
       ...(part === undefined ? {} : { part }),
+      ...(ui === undefined ? {} : { outputs: [...makeOutputs(cfg), ui.run.output()], control: ui.run.control, watch: (soFar) => ui?.run.watch(soFar) }),
     });
     phase = 'writing';
     part?.result(result);
@@ -346,9 +364,15 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     // A failed write verification (exit 1) outranks a failed threshold (99): see src/ha/ha-run.ts.
     const verdict = code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
     // An output that could not be written is a failed run: what was measured did not all land.
-    return written.failures.length > 0 ? 1 : verdict;
+    const exit = written.failures.length > 0 ? 1 : verdict;
+    ui?.run.finish(result, exit);
+    return exit;
+  } catch (e) {
+    ui?.run.fail(e instanceof Error ? e.message : String(e));
+    throw e;
   } finally {
     phase = 'writing';
+    await ui?.close();
     part?.close();
     for (const [sig, h] of handlers) process.off(sig, h);
     await target?.throwaway?.stop();
@@ -385,6 +409,20 @@ function makeResult(
   server: readonly ServerSample[],
   sections: ResultSections,
 ): ResultV1 {
+  return buildRunResult(cfg, target, serverVersion, scale, { ...outcome, totals: outcome.aggregator.totals() }, thresholds, server, sections);
+}
+
+/** The result of a run from its figures: at its end (the outcome) or so far (RunControl.soFar). */
+function buildRunResult(
+  cfg: RunConfig,
+  target: Target,
+  serverVersion: string,
+  scale: number,
+  outcome: Pick<RunOutcome, 'startedAt' | 'durationS' | 'intervals'> & { readonly totals: Totals; readonly connectingS?: number },
+  thresholds: Threshold[],
+  server: readonly ServerSample[],
+  sections: ResultSections,
+): ResultV1 {
   return buildResult({
     tool: TOOL,
     startedAt: outcome.startedAt,
@@ -398,8 +436,8 @@ function makeResult(
       scale,
     },
     config: redactedConfig(cfg),
-    connectingS: outcome.connectingS,
-    totals: outcome.aggregator.totals(),
+    ...(outcome.connectingS === undefined ? {} : { connectingS: outcome.connectingS }),
+    totals: outcome.totals,
     intervals: outcome.intervals,
     thresholds,
     server,

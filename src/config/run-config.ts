@@ -23,6 +23,7 @@ import {
   type RunOptionValues,
 } from './run-options.js';
 import { runConfigSchema, type RunConfig } from './run-schema.js';
+import { parseListen } from './listen.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
 export { PROTOCOLS, runConfigSchema, type RunConfig, type RunConfigField } from './run-schema.js';
 export type { RunOptionValues } from './run-options.js';
@@ -317,6 +318,17 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   if (log !== undefined && targets.length > 0) problems.push('--log and --target cannot be used together (one log per run: run each target on its own)');
   if (log !== undefined && (one('repeat') ?? 1) > 1) problems.push('--log and --repeat cannot be used together (one log per run)');
   candidate['log'] = log;
+  const ui = parsed.get('ui') as string | true | undefined;
+  if (typeof ui === 'string') attempt(() => parseListen(ui, '--ui'));
+  if (ui !== undefined) {
+    const alone: [string, boolean][] = [
+      ['--target', targets.length > 0],
+      ['--repeat', (one('repeat') ?? 1) > 1],
+      ['--fleet', fleet !== undefined],
+      ['--coordinated', coordinated],
+    ];
+    for (const [name, on] of alone) if (on) problems.push(`--ui and ${name} cannot be used together (the live page shows one run)`);
+  }
   candidate['runId'] = one('runId');
 
   // Refused, not resolved either way: machine figures are part of the server samples, so one of the two wishes would be dropped.

@@ -499,6 +499,13 @@ export const RUN_OPTIONS = [
     help: 'serve live metrics at http://ADDR/metrics (":9464" listens on 127.0.0.1)',
   },
   {
+    kind: 'optional-value',
+    long: 'ui',
+    placeholder: 'addr',
+    fills: ['ui'],
+    help: "serve this run's live page (change its load, stop it) at http://ADDR/ (default 127.0.0.1:8432)",
+  },
+  {
     kind: 'flag',
     long: 'failover',
     fills: ['failover'],

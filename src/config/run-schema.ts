@@ -90,6 +90,8 @@ export const runConfigSchema = z.object({
   routeReads: z.boolean(),
   /** --prometheus [HOST]:PORT, as typed; valid for parseListen. */
   prometheus: z.string().optional(),
+  /** --ui: the live page's address as typed (valid for parseListen), or true for the default. */
+  ui: z.union([z.literal(true), z.string()]).optional(),
   /** --server-metrics [HOST=]URL: node_exporter endpoints of the servers' machines (URLs with their passwords: redact). */
   serverMetrics: z.array(z.object({ host: z.string().optional(), url: z.string() })),
   /** Sample the server during the run (false with --no-observe). */

@@ -10,7 +10,7 @@ import type { ConnInfo, HostSpec, Protocol } from '../driver/types.js';
 import { targetKindOf } from '../executor/registry.js';
 import { shardSeed, shareOf } from '../executor/share.js';
 import type { ShardPart, TargetKind } from '../executor/types.js';
-import { Aggregator, type IntervalStats } from '../metrics/aggregator.js';
+import { Aggregator, type IntervalStats, type Totals } from '../metrics/aggregator.js';
 import type { IntervalSnapshot } from '../metrics/snapshot.js';
 import { FAILURE_CLASSES, type FailureClass, type MetricsLayout } from '../metrics/types.js';
 import { nowUs } from './clock.js';
@@ -123,6 +123,7 @@ export interface TargetChange {
 export class RunControl {
   private sink: ((target: number, group: string | undefined) => void) | null = null;
   private ender: (() => void) | null = null;
+  private reader: (() => LoadSoFar) | null = null;
 
   adjust(target: number, group?: string): void {
     this.sink?.(target, group);
@@ -136,11 +137,27 @@ export class RunControl {
     this.ender?.();
   }
 
+  /** What the load measured so far (merged on this thread already); undefined before the measured phase and after the end. */
+  soFar(): LoadSoFar | undefined {
+    return this.reader?.();
+  }
+
   /** runLoad connects its workers here while they run. */
-  attach(sink: ((target: number, group: string | undefined) => void) | null, end: (() => void) | null = null): void {
+  attach(sink: ((target: number, group: string | undefined) => void) | null, end: (() => void) | null = null, reader: (() => LoadSoFar) | null = null): void {
     this.sink = sink;
     this.ender = end;
+    this.reader = reader;
   }
+}
+
+/** A running load's figures so far: the aggregator's own (not copies), read on the main thread. */
+export interface LoadSoFar {
+  readonly totals: Totals;
+  readonly intervals: readonly IntervalStats[];
+  readonly startedAt: Date;
+  /** Seconds of the measured phase so far (0 during a warm-up). */
+  readonly durationS: number;
+  readonly targetChanges: readonly TargetChange[];
 }
 
 export interface RunOutcome {
@@ -443,6 +460,16 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
           for (const x of threads) send(x, { type: 'stop', reason: 'ended' });
         },
+        () => ({
+          totals: aggregator.totals(),
+          intervals: aggregator.intervals(),
+          startedAt,
+          durationS: Math.max(
+            0,
+            (Math.min(stopAtUs ?? nowUs(), plan.gridDurationMs === undefined ? Infinity : measureStartUs + plan.gridDurationMs * 1000) - measureStartUs) / 1e6,
+          ),
+          targetChanges,
+        }),
       );
       // After attach: a start hook may already set the first target (RunControl.adjust).
       hooks.onMeasureStart?.(measureStartUs);

@@ -4,7 +4,7 @@
  * timelines overlaid one line per run, one colour per side (runs aligned on seconds from the
  * start of their measured phase).
  */
-import { chartBox, escapeHtml, renderPage } from './html-page.js';
+import { chartBox, escapeHtml, renderPage, type PageInput } from './html-page.js';
 import { color, intervalEndS, mergedHistogram, outagesOf, percentileAxis, percentileCurve, type ChartSpec } from './html-charts.js';
 import { table, type Cell } from './html-tables.js';
 import { basisText, formatComparison, formatImprovements, improvementText, regressionText, undecidedText } from './compare-format.js';
@@ -98,6 +98,11 @@ function improvementLines(c: Comparison, checks: readonly ImprovementCheck[]): s
 
 /** The comparison page; `improvements` are compare --expect-improvement's checks, shown with the verdicts. */
 export function renderCompareHtml(c: Comparison, improvements: readonly ImprovementCheck[] = []): string {
+  return renderPage(compareView(c, improvements));
+}
+
+/** The comparison's title, body and charts: the file's page and the live page (src/ui) show this view. */
+export function compareView(c: Comparison, improvements: readonly ImprovementCheck[] = []): PageInput {
   const charts: ChartSpec[] = [
     overlay(c, 'cmp-tps', 'Throughput (tps)', 'tps', (i) => i.tps),
     overlay(c, 'cmp-p99', 'Latency p99 per interval (ms, log scale)', 'ms', (i) => i.latencyMs.p99, true),
@@ -135,5 +140,5 @@ export function renderCompareHtml(c: Comparison, improvements: readonly Improvem
     '<h2>As text</h2>',
     `<pre>${escapeHtml(formatComparison(c) + formatImprovements(improvements, c.sides[0]?.label ?? 'baseline', c.alpha))}</pre>`,
   ];
-  return renderPage({ title: `pgsurge comparison: ${c.sides.map((s) => s.label).join(' vs ')}`, bodyHtml: body.join('\n'), charts });
+  return { title: `pgsurge comparison: ${c.sides.map((s) => s.label).join(' vs ')}`, bodyHtml: body.join('\n'), charts };
 }

@@ -5,11 +5,12 @@
  * time point is an interval's end: lines join the ends, steps hold each value back over its own
  * interval (align -1), so a dip lies inside the outage band that caused it.
  * `window.pgsurgeCharts` lists the uPlot instances (the browser test checks they hold data).
+ * `window.pgsurgeDraw(specs)` replaces every chart with new ones: the live page (src/ui) calls it
+ * each time it swaps in a fresh render of the same view.
  */
 export const CLIENT_JS = String.raw`
 (function () {
   'use strict';
-  var data = JSON.parse(document.getElementById('pgsurge-data').textContent);
   var charts = [];
   window.pgsurgeCharts = charts;
 
@@ -111,7 +112,12 @@ export const CLIENT_JS = String.raw`
     charts.push(u);
   }
 
-  data.charts.forEach(build);
+  window.pgsurgeDraw = function (specs) {
+    charts.splice(0).forEach(function (u) { u.destroy(); });
+    specs.forEach(build);
+  };
+  var embedded = document.getElementById('pgsurge-data');
+  if (embedded) window.pgsurgeDraw(JSON.parse(embedded.textContent).charts);
 
   var pending = false;
   window.addEventListener('resize', function () {

@@ -90,11 +90,14 @@ export interface PageInput {
   readonly charts: readonly ChartSpec[];
 }
 
-/** The whole document. Each chart's container is `<div id=spec.id>` somewhere in bodyHtml. */
-export function renderPage(input: PageInput): string {
+/**
+ * The whole document. Each chart's container is `<div id=spec.id>` somewhere in bodyHtml. An `app`
+ * page (the live UI, src/ui) adds its script and may request its own origin, and nothing else.
+ */
+export function renderPage(input: PageInput, app?: { readonly script: string; readonly css: string }): string {
   const { js, css } = uplotAssets();
   // default-src 'none': no request of any kind can leave the page (images only as data: URLs).
-  const csp = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+  const csp = `default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:${app === undefined ? '' : "; connect-src 'self'"}`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -103,7 +106,7 @@ export function renderPage(input: PageInput): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(input.title)}</title>
 <style>${css}</style>
-<style>${PAGE_CSS}</style>
+<style>${PAGE_CSS}</style>${app === undefined ? '' : `\n<style>${app.css}</style>`}
 </head>
 <body>
 <main>
@@ -111,7 +114,7 @@ ${input.bodyHtml}
 </main>
 <script type="application/json" id="pgsurge-data">${jsonForScript({ charts: input.charts })}</script>
 <script>${js}</script>
-<script>${CLIENT_JS}</script>
+<script>${CLIENT_JS}</script>${app === undefined ? '' : `\n<script>${app.script}</script>`}
 </body>
 </html>
 `;

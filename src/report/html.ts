@@ -3,7 +3,7 @@
  * and `pgsurge run --html` give the same page). Headline, timelines (also by transaction type), latency distribution, server
  * panels, failover windows, findings, per-type and per-statement tables, configuration.
  */
-import { chartBox, escapeHtml, renderPage } from './html-page.js';
+import { chartBox, escapeHtml, renderPage, type PageInput } from './html-page.js';
 import { distributionChart, intervalCharts, outagesOf, type ChartSpec, type HtmlResult } from './html-charts.js';
 import { serverPanels } from './html-server.js';
 import { typeCharts } from './html-types.js';
@@ -81,7 +81,15 @@ function subtitle(result: HtmlResult): string {
 
 /** The run report as one HTML document (no external resources). */
 export function renderHtml(result: HtmlResult): string {
-  if (result.kind === 'monitor') return renderMonitorHtml(result);
+  return renderPage(reportView(result));
+}
+
+/**
+ * The report's title, body and charts without the document around them: the file's page and the
+ * live page (src/ui) show this same view, the live one re-rendered from the run so far.
+ */
+export function reportView(result: HtmlResult): PageInput {
+  if (result.kind === 'monitor') return monitorView(result);
   const timeline = intervalCharts(result, 'run');
   const byType = typeCharts(result, 'run');
   const distribution = distributionChart(result, 'run');
@@ -133,11 +141,11 @@ export function renderHtml(result: HtmlResult): string {
   if (statements !== '') body.push('<h2>Statements (latency in ms)</h2>', statements, statementServerSection(result));
   body.push('<h2>Failures</h2>', failuresTable(result));
   body.push(configSection(result));
-  return renderPage({ title: `pgsurge: ${workloadNames(result)} — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });
+  return { title: `pgsurge: ${workloadNames(result)} — ${result.startedAt}`, bodyHtml: body.join('\n'), charts };
 }
 
 /** A `pgsurge monitor` result: no load, so no client figures; the server panels are the timeline. */
-function renderMonitorHtml(result: HtmlResult): string {
+function monitorView(result: HtmlResult): PageInput {
   const { charts, quiet } = serverPanels(result, 'run');
   const body: string[] = [
     '<h1>pgsurge monitor</h1>',
@@ -151,5 +159,5 @@ function renderMonitorHtml(result: HtmlResult): string {
   );
   body.push(bloatSection(result));
   body.push(configSection(result));
-  return renderPage({ title: `pgsurge monitor — ${result.startedAt}`, bodyHtml: body.join('\n'), charts });
+  return { title: `pgsurge monitor — ${result.startedAt}`, bodyHtml: body.join('\n'), charts };
 }

@@ -1,0 +1,54 @@
+/**
+ * `pgsurge ui`: the web app and REST API (src/ui) — start runs against a throwaway server or a
+ * target, watch them, change their load, stop them, compare them with earlier runs from the
+ * history. Loopback by default; off loopback every request needs the token (printed once).
+ *
+ * Ctrl-C (or SIGTERM) stops every running run gracefully and waits for their results (recorded in
+ * the history); a second one stops them at once.
+ */
+import { parseListen } from '../config/listen.js';
+import { UiHub } from '../ui/hub.js';
+import { launchRun } from '../ui/launch.js';
+import { isLoopbackHost, startUiServer } from '../ui/server.js';
+import { uiToken } from '../ui/token.js';
+import { printErr, registerSecret, type CliIO } from './output.js';
+import { DEFAULT_UI_ADDRESS } from './run-ui.js';
+
+export interface RawUiOptions {
+  readonly listen?: string;
+  readonly token?: string;
+}
+
+export async function uiCommand(opts: RawUiOptions, io: CliIO): Promise<number> {
+  const { host, port } = parseListen(opts.listen ?? DEFAULT_UI_ADDRESS, '--listen');
+  const token = uiToken(io.env, isLoopbackHost(host), opts.token);
+  if (token !== undefined) registerSecret(token);
+  const hub = new UiHub({ start: (h, body, o) => launchRun(h, body, { ...o, env: io.env, stderr: io.stderr }) });
+  const server = await startUiServer(hub, { host, port, token });
+  const withToken = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
+  io.stderr.write(`pgsurge: UI at ${server.url}/${withToken}\n`);
+  if (token !== undefined && opts.token === undefined && io.env['PGSURGE_UI_TOKEN'] === undefined)
+    printErr(io, 'pgsurge: off loopback every request needs the token above (--token or PGSURGE_UI_TOKEN to choose it)');
+  let stops = 0;
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      stops++;
+      const running = hub.live().filter((r) => !r.isOver());
+      if (running.length === 0 || stops > 1) {
+        if (stops > 1) for (const r of running) r.stop(true);
+        resolve();
+        return;
+      }
+      printErr(
+        io,
+        `\npgsurge: ${sig}: stopping ${running.length} run${running.length === 1 ? '' : 's'}, keeping what they measured (send it again to stop at once)`,
+      );
+      for (const r of running) r.stop(false);
+      void Promise.all(running.map((r) => r.ended)).then(() => resolve());
+    };
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  });
+  await Promise.all(hub.live().map((r) => r.ended));
+  await server.close();
+  return 0;
+}

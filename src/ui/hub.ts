@@ -1,0 +1,118 @@
+/**
+ * What the UI serves: the runs this process knows (running or ended since it started), their
+ * events, and the run history when there is one. A `pgsurge run --ui` hub holds its one run and
+ * starts none; `pgsurge ui`'s starts runs from requests (src/ui/launch.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ResultV1 } from '../report/result.js';
+import { EventLog } from './events.js';
+import type { LiveRun, RunInfo } from './live-run.js';
+
+export type HistoryStatus = 'running' | 'finished' | 'interrupted';
+export type HistorySource = 'cli' | 'ui' | 'api' | 'import';
+
+/** A run as the history lists it. */
+export interface HistoryEntryView {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly status: HistoryStatus;
+  readonly source: HistorySource;
+  readonly workload: string;
+  readonly target: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly tps: number | null;
+  readonly p99Ms: number | null;
+  readonly failed: number;
+  readonly passed: boolean | null;
+}
+
+export interface HistoryQuery {
+  workload?: string;
+  target?: string;
+  tags?: Record<string, string>;
+  since?: Date;
+  until?: Date;
+  status?: HistoryStatus;
+  limit?: number;
+}
+
+/** What the UI needs of the run history (src/history/store.ts provides it). */
+export interface RunHistory {
+  begin(meta: { id?: string; source: HistorySource; startedAt: Date; workload: string; target: string; tags: Record<string, string> }): string;
+  update(id: string, result: ResultV1, status: HistoryStatus): void;
+  markUnfinishedInterrupted(): number;
+  list(filter?: HistoryQuery): HistoryEntryView[];
+  get(id: string): { entry: HistoryEntryView; result: ResultV1 | null } | undefined;
+  delete(id: string): boolean;
+}
+
+/** Starts a run from a request body (src/ui/launch.ts); throws RequestError or PgsurgeError when it cannot. */
+export type Launcher = (hub: UiHub, body: unknown, opts: { readonly source: 'ui' | 'api'; readonly concurrent: boolean }) => Promise<LiveRun>;
+
+export interface HubOptions {
+  /** Runs may be started from the page and the API (`pgsurge ui`); without it they are only watched (`run --ui`). */
+  readonly start?: Launcher;
+  readonly history?: RunHistory | undefined;
+}
+
+/** A short id, unique enough for one machine's history, safe in URLs. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export class UiHub {
+  readonly events = new EventLog();
+  private readonly runs = new Map<string, LiveRun>();
+
+  constructor(readonly opts: HubOptions) {}
+
+  get history(): RunHistory | undefined {
+    return this.opts.history;
+  }
+
+  add(run: LiveRun): void {
+    this.runs.set(run.id, run);
+  }
+
+  get(id: string): LiveRun | undefined {
+    return this.runs.get(id);
+  }
+
+  /** The runs of this process, newest first. */
+  live(): LiveRun[] {
+    return [...this.runs.values()].reverse();
+  }
+
+  /** Running runs whose target is `target` (a redacted URL or conninfo). */
+  runningOn(target: string): LiveRun[] {
+    return this.live().filter((r) => !r.isOver() && r.info().target === target);
+  }
+
+  forget(id: string): boolean {
+    const r = this.runs.get(id);
+    if (r === undefined || !r.isOver()) return false;
+    return this.runs.delete(id);
+  }
+
+  /** Every run of this process and, when there is a history, the other runs in it: one list, newest first. */
+  list(filter: HistoryQuery = {}): (RunInfo | HistoryEntryView)[] {
+    // The list leaves each run's config out (GET /api/runs/ID has it).
+    const mine = this.live().map((r) => ({ ...r.info(), config: {} }));
+    const ids = new Set(mine.map((r) => r.id));
+    const fromHistory = (this.history?.list(filter) ?? []).filter((e) => !ids.has(e.id));
+    const matches = (r: RunInfo): boolean =>
+      (filter.workload === undefined || r.workload.includes(filter.workload)) &&
+      (filter.target === undefined || r.target.includes(filter.target)) &&
+      Object.entries(filter.tags ?? {}).every(([k, v]) => r.tags[k] === v) &&
+      (filter.status === undefined || statusOf(r) === filter.status) &&
+      (filter.since === undefined || r.createdAt >= filter.since.toISOString()) &&
+      (filter.until === undefined || r.createdAt <= filter.until.toISOString());
+    const all = [...mine.filter(matches), ...fromHistory];
+    return filter.limit === undefined ? all : all.slice(0, filter.limit);
+  }
+}
+
+/** A run's state in the history's words. */
+export function statusOf(r: RunInfo): HistoryStatus {
+  return r.state === 'finished' ? 'finished' : r.state === 'interrupted' || r.state === 'failed' ? 'interrupted' : 'running';
+}
