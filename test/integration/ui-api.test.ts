@@ -1,0 +1,229 @@
+/**
+ * The REST API of `pgsurge ui` against a real server, as a script or a dashboard would use it:
+ * every endpoint, bad requests named by field, live events that replay after a reconnect, a rate
+ * change the TPS follows, a stop that keeps what was measured, the result in three formats, no
+ * password anywhere, the token, and a run from the API shaped like the same run from the CLI.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { startTestServer } from '../helpers/server.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { api, readEvents, startUiProcess, until, type SseEvent } from '../helpers/ui.js';
+
+const server = await startTestServer();
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-ui-api-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
+assert.equal(init.code, 0, init.stderr);
+const PASSWORD = 's3cr3t-pw-81f';
+const urlWithPassword = server.url.replace('postgres@', `postgres:${PASSWORD}@`);
+const ui = await startUiProcess(['ui', '--listen', '127.0.0.1:0']);
+after(() => ui.stop());
+/** Every response text and event the tests saw, checked for the password at the end. */
+const seen: string[] = [];
+const call = async (method: string, path: string, body?: unknown, headers?: Record<string, string>) => {
+  const r = await api(ui.url, method, path, body, headers);
+  seen.push(r.text);
+  return r;
+};
+const stateOf = async (id: string): Promise<string> => (await call('GET', `/api/runs/${id}`)).body.state as string;
+
+test('the API documents itself, and its form lists the options a request may set', async () => {
+  const doc = await call('GET', '/api/openapi.json');
+  assert.equal(doc.status, 200);
+  assert.equal(doc.body.openapi, '3.1.0');
+  for (const p of [
+    '/api/runs',
+    '/api/runs/{id}',
+    '/api/runs/{id}/stop',
+    '/api/runs/{id}/adjust',
+    '/api/runs/{id}/result.{format}',
+    '/api/events',
+    '/api/compare',
+  ])
+    assert.ok(doc.body.paths[p] !== undefined, `openapi lacks ${p}`);
+  assert.ok(doc.body.components.schemas.RunRequest.properties.rate !== undefined);
+  const opts = await call('GET', '/api/options');
+  const keys = (opts.body.fields as { key: string }[]).map((f) => f.key);
+  for (const k of ['workloads', 'url', 'client', 'time', 'rate', 'threshold']) assert.ok(keys.includes(k), `form lacks ${k}`);
+  for (const k of ['file', 'out', 'json', 'fleet', 'remoteCommand', 'pgBin', 'scenario', 'log']) assert.ok(!keys.includes(k), `form offers ${k}`);
+  assert.equal(opts.body.canStart, true);
+});
+
+test('bad requests get 400 naming each field, with the CLI explanation', async () => {
+  const r = await call('POST', '/api/runs', { rate: 'abc', client: 0, file: ['x.sql'], workloads: ['nope.ts'], bogus: 1 });
+  assert.equal(r.status, 400);
+  const byField = new Map((r.body.problems as { field: string; message: string }[]).map((p) => [p.field, p.message]));
+  assert.match(byField.get('rate') ?? '', /-R\/--rate: invalid rate "abc"/);
+  assert.match(byField.get('client') ?? '', /-c\/--client/);
+  assert.match(byField.get('file') ?? '', /not available from the page or the API/);
+  assert.match(byField.get('workloads') ?? '', /not a built-in workload/);
+  assert.match(byField.get('bogus') ?? '', /not an option/);
+  assert.equal((await call('POST', '/api/runs', '[1, 2]')).status, 400);
+  assert.equal((await call('POST', '/api/runs', '{"rate": ')).status, 400);
+  const since = await call('GET', '/api/runs?since=yesterday');
+  assert.equal(since.status, 400);
+  assert.equal(since.body.problems[0].field, 'since');
+  assert.equal((await call('POST', '/api/runs/nope/stop')).status, 404);
+  assert.equal((await call('POST', '/api/runs/nope/adjust', { rate: 10 })).status, 404);
+  assert.equal((await call('GET', '/api/runs/nope')).status, 404);
+  assert.equal((await call('GET', '/api/nothing')).status, 404);
+});
+
+test('a run from the API: live events replay after a reconnect, the TPS follows a rate change, a stop keeps the results', async () => {
+  const started = await call('POST', '/api/runs', {
+    url: urlWithPassword,
+    workloads: ['select-only'],
+    rate: '100',
+    time: '60s',
+    client: '4',
+    arrivals: 'uniform',
+  });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id as string;
+  assert.equal(started.headers.get('location'), `/api/runs/${id}`);
+  assert.ok(!String(started.body.target).includes(PASSWORD));
+  const busy = await call('POST', '/api/runs', { url: urlWithPassword, workloads: ['select-only'], time: '2s' });
+  assert.equal(busy.status, 409, busy.text);
+  assert.match(busy.body.error, new RegExp(`run ${id} is already running`));
+
+  // Two intervals, then the connection drops; a reconnect from the last id gets what followed.
+  const first = await readEvents(`${ui.url}/api/events?run=${id}`, (_e, all) => all.filter((x) => x.type === 'interval').length >= 2);
+  const lastId = first[first.length - 1]!.id;
+  await until('the run to be running', async () => ((await stateOf(id)) === 'running' ? true : undefined));
+  const wrongKind = await call('POST', `/api/runs/${id}/adjust`, { clients: 3 });
+  assert.equal(wrongKind.status, 400);
+  assert.equal(wrongKind.body.problems[0].field, 'clients');
+  const badRate = await call('POST', `/api/runs/${id}/adjust`, { rate: 'fast' });
+  assert.equal(badRate.status, 400);
+  assert.equal(badRate.body.problems[0].field, 'rate');
+  const adjusted = await call('POST', `/api/runs/${id}/adjust`, { rate: '300' });
+  assert.equal(adjusted.status, 202, adjusted.text);
+  assert.equal(adjusted.body.change.target, 300);
+  const changedAtS = adjusted.body.change.atS as number;
+  const second = await readEvents(`${ui.url}/api/events?run=${id}`, (e) => e.type === 'interval' && e.data.data.tS >= changedAtS + 2, {
+    'last-event-id': String(lastId),
+  });
+  assert.equal(second[0]!.id, lastId + 1, 'the replay starts right after the last event seen');
+  const stage = second.find((e) => e.type === 'stage');
+  assert.equal(stage?.data.data.target, 300);
+  // Every event either connection got is in the run's event list, in order, with the same id.
+  const listed = (await call('GET', `/api/runs/${id}/events?after=0`)).body.events as { id: number; type: string }[];
+  const ids = new Set(listed.map((e) => `${e.id}:${e.type}`));
+  for (const e of [...first, ...second]) assert.ok(ids.has(`${e.id}:${e.type}`), `event ${e.id} (${e.type}) is not in the list`);
+  assert.deepEqual(
+    [...first, ...second].map((e) => e.id),
+    listed.filter((e) => e.id <= second[second.length - 1]!.id).map((e) => e.id),
+    'no event lost or repeated across the reconnect',
+  );
+  // A whole interval after the change runs at the new rate (uniform arrivals: 300 ± a few).
+  const after = second.filter((e: SseEvent) => e.type === 'interval' && e.data.data.tS - 1 >= changedAtS);
+  assert.ok(after.length > 0);
+  assert.ok(
+    after.every((e) => e.data.data.tps > 250),
+    `tps after the change: ${after.map((e) => e.data.data.tps).join(', ')}`,
+  );
+
+  const view = await call('GET', `/api/runs/${id}/view`);
+  assert.match(view.body.bodyHtml, /pgsurge report: select-only/);
+  assert.ok(view.body.charts.length > 0);
+  const partial = await call('GET', `/api/runs/${id}/result.json`);
+  assert.equal(partial.headers.get('x-pgsurge-partial'), 'true');
+
+  assert.equal((await call('POST', `/api/runs/${id}/stop`)).status, 202);
+  await until('the run to end', async () => ((await stateOf(id)) === 'interrupted' ? true : undefined), 30_000);
+  assert.equal((await call('POST', `/api/runs/${id}/stop`)).status, 409);
+  assert.equal((await call('POST', `/api/runs/${id}/adjust`, { rate: 10 })).status, 409);
+  const json = await call('GET', `/api/runs/${id}/result.json`);
+  assert.equal(json.headers.get('x-pgsurge-partial'), 'false');
+  assert.equal(json.body.schema, 'pgsurge.result/v1');
+  assert.equal(json.body.stop.reason, 'interrupted');
+  assert.deepEqual(
+    json.body.loadChanges.map((c: { target: number }) => c.target),
+    [300],
+  );
+  assert.ok(json.body.summary.transactions > 0);
+  const html = await call('GET', `/api/runs/${id}/result.html`);
+  assert.match(html.text, /^<!DOCTYPE html>/);
+  const csv = await call('GET', `/api/runs/${id}/result.csv`);
+  assert.match(csv.text, /^t_s,duration_s,transactions,tps/);
+  assert.equal(csv.text.trim().split('\n').length - 1, json.body.intervals.length);
+
+  const info = await call('GET', `/api/runs/${id}`);
+  assert.equal(info.body.exitCode, 1, 'an interrupted run exits 1, as on the command line');
+  assert.equal((await call('DELETE', `/api/runs/${id}`)).status, 204);
+  assert.equal((await call('GET', `/api/runs/${id}`)).status, 404);
+  for (const text of [...seen, JSON.stringify([...first, ...second]), ui.stderr()]) assert.ok(!text.includes(PASSWORD), 'the password leaked');
+});
+
+test('a run from the API and the same run from the CLI give results of the same shape', async () => {
+  const opts = { url: server.url, workloads: ['select-only'], client: '2', time: '2s' };
+  const started = await call('POST', '/api/runs', opts);
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id as string;
+  await until('the run to finish', async () => ((await stateOf(id)) === 'finished' ? true : undefined), 60_000);
+  const fromApi = (await call('GET', `/api/runs/${id}/result.json`)).body as unknown;
+  const file = join(dir, 'cli.json');
+  const cli = await runCli(['run', '--url', server.url, 'select-only', '-c', '2', '-T', '2s', '--json', file], { env: cleanEnv() });
+  assert.equal(cli.code, 0, cli.stderr);
+  const fromCli = JSON.parse(readFileSync(file, 'utf8')) as { config: Record<string, unknown> };
+  // The one option the two differ in: the CLI run was told where to write its result.
+  assert.equal(fromCli.config['json'], file);
+  delete fromCli.config['json'];
+  assert.deepEqual(shape(fromApi), shape(fromCli));
+  assert.equal((await call('GET', `/api/runs/${id}`)).body.exitCode, 0);
+});
+
+/** Every key path of a JSON value (arrays: the union of their items' paths), values left out. */
+function shape(v: unknown, path = '$', out = new Set<string>()): string[] {
+  if (Array.isArray(v)) for (const x of v) shape(x, `${path}[]`, out);
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      // Keys that are data, not schema: hosts, histograms and server samples are keyed by name.
+      const key = /^\$\.(hosts|histograms|transactionTypes|statementServerTime)$/.test(path) ? '*' : k;
+      out.add(`${path}.${key}`);
+      shape(x, `${path}.${key}`, out);
+    }
+  }
+  return [...out].sort();
+}
+
+test('with a token, every request needs it; the page with ?token sets a cookie; a foreign Host is refused', async () => {
+  const guarded = await startUiProcess(['ui', '--listen', '127.0.0.1:0'], cleanEnv({ PGSURGE_UI_TOKEN: 'tok-7c1d' }));
+  after(() => guarded.stop());
+  assert.ok(!guarded.stderr().includes('tok-7c1d') || guarded.stderr().includes('?token=tok-7c1d'));
+  assert.equal((await api(guarded.url, 'GET', '/api/runs')).status, 401);
+  assert.equal((await api(guarded.url, 'GET', '/')).status, 401);
+  assert.equal((await api(guarded.url, 'GET', '/api/runs', undefined, { authorization: 'Bearer wrong' })).status, 401);
+  assert.equal((await api(guarded.url, 'GET', '/api/runs', undefined, { authorization: 'Bearer tok-7c1d' })).status, 200);
+  const page = await api(guarded.url, 'GET', '/?token=tok-7c1d');
+  assert.equal(page.status, 200);
+  const cookie = page.headers.get('set-cookie') ?? '';
+  assert.match(cookie, /pgsurge_token=tok-7c1d; HttpOnly; SameSite=Strict/);
+  assert.equal((await api(guarded.url, 'GET', '/api/runs', undefined, { cookie: cookie.split(';')[0]! })).status, 200);
+  // A page on another site that resolves its name to 127.0.0.1 (DNS rebinding) sends its own Host.
+  const rebound = await new Promise<number>((resolve, reject) => {
+    const req = request(`${ui.url}/api/runs`, { headers: { host: 'attacker.example' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(rebound, 403);
+  assert.equal(await guarded.stop(), 0);
+});
+
+test('Ctrl-C stops the runs it started, waits for their results, and exits 0', async () => {
+  const started = await call('POST', '/api/runs', { url: server.url, workloads: ['select-only'], rate: '50', time: '60s' });
+  assert.equal(started.status, 201, started.text);
+  await until('the run to be running', async () => ((await stateOf(started.body.id)) === 'running' ? true : undefined));
+  const t0 = Date.now();
+  assert.equal(await ui.stop(), 0);
+  assert.ok(Date.now() - t0 < 15_000, 'it stopped within the grace period');
+  assert.match(ui.stderr(), /stopping 1 run, keeping what they measured/);
+});
