@@ -79,6 +79,25 @@ function timeChart(id: string, title: string, yLabel: string, x: readonly number
 /** Where an interval is drawn: its end. */
 export const intervalEndS = (i: Pick<Interval, 'tS' | 'durationS'>): number => Math.round((i.tS + i.durationS) * 1e6) / 1e6;
 
+/**
+ * An open loop at one rate (-R without stages or a scenario): the rate asked for over each interval,
+ * following the changes made while it ran (a live page's, --find-limit's) — time-weighted within
+ * the interval a change falls in, so it compares with that interval's TPS. Undefined otherwise.
+ */
+function targetRates(result: HtmlResult): (number | null)[] | undefined {
+  const rate = result.config['rateHz'];
+  if (typeof rate !== 'number' || result.config['stages'] !== undefined || result.config['scenario'] !== undefined) return undefined;
+  const changes = (result.loadChanges ?? []).filter((c) => c.kind === 'rate');
+  const rateAt = (t: number): number => changes.filter((c) => c.atS <= t).reduce((_r, c) => c.target, rate);
+  return result.intervals.map((i) => {
+    const end = i.tS + i.durationS;
+    const cuts = [i.tS, ...changes.map((c) => c.atS).filter((t) => t > i.tS && t < end), end];
+    let sum = 0;
+    for (let k = 0; k + 1 < cuts.length; k++) sum += rateAt(cuts[k]!) * (cuts[k + 1]! - cuts[k]!);
+    return i.durationS > 0 ? r3(sum / i.durationS) : rateAt(i.tS);
+  });
+}
+
 /** Throughput, latency percentiles, failures by class and schedule lag over time. */
 export function intervalCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] {
   const iv = result.intervals;
@@ -88,6 +107,8 @@ export function intervalCharts(result: HtmlResult, idPrefix = 'c'): ChartSpec[] 
   const charts: ChartSpec[] = [];
   const tpsSeries: ChartSeries[] = [{ label: 'successful/s', color: color(0), values: col((i) => i.tps) }];
   if (iv.some((i) => i.failed > 0)) tpsSeries.push({ label: 'failed/s', color: color(1), values: col((i) => (i.durationS > 0 ? i.failed / i.durationS : 0)) });
+  const target = targetRates(result);
+  if (target !== undefined) tpsSeries.push({ label: 'target rate/s', color: '#888888', values: target, stepped: true });
   charts.push(timeChart(`${idPrefix}-tps`, 'Throughput (transactions per second)', 'transactions/s', x, tpsSeries, bands));
   charts.push(
     timeChart(

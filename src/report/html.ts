@@ -79,6 +79,17 @@ function subtitle(result: HtmlResult): string {
   return parts.filter((p) => p !== '').join(' · ');
 }
 
+/** The load's changes while it ran (a live page's, the API's), as the summary lists them; --find-limit has its own section. */
+function loadChangesNote(result: HtmlResult): string {
+  const changes = result.loadChanges ?? [];
+  if (changes.length === 0 || result.limit !== undefined) return '';
+  const items = changes.map(
+    (c) =>
+      `at ${fmtNum(c.atS, 1)} s: ${c.kind === 'rate' ? `${fmtNum(c.target)}/s` : `${fmtNum(c.target)} clients`}${c.group === 'run' ? '' : ` (${c.group})`}`,
+  );
+  return `<p class="note" id="load-changes">Load changed while running: ${escapeHtml(items.join('; '))}.</p>`;
+}
+
 /** The run report as one HTML document (no external resources). */
 export function renderHtml(result: HtmlResult): string {
   return renderPage(reportView(result));
@@ -88,7 +99,7 @@ export function renderHtml(result: HtmlResult): string {
  * The report's title, body and charts without the document around them: the file's page and the
  * live page (src/ui) show this same view, the live one re-rendered from the run so far.
  */
-export function reportView(result: HtmlResult): PageInput {
+export function reportView(result: HtmlResult, opts: { readonly running?: boolean } = {}): PageInput {
   if (result.kind === 'monitor') return monitorView(result);
   const timeline = intervalCharts(result, 'run');
   const byType = typeCharts(result, 'run');
@@ -101,7 +112,9 @@ export function reportView(result: HtmlResult): PageInput {
     `<h1>pgsurge report: ${escapeHtml(workloadNames(result))}</h1>`,
     `<p class="sub">${escapeHtml(subtitle(result))}</p>`,
     headline(result),
-    verdictHtml(result),
+    opts.running === true
+      ? `<p class="verdict" id="running">RUNNING: ${escapeHtml(fmtNum(result.durationS, 1))} s measured so far; figures and thresholds are of the run so far, the verdict comes at its end</p>`
+      : verdictHtml(result),
   ];
   body.push(limitSection(result));
   if (findings.length > 0) body.push(`<h2>Findings</h2>${findingsTable(result)}`);
@@ -109,6 +122,7 @@ export function reportView(result: HtmlResult): PageInput {
   body.push(
     '<h2>Timeline</h2>',
     outages.length > 0 ? '<p class="note">Shaded: failover outage windows.</p>' : '',
+    loadChangesNote(result),
     `<div class="grid">${timeline.map((c) => chartBox(c)).join('')}</div>`,
   );
   if (byType.length > 0) {

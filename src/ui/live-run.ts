@@ -165,7 +165,7 @@ export class LiveRun {
     if (this.cached?.key === key) return this.cached.view;
     const r = this.currentResult();
     if (r === undefined) return undefined;
-    const view = reportView(r);
+    const view = reportView(r, { running: !this.isOver() });
     this.cached = { key, view };
     return view;
   }

@@ -169,6 +169,7 @@ const APP_JS = String.raw`
     if (!box) return;
     api('GET', '/api/runs' + filterQuery()).then(function (r) {
       var err = document.getElementById('runs-error');
+      if (!err || !document.getElementById('runs')) return; // left the list meanwhile
       if (!r.ok) { err.textContent = r.body.error; return; }
       err.textContent = '';
       var checked = Array.prototype.map.call(document.querySelectorAll('.pick:checked'), function (c) { return c.value; });
@@ -218,8 +219,8 @@ const APP_JS = String.raw`
     }, function () { viewBusy = false; });
   }
   function setInfo(info) {
-    if (!info) return;
     var badge = document.getElementById('run-state');
+    if (!info || !badge) return; // left the run meanwhile
     badge.textContent = info.state || info.status;
     badge.className = 'badge ' + (info.state || info.status);
     var live = info.state === 'running' || info.state === 'starting';
@@ -255,6 +256,7 @@ const APP_JS = String.raw`
       el('div', { id: 'view' }, [el('p', { 'class': 'note', text: 'waiting for the first interval…' })])
     );
     api('GET', '/api/runs/' + encodeURIComponent(id)).then(function (r) {
+      if (current !== id) return;
       if (!r.ok) { document.getElementById('run-error').textContent = r.body.error; return; }
       setInfo(r.body);
       refreshView(id);
