@@ -145,11 +145,12 @@ export function resolveRequest(body: unknown): RunConfig {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new RequestError([{ field: null, message: 'expected a JSON object of run options' }]);
   const problems: FieldProblem[] = [];
-  for (const key of Object.keys(body)) {
-    if (key === 'workloads' || !FROM_REQUEST.has(key)) {
-      if (key !== 'workloads' && RUN_OPTIONS.some((o) => optionKey(o.long) === key))
-        problems.push({ field: key, message: 'not available from the page or the API (it names files or starts processes on this machine); use pgsurge run' });
-    }
+  // Refused fields are said once and left out of the resolution (which would only add their consequences).
+  const allowed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key !== 'workloads' && !FROM_REQUEST.has(key) && RUN_OPTIONS.some((o) => optionKey(o.long) === key))
+      problems.push({ field: key, message: 'not available from the page or the API (it names files or starts processes on this machine); use pgsurge run' });
+    else allowed[key] = value;
   }
   const workloads = (body as Record<string, unknown>)['workloads'];
   if (Array.isArray(workloads)) {
@@ -164,7 +165,7 @@ export function resolveRequest(body: unknown): RunConfig {
   }
   let cfg: RunConfig | undefined;
   try {
-    cfg = resolveRunRequest(body);
+    cfg = resolveRunRequest(allowed);
   } catch (e) {
     if (!(e instanceof PgsurgeError)) throw e;
     const lines = e.details.length > 0 ? e.details : [e.message];
