@@ -55,8 +55,8 @@ export interface LiveRunInit {
   readonly stop: (immediate: boolean) => void;
 }
 
-/** Findings are looked for on every interval of the first 20 minutes, then every 10th (diagnosis reads the whole run). */
-const FINDINGS_EVERY_AFTER = { intervals: 1200, every: 10 } as const;
+/** Rendering the view or diagnosing the run so far waits for this many times its last cost: at most a tenth of the main thread. */
+const RENDER_SHARE_INVERSE = 10;
 
 export class LiveRun {
   readonly id: string;
@@ -71,7 +71,8 @@ export class LiveRun {
   private readonly samples: ServerSample[] = [];
   private readonly findingKeys = new Set<string>();
   private lastInterval: IntervalStats | undefined;
-  private cached: { key: string; view: PageInput } | undefined;
+  private cached: { key: string; view: PageInput; at: number; costMs: number } | undefined;
+  private findingsAt = { at: -Infinity, costMs: 0 };
   private stopRequested = false;
   /** Called when the run ends (finished, interrupted or failed). */
   readonly ended: Promise<void>;
@@ -159,14 +160,21 @@ export class LiveRun {
     return findings.length > 0 ? { ...r, findings } : r;
   }
 
-  /** The report's view of the result so far or at its end; cached per interval (one render however many pages ask). */
+  /**
+   * The report's view of the result so far or at its end: one render per interval however many
+   * pages ask, and while the run goes on at most a tenth of the main thread's time (an hour of
+   * intervals takes ~0.4 s to render: bench/live-view.ts), so a newer interval may get the last view.
+   */
   view(): PageInput | undefined {
     const key = `${this.state}:${this.lastInterval?.index ?? -1}:${this.samples.length}`;
-    if (this.cached?.key === key) return this.cached.view;
+    const c = this.cached;
+    if (c !== undefined && (c.key === key || (!this.isOver() && performance.now() - c.at < RENDER_SHARE_INVERSE * c.costMs))) return c.view;
+    const t0 = performance.now();
     const r = this.currentResult();
     if (r === undefined) return undefined;
     const view = reportView(r, { running: !this.isOver() });
-    this.cached = { key, view };
+    const at = performance.now();
+    this.cached = { key, view, at, costMs: at - t0 };
     return view;
   }
 
@@ -212,10 +220,12 @@ export class LiveRun {
       lagMs: s.lagMs,
       types: s.types.map((t) => ({ name: t.name, tps: t.tps, failed: t.failed, latencyMs: t.latencyMs })),
     });
-    const n = s.index + 1;
-    if (n <= FINDINGS_EVERY_AFTER.intervals || n % FINDINGS_EVERY_AFTER.every === 0) {
+    // Diagnosis reads the whole run so far: as the run grows it runs less often, within the same share.
+    const now = performance.now();
+    if (now - this.findingsAt.at >= RENDER_SHARE_INVERSE * this.findingsAt.costMs) {
       const r = this.soFar?.(this.samples);
       if (r !== undefined) this.findingsOf(r);
+      this.findingsAt = { at: now, costMs: performance.now() - now };
     }
   }
 
