@@ -40,7 +40,7 @@ export async function openRunUi(cfg: RunConfig, io: CliIO, stop: (immediate: boo
     stop,
   });
   hub.add(run);
-  const server = await startUiServer(hub, { host, port, token });
+  const server = await startUiServer(hub, { host, port, token, env: io.env });
   // The token is printed once, here: the one place a user can read it from (it is redacted elsewhere).
   const withToken = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
   io.stderr.write(`pgsurge: live page at ${server.url}/${withToken}#/runs/${run.id}\n`);

@@ -24,7 +24,7 @@ export async function uiCommand(opts: RawUiOptions, io: CliIO): Promise<number> 
   const token = uiToken(io.env, isLoopbackHost(host), opts.token);
   if (token !== undefined) registerSecret(token);
   const hub = new UiHub({ start: (h, body, o) => launchRun(h, body, { ...o, env: io.env, stderr: io.stderr }) });
-  const server = await startUiServer(hub, { host, port, token });
+  const server = await startUiServer(hub, { host, port, token, env: io.env });
   const withToken = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
   io.stderr.write(`pgsurge: UI at ${server.url}/${withToken}\n`);
   if (token !== undefined && opts.token === undefined && io.env['PGSURGE_UI_TOKEN'] === undefined)

@@ -8,12 +8,12 @@
  * kept; a finished run's figures are in its result, not in the log). Appending never waits on a
  * subscriber: a listener must not block (the SSE writer drops a connection that falls behind).
  */
-export type UiEventType = 'run' | 'interval' | 'server' | 'finding' | 'stage' | 'log' | 'end';
+export type UiEventType = 'run' | 'interval' | 'server' | 'finding' | 'stage' | 'log' | 'load' | 'end';
 
 export interface UiEvent {
   readonly id: number;
   readonly type: UiEventType;
-  /** The run it belongs to. */
+  /** The run (or data load) it belongs to. */
   readonly run: string;
   /** ISO time of the append. */
   readonly at: string;

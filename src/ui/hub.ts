@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ResultV1 } from '../report/result.js';
 import { EventLog } from './events.js';
 import type { LiveRun, RunInfo } from './live-run.js';
+import type { DataLoad } from './data-load.js';
 
 export type HistoryStatus = 'running' | 'finished' | 'interrupted';
 export type HistorySource = 'cli' | 'ui' | 'api' | 'import';
@@ -63,6 +64,8 @@ export function newRunId(): string {
 export class UiHub {
   readonly events = new EventLog();
   private readonly runs = new Map<string, LiveRun>();
+  /** Data loads started from the page or the API, newest last. */
+  readonly loads = new Map<string, DataLoad>();
 
   constructor(readonly opts: HubOptions) {}
 

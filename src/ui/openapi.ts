@@ -42,7 +42,7 @@ export function openApiDocument(): object {
           type: 'object',
           properties: {
             id: { type: 'integer' },
-            type: { enum: ['run', 'interval', 'server', 'finding', 'stage', 'log', 'end'] },
+            type: { enum: ['run', 'interval', 'server', 'finding', 'stage', 'log', 'load', 'end'] },
             run: { type: 'string' },
             at: { type: 'string', format: 'date-time' },
             data: {},
@@ -120,6 +120,23 @@ export function openApiDocument(): object {
           }),
           responses: { 200: json({ type: 'object' }), 400: problem },
         },
+      },
+      '/api/loads': {
+        get: { summary: 'data loads of this process, newest first', responses: { 200: json({ type: 'object' }) } },
+        post: {
+          summary: "create and fill a built-in workload's data (pgsurge init) on a target; progress as `load` events",
+          requestBody: body({
+            workload: { type: 'string' },
+            url: { type: 'string' },
+            scale: { type: ['string', 'number'] },
+            define: { type: 'array', items: { type: 'string' } },
+          }),
+          responses: { 201: json({ type: 'object' }, 'Started'), 400: problem, 403: problem },
+        },
+      },
+      '/api/loads/{id}': {
+        parameters: [idParam],
+        get: { summary: 'one data load: stage, rows, rows/s, ETA', responses: { 200: json({ type: 'object' }), 404: problem } },
       },
       '/api/options': { get: { summary: 'the form: every option a run request may set', responses: { 200: json({ type: 'object' }) } } },
     },

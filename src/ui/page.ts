@@ -177,12 +177,70 @@ const APP_JS = String.raw`
       checked.forEach(function (id) { var c = box.querySelector('.pick[value="' + id + '"]'); if (c) c.checked = true; });
     });
   }
+  // ---- data loads: init of a workload, its progress streamed ----
+  function loadRow(l) {
+    var p = l.progress || {};
+    var bar = el('progress', { max: String(p.totalRows || 1), value: String(p.totalRows ? p.rows : l.state === 'finished' ? 1 : 0) });
+    var what = (p.stage || '') + (p.table ? ' ' + p.table : '');
+    var rows = p.totalRows ? num(p.rows, 0) + ' / ' + num(p.totalRows, 0) + ' rows' : '';
+    return el('tr', { 'data-load': l.id }, [
+      el('td', { 'class': 'l', text: l.workload + (l.scale ? ' (scale ' + l.scale + ')' : '') }),
+      el('td', { 'class': 'l', text: l.target }),
+      el('td', { 'class': 'l' }, [el('span', { 'class': 'badge ' + (l.state === 'failed' ? 'failed' : l.state), text: l.state })]),
+      el('td', { 'class': 'l', text: what }),
+      el('td', {}, [bar]),
+      el('td', { 'class': 'rows', text: rows }),
+      el('td', { 'class': 'rate', text: p.rowsPerS ? num(p.rowsPerS, 0) + ' rows/s' : '' }),
+      el('td', { 'class': 'eta', text: l.state === 'running' && p.etaS !== null && p.etaS !== undefined ? 'ETA ' + num(p.etaS) + ' s' : num(l.elapsedS) + ' s' }),
+      el('td', { 'class': 'l err', text: l.error || '' })
+    ]);
+  }
+  function showLoad(l) {
+    var table = document.getElementById('loads-table');
+    if (!table) return;
+    var row = loadRow(l);
+    var old = table.querySelector('tr[data-load="' + l.id + '"]');
+    if (old) old.replaceWith(row); else table.insertBefore(row, table.firstChild);
+  }
+  function loadForm(names) {
+    var wl = el('select', { id: 'load-workload' }, names.map(function (n) { return el('option', { value: n, text: n }); }));
+    var url = el('input', { id: 'load-url', type: 'text', placeholder: 'postgres://… (required)' });
+    var scale = el('input', { id: 'load-scale', type: 'text', placeholder: 'scale (pgbench tables)' });
+    var err = el('div', { 'class': 'err', id: 'load-error' });
+    var go = el('button', { id: 'start-load', text: 'Load data', onclick: function () {
+      var body = { workload: wl.value };
+      if (url.value.trim()) body.url = url.value.trim();
+      if (scale.value.trim()) body.scale = scale.value.trim();
+      err.textContent = '';
+      api('POST', '/api/loads', body).then(function (r) {
+        if (!r.ok) { err.textContent = r.body.error; return; }
+        showLoad(r.body);
+      });
+    } });
+    return el('div', {}, [el('div', { 'class': 'bar filters' }, [wl, url, scale, go]), err, el('table', { id: 'loads-table' })]);
+  }
+  function followLoads(after) {
+    es = new EventSource('/api/events?after=' + after);
+    function refresh(e) {
+      var ev = JSON.parse(e.data);
+      if (ev.run.indexOf('load-') !== 0) return;
+      api('GET', '/api/loads/' + encodeURIComponent(ev.run)).then(function (r) { if (r.ok) showLoad(r.body); });
+    }
+    es.addEventListener('load', refresh);
+    es.addEventListener('end', refresh);
+  }
+
   function home() {
     leave();
     main.replaceChildren();
     api('GET', '/api/options').then(function (r) {
       options = r.body;
       if (options.canStart) main.appendChild(el('section', { id: 'start' }, [el('h2', { text: 'Start a run' }), runForm(options.fields)]));
+      if (options.canStart) {
+        main.appendChild(el('section', { id: 'loads' }, [el('h2', { text: 'Load data' }), loadForm(options.loadable)]));
+        api('GET', '/api/loads').then(function (x) { if (x.ok) x.body.loads.slice().reverse().forEach(showLoad); });
+        followLoads(options.lastEventId);
+      }
       var filters = el('div', { 'class': 'bar filters' }, [
         el('input', { id: 'q-workload', placeholder: 'workload' }),
         el('input', { id: 'q-target', placeholder: 'target' }),

@@ -26,6 +26,7 @@ import type { HistoryQuery, HistoryStatus, UiHub } from './hub.js';
 import type { UiEvent } from './events.js';
 import { formFields, RequestError, type FieldProblem } from './run-request.js';
 import { appPage } from './page.js';
+import { LOADABLE, launchLoad } from './data-load.js';
 import { openApiDocument } from './openapi.js';
 
 export interface UiServerOptions {
@@ -33,6 +34,8 @@ export interface UiServerOptions {
   readonly port: number;
   /** Required on every request when set (always set off loopback). */
   readonly token: string | undefined;
+  /** The environment data loads take their target from when a request names none. */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 export interface UiServer {
@@ -133,7 +136,13 @@ export async function startUiServer(hub: UiHub, opts: UiServerOptions): Promise<
       .send(appPage({ canStart: hub.opts.start !== undefined })),
   );
   app.get('/api/openapi.json', () => openApiDocument());
-  app.get('/api/options', () => ({ canStart: hub.opts.start !== undefined, history: hub.history !== undefined, fields: formFields() }));
+  app.get('/api/options', () => ({
+    canStart: hub.opts.start !== undefined,
+    history: hub.history !== undefined,
+    fields: formFields(),
+    loadable: LOADABLE,
+    lastEventId: hub.events.lastId,
+  }));
 
   app.get('/api/runs', (req, reply) => {
     const q = queryOf(req.query as Record<string, string>);
@@ -246,9 +255,27 @@ export async function startUiServer(hub: UiHub, opts: UiServerOptions): Promise<
   app.get<{ Params: { id: string } }>('/api/runs/:id/events', (req, reply) => {
     const after = Number((req.query as Record<string, string | undefined>)['after'] ?? 0);
     if (!Number.isInteger(after) || after < 0) return bad(reply, 400, [{ field: 'after', message: 'expected an event id (a non-negative integer)' }]);
-    if (hub.get(req.params.id) === undefined) return notFound(reply, req.params.id);
+    if (hub.get(req.params.id) === undefined && !hub.loads.has(req.params.id)) return notFound(reply, req.params.id);
     return { events: hub.events.since(after, req.params.id) };
   });
+
+  app.post('/api/loads', (req, reply) => {
+    if (hub.opts.start === undefined)
+      return bad(reply, 403, [{ field: null, message: 'this page belongs to one run of pgsurge run --ui; load data with pgsurge ui' }]);
+    try {
+      const load = launchLoad(req.body ?? {}, opts.env, hub.events);
+      hub.loads.set(load.id, load);
+      return reply.code(201).header('location', `/api/loads/${load.id}`).send(load.info());
+    } catch (e) {
+      if (e instanceof RequestError) return bad(reply, 400, e.problems);
+      throw e;
+    }
+  });
+  app.get('/api/loads', () => ({ loads: [...hub.loads.values()].reverse().map((l) => l.info()) }));
+  app.get<{ Params: { id: string } }>(
+    '/api/loads/:id',
+    (req, reply) => hub.loads.get(req.params.id)?.info() ?? bad(reply, 404, [{ field: null, message: `no data load ${req.params.id}` }]),
+  );
 
   app.post('/api/compare', (req, reply) => {
     const body = (req.body ?? {}) as { runs?: unknown; sides?: unknown };

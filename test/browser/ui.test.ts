@@ -188,6 +188,35 @@ test('from the page: start a run, watch it, raise its rate, stop it, find it, co
   assert.deepEqual(foreign, [], 'every request went to the UI itself');
 });
 
+test('a data load from the page: its progress streamed (rows, rows/s, ETA), then finished', { skip }, async () => {
+  const { page, errors, foreign } = await openPage();
+  await page.goto(`${ui!.url}/`);
+  await page.waitForSelector('#load-workload');
+  await page.selectOption('#load-workload', 'tpcb-like');
+  await page.fill('#load-url', server!.url);
+  await page.fill('#load-scale', '4');
+  await page.click('#start-load');
+  await page.waitForSelector('#loads-table tr[data-load]');
+  // A row that shows rows and a rate while it runs (the events are at most 250 ms apart).
+  const seenRunning = await until(
+    'a progress row',
+    async () => {
+      const row = (await page.textContent('#loads-table tr[data-load]')) ?? '';
+      if (/finished/.test(row)) return 'finished before a progress row was seen';
+      return /running/.test(row) && /rows\/s/.test(row) && /\/ [\d,]+ rows/.test(row) ? row : undefined;
+    },
+    30_000,
+  );
+  await shot(page, '0-data-load');
+  await waitFor(page, `document.querySelector('#loads-table tr[data-load]').textContent.includes('finished')`, 60_000);
+  const done = (await page.textContent('#loads-table tr[data-load]')) ?? '';
+  assert.match(done, /400,000 \/ 400,000 rows|finished/);
+  assert.doesNotMatch(seenRunning, /^finished before/, 'the progress was seen while the load ran');
+  await page.close();
+  assert.deepEqual(errors, []);
+  assert.deepEqual(foreign, []);
+});
+
 test('a closed-loop run from the page: its active clients lowered, then raised, mid-run', { skip }, async () => {
   const { page, errors, foreign } = await openPage();
   await fillForm(page);

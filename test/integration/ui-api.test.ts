@@ -218,6 +218,31 @@ test('with a token, every request needs it; the page with ?token sets a cookie; 
   assert.equal(await guarded.stop(), 0);
 });
 
+test('a data load from the API: progress with rows, rows/s and ETA as events, then the tables are there', async () => {
+  const refused = await call('POST', '/api/loads', { workload: 'nope', scale: 0, colour: 'red' });
+  assert.equal(refused.status, 400);
+  const fields = (refused.body.problems as { field: string }[]).map((p) => p.field).sort();
+  assert.deepEqual(fields, ['colour', 'scale', 'url', 'workload']);
+  const started = await call('POST', '/api/loads', { workload: 'tpcb-like', url: urlWithPassword, scale: 3 });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id as string;
+  const events = await readEvents(`${ui.url}/api/events?run=${id}`, (e) => e.type === 'end');
+  const end = events[events.length - 1]!;
+  assert.equal(end.data.data.state, 'finished', JSON.stringify(end.data.data));
+  const accounts = events.filter((e) => e.type === 'load' && e.data.data.table === 'pgbench_accounts').map((e) => e.data.data);
+  assert.ok(accounts.length > 0);
+  const last = accounts[accounts.length - 1]!;
+  assert.equal(last.rows, 300_000);
+  assert.equal(last.totalRows, 300_000);
+  assert.ok(accounts.some((p) => p.rowsPerS > 0));
+  const info = await call('GET', `/api/loads/${id}`);
+  assert.equal(info.body.state, 'finished');
+  assert.ok(!info.text.includes(PASSWORD));
+  const count = await runCli(['run', '--url', server.url, 'select-only', '-t', '1', '-n', '--json', join(dir, 'after-load.json')]);
+  assert.equal(count.code, 0, count.stderr);
+  assert.equal((JSON.parse(readFileSync(join(dir, 'after-load.json'), 'utf8')) as { target: { scale: number } }).target.scale, 3);
+});
+
 test('Ctrl-C stops the runs it started, waits for their results, and exits 0', async () => {
   const started = await call('POST', '/api/runs', { url: server.url, workloads: ['select-only'], rate: '50', time: '60s' });
   assert.equal(started.status, 201, started.text);
