@@ -14,7 +14,7 @@ import { checkPooler } from './pooler-check.js';
 import type { ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
 import type { TxnProgram } from '../workload/types.js';
-import { detectPgbenchScale, initPgbench, DEFAULT_INIT_STEPS } from '../workload/builtin/pgbench-init.js';
+import { defaultInitOptions, detectPgbenchScale, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost, type Target } from './target.js';
 import { setPreRunLockTimeout, watchingLocks } from './pre-run-locks.js';
 import { printErr, type CliIO } from './output.js';
@@ -63,15 +63,7 @@ export async function prepareServer(
       if (target.throwaway !== undefined) {
         scale = cfg.scale ?? THROWAWAY_DEFAULT_SCALE;
         printErr(io, `pgsurge: creating pgbench tables at scale ${scale} in the throwaway server`);
-        await initPgbench(() => openAdminClient(target.conn, host), {
-          scale,
-          steps: DEFAULT_INIT_STEPS,
-          unlogged: false,
-          fillfactor: 100,
-          partitions: 0,
-          partitionMethod: 'range',
-          foreignKeys: false,
-        });
+        await initPgbench(() => openAdminClient(target.conn, host), defaultInitOptions(scale));
       } else {
         await setPreRunLockTimeout(client);
         scale = await watchingLocks(client, target.conn, host, io, { action: 'reading the scale', table: 'pgbench_branches' }, () =>

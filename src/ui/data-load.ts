@@ -12,7 +12,7 @@ import { openAdminClient } from '../driver/admin-client.js';
 import { redact } from '../config/redact.js';
 import { BUILTIN_NAMES } from '../config/workload-spec.js';
 import { BUILTIN_MODULES, loadBuiltinModule } from '../workload/builtin/registry.js';
-import { DEFAULT_INIT_STEPS, initPgbench } from '../workload/builtin/pgbench-init.js';
+import { defaultInitOptions, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { rowRate, type InitProgress } from '../workload/init/progress.js';
 import { connectFirstHost, urlTarget } from '../cli/target.js';
 import { runModuleHook } from '../cli/prepare-server.js';
@@ -158,16 +158,7 @@ export function launchLoad(body: unknown, env: NodeJS.ProcessEnv, events: EventL
       const { client, host } = await connectFirstHost(t.conn);
       try {
         if ((BUILTIN_NAMES as readonly string[]).includes(name)) {
-          await initPgbench(() => openAdminClient(t.conn, host), {
-            scale: scale ?? 1,
-            steps: DEFAULT_INIT_STEPS,
-            unlogged: false,
-            fillfactor: 100,
-            partitions: 0,
-            partitionMethod: 'range',
-            foreignKeys: false,
-            onProgress: (p) => load.report(withRate(p)),
-          });
+          await initPgbench(() => openAdminClient(t.conn, host), { ...defaultInitOptions(scale ?? 1), onProgress: (p) => load.report(withRate(p)) });
         } else {
           const def = await loadBuiltinModule(name);
           const { resolveModuleOptions } = await import('../workload/module/load.js');

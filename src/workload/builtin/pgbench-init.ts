@@ -52,6 +52,11 @@ export interface PgbenchInitResult {
 }
 
 export const DEFAULT_INIT_STEPS = 'dtgvp';
+
+/** pgbench -i -s SCALE with every other option at pgbench's default. */
+export function defaultInitOptions(scale: number): PgbenchInitOptions {
+  return { scale, steps: DEFAULT_INIT_STEPS, unlogged: false, fillfactor: 100, partitions: 0, partitionMethod: 'range', foreignKeys: false };
+}
 const ALL_INIT_STEPS = 'dtgGvpf';
 
 const STEP_NAMES: Readonly<Record<string, string>> = {
