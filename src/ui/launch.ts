@@ -5,6 +5,9 @@
  * and its place in the history — begun at once, updated with what it measured every few intervals
  * (so a UI that dies leaves what the run measured), finished with its result.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { redactRunConfig } from '../config/run-config.js';
 import { PgsurgeError } from '../errors.js';
@@ -58,7 +61,25 @@ export interface LaunchOptions {
  * cannot start.
  */
 export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions): Promise<LiveRun> {
-  const cfg = resolveRequest(body);
+  // Uploaded scripts live in a directory of the run's own, removed when it ends.
+  let scriptDir: string | undefined;
+  const removeScripts = (): void => {
+    if (scriptDir !== undefined) rmSync(scriptDir, { recursive: true, force: true });
+  };
+  let cfg;
+  try {
+    cfg = resolveRequest(body, (scripts) => {
+      scriptDir = mkdtempSync(join(tmpdir(), 'pgsurge-ui-'));
+      return scripts.map((s) => {
+        const path = join(scriptDir!, s.name);
+        writeFileSync(path, s.text, { mode: 0o600 });
+        return path;
+      });
+    });
+  } catch (e) {
+    removeScripts();
+    throw e;
+  }
   const target = targetLabel(cfg, opts.env);
   if (!opts.concurrent && target !== 'throwaway server') {
     const busy = hub.runningOn(target);
@@ -69,7 +90,10 @@ export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions):
       );
   }
   const planned = await planWorkloads(cfg).catch((e: unknown) => {
-    if (e instanceof PgsurgeError) throw new RequestError([{ field: 'workloads', message: e.message }]);
+    removeScripts();
+    // A script's problem names it by its uploaded name, not by where it was written.
+    if (e instanceof PgsurgeError)
+      throw new RequestError([{ field: scriptDir === undefined ? 'workloads' : 'scripts', message: e.message.split(`${scriptDir}/`).join('') }]);
     throw e;
   });
   const tags = Object.fromEntries((cfg as { tags?: readonly (readonly [string, string])[] }).tags ?? []);
@@ -128,6 +152,7 @@ export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions):
       run.fail(message);
     } finally {
       await throwaway?.stop().catch(() => undefined);
+      removeScripts();
     }
   })();
   return run;

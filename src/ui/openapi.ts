@@ -29,7 +29,23 @@ export function openApiDocument(): object {
     components: {
       securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'required when the server listens off loopback' } },
       schemas: {
-        RunRequest: { type: 'object', additionalProperties: false, properties: props, description: "pgsurge run's options by their JSON names" },
+        RunRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...props,
+            scripts: {
+              type: 'array',
+              description: 'uploaded pgbench scripts, run beside the workloads (at most 16, 512 KB each; \\shell is refused)',
+              items: {
+                type: 'object',
+                required: ['name', 'text'],
+                properties: { name: { type: 'string' }, text: { type: 'string' }, weight: { type: 'integer' } },
+              },
+            },
+          },
+          description: "pgsurge run's options by their JSON names",
+        },
         Problem: {
           type: 'object',
           properties: {

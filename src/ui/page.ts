@@ -92,6 +92,12 @@ const APP_JS = String.raw`
       ]);
       (FIRST.indexOf(f.key) >= 0 ? form : more).appendChild(box);
     });
+    var uploads = el('input', { type: 'file', id: 'f-scripts', multiple: 'multiple', accept: '.sql,.txt,.pgbench' });
+    form.insertBefore(el('div', { 'data-field': 'scripts' }, [
+      el('label', { 'for': 'f-scripts', text: 'pgbench scripts (scripts)' }), uploads,
+      el('div', { 'class': 'help', text: 'upload pgbench script files to run (with the workloads above, if any)' }),
+      el('div', { 'class': 'err', 'data-err': 'scripts' })
+    ]), form.children[1] || null);
     var submit = el('button', { type: 'submit', id: 'start-run', text: 'Start run' });
     var wrap = el('div', {}, [form, el('details', {}, [el('summary', { text: 'More options' }), more]), el('p', {}, [submit]), el('div', { 'class': 'err', id: 'form-error' })]);
     function values() {
@@ -111,7 +117,12 @@ const APP_JS = String.raw`
       Array.prototype.forEach.call(document.querySelectorAll('[data-err]'), function (e) { e.textContent = ''; });
       document.getElementById('form-error').textContent = '';
       submit.disabled = true;
-      api('POST', '/api/runs', values()).then(function (r) {
+      var files = Array.prototype.slice.call(uploads.files || []);
+      Promise.all(files.map(function (f) { return f.text().then(function (t) { return { name: f.name, text: t }; }); })).then(function (scripts) {
+        var body = values();
+        if (scripts.length > 0) body.scripts = scripts;
+        return api('POST', '/api/runs', body);
+      }).then(function (r) {
         submit.disabled = false;
         if (r.ok) { location.hash = '#/runs/' + r.body.id; return; }
         var general = [];

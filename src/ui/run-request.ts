@@ -140,14 +140,50 @@ function fieldOf(message: string): string | null {
   return null;
 }
 
-/** The request's config, or a RequestError naming each problem's field. */
-export function resolveRequest(body: unknown): RunConfig {
+/** A pgbench script sent with the request (an upload): its file name, text and weight. */
+export interface UploadedScript {
+  readonly name: string;
+  readonly text: string;
+  readonly weight: number;
+}
+
+/** Uploaded scripts: at most this many, each at most this big (a script is a few statements). */
+const MAX_SCRIPTS = 16;
+const MAX_SCRIPT_BYTES = 512 * 1024;
+
+function uploadedScripts(v: unknown, problems: FieldProblem[]): UploadedScript[] {
+  const bad = (message: string): UploadedScript[] => (problems.push({ field: 'scripts', message }), []);
+  if (!Array.isArray(v) || v.length > MAX_SCRIPTS)
+    return bad(`expected a list of at most ${MAX_SCRIPTS} scripts: [{"name": "a.sql", "text": "…", "weight": 1}]`);
+  const out: UploadedScript[] = [];
+  for (const s of v as unknown[]) {
+    const o = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
+    const { name, text, weight = 1 } = o;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name))
+      return bad(`a script's "name" is its file name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
+    if (typeof text !== 'string' || Buffer.byteLength(text) > MAX_SCRIPT_BYTES)
+      return bad(`${name}: "text" must be the script, at most ${MAX_SCRIPT_BYTES / 1024} KB`);
+    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0) return bad(`${name}: "weight" must be an integer ≥ 0`);
+    if (out.some((x) => x.name === name)) return bad(`${name} is given twice`);
+    out.push({ name, text, weight });
+  }
+  return out;
+}
+
+/**
+ * The request's config, or a RequestError naming each problem's field. Uploaded pgbench scripts
+ * (`scripts`) are handed to `save`, which writes them where the run reads them and returns their paths.
+ */
+export function resolveRequest(body: unknown, save?: (scripts: readonly UploadedScript[]) => string[]): RunConfig {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new RequestError([{ field: null, message: 'expected a JSON object of run options' }]);
   const problems: FieldProblem[] = [];
   // Refused fields are said once and left out of the resolution (which would only add their consequences).
   const allowed: Record<string, unknown> = {};
+  const scripts = 'scripts' in body ? uploadedScripts((body as Record<string, unknown>)['scripts'], problems) : [];
+  if (scripts.length > 0 && save === undefined) problems.push({ field: 'scripts', message: 'scripts cannot be uploaded here' });
   for (const [key, value] of Object.entries(body)) {
+    if (key === 'scripts') continue;
     if (key !== 'workloads' && !FROM_REQUEST.has(key) && RUN_OPTIONS.some((o) => optionKey(o.long) === key))
       problems.push({ field: key, message: 'not available from the page or the API (it names files or starts processes on this machine); use pgsurge run' });
     else allowed[key] = value;
@@ -163,6 +199,8 @@ export function resolveRequest(body: unknown): RunConfig {
         });
     }
   }
+  // Written only once everything else is known to be right.
+  if (problems.length === 0 && scripts.length > 0 && save !== undefined) allowed['file'] = save(scripts).map((path, i) => `${path}@${scripts[i]!.weight}`);
   let cfg: RunConfig | undefined;
   try {
     cfg = resolveRunRequest(allowed);

@@ -217,9 +217,12 @@ test('a data load from the page: its progress streamed (rows, rows/s, ETA), then
   assert.deepEqual(foreign, []);
 });
 
-test('a closed-loop run from the page: its active clients lowered, then raised, mid-run', { skip }, async () => {
+test('a closed-loop run of an uploaded script from the page: its active clients lowered, then raised, mid-run', { skip }, async () => {
   const { page, errors, foreign } = await openPage();
   await fillForm(page);
+  await page.fill('#f-workloads', '');
+  const script = '\\set aid random(1, 100000 * :scale)\nSELECT abalance FROM pgbench_accounts WHERE aid = :aid;\n';
+  await page.setInputFiles('#f-scripts', { name: 'one-account.sql', mimeType: 'text/plain', buffer: Buffer.from(script) });
   await page.click('#start-run');
   await page.waitForURL(/#\/runs\//);
   const id = runIdOf(page);
@@ -234,7 +237,14 @@ test('a closed-loop run from the page: its active clients lowered, then raised, 
   await page.click('#stop');
   await waitFor(page, `document.getElementById('run-state').textContent === 'interrupted'`, 30_000);
   await shot(page, '7-closed-loop');
-  const result = (await api(ui!.url, 'GET', `/api/runs/${id}/result.json`)).body as { loadChanges: { target: number; kind: string }[] };
+  const result = (await api(ui!.url, 'GET', `/api/runs/${id}/result.json`)).body as {
+    loadChanges: { target: number; kind: string }[];
+    transactionTypes: Record<string, { transactions: number }>;
+  };
+  assert.deepEqual(
+    Object.keys(result.transactionTypes),
+    ['one-account.sql'],
+  );
   assert.deepEqual(
     result.loadChanges.map((c) => `${c.kind}:${c.target}`),
     ['clients:1', 'clients:4'],

@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -216,6 +216,33 @@ test('with a token, every request needs it; the page with ?token sets a cookie; 
   });
   assert.equal(rebound, 403);
   assert.equal(await guarded.stop(), 0);
+});
+
+test('an uploaded pgbench script runs; a bad one is refused naming it, and nothing of it stays on disk', async () => {
+  const uploads = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('pgsurge-ui-'));
+  const before = uploads();
+  const bad = await call('POST', '/api/runs', { url: server.url, scripts: [{ name: 'bad.sql', text: '\\shell rm -rf /\nselect 1;\n' }], time: '1s' });
+  assert.equal(bad.status, 400, bad.text);
+  assert.equal(bad.body.problems[0].field, 'scripts');
+  assert.match(bad.body.problems[0].message, /bad\.sql.*\\shell is not supported/);
+  assert.ok(!bad.text.includes('pgsurge-ui-'), 'the message names the script, not where it was written');
+  const badName = await call('POST', '/api/runs', { scripts: [{ name: '../etc/passwd', text: 'select 1;' }] });
+  assert.equal(badName.status, 400);
+  assert.equal(badName.body.problems[0].field, 'scripts');
+  const started = await call('POST', '/api/runs', {
+    url: server.url,
+    scripts: [{ name: 'one.sql', text: 'select 1;\n', weight: 2 }],
+    time: '1s',
+    vacuum: false,
+  });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id as string;
+  await until('the run to finish', async () => ((await stateOf(id)) === 'finished' ? true : undefined), 30_000);
+  const result = (await call('GET', `/api/runs/${id}/result.json`)).body as { transactionTypes: Record<string, { transactions: number }> };
+  const [name, figures] = Object.entries(result.transactionTypes)[0]!;
+  assert.match(name, /one\.sql/);
+  assert.ok(figures.transactions > 0);
+  assert.deepEqual(uploads(), before, 'the uploaded scripts are removed with their run');
 });
 
 test('a data load from the API: progress with rows, rows/s and ETA as events, then the tables are there', async () => {
