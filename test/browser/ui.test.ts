@@ -241,10 +241,7 @@ test('a closed-loop run of an uploaded script from the page: its active clients 
     loadChanges: { target: number; kind: string }[];
     transactionTypes: Record<string, { transactions: number }>;
   };
-  assert.deepEqual(
-    Object.keys(result.transactionTypes),
-    ['one-account.sql'],
-  );
+  assert.deepEqual(Object.keys(result.transactionTypes), ['one-account.sql']);
   assert.deepEqual(
     result.loadChanges.map((c) => `${c.kind}:${c.target}`),
     ['clients:1', 'clients:4'],
