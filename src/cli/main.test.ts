@@ -36,5 +36,7 @@ test('run --help lists every option of the table, with its letter, placeholder, 
     const value = o.kind === 'value' || o.kind === 'list' ? ` <${o.placeholder}>` : o.kind === 'optional-value' ? ` [${o.placeholder}]` : '';
     const shown = o.kind === 'value' && o.showDefault === true ? ` (default: "${o.default ?? ''}")` : '';
     assert.ok(help.includes(`${flags}${value} ${o.help}${shown}`.replace(/\s+/g, ' ')), `--${o.long} in run --help`);
+    if (o.kind === 'optional-value' && o.negatedHelp !== undefined)
+      assert.ok(help.includes(`--no-${o.long} ${o.negatedHelp}`.replace(/\s+/g, ' ')), `--no-${o.long} in run --help`);
   }
 });

@@ -30,6 +30,8 @@ const PER_PART = new Set([
   'perStatement',
   'randomSeed',
   'thresholds',
+  // Where a part records its result is its own affair (a coordinated part records nothing).
+  'history',
 ]);
 
 /** The fields the parts of one run must agree on, each as canonical JSON. */
