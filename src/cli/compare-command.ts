@@ -29,7 +29,8 @@ import { formatComparison, formatImprovements, improvementText, undecidedText } 
 import { checkImprovements, parseImprovementGoal, type ImprovementCheck } from '../report/compare-improvement.js';
 import { renderCompareHtml } from '../report/compare-html.js';
 import { RESULT_SCHEMA_ID } from '../report/result.js';
-import { readResultFile, writeOut } from './report-command.js';
+import { readResultFile } from '../report/read-result.js';
+import { writeOut } from './report-command.js';
 import { checkOutputPaths } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { numberedSiblings } from './repeat-paths.js';

@@ -21,6 +21,7 @@ import { PgsurgeError, usageError } from '../errors.js';
 import { withoutPassword } from '../driver/conninfo.js';
 import { encodeMessage } from '../distributed/protocol.js';
 import { writeArtifacts } from './artifacts.js';
+import { resultFileOf } from './run-history.js';
 import { formatOutputFailure, writeOutputFile } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
@@ -29,7 +30,20 @@ import { shellQuote } from './fleet-quote.js';
 import { fleetInputs, remoteSpec } from './fleet-inputs.js';
 
 /** Options that stay with the coordinator: where its outputs go, how the parts are started. */
-const COORDINATOR_ONLY = new Set(['fleet', 'shardsPerHost', 'sshOption', 'remoteCommand', 'json', 'csv', 'html', 'out', 'prometheus', 'verbose', 'progress']);
+const COORDINATOR_ONLY = new Set([
+  'fleet',
+  'shardsPerHost',
+  'sshOption',
+  'remoteCommand',
+  'json',
+  'csv',
+  'html',
+  'out',
+  'history',
+  'prometheus',
+  'verbose',
+  'progress',
+]);
 
 export { shellQuote } from './fleet-quote.js';
 
@@ -44,7 +58,7 @@ export function partArgs(values: RunOptionValues, k: number, n: number, runId: s
     if (o.kind === 'flag') {
       if (o.long.startsWith('no-') ? v === false : v === true) args.push(`--${o.long}`);
     } else if (o.kind === 'list') for (const x of v as string[]) args.push(`--${o.long}`, x);
-    else if (o.kind === 'optional-value') args.push(v === true ? `--${o.long}` : `--${o.long}=${String(v)}`);
+    else if (o.kind === 'optional-value') args.push(v === true ? `--${o.long}` : v === false ? `--no-${o.long}` : `--${o.long}=${String(v)}`);
     else args.push(`--${o.long}`, String(v));
   }
   // One seed for every part (each derives its own streams from it): the whole run is reproducible.
@@ -96,7 +110,14 @@ export async function fleetRun(
   cfg: RunConfig,
   values: RunOptionValues,
   io: CliIO,
-  signals: { readonly signal: AbortSignal; readonly stopNow: AbortSignal; readonly onRunning: () => void; readonly onWriting: () => void },
+  signals: {
+    readonly signal: AbortSignal;
+    readonly stopNow: AbortSignal;
+    readonly onRunning: () => void;
+    readonly onWriting: () => void;
+    /** Records the merged result in the run history once its files are written. */
+    readonly record?: (result: ResultV1, file: string | undefined) => Promise<void>;
+  },
 ): Promise<number> {
   // Passwords never go on a command line: the URL's goes to each part as PGPASSWORD, over its session.
   const env: Record<string, string> = {};
@@ -174,5 +195,6 @@ export async function fleetRun(
   const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
   printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
   for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
+  await signals.record?.(result, resultFileOf(cfg.json, written.outDir));
   return written.failures.length > 0 ? 1 : resultExitCode(result);
 }

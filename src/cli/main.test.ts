@@ -1,22 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { Option } from 'commander';
 import { main } from './main.js';
 import { RUN_OPTIONS, optionKey, type RunOptionSpec } from '../config/run-options.js';
+import { textSink } from '../../test/helpers/text-sink.js';
 
 const options: readonly RunOptionSpec[] = RUN_OPTIONS;
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      w.text += chunk.toString();
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
+const sink = textSink;
 
 test("the table's keys are commander's attribute names (RunOptionValues is what commander hands over)", () => {
   for (const o of options) assert.equal(new Option(`--${o.long}`).attributeName(), optionKey(o.long), `--${o.long}`);
@@ -36,5 +27,7 @@ test('run --help lists every option of the table, with its letter, placeholder, 
     const value = o.kind === 'value' || o.kind === 'list' ? ` <${o.placeholder}>` : o.kind === 'optional-value' ? ` [${o.placeholder}]` : '';
     const shown = o.kind === 'value' && o.showDefault === true ? ` (default: "${o.default ?? ''}")` : '';
     assert.ok(help.includes(`${flags}${value} ${o.help}${shown}`.replace(/\s+/g, ' ')), `--${o.long} in run --help`);
+    if (o.kind === 'optional-value' && o.negatedHelp !== undefined)
+      assert.ok(help.includes(`--no-${o.long} ${o.negatedHelp}`.replace(/\s+/g, ' ')), `--no-${o.long} in run --help`);
   }
 });

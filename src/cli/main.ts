@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
 import { ownQueryDeadlineMs } from '../config/own-query-deadline.js';
 import { addLocalCommand } from './local-program.js';
+import { addHistoryCommand } from './history-program.js';
 import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
 import type { RawMergeOptions } from './merge-command.js';
@@ -31,7 +32,12 @@ import { BUILTIN_WORKLOADS } from '../workload/builtin/registry.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** One `run` option of the table as commander's Option (flags, value placeholder, repeatable, default). */
+/** One `run` option of the table as commander's Options (flags, value placeholder, repeatable, default; `--no-x` too where it has one). */
+function commanderOptions(o: RunOptionSpec): Option[] {
+  const option = commanderOption(o);
+  return o.kind === 'optional-value' && o.negatedHelp !== undefined ? [option, new Option(`--no-${o.long}`, o.negatedHelp)] : [option];
+}
+
 function commanderOption(o: RunOptionSpec): Option {
   const flags = `${o.short === undefined ? '' : `-${o.short}, `}--${o.long}`;
   switch (o.kind) {
@@ -74,7 +80,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .command('run')
     .description('run a load test (default workload: tpcb-like; with no target, against a throwaway server)')
     .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
-  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) run.addOption(commanderOption(o));
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) for (const option of commanderOptions(o)) run.addOption(option);
   run.addHelpText('after', builtinWorkloadsHelp());
   run.action(async (workloads: string[], values: RunOptionValues) => {
     // Options are checked before the engine is loaded: a mistyped option is answered in a third of the time.
@@ -90,7 +96,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       'the same run against five local topologies (direct, PgBouncer, Pgpool-II, PgBouncer in front of Pgpool-II, and that balancing reads over the replicas), one after another, side by side (all started and stopped for it)',
     )
     .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
-  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) topologies.addOption(commanderOption(o));
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) for (const option of commanderOptions(o)) topologies.addOption(option);
   topologies.addOption(new Option('--replicas <n>', 'streaming replicas the full stack balances reads over (default 2)'));
   topologies.action(async (workloads: string[], values: RunOptionValues & { replicas?: string }) => {
     const { replicas, ...run } = values;
@@ -112,7 +118,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .description("sample a server with no load (a run's server timeline, findings, /metrics and result file) while something else drives it")
     .argument('[url]', 'the server: libpq URL or key=value string (default: --url, else the PG* environment)');
   for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) {
-    if ((MONITOR_OPTION_NAMES as readonly string[]).includes(o.long)) monitor.addOption(commanderOption({ ...o, help: monitorHelp[o.long] ?? o.help }));
+    if ((MONITOR_OPTION_NAMES as readonly string[]).includes(o.long))
+      for (const option of commanderOptions({ ...o, help: monitorHelp[o.long] ?? o.help })) monitor.addOption(option);
   }
   monitor.action(async (url: string | undefined, values: MonitorOptionValues) => {
     const { monitorCommand } = await import('./monitor-command.js');
@@ -247,6 +254,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
       setExit(await uiCommand(opts, io));
     });
   addLocalCommand(program, io, setExit);
+  addHistoryCommand(program, io, setExit);
   return program;
 }
 

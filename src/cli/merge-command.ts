@@ -10,7 +10,7 @@ import { formatSummary } from '../report/summary.js';
 import { formatIntervalsCsv } from '../report/csv.js';
 import { renderHtml } from '../report/html.js';
 import { usageError, PgsurgeError } from '../errors.js';
-import { readResultFile } from './report-command.js';
+import { readResultFile } from '../report/read-result.js';
 import { resultExitCode } from './exit-code.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { checkOutputPaths, formatOutputFailure, writeOutputFile, type OutputFailure, type OutputRequest } from './output-paths.js';

@@ -76,7 +76,7 @@ export async function runTargets(
     /** Called when the loads are over and the files are about to be written. */
     readonly onWriting?: () => void;
   },
-): Promise<{ runs: (ExecutedRun & { name: string })[]; failed: FailedTarget[]; exitCode: number }> {
+): Promise<{ runs: (ExecutedRun & { name: string })[]; failed: FailedTarget[]; exitCode: number; outDir: string | undefined }> {
   // Every URL is checked before the first run starts.
   const conns = targets.map((t) => ({ ...t, target: urlTarget(t.url, io.env) }));
   const runs: (ExecutedRun & { name: string })[] = [];
@@ -108,17 +108,17 @@ export async function runTargets(
   if (comparison !== undefined) printOut(io, `\n${formatComparison(comparison)}`);
   for (const f of failed) printErr(io, `pgsurge: target ${f.name} did not run to the end: ${f.error}`);
 
-  const failures = writeTargetOutputs(cfg, runs, failed, comparison === undefined ? undefined : () => renderCompareHtml(comparison), opts, io);
+  const { failures, outDir } = writeTargetOutputs(cfg, runs, failed, comparison === undefined ? undefined : () => renderCompareHtml(comparison), opts, io);
   for (const f of failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
   if (failures.length > 0) printErr(io, 'pgsurge: every other output was written');
   // Each run's code as for one target (without the failover verdict); the worst one wins.
   const codes = runs.map((r) => runExitCode(r.result, r.outcome));
   const incomplete = runs.length < targets.length || failures.length > 0;
   const exitCode = incomplete ? 1 : codes.includes(1) ? 1 : codes.includes(99) ? 99 : 0;
-  return { runs, failed, exitCode };
+  return { runs, failed, exitCode, outDir };
 }
 
-/** --json (every target), --html (the comparison) and --out (every target's JSON, HTML and CSV); every one attempted. */
+/** --json (every target), --html (the comparison) and --out (every target's JSON, HTML and CSV, in `outDir`); every one attempted. */
 function writeTargetOutputs(
   cfg: RunConfig,
   runs: readonly (ExecutedRun & { name: string })[],
@@ -126,7 +126,7 @@ function writeTargetOutputs(
   compareHtml: (() => string) | undefined,
   opts: { readonly out: string | boolean | undefined; readonly html: string | undefined },
   io: CliIO,
-): OutputFailure[] {
+): { failures: OutputFailure[]; outDir: string | undefined } {
   const failures: OutputFailure[] = [];
   const write = (option: string, path: string, text: () => string): void => {
     const f = writeOutputFile({ option, path }, text);
@@ -146,7 +146,7 @@ function writeTargetOutputs(
       mkdirSync(dir, { recursive: true });
     } catch (e) {
       failures.push({ option: '--out', path: dir, reason: failureReason({ option: '--out', path: dir, kind: 'dir' }, e) });
-      return failures;
+      return { failures, outDir: undefined };
     }
     for (const r of runs) {
       write('--out', join(dir, `${r.name}.json`), () => `${JSON.stringify(r.result, null, 2)}\n`);
@@ -155,6 +155,7 @@ function writeTargetOutputs(
     }
     if (compareHtml !== undefined) write('--out', join(dir, `${COMPARE_NAME}.html`), compareHtml);
     printErr(io, `pgsurge: results in ${dir}/`);
+    return { failures, outDir: dir };
   }
-  return failures;
+  return { failures, outDir: undefined };
 }

@@ -21,6 +21,8 @@ import type { ExecutedRun } from './executed-run.js';
 import { checkOutputPaths, formatOutputFailure, type InputFile, type OutputFailure, type OutputRequest } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
 import { numberedPath } from './repeat-paths.js';
+import { resultFileOf } from './run-history.js';
+import type { ResultV1 } from '../report/result.js';
 
 /** --repeat's conflicts, before anything starts. */
 export function checkRepeatOptions(cfg: Pick<RunConfig, 'repeat' | 'targets'>): void {
@@ -105,6 +107,8 @@ export interface RepeatOptions {
   readonly exitCode: (run: ExecutedRun) => number;
   /** The seed was not given (or "rand"): each repetition draws its own. */
   readonly freshSeed: boolean;
+  /** Records a repetition in the run history once its files are written (its result file, if any). */
+  readonly record?: (result: ResultV1, file: string | undefined) => Promise<void>;
 }
 
 /** N runs, each written when it ends; the worst exit code wins, and a series cut short is a failed run (1). */
@@ -144,6 +148,7 @@ export async function runRepeated(cfg: RunConfig, io: CliIO, opts: RepeatOptions
     failures.push(...written.failures);
     const files = [...(cfgK.json === undefined ? [] : [cfgK.json]), ...(written.outDir === undefined ? [] : [`${written.outDir}/`])];
     done.push({ k, run, files });
+    await opts.record?.(run.result, resultFileOf(cfgK.json, written.outDir));
     printOut(io, `\n== run ${k} of ${cfg.repeat} ==\n${formatSummary(run.result, { perStatement: cfg.perStatement })}`);
     codes.push(opts.exitCode(run));
     if (run.outcome.interrupted) break;

@@ -2,6 +2,7 @@
  * `pgsurge run`: the one place where a run is wired together (k6's cmd/run.go):
  * config → workloads → target (maybe throwaway) → checks → engine → result → outputs → exit code.
  */
+import { join } from 'node:path';
 import { redactRunConfig, resolveRunConfig, type RunConfig, type RunOptionValues } from '../config/run-config.js';
 import { RunControl, runLoad, type RunOutcome } from '../engine/run.js';
 import { findLimitRun, limitExitCode } from '../limit/run-limit.js';
@@ -31,6 +32,7 @@ import { checkRepeatOptions, checkRepeatOutputs, runRepeated } from './repeat.js
 import { formatOutputFailure } from './output-paths.js';
 import { checkTargetOutputs, runTargets } from './multi-target.js';
 import { stopOutputsWithin, type ExecutedRun } from './executed-run.js';
+import { checkRunHistory, recordInHistory, resultFileOf } from './run-history.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
@@ -238,6 +240,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   checkRepeatOptions(cfg);
   checkRepeatOutputs(cfg, runInputFiles(cfg));
   checkTargetOutputs(cfg);
+  const history = checkRunHistory(cfg, io);
   if (work.unusedDefines.length > 0) printErr(io, `pgsurge: warning: -D ${work.unusedDefines.join(', ')}: not an option of the workload module`);
 
   // Phases for signals: before the load nothing was measured (stop the throwaway server, exit 1);
@@ -296,11 +299,12 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
         stopNow: stopNow.signal,
         onRunning: () => (phase = 'running'),
         onWriting: () => (phase = 'writing'),
+        record: (result, file) => recordInHistory(history, [{ result, file }], io),
       });
     }
     if (cfg.targets.length > 0) {
       phase = 'running';
-      const { exitCode } = await runTargets(cfg, cfg.targets, io, {
+      const { exitCode, runs, outDir } = await runTargets(cfg, cfg.targets, io, {
         signal: interrupt.signal,
         stopNow: stopNow.signal,
         makeOutputs: () => makeOutputs(cfg),
@@ -309,6 +313,11 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
         html: cfg.html,
         onWriting: () => (phase = 'writing'),
       });
+      await recordInHistory(
+        history,
+        runs.map((r) => ({ result: r.result, file: outDir === undefined ? undefined : join(outDir, `${r.name}.json`) })),
+        io,
+      );
       return exitCode;
     }
     // A coordinator's part connects with the PG* variables the coordinator sent (its password among them).
@@ -339,6 +348,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
           return code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;
         },
         freshSeed: values.randomSeed === undefined || values.randomSeed === 'rand',
+        record: (result, file) => recordInHistory(history, [{ result, file }], io),
       });
     }
     const { result, outcome } = await executeRun(cfg, target, shown, {
@@ -360,6 +370,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     if (written.outDir !== undefined) printErr(io, `pgsurge: results in ${written.outDir}/ (result.json, report.html, intervals.csv)`);
     for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
     if (written.failures.length > 0) printErr(io, 'pgsurge: every other output was written; the summary above has the figures');
+    await recordInHistory(history, [{ result, file: resultFileOf(cfg.json, written.outDir) }], shown);
     const code = limitExitCode(result, exitCodeOf(result, outcome, io));
     // A failed write verification (exit 1) outranks a failed threshold (99): see src/ha/ha-run.ts.
     const verdict = code === 0 || code === 99 ? (failoverExitCode(result) ?? code) : code;

@@ -1,20 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { main } from './main.js';
 import { BUILTIN_MODULES, BUILTIN_WORKLOADS } from '../workload/builtin/registry.js';
 import { BUILTIN_SCRIPTS } from '../workload/pgbench/builtin-scripts.js';
+import { textSink } from '../../test/helpers/text-sink.js';
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      w.text += chunk.toString();
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
+const sink = textSink;
 
 test('run --help lists every built-in workload (pgbench scripts and modules) with its line', async () => {
   const stdout = sink();

@@ -33,7 +33,7 @@ export async function openRunUi(cfg: RunConfig, io: CliIO, stop: (immediate: boo
     source: 'cli',
     workload: workloadLabel(cfg),
     target: targetLabel(cfg, io.env),
-    tags: Object.fromEntries((cfg as { tags?: readonly (readonly [string, string])[] }).tags ?? []),
+    tags: { ...cfg.tags },
     openLoop: isOpenLoopConfig(cfg),
     config: redactRunConfig(cfg),
     events: hub.events,

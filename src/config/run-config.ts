@@ -24,6 +24,7 @@ import {
 } from './run-options.js';
 import { runConfigSchema, type RunConfig } from './run-schema.js';
 import { parseListen } from './listen.js';
+import { tagRecord } from './tags.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
 export { PROTOCOLS, runConfigSchema, type RunConfig, type RunConfigField } from './run-schema.js';
 export type { RunOptionValues } from './run-options.js';
@@ -111,7 +112,8 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
       }
       case 'optional-value':
         if (v !== undefined && typeof v !== 'boolean' && asText(v) === undefined) problems.push(`${label}: expected a value or true, got ${JSON.stringify(v)}`);
-        else if (v !== undefined && v !== false) parsed.set(key, v === true ? true : asText(v));
+        // false is --no-x where the option has one, else the same as not given.
+        else if (v === false ? o.negatedHelp !== undefined : v !== undefined) parsed.set(key, typeof v === 'boolean' ? v : asText(v));
         break;
       case 'flag':
         if (v !== undefined && typeof v !== 'boolean') problems.push(`${label}: expected true or false, got ${JSON.stringify(v)}`);
@@ -242,6 +244,7 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
     problems.push(`--find-limit-step ${stepMs / 1000}s: a step needs at least two intervals of ${gridMs / 1000}s (its first is not judged)`);
   if (findLimit && stepMs % gridMs !== 0) problems.push(`--find-limit-step ${stepMs / 1000}s: a whole number of intervals of ${gridMs / 1000}s`);
   candidate['defines'] = Object.fromEntries(many('define'));
+  candidate['tags'] = attempt(() => tagRecord(many('tag'), '--tag')) ?? {};
   candidate['noVacuum'] = parsed.get('vacuum') === false;
   candidate['verifyWrites'] = flag('verifyWrites');
   candidate['failover'] = flag('failover') || flag('verifyWrites');

@@ -18,6 +18,7 @@ import { THINK_DISTS } from '../executor/think-time.js';
 import { parseServerMetrics } from '../observe/node-exporter.js';
 import { parseRunId, parseShard, parseStartAt } from './shard.js';
 import { parseFleet } from './fleet.js';
+import { parseTag } from './tags.js';
 
 interface OptionBase {
   /** The long name as typed, without the dashes; `no-…` is a negatable flag (commander's `--no-x`). */
@@ -57,6 +58,8 @@ export interface ListOption extends OptionBase {
 export interface OptionalValueOption extends OptionBase {
   readonly kind: 'optional-value';
   readonly placeholder: string;
+  /** There is also `--no-name` (then the value is false), with this help. */
+  readonly negatedHelp?: string;
 }
 
 /** `--name`, or `--no-name` (then the value is false when given, true otherwise). */
@@ -461,7 +464,24 @@ export const RUN_OPTIONS = [
     long: 'out',
     placeholder: 'dir',
     fills: ['out'],
-    help: 'write result.json, report.html, intervals.csv into DIR and the inputs into DIR/inputs/ (default: pgsurge-results/TIME-WORKLOAD)',
+    help: 'write result.json, report.html, intervals.csv into DIR and the inputs into DIR/inputs/ (default: pgsurge-results/TIME-WORKLOAD); also records the run in the default history',
+  },
+  {
+    kind: 'optional-value',
+    long: 'history',
+    placeholder: 'file',
+    fills: ['history'],
+    help: 'record the run in the run history when it ends (default file: $PGSURGE_HISTORY, else $XDG_DATA_HOME/pgsurge/history.db, else ~/.local/share/pgsurge/history.db); see pgsurge history',
+    negatedHelp: 'do not record the run in the history, not even with --out',
+  },
+  {
+    kind: 'list',
+    long: 'tag',
+    placeholder: 'key=value',
+    parse: (t: string, label: string) => parseTag(t, label),
+    fills: ['tags'],
+    derived: true,
+    help: 'a label of the run, kept in its result (config.tags) and the history, e.g. env=ci (repeatable)',
   },
   {
     kind: 'list',

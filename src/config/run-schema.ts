@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ScenarioGroup } from './scenario.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { THINK_DISTS } from '../executor/think-time.js';
+import { TAG_KEY } from './tags.js';
 
 export const PROTOCOLS = ['simple', 'extended', 'prepared'] as const;
 export const ARRIVALS = ['uniform', 'poisson'] as const;
@@ -75,6 +76,10 @@ export const runConfigSchema = z.object({
   html: z.string().optional(),
   /** --out [DIR]: true when given without a directory (a default name is made after the run). */
   out: z.union([z.string().min(1), z.literal(true)]).optional(),
+  /** --history [FILE]: record the run in this history (true: the default one); false with --no-history (not even with --out). */
+  history: z.union([z.string().min(1), z.boolean()]).optional(),
+  /** --tag KEY=VALUE: labels of the run, echoed in the result's config for the history, merge and compare. */
+  tags: z.record(z.string().regex(TAG_KEY), z.string().min(1)),
   /** Parsed once, when the config is resolved; each keeps its text (`expr`) for the echo. */
   thresholds: z.array(z.custom<Threshold>((v) => typeof v === 'object' && v !== null && typeof (v as { expr?: unknown }).expr === 'string')),
   verbose: z.boolean(),

@@ -6,6 +6,7 @@
  * the one that differs; the identity is a hash of the same comparison, and the default run id.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson as canonical } from '../util/canonical-json.js';
 
 /** Config fields a part may set for itself (src/config/run-schema.ts names them). */
 const PER_PART = new Set([
@@ -29,19 +30,9 @@ const PER_PART = new Set([
   'perStatement',
   'randomSeed',
   'thresholds',
+  // Where a part records its result is its own affair (a coordinated part records nothing).
+  'history',
 ]);
-
-/** Stable JSON: object keys sorted, so that equal configurations hash equally. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
 
 /** The fields the parts of one run must agree on, each as canonical JSON. */
 export function sharedFields(config: Readonly<Record<string, unknown>>): Map<string, string> {

@@ -96,7 +96,7 @@ export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions):
       throw new RequestError([{ field: scriptDir === undefined ? 'workloads' : 'scripts', message: e.message.split(`${scriptDir}/`).join('') }]);
     throw e;
   });
-  const tags = Object.fromEntries((cfg as { tags?: readonly (readonly [string, string])[] }).tags ?? []);
+  const tags = { ...cfg.tags };
   const interrupt = new AbortController();
   const stopNow = new AbortController();
   const workload = workloadLabel(cfg);

@@ -1,5 +1,8 @@
 /** Spawn the built CLI like a user would, and collect what it printed and its exit code. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
@@ -11,11 +14,15 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Environment without any PG* variable, so tests control the target. */
+/** The run history of the CLI runs of this test file (`run --out` records in the default one): never the real home's. */
+const historyDir = mkdtempSync(join(tmpdir(), 'pgsurge-test-history-'));
+process.on('exit', () => rmSync(historyDir, { recursive: true, force: true }));
+
+/** Environment without any PG* variable, so tests control the target; the default run history in a temporary directory. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG')) env[k] = v;
-  return { ...env, ...extra };
+  return { ...env, PGSURGE_HISTORY: join(historyDir, 'history.db'), ...extra };
 }
 
 export function runCli(

@@ -2,24 +2,15 @@
  * Run a load in this process through executeRun (what `pgsurge run` does), with live outputs of the
  * test's choosing — so outputs can be tested before or apart from the CLI wiring.
  */
-import { Writable } from 'node:stream';
 import { executeRun, type ExecutedRun } from '../../src/cli/run-command.js';
 import { resolveRunConfig, type RunOptionValues } from '../../src/config/run-config.js';
 import { parseConnInfo } from '../../src/driver/conninfo.js';
 import type { LocalServer } from '../../src/local/server.js';
 import type { LiveOutput } from '../../src/output/types.js';
 import type { RunControl } from '../../src/engine/run.js';
+import { textSink } from './text-sink.js';
 
-const sink = (): Writable & { text: string } => {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      w.text += chunk.toString();
-      cb();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-};
+const sink = textSink;
 
 /**
  * `server` is treated as pgsurge's own throwaway server: the run creates pgbench's tables in it
