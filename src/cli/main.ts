@@ -248,6 +248,8 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .description('web app and REST API: start runs, watch them live, change their load, stop them, compare them')
     .option('--listen <addr>', 'address to serve on (default 127.0.0.1:8432; off loopback a token is required)')
     .option('--token <token>', 'the token requests must carry (default: PGSURGE_UI_TOKEN, else a random one off loopback)')
+    .option('--history <file>', 'the run history to list and record in (default: $PGSURGE_HISTORY, else $XDG_DATA_HOME/pgsurge/history.db)')
+    .option('--no-history', 'keep no history: list and compare only the runs of this session')
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (opts: RawUiOptions) => {
       const { uiCommand } = await import('./ui-command.js');

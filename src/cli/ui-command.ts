@@ -13,18 +13,80 @@ import { isLoopbackHost, startUiServer } from '../ui/server.js';
 import { uiToken } from '../ui/token.js';
 import { printErr, registerSecret, type CliIO } from './output.js';
 import { DEFAULT_UI_ADDRESS } from './run-ui.js';
+import { defaultHistoryPath, openHistory, type HistoryStore } from '../history/store.js';
+import type { RunHistory } from '../ui/hub.js';
+
+/**
+ * The history as the UI uses it: a write that fails (a disk full, a lock held too long) is one
+ * warning line and never stops a run; reads fail as requests do.
+ */
+function guarded(store: HistoryStore, io: CliIO): RunHistory {
+  const warn = (what: string, e: unknown): void => printErr(io, `pgsurge: warning: the run history: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  return {
+    begin: (meta) => {
+      try {
+        return store.begin(meta);
+      } catch (e) {
+        warn('could not record a new run', e);
+        return meta.id ?? '';
+      }
+    },
+    update: (id, result, status) => {
+      try {
+        store.update(id, result, status);
+      } catch (e) {
+        warn(`could not record run ${id}`, e);
+      }
+    },
+    markUnfinishedInterrupted: () => store.markUnfinishedInterrupted(),
+    list: (filter) => store.list(filter),
+    get: (id) => store.get(id),
+    delete: (id) => store.delete(id),
+  };
+}
 
 export interface RawUiOptions {
   readonly listen?: string;
   readonly token?: string;
+  /** --history FILE, or false with --no-history. */
+  readonly history?: string | boolean;
 }
 
 export async function uiCommand(opts: RawUiOptions, io: CliIO): Promise<number> {
   const { host, port } = parseListen(opts.listen ?? DEFAULT_UI_ADDRESS, '--listen');
   const token = uiToken(io.env, isLoopbackHost(host), opts.token);
   if (token !== undefined) registerSecret(token);
-  const hub = new UiHub({ start: (h, body, o) => launchRun(h, body, { ...o, env: io.env, stderr: io.stderr }) });
+  // The history: every run started here is recorded as it goes; runs a previous UI left running are interrupted.
+  const historyFile = opts.history === false ? undefined : typeof opts.history === 'string' ? opts.history : defaultHistoryPath(io.env);
+  const history = historyFile === undefined ? undefined : openHistory(historyFile);
+  try {
+    const left = history?.markUnfinishedInterrupted() ?? 0;
+    if (left > 0)
+      printErr(
+        io,
+        `pgsurge: ${left} run${left === 1 ? '' : 's'} in the history did not finish (their process is gone): marked interrupted, with what they measured`,
+      );
+    return await serve(history, historyFile, host, port, token, opts, io);
+  } finally {
+    history?.close();
+  }
+}
+
+async function serve(
+  history: HistoryStore | undefined,
+  historyFile: string | undefined,
+  host: string,
+  port: number,
+  token: string | undefined,
+  opts: RawUiOptions,
+  io: CliIO,
+): Promise<number> {
+  const hub = new UiHub({
+    start: (h, body, o) => launchRun(h, body, { ...o, env: io.env, stderr: io.stderr }),
+    history: history === undefined ? undefined : guarded(history, io),
+  });
   const server = await startUiServer(hub, { host, port, token, env: io.env });
+  if (historyFile !== undefined) printErr(io, `pgsurge: run history in ${historyFile}`);
   const withToken = token === undefined ? '' : `?token=${encodeURIComponent(token)}`;
   io.stderr.write(`pgsurge: UI at ${server.url}/${withToken}\n`);
   if (token !== undefined && opts.token === undefined && io.env['PGSURGE_UI_TOKEN'] === undefined)

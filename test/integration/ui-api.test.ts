@@ -270,6 +270,45 @@ test('a data load from the API: progress with rows, rows/s and ETA as events, th
   assert.equal((JSON.parse(readFileSync(join(dir, 'after-load.json'), 'utf8')) as { target: { scale: number } }).target.scale, 3);
 });
 
+test('the history: a UI killed mid-run leaves what the run measured; the next one shows it interrupted, opens and compares it', async () => {
+  const historyFile = join(dir, 'ui-history.db');
+  const first = await startUiProcess(['ui', '--listen', '127.0.0.1:0', '--history', historyFile]);
+  after(() => first.stop());
+  const done = await api(first.url, 'POST', '/api/runs', { url: server.url, workloads: ['select-only'], time: '1s', tag: ['env=ci'] });
+  assert.equal(done.status, 201, done.text);
+  await until('the short run to finish', async () => ((await api(first.url, 'GET', `/api/runs/${done.body.id}`)).body.state === 'finished' ? true : undefined));
+  // Intervals of 200 ms: the history gets the run so far every 10 intervals, 2 s.
+  const long = await api(first.url, 'POST', '/api/runs', { url: server.url, workloads: ['select-only'], time: '60s', interval: '200ms', tag: ['env=ci'] });
+  assert.equal(long.status, 201, long.text);
+  const id = long.body.id as string;
+  await readEvents(`${first.url}/api/events?run=${id}`, (e) => e.type === 'interval' && e.data.data.index >= 12);
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  const second = await startUiProcess(['ui', '--listen', '127.0.0.1:0', '--history', historyFile]);
+  after(() => second.stop());
+  assert.match(second.stderr(), /1 run in the history did not finish .*marked interrupted/);
+  const listed = await api(second.url, 'GET', '/api/runs?tag=env=ci');
+  const byId = new Map((listed.body.runs as { id: string; status: string; tps: number | null }[]).map((r) => [r.id, r]));
+  assert.equal(byId.get(id)?.status, 'interrupted');
+  assert.ok((byId.get(id)?.tps ?? 0) > 0, 'with what it measured');
+  assert.equal(byId.get(done.body.id)?.status, 'finished');
+  const view = await api(second.url, 'GET', `/api/runs/${id}/view`);
+  assert.equal(view.status, 200);
+  assert.match(view.body.bodyHtml, /pgsurge report: select-only/);
+  const compared = await api(second.url, 'POST', '/api/compare', { runs: [done.body.id, id] });
+  assert.equal(compared.status, 200, compared.text);
+  assert.equal(compared.body.comparison.sides.length, 2);
+  assert.equal((await api(second.url, 'DELETE', `/api/runs/${id}`)).status, 204);
+  assert.equal((await api(second.url, 'GET', `/api/runs/${id}`)).status, 404);
+  const cli = await runCli(['history', 'list', '--json', '--db', historyFile]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.deepEqual(
+    (JSON.parse(cli.stdout) as { id: string }[]).map((e) => e.id),
+    [done.body.id],
+  );
+});
+
 test('Ctrl-C stops the runs it started, waits for their results, and exits 0', async () => {
   const started = await call('POST', '/api/runs', { url: server.url, workloads: ['select-only'], rate: '50', time: '60s' });
   assert.equal(started.status, 201, started.text);
