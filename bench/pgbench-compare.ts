@@ -9,7 +9,7 @@
  *   … --write                                  also write bench/RESULTS.md
  *
  * Options: --cases 1,2,3,4,5  --seconds N (per run)  --pairs N  --memory-seconds N  --load-scale N
- *          --rate N (case 3)  --clients N  --jobs N
+ *          --rate N (case 3)  --clients N  --jobs N  --scale N (of the data set cases 1-4 run on; default 10)
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     clients: { type: 'string', default: '8' },
     jobs: { type: 'string', default: '2' },
+    scale: { type: 'string' },
   },
 });
 
@@ -75,7 +76,7 @@ const plan: Plan = {
   loadPairs: quick ? 1 : positive('pairs', values.pairs, 3),
   clients: positive('clients', values.clients, 8),
   jobs: positive('jobs', values.jobs, 2),
-  scale: BENCH_SCALE,
+  scale: positive('scale', values.scale, BENCH_SCALE),
   ...(rate === undefined ? {} : { rateTps: rate }),
   log,
 };
@@ -127,8 +128,8 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     const target = targetOf(server);
-    log(`pgbench -i -s ${BENCH_SCALE}`);
-    const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(BENCH_SCALE), '-h', target.host, '-p', String(target.port), '-U', target.user, target.database], {
+    log(`pgbench -i -s ${plan.scale}`);
+    const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(plan.scale), '-h', target.host, '-p', String(target.port), '-U', target.user, target.database], {
       env: cleanEnv(),
       encoding: 'utf8',
     });
@@ -136,9 +137,10 @@ async function main(): Promise<number> {
     const postgres = await serverVersion(target);
     const results = await runCases(target);
     const tables = renderTables(results);
+    const dataSet = plan.scale === BENCH_SCALE ? '' : `, data set -s ${plan.scale}`;
     const mode = quick
-      ? `quick: ${plan.pairs} pair(s) × ${plan.runSeconds} s, memory ${plan.memorySeconds} s, init -s ${plan.loadScale} × ${plan.loadPairs}`
-      : `full: ${plan.pairs} pairs × ${plan.runSeconds} s, memory ${plan.memorySeconds} s, init -s ${plan.loadScale} × ${plan.loadPairs} pairs`;
+      ? `quick: ${plan.pairs} pair(s) × ${plan.runSeconds} s, memory ${plan.memorySeconds} s, init -s ${plan.loadScale} × ${plan.loadPairs}${dataSet}`
+      : `full: ${plan.pairs} pairs × ${plan.runSeconds} s, memory ${plan.memorySeconds} s, init -s ${plan.loadScale} × ${plan.loadPairs} pairs${dataSet}`;
     process.stdout.write(`\n${postgres}; ${plan.clients} clients, -j ${plan.jobs}, -M prepared; ${mode}\n\n${tables}\n`);
     if (values.write) {
       const md = resultsMarkdown(

@@ -7,7 +7,7 @@
  *
  * Bounds are generous: they catch a hang, not a slow machine.
  */
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
@@ -22,13 +22,16 @@ import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
 /** A run that takes longer than this hangs, whatever the machine. */
 const HANG_MS = 120_000;
 
-const server = await startTestServer();
-const dir = mkdtempSync(join(tmpdir(), 'pgsurge-stalls2-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+// Proxies and poolers are stopped before the server (after hooks run in the order they were
+// added): with them still open, the server's fast shutdown did not finish and stop() killed it
+// after its 15 s fallback (16.5 s measured, 2.6 s in this order).
 const stoppers: (() => Promise<void>)[] = [];
 after(async () => {
   for (const stop of stoppers) await stop().catch(() => undefined);
 });
+const server = await startTestServer();
+const dir = mkdtempSync(join(tmpdir(), 'pgsurge-stalls2-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function proxy(): Promise<FaultProxy> {
   const p = await startFaultProxy({ host: server.host, port: server.port });
@@ -104,93 +107,99 @@ async function stalledPgBouncer(): Promise<{ bouncer: LocalPgBouncer; path: Faul
   return { bouncer, path };
 }
 
-test('a stalled first host, a good second one: the run uses the second, exit 0', async () => {
-  const p = await proxy();
-  p.blackhole();
-  const json = join(dir, 'second-host.json');
-  const r = await runCli(['run', '--url', url(`${hostOf(p)},${direct}`, '&target_session_attrs=read-write'), '-T', '1', '-c', '1', '-n', '--json', json], {
-    env: cleanEnv(),
-    timeoutMs: HANG_MS,
+// These five share nothing but the server (each has its own proxy, pooler and files, and none
+// touches another's tables or holds a lock) and spend their time waiting out connect_timeout and
+// the silence deadline, not computing: they run side by side. The sampler test below depends on
+// the timing of its signals, so it runs after them, alone.
+describe('hosts, poolers and paths that stop answering', { concurrency: true }, () => {
+  test('a stalled first host, a good second one: the run uses the second, exit 0', async () => {
+    const p = await proxy();
+    p.blackhole();
+    const json = join(dir, 'second-host.json');
+    const r = await runCli(['run', '--url', url(`${hostOf(p)},${direct}`, '&target_session_attrs=read-write'), '-T', '1', '-c', '1', '-n', '--json', json], {
+      env: cleanEnv(),
+      timeoutMs: HANG_MS,
+    });
+    assert.equal(r.code, 0, show(r));
+    const result = readResultOf(json, r);
+    assert.ok(result.summary.transactions > 0);
+    assert.deepEqual(Object.keys(result.hosts ?? {}), [direct], JSON.stringify(result.hosts));
   });
-  assert.equal(r.code, 0, show(r));
-  const result = readResultOf(json, r);
-  assert.ok(result.summary.transactions > 0);
-  assert.deepEqual(Object.keys(result.hosts ?? {}), [direct], JSON.stringify(result.hosts));
-});
 
-test('a PgBouncer whose server is gone, first in the list: host selection, the workers included, gives up on it at connect_timeout and the run uses the next host', async () => {
-  const { bouncer } = await stalledPgBouncer();
-  const json = join(dir, 'pgbouncer-first.json');
-  const r = await runCli(
-    ['run', '--url', url(`${hostOf(bouncer)},${direct}`, '&target_session_attrs=read-write'), '-T', '1', '-c', '1', '-n', '--no-observe', '--json', json],
-    { env: cleanEnv(), timeoutMs: HANG_MS },
-  );
-  assert.equal(r.code, 0, show(r));
-  const result = readResultOf(json, r);
-  assert.ok(result.summary.transactions > 0);
-  assert.deepEqual(Object.keys(result.hosts ?? {}), [direct], JSON.stringify(result.hosts));
-});
-
-test('every host stalled: one line naming each host and what did not answer, exit 1', async () => {
-  const p = await proxy();
-  p.blackhole();
-  const { bouncer } = await stalledPgBouncer();
-  const r = await runCli(['run', '--url', url(`${hostOf(p)},${hostOf(bouncer)}`, '&target_session_attrs=read-write'), '-T', '1', '-n'], {
-    env: cleanEnv(),
-    timeoutMs: HANG_MS,
+  test('a PgBouncer whose server is gone, first in the list: host selection, the workers included, gives up on it at connect_timeout and the run uses the next host', async () => {
+    const { bouncer } = await stalledPgBouncer();
+    const json = join(dir, 'pgbouncer-first.json');
+    const r = await runCli(
+      ['run', '--url', url(`${hostOf(bouncer)},${direct}`, '&target_session_attrs=read-write'), '-T', '1', '-c', '1', '-n', '--no-observe', '--json', json],
+      { env: cleanEnv(), timeoutMs: HANG_MS },
+    );
+    assert.equal(r.code, 0, show(r));
+    const result = readResultOf(json, r);
+    assert.ok(result.summary.transactions > 0);
+    assert.deepEqual(Object.keys(result.hosts ?? {}), [direct], JSON.stringify(result.hosts));
   });
-  assert.equal(r.code, 1, show(r));
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, show(r));
-  assert.match(
-    lines[0]!,
-    new RegExp(
-      `^pgsurge: could not connect to .*: no host is read-write: ${re(hostOf(p))}: timeout expired after 3 s while connecting; ` +
-        `${re(hostOf(bouncer))}: no answer to "SELECT pg_is_in_recovery\\(\\)" within connect_timeout \\(3 s\\): it took the connection, then stopped answering`,
-    ),
-  );
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
-});
 
-test("a PgBouncer whose server is gone, alone: the pre-run checks give up with one line naming the pooler's address, exit 1", async () => {
-  const { bouncer } = await stalledPgBouncer();
-  const r = await runCli(['run', '--url', url(hostOf(bouncer)), '-T', '1'], { env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }), timeoutMs: HANG_MS });
-  assert.equal(r.code, 1, show(r));
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, show(r));
-  // Silence deadline (4 s here), then a second connection: PgBouncer takes it, its query gets no answer either.
-  assert.match(
-    lines[0]!,
-    new RegExp(`^pgsurge: ${re(hostOf(bouncer))}: no answer to ".+" within 4 s, and a second connection got no answer either: `),
-    show(r),
-  );
-});
-
-test('the write verifier facing a primary that stopped answering: the result is written, verification NOT VERIFIED with the reason, exit 1', async () => {
-  const p = await startQueryStallProxy();
-  const json = join(dir, 'verifier.json');
-  let stalled = false;
-  const r = await runCli(['run', 'ha-writes', '--verify-writes', '--url', url(hostOf(p)), '-T', '2', '-c', '2', '-P', '1', '--no-observe', '--json', json], {
-    env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }),
-    timeoutMs: HANG_MS,
-    onStderr: (chunk) => {
-      // The load's sessions are open: only the verifier's connection, opened after the load, stalls.
-      if (!stalled && /^progress: /m.test(chunk)) {
-        stalled = true;
-        p.stallNew();
-      }
-    },
+  test('every host stalled: one line naming each host and what did not answer, exit 1', async () => {
+    const p = await proxy();
+    p.blackhole();
+    const { bouncer } = await stalledPgBouncer();
+    const r = await runCli(['run', '--url', url(`${hostOf(p)},${hostOf(bouncer)}`, '&target_session_attrs=read-write'), '-T', '1', '-n'], {
+      env: cleanEnv(),
+      timeoutMs: HANG_MS,
+    });
+    assert.equal(r.code, 1, show(r));
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, show(r));
+    assert.match(
+      lines[0]!,
+      new RegExp(
+        `^pgsurge: could not connect to .*: no host is read-write: ${re(hostOf(p))}: timeout expired after 3 s while connecting; ` +
+          `${re(hostOf(bouncer))}: no answer to "SELECT pg_is_in_recovery\\(\\)" within connect_timeout \\(3 s\\): it took the connection, then stopped answering`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   });
-  assert.ok(stalled, show(r));
-  assert.equal(r.code, 1, show(r));
-  const result = readResultOf(json, r);
-  assert.ok(result.summary.transactions > 0);
-  const v = result.failover?.verification;
-  assert.ok(v !== undefined && !('lost' in v), JSON.stringify(v));
-  assert.equal(v.verdict, 'NOT VERIFIED');
-  assert.match(v.error, new RegExp(`^the final state could not be read from ${re(hostOf(p))}: no answer to ".+" within 4 s`), v.error);
-  assert.match(r.stdout, /verify-writes\s+NOT VERIFIED: the final state could not be read from /);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+
+  test("a PgBouncer whose server is gone, alone: the pre-run checks give up with one line naming the pooler's address, exit 1", async () => {
+    const { bouncer } = await stalledPgBouncer();
+    const r = await runCli(['run', '--url', url(hostOf(bouncer)), '-T', '1'], { env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }), timeoutMs: HANG_MS });
+    assert.equal(r.code, 1, show(r));
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, show(r));
+    // Silence deadline (4 s here), then a second connection: PgBouncer takes it, its query gets no answer either.
+    assert.match(
+      lines[0]!,
+      new RegExp(`^pgsurge: ${re(hostOf(bouncer))}: no answer to ".+" within 4 s, and a second connection got no answer either: `),
+      show(r),
+    );
+  });
+
+  test('the write verifier facing a primary that stopped answering: the result is written, verification NOT VERIFIED with the reason, exit 1', async () => {
+    const p = await startQueryStallProxy();
+    const json = join(dir, 'verifier.json');
+    let stalled = false;
+    const r = await runCli(['run', 'ha-writes', '--verify-writes', '--url', url(hostOf(p)), '-T', '2', '-c', '2', '-P', '1', '--no-observe', '--json', json], {
+      env: cleanEnv({ PGSURGE_OWN_QUERY_DEADLINE_S: '4' }),
+      timeoutMs: HANG_MS,
+      onStderr: (chunk) => {
+        // The load's sessions are open: only the verifier's connection, opened after the load, stalls.
+        if (!stalled && /^progress: /m.test(chunk)) {
+          stalled = true;
+          p.stallNew();
+        }
+      },
+    });
+    assert.ok(stalled, show(r));
+    assert.equal(r.code, 1, show(r));
+    const result = readResultOf(json, r);
+    assert.ok(result.summary.transactions > 0);
+    const v = result.failover?.verification;
+    assert.ok(v !== undefined && !('lost' in v), JSON.stringify(v));
+    assert.equal(v.verdict, 'NOT VERIFIED');
+    assert.match(v.error, new RegExp(`^the final state could not be read from ${re(hostOf(p))}: no answer to ".+" within 4 s`), v.error);
+    assert.match(r.stdout, /verify-writes\s+NOT VERIFIED: the final state could not be read from /);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  });
 });
 
 test('a second SIGINT while the sampler is stalled: stops at once, and the result keeps the server samples taken before the stall', async () => {
