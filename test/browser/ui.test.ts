@@ -1,6 +1,6 @@
 /**
  * `pgsurge ui` as a user meets it, in Debian's headless Chromium (playwright-core): start a run from
- * the form against a real server (a bad field first, named beside its input), watch its charts
+ * the form against a throwaway server it starts (a bad field first, named beside its input), watch its charts
  * change from interval to interval, raise its rate and see the TPS follow, stop it, find it among
  * the runs, compare it with a second run; and a closed-loop run whose clients are changed mid-run.
  * No console error, no request leaves the UI's own origin. Screenshots of each step go to
@@ -92,7 +92,10 @@ const runIdOf = (page: Page): string => decodeURIComponent(new URL(page.url()).h
 
 test('from the page: start a run, watch it, raise its rate, stop it, find it, compare it with a second run', { skip }, async () => {
   const { page, errors, foreign } = await openPage();
+  // No URL: the run gets a throwaway server of its own (scale 1, to start in a few seconds).
   await fillForm(page);
+  await page.fill('#f-url', '');
+  await page.fill('#f-scale', '1');
   await page.fill('#f-rate', 'lots');
   await page.click('#start-run');
   await waitFor(page, `document.querySelector('[data-err="rate"]').textContent.includes('invalid rate')`);
@@ -105,7 +108,8 @@ test('from the page: start a run, watch it, raise its rate, stop it, find it, co
   await page.click('#start-run');
   await page.waitForURL(/#\/runs\//);
   const id = runIdOf(page);
-  await waitFor(page, `document.getElementById('run-state').textContent === 'running'`, 30_000);
+  await waitFor(page, `document.getElementById('run-state').textContent === 'running'`, 60_000);
+  assert.equal((await api(ui!.url, 'GET', `/api/runs/${id}`)).body.target, 'throwaway server');
   await waitFor(
     page,
     `(() => { const u = (window.pgsurgeCharts || []).find((c) => c.pgsurgeId === 'run-tps'); return u && u.data[0].length >= 2; })()`,
