@@ -3,6 +3,7 @@
  * command, for failover experiments, and the fault actions on it. `up` writes a state file; every
  * other subcommand finds the cluster through it (src/local/state.ts says where it lives).
  */
+import { parseServerSetting, serverSettingRecord } from '../config/server-settings.js';
 import { PgsurgeError, usageError } from '../errors.js';
 import { attachCluster, startCluster, type ClusterNode, type LocalCluster } from '../local/cluster.js';
 import { withNode } from '../local/pg-node.js';
@@ -17,6 +18,8 @@ export interface LocalUpOptions {
   readonly pgbouncer?: boolean | undefined;
   readonly pgpool?: boolean | undefined;
   readonly pgBin?: string | undefined;
+  /** --server-setting NAME=VALUE, repeatable: for every node. */
+  readonly serverSetting?: readonly string[] | undefined;
 }
 
 function parseCount(value: string, what: string, min: number): number {
@@ -97,7 +100,12 @@ export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> 
     await attachCluster(old).stop(); // leftovers of a cluster that died: remove its directories
     removeState(file);
   }
+  const settings = serverSettingRecord(
+    (opts.serverSetting ?? []).map((t) => parseServerSetting(t, '--server-setting')),
+    '--server-setting',
+  );
   const cluster = await startCluster({
+    settings,
     replicas,
     sync: opts.sync === true,
     pgbouncer: opts.pgbouncer === true,

@@ -24,6 +24,11 @@ export function addLocalCommand(program: Command, io: CliIO, setExit: (code: num
       'Pgpool-II in front of every node: writes to the primary, reads balanced over the nodes (with --pgbouncer: a PgBouncer in front of it too)',
     )
     .option('--pg-bin <dir>', 'PostgreSQL binaries with pg_basebackup (default: the newest under /usr/lib/postgresql)')
+    .option(
+      '--server-setting <name=value>',
+      'a PostgreSQL setting for every node, e.g. max_connections=2000 (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(async (opts: LocalUpOptions) => setExit(await (await impl()).localUp(opts, io)));
   local
     .command('down')

@@ -327,7 +327,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     // The live page's address is taken before the load: a port in use fails here, before anything starts.
     ui =
       cfg.ui === undefined ? undefined : await (await import('./run-ui.js')).openRunUi(cfg, io, (immediate) => (immediate ? stopNow : interrupt).abort('api'));
-    target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin }, env, (l) => printErr(io, l));
+    target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin, settings: cfg.serverSettings }, env, (l) => printErr(io, l));
     const replicaConn = readTargets(cfg, target.conn, env);
     if (cfg.repeat > 1) {
       const runTarget = target;

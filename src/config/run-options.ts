@@ -19,6 +19,7 @@ import { parseServerMetrics } from '../observe/node-exporter.js';
 import { parseRunId, parseShard, parseStartAt } from './shard.js';
 import { parseFleet } from './fleet.js';
 import { parseTag } from './tags.js';
+import { parseServerSetting } from './server-settings.js';
 
 interface OptionBase {
   /** The long name as typed, without the dashes; `no-…` is a negatable flag (commander's `--no-x`). */
@@ -473,6 +474,15 @@ export const RUN_OPTIONS = [
     fills: ['history'],
     help: 'record the run in the run history when it ends (default file: $PGSURGE_HISTORY, else $XDG_DATA_HOME/pgsurge/history.db, else ~/.local/share/pgsurge/history.db); see pgsurge history',
     negatedHelp: 'do not record the run in the history, not even with --out',
+  },
+  {
+    kind: 'list',
+    long: 'server-setting',
+    placeholder: 'name=value',
+    parse: (t: string, label: string) => parseServerSetting(t, label),
+    fills: ['serverSettings'],
+    derived: true,
+    help: 'a PostgreSQL setting for the throwaway server, e.g. max_connections=2000 (repeatable; kept in the result)',
   },
   {
     kind: 'list',

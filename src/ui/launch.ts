@@ -128,7 +128,7 @@ export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions):
   void (async () => {
     let throwaway: { stop(): Promise<void> } | undefined;
     try {
-      const t = await resolveTarget({ url: cfg.url, pgBin: undefined }, opts.env, (l) => io.stderr.write(`${l}\n`));
+      const t = await resolveTarget({ url: cfg.url, pgBin: undefined, settings: cfg.serverSettings }, opts.env, (l) => io.stderr.write(`${l}\n`));
       throwaway = t.throwaway;
       const { result, outcome } = await executeRun(cfg, t, io, {
         signal: interrupt.signal,

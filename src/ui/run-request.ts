@@ -46,6 +46,7 @@ const FROM_REQUEST = new Set([
   'grace',
   'threshold',
   'tag',
+  'serverSetting',
   'replica',
   'routeReads',
   'serverMetrics',

@@ -78,10 +78,12 @@ test('without a cluster: status and promote say so (exit 1), bad --replicas is a
 });
 
 test('up → status → kill-primary → promote → writes on the new primary → down', async () => {
-  const up = await local('up', '--replicas', '1', '--pgbouncer');
+  const up = await local('up', '--replicas', '1', '--pgbouncer', '--server-setting', 'max_connections=123');
   assert.equal(up.code, 0, up.stderr);
   const primary = url(up.stdout, 'primary');
   const replica = url(up.stdout, 'replica 1');
+  // --server-setting reaches every node (a standby needs max_connections at least the primary's).
+  for (const u of [primary, replica]) assert.deepEqual(await sql(u, 'SHOW max_connections'), [{ max_connections: '123' }]);
   // The pooler's URL is printed without its password, which `local password` gives alone.
   assert.match(up.stdout, /^pgbouncer {2}postgres:\/\/app@127\.0\.0\.1:\d+\/pgsurge {2}\(password: pgsurge local password\)$/m);
   const password = (await local('password')).stdout.trim();
