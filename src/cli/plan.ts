@@ -123,6 +123,7 @@ export function buildRunPlan(
     warmupMs: cfg.warmupMs,
     scale: server.scale,
     maxTries: cfg.maxTries,
+    connectRate: cfg.connectRate,
     queryTimeoutMs: cfg.queryTimeoutMs,
     graceMs: cfg.graceMs,
     intervalMs: cfg.intervalMs,

@@ -476,6 +476,14 @@ export const RUN_OPTIONS = [
     negatedHelp: 'do not record the run in the history, not even with --out',
   },
   {
+    kind: 'value',
+    long: 'connect-rate',
+    placeholder: 'rate',
+    parse: parseRateHz,
+    fills: ['connectRate'],
+    help: "open the clients' connections at most this many per second over the whole run (e.g. 200), so a pooler or server is not stormed",
+  },
+  {
     kind: 'list',
     long: 'server-setting',
     placeholder: 'name=value',

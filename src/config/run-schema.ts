@@ -80,6 +80,8 @@ export const runConfigSchema = z.object({
   history: z.union([z.string().min(1), z.boolean()]).optional(),
   /** --tag KEY=VALUE: labels of the run, echoed in the result's config for the history, merge and compare. */
   tags: z.record(z.string().regex(TAG_KEY), z.string().min(1)),
+  /** --connect-rate: new connections per second, over the whole run. */
+  connectRate: z.number().positive().optional(),
   /** --server-setting: settings of the throwaway server (`-c NAME=VALUE`). */
   serverSettings: z.record(z.string(), z.string()),
   /** Parsed once, when the config is resolved; each keeps its text (`expr`) for the echo. */

@@ -33,6 +33,8 @@ export interface WorkerSettings {
   readonly scale: number;
   readonly defines: Readonly<Record<string, string>>;
   readonly maxTries: number;
+  /** --connect-rate: this worker's connections start this far apart (µs); absent: as fast as they open. */
+  readonly connectIntervalUs?: number;
   readonly queryTimeoutMs: number;
   /** How long in-flight transactions may take to finish after the end. */
   readonly graceMs: number;

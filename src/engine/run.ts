@@ -63,6 +63,8 @@ export interface RunPlan {
   readonly warmupMs: number;
   readonly scale: number;
   readonly maxTries: number;
+  /** --connect-rate: new connections per second over the whole run (every part and worker together). */
+  readonly connectRate?: number | undefined;
   readonly queryTimeoutMs: number;
   readonly graceMs: number;
   readonly intervalMs: number;
@@ -237,6 +239,16 @@ function workerSlots(groups: readonly RunGroup[], seed: number, shard: ShardPart
     clientIdBase += group.clients;
   }
   return slots;
+}
+
+/**
+ * A worker's share of --connect-rate: the run's rate split over the parts, then over the workers by
+ * their clients, so that all connections together open at the rate asked for.
+ */
+function connectPacing(rate: number | undefined, parts: number, clients: number, partClients: number): { connectIntervalUs?: number } {
+  if (rate === undefined || clients === 0 || partClients === 0) return {};
+  const workerRate = (rate / parts) * (clients / partClients);
+  return { connectIntervalUs: Math.round(1e6 / workerRate) };
 }
 
 export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
@@ -495,6 +507,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         scale: plan.scale,
         defines: slot.group.defines,
         maxTries: plan.maxTries,
+        ...connectPacing(plan.connectRate, part.n, clientIdsOf(slot).length, totalClients),
         queryTimeoutMs: plan.queryTimeoutMs,
         graceMs: plan.graceMs,
         intervalMs: plan.intervalMs,

@@ -137,14 +137,26 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
   }
 
   /** Open every client's session (and replica session with read routing); rejects with the first connection error. */
-  async connectAll(): Promise<void> {
+  /**
+   * Opens every client's session. `intervalUs` (--connect-rate): the k-th connection of this
+   * worker starts no earlier than k × intervalUs after the first, so a pooler or a server is not
+   * stormed.
+   */
+  async connectAll(intervalUs = 0): Promise<void> {
     const connectRead = this.opts.connectRead;
     // A few at a time, as pgbench opens its clients one after another per thread: connect_timeout
     // then bounds one attempt at a server slow to accept, not a queue of hundreds behind it.
     const queue = [...this.clients];
     const lanes = Math.min(CONNECT_IN_FLIGHT, queue.length);
+    const firstUs = this.clock.nowUs();
+    let started = 0;
     const lane = async (): Promise<void> => {
-      for (let c = queue.shift(); c !== undefined; c = queue.shift()) await connectOne(c);
+      for (let c = queue.shift(); c !== undefined; c = queue.shift()) {
+        const dueUs = firstUs + started++ * intervalUs;
+        const waitMs = (dueUs - this.clock.nowUs()) / 1000;
+        if (waitMs > 0) await new Promise<void>((resolve) => this.timers.set(resolve, waitMs));
+        await connectOne(c);
+      }
     };
     const connectOne = async (c: Client): Promise<void> => {
       const t0 = this.clock.nowUs();

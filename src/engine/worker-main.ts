@@ -96,7 +96,7 @@ async function main(init: WorkerInit): Promise<void> {
   });
   const connectFromUs = systemClock.nowUs();
   try {
-    await core.connectAll();
+    await core.connectAll(init.connectIntervalUs ?? 0);
   } catch (e) {
     const info = (e as { info?: { code: string } }).info;
     post({ type: 'connect-failed', code: info?.code ?? 'UNKNOWN', message: e instanceof Error ? e.message : String(e) });

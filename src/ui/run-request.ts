@@ -47,6 +47,7 @@ const FROM_REQUEST = new Set([
   'threshold',
   'tag',
   'serverSetting',
+  'connectRate',
   'replica',
   'routeReads',
   'serverMetrics',

@@ -36,3 +36,36 @@ test('200 clients at a server that accepts one every 20 ms, connect_timeout=2: a
     await proxy.close();
   }
 });
+
+test('--connect-rate 40: 20 clients over 2 workers open no faster than 40 a second, all of them, then the run measures', async () => {
+  const json = join(dir, 'paced.json');
+  const r = await runCli([
+    'run',
+    '-f',
+    join(dir, 'one.sql'),
+    '--url',
+    server.url,
+    '-c',
+    '20',
+    '-j',
+    '2',
+    '--connect-rate',
+    '40',
+    '-T',
+    '1',
+    '-n',
+    '--no-observe',
+    '--json',
+    json,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = readResult(json);
+  assert.equal(res.summary.connects, 20);
+  // Each worker's 10th connection starts 9 × 50 ms after its first: 0.45 s at the least.
+  assert.ok((res.summary.connectingS ?? 0) >= 0.45, `connecting took ${res.summary.connectingS} s`);
+  assert.equal(res.config['connectRate'], 40);
+  assert.ok(res.summary.transactions > 0);
+  const bad = await runCli(['run', '--url', server.url, '--connect-rate', 'fast']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--connect-rate: invalid rate "fast"/);
+});
