@@ -361,6 +361,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       for (const t of threads) void t.terminate();
     };
     hooks.stopNow?.addEventListener('abort', onStopNow, { once: true });
+    // Aborted before the load began (a page's Stop while the run was still starting): 'abort' has fired already.
+    if (hooks.signal?.aborted === true || hooks.stopNow?.aborted === true) setImmediate(onAbort);
 
     // Before a worker is ready it runs the modules' top level and weights() (marked in userCode,
     // see watchdog.ts): one that stays in the same such function past the limit, its heartbeat

@@ -7,7 +7,7 @@
  *
  * Safety: on loopback, requests must name a loopback host (no DNS rebinding); off loopback, every
  * request needs the token (Authorization: Bearer, the pgsurge_token cookie the page sets, or
- * ?token= once). Writes take JSON only (a cross-site form cannot send it without a preflight).
+ * ?token= once). A write from another site's page (its Origin) is refused, and bodies are JSON.
  * Nothing here runs a shell; passwords never leave: configs and targets are redacted, errors too.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -113,6 +113,11 @@ export async function startUiServer(hub: UiHub, opts: UiServerOptions): Promise<
   app.addHook('onRequest', async (req, reply) => {
     const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
     if (loopback && !isLoopbackHost(hostHeader)) return bad(reply, 403, [{ field: null, message: `Host "${hostHeader}" is not this loopback server` }]);
+    // A page of another site may POST here (a form needs no preflight: a bodiless stop would pass);
+    // browsers name the page's origin on such requests, so only this server's own page may write.
+    const origin = req.headers.origin;
+    if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin.replace(/^https?:\/\//, '') !== req.headers.host)
+      return bad(reply, 403, [{ field: null, message: `a request from another site (${origin}) is refused` }]);
     if (opts.token === undefined) return undefined;
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const query = (req.query as Record<string, string | undefined>)['token'];

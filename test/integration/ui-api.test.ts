@@ -192,7 +192,7 @@ function shape(v: unknown, path = '$', out = new Set<string>()): string[] {
   return [...out].sort();
 }
 
-test('with a token, every request needs it; the page with ?token sets a cookie; a foreign Host is refused', async () => {
+test("with a token, every request needs it; the page with ?token sets a cookie; a foreign Host or another site's page is refused", async () => {
   const guarded = await startUiProcess(['ui', '--listen', '127.0.0.1:0'], cleanEnv({ PGSURGE_UI_TOKEN: 'tok-7c1d' }));
   after(() => guarded.stop());
   assert.ok(!guarded.stderr().includes('tok-7c1d') || guarded.stderr().includes('?token=tok-7c1d'));
@@ -215,6 +215,28 @@ test('with a token, every request needs it; the page with ?token sets a cookie; 
     req.end();
   });
   assert.equal(rebound, 403);
+  // Another site's page posting a form (no preflight) to stop a run: its Origin gives it away.
+  const started = await call('POST', '/api/runs', { url: server.url, workloads: ['select-only'], rate: '20', time: '30s' });
+  assert.equal(started.status, 201, started.text);
+  await until('the run to be running', async () => ((await stateOf(started.body.id)) === 'running' ? true : undefined));
+  const crossSite = await new Promise<number>((resolve, reject) => {
+    const req = request(
+      `${ui.url}/api/runs/${started.body.id}/stop`,
+      { method: 'POST', headers: { origin: 'https://attacker.example', 'content-type': 'application/x-www-form-urlencoded' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end('x=1');
+  });
+  assert.equal(crossSite, 403);
+  assert.notEqual((await call('GET', `/api/runs/${started.body.id}`)).body.state, 'interrupted');
+  // The page's own origin may.
+  const own = await call('POST', `/api/runs/${started.body.id}/stop`, undefined, { origin: ui.url });
+  assert.equal(own.status, 202, own.text);
+  await until('the run to end', async () => ((await stateOf(started.body.id)) === 'interrupted' ? true : undefined), 30_000);
   assert.equal(await guarded.stop(), 0);
 });
 
@@ -307,6 +329,22 @@ test('the history: a UI killed mid-run leaves what the run measured; the next on
     (JSON.parse(cli.stdout) as { id: string }[]).map((e) => e.id),
     [done.body.id],
   );
+});
+
+test('a Stop while a run is still starting ends it at once, said so', async () => {
+  const started = await call('POST', '/api/runs', { url: server.url, workloads: ['select-only'], time: '60s' });
+  assert.equal(started.status, 201, started.text);
+  assert.equal((await call('POST', `/api/runs/${started.body.id}/stop`)).status, 202);
+  const ended = await until(
+    'the run to end',
+    async () => {
+      const info = (await call('GET', `/api/runs/${started.body.id}`)).body as { state: string; error: string | null };
+      return ['finished', 'interrupted', 'failed'].includes(info.state) ? info : undefined;
+    },
+    20_000,
+  );
+  // Stopped before the load: nothing measured (interrupted while connecting or before its start), or just after it began.
+  assert.ok(ended.state === 'failed' ? /interrupted/.test(ended.error ?? '') : ended.state === 'interrupted', JSON.stringify(ended));
 });
 
 test('Ctrl-C stops the runs it started, waits for their results, and exits 0', async () => {
