@@ -107,13 +107,19 @@ export async function runTool(tools: PgTools, program: string, args: readonly st
   });
 }
 
-/** The postmaster's pid if the node is running (postmaster.pid exists and names a live process). */
+/**
+ * The postmaster's pid if the node is running: postmaster.pid names a live process, and that
+ * process is this node's postmaster (its command line names the data directory). A postmaster
+ * killed with SIGKILL leaves its postmaster.pid behind, and pids wrap around quickly on a busy
+ * machine (pid_max is 32768 here): a bare liveness check would hand out another process's pid,
+ * and stopping the node would kill it.
+ */
 export function nodePid(n: NodeSpec): number | undefined {
   try {
     const pid = Number(readFileSync(join(dataDirOf(n), 'postmaster.pid'), 'utf8').split('\n')[0]);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     process.kill(pid, 0);
-    return pid;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDirOf(n)) ? pid : undefined;
   } catch {
     return undefined;
   }
