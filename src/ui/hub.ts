@@ -4,48 +4,13 @@
  * starts none; `pgsurge ui`'s starts runs from requests (src/ui/launch.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { ResultV1 } from '../report/result.js';
+import type { HistoryEntry, HistoryFilter, HistoryStatus, HistoryStore } from '../history/store.js';
 import { EventLog } from './events.js';
 import type { LiveRun, RunInfo } from './live-run.js';
 import type { DataLoad } from './data-load.js';
 
-export type HistoryStatus = 'running' | 'finished' | 'interrupted';
-export type HistorySource = 'cli' | 'ui' | 'api' | 'import';
-
-/** A run as the history lists it. */
-export interface HistoryEntryView {
-  readonly id: string;
-  readonly startedAt: string;
-  readonly status: HistoryStatus;
-  readonly source: HistorySource;
-  readonly workload: string;
-  readonly target: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly tps: number | null;
-  readonly p99Ms: number | null;
-  readonly failed: number;
-  readonly passed: boolean | null;
-}
-
-export interface HistoryQuery {
-  workload?: string;
-  target?: string;
-  tags?: Record<string, string>;
-  since?: Date;
-  until?: Date;
-  status?: HistoryStatus;
-  limit?: number;
-}
-
-/** What the UI needs of the run history (src/history/store.ts provides it). */
-export interface RunHistory {
-  begin(meta: { id?: string; source: HistorySource; startedAt: Date; workload: string; target: string; tags: Record<string, string> }): string;
-  update(id: string, result: ResultV1, status: HistoryStatus): void;
-  markUnfinishedInterrupted(): number;
-  list(filter?: HistoryQuery): HistoryEntryView[];
-  get(id: string): { entry: HistoryEntryView; result: ResultV1 | null } | undefined;
-  delete(id: string): boolean;
-}
+/** What the UI needs of the run history: the store's own operations (src/history/store.ts). */
+export type RunHistory = Pick<HistoryStore, 'begin' | 'update' | 'markUnfinishedInterrupted' | 'list' | 'get' | 'delete'>;
 
 /** Starts a run from a request body (src/ui/launch.ts); throws RequestError or PgsurgeError when it cannot. */
 export type Launcher = (hub: UiHub, body: unknown, opts: { readonly source: 'ui' | 'api'; readonly concurrent: boolean }) => Promise<LiveRun>;
@@ -98,7 +63,7 @@ export class UiHub {
   }
 
   /** Every run of this process and, when there is a history, the other runs in it: one list, newest first. */
-  list(filter: HistoryQuery = {}): (RunInfo | HistoryEntryView)[] {
+  list(filter: HistoryFilter = {}): (RunInfo | HistoryEntry)[] {
     // The list leaves each run's config out (GET /api/runs/ID has it).
     const mine = this.live().map((r) => ({ ...r.info(), config: {} }));
     const ids = new Set(mine.map((r) => r.id));

@@ -22,7 +22,8 @@ import { formatIntervalsCsv } from '../report/csv.js';
 import { compareSides } from '../report/compare.js';
 import { compareView } from '../report/compare-html.js';
 import type { ResultV1 } from '../report/result.js';
-import type { HistoryQuery, HistoryStatus, UiHub } from './hub.js';
+import type { UiHub } from './hub.js';
+import type { HistoryFilter, HistoryStatus } from '../history/store.js';
 import type { UiEvent } from './events.js';
 import { formFields, RequestError, type FieldProblem } from './run-request.js';
 import { appPage } from './page.js';
@@ -71,9 +72,9 @@ function bad(reply: FastifyReply, status: number, problems: readonly FieldProble
 
 const notFound = (reply: FastifyReply, id: string): FastifyReply => bad(reply, 404, [{ field: null, message: `no run ${id}` }]);
 
-function queryOf(q: Record<string, string | string[] | undefined>): HistoryQuery | FieldProblem {
+function queryOf(q: Record<string, string | string[] | undefined>): HistoryFilter | FieldProblem {
   const one = (k: string): string | undefined => (Array.isArray(q[k]) ? q[k][0] : q[k]);
-  const out: HistoryQuery = {};
+  const out: HistoryFilter = {};
   const workload = one('workload');
   const target = one('target');
   if (workload !== undefined && workload !== '') out.workload = workload;
