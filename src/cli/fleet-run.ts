@@ -2,30 +2,20 @@
  * `run ... --fleet HOSTS`: the coordinator of a run whose parts run on other machines, started
  * over the system's OpenSSH client (the user's ssh config, agent, known_hosts and jump hosts
  * apply; `--ssh-option` adds -o options). Each part is `REMOTE-COMMAND run <the same options>
- * --shard K/N --coordinated`, speaking src/distributed/protocol.ts over the session. The merged
- * intervals make one progress line; at the end the parts' results are merged exactly
- * (src/distributed/merge.ts), written as one result (and each part's own next to it with --json),
- * and judged as one run.
+ * --shard K/N --coordinated`, speaking src/distributed/protocol.ts over the session; from there on
+ * it is any coordinator's work (src/cli/coordinator-run.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { RunConfig } from '../config/run-config.js';
 import { RUN_OPTIONS, optionKey, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
 import type { FleetHost } from '../config/fleet.js';
-import { coordinate, type PeerProcess } from '../distributed/coordinator.js';
-import { mergeResults } from '../distributed/merge.js';
-import { formatProgress } from '../output/progress.js';
-import { resultV1Schema, type ResultV1 } from '../report/result.js';
-import { formatSummary } from '../report/summary.js';
-import { PgsurgeError, usageError } from '../errors.js';
+import type { PeerProcess } from '../distributed/coordinator.js';
+import { usageError } from '../errors.js';
 import { withoutPassword } from '../driver/conninfo.js';
 import { encodeMessage } from '../distributed/protocol.js';
-import { writeArtifacts } from './artifacts.js';
-import { resultFileOf } from './run-history.js';
-import { formatOutputFailure, writeOutputFile } from './output-paths.js';
-import { printErr, printOut, type CliIO } from './output.js';
-import { TOOL } from './tool.js';
-import { resultExitCode } from './exit-code.js';
+import { printErr, type CliIO } from './output.js';
+import { coordinateParts, type CoordinatorSignals } from './coordinator-run.js';
 import { shellQuote } from './fleet-quote.js';
 import { fleetInputs, remoteSpec } from './fleet-inputs.js';
 
@@ -35,6 +25,10 @@ const COORDINATOR_ONLY = new Set([
   'shardsPerHost',
   'sshOption',
   'remoteCommand',
+  'parts',
+  'partsListen',
+  'linger',
+  'coordinator',
   'json',
   'csv',
   'html',
@@ -47,8 +41,8 @@ const COORDINATOR_ONLY = new Set([
 
 export { shellQuote } from './fleet-quote.js';
 
-/** The `run` arguments of part K of N: the user's options as given, the coordinator's own left out. */
-export function partArgs(values: RunOptionValues, k: number, n: number, runId: string, seed: number): string[] {
+/** The `run` arguments every part of a run shares: the user's options as given, the coordinator's own left out. */
+export function runArgs(values: RunOptionValues, seed: number): string[] {
   const args: string[] = [...(values.workloads ?? [])];
   const all = values as unknown as Record<string, unknown>;
   for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) {
@@ -63,6 +57,12 @@ export function partArgs(values: RunOptionValues, k: number, n: number, runId: s
   }
   // One seed for every part (each derives its own streams from it): the whole run is reproducible.
   if (all['randomSeed'] === undefined) args.push('--random-seed', String(seed));
+  return args;
+}
+
+/** The `run` arguments of part K of N. */
+export function partArgs(values: RunOptionValues, k: number, n: number, runId: string, seed: number): string[] {
+  const args = runArgs(values, seed);
   // Only the first part samples the server (one observer is enough, and spares it) and vacuums
   // before the run (parts vacuuming the same tables at once would wait on each other's locks).
   if (k > 1) {
@@ -103,22 +103,7 @@ function sshPeer(host: FleetHost, k: number, n: number, command: string, sshOpti
   };
 }
 
-/** out.json → out.part2.json */
-const partFile = (file: string, k: number): string => (/\.json$/i.test(file) ? file.replace(/\.json$/i, `.part${k}.json`) : `${file}.part${k}`);
-
-export async function fleetRun(
-  cfg: RunConfig,
-  values: RunOptionValues,
-  io: CliIO,
-  signals: {
-    readonly signal: AbortSignal;
-    readonly stopNow: AbortSignal;
-    readonly onRunning: () => void;
-    readonly onWriting: () => void;
-    /** Records the merged result in the run history once its files are written. */
-    readonly record?: (result: ResultV1, file: string | undefined) => Promise<void>;
-  },
-): Promise<number> {
+export async function fleetRun(cfg: RunConfig, values: RunOptionValues, io: CliIO, signals: CoordinatorSignals): Promise<number> {
   // Passwords never go on a command line: the URL's goes to each part as PGPASSWORD, over its session.
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(io.env)) if (/^PG[A-Z_]+$/.test(k) && v !== undefined) env[k] = v;
@@ -160,41 +145,5 @@ export async function fleetRun(
     }
   });
   printErr(io, `pgsurge: run ${runId}: ${n} part${n === 1 ? '' : 's'} on ${hosts.map((h) => h.label).join(', ')}`);
-  signals.onRunning();
-  const openLoop = cfg.rateHz !== undefined || cfg.stagesAreRates;
-  const outcomes = await coordinate(peers, {
-    version: TOOL.version,
-    n,
-    log: (line) => printErr(io, line),
-    signal: signals.signal,
-    stopNow: signals.stopNow,
-    onInterval: (s) => {
-      const missing = s.missingWorkers > 0 ? `, without ${s.missingWorkers} part${s.missingWorkers === 1 ? '' : 's'}` : '';
-      printErr(io, `${formatProgress({ ...s, missingWorkers: 0 }, s.tS + s.durationMs / 1000, openLoop)}${missing}`);
-    },
-  });
-  signals.onWriting();
-  for (const o of outcomes) if (o.lost !== undefined) printErr(io, `pgsurge: lost ${o.lost}`);
-  const parts: { file: string; result: ResultV1 }[] = [];
-  for (const o of outcomes) {
-    if (o.result === undefined) continue;
-    const parsed = resultV1Schema.safeParse(o.result);
-    if (!parsed.success) {
-      printErr(io, `pgsurge: ${o.peer.name}: its result is not a pgsurge.result/v1 result (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-      continue;
-    }
-    const file = cfg.json === undefined ? o.peer.name : partFile(cfg.json, o.peer.k);
-    if (cfg.json !== undefined) {
-      const failed = writeOutputFile({ option: '--json', path: file }, () => `${JSON.stringify(parsed.data, null, 2)}\n`);
-      if (failed !== undefined) printErr(io, `pgsurge: ${formatOutputFailure(failed)}`);
-    }
-    parts.push({ file, result: parsed.data });
-  }
-  if (parts.length === 0) throw new PgsurgeError('FLEET_FAILED', 'no part of the run sent its result: nothing was measured');
-  const result = mergeResults(parts, { allowPartial: true });
-  const written = writeArtifacts(result, cfg, cfg.out, cfg.html);
-  printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
-  for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
-  await signals.record?.(result, resultFileOf(cfg.json, written.outDir));
-  return written.failures.length > 0 ? 1 : resultExitCode(result);
+  return (await coordinateParts(cfg, peers, io, signals)).exitCode;
 }

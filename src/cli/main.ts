@@ -11,6 +11,7 @@ import { addHistoryCommand } from './history-program.js';
 import type { RawReportOptions } from './report-command.js';
 import type { RawCompareOptions } from './compare-command.js';
 import type { RawMergeOptions } from './merge-command.js';
+import type { RawK8sOptions } from './k8s-command.js';
 import type { RawUiOptions } from './ui-command.js';
 import { printErr, redact, type CliIO } from './output.js';
 import { TOOL } from './tool.js';
@@ -104,6 +105,27 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     resolveRunConfig({ ...run, workloads });
     const { topologiesCommand } = await import('./topologies-command.js');
     setExit(await topologiesCommand({ ...run, workloads }, replicas, io));
+  });
+
+  const k8s = program
+    .command('k8s')
+    .description('print Kubernetes manifests for a run sharded over N pods (an Indexed Job) and a coordinator that merges them live: kubectl apply -f -')
+    .argument(RUN_WORKLOADS_ARGUMENT.name, RUN_WORKLOADS_ARGUMENT.help);
+  for (const o of RUN_OPTIONS as readonly RunOptionSpec[]) for (const option of commanderOptions(o)) k8s.addOption(option);
+  k8s
+    .option('--parallelism <n>', 'the number of parts, one pod each (required)')
+    .option('--image <image>', 'the pods\' image (default node:20-slim, running npx -y pgsurge@THIS-VERSION; an image of your own runs "pgsurge")')
+    .option('--namespace <ns>', "the namespace of every object (default: kubectl's)")
+    .option('--name <name>', 'the Job of the parts, and the prefix of the other objects (default: pgsurge-RANDOM)')
+    .option('--secret <name>', "the Secret with the target's PG* variables, PGPASSWORD at least (default: NAME-target)")
+    .option('--port <port>', 'the port the coordinator listens on for the parts and serves the result (default 7070)')
+    .option('--anti-affinity', 'put every part on a node of its own (required pod anti-affinity)')
+    .option('--cpu <quantity>', "each part's CPU request and limit (e.g. 2)")
+    .option('--memory <quantity>', "each part's memory request and limit (e.g. 1Gi)");
+  k8s.action(async (workloads: string[], values: RunOptionValues & RawK8sOptions) => {
+    const { parallelism, image, namespace, name, secret, port, antiAffinity, cpu, memory, ...run } = values;
+    const { k8sCommand } = await import('./k8s-command.js');
+    setExit(await k8sCommand({ ...run, workloads }, { parallelism, image, namespace, name, secret, port, antiAffinity, cpu, memory }, io));
   });
 
   // run's own option entries, so they parse and fail alike; help says what differs without load.

@@ -10,7 +10,7 @@ import { isOpenLoop } from '../executor/registry.js';
 import { buildRunPlan, describeRun, planWorkloads, type PlannedWorkloads } from './plan.js';
 import { summarizeGroups } from '../report/groups.js';
 import type { ConnInfo } from '../driver/types.js';
-import { parseConnInfo } from '../driver/conninfo.js';
+import { hasEnvironmentTarget, parseConnInfo } from '../driver/conninfo.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { FAILURE_CLASSES, type MetricsLayout } from '../metrics/types.js';
 import type { IntervalSnapshot } from '../metrics/snapshot.js';
@@ -25,7 +25,7 @@ import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
 import { resolveTarget, type Target } from './target.js';
 import { checkStatements, prepareServer, teardownModules } from './prepare-server.js';
 import { printErr, printOut, registerSecret, type CliIO } from './output.js';
-import { unreachable } from '../errors.js';
+import { unreachable, usageError, PgsurgeError } from '../errors.js';
 import { TOOL } from './tool.js';
 import { runInputFiles, writeArtifacts } from './artifacts.js';
 import { checkRepeatOptions, checkRepeatOutputs, runRepeated } from './repeat.js';
@@ -37,7 +37,8 @@ import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
 import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 import { ShardRecorder } from '../distributed/shard-recorder.js';
-import { CoordinatedPart } from '../distributed/coordinated-part.js';
+import { CoordinatedPart, type PartIO } from '../distributed/coordinated-part.js';
+import type { ShardPart } from '../executor/types.js';
 import type { RunUi } from './run-ui.js';
 
 /**
@@ -248,7 +249,8 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   // outputs are being written and a signal must not cut that short.
   const interrupt = new AbortController();
   const stopNow = new AbortController();
-  let phase: 'setup' | 'running' | 'writing' = 'setup';
+  let phase: 'setup' | 'running' | 'writing' | 'lingering' = 'setup';
+  let stopLingering: (() => void) | undefined;
   let target: Target | undefined;
   let ui: RunUi | undefined;
   const quietClosedTerminal = (): void => {
@@ -271,6 +273,10 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
       case 'writing':
         printErr(io, `\npgsurge: ${sig}: the results are being written; stopping after that`);
         return;
+      case 'lingering':
+        printErr(io, `\npgsurge: ${sig}: no longer serving the result`);
+        stopLingering?.();
+        return;
       case 'setup':
         printErr(io, `\npgsurge: interrupted by ${sig} before the load started`);
         void (target?.throwaway?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
@@ -279,12 +285,13 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
         unreachable(phase);
     }
   };
+  // A coordinator's part: the protocol on stdout (or over HTTP to --coordinator), everything a person reads on stderr.
+  const partIO = cfg.coordinated && cfg.shard !== undefined ? await partTransport(cfg.coordinatorUrl, cfg.shard, io) : undefined;
   const handlers = STOP_SIGNALS.map((sig) => [sig, (): void => onSignal(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
-  // A coordinator's part: the protocol on stdout, everything a person reads on stderr.
   const part =
-    cfg.coordinated && cfg.shard !== undefined
-      ? new CoordinatedPart({ stdin: process.stdin, stdout: io.stdout }, cfg.shard, TOOL.version, (why) => {
+    partIO !== undefined && cfg.shard !== undefined
+      ? new CoordinatedPart(partIO, cfg.shard, TOOL.version, (why) => {
           printErr(io, `pgsurge: ${why}`);
           onSignal('SIGTERM');
         })
@@ -292,6 +299,20 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   const shown: CliIO = part === undefined ? io : { ...io, stdout: io.stderr };
   part?.start();
   try {
+    if (cfg.parts !== undefined) {
+      const { partsRun } = await import('./parts-run.js');
+      return await partsRun(cfg, values, io, {
+        signal: interrupt.signal,
+        stopNow: stopNow.signal,
+        onRunning: () => (phase = 'running'),
+        onWriting: () => (phase = 'writing'),
+        onLingering: (stop) => {
+          phase = 'lingering';
+          stopLingering = stop;
+        },
+        record: (result, file) => recordInHistory(history, [{ result, file }], io),
+      });
+    }
     if (cfg.fleet !== undefined) {
       const { fleetRun } = await import('./fleet-run.js');
       return await fleetRun(cfg, values, io, {
@@ -327,6 +348,11 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     // The live page's address is taken before the load: a port in use fails here, before anything starts.
     ui =
       cfg.ui === undefined ? undefined : await (await import('./run-ui.js')).openRunUi(cfg, io, (immediate) => (immediate ? stopNow : interrupt).abort('api'));
+    if (part !== undefined && cfg.url === undefined && !hasEnvironmentTarget(env))
+      throw usageError(
+        'BAD_OPTIONS',
+        'a part of a coordinated run needs its target: --url or the PG* variables (PGHOST...); each part would otherwise start a throwaway server of its own',
+      );
     target = await resolveTarget({ url: cfg.url, pgBin: cfg.pgBin, settings: cfg.serverSettings }, env, (l) => printErr(io, l));
     const replicaConn = readTargets(cfg, target.conn, env);
     if (cfg.repeat > 1) {
@@ -380,6 +406,8 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     return exit;
   } catch (e) {
     ui?.run.fail(e instanceof Error ? e.message : String(e));
+    // The coordinator names the part with this reason (over HTTP it sees nothing of the part's stderr).
+    part?.error(e instanceof Error ? e.message : String(e), e instanceof PgsurgeError ? e.exitCode : 1);
     throw e;
   } finally {
     phase = 'writing';
@@ -388,6 +416,21 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     for (const [sig, h] of handlers) process.off(sig, h);
     await target?.throwaway?.stop();
   }
+}
+
+/** How long a part waits for its coordinator to listen: pods of one Job start in any order, images are pulled first. */
+const COORDINATOR_WAIT_MS = 600_000;
+
+/** A coordinated part's pipes: stdin/stdout (an SSH session), or one HTTP request to its coordinator. */
+async function partTransport(coordinatorUrl: string | undefined, shard: ShardPart, io: CliIO): Promise<PartIO> {
+  if (coordinatorUrl === undefined) return { stdin: process.stdin, stdout: io.stdout };
+  const { connectToCoordinator } = await import('../distributed/http-part.js');
+  const token = io.env['PGSURGE_COORDINATOR_TOKEN'];
+  return await connectToCoordinator(coordinatorUrl, shard, {
+    token: token === undefined || token === '' ? undefined : token,
+    waitMs: COORDINATOR_WAIT_MS,
+    log: (line) => printErr(io, line),
+  });
 }
 
 /** HA (src/ha): the failover section, the write verification and the rto/lost thresholds. */

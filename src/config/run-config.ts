@@ -288,24 +288,36 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
     }
   } else if (given('runId')) problems.push('--run-id needs --shard');
   candidate['shard'] = shard;
-  const coordinated = flag('coordinated');
-  if (coordinated && shard === undefined) problems.push('--coordinated needs --shard');
+  const coordinatorUrl = one('coordinator');
+  if (coordinatorUrl !== undefined && shard === undefined) problems.push('--coordinator needs --shard (the part this process runs)');
+  candidate['coordinatorUrl'] = coordinatorUrl;
+  // A part that dials its coordinator speaks the same protocol as one reached over SSH.
+  const coordinated = flag('coordinated') || coordinatorUrl !== undefined;
+  if (coordinated && shard === undefined && coordinatorUrl === undefined) problems.push('--coordinated needs --shard');
   if (coordinated && one('startAt') !== undefined) problems.push('--coordinated and --start-at cannot be used together (the coordinator sets the start)');
   candidate['coordinated'] = coordinated;
+  // Of a coordinator's parts only the first samples the server (one observer is enough and spares
+  // it) and vacuums (parts vacuuming the same tables at once would wait on each other's locks):
+  // pods of one Job run one command and learn their part from their index.
+  if (coordinated && shard !== undefined && shard.k > 1) {
+    candidate['observe'] = false;
+    candidate['noVacuum'] = true;
+  }
   const fleet = one('fleet');
+  // What a coordinator (--fleet, --parts) cannot do: it runs no load itself and sees the run in parts.
+  const notForCoordinators: [string, boolean][] = [
+    ['--shard', shard !== undefined],
+    ['--start-at', one('startAt') !== undefined],
+    ['--find-limit', findLimit],
+    ['--target', targets.length > 0],
+    ['--repeat', (one('repeat') ?? 1) > 1],
+    ['--failover/--verify-writes', flag('failover') || flag('verifyWrites')],
+    ['--log', one('log') !== undefined],
+    // One part cannot know when the others are done with the tables.
+    ['--teardown', flag('teardown')],
+  ];
   if (fleet !== undefined) {
-    const whole: [string, boolean][] = [
-      ['--shard', shard !== undefined],
-      ['--start-at', one('startAt') !== undefined],
-      ['--find-limit', findLimit],
-      ['--target', targets.length > 0],
-      ['--repeat', (one('repeat') ?? 1) > 1],
-      ['--failover/--verify-writes', flag('failover') || flag('verifyWrites')],
-      ['--log', one('log') !== undefined],
-      // One part cannot know when the others are done with the tables.
-      ['--teardown', flag('teardown')],
-    ];
-    for (const [name, on] of whole) if (on) problems.push(`--fleet and ${name} cannot be used together`);
+    for (const [name, on] of notForCoordinators) if (on) problems.push(`--fleet and ${name} cannot be used together`);
     const n = fleet.length * (one('shardsPerHost') ?? 1);
     if (scenarioFile !== undefined)
       problems.push(
@@ -321,6 +333,20 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
     if (many('sshOption').length > 0) problems.push('--ssh-option needs --fleet');
   }
   candidate['fleet'] = fleet;
+  const parts = one('parts');
+  if (parts !== undefined) {
+    for (const [name, on] of [['--fleet', fleet !== undefined] as [string, boolean], ...notForCoordinators])
+      if (on) problems.push(`--parts and ${name} cannot be used together`);
+    const clients = candidate['clients'];
+    if (typeof clients === 'number' && clients < parts)
+      problems.push(`--parts: ${clients} client${clients === 1 ? '' : 's'} cannot be split into ${parts} parts; give at least ${parts}`);
+  } else {
+    if (one('partsListen') !== undefined) problems.push('--parts-listen needs --parts');
+    if (one('linger') !== undefined) problems.push('--linger needs --parts');
+  }
+  candidate['parts'] = parts;
+  candidate['partsListen'] = parts === undefined ? undefined : (one('partsListen') ?? '0.0.0.0:7070');
+  candidate['lingerMs'] = one('linger');
   candidate['shardsPerHost'] = one('shardsPerHost') ?? 1;
   candidate['sshOptions'] = many('sshOption');
   candidate['remoteCommand'] = one('remoteCommand') ?? 'npx pgsurge';
@@ -335,6 +361,7 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
       ['--target', targets.length > 0],
       ['--repeat', (one('repeat') ?? 1) > 1],
       ['--fleet', fleet !== undefined],
+      ['--parts', parts !== undefined],
       ['--coordinated', coordinated],
     ];
     for (const [name, on] of alone) if (on) problems.push(`--ui and ${name} cannot be used together (the live page shows one run)`);

@@ -16,7 +16,7 @@ import { parseThreshold } from '../metrics/thresholds.js';
 import { ARRIVALS, PROTOCOLS, type RunConfigField } from './run-schema.js';
 import { THINK_DISTS } from '../executor/think-time.js';
 import { parseServerMetrics } from '../observe/node-exporter.js';
-import { parseRunId, parseShard, parseStartAt } from './shard.js';
+import { parseCoordinatorUrl, parseRunId, parseShard, parseStartAt } from './shard.js';
 import { parseFleet } from './fleet.js';
 import { parseTag } from './tags.js';
 import { parseServerSetting } from './server-settings.js';
@@ -439,6 +439,42 @@ export const RUN_OPTIONS = [
     derived: true,
     hidden: true,
     help: "with --shard: a coordinator's part (src/distributed/protocol.ts): its messages on stdout, the coordinator's on stdin",
+  },
+  {
+    kind: 'value',
+    long: 'coordinator',
+    placeholder: 'url',
+    parse: parseCoordinatorUrl,
+    fills: ['coordinatorUrl'],
+    derived: true,
+    help: 'with --shard: run as a part of the coordinator at this URL (http://HOST:PORT, a run --parts N there), streaming to it over HTTP',
+  },
+  {
+    kind: 'value',
+    long: 'parts',
+    placeholder: 'n',
+    parse: parsePositiveInt,
+    fills: ['parts'],
+    derived: true,
+    help: 'coordinate N parts that connect over HTTP (run --shard K/N --coordinator URL on each machine or pod): start them together, merge them live, judge the whole run',
+  },
+  {
+    kind: 'value',
+    long: 'parts-listen',
+    placeholder: 'addr',
+    parse: checkListen,
+    fills: ['partsListen'],
+    derived: true,
+    help: 'with --parts: the address the parts connect to, which also serves the merged result (default 0.0.0.0:7070)',
+  },
+  {
+    kind: 'value',
+    long: 'linger',
+    placeholder: 'duration',
+    parse: parseDurationMs,
+    fills: ['lingerMs'],
+    derived: true,
+    help: 'with --parts: keep serving the merged result (/result.json, /report.html) this long after the run, then exit with its verdict',
   },
   {
     kind: 'value',

@@ -64,6 +64,14 @@ export const runConfigSchema = z.object({
   remoteCommand: z.string().min(1),
   /** --coordinated: a part run by a coordinator (--fleet, Kubernetes), speaking the protocol on stdin/stdout. */
   coordinated: z.boolean(),
+  /** --coordinator URL: the part reaches its coordinator over HTTP (src/distributed/http-part.ts) instead of stdin/stdout. */
+  coordinatorUrl: z.string().optional(),
+  /** --parts N: this process coordinates N parts that connect over HTTP (src/cli/parts-run.ts). */
+  parts: z.number().int().positive().optional(),
+  /** --parts-listen: where those parts connect ([HOST]:PORT). */
+  partsListen: z.string().optional(),
+  /** --linger: how long the coordinator keeps serving the merged result after the run. */
+  lingerMs: z.number().nonnegative().optional(),
   /** --start-at: the measured phase starts at this wall-clock instant (ms since the epoch), as every shard's does. */
   startAtMs: z.number().int().positive().optional(),
   /** --repeat N: N complete runs of this configuration, outputs numbered (src/cli/repeat.ts). */

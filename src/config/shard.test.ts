@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PgsurgeError } from '../errors.js';
 import { resolveRunConfig } from './run-config.js';
-import { parseRunId, parseShard, parseStartAt } from './shard.js';
+import { parseCoordinatorUrl, parseRunId, parseShard, parseStartAt } from './shard.js';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -106,4 +106,54 @@ test('--fleet refuses what one part cannot do for the whole run, and its own opt
     problemsOf(() => resolveRunConfig({ coordinated: true })),
     ['--coordinated needs --shard'],
   );
+});
+
+test('--coordinator URL: http(s)://HOST:PORT and nothing else, never a password', () => {
+  assert.equal(parseCoordinatorUrl('http://coord.load.svc:7070', '--coordinator'), 'http://coord.load.svc:7070');
+  assert.equal(parseCoordinatorUrl('https://[::1]:7070/', '--coordinator'), 'https://[::1]:7070');
+  assert.throws(() => parseCoordinatorUrl('coord:7070', '--coordinator'), /--coordinator: expected an http:\/\/ or https:\/\/ URL/);
+  assert.throws(
+    () => parseCoordinatorUrl('http://u:secret@coord:7070', '--coordinator'),
+    (e: Error) => !e.message.includes('secret') && /no user or password/.test(e.message),
+  );
+  assert.throws(() => parseCoordinatorUrl('http://coord:7070/v1', '--coordinator'), /nothing after it/);
+  assert.throws(() => parseCoordinatorUrl('not a url', '--coordinator'), /expected http:\/\/HOST:PORT/);
+});
+
+test('a coordinator over HTTP (--parts) and its parts (--coordinator): what each refuses, and what only the first part does', () => {
+  const cfg = (v: Record<string, unknown>) => resolveRunConfig({ workloads: [], ...v } as never);
+  const part2 = cfg({ client: '4', shard: '2/2', coordinator: 'http://c:7070' });
+  assert.equal(part2.coordinated, true);
+  assert.equal(part2.observe, false, 'only part 1 samples the server');
+  assert.equal(part2.noVacuum, true, 'only part 1 vacuums');
+  const part1 = cfg({ client: '4', shard: '1/2', coordinator: 'http://c:7070' });
+  assert.equal(part1.observe, true);
+  assert.equal(part1.noVacuum, false);
+  assert.deepEqual(
+    problemsOf(() => cfg({ coordinator: 'http://c:7070' })),
+    ['--coordinator needs --shard (the part this process runs)'],
+  );
+  const coordinator = cfg({ client: '4', parts: '2' });
+  assert.equal(coordinator.partsListen, '0.0.0.0:7070');
+  assert.deepEqual(
+    problemsOf(() => cfg({ client: '4', parts: '2', shard: '1/2', log: 'x.log', ui: true })).sort(),
+    [
+      '--parts and --log cannot be used together',
+      '--parts and --shard cannot be used together',
+      '--ui and --parts cannot be used together (the live page shows one run)',
+    ].sort(),
+  );
+  assert.deepEqual(
+    problemsOf(() => cfg({ client: '1', parts: '2' })),
+    ['--parts: 1 client cannot be split into 2 parts; give at least 2'],
+  );
+  assert.deepEqual(
+    problemsOf(() => cfg({ linger: '1m' })),
+    ['--linger needs --parts'],
+  );
+  assert.deepEqual(
+    problemsOf(() => cfg({ partsListen: ':7070' })),
+    ['--parts-listen needs --parts'],
+  );
+  assert.match(problemsOf(() => cfg({ client: '4', parts: '2', partsListen: 'nowhere' }))[0] ?? '', /--parts-listen: expected \[HOST\]:PORT/);
 });

@@ -41,3 +41,22 @@ export function parseStartAt(text: string, label: string, nowMs: number = Date.n
   if (ms - nowMs > MAX_AHEAD_MS) throw usageError('BAD_OPTIONS', `${label}: ${new Date(ms).toISOString()} is more than a day ahead`);
   return ms;
 }
+
+/**
+ * A coordinator's address as a part dials it: `http://HOST:PORT` (https when a proxy terminates
+ * TLS in front of it). No credentials in it: the parts authenticate with PGSURGE_COORDINATOR_TOKEN.
+ */
+export function parseCoordinatorUrl(text: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw usageError('BAD_OPTIONS', `${label}: expected http://HOST:PORT, got "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError('BAD_OPTIONS', `${label}: expected an http:// or https:// URL, got "${text}"`);
+  if (url.username !== '' || url.password !== '')
+    throw usageError('BAD_OPTIONS', `${label}: no user or password in the URL: the parts send the token in PGSURGE_COORDINATOR_TOKEN`);
+  if (url.search !== '' || url.hash !== '' || (url.pathname !== '/' && url.pathname !== ''))
+    throw usageError('BAD_OPTIONS', `${label}: expected http://HOST:PORT with nothing after it, got "${text}"`);
+  return `${url.protocol}//${url.host}`;
+}

@@ -15,6 +15,8 @@ import { coordinatorMessageSchema, decodeLine, encodeMessage, lineReader, type S
 export interface PartIO {
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
+  /** Ends the part's side of the transport once its last message is written (HTTP: the request). */
+  end?(): void;
 }
 
 export class CoordinatedPart {
@@ -91,6 +93,7 @@ export class CoordinatedPart {
     this.io.stdin.removeAllListeners('data');
     this.io.stdin.removeAllListeners('end');
     this.io.stdin.pause();
+    this.io.end?.();
   }
 
   private stop(why: string): void {

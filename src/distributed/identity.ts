@@ -32,6 +32,8 @@ const PER_PART = new Set([
   'thresholds',
   // Where a part records its result is its own affair (a coordinated part records nothing).
   'history',
+  // How a part reaches its coordinator (an address of its own network).
+  'coordinatorUrl',
 ]);
 
 /** The fields the parts of one run must agree on, each as canonical JSON. */

@@ -29,6 +29,8 @@ export interface PrometheusOutput extends LiveOutput {
   observeServer(sample: ServerSample): void;
   /** A host's start or end facts: the bloat estimates (wire as createServerObserver({ onFacts })). */
   observeFacts(facts: HostFacts): void;
+  /** Listens (it needs nothing of the run: a coordinator opens it with no target of its own). */
+  open(ctx?: RunContext): Promise<void>;
   /** "host:port" it listens on once open (the real port when given port 0). */
   address(): string | undefined;
   /** Close the endpoint; it adds nothing to the result, so it needs nothing of the run. */
@@ -150,7 +152,7 @@ export function startPrometheus(listen: string): PrometheusOutput {
   return {
     name: 'prometheus',
 
-    async open(_ctx: RunContext): Promise<void> {
+    async open(_ctx?: RunContext): Promise<void> {
       const s = createServer((req, res) => {
         if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
           res.writeHead(404, { 'content-type': 'text/plain' }).end('pgsurge: only GET /metrics here\n');
