@@ -7,11 +7,15 @@
  * --json), print the summary and judge the whole run.
  */
 import type { RunConfig } from '../config/run-config.js';
-import { coordinate, type PeerProcess } from '../distributed/coordinator.js';
+import { coordinate, type CoordinatedSoFar, type PeerProcess } from '../distributed/coordinator.js';
+import { redactRunConfig } from '../config/run-config.js';
+import { parseConnInfo } from '../driver/conninfo.js';
+import type { ServerSample } from '../report/server-schema.js';
+import type { LiveRun } from '../ui/live-run.js';
 import { mergeResults } from '../distributed/merge.js';
 import { formatProgress } from '../output/progress.js';
 import { startPrometheus } from '../output/prometheus.js';
-import { resultV1Schema, type ResultV1 } from '../report/result.js';
+import { buildResult, resultV1Schema, type ResultV1 } from '../report/result.js';
 import { formatSummary } from '../report/summary.js';
 import { PgsurgeError } from '../errors.js';
 import { writeArtifacts } from './artifacts.js';
@@ -30,6 +34,8 @@ export interface CoordinatorSignals {
   readonly record?: (result: ResultV1, file: string | undefined) => Promise<void>;
   /** The run is over and written; its result is still served until `stop` is called (a signal). */
   readonly onLingering?: (stop: () => void) => void;
+  /** `--ui`: the live page's run, fed the merged intervals and the result so far, then the merged result. */
+  readonly live?: LiveRun | undefined;
 }
 
 /** out.json → out.part2.json */
@@ -49,6 +55,7 @@ export async function coordinateParts(
   try {
     signals.onRunning();
     const openLoop = cfg.rateHz !== undefined || cfg.stagesAreRates;
+    const page = signals.live?.output();
     const outcomes = await coordinate(peers, {
       version: TOOL.version,
       n,
@@ -56,8 +63,13 @@ export async function coordinateParts(
       signal: signals.signal,
       stopNow: signals.stopNow,
       ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
+      onMeasuring: (soFar) => {
+        page?.start?.(0);
+        signals.live?.watch((server) => resultSoFar(cfg, soFar(), server));
+      },
       onInterval: (s) => {
         prom?.interval?.(s);
+        page?.interval?.(s);
         const missing = s.missingWorkers > 0 ? `, without ${s.missingWorkers} part${s.missingWorkers === 1 ? '' : 's'}` : '';
         printErr(io, `${formatProgress({ ...s, missingWorkers: 0 }, s.tS + s.durationMs / 1000, openLoop)}${missing}`);
       },
@@ -85,8 +97,34 @@ export async function coordinateParts(
     printOut(io, formatSummary(result, { perStatement: cfg.perStatement }));
     for (const f of written.failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
     await signals.record?.(result, resultFileOf(cfg.json, written.outDir));
-    return { result, exitCode: written.failures.length > 0 ? 1 : resultExitCode(result) };
+    const exitCode = written.failures.length > 0 ? 1 : resultExitCode(result);
+    signals.live?.finish(result, exitCode);
+    return { result, exitCode };
   } finally {
     await prom?.stop();
   }
+}
+
+/**
+ * The run so far as one result, from the merged intervals: what the live page shows until the parts'
+ * results are merged. The target is as the options name it (the parts connect; the coordinator
+ * does not), and the thresholds are judged on the merged figures so far.
+ */
+function resultSoFar(cfg: RunConfig, so: CoordinatedSoFar, server: readonly ServerSample[]): ResultV1 {
+  const conn = cfg.url === undefined ? undefined : parseConnInfo(cfg.url, {});
+  return buildResult({
+    tool: TOOL,
+    startedAt: so.startedAt,
+    durationS: so.durationS,
+    target: {
+      serverVersion: null,
+      hosts: conn === undefined ? [] : conn.hosts.map((h) => `${h.host}:${h.port}`),
+      ...(conn === undefined ? {} : { database: conn.database, user: conn.user }),
+    },
+    config: redactRunConfig(cfg),
+    totals: so.totals,
+    intervals: so.intervals,
+    thresholds: cfg.thresholds,
+    server,
+  });
 }

@@ -299,6 +299,9 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
   const shown: CliIO = part === undefined ? io : { ...io, stdout: io.stderr };
   part?.start();
   try {
+    // The live page's address is taken before the load: a port in use fails here, before anything starts.
+    ui =
+      cfg.ui === undefined ? undefined : await (await import('./run-ui.js')).openRunUi(cfg, io, (immediate) => (immediate ? stopNow : interrupt).abort('api'));
     if (cfg.parts !== undefined) {
       const { partsRun } = await import('./parts-run.js');
       return await partsRun(cfg, values, io, {
@@ -310,6 +313,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
           phase = 'lingering';
           stopLingering = stop;
         },
+        live: ui?.run,
         record: (result, file) => recordInHistory(history, [{ result, file }], io),
       });
     }
@@ -320,6 +324,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
         stopNow: stopNow.signal,
         onRunning: () => (phase = 'running'),
         onWriting: () => (phase = 'writing'),
+        live: ui?.run,
         record: (result, file) => recordInHistory(history, [{ result, file }], io),
       });
     }
@@ -345,9 +350,6 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
     const sent = part === undefined ? {} : await part.environment();
     if (sent['PGPASSWORD'] !== undefined) registerSecret(sent['PGPASSWORD']);
     const env: NodeJS.ProcessEnv = { ...io.env, ...sent };
-    // The live page's address is taken before the load: a port in use fails here, before anything starts.
-    ui =
-      cfg.ui === undefined ? undefined : await (await import('./run-ui.js')).openRunUi(cfg, io, (immediate) => (immediate ? stopNow : interrupt).abort('api'));
     if (part !== undefined && cfg.url === undefined && !hasEnvironmentTarget(env))
       throw usageError(
         'BAD_OPTIONS',

@@ -23,6 +23,9 @@ export interface RunUi {
   close(): Promise<void>;
 }
 
+/** A coordinator's parts run elsewhere, with their share fixed at the start: the page cannot change their load. */
+const COORDINATED_LOAD = "a coordinated run's load is split among its parts when it starts and cannot be changed while it runs";
+
 export async function openRunUi(cfg: RunConfig, io: CliIO, stop: (immediate: boolean) => void): Promise<RunUi> {
   const { host, port } = parseListen(cfg.ui === true || cfg.ui === undefined ? DEFAULT_UI_ADDRESS : cfg.ui, '--ui');
   const token = uiToken(io.env, isLoopbackHost(host));
@@ -38,6 +41,7 @@ export async function openRunUi(cfg: RunConfig, io: CliIO, stop: (immediate: boo
     config: redactRunConfig(cfg),
     events: hub.events,
     stop,
+    ...(cfg.fleet !== undefined || cfg.parts !== undefined ? { fixedLoad: COORDINATED_LOAD } : {}),
   });
   hub.add(run);
   const server = await startUiServer(hub, { host, port, token, env: io.env });

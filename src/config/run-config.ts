@@ -360,8 +360,6 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
     const alone: [string, boolean][] = [
       ['--target', targets.length > 0],
       ['--repeat', (one('repeat') ?? 1) > 1],
-      ['--fleet', fleet !== undefined],
-      ['--parts', parts !== undefined],
       ['--coordinated', coordinated],
     ];
     for (const [name, on] of alone) if (on) problems.push(`--ui and ${name} cannot be used together (the live page shows one run)`);

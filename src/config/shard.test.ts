@@ -136,11 +136,13 @@ test('a coordinator over HTTP (--parts) and its parts (--coordinator): what each
   const coordinator = cfg({ client: '4', parts: '2' });
   assert.equal(coordinator.partsListen, '0.0.0.0:7070');
   assert.deepEqual(
-    problemsOf(() => cfg({ client: '4', parts: '2', shard: '1/2', log: 'x.log', ui: true })).sort(),
+    problemsOf(() => cfg({ client: '4', parts: '2', shard: '1/2', log: 'x.log', fleet: 'a,b' })).sort(),
     [
+      '--fleet and --log cannot be used together',
+      '--fleet and --shard cannot be used together',
+      '--parts and --fleet cannot be used together',
       '--parts and --log cannot be used together',
       '--parts and --shard cannot be used together',
-      '--ui and --parts cannot be used together (the live page shows one run)',
     ].sort(),
   );
   assert.deepEqual(

@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { PgsurgeError } from '../errors.js';
-import { Aggregator, type IntervalStats } from '../metrics/aggregator.js';
+import { Aggregator, type IntervalStats, type Totals } from '../metrics/aggregator.js';
 import type { MetricsLayout } from '../metrics/types.js';
 import { decodeLine, encodeMessage, lineReader, shardMessageSchema, type CoordinatorMessage, type ShardMessage } from './protocol.js';
 import { fromWire } from './snapshots.js';
@@ -46,6 +46,17 @@ export interface CoordinatorOptions {
   readonly signal?: AbortSignal;
   /** A second abort: the parts' processes are killed. */
   readonly stopNow?: AbortSignal;
+  /** The load is about to start: how to read the merged figures so far (the aggregator's own, on this thread). */
+  readonly onMeasuring?: (soFar: () => CoordinatedSoFar) => void;
+}
+
+/** The merged figures of the parts so far. */
+export interface CoordinatedSoFar {
+  readonly totals: Totals;
+  readonly intervals: readonly IntervalStats[];
+  readonly startedAt: Date;
+  /** Seconds of the measured phase the merged intervals cover. */
+  readonly durationS: number;
 }
 
 export interface PartOutcome {
@@ -191,8 +202,19 @@ export async function coordinate(peers: readonly PeerProcess[], opts: Coordinato
           throw new PgsurgeError('FLEET_PEER', `${states[i]!.peer.name} runs other transactions than ${states[0]!.peer.name} (its scripts differ?)`);
       });
       if (opts.signal?.aborted === true) throw new PgsurgeError('INTERRUPTED', 'interrupted before the load started');
-      aggregator = new Aggregator(layout, { workers: opts.n, intervalMs: readies[0]!.intervalMs });
+      const merging = new Aggregator(layout, { workers: opts.n, intervalMs: readies[0]!.intervalMs });
+      aggregator = merging;
       const startAtMs = Date.now() + (opts.startDelayMs ?? 1000);
+      opts.onMeasuring?.(() => {
+        const intervals = merging.intervals();
+        const last = intervals[intervals.length - 1];
+        return {
+          totals: merging.totals(),
+          intervals,
+          startedAt: new Date(startAtMs),
+          durationS: last === undefined ? 0 : last.tS + last.durationMs / 1000,
+        };
+      });
       states.forEach((st, i) => send(st, { t: 'go', startAtMs: startAtMs + offsets[i]!.offsetMs }));
       opts.log(`pgsurge: every part is ready; the load starts at ${new Date(startAtMs).toISOString()}`);
     } catch (e) {

@@ -31,6 +31,8 @@ export interface RunInfo {
   readonly tags: Readonly<Record<string, string>>;
   /** Open loop: the load is a rate (adjust sets arrivals/s); closed: a number of clients. */
   readonly loadKind: 'rate' | 'clients';
+  /** Whether its load can be changed while it runs. */
+  readonly adjustable: boolean;
   readonly elapsedS: number | null;
   readonly tps: number | null;
   readonly p99Ms: number | null;
@@ -53,6 +55,8 @@ export interface LiveRunInit {
   readonly events: EventLog;
   /** Ends the run gracefully (immediate: at once, like a second Ctrl-C). */
   readonly stop: (immediate: boolean) => void;
+  /** Why this run's load cannot be changed from the page (a coordinator's parts run elsewhere); absent when it can. */
+  readonly fixedLoad?: string;
 }
 
 /** Rendering the view or diagnosing the run so far waits for this many times its last cost: at most a tenth of the main thread. */
@@ -104,6 +108,11 @@ export class LiveRun {
   /** executeRun's `watch`: how to build the result so far. */
   watch(soFar: (server: readonly ServerSample[]) => ResultV1 | undefined): void {
     this.soFar = soFar;
+  }
+
+  /** Why the load of this run cannot be changed, or undefined when it can. */
+  get fixedLoad(): string | undefined {
+    return this.init.fixedLoad;
   }
 
   /** A new target from now on: arrivals per second (open loop) or active clients (closed). */
@@ -191,6 +200,7 @@ export class LiveRun {
       target: this.init.target,
       tags: this.init.tags,
       loadKind: this.init.openLoop ? 'rate' : 'clients',
+      adjustable: this.init.fixedLoad === undefined,
       elapsedS: r?.durationS ?? (last === undefined ? null : last.tS),
       tps: r?.summary.tps ?? last?.tps ?? null,
       p99Ms: r?.summary.latencyMs.p99 ?? last?.latencyMs.p99 ?? null,

@@ -295,6 +295,8 @@ const APP_JS = String.raw`
     var live = info.state === 'running' || info.state === 'starting';
     document.getElementById('controls').style.display = live && info.source ? '' : 'none';
     document.getElementById('adjust-label').textContent = info.loadKind === 'rate' ? 'rate (arrivals/s)' : 'active clients';
+    var fixed = info.adjustable === false;
+    ['adjust-label', 'adjust-value', 'adjust'].forEach(function (x) { document.getElementById(x).style.display = fixed ? 'none' : ''; });
     document.getElementById('run-error').textContent = info.error || '';
   }
   function showRun(id) {

@@ -200,6 +200,7 @@ export async function startUiServer(hub: UiHub, opts: UiServerOptions): Promise<
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (typeof body !== 'object' || Array.isArray(body))
       return bad(reply, 400, [{ field: null, message: 'expected a JSON object: {"rate": "400"} or {"clients": 8}' }]);
+    if (live.fixedLoad !== undefined) return bad(reply, 409, [{ field: null, message: live.fixedLoad }]);
     const kind = live.info().loadKind;
     const field = kind === 'rate' ? 'rate' : 'clients';
     const other = kind === 'rate' ? 'clients' : 'rate';

@@ -102,3 +102,39 @@ test('run --ui: a bad or busy address, or --ui with --target, fails before the l
   assert.match(multi.stderr, /--ui and --target cannot be used together/);
   for (const r of [taken, bad, multi]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
+
+test('run --parts --ui: the page of a coordinated run shows the merged run so far and then the merged result; its load cannot be changed', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address() as { port: number };
+      probe.close(() => resolve(p));
+    });
+  });
+  const common = ['select-only', '-R', '200', '--arrivals', 'uniform', '-T', '4s'];
+  const ui = await startUiProcess(['run', ...common, '--parts', '2', '--parts-listen', `127.0.0.1:${port}`, '--ui', '127.0.0.1:0']);
+  after(() => ui.stop());
+  const id = ui.runId!;
+  const parts = [1, 2].map((k) =>
+    runCli(['run', ...common, '--url', server.url, '-n', '--shard', `${k}/2`, '--run-id', 'ui-parts', '--coordinator', `http://127.0.0.1:${port}`]),
+  );
+  const info = (await api(ui.url, 'GET', `/api/runs/${id}`)).body;
+  assert.equal(info.adjustable, false);
+  await until('a merged interval on the page', async () => {
+    const v = await api(ui.url, 'GET', `/api/runs/${id}/view`);
+    return v.status === 200 && /select-only/.test(String(v.body.bodyHtml)) ? true : undefined;
+  });
+  const adjusted = await api(ui.url, 'POST', `/api/runs/${id}/adjust`, { rate: 400 });
+  assert.equal(adjusted.status, 409);
+  assert.match(adjusted.text, /split among its parts when it starts/);
+  const events = await readEvents(`${ui.url}/api/events?run=${id}`, (e) => e.type === 'end');
+  assert.ok(
+    events.some((e) => e.type === 'interval'),
+    'merged intervals reach the page',
+  );
+  const end = events[events.length - 1]!;
+  assert.equal(end.data.data.state, 'finished');
+  assert.equal(end.data.data.exitCode, 0);
+  assert.match(end.data.data.view.bodyHtml, /2 of 2 parts/);
+  for (const p of await Promise.all(parts)) assert.equal(p.code, 0, p.stderr);
+  assert.equal(await ui.exited, 0, ui.stderr());
+});
