@@ -4,6 +4,7 @@
  * other subcommand finds the cluster through it (src/local/state.ts says where it lives).
  */
 import { parseServerSetting, serverSettingRecord } from '../config/server-settings.js';
+import { poolerSettingRecord } from '../config/pooler-settings.js';
 import { PgsurgeError, usageError } from '../errors.js';
 import { attachCluster, startCluster, type ClusterNode, type LocalCluster } from '../local/cluster.js';
 import { withNode } from '../local/pg-node.js';
@@ -20,6 +21,9 @@ export interface LocalUpOptions {
   readonly pgBin?: string | undefined;
   /** --server-setting NAME=VALUE, repeatable: for every node. */
   readonly serverSetting?: readonly string[] | undefined;
+  /** --pgbouncer-setting / --pgpool-setting NAME=VALUE, repeatable: for the local poolers. */
+  readonly pgbouncerSetting?: readonly string[] | undefined;
+  readonly pgpoolSetting?: readonly string[] | undefined;
 }
 
 function parseCount(value: string, what: string, min: number): number {
@@ -104,8 +108,14 @@ export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> 
     (opts.serverSetting ?? []).map((t) => parseServerSetting(t, '--server-setting')),
     '--server-setting',
   );
+  const pgbouncerSettings = poolerSettingRecord('pgbouncer', opts.pgbouncerSetting ?? [], '--pgbouncer-setting');
+  const pgpoolSettings = poolerSettingRecord('pgpool', opts.pgpoolSetting ?? [], '--pgpool-setting');
+  if (Object.keys(pgbouncerSettings).length > 0 && opts.pgbouncer !== true) throw usageError('BAD_OPTIONS', '--pgbouncer-setting needs --pgbouncer');
+  if (Object.keys(pgpoolSettings).length > 0 && opts.pgpool !== true) throw usageError('BAD_OPTIONS', '--pgpool-setting needs --pgpool');
   const cluster = await startCluster({
     settings,
+    pgbouncerSettings,
+    pgpoolSettings,
     replicas,
     sync: opts.sync === true,
     pgbouncer: opts.pgbouncer === true,

@@ -29,6 +29,15 @@ export function addLocalCommand(program: Command, io: CliIO, setExit: (code: num
       'a PostgreSQL setting for every node, e.g. max_connections=2000 (repeatable)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      '--pgbouncer-setting <name=value>',
+      'a PgBouncer setting for the local PgBouncers, e.g. max_client_conn=6000 or default_pool_size=50 (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--pgpool-setting <name=value>', 'a Pgpool-II setting (pgpool.conf), e.g. num_init_children=100 (repeatable)', (v: string, prev: string[] = []) => [
+      ...prev,
+      v,
+    ])
     .action(async (opts: LocalUpOptions) => setExit(await (await impl()).localUp(opts, io)));
   local
     .command('down')

@@ -10,6 +10,7 @@ const bouncer = (over: Partial<Extract<PoolerCheck, { kind: 'pgbouncer' }>> = {}
   version: 'PgBouncer 1.18.0',
   poolMode: 'transaction',
   maxClientConn: 1000,
+  poolSize: 20,
   maxPreparedStatements: null,
   ...over,
 });
@@ -73,7 +74,7 @@ test("more clients than PgBouncer's max_client_conn are refused", () => {
 });
 
 test('Pgpool-II: clients past num_init_children are said (they wait for a child); -M prepared is not refused', () => {
-  const pgpool: PoolerCheck = { kind: 'pgpool', version: 'Pgpool-II 4.3.5', children: 32 };
+  const pgpool: PoolerCheck = { kind: 'pgpool', version: 'Pgpool-II 4.3.5', children: 32, maxPool: 4 };
   const many = check(pgpool, { clients: 40 });
   assert.equal(many.error, undefined);
   assert.match(many.warnings[0] ?? '', /^40 clients through Pgpool-II 4\.3\.5 at b:6432, which serves 32 at once \(num_init_children\)/);

@@ -5,7 +5,8 @@
  */
 import type pg from 'pg';
 import type { RunConfig } from '../config/run-config.js';
-import { PgsurgeError, usageError } from '../errors.js';
+import { PgsurgeError, unreachable, usageError } from '../errors.js';
+import type { TargetPooler } from '../report/result.js';
 import { printable } from '../workload/pgbench/printable.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { defaultAdminDeadline, openAdminClient } from '../driver/admin-client.js';
@@ -21,6 +22,28 @@ import { printErr, type CliIO } from './output.js';
 import type { GroupSpec } from './plan.js';
 import { explainPreRunError } from './vacuum-errors.js';
 
+/** What the result keeps of the pooler in front (its settings as its console said them). */
+function targetPooler(p: PoolerCheck): TargetPooler | undefined {
+  switch (p.kind) {
+    case 'pgbouncer':
+      return {
+        kind: 'pgbouncer',
+        version: p.version,
+        poolMode: p.poolMode,
+        poolSize: p.poolSize,
+        maxClientConn: p.maxClientConn,
+        maxPreparedStatements: p.maxPreparedStatements,
+      };
+    case 'pgpool':
+      return { kind: 'pgpool', version: p.version, numInitChildren: p.children, maxPool: p.maxPool };
+    case 'direct':
+    case 'unknown':
+      return undefined;
+    default:
+      return unreachable(p);
+  }
+}
+
 /** Scale of pgbench tables created in a throwaway server when -s is not given. */
 const THROWAWAY_DEFAULT_SCALE = 10;
 
@@ -31,7 +54,7 @@ export async function prepareServer(
   target: Target,
   work: ResolvedWorkloads,
   io: CliIO,
-): Promise<{ host: HostSpec; serverVersion: string; scale: number }> {
+): Promise<{ host: HostSpec; serverVersion: string; scale: number; pooler: TargetPooler | undefined }> {
   const { client, host } = await connectFirstHost(target.conn);
   try {
     const serverVersion = await showSetting(client, 'server_version');
@@ -94,7 +117,7 @@ export async function prepareServer(
         await runModuleHook(m.file, 'setup', () => m.def.setup!(client, m.options as never));
       }
     }
-    return { host, serverVersion, scale };
+    return { host, serverVersion, scale, pooler: targetPooler(pooler) };
   } catch (e) {
     throw explainPreRunError(e, cfg.noVacuum);
   } finally {

@@ -143,7 +143,7 @@ export async function executeRun(
     const so = control?.soFar();
     if (so === undefined) return undefined;
     const sections: ResultSections = { ...(so.targetChanges.length > 0 ? { loadChanges: [...so.targetChanges] } : {}) };
-    return buildRunResult(cfg, target, server.serverVersion, server.scale, so, thresholds, samples, sections);
+    return buildRunResult(cfg, target, server, so, thresholds, samples, sections);
   });
   try {
     printErr(io, `pgsurge: ${describeRun(cfg, plan)} against ${target.description} (PostgreSQL ${server.serverVersion}, scale ${server.scale})`);
@@ -183,7 +183,7 @@ export async function executeRun(
       ...(limit === undefined ? {} : { limit: limit.section(samples ?? []) }),
       ...(shard === undefined ? {} : { shard: shard.section() }),
     };
-    const built = makeResult(cfg, target, server.serverVersion, server.scale, outcome, thresholds, samples ?? [], sections);
+    const built = makeResult(cfg, target, server, outcome, thresholds, samples ?? [], sections);
     let result = await addFailover(ha, built, outcome, target, layout, thresholds);
     // The failover check judged rto/lost on the summary alone: judge every threshold on the whole result.
     if (ha !== undefined) result = { ...result, ...judgeResult(result, thresholds) };
@@ -458,22 +458,23 @@ async function addFailover(
 function makeResult(
   cfg: RunConfig,
   target: Target,
-  serverVersion: string,
-  scale: number,
+  facts: ServerFacts,
   outcome: RunOutcome,
   thresholds: Threshold[],
   server: readonly ServerSample[],
   sections: ResultSections,
 ): ResultV1 {
-  return buildRunResult(cfg, target, serverVersion, scale, { ...outcome, totals: outcome.aggregator.totals() }, thresholds, server, sections);
+  return buildRunResult(cfg, target, facts, { ...outcome, totals: outcome.aggregator.totals() }, thresholds, server, sections);
 }
+
+/** What prepareServer found of the server (and of the pooler in front of it). */
+type ServerFacts = Pick<Awaited<ReturnType<typeof prepareServer>>, 'serverVersion' | 'scale' | 'pooler'>;
 
 /** The result of a run from its figures: at its end (the outcome) or so far (RunControl.soFar). */
 function buildRunResult(
   cfg: RunConfig,
   target: Target,
-  serverVersion: string,
-  scale: number,
+  facts: ServerFacts,
   outcome: Pick<RunOutcome, 'startedAt' | 'durationS' | 'intervals'> & { readonly totals: Totals; readonly connectingS?: number },
   thresholds: Threshold[],
   server: readonly ServerSample[],
@@ -484,12 +485,13 @@ function buildRunResult(
     startedAt: outcome.startedAt,
     durationS: outcome.durationS,
     target: {
-      serverVersion,
+      serverVersion: facts.serverVersion,
       hosts: target.conn.hosts.map((h) => `${h.host}:${h.port}`),
       database: target.conn.database,
       user: target.conn.user,
       throwaway: target.throwaway !== undefined,
-      scale,
+      scale: facts.scale,
+      ...(facts.pooler === undefined ? {} : { pooler: facts.pooler }),
     },
     config: redactedConfig(cfg),
     ...(outcome.connectingS === undefined ? {} : { connectingS: outcome.connectingS }),

@@ -49,6 +49,9 @@ export interface ClusterOptions {
   readonly binDir?: string | undefined;
   /** Server settings for every node. */
   readonly settings?: Readonly<Record<string, string | number>> | undefined;
+  /** Settings of the local PgBouncers and of the Pgpool-II (src/config/pooler-settings.ts). */
+  readonly pgbouncerSettings?: Readonly<Record<string, string>> | undefined;
+  readonly pgpoolSettings?: Readonly<Record<string, string>> | undefined;
   /** Database created on the primary and named in the URLs (default "pgsurge"). */
   readonly database?: string | undefined;
   /** Keep running after this process exits (`pgsurge local up`); otherwise killed at exit. */
@@ -221,16 +224,17 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
         replicas: replicas.map((r) => ({ host: '127.0.0.1', port: r.port, name: r.name })),
         users: { [login.user]: login.password },
         persist: opts.persist,
+        settings: opts.pgpoolSettings,
       });
       state = { ...state, pgpool: { port: p.port, pid: p.pid, dir: p.dir } };
       if (opts.pgbouncer === true) {
         // Both stacked: client → PgBouncer → Pgpool-II → the nodes.
-        const b = await pooledBouncer(p.port, login, opts.persist);
+        const b = await pooledBouncer(p.port, login, opts.persist, opts.pgbouncerSettings);
         state = { ...state, pgbouncerPgpool: { port: b.port, pid: b.pid, dir: b.dir } };
       }
     }
     if (opts.pgbouncer === true && login !== undefined) {
-      const b = await pooledBouncer(primary.port, login, opts.persist);
+      const b = await pooledBouncer(primary.port, login, opts.persist, opts.pgbouncerSettings);
       state = { ...state, pgbouncer: { port: b.port, pid: b.pid, dir: b.dir } };
     }
   } catch (e) {
@@ -241,8 +245,14 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
 }
 
 /** A PgBouncer (transaction pooling) in front of 127.0.0.1:`port`, its clients proving the login's SCRAM password. */
-function pooledBouncer(port: number, login: { user: string; password: string }, persist: boolean | undefined): ReturnType<typeof startPgBouncer> {
+function pooledBouncer(
+  port: number,
+  login: { user: string; password: string },
+  persist: boolean | undefined,
+  settings: Readonly<Record<string, string>> | undefined,
+): ReturnType<typeof startPgBouncer> {
   return startPgBouncer({
+    settings,
     targetHost: '127.0.0.1',
     targetPort: port,
     poolMode: 'transaction',

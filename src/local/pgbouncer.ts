@@ -33,6 +33,8 @@ export interface PgBouncerOptions extends DaemonOptions {
   readonly authType?: 'md5' | 'scram-sha-256' | undefined;
   /** Users who may use the admin console (admin_users; default: every user above). */
   readonly adminUsers?: readonly string[] | undefined;
+  /** Further [pgbouncer] settings (src/config/pooler-settings.ts checked them), over the defaults above. */
+  readonly settings?: Readonly<Record<string, string>> | undefined;
 }
 
 export type PgBouncerVersion = DaemonVersion;
@@ -129,7 +131,9 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<LocalPgBou
     `logfile = ${logFile}`,
     ...(prepared ? [`max_prepared_statements = ${opts.maxPreparedStatements ?? 200}`] : []),
   ];
-  writeFileSync(join(dir, 'pgbouncer.ini'), conf.join('\n') + '\n');
+  const extra = opts.settings ?? {};
+  const lines = [...conf.filter((l) => !Object.hasOwn(extra, l.split(' = ')[0] ?? '')), ...Object.entries(extra).map(([k, v]) => `${k} = ${v}`)];
+  writeFileSync(join(dir, 'pgbouncer.ini'), lines.join('\n') + '\n');
   chownTree(dir, as);
 
   const daemon = await startDaemon(

@@ -45,6 +45,8 @@ export interface PgpoolOptions extends DaemonOptions {
   readonly numInitChildren?: number | undefined;
   /** Cached backend connection pairs (user, database) per child (default 4). */
   readonly maxPool?: number | undefined;
+  /** Further pgpool.conf settings as typed (src/config/pooler-settings.ts checked them), over the defaults. */
+  readonly settings?: Readonly<Record<string, string>> | undefined;
 }
 
 export type PgpoolVersion = DaemonVersion;
@@ -156,9 +158,17 @@ const escapePoolPasswd = (s: string): string => s.replace(/[\\:]/g, (c) => `\\${
 const md5Hex = (s: string): string => createHash('md5').update(s).digest('hex');
 
 /** pgpool.conf lines: numbers bare, strings single-quoted (the values here never hold a quote: checked names, our paths). */
+/** A value as typed: numbers and on/off as they are, anything else a quoted string. */
+function typedSetting(v: string): string | number | boolean {
+  if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  if (/^(on|true)$/i.test(v)) return true;
+  if (/^(off|false)$/i.test(v)) return false;
+  return v.replace(/^'(.*)'$/, '$1');
+}
+
 function poolConfLines(settings: Readonly<Record<string, string | number | boolean>>): string {
   return Object.entries(settings)
-    .map(([k, v]) => `${k} = ${typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? 'on' : 'off') : `'${v}'`}`)
+    .map(([k, v]) => `${k} = ${typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? 'on' : 'off') : `'${v.replace(/'/g, "''")}'`}`)
     .join('\n');
 }
 
@@ -297,6 +307,7 @@ export async function startPgpool(opts: PgpoolOptions): Promise<LocalPgpool> {
     sr_check_password: '',
     sr_check_database: 'postgres',
     ...FAILOVER_SETTINGS,
+    ...Object.fromEntries(Object.entries(opts.settings ?? {}).map(([k, v]) => [k, typedSetting(v)])),
   });
   writeFileSync(join(dir, 'pgpool.conf'), `${conf}\n`);
   chownTree(dir, as);

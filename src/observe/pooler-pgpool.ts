@@ -29,12 +29,14 @@ export async function pgpoolVersion(client: pg.Client): Promise<string | undefin
 }
 
 /** num_init_children: the clients Pgpool-II serves at once (others wait for a child); null when not read. */
-export async function pgpoolChildren(client: pg.Client): Promise<number | null> {
+/** Its children (num_init_children: the clients it serves at once) and the backend connections each caches (max_pool). */
+export async function pgpoolChildren(client: pg.Client): Promise<{ children: number | null; maxPool: number | null }> {
   try {
     const res = await client.query<Row>('SHOW pool_status');
-    return num(res.rows.find((r) => r['item'] === 'num_init_children')?.['value']);
+    const item = (name: string): number | null => num(res.rows.find((r) => r['item'] === name)?.['value']);
+    return { children: item('num_init_children'), maxPool: item('max_pool') };
   } catch {
-    return null;
+    return { children: null, maxPool: null };
   }
 }
 

@@ -161,6 +161,8 @@ export interface PgBouncerFacts {
   /** The run's database's pool mode: its own (SHOW DATABASES) or the default (SHOW CONFIG); null when not read. */
   readonly poolMode: string | null;
   readonly maxClientConn: number | null;
+  /** Server connections per pool of the run's database (its pool_size, else default_pool_size). */
+  readonly poolSize: number | null;
   /** max_prepared_statements (1.21 on); null before 1.21, where it does not exist. */
   readonly maxPreparedStatements: number | null;
 }
@@ -169,7 +171,7 @@ export interface PgBouncerFacts {
 export type PoolerCheck =
   | { readonly kind: 'direct' }
   | PgBouncerFacts
-  | { readonly kind: 'pgpool'; readonly version: string; readonly children: number | null }
+  | { readonly kind: 'pgpool'; readonly version: string; readonly children: number | null; readonly maxPool: number | null }
   /** Something is in between, but not a PgBouncer whose console the user may read: `why`. */
   | { readonly kind: 'unknown'; readonly serverPort: number | null; readonly why: string };
 
@@ -184,7 +186,7 @@ export async function inspectPooler(client: pg.Client, conn: ConnInfo, spec: Hos
     const why = e instanceof Error ? e.message : String(e);
     if (/does not exist/.test(why)) {
       const version = await pgpoolVersion(client);
-      if (version !== undefined) return { kind: 'pgpool', version, children: await pgpoolChildren(client) };
+      if (version !== undefined) return { kind: 'pgpool', version, ...(await pgpoolChildren(client)) };
     }
     return { kind: 'unknown', serverPort: check.serverPort, why };
   }
@@ -198,6 +200,7 @@ export async function inspectPooler(client: pg.Client, conn: ConnInfo, spec: Hos
       version: opened.version,
       poolMode: typeof own === 'string' && own !== '' ? own : (config.get('pool_mode') ?? null),
       maxClientConn: num(config.get('max_client_conn')),
+      poolSize: num(db?.['pool_size']) ?? num(config.get('default_pool_size')),
       maxPreparedStatements: config.has('max_prepared_statements') ? num(config.get('max_prepared_statements')) : null,
     };
   } finally {

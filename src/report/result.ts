@@ -119,6 +119,29 @@ const verdictSchema = z.object({
   rate: rateVerdictSchema.optional(),
 });
 
+const targetPoolerSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('pgbouncer'),
+    version: z.string(),
+    /** session, transaction or statement: the run's database's own, else the default. */
+    poolMode: z.string().nullable(),
+    /** Server connections per pool (the database's pool_size, else default_pool_size). */
+    poolSize: z.number().nullable(),
+    maxClientConn: z.number().nullable(),
+    /** null before PgBouncer 1.21 (no such setting) or when unread. */
+    maxPreparedStatements: z.number().nullable(),
+  }),
+  z.object({
+    kind: z.literal('pgpool'),
+    version: z.string(),
+    /** The clients it serves at once (its children). */
+    numInitChildren: z.number().nullable(),
+    /** Backend connections cached per child. */
+    maxPool: z.number().nullable(),
+  }),
+]);
+export type TargetPooler = z.infer<typeof targetPoolerSchema>;
+
 export const resultV1Schema = z.object({
   schema: z.literal(RESULT_SCHEMA_ID),
   /**
@@ -139,6 +162,8 @@ export const resultV1Schema = z.object({
     /** pgsurge started the server itself (and removed it after the run). */
     throwaway: z.boolean().optional(),
     scale: z.number().optional(),
+    /** The pooler the target is, as its own console said before the load: what shapes the numbers through it. */
+    pooler: targetPoolerSchema.optional(),
   }),
   /** The resolved config, redacted. */
   config: z.record(z.string(), z.unknown()),

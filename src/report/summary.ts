@@ -6,7 +6,7 @@
  */
 import { formatLimit } from '../limit/format.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
-import { verdictLine, verdictOf, type ResultV1, type TxnSummary } from './result.js';
+import { verdictLine, verdictOf, type ResultV1, type TargetPooler, type TxnSummary } from './result.js';
 import { formatWorkloadReports } from '../workload/builtin/run-report.js';
 import { formatFailover } from './failover-text.js';
 import { serverStatementLines, serverStatementNote } from './statement-time-text.js';
@@ -107,6 +107,20 @@ function shardLines(result: ResultV1): string[] {
   return [line('part', `${sh.parts.join(', ')} of ${sh.n} of run ${sh.runId} (pgsurge merge joins the parts)`)];
 }
 
+/** The pooler the target is, with the settings that shape the numbers through it. */
+function poolerLines(p: TargetPooler | undefined): string[] {
+  if (p === undefined) return [];
+  const v = (x: number | null): string => (x === null ? '?' : String(x));
+  if (p.kind === 'pgbouncer')
+    return [
+      line(
+        'pooler',
+        `${p.version}, ${p.poolMode ?? '?'} pooling, pool_size ${v(p.poolSize)}, max_client_conn ${v(p.maxClientConn)}${p.maxPreparedStatements === null ? '' : `, max_prepared_statements ${p.maxPreparedStatements}`}`,
+      ),
+    ];
+  return [line('pooler', `${p.version}, num_init_children ${v(p.numInitChildren)}, max_pool ${v(p.maxPool)}`)];
+}
+
 export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): string {
   const s = result.summary;
   const showLag = opts.openLoop ?? (s.lagMs.p99 !== null && s.lagMs.p99 > 0);
@@ -115,6 +129,7 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
   const out: string[] = [
     `${result.tool.name} ${result.tool.version} — started ${result.startedAt}${stopNote(result.stop)}`,
     line('target', `${hosts === '' ? '-' : hosts}${server}`),
+    ...poolerLines(result.target.pooler),
     line('duration', `${fmtNum(result.durationS, 1)} s measured`),
     ...shardLines(result),
   ];

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -74,11 +74,30 @@ test('without a cluster: status and promote say so (exit 1), bad --replicas is a
   const bad = await local('up', '--replicas', 'x');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--replicas must be an integer/);
+  // A pooler setting of pgsurge's own, or for a pooler that is not started, is refused before anything starts.
+  const own = await local('up', '--pgbouncer', '--pgbouncer-setting', 'listen_port=1');
+  assert.equal(own.code, 2);
+  assert.match(own.stderr, /--pgbouncer-setting: listen_port is pgsurge's to set/);
+  const without = await local('up', '--pgpool-setting', 'num_init_children=4');
+  assert.equal(without.code, 2);
+  assert.match(without.stderr, /--pgpool-setting needs --pgpool/);
+  assert.equal(existsSync(stateFile), false, 'nothing was started');
   assert.equal((await local('down')).code, 0, 'down without a cluster is a no-op');
 });
 
 test('up → status → kill-primary → promote → writes on the new primary → down', async () => {
-  const up = await local('up', '--replicas', '1', '--pgbouncer', '--server-setting', 'max_connections=123');
+  const up = await local(
+    'up',
+    '--replicas',
+    '1',
+    '--pgbouncer',
+    '--server-setting',
+    'max_connections=123',
+    '--pgbouncer-setting',
+    'default_pool_size=7',
+    '--pgbouncer-setting',
+    'max_client_conn=321',
+  );
   assert.equal(up.code, 0, up.stderr);
   const primary = url(up.stdout, 'primary');
   const replica = url(up.stdout, 'replica 1');
@@ -98,6 +117,25 @@ test('up → status → kill-primary → promote → writes on the new primary �
 
   // The command has exited; the cluster still serves, also through PgBouncer.
   await sql(bouncer, 'CREATE TABLE t (id int)');
+  // A run through it keeps the pooler's settings as its console says them: those given to local up.
+  const script = join(dir, 'one.sql');
+  writeFileSync(script, 'SELECT 1;\n');
+  const json = join(dir, 'through-bouncer.json');
+  const pooled = await runCli(['run', '-f', script, '-M', 'extended', '-c', '2', '-T', '1s', '-n', '--no-observe', '--url', bouncer, '--json', json], { env });
+  assert.equal(pooled.code, 0, pooled.stderr);
+  const pooler = (JSON.parse(readFileSync(json, 'utf8')) as { target: { pooler?: Record<string, unknown> } }).target.pooler;
+  assert.deepEqual(
+    { ...pooler, version: undefined, maxPreparedStatements: undefined },
+    {
+      kind: 'pgbouncer',
+      version: undefined,
+      poolMode: 'transaction',
+      poolSize: 7,
+      maxClientConn: 321,
+      maxPreparedStatements: undefined,
+    },
+  );
+  assert.match(pooled.stdout, /^pooler: +PgBouncer 1\.\d+\.\d+, transaction pooling, pool_size 7, max_client_conn 321/m);
   await sql(primary, 'INSERT INTO t VALUES (1)');
   assert.ok(processesUnder(baseDir).length > 0);
   // Asynchronous replication: wait until the replica has the row before the primary is killed.

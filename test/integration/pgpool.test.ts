@@ -58,6 +58,9 @@ test('select-only through Pgpool-II: both servers sampled directly, SELECTs per 
     false,
   );
   // Pgpool-II says nothing of clients waiting: pool.waiting would be n/a (checked in the unit tests).
+  // Its settings, as it says them, are kept with the target and shown in the summary.
+  assert.deepEqual(result.target.pooler, { kind: 'pgpool', version: p[0]!.version, numInitChildren: 32, maxPool: 4 });
+  assert.match(r.stdout, /^pooler: +Pgpool-II 4\.\d+\.\d+ .*num_init_children 32, max_pool 4$/m);
 });
 
 test('tpcb-like through Pgpool-II: its reads follow a write in the transaction, so none reaches the replica, and the finding says so', { skip }, async () => {
