@@ -36,8 +36,8 @@ function anyRunning(s: ClusterState): boolean {
   const c = attachCluster(s);
   return (
     c.nodes.some((n) => n.pid() !== undefined) ||
-    [s.pgbouncer, s.pgbouncerPgpool].some((b) => b !== undefined && isPgBouncerPid(b.pid)) ||
-    (s.pgpool !== undefined && isPgpoolPid(s.pgpool.pid))
+    [s.pgbouncer, s.pgbouncerPgpool].some((b) => b !== undefined && isPgBouncerPid(b.pid, b.dir)) ||
+    (s.pgpool !== undefined && isPgpoolPid(s.pgpool.pid, s.pgpool.dir))
   );
 }
 
@@ -174,7 +174,7 @@ export async function localStatus(io: CliIO): Promise<number> {
     ['pgbouncer+pgpool', state.pgbouncerPgpool, isPgBouncerPid, cluster.urls.pgbouncerPgpool],
   ] as const) {
     if (d === undefined) continue;
-    const running = up(d.pid);
+    const running = up(d.pid, d.dir);
     printOut(io, `${label} ${running ? 'running' : 'stopped'}  ${running ? `pid ${d.pid}` : '-'}  ${pooledUrl(url ?? '')}`);
   }
   printMultiHost(io, cluster);

@@ -401,7 +401,8 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
         nodes.filter((n) => n !== target && n.pid() !== undefined),
       );
       // The clients behind PgBouncer follow the promotion: it is what a managed pooler does too.
-      if (s.pgbouncer !== undefined && isPgBouncerPid(s.pgbouncer.pid)) retargetPgBouncer(s.pgbouncer.pid, s.pgbouncer.dir, '127.0.0.1', target.port);
+      if (s.pgbouncer !== undefined && isPgBouncerPid(s.pgbouncer.pid, s.pgbouncer.dir))
+        retargetPgBouncer(s.pgbouncer.pid, s.pgbouncer.dir, '127.0.0.1', target.port);
       return target;
     },
     async terminateBackends(node) {

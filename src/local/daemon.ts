@@ -9,7 +9,7 @@
  * members, so a group signal cannot reach a stranger.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { PgsurgeError } from '../errors.js';
 import { atExit } from './at-exit.js';
@@ -168,6 +168,22 @@ export function isProgramPid(pid: number, program: string): boolean {
   }
 }
 
+/**
+ * Whether `pid` is the daemon that lives in `dir`: the program, with its output going to its own
+ * directory (spawnDaemon opens it there). Pids wrap at 32,768 on small machines and tests start
+ * daemons side by side, so a dead PgBouncer's pid may be another test's PgBouncer by now; its
+ * program name alone would not tell them apart (Pgpool-II even retitles its processes).
+ */
+export function isDaemonPid(pid: number, program: string, dir: string): boolean {
+  if (!isProgramPid(pid, program)) return false;
+  try {
+    return readlinkSync(`/proc/${pid}/fd/1`).startsWith(`${dir}/`);
+  } catch (e) {
+    // Another user's process: not one of ours to signal anyway unless root, who can read it.
+    return (e as NodeJS.ErrnoException).code === 'EACCES';
+  }
+}
+
 function groupAlive(pid: number): boolean {
   try {
     process.kill(-pid, 0);
@@ -184,7 +200,7 @@ function groupAlive(pid: number): boolean {
  * shared memory of Pgpool-II): it is the last resort.
  */
 export async function stopDaemonPid(pid: number, dir: string, o: { program: string; signal: NodeJS.Signals; graceMs: number }): Promise<void> {
-  if (isProgramPid(pid, o.program)) {
+  if (isDaemonPid(pid, o.program, dir)) {
     process.kill(pid, o.signal);
     const deadline = Date.now() + o.graceMs;
     while ((isProgramPid(pid, o.program) || groupAlive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));

@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaryVersion, isProgramPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
+import { binaryVersion, isDaemonPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
 import { chownTree, freePort, runAs } from './server.js';
 import { PgsurgeError } from '../errors.js';
 
@@ -65,9 +65,9 @@ export function supportsPreparedStatements(v: PgBouncerVersion): boolean {
   return v.major > 1 || (v.major === 1 && v.minor >= 21);
 }
 
-/** Whether `pid` is a running PgBouncer (guards against a reused pid before signalling it). */
-export function isPgBouncerPid(pid: number): boolean {
-  return isProgramPid(pid, 'pgbouncer');
+/** Whether `pid` is the running PgBouncer of `dir` (guards against a reused pid before signalling it). */
+export function isPgBouncerPid(pid: number, dir: string): boolean {
+  return isDaemonPid(pid, 'pgbouncer', dir);
 }
 
 /** Stop a PgBouncer by pid (also one started by another process) and remove its directory. */
@@ -88,7 +88,7 @@ export function retargetPgBouncer(pid: number, dir: string, host: string, port: 
   const file = join(dir, 'pgbouncer.ini');
   const conf = readFileSync(file, 'utf8').replace(/^\* = host=\S+ port=\d+$/m, databasesLine(host, port));
   writeFileSync(file, conf);
-  if (!isPgBouncerPid(pid)) throw new PgsurgeError('LOCAL_NOT_RUNNING', `PgBouncer (pid ${pid}) is not running`);
+  if (!isPgBouncerPid(pid, dir)) throw new PgsurgeError('LOCAL_NOT_RUNNING', `PgBouncer (pid ${pid}) is not running`);
   process.kill(pid, 'SIGHUP');
 }
 

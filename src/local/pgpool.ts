@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PgsurgeError, usageError } from '../errors.js';
-import { binaryVersion, isProgramPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
+import { binaryVersion, isDaemonPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
 import { chownTree, freePort, runAs, tail } from './server.js';
 
 const DEFAULT_PGPOOL = '/usr/sbin/pgpool';
@@ -104,9 +104,9 @@ export function pgpoolVersion(bin?: string): PgpoolVersion {
   });
 }
 
-/** Whether `pid` is a running Pgpool-II (guards against a reused pid before signalling it). */
-export function isPgpoolPid(pid: number): boolean {
-  return isProgramPid(pid, 'pgpool');
+/** Whether `pid` is the running Pgpool-II of `dir` (guards against a reused pid before signalling it). */
+export function isPgpoolPid(pid: number, dir: string): boolean {
+  return isDaemonPid(pid, 'pgpool', dir);
 }
 
 /** Stop a Pgpool-II by pid (also one started by another process) and remove its directory. */
