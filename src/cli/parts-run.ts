@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunConfig } from '../config/run-config.js';
 import type { RunOptionValues } from '../config/run-options.js';
 import { listenForParts } from '../distributed/http-parts.js';
+import { isLoopbackHost, parseListen } from '../config/listen.js';
 import { encodeMessage } from '../distributed/protocol.js';
 import { renderHtml } from '../report/html.js';
 import { printErr, type CliIO } from './output.js';
@@ -28,6 +29,8 @@ export async function partsRun(cfg: RunConfig, _values: RunOptionValues, io: Cli
     token: token === undefined || token === '' ? undefined : token,
     log: (line) => printErr(io, line),
   });
+  if ((token === undefined || token === '') && !isLoopbackHost(parseListen(cfg.partsListen ?? '0.0.0.0:7070').host))
+    printErr(io, `pgsurge: warning: no PGSURGE_COORDINATOR_TOKEN: whoever reaches ${listener.address} can join the run as one of its parts`);
   try {
     for (const p of listener.peers) p.stdin.write(encodeMessage({ t: 'env', env: {} }));
     printErr(

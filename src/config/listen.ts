@@ -18,3 +18,9 @@ export function parseListen(listen: string, option = '--prometheus'): { host: st
   if (!(port >= 0 && port <= 65535) || /[\s[\]]/.test(host)) throw bad();
   return { host: host === '' ? '127.0.0.1' : host, port };
 }
+
+/** Whether a host name or address is this machine's loopback. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

@@ -167,7 +167,13 @@ export async function coordinate(peers: readonly PeerProcess[], opts: Coordinato
   const killAll = (): void => {
     for (const st of states) if (!st.ended) st.peer.kill('SIGTERM');
   };
-  const onAbort = (): void => stopAll();
+  let started = false;
+  // Before the start nothing was measured: the parts are stopped and let go at once (one that has
+  // not even connected yet must not be waited for); after it they end gracefully and report.
+  const onAbort = (): void => {
+    stopAll();
+    if (!started) killAll();
+  };
   const onStopNow = (): void => killAll();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   opts.stopNow?.addEventListener('abort', onStopNow, { once: true });
@@ -215,11 +221,13 @@ export async function coordinate(peers: readonly PeerProcess[], opts: Coordinato
           durationS: last === undefined ? 0 : last.tS + last.durationMs / 1000,
         };
       });
+      started = true;
       states.forEach((st, i) => send(st, { t: 'go', startAtMs: startAtMs + offsets[i]!.offsetMs }));
       opts.log(`pgsurge: every part is ready; the load starts at ${new Date(startAtMs).toISOString()}`);
     } catch (e) {
       stopAll();
       killAll();
+      if (opts.signal?.aborted === true) throw new PgsurgeError('INTERRUPTED', 'interrupted before the load started');
       throw e;
     }
     await Promise.all(states.map((st) => st.peer.exited));

@@ -10,6 +10,7 @@
  * ?token= once). A write from another site's page (its Origin) is refused, and bodies are JSON.
  * Nothing here runs a shell; passwords never leave: configs and targets are redacted, errors too.
  */
+import { isLoopbackHost } from '../config/listen.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,11 +49,6 @@ export interface UiServer {
 /** A browser further behind than this is dropped; it reconnects and replays from its last event id. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
 
 const sameToken = (given: string | undefined, token: string): boolean => {
   if (given === undefined) return false;
@@ -356,3 +352,5 @@ export async function startUiServer(hub: UiHub, opts: UiServerOptions): Promise<
     },
   };
 }
+
+export { isLoopbackHost } from '../config/listen.js';
