@@ -160,7 +160,7 @@ export function mergeResults(inputs: readonly MergeInput[], opts: MergeOptions =
   const layout: MetricsLayout = first.shard.layout;
   // Each part is one worker of the aggregator; its last snapshot is its final one.
   const aggregator = new Aggregator(layout, { workers: parts.length, intervalMs });
-  const log = new SnapshotLog();
+  const log = new SnapshotLog(layout.txnTypes.map((t) => t.statements.length));
   parts.forEach((p, w) => {
     const snaps = p.shard.snapshots;
     snaps.forEach((wire, i) => {

@@ -11,7 +11,7 @@ import { identityOf } from './identity.js';
 import { emptySnapshot, SnapshotLog } from './snapshots.js';
 
 export class ShardRecorder {
-  private readonly log = new SnapshotLog();
+  private readonly log: SnapshotLog;
   private readonly identity: string;
 
   constructor(
@@ -22,6 +22,7 @@ export class ShardRecorder {
     private readonly layout: MetricsLayout,
   ) {
     this.identity = identityOf(redactedConfig);
+    this.log = new SnapshotLog(layout.txnTypes.map((t) => t.statements.length));
   }
 
   add(s: IntervalSnapshot): void {

@@ -91,7 +91,7 @@ test('parts folded, sent as JSON and merged give exactly what one process aggreg
         const whole = feed(snaps);
         const parts = [...new Set(partOf)];
         const merged = parts.map((p) => {
-          const log = new SnapshotLog();
+          const log = new SnapshotLog([1, 2]);
           snaps.forEach((s, w) => {
             if (partOf[w] === p) s.forEach((x) => log.add(x));
           });

@@ -5,7 +5,8 @@
  * histograms add bucket by bucket, so nothing is approximated on the way.
  */
 import { compressedBytes, decodeBytes, newHistogram, type HistogramBytes } from '../metrics/histogram.js';
-import type { IntervalSnapshot, TypeSnapshot } from '../metrics/snapshot.js';
+import type { IntervalSnapshot, StatementSnapshot, TypeSnapshot } from '../metrics/snapshot.js';
+import { StatementHistogram } from '../metrics/statement-histogram.js';
 import type { WireSnapshot, WireType } from '../report/shard-schema.js';
 
 const toBase64 = (b: HistogramBytes): string | null => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'));
@@ -18,7 +19,7 @@ function typeToWire(t: TypeSnapshot): WireType {
     latency: toBase64(t.latency),
     lag: toBase64(t.lag),
     service: toBase64(t.service),
-    statements: t.statements.map((x) => ({ latency: toBase64(x.latency), failed: x.failed })),
+    statements: t.statements.map((x) => ({ i: x.index, latency: toBase64(x.latency), failed: x.failed })),
   };
 }
 
@@ -28,7 +29,10 @@ function typeFromWire(t: WireType): TypeSnapshot {
     latency: fromBase64(t.latency),
     lag: fromBase64(t.lag),
     service: fromBase64(t.service),
-    statements: t.statements.map((x) => ({ latency: fromBase64(x.latency), failed: x.failed })),
+    // Entries without `i` are positional (one per statement, as earlier versions wrote them).
+    statements: t.statements
+      .map((x, pos) => ({ index: x.i ?? pos, latency: fromBase64(x.latency), failed: x.failed }))
+      .filter((x) => x.latency !== null || x.failed > 0),
   };
 }
 
@@ -69,6 +73,7 @@ export function fromWire(w: WireSnapshot, worker: number, final: boolean): Inter
     connect: fromBase64(w.connect),
     types: w.types.map(typeFromWire),
     firstErrors: w.firstErrors,
+    statementLog: null,
   };
 }
 
@@ -102,10 +107,51 @@ function addType(a: TypeSnapshot, b: TypeSnapshot): TypeSnapshot {
     latency: addHist(a.latency, b.latency),
     lag: addHist(a.lag, b.lag),
     service: addHist(a.service, b.service),
-    statements: a.statements.map((s, i) => {
-      const o = b.statements[i];
-      return o === undefined ? s : { latency: addHist(s.latency, o.latency), failed: s.failed + o.failed };
-    }),
+    statements: addStatements(a.statements, b.statements),
+  };
+}
+
+/** Two sparse statement lists (ascending by index) as one. */
+function addStatements(a: readonly StatementSnapshot[], b: readonly StatementSnapshot[]): StatementSnapshot[] {
+  if (b.length === 0) return [...a];
+  if (a.length === 0) return [...b];
+  const byIndex = new Map<number, StatementSnapshot>();
+  for (const s of [...a, ...b]) {
+    const had = byIndex.get(s.index);
+    byIndex.set(s.index, had === undefined ? s : { index: s.index, latency: addHist(had.latency, s.latency), failed: had.failed + s.failed });
+  }
+  return [...byIndex.values()].sort((x, y) => x.index - y.index);
+}
+
+/**
+ * A local worker's snapshot with its statement log (snapshot.ts) turned into per-type statement
+ * histograms, the form other processes read. `statementCounts`: statements per type, layout order.
+ */
+export function withLoggedStatements(s: IntervalSnapshot, statementCounts: readonly number[]): IntervalSnapshot {
+  const log = s.statementLog;
+  if (log === null) return s;
+  const byNumber = new Map<number, { h: StatementHistogram; failed: number }>();
+  for (let k = 0; k + 1 < log.length; k += 2) {
+    const n = log[k]!;
+    let e = byNumber.get(n);
+    if (e === undefined) byNumber.set(n, (e = { h: new StatementHistogram(), failed: 0 }));
+    const us = log[k + 1]!;
+    if (us < 0) e.failed += 1;
+    else e.h.recordValue(us);
+  }
+  const perType: StatementSnapshot[][] = statementCounts.map(() => []);
+  const numbers = [...byNumber.keys()].sort((x, y) => x - y);
+  let t = 0;
+  let base = 0;
+  for (const n of numbers) {
+    while (t < statementCounts.length && n >= base + statementCounts[t]!) base += statementCounts[t++]!;
+    const e = byNumber.get(n)!;
+    perType[t]?.push({ index: n - base, latency: e.h.totalCount === 0 ? null : compressedBytes(e.h.toHistogram()), failed: e.failed });
+  }
+  return {
+    ...s,
+    types: s.types.map((ts, i) => ({ ...ts, statements: addStatements(ts.statements, perType[i] ?? []) })),
+    statementLog: null,
   };
 }
 
@@ -132,7 +178,11 @@ export function addSnapshots(a: IntervalSnapshot, b: IntervalSnapshot): Interval
 export class SnapshotLog {
   private readonly byInterval = new Map<number, IntervalSnapshot>();
 
-  add(s: IntervalSnapshot): void {
+  /** `statementCounts`: statements per type (layout order), to read local workers' statement logs. */
+  constructor(private readonly statementCounts: readonly number[]) {}
+
+  add(logged: IntervalSnapshot): void {
+    const s = withLoggedStatements(logged, this.statementCounts);
     const had =
       this.byInterval.get(s.interval) ??
       emptySnapshot(
@@ -173,7 +223,7 @@ export function emptySnapshot(interval: number, statements: readonly number[], f
     connects: 0,
     reconnects: 0,
     connect: null,
-    types: statements.map((n) => ({
+    types: statements.map(() => ({
       ok: 0,
       errors: new Array<number>(failureClasses).fill(0),
       retried: 0,
@@ -188,8 +238,9 @@ export function emptySnapshot(interval: number, statements: readonly number[], f
       latency: null,
       lag: null,
       service: null,
-      statements: Array.from({ length: n }, () => ({ latency: null, failed: 0 })),
+      statements: [],
     })),
     firstErrors: new Array<string | null>(failureClasses).fill(null),
+    statementLog: null,
   };
 }

@@ -17,6 +17,7 @@ import { FAILURE_CLASSES } from './types.js';
 import type { MetricsLayout } from './types.js';
 import { addBytes, decodeBytes, newHistogram, percentileUs, usToMs } from './histogram.js';
 import type { Histogram } from './histogram.js';
+import { StatementHistogram } from './statement-histogram.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
 
 /** Counts and histograms of transactions (µs); the same shape overall, per type and per interval. */
@@ -43,7 +44,8 @@ export interface TxnTotals {
 
 export interface TypeTotals extends TxnTotals {
   readonly name: string;
-  readonly statements: { readonly sql: string; readonly latency: Histogram; failed: number }[];
+  /** Sparse histograms (statement-histogram.ts): a script may have 550,000 statements. */
+  readonly statements: { readonly sql: string; readonly latency: StatementHistogram; failed: number }[];
 }
 
 /** Cumulative totals over the measured phase. A live view: read it, do not mutate it. */
@@ -195,6 +197,9 @@ export class Aggregator {
   private readonly total: Totals;
   private readonly emitted: IntervalStats[] = [];
   private readonly typeNames: readonly string[];
+  /** For the statement log: statement number (over all types) → its type, and each type's first number. */
+  private readonly stmtType: Int32Array;
+  private readonly stmtBase: Int32Array;
 
   constructor(layout: MetricsLayout, opts: { workers: number; intervalMs: number }) {
     if (!(opts.workers >= 1) || !(opts.intervalMs > 0)) {
@@ -205,6 +210,14 @@ export class Aggregator {
     this.lastByWorker = new Array<number>(opts.workers).fill(-1);
     this.lost = new Array<boolean>(opts.workers).fill(false);
     this.typeNames = layout.txnTypes.map((t) => t.name);
+    this.stmtBase = new Int32Array(layout.txnTypes.length);
+    this.stmtType = new Int32Array(layout.txnTypes.reduce((n, t) => n + t.statements.length, 0));
+    let stmts = 0;
+    layout.txnTypes.forEach((t, i) => {
+      this.stmtBase[i] = stmts;
+      this.stmtType.fill(i, stmts, stmts + t.statements.length);
+      stmts += t.statements.length;
+    });
     this.total = {
       ...newTxnTotals('total'),
       arrivals: 0,
@@ -221,7 +234,7 @@ export class Aggregator {
       types: layout.txnTypes.map((t) => ({
         ...newTxnTotals('total'),
         name: t.name,
-        statements: t.statements.map((sql) => ({ sql, latency: newHistogram('total'), failed: 0 })),
+        statements: t.statements.map((sql) => ({ sql, latency: new StatementHistogram(), failed: 0 })),
       })),
     };
   }
@@ -326,13 +339,28 @@ export class Aggregator {
         // Per type and interval only latency is shown; lag and service stay run-wide.
         if (field === 'latency') pt?.latency.add(h);
       }
-      ts.statements.forEach((st, i) => {
-        const target = tt.statements[i];
-        if (target === undefined) return;
-        addBytes(target.latency, st.latency);
+      for (const st of ts.statements) {
+        const target = tt.statements[st.index];
+        if (target === undefined) continue;
+        if (st.latency !== null) target.latency.addHistogram(decodeBytes(st.latency));
         target.failed += st.failed;
-      });
+      }
     });
+    if (s.statementLog !== null) this.addStatementLog(s.statementLog);
+  }
+
+  /** A local worker's per-statement executions (snapshot.ts, statementLog) into the totals. */
+  private addStatementLog(log: Float64Array): void {
+    const types = this.total.types;
+    for (let k = 0; k + 1 < log.length; k += 2) {
+      const n = log[k]!;
+      const t = this.stmtType[n];
+      if (t === undefined) throw new RangeError(`Aggregator: snapshot has statement ${n}, layout has ${this.stmtType.length}`);
+      const target = types[t]!.statements[n - this.stmtBase[t]!]!;
+      const us = log[k + 1]!;
+      if (us < 0) target.failed += 1;
+      else target.latency.recordValue(us);
+    }
   }
 
   private pendingFor(index: number): Pending {

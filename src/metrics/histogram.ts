@@ -107,12 +107,15 @@ export function usToMs(us: number): number {
   return Math.round(us) / 1000;
 }
 
+/** What percentiles are read from: a full histogram or a statement's sparse one (statement-histogram.ts). */
+export type PercentileSource = Pick<Histogram, 'totalCount' | 'maxValue' | 'mean' | 'getValueAtPercentile'>;
+
 /**
  * A percentile in µs, clamped to the exact maximum when one is known: HDR reports the highest
  * value equivalent to a bucket (up to 0.1 % above the true value), and a p99 above max would
  * confuse every reader.
  */
-export function percentileUs(h: Histogram, percentile: number, exactMaxUs = Infinity): number {
+export function percentileUs(h: PercentileSource, percentile: number, exactMaxUs = Infinity): number {
   if (h.totalCount === 0) return 0;
   return Math.min(h.getValueAtPercentile(percentile), exactMaxUs);
 }

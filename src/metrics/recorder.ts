@@ -14,16 +14,32 @@
  *   histogram of its own with exact sum/min/max, which the result merges into the run's latency
  *   figures (a stall past the end must not vanish from them). Recorded only at the stop.
  * Per-statement latencies likewise hold successful executions; failed executions are counted.
+ *
+ * Per-statement latencies go one of two ways, chosen by the number of statements in the layout:
+ * - up to DENSE_STATEMENTS_MAX: one HDR histogram per statement (WebAssembly, 94 KB each), as for
+ *   transactions; the snapshot carries the ones that recorded something;
+ * - beyond: no histogram per statement (550,000 of them would need 52 GB, more than WebAssembly's
+ *   4 GB memory), but a log of (statement, latency) pairs sent with the snapshot and bucketed on
+ *   the main thread (statement-histogram.ts). The log holds one interval's executions of this
+ *   worker (16 bytes each), so its size follows the rate, not the script or the run's length.
+ * Why not the log always: at instant completion (bench/engine-hot-path.ts, tpcb-like, ~3.5 million
+ * statements a second) filling and copying the log cost 2316 → 6251 ns per transaction.
  */
 import type { FailureIndex, MetricsLayout } from './types.js';
 import { FAILURE_CLASSES } from './types.js';
-import { clampUs, histogramBytes, newHistogram, type HistogramBytes } from './histogram.js';
+import { clampUs, histogramBytes, newHistogram } from './histogram.js';
 import type { Histogram } from './histogram.js';
-import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
+import type { IntervalSnapshot, StatementSnapshot, TypeSnapshot } from './snapshot.js';
 
 export type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
 
 const CLASS_COUNT = FAILURE_CLASSES.length;
+
+/**
+ * Layouts with at most this many statements keep a histogram per statement in the worker (6 MB of
+ * WebAssembly memory at most); larger ones log executions instead (see the file comment).
+ */
+export const DENSE_STATEMENTS_MAX = 64;
 
 // Per-type counter slots in one Float64Array (doubles: exact integers to 2^53, no overflow).
 const OK = 0;
@@ -66,11 +82,16 @@ export class Recorder {
   private readonly latency: Histogram[] = [];
   private readonly lag: Histogram[] = [];
   private readonly service: Histogram[] = [];
-  /** Statement s of type t lives at stmtBase[t] + s in stmtLatency / stmtFailed. */
+  /** Statement s of type t is number stmtBase[t] + s (in stmtLatency / stmtFailed, or in the log). */
   private readonly stmtBase: Int32Array;
   private readonly stmtCount: Int32Array;
+  /** Dense mode (see the file comment): histograms per statement, empty in log mode. */
   private readonly stmtLatency: Histogram[] = [];
   private readonly stmtFailed: Float64Array;
+  private readonly dense: boolean;
+  /** Pairs [statement, latencyUs or −1 when failed] of this interval; grows by doubling, reused. */
+  private stmtLog = new Float64Array(1024);
+  private stmtLogLen = 0;
   private readonly connectUs: Histogram;
   /** Waits so far of unfinished transactions (µs), all types together: a queued arrival has no type yet. */
   private readonly unfinishedUs: Histogram;
@@ -93,8 +114,9 @@ export class Recorder {
       this.lag.push(newHistogram('interval', wasm));
       this.service.push(newHistogram('interval', wasm));
     });
-    for (let i = 0; i < stmts; i++) this.stmtLatency.push(newHistogram('interval', wasm));
-    this.stmtFailed = new Float64Array(stmts);
+    this.dense = stmts <= DENSE_STATEMENTS_MAX;
+    if (this.dense) for (let i = 0; i < stmts; i++) this.stmtLatency.push(newHistogram('interval', wasm));
+    this.stmtFailed = new Float64Array(this.dense ? stmts : 0);
     this.connectUs = newHistogram('interval', wasm);
     this.unfinishedUs = newHistogram('interval', wasm);
     this.resetCounters();
@@ -156,9 +178,25 @@ export class Recorder {
 
   /** Per-statement latency (-r): latency of successful executions, count of failed ones. */
   stmt(type: number, stmt: number, latencyUs: number, ok: boolean): void {
-    const i = this.stmtBase[type]! + stmt;
-    if (ok) this.stmtLatency[i]!.recordValue(clampUs(latencyUs));
-    else this.stmtFailed[i]! += 1;
+    if (this.dense) {
+      const i = this.stmtBase[type]! + stmt;
+      if (ok) this.stmtLatency[i]!.recordValue(clampUs(latencyUs));
+      else this.stmtFailed[i]! += 1;
+      return;
+    }
+    const n = this.stmtLogLen;
+    if (n === this.stmtLog.length) this.growStmtLog();
+    const log = this.stmtLog;
+    log[n] = this.stmtBase[type]! + stmt;
+    log[n + 1] = ok ? clampUs(latencyUs) : -1;
+    this.stmtLogLen = n + 2;
+  }
+
+  /** Off the hot path: only until the log fits one interval's executions. */
+  private growStmtLog(): void {
+    const bigger = new Float64Array(this.stmtLog.length * 2);
+    bigger.set(this.stmtLog);
+    this.stmtLog = bigger;
   }
 
   /** -L: the arrival was already later than the limit when a client could start it. */
@@ -204,6 +242,7 @@ export class Recorder {
     for (const h of this.latency) h.reset();
     for (const h of this.lag) h.reset();
     for (const h of this.service) h.reset();
+    this.stmtLogLen = 0;
     for (const h of this.stmtLatency) h.reset();
     this.unfinishedUs.reset();
   }
@@ -215,10 +254,12 @@ export class Recorder {
     for (let t = 0; t < this.typeCount; t++) {
       const b = t * STRIDE;
       const ok = c[b + OK]!;
-      const statements: { latency: HistogramBytes; failed: number }[] = [];
+      const statements: StatementSnapshot[] = [];
       const base = this.stmtBase[t]!;
-      for (let s = 0; s < this.stmtCount[t]!; s++) {
-        statements.push({ latency: histogramBytes(this.stmtLatency[base + s]!), failed: this.stmtFailed[base + s]! });
+      for (let s = 0; this.dense && s < this.stmtCount[t]!; s++) {
+        const latency = histogramBytes(this.stmtLatency[base + s]!);
+        const failed = this.stmtFailed[base + s]!;
+        if (latency !== null || failed > 0) statements.push({ index: s, latency, failed });
       }
       types.push({
         ok,
@@ -256,6 +297,7 @@ export class Recorder {
       connect: histogramBytes(this.connectUs),
       types,
       firstErrors: this.firstErrors.slice(),
+      statementLog: this.stmtLogLen === 0 ? null : this.stmtLog.slice(0, this.stmtLogLen),
     };
     // The messages have been sent; the "seen" flags stay set so each class is sent once per run.
     this.firstErrors.fill(null);
@@ -272,8 +314,8 @@ export class Recorder {
 
   private resetCounters(keepConnect = false): void {
     this.counters.fill(0);
-    for (let t = 0; t < this.typeCount; t++) this.counters[t * STRIDE + LAT_MIN] = Infinity;
     this.stmtFailed.fill(0);
+    for (let t = 0; t < this.typeCount; t++) this.counters[t * STRIDE + LAT_MIN] = Infinity;
     const connects = this.globals[CONNECTS]!;
     this.globals.fill(0);
     this.globals[UNF_MIN] = Infinity;

@@ -39,6 +39,23 @@ export interface IntervalSnapshot {
    * worker per run (null afterwards and when none was given).
    */
   readonly firstErrors: readonly (string | null)[];
+  /**
+   * Per-statement executions of a local worker thread in this interval when the layout has more
+   * statements than a worker keeps histograms for (recorder.ts, DENSE_STATEMENTS_MAX), in the order
+   * they ended: pairs [statement, latencyUs], `statement` numbered over all types in layout order
+   * (type 0's statements, then type 1's, …), latencyUs −1 for a failed execution. Every execution
+   * is in it. Null otherwise: then `TypeSnapshot.statements` carries them.
+   */
+  readonly statementLog: Float64Array | null;
+}
+
+/** One statement's executions in one interval, as another process sends them. */
+export interface StatementSnapshot {
+  /** Index in the type's statements. */
+  readonly index: number;
+  /** Successful executions' latency (HDR bytes, null when none). */
+  readonly latency: HistogramBytes;
+  readonly failed: number;
 }
 
 export interface TypeSnapshot {
@@ -60,6 +77,9 @@ export interface TypeSnapshot {
   readonly latency: HistogramBytes;
   readonly lag: HistogramBytes;
   readonly service: HistogramBytes;
-  /** Indexed like the type's statements: latency of successful executions, count of failed ones. */
-  readonly statements: readonly { readonly latency: HistogramBytes; readonly failed: number }[];
+  /**
+   * Sparse, ascending by index: only statements that ended in this interval (latency of successful
+   * executions, count of failed ones). Empty when the snapshot has a statementLog.
+   */
+  readonly statements: readonly StatementSnapshot[];
 }

@@ -33,7 +33,7 @@ import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { FailureClass } from '../metrics/types.js';
 import type { IntervalStats, Totals, TxnTotals } from '../metrics/aggregator.js';
 import { encodeHistogram, newHistogram, percentileUs, usToMs } from '../metrics/histogram.js';
-import type { Histogram } from '../metrics/histogram.js';
+import type { PercentileSource } from '../metrics/histogram.js';
 import { evaluateThresholds, type ThresholdSubject } from '../metrics/thresholds.js';
 import { spanSubject } from './span-subject.js';
 import type { Threshold, ThresholdResult } from '../metrics/thresholds.js';
@@ -296,9 +296,9 @@ export interface BuildResultInput {
   readonly connectingS?: number;
 }
 
-const msOf = (h: Histogram, pct: number, maxUs: number): number | null => (h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs)));
+const msOf = (h: PercentileSource, pct: number, maxUs: number): number | null => (h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs)));
 
-function latencyMsOf(h: Histogram, count: number, sumUs: number, minUs: number, maxUs: number): ResultSummary['latencyMs'] {
+function latencyMsOf(h: PercentileSource, count: number, sumUs: number, minUs: number, maxUs: number): ResultSummary['latencyMs'] {
   const none = count === 0 || h.totalCount === 0;
   return {
     min: none ? null : usToMs(minUs),
@@ -313,7 +313,7 @@ function latencyMsOf(h: Histogram, count: number, sumUs: number, minUs: number, 
 }
 
 /** Statement histograms carry no exact min/max/sum: those come from the histogram itself. */
-function histLatencyMs(h: Histogram): ResultSummary['latencyMs'] {
+function histLatencyMs(h: PercentileSource): ResultSummary['latencyMs'] {
   if (h.totalCount === 0) return latencyMsOf(h, 0, 0, 0, 0);
   const maxUs = h.maxValue;
   return latencyMsOf(h, h.totalCount, h.mean * h.totalCount, h.getValueAtPercentile(0), maxUs);

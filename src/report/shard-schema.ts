@@ -28,7 +28,11 @@ export const wireTypeSchema = z.object({
   latency: histogram,
   lag: histogram,
   service: histogram,
-  statements: z.array(z.object({ latency: histogram, failed: count })),
+  /**
+   * Statements that ended in the interval, each with its index `i` in the type's statements. An
+   * entry without `i` is positional (one entry per statement, as earlier versions wrote them).
+   */
+  statements: z.array(z.object({ i: count.optional(), latency: histogram, failed: count })),
 });
 
 export const wireSnapshotSchema = z.object({

@@ -235,3 +235,13 @@ test('the last line is the verdict, with or without thresholds, and says why', (
   assert.equal(last({ ...r, thresholds: [], config: { rateHz: 1000 } }), 'FAILED: rate missed: asked 1000/s, achieved 200/s (20%)');
   assert.equal(last({ ...r, thresholds: [], summary: { ...r.summary, transactions: 0 } }), 'FAILED: no transaction succeeded');
 });
+
+test('-r prints one line per statement also for a script of 550,000 statements', () => {
+  const r = singleType();
+  const [name, type] = Object.entries(r.transactionTypes)[0]!;
+  const statement = type.statements[0]!;
+  const statements = Array.from({ length: 550_000 }, (_, i) => ({ ...statement, sql: `select ${i};` }));
+  const text = formatSummary({ ...r, transactionTypes: { [name]: { ...type, statements } } }, { perStatement: true });
+  assert.match(text, /select 0;\n/);
+  assert.match(text, /select 549999;\n/);
+});

@@ -175,7 +175,10 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       if (t.transactions === 0 && t.failed === 0 && t.skipped === 0) continue;
       const share = fmtPct(t.transactions + t.failed, s.transactions + s.failed);
       out.push('', `transaction type "${name}" (${share} of completed):`, ...txnLines(t, showLag, '  '));
-      if (opts.perStatement === true && t.statements.length > 0) out.push(...statementLines(t), ...serverStatementLines(result, name, t));
+      if (opts.perStatement === true && t.statements.length > 0) {
+        // One line per statement: a loop, not a spread (a script may have 550,000, past V8's argument limit).
+        for (const line of [...statementLines(t), ...serverStatementLines(result, name, t)]) out.push(line);
+      }
     }
     if (opts.perStatement === true) out.push(...serverStatementNote(result));
   }
