@@ -50,7 +50,9 @@ test(
     ]);
     const json = join(dir, 'spin.json');
     const began = Date.now();
-    const r = await runCli(['run', mod, '--url', server.url, '-c', '2', '-j', '2', '-T', '2', '--json', json], { timeoutMs: HANG_MS });
+    // --grace 1s: a stuck worker is terminated 10 s after the grace, and the one transaction in
+    // flight (select $1::int) needs far less than the default 5 s, so only the wait is shorter.
+    const r = await runCli(['run', mod, '--url', server.url, '-c', '2', '-j', '2', '-T', '2', '--grace', '1s', '--json', json], { timeoutMs: HANG_MS });
     assert.ok(Date.now() - began < HANG_MS, 'the run ended (no hang)');
     assert.equal(r.code, 1, r.stderr);
     assert.doesNotMatch(r.stderr, STACK_LINE);
@@ -77,7 +79,8 @@ test('Ctrl-C stops a run whose module loops forever: the result is written, mark
     '});',
   ]);
   const json = join(dir, 'forever.json');
-  const child = spawn(process.execPath, [CLI, 'run', mod, '--url', server.url, '-T', '10m', '--json', json], {
+  // --grace 1s: the stuck worker is terminated 10 s after the stop signal plus the grace.
+  const child = spawn(process.execPath, [CLI, 'run', mod, '--url', server.url, '-T', '10m', '--grace', '1s', '--json', json], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

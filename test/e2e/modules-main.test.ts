@@ -150,10 +150,16 @@ test(
       '});',
     ]);
     const json = join(dir, 'spin-t.json');
-    const child = spawn(process.execPath, [CLI, 'run', mod, '--url', server.url, '-c', '2', '-j', '2', '-t', '1000000000', '-P', '1', '--json', json], {
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // --grace 1s: after Ctrl-C the stuck worker is terminated 10 s after the grace; the other
+    // worker's transaction in flight (select $1::int) needs far less than the default 5 s.
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', mod, '--url', server.url, '-c', '2', '-j', '2', '-t', '1000000000', '-P', '1', '--grace', '1s', '--json', json],
+      {
+        env: cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
