@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { PgsurgeError } from '../errors.js';
 import { ownQueryDeadlineMs } from '../config/own-query-deadline.js';
+import { stuckWorkerMarginMs } from '../engine/stuck-worker.js';
 import { addLocalCommand } from './local-program.js';
 import { addHistoryCommand } from './history-program.js';
 import type { RawReportOptions } from './report-command.js';
@@ -288,6 +289,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   const verbose = argv.includes('--verbose');
   try {
     ownQueryDeadlineMs(); // a bad PGSURGE_OWN_QUERY_DEADLINE_S is a usage error before anything starts
+    stuckWorkerMarginMs(); // and so is a bad PGSURGE_STUCK_WORKER_MARGIN_S
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;
   } catch (e) {

@@ -20,14 +20,7 @@ import type { StopReason } from './worker-info.js';
 import type { HostFigures } from './host-counts.js';
 import { USER_CODE_BYTES, userCodeBeat, userCodeRunning } from '../workload/module/user-code.js';
 import { USER_CODE_LIMIT_ENV, userCodeLimitMs } from '../workload/module/watchdog.js';
-
-/**
- * A worker that has not reported its end this long after the end of the load plus the grace (or
- * after a stop signal plus the grace) is taken to be stuck, e.g. in a workload module's endless
- * loop, which no message can interrupt: it is terminated and counted as lost. Generous, so that a
- * slow but healthy worker is never cut off; short enough that -T and Ctrl-C hold.
- */
-const STUCK_WORKER_MARGIN_MS = 10_000;
+import { stuckWorkerMarginMs } from './stuck-worker.js';
 
 /**
  * An interval whose snapshot a worker has not sent this long after the interval's end is emitted
@@ -252,6 +245,7 @@ function connectPacing(rate: number | undefined, parts: number, clients: number,
 }
 
 export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
+  const stuckMarginMs = stuckWorkerMarginMs();
   // An unsharded run is its own one part (shareOf keeps its clients, load and seed as they are).
   const part = plan.shard ?? { k: 1, n: 1 };
   const slots = workerSlots(plan.groups, plan.seed, part);
@@ -343,7 +337,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
     const onAbort = (): void => {
       stopReason = 'interrupted';
       stopAtUs ??= nowUs();
-      if (started) armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+      if (started) armDeadline(nowUs() + (plan.graceMs + stuckMarginMs) * 1000);
       for (const t of threads) send(t, { type: 'stop', reason: 'interrupted' });
       if (readyCount < workers) fail(new PgsurgeError('INTERRUPTED', 'interrupted while connecting'));
       else if (nowUs() < loadStartUs) fail(new PgsurgeError('INTERRUPTED', 'interrupted before the load started (waiting for its start instant)'));
@@ -455,7 +449,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       startedAt = new Date(startAtMs ?? Date.now() + aheadMs + plan.warmupMs);
       for (const x of threads) send(x, { type: 'go', startUs, warmupMs: plan.warmupMs });
       overdueTimer = setInterval(emitOverdue, plan.intervalMs);
-      if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+      if (plan.gridDurationMs !== undefined) armDeadline(measureStartUs + (plan.gridDurationMs + plan.graceMs + stuckMarginMs) * 1000);
       hooks.control?.attach(
         (target, group) => {
           const atS = Math.max(0, (nowUs() - measureStartUs) / 1e6);
@@ -471,7 +465,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           // Like the end of -T, earlier: the grid ends here (durationS); workers finish in-flight work and stop.
           if (stopAtUs !== undefined || finished) return;
           stopAtUs = nowUs();
-          armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+          armDeadline(nowUs() + (plan.graceMs + stuckMarginMs) * 1000);
           for (const x of threads) send(x, { type: 'stop', reason: 'ended' });
         },
         () => ({
@@ -489,7 +483,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       hooks.onMeasureStart?.(measureStartUs);
       if (stopAtUs !== undefined) {
         for (const x of threads) send(x, { type: 'stop', reason: 'interrupted' });
-        armDeadline(nowUs() + (plan.graceMs + STUCK_WORKER_MARGIN_MS) * 1000);
+        armDeadline(nowUs() + (plan.graceMs + stuckMarginMs) * 1000);
       }
     };
 

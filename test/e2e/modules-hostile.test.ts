@@ -16,6 +16,9 @@ import { CLI, cleanEnv, runCli } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
 import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
 
+/** A stuck worker is cut off 3 s after the grace instead of 10: the hang is still waited out, only sooner. */
+const SHORT_STUCK_MARGIN = { PGSURGE_STUCK_WORKER_MARGIN_S: '3' };
+
 const server = await startTestServer();
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-modules-hostile-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,9 +53,12 @@ test(
     ]);
     const json = join(dir, 'spin.json');
     const began = Date.now();
-    // --grace 1s: a stuck worker is terminated 10 s after the grace, and the one transaction in
-    // flight (select $1::int) needs far less than the default 5 s, so only the wait is shorter.
-    const r = await runCli(['run', mod, '--url', server.url, '-c', '2', '-j', '2', '-T', '2', '--grace', '1s', '--json', json], { timeoutMs: HANG_MS });
+    // --grace 1s and a stuck-worker margin of 3 s: the one transaction in flight (select $1::int)
+    // needs far less than either, so only the wait is shorter.
+    const r = await runCli(['run', mod, '--url', server.url, '-c', '2', '-j', '2', '-T', '2', '--grace', '1s', '--json', json], {
+      timeoutMs: HANG_MS,
+      env: cleanEnv(SHORT_STUCK_MARGIN),
+    });
     assert.ok(Date.now() - began < HANG_MS, 'the run ended (no hang)');
     assert.equal(r.code, 1, r.stderr);
     assert.doesNotMatch(r.stderr, STACK_LINE);
@@ -79,9 +85,9 @@ test('Ctrl-C stops a run whose module loops forever: the result is written, mark
     '});',
   ]);
   const json = join(dir, 'forever.json');
-  // --grace 1s: the stuck worker is terminated 10 s after the stop signal plus the grace.
+  // --grace 1s: the stuck worker is terminated 3 s (the margin set here) after the stop signal plus the grace.
   const child = spawn(process.execPath, [CLI, 'run', mod, '--url', server.url, '-T', '10m', '--grace', '1s', '--json', json], {
-    env: cleanEnv(),
+    env: cleanEnv(SHORT_STUCK_MARGIN),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -150,13 +150,13 @@ test(
       '});',
     ]);
     const json = join(dir, 'spin-t.json');
-    // --grace 1s: after Ctrl-C the stuck worker is terminated 10 s after the grace; the other
-    // worker's transaction in flight (select $1::int) needs far less than the default 5 s.
+    // --grace 1s: after Ctrl-C the stuck worker is terminated 3 s (the margin set here) after the
+    // grace; the other worker's transaction in flight (select $1::int) needs far less than either.
     const child = spawn(
       process.execPath,
       [CLI, 'run', mod, '--url', server.url, '-c', '2', '-j', '2', '-t', '1000000000', '-P', '1', '--grace', '1s', '--json', json],
       {
-        env: cleanEnv(),
+        env: cleanEnv({ PGSURGE_STUCK_WORKER_MARGIN_S: '3' }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -156,7 +156,8 @@ async function runCase(c: HostileCase): Promise<void> {
       mkdirSync(dirname(target), { recursive: true });
       writeFileSync(target, substitute(content));
     }
-    const env = cleanEnv(Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, substitute(v)])));
+    // A stuck worker is cut off 3 s after the grace instead of 10 (a case may set its own).
+    const env = cleanEnv({ PGSURGE_STUCK_WORKER_MARGIN_S: '3', ...Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, substitute(v)])) });
     const r = await spawnCli(c.args.map(substitute), dir, env);
     const shown = `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
     assert.equal(r.code, c.exit, `exit code\n${shown}`);

@@ -66,12 +66,13 @@ test('the priming runs the built-in scripts through its stand-in server, closed 
   const before = firstDraws((await buildPrograms(builtins))[0]!);
   const programs = await buildPrograms(builtins);
   const closed = await prime(programs, CLOSED);
-  // Four clients on loopback for 230 ms: thousands of transactions on any machine that runs tests.
-  assert.ok(closed.ok > 200 && closed.failed === 0, `closed loop ran ${closed.ok} (${closed.failed} failed)`);
+  // What it ran, not how fast this machine is: transactions through the stand-in, none failed; the
+  // open loop never more than its schedule (2000/s for 230 ms is ~460 arrivals).
+  assert.ok(closed.ok > 0 && closed.failed === 0, `closed loop ran ${closed.ok} (${closed.failed} failed)`);
   const open = await prime(programs, OPEN);
-  // 2000/s for 230 ms is ~460 arrivals.
-  assert.ok(open.ok > 200 && open.ok < 700 && open.failed === 0, `open loop ran ${open.ok} (${open.failed} failed)`);
-  for (const r of [closed, open]) assert.ok(r.ms < 3000, `took ${r.ms.toFixed(0)} ms: its passes are 230 ms`);
+  assert.ok(open.ok > 0 && open.ok <= 470 && open.failed === 0, `open loop ran ${open.ok} (${open.failed} failed)`);
+  // Bounded: its passes are 230 ms; far more would be a hang, whatever the machine's load.
+  for (const r of [closed, open]) assert.ok(r.ms < 15_000, `took ${r.ms.toFixed(0)} ms: its passes are 230 ms`);
   assert.equal(firstDraws(programs[0]!), before, "the real clients' random draws are untouched");
 });
 
