@@ -11,6 +11,8 @@ export type {
   Vars,
   Row,
   SetupDb,
+  SetupContext,
+  SetupSession,
   ParamValue,
   OptionSpec,
   OptionsSpec,

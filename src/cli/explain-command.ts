@@ -14,7 +14,7 @@ import { loadWorkloadModule, resolveModuleOptions, unknownModuleOptions } from '
 import { isModulePath } from '../workload/module/module-path.js';
 import type { WorkloadDefinition } from '../workload/module/api.js';
 import { explainWorkload, formatExplain } from '../workload/explain.js';
-import { runModuleHook } from './prepare-server.js';
+import { runModuleHook, runModuleSetup } from './prepare-server.js';
 import { connectFirstHost, resolveTarget, type Target } from './target.js';
 import { printErr, printOut, type CliIO } from './output.js';
 
@@ -57,11 +57,11 @@ export async function explainCommand(workload: string, raw: RawModuleCommandOpti
   let target: Target | undefined;
   try {
     target = await resolveTarget({ url: raw.url, pgBin: raw.pgBin }, io.env, (l) => printErr(io, l));
-    const { client } = await connectFirstHost(target.conn);
+    const { client, host } = await connectFirstHost(target.conn);
     try {
       if (target.throwaway !== undefined && m.def.setup !== undefined) {
         printErr(io, `pgsurge: running the setup of ${m.name} in the throwaway server`);
-        await runModuleHook(m.file, 'setup', () => m.def.setup!(client, m.options as never));
+        await runModuleSetup(m.file, m.def, client, target.conn, host, m.options);
       }
       const report = await explainWorkload(client, m.name, m.def, m.options, Number(seedText));
       printOut(io, formatExplain(report));

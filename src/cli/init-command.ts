@@ -9,7 +9,7 @@ import { hasEnvironmentTarget } from '../driver/conninfo.js';
 import { openAdminClient } from '../driver/admin-client.js';
 import { DEFAULT_INIT_STEPS, formatInitProgress, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost, urlTarget } from './target.js';
-import { runModuleHook } from './prepare-server.js';
+import { runModuleSetup } from './prepare-server.js';
 import { isModulePath } from '../workload/module/module-path.js';
 import { resolve } from 'node:path';
 import { isBuiltinModule, loadBuiltinModule } from '../workload/builtin/registry.js';
@@ -80,7 +80,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIO): Promise<numbe
       }
       printErr(io, `pgsurge: running the setup of ${m.file} in ${description}`);
       const t0 = Date.now();
-      await runModuleHook(isBuiltinModule(m.file) ? m.file : resolve(m.file), 'setup', () => m.def.setup!(client, m.options as never));
+      await runModuleSetup(isBuiltinModule(m.file) ? m.file : resolve(m.file), m.def, client, conn, host, m.options);
       printErr(io, `done in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
     }
   } finally {

@@ -15,6 +15,7 @@ import { checkPooler } from './pooler-check.js';
 import type { ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
 import type { TxnProgram } from '../workload/types.js';
+import type { SetupContext, WorkloadDefinition } from '../workload/module/api.js';
 import { defaultInitOptions, detectPgbenchScale, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost, type Target } from './target.js';
 import { setPreRunLockTimeout, watchingLocks } from './pre-run-locks.js';
@@ -114,7 +115,7 @@ export async function prepareServer(
       for (const m of work.modules) {
         if (m.def.setup === undefined) continue;
         printErr(io, `pgsurge: running the setup of ${m.file} in the throwaway server`);
-        await runModuleHook(m.file, 'setup', () => m.def.setup!(client, m.options as never));
+        await runModuleSetup(m.file, m.def, client, target.conn, host, m.options);
       }
     }
     return { host, serverVersion, scale, pooler: targetPooler(pooler) };
@@ -136,6 +137,30 @@ export async function teardownModules(target: Target, host: HostSpec, work: Reso
     }
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** A module's setup on `client`, free to open more connections to `host` (all closed when it ends). */
+export async function runModuleSetup(
+  file: string,
+  def: WorkloadDefinition,
+  client: pg.Client,
+  conn: ConnInfo,
+  host: HostSpec,
+  options: unknown,
+): Promise<void> {
+  const opened: pg.Client[] = [];
+  const ctx: SetupContext = {
+    openSession: async () => {
+      const session = await openAdminClient(conn, host);
+      opened.push(session);
+      return session;
+    },
+  };
+  try {
+    await runModuleHook(file, 'setup', () => def.setup!(client, options as never, ctx));
+  } finally {
+    await Promise.all(opened.map((s) => s.end().catch(() => undefined)));
   }
 }
 

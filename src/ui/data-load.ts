@@ -15,7 +15,7 @@ import { BUILTIN_MODULES, loadBuiltinModule } from '../workload/builtin/registry
 import { defaultInitOptions, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { rowRate, type InitProgress } from '../workload/init/progress.js';
 import { connectFirstHost, urlTarget } from '../cli/target.js';
-import { runModuleHook } from '../cli/prepare-server.js';
+import { runModuleSetup } from '../cli/prepare-server.js';
 import { RequestError, type FieldProblem } from './run-request.js';
 import type { EventLog } from './events.js';
 
@@ -166,7 +166,7 @@ export function launchLoad(body: unknown, env: NodeJS.ProcessEnv, events: EventL
           const t0 = Date.now();
           const stage = `setup of ${name}`;
           load.report({ stage, table: '', rows: 0, totalRows: 0, rowsPerS: null, etaS: null, elapsedS: 0 }, true);
-          if (def.setup !== undefined) await runModuleHook(name, 'setup', () => def.setup!(client, options as never));
+          if (def.setup !== undefined) await runModuleSetup(name, def, client, t.conn, host, options);
           load.report({ stage, table: '', rows: 0, totalRows: 0, rowsPerS: null, etaS: 0, elapsedS: (Date.now() - t0) / 1000 }, true);
         }
       } finally {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startTestServer, firstRow } from '../helpers/server.js';
+import { startTestServer, firstRow, withClient } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
 import type { ResultV1 } from '../../src/report/result.js';
 import def, { partitionBounds } from '../../src/workload/builtin/purchases.js';
@@ -101,4 +101,60 @@ test('explain purchases: EXPLAIN (ANALYZE, BUFFERS) of every statement with draw
   assert.match(r.stdout, /purchases\.customer, step 1/);
   assert.match(report.statements[1]!.plan!.join('\n'), /purchases_customer|customer_id/);
   assert.equal((await one('select count(*)::int as n from purchases'))['n'], before, 'explain leaves no purchase behind');
+});
+
+// Parallel load: small enough to take about a second per load.
+const SMALL = ['-D', 'customers=500', '-D', 'products=50', '-D', 'purchases=30000', '-D', 'months=3'];
+const partitionFacts = (): Promise<Record<string, unknown>> =>
+  one(`select json_object_agg(p, f order by p)::text as facts, (select count(*) from purchases_load where step like 'purchases:%')::int as recorded
+       from (select tableoid::regclass::text as p, json_build_array(count(*), min(id), max(id), count(distinct id)) as f from purchases group by 1) as x`);
+
+let loadedBySequential: Record<string, unknown> | undefined;
+
+test('-D jobs=3: the same rows in each partition as one connection, rows/s and ETA over the wall time', async () => {
+  const seq = await runCli(['init', 'purchases', '--url', server.url, ...SMALL, '-D', 'stages=customers,products,purchases']);
+  assert.equal(seq.code, 0, seq.stderr);
+  assert.doesNotMatch(seq.stderr, /connections/);
+  const sequential = await partitionFacts();
+  const par = await runCli(['init', 'purchases', '--url', server.url, ...SMALL, '-D', 'stages=customers,products,purchases', '-D', 'jobs=3']);
+  assert.equal(par.code, 0, par.stderr);
+  assert.match(par.stderr, /purchases: 3 partitions on 3 connections/);
+  assert.equal(par.stderr.match(/purchases: purchases_\d{4}_\d\d 10\.0 k rows in [0-9.]+ s; [0-9.]+ k\/30\.0 k \(/g)?.length, 3);
+  assert.match(par.stderr, /30\.0 k\/30\.0 k \([0-9.]+ k rows\/s, ETA 0 s\)/);
+  assert.match(par.stderr, /purchases: 30\.0 k rows in [0-9.]+ s \([0-9.]+ k rows\/s\) on 3 connections/);
+  assert.deepEqual(await partitionFacts(), sequential);
+  assert.equal(sequential['recorded'], 3);
+  loadedBySequential = sequential;
+});
+
+test('-D jobs=3: a failing partition stops the others and is named in one line; a resumed load finishes the rest', async () => {
+  const expected = loadedBySequential;
+  assert.ok(expected !== undefined, 'runs after the test above');
+  const [p1, p2, p3] = partitionBounds(3, new Date()).map((p) => p.name);
+  const schemaOnly = await runCli(['init', 'purchases', '--url', server.url, ...SMALL, '-D', 'stages=customers,products']);
+  assert.equal(schemaOnly.code, 0, schemaOnly.stderr);
+  // p3 fails at its first row; p1 waits for a lock this test holds: only a cancel ends its load.
+  await withClient(server.url, (c) => c.query(`alter table ${p3} add constraint no_rows check (quantity < 0)`));
+  const locker = new pg.Client({ connectionString: server.url });
+  await locker.connect();
+  try {
+    await locker.query(`begin; lock table ${p1} in share mode`);
+    const t0 = Date.now();
+    const failed = await runCli(['init', 'purchases', '--url', server.url, ...SMALL, '-D', 'stages=purchases', '-D', 'resume=true', '-D', 'jobs=3']);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.ok(Date.now() - t0 < 15_000, 'the load waiting for the lock was cancelled, not left to the deadline');
+    const errors = failed.stderr.split('\n').filter((l) => /error|violates|cancel/i.test(l));
+    assert.equal(errors.length, 1, failed.stderr);
+    assert.match(errors[0]!, new RegExp(`purchases: loading partition ${p3}: new row for relation "${p3}" violates check constraint "no_rows"`));
+    const waiting = await one(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`);
+    assert.equal(waiting['n'], 0, 'no load left waiting');
+    const recorded = await one(`select array_agg(step order by step)::text as steps from purchases_load where step like 'purchases:%'`);
+    assert.ok(recorded['steps'] === null || recorded['steps'] === `{purchases:${p2}}`, String(recorded['steps']));
+  } finally {
+    await locker.end();
+  }
+  await withClient(server.url, (c) => c.query(`alter table ${p3} drop constraint no_rows`));
+  const resumed = await runCli(['init', 'purchases', '--url', server.url, ...SMALL, '-D', 'stages=purchases', '-D', 'resume=true', '-D', 'jobs=3']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(await partitionFacts(), expected);
 });

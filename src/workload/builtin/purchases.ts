@@ -5,13 +5,15 @@
  *
  * Loading (setup) is staged and resumable: `stages` picks customers, products, purchases; purchases
  * load one monthly partition per statement, generated on the server (INSERT … SELECT FROM
- * generate_series: nothing crosses the network), and each finished step is recorded in
- * purchases_load, so `-D resume=true` after an interruption goes on where it stopped. Indexes are
- * built after the data (one sort per index instead of a b-tree insert per row).
+ * generate_series: nothing crosses the network), `-D jobs=N` partitions at a time on N
+ * connections, and each finished step is recorded in purchases_load, so `-D resume=true` after an
+ * interruption goes on where it stopped. Indexes are built after the data (one sort per index
+ * instead of a b-tree insert per row).
  */
-import { defineWorkload, type OptionValues, type Random, type SetupDb, type Vars } from '../module/api.js';
+import { defineWorkload, type OptionValues, type Random, type SetupContext, type SetupDb, type Vars } from '../module/api.js';
 import { usageError } from '../../errors.js';
 import { rowRate } from '../init/progress.js';
+import { forEachOnSessions } from './on-sessions.js';
 import { checkRanges, formatCount, logStage, ONLY_OPTION, onlyWeights, round, tableSizesMb } from './common.js';
 
 const NAME = 'purchases';
@@ -25,6 +27,11 @@ const options = {
   purchases: { type: 'int', default: 100_000, description: 'rows in purchases (loaded by setup)' },
   months: { type: 'int', default: 12, description: 'months of history: one partition each (plus the current and next month)' },
   stages: { type: 'string', default: 'customers,products,purchases,indexes', description: 'setup stages to run, in order' },
+  jobs: {
+    type: 'int',
+    default: 1,
+    description: 'connections that load purchases partitions in parallel, one partition each at a time (each keeps one server core busy)',
+  },
   resume: { type: 'boolean', default: false, description: 'keep what an earlier setup finished (purchases_load) and go on' },
   limit: { type: 'int', default: 20, description: 'rows per listing' },
   region_share: { type: 'number', default: 0.5, description: 'share of "latest" listings filtered by one region' },
@@ -41,6 +48,7 @@ function check(o: O): Stage[] {
     ['products', o.products, 1, 2_000_000_000],
     ['purchases', o.purchases, 0, 1e13],
     ['months', o.months, 1, 1200],
+    ['jobs', o.jobs, 1, 64],
     ['limit', o.limit, 1, 10_000],
     ['region_share', o.region_share, 0, 1],
   ]);
@@ -117,42 +125,83 @@ function rateNote(rowsLoaded: number, seconds: number): string {
   return rate === null ? (rowsLoaded > 0 ? '(too quick for a rate)' : '(nothing loaded)') : `(${formatCount(rate)} rows/s)`;
 }
 
-async function loadPurchases(db: SetupDb, o: O): Promise<void> {
+interface PartitionLoad {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  /** First id and row count: fixed by the partition's place in time, whatever order they load in. */
+  readonly first: number;
+  readonly rows: number;
+}
+
+const LOAD_PARTITION_SQL = `insert into %s (id, customer_id, product_id, quantity, total_cents, purchased_at)
+  select g, c, pr, q, q * (100 + (pr * 7919) % 10000), $3::timestamptz + (g - $1) * (($4::timestamptz - $3::timestamptz) / $5)
+  from (select g, 1 + (random() * ($6 - 1))::int as c, 1 + (random() * ($7 - 1))::int as pr, 1 + (random() * 3)::int as q
+        from generate_series($1::bigint, $2::bigint) as g) as x`;
+
+/**
+ * One partition and its purchases_load row in one transaction: a partition is either loaded and
+ * recorded or neither, so a resumed setup never loads a partition twice.
+ */
+async function loadPartition(session: SetupDb, o: O, p: PartitionLoad): Promise<number> {
+  const t0 = Date.now();
+  await session.query('begin');
+  try {
+    await session.query(LOAD_PARTITION_SQL.replace('%s', p.name), [p.first, p.first + p.rows - 1, p.from, p.to, Math.max(p.rows, 1), o.customers, o.products]);
+    const s = (Date.now() - t0) / 1000;
+    await record(session, `purchases:${p.name}`, p.rows, s);
+    await session.query('commit');
+    return s;
+  } catch (e) {
+    await session.query('rollback').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function loadPurchases(db: SetupDb, o: O, ctx: SetupContext): Promise<void> {
   // History fills the `months` full months before the current one, evenly and in time order (an
   // append-only table looks like that); ids are assigned in the same order.
-  const parts = partitionBounds(o.months, new Date()).slice(0, o.months);
-  const perPart = Math.floor(o.purchases / parts.length);
-  let first = 1;
-  // Rates and the ETA count only partitions loaded now, over the time spent loading them: those a
-  // resumed setup skips took no time and would inflate both.
-  let done = 0;
+  const bounds = partitionBounds(o.months, new Date()).slice(0, o.months);
+  const perPart = Math.floor(o.purchases / bounds.length);
+  const parts: PartitionLoad[] = bounds.map((b, i) => ({ ...b, first: 1 + i * perPart, rows: i === bounds.length - 1 ? o.purchases - perPart * i : perPart }));
+  const loaded = new Set(o.resume ? (await db.query(`select step from purchases_load where step like 'purchases:%'`)).rows.map((r) => String(r['step'])) : []);
+  const todo = parts.filter((p) => !loaded.has(`purchases:${p.name}`));
+  for (const p of parts) if (!todo.includes(p)) logStage(NAME, `purchases:${p.name}: already loaded, skipped`);
+  const jobs = Math.min(o.jobs, todo.length);
+  if (jobs > 1) logStage(NAME, `purchases: ${todo.length} partitions on ${jobs} connections`);
+  // Rates and the ETA count only partitions loaded now, over the wall time since this load began:
+  // partitions a resumed setup skips took no time, and with several connections the rate is the
+  // sum of what they do together, not of per-statement rates. Rows of partitions still loading are
+  // not counted until they commit, so early figures under-state the rate.
+  let doneRows = o.purchases - todo.reduce((sum, p) => sum + p.rows, 0);
   let loadedRows = 0;
-  let loadedS = 0;
-  for (const [i, p] of parts.entries()) {
-    const n = i === parts.length - 1 ? o.purchases - perPart * (parts.length - 1) : perPart;
-    const s = await step(
-      db,
-      o,
-      `purchases:${p.name}`,
-      n,
-      `insert into ${p.name} (id, customer_id, product_id, quantity, total_cents, purchased_at)
-       select g, c, pr, q, q * (100 + (pr * 7919) % 10000), $3::timestamptz + (g - $1) * (($4::timestamptz - $3::timestamptz) / $5)
-       from (select g, 1 + (random() * ($6 - 1))::int as c, 1 + (random() * ($7 - 1))::int as pr, 1 + (random() * 3)::int as q
-             from generate_series($1::bigint, $2::bigint) as g) as x`,
-      [first, first + n - 1, p.from, p.to, Math.max(n, 1), o.customers, o.products],
-    );
-    done += n;
-    first += n;
-    if (s === null) continue;
-    loadedRows += n;
-    loadedS += s;
-    const rate = rowRate(loadedRows, loadedS);
-    const pace = rate === null ? 'rate ?, ETA ?' : `${formatCount(rate)} rows/s, ETA ${((o.purchases - done) / rate).toFixed(0)} s`;
-    logStage(NAME, `purchases: ${p.name} ${formatCount(n)} rows in ${s.toFixed(2)} s; ${formatCount(done)}/${formatCount(o.purchases)} (${pace})`);
-  }
+  const t0 = Date.now();
+  await forEachOnSessions({
+    db,
+    ctx,
+    jobs,
+    items: todo,
+    label: (p) => `${NAME}: loading partition ${p.name}`,
+    work: async (session, p) => {
+      const s = await loadPartition(session, o, p);
+      doneRows += p.rows;
+      loadedRows += p.rows;
+      const rate = rowRate(loadedRows, (Date.now() - t0) / 1000);
+      const pace = rate === null ? 'rate ?, ETA ?' : `${formatCount(rate)} rows/s, ETA ${((o.purchases - doneRows) / rate).toFixed(0)} s`;
+      logStage(NAME, `purchases: ${p.name} ${formatCount(p.rows)} rows in ${s.toFixed(2)} s; ${formatCount(doneRows)}/${formatCount(o.purchases)} (${pace})`);
+    },
+  });
+  const wallS = (Date.now() - t0) / 1000;
   await db.query(`select setval('purchases_id_seq', greatest($1::bigint, 1))`, [o.purchases]);
-  if (loadedRows === 0) logStage(NAME, `purchases: nothing loaded (${parts.length} partitions were loaded by an earlier setup)`);
-  else logStage(NAME, `purchases: ${formatCount(loadedRows)} rows in ${loadedS.toFixed(1)} s ${rateNote(loadedRows, loadedS)}`);
+  if (loadedRows === 0) {
+    logStage(NAME, `purchases: nothing loaded (${parts.length} partitions were loaded by an earlier setup)`);
+    return;
+  }
+  // The wall time of this load, for the report's rows/s (the per-partition seconds overlap when
+  // several connections load).
+  await record(db, `wall:purchases:${new Date(t0).toISOString()}`, loadedRows, wallS);
+  const on = jobs > 1 ? ` on ${jobs} connections` : '';
+  logStage(NAME, `purchases: ${formatCount(loadedRows)} rows in ${wallS.toFixed(1)} s ${rateNote(loadedRows, wallS)}${on}`);
 }
 
 async function buildIndexes(db: SetupDb): Promise<void> {
@@ -186,7 +235,7 @@ export default defineWorkload({
   tables: ['customers', 'products', 'purchases', 'purchases_load'],
   options,
 
-  async setup(db, o) {
+  async setup(db, o, ctx) {
     const stages = check(o);
     const t0 = Date.now();
     await createSchema(db, o);
@@ -212,7 +261,7 @@ export default defineWorkload({
           [o.products],
         );
         if (s !== null) logStage(NAME, `products: ${formatCount(o.products)} rows in ${s.toFixed(2)} s`);
-      } else if (stage === 'purchases') await loadPurchases(db, o);
+      } else if (stage === 'purchases') await loadPurchases(db, o, ctx);
       else await buildIndexes(db);
     }
     logStage(NAME, `setup done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -235,15 +284,22 @@ export default defineWorkload({
   async report(db) {
     const load = await db.query(`select coalesce(sum(rows) filter (where step like 'purchases:%'), 0)::float8 as rows,
       coalesce(sum(seconds) filter (where step like 'purchases:%'), 0)::float8 as s,
+      coalesce(sum(rows) filter (where step like 'wall:purchases:%'), 0)::float8 as wrows,
+      coalesce(sum(seconds) filter (where step like 'wall:purchases:%'), 0)::float8 as ws,
       coalesce(sum(seconds) filter (where step like 'index:%'), 0)::float8 as idx from purchases_load`);
     const parts = await db.query(`select count(*)::int as n from pg_inherits where inhparent = 'purchases'::regclass`);
     const l = load.rows[0] ?? {};
     const rows = Number(l['rows'] ?? 0);
+    // Rows over the loads' wall time; loads recorded before wall times were kept have only the
+    // per-partition seconds (equal to the wall time when partitions loaded one at a time).
+    const wallRows = Number(l['wrows'] ?? 0);
+    const wallS = Number(l['ws'] ?? 0);
     const s = Number(l['s'] ?? 0);
+    const rowsPerS = wallS > 0 ? wallRows / wallS : s > 0 ? rows / s : 0;
     return {
       partitions: Number(parts.rows[0]?.['n'] ?? 0),
       load_purchases_rows: rows,
-      load_purchases_rows_per_s: s > 0 ? round(rows / s, 0) : 0,
+      load_purchases_rows_per_s: round(rowsPerS, 0),
       load_index_s: round(Number(l['idx'] ?? 0), 2),
       ...(await tableSizesMb(db, ['customers', 'products', 'purchases'])),
     };

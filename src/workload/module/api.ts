@@ -87,12 +87,28 @@ export interface SetupDb {
   query(sql: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 }
 
+/** A connection of setup's own, opened with `SetupContext.openSession`. */
+export interface SetupSession extends SetupDb {
+  /** Close it; sessions still open when setup returns (or throws) are closed by pgsurge. */
+  end(): Promise<void>;
+}
+
+/** What setup gets besides its connection. */
+export interface SetupContext {
+  /**
+   * Open one more connection to the server setup runs on, for work that setup spreads over
+   * several connections (e.g. loading partitions in parallel). Its queries have the same
+   * client-side deadline as `db`'s.
+   */
+  openSession(): Promise<SetupSession>;
+}
+
 export interface WorkloadDefinition<O extends OptionsSpec = OptionsSpec> {
   readonly name?: string;
   readonly description?: string;
   readonly options?: O;
   /** Create the schema and data (`pgsurge init MODULE`, and before a run on a throwaway server). */
-  readonly setup?: (db: SetupDb, o: OptionValues<O>) => Promise<void>;
+  readonly setup?: (db: SetupDb, o: OptionValues<O>, ctx: SetupContext) => Promise<void>;
   /** Remove what setup made (`pgsurge run MODULE --teardown`). */
   readonly teardown?: (db: SetupDb, o: OptionValues<O>) => Promise<void>;
   readonly transactions: Readonly<Record<string, TransactionDefinition<OptionValues<O>>>>;
