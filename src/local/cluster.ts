@@ -167,6 +167,13 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
     await startNode(tools, primary);
     if (database !== 'postgres') await withNode(primary, (c) => c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`));
 
+    // Each replica's slot is made first, keeping WAL from now on. Made by pg_basebackup -C instead,
+    // a slot is created by its WAL-streaming process after the backup has begun: another replica's
+    // backup checkpoint in between could remove the segment the stream then asks for ("requested
+    // WAL segment … has already been removed", seen in CI).
+    await withNode(primary, async (c) => {
+      for (const r of replicas) await c.query('SELECT pg_create_physical_replication_slot($1, true)', [r.name]);
+    });
     await Promise.all(
       replicas.map(async (r) => {
         log(`pg_basebackup ${primary.name} → ${r.name}`);
@@ -182,7 +189,6 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
           '-R',
           '-X',
           'stream',
-          '-C',
           '-S',
           r.name,
           '-c',
