@@ -35,7 +35,7 @@ const APP_JS = String.raw`
 (function () {
   'use strict';
   var main = document.querySelector('main');
-  var es = null, timer = null, viewBusy = false, viewAgain = false, current = null, options = null;
+  var es = null, timer = null, viewBusy = false, viewAgain = false, current = null, options = null, finalShown = null;
 
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
@@ -57,6 +57,7 @@ const APP_JS = String.raw`
   }
   function num(v, d) { return v === null || v === undefined ? '-' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d === undefined ? 1 : d }); }
   function leave() {
+    finalShown = null;
     if (es) { es.close(); es = null; }
     if (timer) { clearInterval(timer); timer = null; }
     current = null;
@@ -283,7 +284,8 @@ const APP_JS = String.raw`
     viewBusy = true;
     api('GET', '/api/runs/' + encodeURIComponent(id) + '/view').then(function (r) {
       viewBusy = false;
-      if (current === id && r.ok) renderView(r.body);
+      // A view asked for before the run ended must not cover the final one that came with its end.
+      if (current === id && finalShown !== id && r.ok) renderView(r.body);
       if (viewAgain) { viewAgain = false; refreshView(id); }
     }, function () { viewBusy = false; });
   }
@@ -340,7 +342,7 @@ const APP_JS = String.raw`
       es.addEventListener('end', function (e) {
         var d = JSON.parse(e.data).data;
         if (es) { es.close(); es = null; }
-        if (d.view) renderView(d.view);
+        if (d.view) { renderView(d.view); finalShown = id; }
         setInfo({ state: d.state, error: d.error || null });
       });
     });
