@@ -11,7 +11,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunConfig } from '../config/run-config.js';
-import type { RunOptionValues } from '../config/run-options.js';
 import { listenForParts } from '../distributed/http-parts.js';
 import { isLoopbackHost, parseListen } from '../config/listen.js';
 import { encodeMessage } from '../distributed/protocol.js';
@@ -22,7 +21,7 @@ import { coordinateParts, type CoordinatorSignals } from './coordinator-run.js';
 /** Pods are scheduled, pull their image and install pgsurge before they dial in. */
 const PARTS_WAIT_MS = 900_000;
 
-export async function partsRun(cfg: RunConfig, _values: RunOptionValues, io: CliIO, signals: CoordinatorSignals): Promise<number> {
+export async function partsRun(cfg: RunConfig, io: CliIO, signals: CoordinatorSignals): Promise<number> {
   const n = cfg.parts ?? 1;
   const token = io.env['PGSURGE_COORDINATOR_TOKEN'];
   const listener = await listenForParts(cfg.partsListen ?? '0.0.0.0:7070', n, {

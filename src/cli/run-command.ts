@@ -304,7 +304,7 @@ export async function runCommand(values: RunOptionValues, io: CliIO, makeOutputs
       cfg.ui === undefined ? undefined : await (await import('./run-ui.js')).openRunUi(cfg, io, (immediate) => (immediate ? stopNow : interrupt).abort('api'));
     if (cfg.parts !== undefined) {
       const { partsRun } = await import('./parts-run.js');
-      return await partsRun(cfg, values, io, {
+      return await partsRun(cfg, io, {
         signal: interrupt.signal,
         stopNow: stopNow.signal,
         onRunning: () => (phase = 'running'),

@@ -3,7 +3,7 @@
  * host role check) may go unanswered before pgsurge looks why (src/driver/admin-client.ts). Its
  * own module, free of the driver, so that the CLI can check the variable before anything starts.
  */
-import { usageError } from '../errors.js';
+import { envSecondsMs } from './env-seconds.js';
 
 /** Environment variable: seconds a query pgsurge runs for itself may go unanswered before it looks why. */
 export const OWN_QUERY_DEADLINE_ENV = 'PGSURGE_OWN_QUERY_DEADLINE_S';
@@ -15,14 +15,5 @@ const DEFAULT_OWN_QUERY_DEADLINE_S = 30;
  * a usage error naming the variable when it is not a positive number).
  */
 export function ownQueryDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[OWN_QUERY_DEADLINE_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_OWN_QUERY_DEADLINE_S * 1000;
-  const s = Number(raw);
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !(s > 0) || s > 86_400) {
-    throw usageError(
-      'BAD_ENV',
-      `${OWN_QUERY_DEADLINE_ENV}=${raw}: expected a number of seconds above 0 and at most 86400 (how long pgsurge's own queries may go unanswered; default ${DEFAULT_OWN_QUERY_DEADLINE_S})`,
-    );
-  }
-  return Math.ceil(s * 1000);
+  return envSecondsMs({ name: OWN_QUERY_DEADLINE_ENV, defaultS: DEFAULT_OWN_QUERY_DEADLINE_S, what: "how long pgsurge's own queries may go unanswered" }, env);
 }

@@ -5,19 +5,14 @@
  * worker is never cut off; PGSURGE_STUCK_WORKER_MARGIN_S sets it (shorter where hangs are expected
  * and waiting them out costs, longer on a machine known to stall).
  */
-import { usageError } from '../errors.js';
+import { envSecondsMs } from '../config/env-seconds.js';
 
 export const STUCK_WORKER_MARGIN_ENV = 'PGSURGE_STUCK_WORKER_MARGIN_S';
 const DEFAULT_MARGIN_S = 10;
 
 export function stuckWorkerMarginMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[STUCK_WORKER_MARGIN_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_MARGIN_S * 1000;
-  const s = Number(raw);
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !(s > 0))
-    throw usageError(
-      'BAD_ENV',
-      `${STUCK_WORKER_MARGIN_ENV}=${raw}: expected a number of seconds above 0 (how long a worker may take to stop after the load and the grace; default ${DEFAULT_MARGIN_S})`,
-    );
-  return Math.ceil(s * 1000);
+  return envSecondsMs(
+    { name: STUCK_WORKER_MARGIN_ENV, defaultS: DEFAULT_MARGIN_S, what: 'how long a worker may take to stop after the load and the grace' },
+    env,
+  );
 }

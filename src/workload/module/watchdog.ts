@@ -15,7 +15,7 @@
  */
 import { isMainThread, Worker } from 'node:worker_threads';
 import inspector from 'node:inspector';
-import { usageError } from '../../errors.js';
+import { envSecondsMs } from '../../config/env-seconds.js';
 import { userCodeMarks } from './user-code.js';
 
 /** Environment variable: seconds a module function may block the main thread (default 30). */
@@ -45,16 +45,7 @@ export const FIRED = 1;
 
 /** The limit in ms, from PGSURGE_USER_CODE_LIMIT_S (a usage error naming it when it is not a positive number). */
 export function userCodeLimitMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[USER_CODE_LIMIT_ENV];
-  if (raw === undefined || raw === '') return DEFAULT_LIMIT_S * 1000;
-  const s = Number(raw);
-  if (!/^\s*\d+(\.\d+)?\s*$/.test(raw) || !(s > 0)) {
-    throw usageError(
-      'BAD_ENV',
-      `${USER_CODE_LIMIT_ENV}=${raw}: expected a number of seconds above 0 (how long a workload module's code may block pgsurge; default ${DEFAULT_LIMIT_S})`,
-    );
-  }
-  return Math.ceil(s * 1000);
+  return envSecondsMs({ name: USER_CODE_LIMIT_ENV, defaultS: DEFAULT_LIMIT_S, what: "how long a workload module's code may block pgsurge" }, env);
 }
 
 interface Watchdog {
