@@ -9,7 +9,8 @@
 // having the machine to themselves — a capacity found within 10 % (pg_sleep latency must not jitter
 // past the search's p99 criterion) and a busy client passing 90 % of a core — so they run
 // afterwards, one at a time.
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -34,10 +35,16 @@ if (files.length === 0) {
 }
 const together = files.filter((f) => !ALONE.has(basename(f)));
 const alone = files.filter((f) => ALONE.has(basename(f)));
+// Servers start from a copy of one initdb'd data directory (src/local/initdb.ts): 0.40 s instead of
+// 1.43 s each. Readable by all: as root, servers run as an unprivileged user who copies it.
+const initdbCache = mkdtempSync(join(tmpdir(), 'initdb-cache-'));
+chmodSync(initdbCache, 0o755);
+process.env.PGSURGE_INITDB_CACHE ??= initdbCache;
 const run = (list, concurrency) =>
   list.length === 0
     ? 0
     : (spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list], { stdio: 'inherit' }).status ?? 1);
 const first = run(together, CONCURRENCY);
 const second = run(alone, 1);
+rmSync(initdbCache, { recursive: true, force: true });
 process.exit(first !== 0 ? first : second);

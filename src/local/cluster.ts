@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgsurgeError } from '../errors.js';
 import { atExit } from './at-exit.js';
+import { initDataDir } from './initdb.js';
 import {
   confLines,
   dataDirOf,
@@ -149,7 +150,7 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
     for (const n of nodes) mkdirSync(sockDirOf(n), { recursive: true });
     chownTree(baseDir, as);
     log(`initdb ${dataDirOf(primary)}`);
-    await runTool(tools, 'initdb', ['-D', dataDirOf(primary), '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    await initDataDir({ binDir: tools.binDir, dataDir: dataDirOf(primary), ids: tools.ids, env: tools.env, superuser: SUPERUSER });
     const common = {
       listen_addresses: '127.0.0.1',
       wal_level: 'replica',

