@@ -13,6 +13,7 @@ export type {
   SetupDb,
   SetupContext,
   SetupSession,
+  SetupProgress,
   ParamValue,
   OptionSpec,
   OptionsSpec,

@@ -15,7 +15,7 @@ import { checkPooler } from './pooler-check.js';
 import type { ResolvedWorkloads } from '../workload/resolve.js';
 import { locateInModule } from '../workload/module/program.js';
 import type { TxnProgram } from '../workload/types.js';
-import type { SetupContext, WorkloadDefinition } from '../workload/module/api.js';
+import type { SetupContext, SetupProgress, WorkloadDefinition } from '../workload/module/api.js';
 import { defaultInitOptions, detectPgbenchScale, initPgbench } from '../workload/builtin/pgbench-init.js';
 import { connectFirstHost, type Target } from './target.js';
 import { setPreRunLockTimeout, watchingLocks } from './pre-run-locks.js';
@@ -140,7 +140,10 @@ export async function teardownModules(target: Target, host: HostSpec, work: Reso
   }
 }
 
-/** A module's setup on `client`, free to open more connections to `host` (all closed when it ends). */
+/**
+ * A module's setup on `client`, free to open more connections to `host` (all closed when it ends);
+ * its progress reports go to `onProgress`.
+ */
 export async function runModuleSetup(
   file: string,
   def: WorkloadDefinition,
@@ -148,6 +151,7 @@ export async function runModuleSetup(
   conn: ConnInfo,
   host: HostSpec,
   options: unknown,
+  onProgress: (p: SetupProgress) => void = () => undefined,
 ): Promise<void> {
   const opened: pg.Client[] = [];
   const ctx: SetupContext = {
@@ -155,6 +159,11 @@ export async function runModuleSetup(
       const session = await openAdminClient(conn, host);
       opened.push(session);
       return session;
+    },
+    progress: (p) => {
+      // The module's call: a malformed report is dropped rather than failing the load it describes.
+      if (p === null || typeof p !== 'object' || typeof p.stage !== 'string' || !Number.isFinite(p.rows) || !Number.isFinite(p.totalRows)) return;
+      onProgress({ stage: p.stage, rows: p.rows, totalRows: p.totalRows });
     },
   };
   try {

@@ -2,7 +2,8 @@
  * A data load started from the page or the API: `pgsurge init` of a built-in workload on a target,
  * in this process, its progress as events (`load`: stage, table, rows of total, rows/s, ETA; at
  * most four a second, and every stage's end) and its end (`end`). pgbench's tables report rows as
- * they are generated; a workload module's setup reports its start and its end.
+ * they are generated; a workload module's setup reports its start, its stages' rows as its
+ * `ctx.progress` gives them, and its end.
  */
 import { randomBytes } from 'node:crypto';
 import { PgsurgeError } from '../errors.js';
@@ -16,6 +17,7 @@ import { defaultInitOptions, initPgbench } from '../workload/builtin/pgbench-ini
 import { rowRate, type InitProgress } from '../workload/init/progress.js';
 import { connectFirstHost, urlTarget } from '../cli/target.js';
 import { runModuleSetup } from '../cli/prepare-server.js';
+import type { SetupProgress } from '../workload/module/api.js';
 import { RequestError, type FieldProblem } from './run-request.js';
 import type { EventLog } from './events.js';
 
@@ -117,6 +119,28 @@ function withRate(p: InitProgress): LoadProgress {
   };
 }
 
+/**
+ * A module's setup reports rows done per stage; each stage's rate and time left count from its own
+ * first report (rows done before it, e.g. by an earlier resumed setup, took no time now).
+ */
+export function stageRates(stage: string, report: (p: LoadProgress) => void, now: () => number = Date.now): (p: SetupProgress) => void {
+  let current: { name: string; t0: number; rows0: number } | undefined;
+  return (p) => {
+    if (current?.name !== p.stage) current = { name: p.stage, t0: now(), rows0: p.rows };
+    const elapsedS = (now() - current.t0) / 1000;
+    const rate = rowRate(p.rows - current.rows0, elapsedS);
+    report({
+      stage,
+      table: p.stage,
+      rows: p.rows,
+      totalRows: p.totalRows,
+      rowsPerS: rate === null ? null : Math.round(rate),
+      etaS: rate === null || rate <= 0 || p.totalRows <= 0 ? null : Math.round((Math.max(0, p.totalRows - p.rows) / rate) * 10) / 10,
+      elapsedS: Math.round(elapsedS * 100) / 100,
+    });
+  };
+}
+
 /** Checks the request (a RequestError names the fields) and starts the load in the background. */
 export function launchLoad(body: unknown, env: NodeJS.ProcessEnv, events: EventLog): DataLoad {
   const problems: FieldProblem[] = [];
@@ -166,7 +190,16 @@ export function launchLoad(body: unknown, env: NodeJS.ProcessEnv, events: EventL
           const t0 = Date.now();
           const stage = `setup of ${name}`;
           load.report({ stage, table: '', rows: 0, totalRows: 0, rowsPerS: null, etaS: null, elapsedS: 0 }, true);
-          if (def.setup !== undefined) await runModuleSetup(name, def, client, t.conn, host, options);
+          if (def.setup !== undefined)
+            await runModuleSetup(
+              name,
+              def,
+              client,
+              t.conn,
+              host,
+              options,
+              stageRates(stage, (p) => load.report(p)),
+            );
           load.report({ stage, table: '', rows: 0, totalRows: 0, rowsPerS: null, etaS: 0, elapsedS: (Date.now() - t0) / 1000 }, true);
         }
       } finally {

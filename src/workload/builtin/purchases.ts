@@ -88,15 +88,18 @@ async function record(db: SetupDb, step: string, rows: number, seconds: number):
 }
 
 /** Run one load step unless a resumed setup already finished it: its seconds, or null when skipped. */
-async function step(db: SetupDb, o: O, name: string, rows: number, sql: string, params: readonly unknown[]): Promise<number | null> {
+async function step(db: SetupDb, o: O, ctx: SetupContext, name: string, rows: number, sql: string, params: readonly unknown[]): Promise<number | null> {
   if (o.resume && (await done(db, name))) {
     logStage(NAME, `${name}: already loaded, skipped`);
+    ctx.progress({ stage: name, rows, totalRows: rows });
     return null;
   }
+  ctx.progress({ stage: name, rows: 0, totalRows: rows });
   const t0 = Date.now();
   await db.query(sql, params);
   const s = (Date.now() - t0) / 1000;
   await record(db, name, rows, s);
+  ctx.progress({ stage: name, rows, totalRows: rows });
   return s;
 }
 
@@ -176,6 +179,7 @@ async function loadPurchases(db: SetupDb, o: O, ctx: SetupContext): Promise<void
   let doneRows = o.purchases - todo.reduce((sum, p) => sum + p.rows, 0);
   let loadedRows = 0;
   const t0 = Date.now();
+  ctx.progress({ stage: 'purchases', rows: doneRows, totalRows: o.purchases });
   await forEachOnSessions({
     db,
     ctx,
@@ -186,6 +190,7 @@ async function loadPurchases(db: SetupDb, o: O, ctx: SetupContext): Promise<void
       const s = await loadPartition(session, o, p);
       doneRows += p.rows;
       loadedRows += p.rows;
+      ctx.progress({ stage: 'purchases', rows: doneRows, totalRows: o.purchases });
       const rate = rowRate(loadedRows, (Date.now() - t0) / 1000);
       const pace = rate === null ? 'rate ?, ETA ?' : `${formatCount(rate)} rows/s, ETA ${((o.purchases - doneRows) / rate).toFixed(0)} s`;
       logStage(NAME, `purchases: ${p.name} ${formatCount(p.rows)} rows in ${s.toFixed(2)} s; ${formatCount(doneRows)}/${formatCount(o.purchases)} (${pace})`);
@@ -244,6 +249,7 @@ export default defineWorkload({
         const s = await step(
           db,
           o,
+          ctx,
           'customers',
           o.customers,
           `insert into customers select g, 'customer ' || g, 'c' || g || '@example.com', ($2::text[])[1 + g % array_length($2::text[], 1)],
@@ -255,6 +261,7 @@ export default defineWorkload({
         const s = await step(
           db,
           o,
+          ctx,
           'products',
           o.products,
           `insert into products select g, 'product ' || g, 1 + g % 50, 100 + (g * 7919) % 10000 from generate_series(1, $1) as g`,

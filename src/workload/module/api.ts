@@ -101,6 +101,22 @@ export interface SetupContext {
    * client-side deadline as `db`'s.
    */
   openSession(): Promise<SetupSession>;
+  /**
+   * Say how far a stage of setup has come (e.g. `{ stage: 'purchases', rows: 2e6, totalRows: 5e6 }`).
+   * Rows loaded by an earlier, resumed setup count as done. A data load started from the page or
+   * the API streams it with a rate and the time left, both counted from the stage's first report;
+   * `pgsurge init` prints setup's own log lines instead. Cheap: call it as often as rows are done.
+   */
+  progress(p: SetupProgress): void;
+}
+
+/** How far one stage of a module's setup has come. */
+export interface SetupProgress {
+  /** The stage, usually the table being loaded. */
+  readonly stage: string;
+  readonly rows: number;
+  /** Rows the stage will have when done (0 when unknown). */
+  readonly totalRows: number;
 }
 
 export interface WorkloadDefinition<O extends OptionsSpec = OptionsSpec> {
