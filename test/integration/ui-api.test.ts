@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { startTestServer } from '../helpers/server.js';
+import { firstRow, startTestServer } from '../helpers/server.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { api, readEvents, startUiProcess, until, type SseEvent } from '../helpers/ui.js';
 
@@ -192,6 +192,38 @@ function shape(v: unknown, path = '$', out = new Set<string>()): string[] {
   return [...out].sort();
 }
 
+test('off loopback without a token given, one is generated, printed once with the address, and every request needs it', async () => {
+  // Listening on every interface; the test's own requests still go to 127.0.0.1.
+  const open = await startUiProcess(['ui', '--listen', '0.0.0.0:0'], cleanEnv());
+  after(() => open.stop());
+  const said = await until('the warning after the address', async () => (/needs the token above/.test(open.stderr()) ? open.stderr() : undefined), 10_000);
+  const token = /\?token=([A-Za-z0-9_-]{20,})/.exec(said)?.[1];
+  assert.ok(token !== undefined, said);
+  assert.equal(said.split(token).length - 1, 1, 'the token is printed once');
+  const base = open.url.replace(/^http:\/\/[^:]+/, 'http://127.0.0.1');
+  assert.equal((await api(base, 'GET', '/api/runs')).status, 401);
+  assert.equal((await api(base, 'GET', '/')).status, 401);
+  assert.equal((await api(base, 'GET', '/api/openapi.json')).status, 401);
+  assert.equal((await api(base, 'POST', '/api/runs', { workloads: ['select-only'] })).status, 401);
+  assert.equal((await api(base, 'GET', '/api/runs', undefined, { authorization: `Bearer ${token}x` })).status, 401);
+  assert.equal((await api(base, 'GET', '/api/runs', undefined, { authorization: `Bearer ${token}` })).status, 200);
+  // Off loopback the Host is whatever name users reach the machine by.
+  const viaName = await new Promise<number>((resolve, reject) => {
+    const req = request(`${base}/api/runs`, { headers: { host: 'loadbox.internal', authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(viaName, 200);
+  // Another start makes another token: none is fixed in the code.
+  const again = await startUiProcess(['ui', '--listen', '0.0.0.0:0'], cleanEnv());
+  after(() => again.stop());
+  const second = await until('the second token', async () => /\?token=([A-Za-z0-9_-]{20,})/.exec(again.stderr())?.[1], 10_000);
+  assert.notEqual(second, token);
+});
+
 test("with a token, every request needs it; the page with ?token sets a cookie; a foreign Host or another site's page is refused", async () => {
   const guarded = await startUiProcess(['ui', '--listen', '127.0.0.1:0'], cleanEnv({ PGSURGE_UI_TOKEN: 'tok-7c1d' }));
   after(() => guarded.stop());
@@ -290,6 +322,42 @@ test('a data load from the API: progress with rows, rows/s and ETA as events, th
   const count = await runCli(['run', '--url', server.url, 'select-only', '-t', '1', '-n', '--json', join(dir, 'after-load.json')]);
   assert.equal(count.code, 0, count.stderr);
   assert.equal((JSON.parse(readFileSync(join(dir, 'after-load.json'), 'utf8')) as { target: { scale: number } }).target.scale, 3);
+});
+
+test("a module's data load streams its stages' rows with a rate: purchases reports every partition", async () => {
+  const define = ['customers=2000', 'products=100', 'purchases=60000', 'months=6', 'stages=customers,products,purchases'];
+  const started = await call('POST', '/api/loads', { workload: 'purchases', url: server.url, define });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id as string;
+  const events = await readEvents(`${ui.url}/api/events?run=${id}`, (e) => e.type === 'end');
+  const end = events[events.length - 1]!;
+  assert.equal(end.data.data.state, 'finished', JSON.stringify(end.data.data));
+  const loads = events.filter((e) => e.type === 'load').map((e) => e.data.data);
+  const of = (table: string) => loads.filter((p) => p.table === table);
+  for (const [table, total] of [
+    ['customers', 2000],
+    ['products', 100],
+    ['purchases', 60000],
+  ] as const) {
+    const seen = of(table);
+    assert.ok(seen.length >= 2, `${table}: its start and its end (${JSON.stringify(seen)})`);
+    assert.equal(seen[0].rows, 0, `${table} starts from nothing`);
+    assert.ok(
+      seen.every((p) => p.totalRows === total && p.stage === 'setup of purchases'),
+      JSON.stringify(seen),
+    );
+    assert.ok(
+      seen.every((p, i) => i === 0 || p.rows >= seen[i - 1].rows),
+      `${table}: rows never go back`,
+    );
+    assert.equal(seen[seen.length - 1].rows, total);
+  }
+  const purchases = of('purchases');
+  const lastPurchases = purchases[purchases.length - 1]!;
+  assert.ok(lastPurchases.rowsPerS > 0, JSON.stringify(lastPurchases));
+  assert.equal(lastPurchases.etaS, 0);
+  const rows = await firstRow(server.url, 'select count(*)::int as n from purchases');
+  assert.equal(rows['n'], 60000);
 });
 
 test('the history: a UI killed mid-run leaves what the run measured; the next one shows it interrupted, opens and compares it', async () => {
