@@ -35,7 +35,7 @@ import { stopOutputsWithin, type ExecutedRun } from './executed-run.js';
 import { checkRunHistory, recordInHistory, resultFileOf } from './run-history.js';
 import { runExitCode } from './exit-code.js';
 import type { LiveOutput, RunContext } from '../output/types.js';
-import { failoverExitCode, finishHa, prepareHa, type HaPrepared } from '../ha/ha-run.js';
+import { failoverExitCode, finishHa, liveFailover, prepareHa, type HaPrepared } from '../ha/ha-run.js';
 import { ShardRecorder } from '../distributed/shard-recorder.js';
 import { CoordinatedPart, type PartIO } from '../distributed/coordinated-part.js';
 import type { ShardPart } from '../executor/types.js';
@@ -142,7 +142,11 @@ export async function executeRun(
   opts.watch?.((samples) => {
     const so = control?.soFar();
     if (so === undefined) return undefined;
-    const sections: ResultSections = { ...(so.targetChanges.length > 0 ? { loadChanges: [...so.targetChanges] } : {}) };
+    const failover = ha === undefined ? undefined : liveFailover(ha, so);
+    const sections: ResultSections = {
+      ...(so.targetChanges.length > 0 ? { loadChanges: [...so.targetChanges] } : {}),
+      ...(failover === undefined ? {} : { failover }),
+    };
     return buildRunResult(cfg, target, server, so, thresholds, samples, sections);
   });
   try {

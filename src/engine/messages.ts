@@ -66,6 +66,7 @@ export type FromWorker =
   /** Every client of the worker is connected; connecting them took `connectUs`. */
   | { readonly type: 'ready'; readonly connectUs: number }
   | { readonly type: 'connect-failed'; readonly code: string; readonly message: string }
-  | { readonly type: 'snapshot'; readonly snapshot: IntervalSnapshot }
+  /** `ha`: the failover measurement's outages so far (src/ha), when they changed since the last interval. */
+  | { readonly type: 'snapshot'; readonly snapshot: IntervalSnapshot; readonly ha?: unknown }
   | { readonly type: 'done'; readonly info: WorkerDoneInfo }
   | { readonly type: 'fatal'; readonly message: string };

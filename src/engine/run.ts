@@ -153,6 +153,10 @@ export interface LoadSoFar {
   /** Seconds of the measured phase so far (0 during a warm-up). */
   readonly durationS: number;
   readonly targetChanges: readonly TargetChange[];
+  /** Failover measurement: each worker's latest outages so far (src/ha live snapshots; empty before any fault). */
+  readonly haLive: readonly unknown[];
+  /** Start of the measured phase, µs on the shared clock. */
+  readonly measureStartUs: number;
 }
 
 export interface RunOutcome {
@@ -257,6 +261,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const targetChanges: TargetChange[] = [];
   const hosts: Record<string, { ok: number; failed: number; latencySumUs: number }> = {};
   const haSnapshots: unknown[] = [];
+  const haLive = new Array<unknown>(workers).fill(undefined);
   let doneCount = 0;
   // Per worker: it reported 'done' (its thread may then end), or its last error before it ended.
   const doneBy = new Array<boolean>(workers).fill(false);
@@ -477,6 +482,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             (Math.min(stopAtUs ?? nowUs(), plan.gridDurationMs === undefined ? Infinity : measureStartUs + plan.gridDurationMs * 1000) - measureStartUs) / 1e6,
           ),
           targetChanges,
+          haLive: haLive.filter((h) => h !== undefined),
+          measureStartUs,
         }),
       );
       // After attach: a start hook may already set the first target (RunControl.adjust).
@@ -543,6 +550,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             // the aggregator needs its index in the whole run to know when every thread has reported.
             {
               const snapshot = msg.snapshot.worker === w ? msg.snapshot : { ...msg.snapshot, worker: w };
+              if (msg.ha !== undefined) haLive[w] = msg.ha;
               hooks.onSnapshot?.(snapshot);
               for (const s of aggregator.add(snapshot)) hooks.onInterval?.(s);
             }

@@ -86,7 +86,8 @@ async function main(init: WorkerInit): Promise<void> {
     onSnapshot: (snapshot) => {
       // The log's lines of the interval reach the file before its snapshot reaches the main thread.
       txnLog?.flush();
-      post({ type: 'snapshot', snapshot });
+      const ha = outcomes?.liveSnapshot();
+      post(ha === undefined ? { type: 'snapshot', snapshot } : { type: 'snapshot', snapshot, ha });
     },
     onDone: (info) => {
       txnLog?.close();

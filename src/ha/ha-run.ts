@@ -103,6 +103,32 @@ export async function prepareHa(
   }
 }
 
+/**
+ * The failover section of a run still going (the live page, the API's result so far): the outages
+ * and reconnects the workers sent with their intervals, an outage still open running to now. What
+ * only the end can tell — write counts, the timeline after, the server's gap, the verification —
+ * is left out. Undefined while nothing has failed.
+ */
+export function liveFailover(
+  prepared: HaPrepared,
+  soFar: { readonly haLive: readonly unknown[]; readonly measureStartUs: number; readonly durationS: number },
+): FailoverResult | undefined {
+  if (soFar.haLive.length === 0) return undefined;
+  const { section } = mergeHaSnapshots(soFar.haLive, {
+    measureStartUs: soFar.measureStartUs,
+    runEndUs: soFar.measureStartUs + soFar.durationS * 1e6,
+    typeNames: [],
+  });
+  return {
+    ...section,
+    timeline: { before: prepared.timelineBefore, after: null },
+    primaryAfter: null,
+    server: null,
+    clientMinusServerS: null,
+    soFar: true,
+  };
+}
+
 export async function finishHa(
   prepared: HaPrepared,
   ctx: {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAILURE_CLASSES, FailureIndex } from '../metrics/types.js';
 import { HaOutcomeSink, ledgerCode, type HaSinkSnapshot, type LedgerEntry } from './outcome-sink.js';
-import { isHaSnapshot } from './failover-section.js';
+import { isHaSnapshot, mergeHaSnapshots } from './failover-section.js';
 import { Outcome } from './types.js';
 
 /** Type 0 writes, type 1 only reads (the layout's first type is 0 unless typeOffset says otherwise). */
@@ -239,4 +239,40 @@ test('a flapping server: windows beyond 10,000 per worker are counted, not kept'
   assert.equal(snap.windows.length, 10_000);
   assert.equal(snap.windowsDropped, 5);
   assert.deepEqual(outcomesOf(snap, WRITE), [10_005, 0, 10_005]);
+});
+
+test('live snapshots: sent only when an outage or a reconnect changed, never with the ledger; merged, an open outage runs to now', () => {
+  const s = sink();
+  s.txn(0, WRITE, Outcome.Ok, -1, 0, 100, 0);
+  s.txn(1, WRITE, Outcome.Ok, -1, 0, 100, 0);
+  assert.equal(s.liveSnapshot(), undefined, 'acknowledged writes alone change nothing live');
+  s.txn(0, WRITE, Outcome.Failed, FailureIndex.Connection, 1_000_000, 1_000_100, 1);
+  const first = structuredClone(s.liveSnapshot());
+  assert.ok(first !== undefined && isHaSnapshot(first));
+  assert.deepEqual(first.ledger, []);
+  assert.deepEqual(first.outcomes, []);
+  assert.deepEqual(
+    first.windows.map((w) => [w.clientId, w.startUs, w.endUs]),
+    [[0, 1_000_000, -1]],
+  );
+  assert.equal(s.liveSnapshot(), undefined, 'nothing new since');
+  let live = mergeHaSnapshots([first], { measureStartUs: 0, runEndUs: 3_000_000, typeNames: [] }).section;
+  assert.deepEqual(
+    live.outages.map((o) => [o.startS, o.endS, o.open]),
+    [[1, 3, true]],
+  );
+  s.txn(0, WRITE, Outcome.Failed, FailureIndex.Connection, 2_000_000, 2_000_100, 2);
+  assert.ok(s.liveSnapshot() !== undefined, 'another error inside the window');
+  s.reconnected(0, 2_000_100, 2_400_000, '127.0.0.1:5433');
+  s.txn(0, WRITE, Outcome.Ok, -1, 2_500_000, 2_600_000, 3);
+  const second = s.liveSnapshot();
+  assert.ok(second !== undefined);
+  live = mergeHaSnapshots([second], { measureStartUs: 0, runEndUs: 5_000_000, typeNames: [] }).section;
+  assert.deepEqual(
+    live.outages.map((o) => [o.startS, o.endS, o.open, o.errors]),
+    [[1, 2.6, false, { connection: 2 }]],
+  );
+  assert.equal(live.reconnects.count, 1);
+  // The end's snapshot still has everything.
+  assert.equal(entry(s.snapshot(), 0, WRITE).maxId, 3);
 });

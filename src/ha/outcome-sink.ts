@@ -103,6 +103,8 @@ export class HaOutcomeSink implements TxnOutcomeSink {
   private readonly reconnectMaxUs: Float64Array;
   private readonly reconnectDurations: number[][];
   private readonly hosts = new Map<string, number>();
+  /** Windows or reconnects changed since the last liveSnapshot (set off the ok path only). */
+  private changed = false;
 
   constructor(opts: HaSinkOptions) {
     const ids = opts.clientIds;
@@ -138,7 +140,10 @@ export class HaOutcomeSink implements TxnOutcomeSink {
     if (this.isRead[local] === 1) {
       if (o === Outcome.Ok) {
         if (this.readPending.length > 0) this.noteRead(scheduledUs, endUs);
-      } else if (w !== null && failure >= 0) w.errors[failure]!++;
+      } else if (w !== null && failure >= 0) {
+        w.errors[failure]!++;
+        this.changed = true;
+      }
       return;
     }
     this.counts[local * 3 + o]!++;
@@ -147,11 +152,13 @@ export class HaOutcomeSink implements TxnOutcomeSink {
       if (w !== null) {
         w.endUs = endUs;
         this.open[slot] = null;
+        this.changed = true;
       }
       return;
     }
     if (w !== null) {
       if (failure >= 0) w.errors[failure]!++;
+      this.changed = true;
       return;
     }
     if (o === Outcome.Unknown || failure === FailureIndex.ReadOnly || failure === FailureIndex.Capacity) this.openWindow(slot, clientId, startUs, failure);
@@ -166,6 +173,18 @@ export class HaOutcomeSink implements TxnOutcomeSink {
     const kept = this.reconnectDurations[slot]!;
     if (kept.length < MAX_RECONNECTS_KEPT) kept.push(d);
     this.hosts.set(host, (this.hosts.get(host) ?? 0) + 1);
+    this.changed = true;
+  }
+
+  /**
+   * The outages and reconnects so far, for the live view: undefined when nothing changed since the
+   * last call (a run without faults sends nothing). No ledger and no write counts: those are for
+   * the end (`snapshot`), and the ledger grows with every write.
+   */
+  liveSnapshot(): HaSinkSnapshot | undefined {
+    if (!this.changed) return undefined;
+    this.changed = false;
+    return { ...this.windowsAndReconnects(), ledger: [], outcomes: [] };
   }
 
   snapshot(): HaSinkSnapshot {
@@ -182,6 +201,10 @@ export class HaOutcomeSink implements TxnOutcomeSink {
       if (this.isRead[t] === 1) continue;
       outcomes.push([this.typeOffset + t, this.counts[t * 3]!, this.counts[t * 3 + 1]!, this.counts[t * 3 + 2]!]);
     }
+    return { ...this.windowsAndReconnects(), ledger, outcomes };
+  }
+
+  private windowsAndReconnects(): Omit<HaSinkSnapshot, 'ledger' | 'outcomes'> {
     return {
       kind: 'pgsurge.ha/v1',
       windows: this.windows,
@@ -190,8 +213,6 @@ export class HaOutcomeSink implements TxnOutcomeSink {
         .map((clientId, i) => ({ clientId, count: this.reconnectCount[i]!, maxUs: this.reconnectMaxUs[i]!, durationsUs: this.reconnectDurations[i]! }))
         .filter((r) => r.count > 0),
       reconnectHosts: Object.fromEntries(this.hosts),
-      ledger,
-      outcomes,
     };
   }
 
@@ -205,6 +226,7 @@ export class HaOutcomeSink implements TxnOutcomeSink {
     this.windows.push(w);
     this.open[slot] = w;
     this.readPending.push(w);
+    this.changed = true;
   }
 
   /** A read succeeded: it is the first read for every pending window it started after. */
@@ -216,6 +238,7 @@ export class HaOutcomeSink implements TxnOutcomeSink {
       w.firstReadUs = endUs;
       pending[i] = pending[pending.length - 1]!;
       pending.pop();
+      this.changed = true;
     }
   }
 

@@ -96,6 +96,11 @@ export const failoverResultSchema = failoverSectionSchema.extend({
   clientMinusServerS: num.nullable(),
   verification: z.union([writeVerificationSchema, notVerifiedSchema]).optional(),
   primaryAfter: z.string().nullable(),
+  /**
+   * The run is still going (the live page, a result so far): an open outage runs to now, and what
+   * only the end tells (writes, the timeline after, the server's gap, the verification) is absent.
+   */
+  soFar: z.boolean().optional(),
 });
 
 export type OutageSummary = z.infer<typeof outageSummarySchema>;

@@ -17,7 +17,9 @@ const c = (text: string, align: Cell['align'] = 'r', cls = ''): Cell => ({ text,
 const s3 = (v: number): string => v.toFixed(3);
 
 function outagesTable(f: FailoverResult): string {
-  if (f.outages.length === 0) return '<p>No outage: every write was acknowledged without a gap.</p>';
+  if (f.outages.length === 0) return f.soFar === true ? '<p>No outage so far.</p>' : '<p>No outage: every write was acknowledged without a gap.</p>';
+  const ended = f.soFar === true ? 'so far' : 'run ended';
+  const down = f.soFar === true ? 'still down' : 'still down at the end';
   const head = [
     'outage',
     'start (s)',
@@ -31,8 +33,8 @@ function outagesTable(f: FailoverResult): string {
   const rows = f.outages.map((o, k) => [
     c(`#${k + 1}`, 'l'),
     c(s3(o.startS)),
-    c(o.open ? `${s3(o.endS)} (run ended)` : s3(o.endS)),
-    c(o.open ? `${s3(o.durationS)}, still down at the end` : s3(o.durationS), 'r', 'bad'),
+    c(o.open ? `${s3(o.endS)} (${ended})` : s3(o.endS)),
+    c(o.open ? `${s3(o.durationS)}, ${down}` : s3(o.durationS), 'r', 'bad'),
     c(fmtNum(o.clients)),
     c(`${s3(o.clientWindowS.p50)} / ${s3(o.clientWindowS.max)}`),
     c(o.timeToFirstReadS === null ? 'no read' : s3(o.timeToFirstReadS)),
@@ -49,7 +51,7 @@ function outagesTable(f: FailoverResult): string {
 /** Facts as rows of (what, value, class of the value). */
 function factRows(f: FailoverResult): [string, string, string][] {
   const rows: [string, string, string][] = [];
-  rows.push(['longest outage (RTO)', `${s3(f.rtoS)} s`, f.rtoS > 0 ? 'bad' : 'good']);
+  rows.push([f.soFar === true ? 'longest outage so far' : 'longest outage (RTO)', `${s3(f.rtoS)} s`, f.rtoS > 0 ? 'bad' : 'good']);
   const rc = f.reconnects;
   rows.push([
     'reconnects',
@@ -61,6 +63,8 @@ function factRows(f: FailoverResult): [string, string, string][] {
     `${f.timeline.before ?? '?'} → ${f.timeline.after ?? '?'}${f.primaryAfter === null ? '' : ` (primary now ${f.primaryAfter})`}`,
     '',
   ]);
+  // Writes by outcome, the server's gap and the verdict are known at the end.
+  if (f.soFar === true) return rows;
   const g = f.server?.largest;
   if (g !== undefined && g !== null) {
     rows.push([

@@ -58,7 +58,15 @@ export interface FailoverRun extends CliRun {
  */
 export async function runWithFault(
   url: string,
-  opts: { durationS: number; faultAfterMs: number; fault: () => Promise<void>; clients?: number; extra?: readonly string[] },
+  opts: {
+    durationS: number;
+    faultAfterMs: number;
+    fault: () => Promise<void>;
+    clients?: number;
+    extra?: readonly string[];
+    /** Sees pgsurge's stderr as it comes. */
+    onStderr?: (chunk: string) => void;
+  },
 ): Promise<FailoverRun> {
   const dir = mkdtempSync(join(tmpdir(), 'pgsurge-failover-'));
   const file = join(dir, 'result.json');
@@ -88,6 +96,7 @@ export async function runWithFault(
       {
         timeoutMs: (opts.durationS + 60) * 1000,
         onStderr: (chunk) => {
+          opts.onStderr?.(chunk);
           if (armed || !chunk.includes('progress:')) return;
           armed = true;
           // The first progress line comes 1 s into the measured phase.
