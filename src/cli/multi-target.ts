@@ -24,6 +24,7 @@ import { printErr, printOut, type CliIO } from './output.js';
 import type { ExecutedRun } from './executed-run.js';
 import { urlTarget, type Target } from './target.js';
 import { runExitCode } from './exit-code.js';
+import { failoverExitCode } from '../ha/ha-run.js';
 
 /** --out's file for the comparison; a target of that name would overwrite it (or be overwritten). */
 const COMPARE_NAME = 'compare';
@@ -111,8 +112,12 @@ export async function runTargets(
   const { failures, outDir } = writeTargetOutputs(cfg, runs, failed, comparison === undefined ? undefined : () => renderCompareHtml(comparison), opts, io);
   for (const f of failures) printErr(io, `pgsurge: ${formatOutputFailure(f)}`);
   if (failures.length > 0) printErr(io, 'pgsurge: every other output was written');
-  // Each run's code as for one target (without the failover verdict); the worst one wins.
-  const codes = runs.map((r) => runExitCode(r.result, r.outcome));
+  // Each run's code as for one target, a failed write verification (1) outranking a failed
+  // threshold (99) as it does there; the worst one wins.
+  const codes = runs.map((r) => {
+    const code = runExitCode(r.result, r.outcome);
+    return code === 0 || code === 99 ? (failoverExitCode(r.result) ?? code) : code;
+  });
   const incomplete = runs.length < targets.length || failures.length > 0;
   const exitCode = incomplete ? 1 : codes.includes(1) ? 1 : codes.includes(99) ? 99 : 0;
   return { runs, failed, exitCode, outDir };

@@ -33,7 +33,8 @@ export interface CompareOptions {
   readonly regressionPct?: number;
 }
 
-export type MetricKey = 'tps' | 'p50' | 'p95' | 'p99' | 'errorRatePct' | 'max' | 'lagP99' | 'commitsPerS' | 'cacheHitRatio' | 'replLagBytes' | 'serverCpuPct';
+export type MetricKey =
+  'tps' | 'p50' | 'p95' | 'p99' | 'errorRatePct' | 'max' | 'lagP99' | 'commitsPerS' | 'cacheHitRatio' | 'replLagBytes' | 'serverCpuPct' | 'rtoS' | 'lostWrites';
 
 export interface MetricRow {
   readonly key: MetricKey;
@@ -148,6 +149,18 @@ const METRICS: readonly MetricDef[] = [
     label: 'server CPU % (mean)',
     better: 'lower',
     value: (r) => serverFigure(r, (p) => /^process\.cpuPct$/.test(p), 'sum-mean'),
+    tested: false,
+  },
+  // Failover runs (--failover, --verify-writes): what the clients behind each target saw.
+  { key: 'rtoS', label: 'longest outage s', better: 'lower', value: (r) => r.failover?.rtoS ?? null, tested: false },
+  {
+    key: 'lostWrites',
+    label: 'lost writes',
+    better: 'lower',
+    value: (r) => {
+      const v = r.failover?.verification;
+      return v !== undefined && 'lost' in v ? v.lost : null;
+    },
     tested: false,
   },
 ];

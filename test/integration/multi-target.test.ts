@@ -17,6 +17,15 @@ const bouncer = existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer')
   ? await startPgBouncer({ targetHost: server.host, targetPort: server.port, poolMode: 'transaction', poolSize: 4 })
   : undefined;
 after(() => bouncer?.stop());
+/** Direct and through PgBouncer (-M extended: PgBouncer before 1.21 cannot keep named prepared statements in transaction mode). */
+const bothTargets = (b: NonNullable<typeof bouncer>): string[] => [
+  '-M',
+  'extended',
+  '--target',
+  `direct=${server.url}`,
+  '--target',
+  `pgbouncer=${b.url('pgsurge')}`,
+];
 const dir = mkdtempSync(join(tmpdir(), 'pgsurge-targets-'));
 const init = await runCli(['init', '--url', server.url, '-s', '1', '-q']);
 assert.equal(init.code, 0, init.stderr);
@@ -30,26 +39,7 @@ test('one workload against direct and PgBouncer targets: results per target and 
   const json = join(dir, 'targets.json');
   // PgBouncer before 1.21 cannot keep named prepared statements under transaction pooling:
   // -M extended (unnamed statements) works through every version.
-  const r = await runCli([
-    'run',
-    '-b',
-    'select-only',
-    '-c',
-    '8',
-    '-T',
-    '3',
-    '-M',
-    'extended',
-    '-n',
-    '--target',
-    `direct=${server.url}`,
-    '--target',
-    `pgbouncer=${bouncer.url('pgsurge')}`,
-    '--json',
-    json,
-    '--out',
-    out,
-  ]);
+  const r = await runCli(['run', '-b', 'select-only', '-c', '8', '-T', '3', '-n', ...bothTargets(bouncer), '--json', json, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /== direct ==/);
   assert.match(r.stdout, /== pgbouncer ==/);
@@ -66,6 +56,27 @@ test('one workload against direct and PgBouncer targets: results per target and 
     assert.equal(res.config['randomSeed'], (all.targets[0]!.result as { config: { randomSeed: number } }).config.randomSeed, 'same seed');
   }
   for (const f of ['direct.json', 'pgbouncer.json', 'direct.html', 'compare.html']) assert.ok(existsSync(join(out, f)), f);
+});
+
+test('--verify-writes against several targets: each target checked for lost writes, the comparison shows outages and lost writes', async (t) => {
+  if (bouncer === undefined) {
+    t.skip('pgbouncer is not installed (npm run test:deps)');
+    return;
+  }
+  const json = join(dir, 'failover-targets.json');
+  const r = await runCli(['run', 'ha-writes', '--verify-writes', '-c', '2', '-T', '2', '--no-observe', ...bothTargets(bouncer), '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const all = JSON.parse(readFileSync(json, 'utf8')) as {
+    targets: { name: string; result: { failover?: { rtoS: number; verification?: { verdict: string; lost: number; sets: { acknowledged: number }[] } } } }[];
+  };
+  for (const x of all.targets) {
+    const v = x.result.failover?.verification;
+    assert.equal(v?.verdict, 'ok', `${x.name}: ${JSON.stringify(x.result.failover)}`);
+    assert.ok((v?.sets ?? []).reduce((n, set) => n + set.acknowledged, 0) > 0, `${x.name}: writes were checked`);
+  }
+  assert.match(r.stdout, /verify-writes +ok[\s\S]*verify-writes +ok/);
+  assert.match(r.stdout, /longest outage s +0\b.* 0\b/);
+  assert.match(r.stdout, /lost writes +0\b.* 0\b/);
 });
 
 test('bad --target values are usage errors', async () => {
