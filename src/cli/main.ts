@@ -273,6 +273,7 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option('--token <token>', 'the token requests must carry (default: PGSURGE_UI_TOKEN, else a random one off loopback)')
     .option('--history <file>', 'the run history to list and record in (default: $PGSURGE_HISTORY, else $XDG_DATA_HOME/pgsurge/history.db)')
     .option('--no-history', 'keep no history: list and compare only the runs of this session')
+    .option('--allow-module-uploads', 'accept workload modules sent with a run (code that runs on this machine, as this user)')
     .option('--verbose', 'show stack traces of internal errors')
     .action(async (opts: RawUiOptions) => {
       const { uiCommand } = await import('./ui-command.js');

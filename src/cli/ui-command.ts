@@ -6,6 +6,7 @@
  * Ctrl-C (or SIGTERM) stops every running run gracefully and waits for their results (recorded in
  * the history); a second one stops them at once.
  */
+import { userInfo } from 'node:os';
 import { parseListen } from '../config/listen.js';
 import { UiHub } from '../ui/hub.js';
 import { launchRun } from '../ui/launch.js';
@@ -50,6 +51,8 @@ export interface RawUiOptions {
   readonly token?: string;
   /** --history FILE, or false with --no-history. */
   readonly history?: string | boolean;
+  /** --allow-module-uploads: runs may bring workload modules (code) of their own. */
+  readonly allowModuleUploads?: boolean;
 }
 
 export async function uiCommand(opts: RawUiOptions, io: CliIO): Promise<number> {
@@ -81,9 +84,11 @@ async function serve(
   opts: RawUiOptions,
   io: CliIO,
 ): Promise<number> {
+  const modules = opts.allowModuleUploads === true;
   const hub = new UiHub({
-    start: (h, body, o) => launchRun(h, body, { ...o, env: io.env, stderr: io.stderr }),
+    start: (h, body, o) => launchRun(h, body, { ...o, env: io.env, stderr: io.stderr, modules }),
     history: history === undefined ? undefined : guarded(history, io),
+    modules,
   });
   const server = await startUiServer(hub, { host, port, token, env: io.env });
   if (historyFile !== undefined) printErr(io, `pgsurge: run history in ${historyFile}`);
@@ -91,6 +96,11 @@ async function serve(
   io.stderr.write(`pgsurge: UI at ${server.url}/${withToken}\n`);
   if (token !== undefined && opts.token === undefined && io.env['PGSURGE_UI_TOKEN'] === undefined)
     printErr(io, 'pgsurge: off loopback every request needs the token above (--token or PGSURGE_UI_TOKEN to choose it)');
+  if (modules)
+    printErr(
+      io,
+      `pgsurge: warning: module uploads are on: whoever can ${token === undefined ? 'reach this page' : 'use the token'} can run code on this machine as ${userInfo().username}`,
+    );
   let stops = 0;
   await new Promise<void>((resolve) => {
     const onSignal = (sig: NodeJS.Signals): void => {

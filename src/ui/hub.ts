@@ -19,6 +19,8 @@ export interface HubOptions {
   /** Runs may be started from the page and the API (`pgsurge ui`); without it they are only watched (`run --ui`). */
   readonly start?: Launcher;
   readonly history?: RunHistory | undefined;
+  /** Runs may bring workload modules of their own (`pgsurge ui --allow-module-uploads`). */
+  readonly modules?: boolean;
 }
 
 /** A short id, unique enough for one machine's history, safe in URLs. */

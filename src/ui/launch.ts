@@ -53,6 +53,22 @@ export interface LaunchOptions {
   readonly env: NodeJS.ProcessEnv;
   /** The UI process's stderr (each run's lines, prefixed with its id). */
   readonly stderr: NodeJS.WritableStream;
+  /** Workload modules may be uploaded with a run (--allow-module-uploads). */
+  readonly modules?: boolean;
+}
+
+/** The field of the uploaded file a problem's message names first; else of the uploads sent. */
+function uploadNamed(body: unknown, message: string): 'scripts' | 'modules' {
+  const b = body as Record<string, unknown>;
+  let first: { field: 'scripts' | 'modules'; at: number } | undefined;
+  for (const field of ['scripts', 'modules'] as const) {
+    const files = Array.isArray(b[field]) ? (b[field] as { name?: unknown }[]) : [];
+    for (const f of files) {
+      const at = typeof f.name === 'string' ? message.indexOf(f.name) : -1;
+      if (at >= 0 && (first === undefined || at < first.at)) first = { field, at };
+    }
+  }
+  return first?.field ?? (Array.isArray(b['scripts']) ? 'scripts' : 'modules');
 }
 
 /**
@@ -61,21 +77,25 @@ export interface LaunchOptions {
  * cannot start.
  */
 export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions): Promise<LiveRun> {
-  // Uploaded scripts live in a directory of the run's own, removed when it ends.
+  // Uploaded scripts and modules live in a directory of the run's own, removed when it ends.
   let scriptDir: string | undefined;
   const removeScripts = (): void => {
     if (scriptDir !== undefined) rmSync(scriptDir, { recursive: true, force: true });
   };
   let cfg;
   try {
-    cfg = resolveRequest(body, (scripts) => {
-      scriptDir = mkdtempSync(join(tmpdir(), 'pgsurge-ui-'));
-      return scripts.map((s) => {
-        const path = join(scriptDir!, s.name);
-        writeFileSync(path, s.text, { mode: 0o600 });
-        return path;
-      });
-    });
+    cfg = resolveRequest(
+      body,
+      (files) => {
+        scriptDir ??= mkdtempSync(join(tmpdir(), 'pgsurge-ui-'));
+        return files.map((s) => {
+          const path = join(scriptDir!, s.name);
+          writeFileSync(path, s.text, { mode: 0o600 });
+          return path;
+        });
+      },
+      { modules: opts.modules === true },
+    );
   } catch (e) {
     removeScripts();
     throw e;
@@ -92,8 +112,10 @@ export async function launchRun(hub: UiHub, body: unknown, opts: LaunchOptions):
   const planned = await planWorkloads(cfg).catch((e: unknown) => {
     removeScripts();
     // A script's problem names it by its uploaded name, not by where it was written.
-    if (e instanceof PgsurgeError)
-      throw new RequestError([{ field: scriptDir === undefined ? 'workloads' : 'scripts', message: e.message.split(`${scriptDir}/`).join('') }]);
+    if (e instanceof PgsurgeError) {
+      const message = scriptDir === undefined ? e.message : e.message.split(`${scriptDir}/`).join('');
+      throw new RequestError([{ field: scriptDir === undefined ? 'workloads' : uploadNamed(body, message), message }]);
+    }
     throw e;
   });
   const tags = { ...cfg.tags };

@@ -43,6 +43,16 @@ export function openApiDocument(): object {
                 properties: { name: { type: 'string' }, text: { type: 'string' }, weight: { type: 'integer' } },
               },
             },
+            modules: {
+              type: 'array',
+              description:
+                'uploaded workload modules (.ts, .mts, .js, .mjs; one file each, importing only pgsurge and Node built-ins), run beside the workloads; only where pgsurge ui runs with --allow-module-uploads (at most 16, 512 KB each)',
+              items: {
+                type: 'object',
+                required: ['name', 'text'],
+                properties: { name: { type: 'string' }, text: { type: 'string' }, weight: { type: 'integer' } },
+              },
+            },
           },
           description: "pgsurge run's options by their JSON names",
         },

@@ -81,7 +81,7 @@ const APP_JS = String.raw`
     return el('input', { type: 'text', id: id, name: f.key, placeholder: f.placeholder || '' });
   }
   var FIRST = ['workloads', 'url', 'client', 'jobs', 'time', 'rate', 'scale', 'tag', 'threshold'];
-  function runForm(fields) {
+  function runForm(fields, canUploadModules) {
     var form = el('form', { 'class': 'run', id: 'new-run-form' });
     var more = el('form', { 'class': 'run', id: 'more-options' });
     fields.forEach(function (f) {
@@ -99,6 +99,13 @@ const APP_JS = String.raw`
       el('div', { 'class': 'help', text: 'upload pgbench script files to run (with the workloads above, if any)' }),
       el('div', { 'class': 'err', 'data-err': 'scripts' })
     ]), form.children[1] || null);
+    // Modules are code: offered only where pgsurge ui was started with --allow-module-uploads.
+    var moduleUploads = canUploadModules ? el('input', { type: 'file', id: 'f-modules', multiple: 'multiple', accept: '.ts,.mts,.js,.mjs' }) : null;
+    if (moduleUploads) form.insertBefore(el('div', { 'data-field': 'modules' }, [
+      el('label', { 'for': 'f-modules', text: 'workload modules (modules)' }), moduleUploads,
+      el('div', { 'class': 'help', text: 'upload TypeScript or JavaScript workload modules (one file each) to run with the workloads above' }),
+      el('div', { 'class': 'err', 'data-err': 'modules' })
+    ]), form.children[2] || null);
     var submit = el('button', { type: 'submit', id: 'start-run', text: 'Start run' });
     var wrap = el('div', {}, [form, el('details', {}, [el('summary', { text: 'More options' }), more]), el('p', {}, [submit]), el('div', { 'class': 'err', id: 'form-error' })]);
     function values() {
@@ -118,10 +125,14 @@ const APP_JS = String.raw`
       Array.prototype.forEach.call(document.querySelectorAll('[data-err]'), function (e) { e.textContent = ''; });
       document.getElementById('form-error').textContent = '';
       submit.disabled = true;
-      var files = Array.prototype.slice.call(uploads.files || []);
-      Promise.all(files.map(function (f) { return f.text().then(function (t) { return { name: f.name, text: t }; }); })).then(function (scripts) {
+      function read(input) {
+        var files = Array.prototype.slice.call((input && input.files) || []);
+        return Promise.all(files.map(function (f) { return f.text().then(function (t) { return { name: f.name, text: t }; }); }));
+      }
+      Promise.all([read(uploads), read(moduleUploads)]).then(function (sent) {
         var body = values();
-        if (scripts.length > 0) body.scripts = scripts;
+        if (sent[0].length > 0) body.scripts = sent[0];
+        if (sent[1].length > 0) body.modules = sent[1];
         return api('POST', '/api/runs', body);
       }).then(function (r) {
         submit.disabled = false;
@@ -247,7 +258,7 @@ const APP_JS = String.raw`
     main.replaceChildren();
     api('GET', '/api/options').then(function (r) {
       options = r.body;
-      if (options.canStart) main.appendChild(el('section', { id: 'start' }, [el('h2', { text: 'Start a run' }), runForm(options.fields)]));
+      if (options.canStart) main.appendChild(el('section', { id: 'start' }, [el('h2', { text: 'Start a run' }), runForm(options.fields, options.canUploadModules)]));
       if (options.canStart) {
         main.appendChild(el('section', { id: 'loads' }, [el('h2', { text: 'Load data' }), loadForm(options.loadable)]));
         api('GET', '/api/loads').then(function (x) { if (x.ok) x.body.loads.slice().reverse().forEach(showLoad); });

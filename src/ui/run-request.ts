@@ -5,7 +5,10 @@
  *
  * A request may not name files on the UI's machine (scripts, modules, scenario files, output
  * paths, PostgreSQL binaries) nor start what only a terminal user should start (fleets over SSH,
- * listeners, shards): those options are not in FROM_REQUEST. Workloads are the built-in ones.
+ * listeners, shards): those options are not in FROM_REQUEST. Workloads are the built-in ones,
+ * pgbench scripts sent with the request (`scripts`), and — only where `pgsurge ui` was started with
+ * --allow-module-uploads — workload modules sent with it (`modules`): a module is code that runs on
+ * this machine, which a pgbench script without `\shell` is not.
  */
 import { PgsurgeError, usageError } from '../errors.js';
 import { resolveRunRequest, type RunConfig } from '../config/run-config.js';
@@ -142,29 +145,36 @@ function fieldOf(message: string): string | null {
   return null;
 }
 
-/** A pgbench script sent with the request (an upload): its file name, text and weight. */
+/** A file sent with the request (an upload: a pgbench script or a workload module): its file name, text and weight. */
 export interface UploadedScript {
   readonly name: string;
   readonly text: string;
   readonly weight: number;
 }
 
-/** Uploaded scripts: at most this many, each at most this big (a script is a few statements). */
-const MAX_SCRIPTS = 16;
-const MAX_SCRIPT_BYTES = 512 * 1024;
+/** Uploads of each kind: at most this many, each at most this big (a script is a few statements, a module one file). */
+const MAX_UPLOADS = 16;
+const MAX_UPLOAD_BYTES = 512 * 1024;
 
-function uploadedScripts(v: unknown, problems: FieldProblem[]): UploadedScript[] {
-  const bad = (message: string): UploadedScript[] => (problems.push({ field: 'scripts', message }), []);
-  if (!Array.isArray(v) || v.length > MAX_SCRIPTS)
-    return bad(`expected a list of at most ${MAX_SCRIPTS} scripts: [{"name": "a.sql", "text": "…", "weight": 1}]`);
+/** What `modules` says where module uploads are off. */
+export const MODULES_OFF =
+  'module uploads are off: a module is code that would run on this machine; start pgsurge ui with --allow-module-uploads to accept them, or run the module with pgsurge run';
+
+function uploadedFiles(v: unknown, field: 'scripts' | 'modules', problems: FieldProblem[]): UploadedScript[] {
+  const kind = field === 'scripts' ? 'script' : 'module';
+  const example = field === 'scripts' ? 'a.sql' : 'workload.ts';
+  const bad = (message: string): UploadedScript[] => (problems.push({ field, message }), []);
+  if (!Array.isArray(v) || v.length > MAX_UPLOADS)
+    return bad(`expected a list of at most ${MAX_UPLOADS} ${field}: [{"name": "${example}", "text": "…", "weight": 1}]`);
   const out: UploadedScript[] = [];
   for (const s of v as unknown[]) {
     const o = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
     const { name, text, weight = 1 } = o;
     if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name))
-      return bad(`a script's "name" is its file name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
-    if (typeof text !== 'string' || Buffer.byteLength(text) > MAX_SCRIPT_BYTES)
-      return bad(`${name}: "text" must be the script, at most ${MAX_SCRIPT_BYTES / 1024} KB`);
+      return bad(`a ${kind}'s "name" is its file name (letters, digits, . _ -), got ${JSON.stringify(name)}`);
+    if (field === 'modules' && !/\.(ts|mts|js|mjs)$/.test(name)) return bad(`${name}: a module's file name ends in .ts, .mts, .js or .mjs`);
+    if (typeof text !== 'string' || Buffer.byteLength(text) > MAX_UPLOAD_BYTES)
+      return bad(`${name}: "text" must be the ${kind}, at most ${MAX_UPLOAD_BYTES / 1024} KB`);
     if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0) return bad(`${name}: "weight" must be an integer ≥ 0`);
     if (out.some((x) => x.name === name)) return bad(`${name} is given twice`);
     out.push({ name, text, weight });
@@ -174,18 +184,27 @@ function uploadedScripts(v: unknown, problems: FieldProblem[]): UploadedScript[]
 
 /**
  * The request's config, or a RequestError naming each problem's field. Uploaded pgbench scripts
- * (`scripts`) are handed to `save`, which writes them where the run reads them and returns their paths.
+ * (`scripts`) and, with `modules`, workload modules (`modules`) are handed to `save`, which writes
+ * them where the run reads them and returns their paths.
  */
-export function resolveRequest(body: unknown, save?: (scripts: readonly UploadedScript[]) => string[]): RunConfig {
+export function resolveRequest(body: unknown, save?: (files: readonly UploadedScript[]) => string[], opts: { readonly modules?: boolean } = {}): RunConfig {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new RequestError([{ field: null, message: 'expected a JSON object of run options' }]);
   const problems: FieldProblem[] = [];
   // Refused fields are said once and left out of the resolution (which would only add their consequences).
   const allowed: Record<string, unknown> = {};
-  const scripts = 'scripts' in body ? uploadedScripts((body as Record<string, unknown>)['scripts'], problems) : [];
+  const b = body as Record<string, unknown>;
+  const scripts = 'scripts' in body ? uploadedFiles(b['scripts'], 'scripts', problems) : [];
   if (scripts.length > 0 && save === undefined) problems.push({ field: 'scripts', message: 'scripts cannot be uploaded here' });
+  let modules: UploadedScript[] = [];
+  if ('modules' in body) {
+    if (opts.modules !== true || save === undefined) problems.push({ field: 'modules', message: MODULES_OFF });
+    else modules = uploadedFiles(b['modules'], 'modules', problems);
+  }
+  const twice = modules.find((m) => scripts.some((s) => s.name === m.name));
+  if (twice !== undefined) problems.push({ field: 'modules', message: `${twice.name} is also the name of an uploaded script` });
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'scripts') continue;
+    if (key === 'scripts' || key === 'modules') continue;
     if (key !== 'workloads' && !FROM_REQUEST.has(key) && RUN_OPTIONS.some((o) => optionKey(o.long) === key))
       problems.push({ field: key, message: 'not available from the page or the API (it names files or starts processes on this machine); use pgsurge run' });
     else allowed[key] = value;
@@ -203,6 +222,10 @@ export function resolveRequest(body: unknown, save?: (scripts: readonly Uploaded
   }
   // Written only once everything else is known to be right.
   if (problems.length === 0 && scripts.length > 0 && save !== undefined) allowed['file'] = save(scripts).map((path, i) => `${path}@${scripts[i]!.weight}`);
+  if (problems.length === 0 && modules.length > 0 && save !== undefined) {
+    const paths = save(modules).map((path, i) => `${path}@${modules[i]!.weight}`);
+    allowed['workloads'] = [...(Array.isArray(workloads) ? (workloads as unknown[]) : []), ...paths];
+  }
   let cfg: RunConfig | undefined;
   try {
     cfg = resolveRunRequest(allowed);

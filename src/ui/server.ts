@@ -140,6 +140,7 @@ export async function startUiServer(hub: UiHub, opts: UiServerOptions): Promise<
   app.get('/api/openapi.json', () => openApiDocument());
   app.get('/api/options', () => ({
     canStart: hub.opts.start !== undefined,
+    canUploadModules: hub.opts.start !== undefined && hub.opts.modules === true,
     history: hub.history !== undefined,
     fields: formFields(),
     loadable: LOADABLE,

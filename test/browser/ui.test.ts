@@ -254,3 +254,42 @@ test('a closed-loop run of an uploaded script from the page: its active clients 
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, []);
 });
+
+test('a workload module uploaded from the page runs where pgsurge ui accepts modules; the form offers no upload where it does not', { skip }, async () => {
+  const plain = await openPage();
+  await fillForm(plain.page);
+  assert.equal(await plain.page.$('#f-modules'), null, 'no module upload without --allow-module-uploads');
+  await plain.page.close();
+
+  const open = await startUiProcess(['ui', '--listen', '127.0.0.1:0', '--no-history', '--allow-module-uploads']);
+  after(() => open.stop());
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${open.url}/`);
+  await page.waitForSelector('#f-modules');
+  await page.fill('#f-workloads', '');
+  await page.fill('#f-url', server!.url);
+  await page.fill('#f-time', '1s');
+  const module = [
+    "import { defineWorkload } from 'pgsurge';",
+    "export default defineWorkload({ transactions: { lookup: { steps: [{ sql: 'select count(*) from pgbench_branches' }] } } });",
+    '',
+  ].join('\n');
+  await page.setInputFiles('#f-modules', { name: 'lookup.ts', mimeType: 'text/plain', buffer: Buffer.from(module) });
+  await page.click('#start-run');
+  await page.waitForURL(/#\/runs\//);
+  const id = runIdOf(page);
+  await waitFor(page, `document.getElementById('run-state').textContent === 'finished'`, 30_000);
+  await shot(page, '8-module-upload');
+  const result = (await api(open.url, 'GET', `/api/runs/${id}/result.json`)).body as { transactionTypes: Record<string, { transactions: number }> };
+  const types = Object.entries(result.transactionTypes);
+  assert.equal(types.length, 1);
+  assert.match(types[0]![0], /lookup/);
+  assert.ok(types[0]![1].transactions > 0);
+  await page.close();
+  assert.deepEqual(errors, []);
+});

@@ -299,6 +299,68 @@ test('an uploaded pgbench script runs; a bad one is refused naming it, and nothi
   assert.deepEqual(uploads(), before, 'the uploaded scripts are removed with their run');
 });
 
+test('workload modules: refused unless pgsurge ui accepts them; with --allow-module-uploads one runs, a broken one is named, and neither stays on disk', async () => {
+  const uploads = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('pgsurge-ui-'));
+  const before = uploads();
+  const MODULE = [
+    "import { defineWorkload } from 'pgsurge';",
+    'export default defineWorkload({',
+    "  options: { top: { type: 'int', default: 10, description: 'largest value' } },",
+    "  transactions: { pick: { steps: [{ sql: 'select $1::int as v', params: (r, _v, o) => [r.int(1, o.top)] }] } },",
+    '});',
+    '',
+  ].join('\n');
+  const off = await call('POST', '/api/runs', { url: server.url, time: '1s', modules: [{ name: 'pick.ts', text: MODULE }] });
+  assert.equal(off.status, 400);
+  assert.deepEqual(off.body.problems, [
+    {
+      field: 'modules',
+      message:
+        'module uploads are off: a module is code that would run on this machine; start pgsurge ui with --allow-module-uploads to accept them, or run the module with pgsurge run',
+    },
+  ]);
+  assert.equal((await call('GET', '/api/options')).body.canUploadModules, false);
+
+  const open = await startUiProcess(['ui', '--listen', '127.0.0.1:0', '--no-history', '--allow-module-uploads']);
+  after(() => open.stop());
+  await until(
+    'the warning',
+    async () => (/module uploads are on: whoever can reach this page can run code on this machine/.test(open.stderr()) ? true : undefined),
+    10_000,
+  );
+  assert.equal((await api(open.url, 'GET', '/api/options')).body.canUploadModules, true);
+  const started = await api(open.url, 'POST', '/api/runs', {
+    url: server.url,
+    time: '1s',
+    define: ['top=3'],
+    modules: [{ name: 'pick.ts', text: MODULE }],
+  });
+  assert.equal(started.status, 201, started.text);
+  const id = started.body.id as string;
+  await until('the module run to finish', async () => ((await api(open.url, 'GET', `/api/runs/${id}`)).body.state === 'finished' ? true : undefined), 30_000);
+  const result = (await api(open.url, 'GET', `/api/runs/${id}/result.json`)).body as {
+    transactionTypes: Record<string, { transactions: number; failed: number }>;
+  };
+  const [name, figures] = Object.entries(result.transactionTypes)[0]!;
+  assert.match(name, /pick/);
+  assert.ok(figures.transactions > 0 && figures.failed === 0, JSON.stringify(figures));
+
+  const broken = await api(open.url, 'POST', '/api/runs', {
+    url: server.url,
+    time: '1s',
+    modules: [{ name: 'broken.ts', text: 'export default {\n  transactions: { x: { steps: [ }\n};\n' }],
+  });
+  assert.equal(broken.status, 400, broken.text);
+  const problem = (broken.body.problems as { field: string; message: string }[])[0]!;
+  assert.equal(problem.field, 'modules');
+  assert.match(problem.message, /^cannot load workload module broken\.ts:2:\d+: /);
+  assert.ok(!problem.message.includes(tmpdir()), `the upload's directory stays out of the message: ${problem.message}`);
+  const misnamed = await api(open.url, 'POST', '/api/runs', { url: server.url, modules: [{ name: 'pick.sql', text: MODULE }] });
+  assert.equal(misnamed.status, 400);
+  assert.match(misnamed.body.problems[0].message, /pick\.sql: a module's file name ends in \.ts, \.mts, \.js or \.mjs/);
+  await until('the uploads to be removed', async () => (uploads().length === before.length ? true : undefined), 10_000);
+});
+
 test('a data load from the API: progress with rows, rows/s and ETA as events, then the tables are there', async () => {
   const refused = await call('POST', '/api/loads', { workload: 'nope', scale: 0, colour: 'red' });
   assert.equal(refused.status, 400);
