@@ -175,3 +175,22 @@ test('closed loop: transactions in flight at the stop are unfinished at their wa
   assert.equal(t.unfinishedWaitMinUs, 5_500_000);
   assert.equal(t.unfinishedWaitMaxUs, 5_500_000);
 });
+
+test('transactions that finish in the grace after the last boundary are in the last interval, not only in the totals', async () => {
+  // 300 ms per transaction: at the end of -T 3 s every client is in flight. The last boundary and
+  // the end of the load are due at the same instant; whichever fires first, the intervals add up to
+  // the totals.
+  const load: LoadModel = { kind: 'closed', durationMs: 3000, transactionsPerClient: undefined };
+  const startUs = 2_000_000;
+  const sim = simulate(load, { serviceUs: 300_000, stallFromUs: Infinity, stallToUs: Infinity }, 4);
+  const { done, t } = await runSim(sim, startUs, startUs + 20_000_000);
+  assert.ok(done);
+  const intervals = sim.aggregator.intervals();
+  assert.equal(intervals.length, 3);
+  assert.equal(
+    intervals.reduce((n, i) => n + i.ok, 0),
+    t.ok,
+    `intervals ${intervals.map((i) => i.ok).join(' + ')} vs ${t.ok} in the totals`,
+  );
+  assert.ok(t.ok > 36, `the in-flight transactions finished in the grace: ${t.ok}`);
+});

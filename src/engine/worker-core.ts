@@ -248,8 +248,13 @@ export class WorkerCore implements ClientOwner, ExecutorHost {
   private readonly onInterval = (): void => {
     if (this.done) return;
     const last = this.lastIntervalIndex();
-    if (this.loadDone && this.interval >= last) {
-      this.complete();
+    if (this.interval >= last) {
+      // The last interval's figures go with the final snapshot only, whichever of this boundary and
+      // the end of the load comes first: sent here as well, it could complete the interval at the
+      // main thread before transactions finishing in the grace arrive, which then reach the totals
+      // but not the interval.
+      if (this.loadDone) this.complete();
+      else this.intervalTimer = null;
       return;
     }
     this.opts.onSnapshot(this.recorder.snapshot(this.opts.worker, this.interval, false));
