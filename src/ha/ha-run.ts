@@ -36,6 +36,7 @@ import { verdictOf, type ResultV1 } from '../report/result.js';
 import { round } from '../util/round.js';
 import { resetHaWrites } from '../workload/builtin/ha-writes.js';
 import { mergeHaSnapshots } from './failover-section.js';
+import { poolerView } from './pooler-view.js';
 import { currentTimeline, serverGaps, type ServerGaps } from './server-gap.js';
 import { haWritesTypes, verifyHaWrites } from './verify-writes.js';
 
@@ -178,8 +179,10 @@ export async function finishHa(
     if (prepared.verify) verification = { verdict: 'NOT VERIFIED', ok: false, error: why };
   }
   const serverS = server?.largest?.durationS ?? null;
+  const pooler = poolerView(result.server);
   const failover: FailoverResult = {
     ...merged.section,
+    ...(pooler === undefined ? {} : { pooler }),
     timeline: { before: prepared.timelineBefore, after: timelineAfter },
     primaryAfter,
     server,

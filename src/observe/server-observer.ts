@@ -111,6 +111,8 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   let tables: readonly string[] = opts.tables ?? [];
   let ctx: RunContext | undefined;
   let hosts: HostState[] = [];
+  /** Servers a pooler stopped sending the run to (followPooler): their gaps are still findings. */
+  const retired: HostState[] = [];
   let measureStartUs = 0;
   let timer: NodeJS.Timeout | undefined;
   let nextBoundary = 0;
@@ -278,9 +280,43 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       // A broken connection is re-opened at the next boundary (e.g. after a failover).
       await h.client?.end().catch(() => undefined);
       h.client = undefined;
+      if (h.pooler?.kind === 'pgbouncer') await followPooler(h, boundary);
     } finally {
       h.busy = false;
     }
+  };
+
+  /**
+   * The server behind a PgBouncer stopped answering: if the pooler now sends the run's database to
+   * another server (re-pointed after a promotion, as a managed pooler follows its primary), that
+   * one is sampled in its place from this boundary on, under its own name, carrying the pool
+   * figures. While the pooler still names the silent one, nothing changes (asked again next time).
+   */
+  const followPooler = async (h: HostState, boundary: number): Promise<void> => {
+    const probe = h.pooler!;
+    const next = (await probe.backends().catch(() => []))[0];
+    if (next === undefined || same2(next)(h.spec) || hosts.some((x) => same2(next)(x.spec)) || stopped) return;
+    const n = newHost(next, h.conn, undefined);
+    try {
+      const client = await openHost(n);
+      const res = (await client.query(n.sql)) as unknown as { rows: Record<string, unknown>[] }[];
+      n.last = { boundary, snap: parseSnapshot(res, nowUs()) };
+    } catch {
+      await n.client?.end().catch(() => undefined);
+      return;
+    }
+    if (stopped || !hosts.includes(h)) {
+      await n.client?.end().catch(() => undefined);
+      return;
+    }
+    // Intervals sampled (or marked missing) up to here stay as they were, under the old name.
+    for (const [k, sample] of h.samples) n.samples.set(k, sample);
+    retired.push(h);
+    n.doneThrough = h.doneThrough;
+    if (n.postmasterPid !== undefined) n.machine = { kind: 'proc' };
+    n.pooler = probe;
+    h.pooler = undefined;
+    hosts = hosts.map((x) => (x === h ? n : x));
   };
 
   const markMissing = (h: HostState, boundary: number, message: string, machine: MachineUsage | null = null, pooler?: PoolerUsage | PgpoolUsage): void => {
@@ -448,7 +484,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
       start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
       end: { hosts: endFacts },
     };
-    const findings = [...samplingGaps(hosts, end.intervals.length, intervalMs), ...diagnose({ intervals: end.intervals, server, facts })];
+    const findings = [...samplingGaps([...retired, ...hosts], end.intervals.length, intervalMs), ...diagnose({ intervals: end.intervals, server, facts })];
     return { server, serverFacts: facts, findings };
   };
 

@@ -88,6 +88,28 @@ const writeVerificationSchema = z.object({
 /** No primary could be reached after the run to read the final state from. */
 const notVerifiedSchema = z.object({ verdict: z.literal('NOT VERIFIED'), ok: z.literal(false), error: z.string() });
 
+/** A figure of the pooler's at its extreme over the run, and the interval (its start, s) it was read in. */
+const atSchema = z.object({ value: num, atS: num });
+
+/** A change of a Pgpool-II node's state between two readings. */
+const nodeChangeSchema = z.object({ atS: num, host: z.string(), before: z.string(), after: z.string() });
+
+/**
+ * The pooler's view of the run (src/ha/pooler-view.ts): what its console said at the ends of the
+ * intervals, read from the run's server samples. PgBouncer: the most clients waiting for a server
+ * connection, the longest wait, the fewest server connections it held. Pgpool-II: every change of
+ * a node's status or role.
+ */
+const poolerViewSchema = z.object({
+  kind: z.enum(['pgbouncer', 'pgpool']),
+  version: z.string(),
+  at: z.string(),
+  clientsWaitingMax: atSchema.nullable(),
+  maxWaitMs: atSchema.nullable(),
+  serverConnectionsMin: atSchema.nullable(),
+  nodeChanges: z.array(nodeChangeSchema),
+});
+
 export const failoverResultSchema = failoverSectionSchema.extend({
   timeline: z.object({ before: z.string().nullable(), after: z.string().nullable() }),
   /** From the ha-writes rows (null without them). */
@@ -96,6 +118,8 @@ export const failoverResultSchema = failoverSectionSchema.extend({
   clientMinusServerS: num.nullable(),
   verification: z.union([writeVerificationSchema, notVerifiedSchema]).optional(),
   primaryAfter: z.string().nullable(),
+  /** The pooler in front, as its console saw the run (only when the run sampled it). */
+  pooler: poolerViewSchema.optional(),
   /**
    * The run is still going (the live page, a result so far): an open outage runs to now, and what
    * only the end tells (writes, the timeline after, the server's gap, the verification) is absent.
@@ -112,3 +136,4 @@ export type SetCheck = z.infer<typeof setCheckSchema>;
 export type WriteVerification = z.infer<typeof writeVerificationSchema>;
 export type NotVerified = z.infer<typeof notVerifiedSchema>;
 export type FailoverResult = z.infer<typeof failoverResultSchema>;
+export type PoolerView = z.infer<typeof poolerViewSchema>;

@@ -3,7 +3,22 @@
  * reconnects, WAL timelines, the server's gap, and the write verification. Read from the result
  * alone, so `run`, `report` and a merged result print the same lines.
  */
+import type { PoolerView } from './failover-schema.js';
 import type { ResultV1 } from './result.js';
+
+/** The pooler's view in one line: its extremes with when they were read, or its nodes' changes. */
+export function poolerLine(p: PoolerView): string {
+  const who = `${p.version} at ${p.at}`;
+  if (p.kind === 'pgpool') {
+    const changes = p.nodeChanges.map((c) => `${c.host} ${c.before} → ${c.after} at ${c.atS} s`);
+    return `${who}: ${changes.length === 0 ? 'no node changed' : changes.join('; ')}`;
+  }
+  const parts: string[] = [];
+  if (p.clientsWaitingMax !== null) parts.push(`up to ${p.clientsWaitingMax.value} client(s) waiting (at ${p.clientsWaitingMax.atS} s)`);
+  if (p.maxWaitMs !== null) parts.push(`longest wait ${Math.round(p.maxWaitMs.value)} ms (at ${p.maxWaitMs.atS} s)`);
+  if (p.serverConnectionsMin !== null) parts.push(`server connections down to ${p.serverConnectionsMin.value} (at ${p.serverConnectionsMin.atS} s)`);
+  return `${who}: ${parts.length === 0 ? 'no reading' : parts.join(', ')}`;
+}
 
 /** Lines for the text summary (empty without a failover section). */
 export function formatFailover(result: Pick<ResultV1, 'failover'>): string {
@@ -33,6 +48,8 @@ export function formatFailover(result: Pick<ResultV1, 'failover'>): string {
         `${f.clientMinusServerS === null ? '' : `; client − server ${f.clientMinusServerS.toFixed(3)} s`}`,
     );
   }
+  const p = f.pooler;
+  if (p !== undefined) out.push(`  pooler          ${poolerLine(p)}`);
   const v = f.verification;
   if (v !== undefined) {
     if (!('lost' in v)) out.push(`  verify-writes   NOT VERIFIED: ${v.error}`);

@@ -12,6 +12,7 @@ import { humanize } from './html-labels.js';
 import { escapeHtml } from './html-page.js';
 import { table, type Cell } from './html-tables.js';
 import { fmtNum } from './summary.js';
+import { poolerLine } from './failover-text.js';
 
 const c = (text: string, align: Cell['align'] = 'r', cls = ''): Cell => ({ text, align, cls });
 const s3 = (v: number): string => v.toFixed(3);
@@ -63,6 +64,7 @@ function factRows(f: FailoverResult): [string, string, string][] {
     `${f.timeline.before ?? '?'} → ${f.timeline.after ?? '?'}${f.primaryAfter === null ? '' : ` (primary now ${f.primaryAfter})`}`,
     '',
   ]);
+  if (f.pooler !== undefined) rows.push([`pooler's view (${f.pooler.kind === 'pgpool' ? 'SHOW POOL_NODES' : 'SHOW POOLS'})`, poolerLine(f.pooler), '']);
   // Writes by outcome, the server's gap and the verdict are known at the end.
   if (f.soFar === true) return rows;
   const g = f.server?.largest;

@@ -33,6 +33,13 @@ export interface FailoverRun extends CliRun {
         timelineSwitches: unknown[];
       } | null;
       clientMinusServerS: number | null;
+      pooler?: {
+        kind: 'pgbouncer' | 'pgpool';
+        clientsWaitingMax: { value: number; atS: number } | null;
+        maxWaitMs: { value: number; atS: number } | null;
+        serverConnectionsMin: { value: number; atS: number } | null;
+        nodeChanges: { atS: number; host: string; before: string; after: string }[];
+      };
       writes: Record<string, { ok: number; failed: number; unknown: number }>;
       verification?: {
         verdict: string;
@@ -66,6 +73,8 @@ export async function runWithFault(
     extra?: readonly string[];
     /** Sees pgsurge's stderr as it comes. */
     onStderr?: (chunk: string) => void;
+    /** Sample the servers (and a pooler) through the run; default off, for speed. */
+    observe?: boolean;
   },
 ): Promise<FailoverRun> {
   const dir = mkdtempSync(join(tmpdir(), 'pgsurge-failover-'));
@@ -90,7 +99,7 @@ export async function runWithFault(
         '1',
         '--json',
         file,
-        '--no-observe',
+        ...(opts.observe === true ? [] : ['--no-observe']),
         ...(opts.extra ?? []),
       ],
       {

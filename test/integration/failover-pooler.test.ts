@@ -28,6 +28,7 @@ test('kill and promote behind PgBouncer: writes resume through the same pooler, 
     },
     // PgBouncer 1.18 in transaction pooling keeps no named prepared statements.
     extra: ['-M', 'extended', '--threshold', 'rto<30s', '--threshold', 'lost=0'],
+    observe: true,
   });
   t.diagnostic(figures(run));
   const f = run.result.failover;
@@ -53,6 +54,21 @@ test('kill and promote behind PgBouncer: writes resume through the same pooler, 
   assert.equal(v.lost, 0);
   assert.equal(v.unexpected, 0);
   assert.ok(run.result.summary.transactions > 0);
+  // The server panels follow PgBouncer: the killed primary until it went, then the server PgBouncer
+  // was re-pointed at, each sampled directly under its own name.
+  const samples = run.result['server'] as { tS: number; hosts: { host: string; ok: boolean }[] }[];
+  const answered = [...new Set(samples.flatMap((x) => x.hosts.filter((h) => h.ok).map((h) => h.host)))];
+  assert.equal(answered.length, 2, `sampled: ${JSON.stringify(samples.map((x) => [x.tS, x.hosts.map((h) => `${h.host} ${h.ok}`)]))}`);
+  assert.ok(samples[samples.length - 1]!.hosts.every((h) => h.ok && h.host === answered[1]));
+  // The pooler's view of the switch beside the clients' and the server's.
+  const p = f.pooler!;
+  t.diagnostic(`pooler: ${JSON.stringify(p)}`);
+  assert.equal(p.kind, 'pgbouncer');
+  assert.ok(p.serverConnectionsMin !== null && p.clientsWaitingMax !== null);
+  // An outage spanning an interval's end was seen by the pooler too: clients waiting, or no server.
+  if (o !== undefined && Math.floor(o.endS) > Math.floor(o.startS))
+    assert.ok(p.clientsWaitingMax.value >= 1 || p.serverConnectionsMin.value === 0, JSON.stringify(p));
+  assert.match(run.stdout, /pooler +PgBouncer [\d.]+ at 127\.0\.0\.1:\d+: up to \d+ client\(s\) waiting/);
 });
 
 test('kill and promote behind Pgpool-II: it detaches the dead primary, finds the promoted one itself, nothing lost', async (t) => {
@@ -68,11 +84,20 @@ test('kill and promote behind Pgpool-II: it detaches the dead primary, finds the
       await cluster.promote(0);
     },
     extra: ['-M', 'extended', '--threshold', 'rto<30s', '--threshold', 'lost=0'],
+    observe: true,
   });
   t.diagnostic(figures(run));
   const f = run.result.failover;
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
   assert.ok(f.outages.length >= 1, JSON.stringify(f.outages));
+  // Pgpool-II's view: the dead primary's node changed state.
+  const p = f.pooler!;
+  t.diagnostic(`pooler: ${JSON.stringify(p)}`);
+  assert.equal(p.kind, 'pgpool');
+  assert.ok(
+    p.nodeChanges.some((c) => /primary/.test(c.before) && !c.after.startsWith('up primary')),
+    JSON.stringify(p.nodeChanges),
+  );
   assert.ok(
     f.outages.every((o) => !o.open && o.durationS < 5),
     JSON.stringify(f.outages),
