@@ -159,3 +159,68 @@ test('mergeHaSnapshots: nothing happened — no outage, RTO 0, no reconnect figu
   });
   assert.equal('windowsDropped' in merged.section, false);
 });
+
+/** A worker's clients writing: [clientId, startS, endS] acknowledged writes, in the order they end. */
+function writer(clientIds: number[], writes: [number, number, number][]): HaSinkSnapshot {
+  const s = new HaOutcomeSink({ clientIds, typeOffset: 0, readTypes: [false] });
+  for (const [c, startS, endS] of writes) s.txn(c, 0, Outcome.Ok, -1, START_US + startS * 1e6, START_US + endS * 1e6, -1);
+  return structuredClone(s.snapshot());
+}
+
+test('a stall: writes hung and none was acknowledged anywhere; an outage with no errors, its clients those that hung', () => {
+  // Worker A: clients 0 and 1 both wait from 2.0 s (a pooler holding them) until 3.2 / 3.25 s.
+  const a = writer(
+    [0, 1],
+    [
+      [0, 1.9, 1.95],
+      [1, 1.95, 2.0],
+      [0, 2.0, 3.2],
+      [1, 2.0, 3.25],
+      [0, 3.2, 3.21],
+    ],
+  );
+  // Worker B: client 2 hangs from 2.1 s to 3.3 s.
+  const b = writer(
+    [2],
+    [
+      [2, 2.05, 2.1],
+      [2, 2.1, 3.3],
+    ],
+  );
+  const { section } = mergeHaSnapshots([a, b], { measureStartUs: START_US, runEndUs: START_US + 5e6, typeNames: ['w'] });
+  assert.deepEqual(
+    section.outages.map((o) => [o.startS, o.endS, o.durationS, o.clients, o.clientWindowS.max, o.errors, o.stall]),
+    [[2.1, 3.2, 1.1, 3, 1.25, {}, true]],
+    'from when both workers had writes hanging to the first acknowledgement',
+  );
+  assert.equal(section.rtoS, 1.1);
+
+  // Worker C kept acknowledging writes all along: no stall of the run.
+  const c = writer(
+    [3],
+    [
+      [3, 2.0, 2.2],
+      [3, 2.2, 2.4],
+      [3, 2.4, 2.6],
+      [3, 2.6, 2.8],
+      [3, 2.8, 3.0],
+      [3, 3.0, 3.2],
+    ],
+  );
+  assert.deepEqual(mergeHaSnapshots([a, b, c], { measureStartUs: START_US, runEndUs: START_US + 5e6, typeNames: ['w'] }).section.outages, []);
+});
+
+test('a stall that runs into failures widens the outage, which keeps its errors', () => {
+  const s = new HaOutcomeSink({ clientIds: [0, 1], typeOffset: 0, readTypes: [false] });
+  const at = (x: number): number => START_US + x * 1e6;
+  s.txn(0, 0, Outcome.Ok, -1, at(0.9), at(1.0), -1);
+  // Client 1's write hangs from 1.0 s to 2.5 s; client 0's fails at 2.0 s and succeeds at 2.6 s.
+  s.txn(0, 0, Outcome.Failed, FailureIndex.Connection, at(1.0), at(2.0), -1);
+  s.txn(1, 0, Outcome.Ok, -1, at(1.0), at(2.5), -1);
+  s.txn(0, 0, Outcome.Ok, -1, at(2.55), at(2.6), -1);
+  const { section } = mergeHaSnapshots([structuredClone(s.snapshot())], { measureStartUs: START_US, runEndUs: at(5), typeNames: ['w'] });
+  assert.deepEqual(
+    section.outages.map((o) => [o.startS, o.endS, o.errors, o.stall]),
+    [[1, 2.6, { connection: 1 }, undefined]],
+  );
+});

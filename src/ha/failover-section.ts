@@ -14,7 +14,7 @@
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import { round } from '../util/round.js';
 import type { FailoverSection, OutageSummary } from '../report/failover-schema.js';
-import type { HaSinkSnapshot, LedgerEntry, WindowRecord } from './outcome-sink.js';
+import { STALL_MIN_US, type HaSinkSnapshot, type LedgerEntry, type Span, type WindowRecord } from './outcome-sink.js';
 
 export type { FailoverSection, OutageSummary, ReconnectSummary } from '../report/failover-schema.js';
 
@@ -80,13 +80,86 @@ export function mergeWindows(windows: readonly WindowRecord[], measureStartUs: n
   return out;
 }
 
+/** Spans common to every list (each list disjoint and in order). */
+function intersect(lists: readonly (readonly Span[])[]): Span[] {
+  let acc: Span[] | undefined;
+  for (const list of lists) {
+    const sorted = [...list].sort((a, b) => a.startUs - b.startUs);
+    if (acc === undefined) {
+      acc = sorted;
+      continue;
+    }
+    const next: Span[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < acc.length && j < sorted.length) {
+      const a = acc[i]!;
+      const b = sorted[j]!;
+      const startUs = Math.max(a.startUs, b.startUs);
+      const endUs = Math.min(a.endUs, b.endUs);
+      if (startUs < endUs) next.push({ startUs, endUs });
+      if (a.endUs < b.endUs) i++;
+      else j++;
+    }
+    acc = next;
+  }
+  return acc ?? [];
+}
+
+/**
+ * Stalls of the whole run: spans of at least STALL_MIN_US in which writes hung and no worker
+ * that writes had any acknowledged (each worker's own stalls, intersected). The clients are those
+ * whose writes hung across the span; no write failed in it, so it has no errors.
+ */
+export function mergeStalls(snaps: readonly HaSinkSnapshot[], measureStartUs: number): OutageSummary[] {
+  const writers = snaps.filter((s) => (s.acks ?? 0) > 0);
+  if (writers.length === 0) return [];
+  const hung = writers.flatMap((s) => s.hung ?? []);
+  return intersect(writers.map((s) => s.stalls ?? []))
+    .filter((g) => g.endUs - g.startUs >= STALL_MIN_US)
+    .map((g) => {
+      const across = hung.filter((h) => h.startUs < g.endUs && h.endUs > g.startUs);
+      const lengths = across.map((h) => (h.endUs - h.startUs) / 1e6).sort((a, b) => a - b);
+      return {
+        startS: round((g.startUs - measureStartUs) / 1e6, 3),
+        endS: round((g.endUs - measureStartUs) / 1e6, 3),
+        durationS: round((g.endUs - g.startUs) / 1e6, 3),
+        open: false,
+        clients: new Set(across.map((h) => h.clientId)).size,
+        clientWindowS: { p50: round(percentile(lengths, 50), 3), max: round(lengths[lengths.length - 1] ?? 0, 3) },
+        timeToFirstReadS: null,
+        errors: {},
+        stall: true,
+      };
+    });
+}
+
+/**
+ * Outages and stalls together, in order: a stall that overlaps an outage (the writes hung, then
+ * failed) widens it rather than being told apart; the outage keeps its errors.
+ */
+export function withStalls(outages: readonly OutageSummary[], stalls: readonly OutageSummary[]): OutageSummary[] {
+  const out = outages.map((o) => ({ ...o }));
+  for (const s of stalls) {
+    const o = out.find((x) => x.startS < s.endS && s.startS < x.endS);
+    if (o === undefined) {
+      out.push(s);
+      continue;
+    }
+    o.startS = Math.min(o.startS, s.startS);
+    o.endS = Math.max(o.endS, s.endS);
+    o.durationS = round(o.endS - o.startS, 3);
+  }
+  return out.sort((a, b) => a.startS - b.startS);
+}
+
 export function mergeHaSnapshots(
   raw: readonly unknown[],
   ctx: { readonly measureStartUs: number; readonly runEndUs: number; readonly typeNames: readonly string[] },
 ): MergedHa {
   const snaps = raw.filter(isHaSnapshot);
   const windows = snaps.flatMap((s) => s.windows);
-  const outages = mergeWindows(windows, ctx.measureStartUs, ctx.runEndUs);
+  const outages = withStalls(mergeWindows(windows, ctx.measureStartUs, ctx.runEndUs), mergeStalls(snaps, ctx.measureStartUs));
 
   const all: number[] = [];
   const perClient: Record<string, { count: number; p50Ms: number; maxMs: number }> = {};

@@ -30,6 +30,12 @@ import { Outcome, type TxnOutcomeSink } from './types.js';
 const FAILURE_COUNT = FAILURE_CLASSES.length;
 /** Windows kept per worker; beyond this only their count grows (a flapping server). */
 const MAX_WINDOWS = 10_000;
+/**
+ * An acknowledged write that waited this long with no other write of the worker acknowledged is a
+ * stall: the server (or a pooler holding the clients, as PgBouncer does through a failover) took
+ * the writes and answered none. Far above a healthy write's latency on a server that keeps up.
+ */
+export const STALL_MIN_US = 250_000;
 /** Reconnect durations kept per client for percentiles; count and max stay exact beyond it. */
 const MAX_RECONNECTS_KEPT = 512;
 
@@ -42,6 +48,17 @@ export interface WindowRecord {
   firstReadUs: number;
   /** Failures by class (FAILURE_CLASSES order) of this client inside the window. */
   errors: number[];
+}
+
+/** A span of µs. */
+export interface Span {
+  readonly startUs: number;
+  readonly endUs: number;
+}
+
+/** An acknowledged write that took at least STALL_MIN_US from its start to its acknowledgement. */
+export interface HungWrite extends Span {
+  readonly clientId: number;
 }
 
 export interface LedgerEntry {
@@ -67,6 +84,14 @@ export interface HaSinkSnapshot {
   readonly kind: 'pgsurge.ha/v1';
   readonly windows: WindowRecord[];
   readonly windowsDropped: number;
+  /**
+   * Spans of at least STALL_MIN_US in which a write of this worker hung and none of its writes was
+   * acknowledged (disjoint, in order), and the writes that hung that long. Absent in older snapshots.
+   */
+  readonly stalls?: Span[];
+  readonly hung?: HungWrite[];
+  /** Writes this worker had acknowledged (a worker without any has no say in a stall). */
+  readonly acks?: number;
   readonly reconnects: ClientReconnects[];
   readonly reconnectHosts: Record<string, number>;
   readonly ledger: LedgerEntry[];
@@ -93,6 +118,11 @@ export class HaOutcomeSink implements TxnOutcomeSink {
   private readonly open: (WindowRecord | null)[];
   private readonly windows: WindowRecord[] = [];
   private windowsDropped = 0;
+  private readonly stalls: Span[] = [];
+  private readonly hung: HungWrite[] = [];
+  /** End of the latest acknowledged write of this worker, µs (-1: none yet). */
+  private lastAckUs = -1;
+  private acks = 0;
   /** Windows still waiting for their first successful read. */
   private readonly readPending: WindowRecord[] = [];
   private readonly bits: (Uint8Array | null)[];
@@ -149,6 +179,19 @@ export class HaOutcomeSink implements TxnOutcomeSink {
     this.counts[local * 3 + o]!++;
     if (writeId >= 0) this.record(slot * this.types + local, writeId, o);
     if (o === Outcome.Ok) {
+      // A write that hung while no other write of this worker was acknowledged: a stall.
+      // (Writes are told here in the order they end: no write of this worker ended after lastAckUs.)
+      const from = Math.max(startUs, this.lastAckUs);
+      if (endUs - from >= STALL_MIN_US && this.stalls.length < MAX_WINDOWS) {
+        this.stalls.push({ startUs: from, endUs });
+        this.changed = true;
+      }
+      if (endUs - startUs >= STALL_MIN_US && this.hung.length < MAX_WINDOWS) {
+        this.hung.push({ clientId, startUs, endUs });
+        this.changed = true;
+      }
+      if (endUs > this.lastAckUs) this.lastAckUs = endUs;
+      this.acks++;
       if (w !== null) {
         w.endUs = endUs;
         this.open[slot] = null;
@@ -209,6 +252,9 @@ export class HaOutcomeSink implements TxnOutcomeSink {
       kind: 'pgsurge.ha/v1',
       windows: this.windows,
       windowsDropped: this.windowsDropped,
+      stalls: this.stalls,
+      hung: this.hung,
+      acks: this.acks,
       reconnects: this.clientIds
         .map((clientId, i) => ({ clientId, count: this.reconnectCount[i]!, maxUs: this.reconnectMaxUs[i]!, durationsUs: this.reconnectDurations[i]! }))
         .filter((r) => r.count > 0),

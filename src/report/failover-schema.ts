@@ -21,6 +21,11 @@ const outageSummarySchema = z.object({
   timeToFirstReadS: num.nullable(),
   /** Failures by class of the affected clients inside their windows. */
   errors: z.record(z.string(), num),
+  /**
+   * No write failed: the writes hung and none was acknowledged for at least 250 ms (e.g. a pooler
+   * holding its clients through a failover). Its clients are those whose writes hung across it.
+   */
+  stall: z.boolean().optional(),
 });
 
 const reconnectSummarySchema = z.object({

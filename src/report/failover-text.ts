@@ -33,7 +33,8 @@ export function formatFailover(result: Pick<ResultV1, 'failover'>): string {
     out.push(
       `  outage          ${o.startS.toFixed(3)} → ${o.endS.toFixed(3)} s: ${o.durationS.toFixed(3)} s${o.open ? ' (still down at the end)' : ''}, ${o.clients} client(s) ` +
         `(own windows p50 ${o.clientWindowS.p50.toFixed(3)} s, max ${o.clientWindowS.max.toFixed(3)} s)` +
-        `${o.timeToFirstReadS === null ? '' : `, first read after ${o.timeToFirstReadS.toFixed(3)} s`}${errors === '' ? '' : `; errors: ${errors}`}`,
+        `${o.timeToFirstReadS === null ? '' : `, first read after ${o.timeToFirstReadS.toFixed(3)} s`}${errors === '' ? '' : `; errors: ${errors}`}` +
+        `${o.stall === true ? '; a stall: writes hung, none acknowledged, none failed' : ''}`,
     );
   }
   const rc = f.reconnects;

@@ -42,7 +42,7 @@ function outagesTable(f: FailoverResult): string {
     c(
       Object.entries(o.errors)
         .map(([k, n]) => `${k} ${fmtNum(n)}`)
-        .join(', '),
+        .join(', ') || (o.stall === true ? 'none: a stall (writes hung, none acknowledged)' : ''),
       'l',
     ),
   ]);
