@@ -1,5 +1,6 @@
 /** bench/RESULTS.md: the figures with everything needed to judge them. */
 import type { Machine } from './machine.js';
+import { settingsText } from './bench-server.js';
 import { WARMUP_S } from './cases.js';
 
 export interface RunContext {
@@ -15,9 +16,6 @@ export interface RunContext {
 
 export function resultsMarkdown(ctx: RunContext, tables: string): string {
   const m = ctx.machine;
-  const settings = Object.entries(ctx.settings)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
   return `# pgsurge vs pgbench
 
 Written by \`${ctx.command}\` (bench/pgbench-compare.ts). Figures below were measured in one session,
@@ -30,7 +28,7 @@ is the median over the runs. Machines here are shared: read ratios, not absolute
 - Node.js ${m.node}; ${m.pgbench}; server ${ctx.postgres}
 - Commit: ${m.commit}
 - Mode: ${ctx.mode}
-- Server: throwaway (startLocalServer) on 127.0.0.1, same machine as the clients; settings: ${settings}
+- Server: throwaway (startLocalServer) on 127.0.0.1, same machine as the clients; settings: ${settingsText(ctx.settings)}
 
 ## Figures
 
