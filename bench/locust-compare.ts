@@ -9,7 +9,7 @@
  *
  * Needs Debian's python3-locust (2.12) and python3-psycopg (apt-get install -y python3-locust
  * python3-psycopg); not part of `npm test`. Locust runs as independent processes, one per core
- * (bench/lib/locust.ts): 2.12 has no --processes, and its master/worker mode is not relied on.
+ * (bench/lib/locust.ts): 2.12 has no --processes, and Debian's master/worker mode does not connect.
  *
  * Options: --rounds N  --seconds N  --clients 8,32  --jobs N (pgbench, pgsurge)
  *          --locust-processes N (default: the cores)  --scale N (data set; default 10)

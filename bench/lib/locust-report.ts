@@ -117,9 +117,11 @@ ${ctx.table}
   through ctypes; there is no python3-psycopg-c package in Debian 12).
   Mode: as many independent Locust processes as cores, the clients split between them
   (\`locust -f select_only.py --headless -u U -r U -t Ds --reset-stats --only-summary --csv P\`).
-  Locust 2.12 has no \`--processes\`, and its master/worker mode was not used because it may not
-  connect on these machines; independent processes need no coordination, and their figures are
-  added by the bench. Spawn rate = users, so each process starts all its users at once, and
+  Locust 2.12 has no \`--processes\`, and its master/worker mode does not connect with Debian's
+  package: its \`locust.__version__\` is empty, a worker's "client_ready" message carries that
+  version, and the master turns every worker away ("An old (pre 2.0) worker tried to connect").
+  Independent processes need no coordination; the bench adds their figures. Spawn rate = users,
+  so each process starts all its users at once, and
   \`--reset-stats\` restarts its statistics once they are spawned: the ramp and connecting are
   left out, as pgbench leaves out its connection time. TPS is the sum of the processes'
   "Requests/s" (requests since the reset over each one's own measured time); p99 is each

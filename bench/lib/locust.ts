@@ -1,7 +1,8 @@
 /**
  * One measured Locust run of bench/locust/select_only.py: N independent headless Locust processes
- * (Debian's python3-locust 2.12 has no --processes, and its master/worker mode is not used, see
- * bench/locust-compare.ts), the clients split evenly between them, all started together.
+ * (Debian's python3-locust 2.12 has no --processes, and its master turns the package's workers away:
+ * their version string is empty, which the master takes for a pre-2.0 worker), the clients split
+ * evenly between them, all started together.
  *
  * Counting rules:
  * - Each process runs with `--reset-stats` and a spawn rate equal to its users, so all its users

@@ -22,6 +22,11 @@ Written by \`${ctx.command}\` (bench/pgbench-compare.ts). Figures below were mea
 with the two clients alternating (pgbench, pgsurge, pgbench, pgsurge, …) on one server; each figure
 is the median over the runs. Machines here are shared: read ratios, not absolute numbers.
 
+pgsurge beside Locust (and pgbench again) on the same select-only transaction, with the same
+clients and duration, is a separate bench with its own figures: [bench/LOCUST.md](LOCUST.md),
+written by \`node dist/bench/locust-compare.js --write\` (bench/locust-compare.ts; it needs Debian's
+python3-locust and python3-psycopg).
+
 - Date: ${ctx.startedAt.toISOString()}
 - Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory
 - Load average (1, 5, 15 min) before: ${ctx.loadBefore}; after: ${ctx.loadAfter}
