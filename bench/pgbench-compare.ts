@@ -11,33 +11,16 @@
  * Options: --cases 1,2,3,4,5  --seconds N (per run)  --pairs N  --memory-seconds N  --load-scale N
  *          --rate N (case 3)  --clients N  --jobs N  --scale N (of the data set cases 1-4 run on; default 10)
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { startLocalServer, type LocalServer } from '../src/local/server.js';
-import { PGBENCH, type Target } from './lib/clients.js';
+import { BENCH_SETTINGS, runMain, serverVersion, withBenchServer } from './lib/bench-server.js';
+import type { Target } from './lib/clients.js';
 import { dataLoad, memory, openLoop, selectOnly, tpcbLike, type CaseResult, type ComparedCase, type Plan } from './lib/cases.js';
-import { cleanEnv, killAll } from './lib/exec.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { renderTables } from './lib/report.js';
 import { resultsMarkdown } from './lib/results-md.js';
 
-/**
- * Benchmark server settings. fsync and synchronous_commit stay ON: tpcb-like then includes the WAL
- * flush of each commit, as on a real server. Buffers hold the scale-10 data set (~160 MB) so
- * select-only reads no disk; a large max_wal_size keeps checkpoints out of the 10 s runs (the
- * harness checkpoints between runs instead).
- */
-const SETTINGS = {
-  shared_buffers: '256MB',
-  max_connections: 100,
-  max_wal_size: '8GB',
-  checkpoint_timeout: '30min',
-  fsync: 'on',
-  synchronous_commit: 'on',
-} as const;
 const BENCH_SCALE = 10;
 const RESULTS_MD = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 
@@ -81,21 +64,6 @@ const plan: Plan = {
   log,
 };
 
-function targetOf(s: LocalServer): Target {
-  return { host: s.host, port: s.port, user: s.user, database: s.database, url: s.url };
-}
-
-async function serverVersion(t: Target): Promise<string> {
-  const c = new pg.Client({ host: t.host, port: t.port, user: t.user, database: t.database });
-  await c.connect();
-  try {
-    const r = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-    return `PostgreSQL ${r.rows[0]?.v ?? 'unknown'}`;
-  } finally {
-    await c.end();
-  }
-}
-
 async function runCases(target: Target): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   let case1: ComparedCase | undefined;
@@ -115,25 +83,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const loadBefore = loadAverage();
   log(`load average ${loadBefore}${quick ? '; quick mode' : ''}`);
-  const server = await startLocalServer({ settings: SETTINGS, log });
-  let stopping = false;
-  const onSignal = (): void => {
-    if (stopping) return;
-    stopping = true;
-    log('interrupted: stopping the clients and the server');
-    killAll();
-    void server.stop().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const target = targetOf(server);
-    log(`pgbench -i -s ${plan.scale}`);
-    const init = spawnSync(PGBENCH, ['-i', '-q', '-s', String(plan.scale), '-h', target.host, '-p', String(target.port), '-U', target.user, target.database], {
-      env: cleanEnv(),
-      encoding: 'utf8',
-    });
-    if (init.status !== 0) throw new Error(`pgbench -i failed:\n${init.stderr}`);
+  return withBenchServer(plan.scale, log, async (target) => {
     const postgres = await serverVersion(target);
     const results = await runCases(target);
     const tables = renderTables(results);
@@ -147,7 +97,7 @@ async function main(): Promise<number> {
         {
           machine: describeMachine(),
           postgres,
-          settings: SETTINGS,
+          settings: BENCH_SETTINGS,
           mode,
           loadBefore,
           loadAfter: loadAverage(),
@@ -160,16 +110,7 @@ async function main(): Promise<number> {
       log(`wrote ${RESULTS_MD}`);
     }
     return 0;
-  } finally {
-    killAll();
-    await server.stop();
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -37,6 +37,8 @@ export interface Workload {
   readonly rateTps?: number;
   /** pgsurge only: `--warmup` seconds before the measured -T (the load runs that much longer). */
   readonly warmupS?: number;
+  /** pgsurge only: further options of `pgsurge run` (e.g. `--no-observe`). */
+  readonly pgsurgeArgs?: readonly string[];
 }
 
 export interface RunFigures {
@@ -167,6 +169,7 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
       args.push('--max-queue', String(Math.ceil(w.rateTps * (w.seconds + (w.warmupS ?? 0)))));
     }
     if (w.warmupS !== undefined) args.push('--warmup', `${w.warmupS}s`);
+    if (w.pgsurgeArgs !== undefined) args.push(...w.pgsurgeArgs);
     args.push('--json', json);
     const measured = await spawnClient(process.execPath, args, w, hooks);
     if (measured.r.code !== 0) fail('pgsurge', measured.r.code, measured.r.stderr + measured.r.stdout);

@@ -1,5 +1,6 @@
 /** bench/RESULTS.md: the figures with everything needed to judge them. */
 import type { Machine } from './machine.js';
+import { settingsText } from './bench-server.js';
 import { WARMUP_S } from './cases.js';
 
 export interface RunContext {
@@ -15,14 +16,16 @@ export interface RunContext {
 
 export function resultsMarkdown(ctx: RunContext, tables: string): string {
   const m = ctx.machine;
-  const settings = Object.entries(ctx.settings)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
   return `# pgsurge vs pgbench
 
 Written by \`${ctx.command}\` (bench/pgbench-compare.ts). Figures below were measured in one session,
 with the two clients alternating (pgbench, pgsurge, pgbench, pgsurge, …) on one server; each figure
 is the median over the runs. Machines here are shared: read ratios, not absolute numbers.
+
+pgsurge beside Locust (and pgbench again) on the same select-only transaction, with the same
+clients and duration, is a separate bench with its own figures: [bench/LOCUST.md](LOCUST.md),
+written by \`node dist/bench/locust-compare.js --write\` (bench/locust-compare.ts; it needs Debian's
+python3-locust and python3-psycopg).
 
 - Date: ${ctx.startedAt.toISOString()}
 - Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory
@@ -30,7 +33,7 @@ is the median over the runs. Machines here are shared: read ratios, not absolute
 - Node.js ${m.node}; ${m.pgbench}; server ${ctx.postgres}
 - Commit: ${m.commit}
 - Mode: ${ctx.mode}
-- Server: throwaway (startLocalServer) on 127.0.0.1, same machine as the clients; settings: ${settings}
+- Server: throwaway (startLocalServer) on 127.0.0.1, same machine as the clients; settings: ${settingsText(ctx.settings)}
 
 ## Figures
 
