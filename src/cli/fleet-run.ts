@@ -11,8 +11,8 @@ import type { RunConfig } from '../config/run-config.js';
 import { RUN_OPTIONS, optionKey, type RunOptionSpec, type RunOptionValues } from '../config/run-options.js';
 import type { FleetHost } from '../config/fleet.js';
 import type { PeerProcess } from '../distributed/coordinator.js';
-import { usageError } from '../errors.js';
 import { withoutPassword } from '../driver/conninfo.js';
+import { refuseListedPasswords } from './url-passwords.js';
 import { encodeMessage } from '../distributed/protocol.js';
 import { printErr, type CliIO } from './output.js';
 import { coordinateParts, type CoordinatorSignals } from './coordinator-run.js';
@@ -113,12 +113,7 @@ export async function fleetRun(cfg: RunConfig, values: RunOptionValues, io: CliI
     if (password !== undefined) env['PGPASSWORD'] = password;
     partValues = { ...values, url: target };
   }
-  for (const r of values.replica ?? [])
-    if (withoutPassword(r).password !== undefined)
-      throw usageError(
-        'BAD_OPTIONS',
-        '--fleet: a --replica URL with a password would travel on command lines: give it in PGPASSWORD or ~/.pgpass on the machines',
-      );
+  refuseListedPasswords(values, '--fleet', 'travel on command lines: give it in PGPASSWORD or ~/.pgpass on the machines');
   const hosts = cfg.fleet ?? [];
   const perHost = cfg.shardsPerHost;
   const n = hosts.length * perHost;

@@ -131,6 +131,24 @@ test("the target's password never reaches the manifests, in any form the URL tak
     assert.deepEqual(part.envFrom, [{ secretRef: { name: 'pw-target', optional: true } }], 'with --url the Secret holds only the password');
     assert.match(r.err, /the password of --url is not in the manifests/, url);
   }
+  // Other URLs cannot hand their password to the Secret: refused, never printed.
+  for (const option of ['--replica', '--observe-server']) {
+    const r = await k8s([
+      'tpcb-like',
+      '--url',
+      'postgres://app@db.example/bench',
+      option,
+      'postgres://app:Sup3rSecret@db2.example/bench',
+      '-c',
+      '4',
+      '--parallelism',
+      '2',
+    ]);
+    assert.equal(r.code, 2, option);
+    assert.equal(r.out, '', option);
+    assert.doesNotMatch(r.err, /Sup3rSecret/, option);
+    assert.match(r.err, new RegExp(`k8s: a ${option} URL with a password would be in the manifests: give it without one`), option);
+  }
 });
 
 test('what cannot be split, or would stay in a pod, is refused before anything is printed', async () => {

@@ -14,6 +14,7 @@ import { parsePositiveInt } from '../config/units.js';
 import { parseListen } from '../config/listen.js';
 import type { RunOptionValues } from '../config/run-options.js';
 import { withoutPassword } from '../driver/conninfo.js';
+import { refuseListedPasswords } from './url-passwords.js';
 import { INPUTS_DIR, k8sManifests, objectNames } from '../distributed/k8s-manifests.js';
 import { PgsurgeError, usageError } from '../errors.js';
 import { planWorkloads } from './plan.js';
@@ -123,6 +124,7 @@ export async function k8sCommand(values: RunOptionValues, opts: RawK8sOptions, i
   // The password stays out of the manifests (as it stays off a fleet's command lines): the URL
   // goes without it, and PGPASSWORD comes from the Secret.
   let hadPassword = false;
+  refuseListedPasswords(runValues, 'k8s', "be in the manifests: give it without one (the parts take PGPASSWORD from the target's Secret)");
   if (runValues.url !== undefined) {
     const { target, password } = withoutPassword(runValues.url);
     hadPassword = password !== undefined;

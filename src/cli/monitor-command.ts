@@ -30,7 +30,7 @@ import { runOutputRequests, writeArtifacts } from './artifacts.js';
 import { stopOutputsWithin } from './executed-run.js';
 import { checkOutputPaths, formatOutputFailure } from './output-paths.js';
 import { printErr, printOut, type CliIO } from './output.js';
-import { readTargets } from './run-command.js';
+import { observeServers, readTargets } from './run-command.js';
 import { connectFirstHost, urlTarget } from './target.js';
 import { TOOL } from './tool.js';
 
@@ -41,7 +41,18 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /** The config fields a monitor uses, echoed (redacted, as a run's) into its result. */
-const MONITOR_CONFIG_FIELDS = ['url', 'durationMs', 'intervalMs', 'progressMs', 'replicas', 'serverMetrics', 'prometheus', 'json', 'html'] as const;
+const MONITOR_CONFIG_FIELDS = [
+  'url',
+  'durationMs',
+  'intervalMs',
+  'progressMs',
+  'replicas',
+  'observeServers',
+  'serverMetrics',
+  'prometheus',
+  'json',
+  'html',
+] as const;
 
 /** An interval of the grid with no client figures: what the observer is handed for each one sampled. */
 function emptyInterval(index: number, intervalMs: number): IntervalStats {
@@ -186,6 +197,7 @@ export async function monitorCommand(url: string | undefined, values: MonitorOpt
       intervalMs: cfg.intervalMs,
       localServer: undefined,
       replicaConn,
+      observeServers: observeServers(cfg.observeServers, io.env),
       warn: (line) => printErr(io, `pgsurge: warning: ${line}`),
     };
     const live: LiveOutput[] = prometheus === undefined ? [observer] : [observer, prometheus];

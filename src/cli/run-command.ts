@@ -45,6 +45,15 @@ import type { RunUi } from './run-ui.js';
  * Read routing: --replica URLs, or with --route-reads the standbys among --url's hosts.
  * prefer-standby: a replica that has been promoted is left for a standby while there is one.
  */
+/** --observe-server URLs, parsed (their passwords registered for redaction). */
+export function observeServers(urls: readonly string[], env: NodeJS.ProcessEnv): ConnInfo[] {
+  return urls.map((u) => {
+    const c = parseConnInfo(u, env);
+    if (c.password !== undefined) registerSecret(c.password);
+    return c;
+  });
+}
+
 export function readTargets(cfg: RunConfig, conn: ConnInfo, env: NodeJS.ProcessEnv): ConnInfo | undefined {
   const urls = cfg.replicas;
   if (urls.length === 0) return cfg.routeReads ? { ...conn, targetSessionAttrs: 'prefer-standby' } : undefined;
@@ -124,6 +133,7 @@ export async function executeRun(
     localServer: target.throwaway === undefined ? undefined : { pid: target.throwaway.pid, dataDir: target.throwaway.dataDir },
     tables: work.modules.flatMap((m) => m.def.tables ?? []),
     replicaConn: opts.replicaConn,
+    observeServers: observeServers(cfg.observeServers, io.env),
     warn: (line) => printErr(io, `pgsurge: warning: ${line}`),
   };
   // The progress line comes from the output factory too; made here (it needs -P, the terminal and

@@ -61,6 +61,7 @@ export function redactRunConfig(cfg: RunConfig): Record<string, unknown> {
     ...(cfg.url === undefined ? {} : { url: redactUrl(cfg.url) }),
     targets: cfg.targets.map((t) => ({ name: t.name, url: redactUrl(t.url) })),
     replicas: cfg.replicas.map(redactUrl),
+    observeServers: cfg.observeServers.map(redactUrl),
     thresholds: cfg.thresholds.map((t) => t.expr),
   }) as Record<string, unknown>;
 }
@@ -369,6 +370,8 @@ function resolveWith(values: Readonly<Record<string, unknown>>, problems: string
   // Refused, not resolved either way: machine figures are part of the server samples, so one of the two wishes would be dropped.
   if (parsed.get('observe') === false && many('serverMetrics').length > 0)
     problems.push('--server-metrics and --no-observe cannot be used together (machine figures come with the server samples): leave out one of them');
+  if (parsed.get('observe') === false && many('observeServer').length > 0)
+    problems.push('--observe-server and --no-observe cannot be used together (one names servers to sample, the other samples none): leave out one of them');
 
   if (problems.length === 1 && hinted !== undefined && hinted.message === problems[0]) throw hinted;
   if (problems.length > 0) {

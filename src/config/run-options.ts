@@ -563,6 +563,14 @@ export const RUN_OPTIONS = [
     fills: ['serverMetrics'],
     help: "a Prometheus node_exporter on a server's machine, for its CPU, memory, disk and network (repeatable; HOST=URL names the host, else in host order)",
   },
+  {
+    kind: 'list',
+    long: 'observe-server',
+    placeholder: 'url',
+    parse: schemeChecked,
+    fills: ['observeServers'],
+    help: 'a server to sample for the server panels in place of the one the target leads to, e.g. behind a pooler pgsurge cannot see behind (repeatable)',
+  },
   { kind: 'flag', long: 'no-observe', fills: ['observe'], help: 'do not sample the server (pg_stat_*, CPU) during the run (not with --server-metrics)' },
   {
     kind: 'value',
@@ -656,6 +664,7 @@ export const MONITOR_OPTION_NAMES = [
   'progress',
   'interval',
   'replica',
+  'observe-server',
   'server-metrics',
   'prometheus',
   'json',

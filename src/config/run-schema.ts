@@ -111,6 +111,8 @@ export const runConfigSchema = z.object({
   ui: z.union([z.literal(true), z.string()]).optional(),
   /** --server-metrics [HOST=]URL: node_exporter endpoints of the servers' machines (URLs with their passwords: redact). */
   serverMetrics: z.array(z.object({ host: z.string().optional(), url: z.string() })),
+  /** --observe-server URL: the servers sampled in place of the target's (URLs with their passwords: redact). */
+  observeServers: z.array(z.string()),
   /** Sample the server during the run (false with --no-observe). */
   observe: z.boolean(),
   /** A scenario file: several workloads, each with its own load (replaces the workloads and load options). */

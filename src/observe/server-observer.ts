@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import type pg from 'pg';
 import { openAdminClient, samplingDeadline } from '../driver/admin-client.js';
 import type { ConnInfo, HostSpec } from '../driver/types.js';
+import { PgsurgeError } from '../errors.js';
 import { nowUs } from '../engine/clock.js';
 import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
 import { readBloat } from './bloat.js';
@@ -214,6 +215,45 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     if (!hosts.includes(servers[0]!)) hosts.unshift(servers[0]!);
     await front.client?.end().catch(() => undefined);
     front.client = undefined;
+  };
+
+  /**
+   * --observe-server: the servers named are sampled in place of the load's host (and of what a
+   * pooler there leads to), each with its own credentials; the pool figures of a pooler found at
+   * the load's host go with the first of them. One that cannot be reached fails the run before
+   * the load, naming it: the user asked for its figures.
+   */
+  const sampleNamed = async (c: RunContext, front: HostState | undefined): Promise<void> => {
+    const named: HostState[] = [];
+    try {
+      for (const conn of c.observeServers ?? []) {
+        for (const spec of conn.hosts) {
+          if (named.some((n) => same2(spec)(n.spec))) continue;
+          const h = newHost(spec, conn, undefined);
+          named.push(h);
+          try {
+            await openHost(h);
+          } catch (e) {
+            throw new PgsurgeError('OBSERVE_SERVER', `--observe-server ${h.label}: cannot sample it: ${e instanceof Error ? e.message : String(e)}`, {
+              exitCode: 2,
+            });
+          }
+        }
+      }
+    } catch (e) {
+      abandoned.abort();
+      await Promise.all([...named, ...hosts].map((h) => h.client?.end().catch(() => undefined)));
+      await Promise.all(hosts.map((h) => h.pooler?.close()));
+      throw e;
+    }
+    if (named.length === 0) return;
+    if (front?.pooler !== undefined) {
+      named[0]!.pooler = front.pooler;
+      front.pooler = undefined;
+    }
+    const kept = hosts.filter((h) => h !== front && !named.some((n) => same2(n.spec)(h.spec)));
+    for (const h of hosts) if (!kept.includes(h)) await h.client?.end().catch(() => undefined);
+    hosts = [...named, ...kept];
   };
 
   const processAt = (h: HostState, boundary: number, prev: number): ProcessUsage | null => {
@@ -419,7 +459,12 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
         await Promise.all(hosts.map((h) => h.pooler?.close()));
         throw e;
       }
-      await sampleBehindPooler(c);
+      if ((c.observeServers ?? []).length > 0)
+        await sampleNamed(
+          c,
+          hosts.find((h) => same(h.spec)),
+        );
+      else await sampleBehindPooler(c);
       for (const line of machineSources(hosts, opts.serverMetrics ?? [])) c.warn?.(line);
     },
 

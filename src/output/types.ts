@@ -21,6 +21,8 @@ export interface RunContext {
   readonly tables?: readonly string[];
   /** --replica servers (read routing): sampled like the target's hosts, with their own credentials. */
   readonly replicaConn?: ConnInfo | undefined;
+  /** --observe-server: sampled in place of the target's host (and of what a pooler there leads to), each with its own credentials. */
+  readonly observeServers?: readonly ConnInfo[];
   /** The warm-up before the measured phase (statements run in it are not the run's). */
   readonly warmupMs?: number;
   /** Says a problem that does not stop the run (one line, without the "pgsurge: warning: " prefix). */

@@ -52,6 +52,7 @@ const FROM_REQUEST = new Set([
   'serverSetting',
   'connectRate',
   'replica',
+  'observeServer',
   'routeReads',
   'serverMetrics',
   'observe',

@@ -15,6 +15,7 @@ import { resultV1Schema, type ResultV1 } from '../../src/report/result.js';
 import { runCli } from '../helpers/cli.js';
 import { FAST_SETTINGS } from '../helpers/failover.js';
 import { startNodeExporter } from '../helpers/node-exporter.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 
 const cluster = await startCluster({ replicas: 1, settings: FAST_SETTINGS });
 after(() => cluster.stop());
@@ -108,4 +109,40 @@ test('--replica: the replica has its own server timeline, with its processes', a
     primary.map((h) => h?.process?.memoryBytes),
   );
   assert.match(stdout, new RegExp(`${hostOf(replicaUrl).replace(/\./g, '\\.')}: cache hit`));
+});
+
+test('--observe-server: behind a proxy pgsurge cannot see through, the named server is sampled in its place; one it cannot reach stops the run before the load', async () => {
+  const proxy = await startFaultProxy({ host: '127.0.0.1', port: Number(new URL(primaryUrl).port) });
+  after(() => proxy.close());
+  const viaProxy = primaryUrl.replace(hostOf(primaryUrl), `127.0.0.1:${proxy.port}`);
+  const withPassword = primaryUrl.replace('postgres@', 'postgres:obs-pw-5d1@');
+  const json = join(dir, 'observed.json');
+  const r = await runCli(['run', '-b', 'select-only', '--url', viaProxy, '--observe-server', withPassword, '-c', '2', '-T', '2', '-n', '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = resultV1Schema.parse(JSON.parse(readFileSync(json, 'utf8')));
+  assert.deepEqual([...new Set(result.server.flatMap((s) => s.hosts.map((h) => h.host)))], [hostOf(primaryUrl)], 'the named server, not the proxy');
+  assert.ok(result.server.slice(1).every((s) => s.hosts[0]!.ok && s.hosts[0]!.process !== null));
+  assert.deepEqual(result.config['observeServers'], [withPassword.replace('obs-pw-5d1', '***')]);
+  assert.ok(!readFileSync(json, 'utf8').includes('obs-pw-5d1') && !r.stdout.includes('obs-pw-5d1') && !r.stderr.includes('obs-pw-5d1'));
+
+  const refused = await runCli([
+    'run',
+    '-b',
+    'select-only',
+    '--url',
+    viaProxy,
+    '--observe-server',
+    'postgres://postgres@127.0.0.1:1/pgsurge',
+    '-T',
+    '2',
+    '-n',
+    '--json',
+    join(dir, 'no.json'),
+  ]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^pgsurge: --observe-server 127\.0\.0\.1:1: cannot sample it: .*ECONNREFUSED/m);
+  assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+  const both = await runCli(['run', '--url', viaProxy, '--observe-server', primaryUrl, '--no-observe', '-T', '1']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--observe-server and --no-observe cannot be used together/);
 });
