@@ -4,7 +4,9 @@
  * the case's files. A case asserts what a user would check: the exit code, what stderr/stdout say,
  * that its secret appears in neither (nor in any file pgsurge wrote), and that no stack trace is
  * printed. Case format (JSON):
- *   { "name", "args" (after `pgsurge`; "$TMP" is the temp dir, "$URL" a throwaway server's URL),
+ *   { "name", "args" (after `pgsurge`; "$TMP" is the temp dir, "$URL" a throwaway server's URL,
+ *     "$PORT" a loopback port the OS just gave out as free, the same one throughout the case — a
+ *     fixed port would sit in the ephemeral range, where any connection may take it),
  *     "files"?: { relative path: content }, "env"?: { NAME: value } (added to an environment with
  *     no PG* variable), "exit", "stderr"?: regex source, "stdout"?: regex source,
  *     "secret"?: string, "server"?: true }
@@ -20,6 +22,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanEnv } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
+import { freePort } from '../../src/local/server.js';
 
 /** Source directory of the cases (this file runs from dist/test/hostile/). */
 const CASES_DIR = fileURLToPath(new URL('../../../test/hostile/cases/', import.meta.url));
@@ -146,8 +149,9 @@ const serverUrl = needsServer ? (await startTestServer()).url : undefined;
 async function runCase(c: HostileCase): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'pgsurge-hostile-'));
   try {
+    const port = JSON.stringify(c).includes('$PORT') ? String(await freePort()) : '';
     const substitute = (s: string): string => {
-      let out = s.split('$TMP').join(dir);
+      let out = s.split('$TMP').join(dir).split('$PORT').join(port);
       if (serverUrl !== undefined) out = out.split('$URL').join(serverUrl);
       return out;
     };
@@ -161,8 +165,8 @@ async function runCase(c: HostileCase): Promise<void> {
     const r = await spawnCli(c.args.map(substitute), dir, env);
     const shown = `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
     assert.equal(r.code, c.exit, `exit code\n${shown}`);
-    if (c.stderr !== undefined) assert.match(r.stderr, new RegExp(c.stderr), `stderr\n${shown}`);
-    if (c.stdout !== undefined) assert.match(r.stdout, new RegExp(c.stdout), `stdout\n${shown}`);
+    if (c.stderr !== undefined) assert.match(r.stderr, new RegExp(c.stderr.split('$PORT').join(port)), `stderr\n${shown}`);
+    if (c.stdout !== undefined) assert.match(r.stdout, new RegExp(c.stdout.split('$PORT').join(port)), `stdout\n${shown}`);
     assert.doesNotMatch(r.stderr, STACK_LINE, `a stack trace on stderr\n${shown}`);
     assert.doesNotMatch(r.stdout, STACK_LINE, `a stack trace on stdout\n${shown}`);
     if (c.secret !== undefined) {
