@@ -63,8 +63,8 @@ export type ToWorker =
   | { readonly type: 'adjust'; readonly target: number };
 
 export type FromWorker =
-  /** Every client of the worker is connected; connecting them took `connectUs`. */
-  | { readonly type: 'ready'; readonly connectUs: number }
+  /** Every client of the worker is connected: it began at `fromUs` and ended at `atUs` (the shared clock). */
+  | { readonly type: 'ready'; readonly fromUs: number; readonly atUs: number }
   | { readonly type: 'connect-failed'; readonly code: string; readonly message: string }
   /** `ha`: the failover measurement's outages so far (src/ha), when they changed since the last interval. */
   | { readonly type: 'snapshot'; readonly snapshot: IntervalSnapshot; readonly ha?: unknown }

@@ -283,6 +283,8 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   let loadStartUs = Infinity;
   let startedAt = new Date();
   let connectingS = 0;
+  let connectFromUs = Infinity;
+  let connectToUs = -Infinity;
 
   const send = (w: Worker, msg: ToWorker): void => w.postMessage(msg);
   // The workers append to the log: it starts empty (its path was checked before the run).
@@ -528,8 +530,12 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         switch (msg.type) {
           case 'ready':
             readyCount++;
-            // The workers connect side by side: connecting took as long as the slowest one's.
-            connectingS = Math.max(connectingS, msg.connectUs / 1e6);
+            // The workers start apart and share whatever accepts their connections (a server, a pooler, a
+            // proxy): connecting took from the first worker's first attempt to the last worker's last
+            // client, not the longest of each worker's own spans.
+            connectFromUs = Math.min(connectFromUs, msg.fromUs);
+            connectToUs = Math.max(connectToUs, msg.atUs);
+            connectingS = Math.max(0, connectToUs - connectFromUs) / 1e6;
             if (readyCount === workers && !failed) {
               if (hooks.awaitStart === undefined) begin(plan.startAtMs);
               else

@@ -128,7 +128,7 @@ async function main(init: WorkerInit): Promise<void> {
         unreachable(msg);
     }
   });
-  post({ type: 'ready', connectUs: systemClock.nowUs() - connectFromUs });
+  post({ type: 'ready', fromUs: connectFromUs, atUs: systemClock.nowUs() });
 }
 
 // Before the programs are built: their module functions register in the buffer the main thread
