@@ -3,9 +3,13 @@
  * usage error, and YAML files parsed and checked against a zod schema, every problem with its line.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { LineCounter, parseDocument, isAlias, isMap, isNode, isPair, isSeq, visit, type Document, type Node } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import { usageError, type PgsurgeError } from '../errors.js';
+import { lazyRequire } from '../util/lazy-require.js';
+
+const yaml = lazyRequire<typeof Yaml>('yaml');
 
 /**
  * A file's text (UTF-8). A failure is a usage error `cannot read WHAT FILE: WHY`, WHY being "no such
@@ -117,7 +121,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(
     const pos = offset === undefined ? undefined : lines.linePos(offset);
     return usageError(kind.syntaxCode, `${file}${pos === undefined ? '' : `:${pos.line}:${pos.col}`}: ${message}`);
   };
-  const lines = new LineCounter();
+  const lines = new (yaml().LineCounter)();
   if (source.length > MAX_YAML_FILE_BYTES) {
     throw usageError(kind.syntaxCode, `${file}: the ${kind.kind} file is larger than ${formatBytes(MAX_YAML_FILE_BYTES)}, the most accepted`);
   }
@@ -125,7 +129,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   if (tooDeep !== undefined) {
     throw usageError(kind.syntaxCode, `${file}:${tooDeep}: nested more than ${MAX_YAML_DEPTH} levels deep; a ${kind.kind} file needs a few`);
   }
-  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = yaml().parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     // The parser turns its own stack overflow into an error: nesting the line scan did not see.
@@ -148,7 +152,7 @@ export function parseYamlWithSchema<S extends z.ZodType>(
       path.map((p) => (typeof p === 'number' ? p : String(p))),
       true,
     );
-    if (!isNode(node) || node.range === undefined || node.range === null) return '';
+    if (!yaml().isNode(node) || node.range === undefined || node.range === null) return '';
     return ` (line ${lines.linePos(node.range[0]).line})`;
   };
   const parsed = schema.safeParse(js);
@@ -263,26 +267,26 @@ function deepestLine(source: string): number | undefined {
 function aliasBomb(doc: Document): number | undefined {
   const sizes = new Map<Node, number>();
   const sizeOf = (node: unknown): number => {
-    if (!isNode(node)) return 1;
+    if (!yaml().isNode(node)) return 1;
     const known = sizes.get(node);
     if (known !== undefined) return known;
     sizes.set(node, 1); // an alias cycle counts once
     let size = 1;
-    if (isAlias(node)) size = sizeOf(node.resolve(doc));
-    else if (isMap(node) || isSeq(node)) {
-      for (const item of node.items) size += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+    if (yaml().isAlias(node)) size = sizeOf(node.resolve(doc));
+    else if (yaml().isMap(node) || yaml().isSeq(node)) {
+      for (const item of node.items) size += yaml().isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
     }
     sizes.set(node, Math.min(size, Number.MAX_SAFE_INTEGER));
     return size;
   };
   let total = 0;
   let at: number | undefined;
-  visit(doc, {
+  yaml().visit(doc, {
     Alias(_key, node) {
       total += sizeOf(node.resolve(doc));
       if (total > MAX_YAML_ALIAS_NODES) {
         at = node.range?.[0] ?? 0;
-        return visit.BREAK;
+        return yaml().visit.BREAK;
       }
       return undefined;
     },

@@ -14,13 +14,17 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import { PgsurgeError } from '../errors.js';
 import { parseListen } from '../config/listen.js';
 import type { IntervalStats } from '../metrics/aggregator.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { HostFacts, ServerSample } from '../report/server-schema.js';
 import type { LiveOutput, ResultAdditions, RunContext } from './types.js';
+import { lazyRequire } from '../util/lazy-require.js';
+
+const promClient = lazyRequire<typeof PromClient>('prom-client');
 
 export { parseListen } from '../config/listen.js';
 
@@ -47,8 +51,8 @@ const QUANTILES = [
 
 function buildMetrics(registry: Registry) {
   const r = [registry];
-  const g = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: r });
-  const c = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: r });
+  const g = (name: string, help: string, labelNames: string[] = []) => new (promClient().Gauge)({ name, help, labelNames, registers: r });
+  const c = (name: string, help: string, labelNames: string[] = []) => new (promClient().Counter)({ name, help, labelNames, registers: r });
   return {
     transactions: c('pgsurge_transactions_total', 'Successful transactions.'),
     failures: c('pgsurge_failures_total', 'Failed transactions by failure class.', ['class']),
@@ -128,14 +132,14 @@ function buildMetrics(registry: Registry) {
 
 /** Every metric name the exporter serves (dashboards/ are checked against it). */
 export function prometheusMetricNames(): string[] {
-  const registry = new Registry();
+  const registry = new (promClient().Registry)();
   buildMetrics(registry);
   return registry.getMetricsAsArray().map((m) => m.name);
 }
 
 export function startPrometheus(listen: string): PrometheusOutput {
   const { host, port } = parseListen(listen);
-  const registry = new Registry();
+  const registry = new (promClient().Registry)();
   const m = buildMetrics(registry);
   // Seen with zero, so that rate() and absent() work from the first scrape.
   for (const cls of FAILURE_CLASSES) m.failures.labels(cls).inc(0);

@@ -10,8 +10,11 @@
  * vary alike, is deterministic, and run means are far closer to normal than interval values.
  * One run on a side gives no estimate of its variation: no test, and the caller says so.
  */
-import jStat from 'jstat';
+import type JStat from 'jstat';
 import { median } from '../util/median.js';
+import { lazyRequire } from '../util/lazy-require.js';
+
+const jStat = lazyRequire<typeof JStat>('jstat');
 
 /** One side's run-level values, described. */
 export interface RunSpread {
@@ -68,7 +71,7 @@ export function welchTest(a: readonly number[], b: readonly number[]): SideTest 
   if (se === 0) return { kind: 'welch', pValue: diff === 0 ? 1 : 0, t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df: da.n + db.n - 2, n };
   const t = diff / se;
   const df = (va + vb) ** 2 / ((va * va) / (da.n - 1) + (vb * vb) / (db.n - 1));
-  const pValue = Math.min(1, Math.max(0, 2 * (1 - jStat.studentt.cdf(Math.abs(t), df))));
+  const pValue = Math.min(1, Math.max(0, 2 * (1 - jStat().studentt.cdf(Math.abs(t), df))));
   return { kind: 'welch', pValue, t, df, n };
 }
 

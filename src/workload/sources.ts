@@ -5,8 +5,8 @@
  */
 import { compileScript } from './pgbench/compile.js';
 import type { TxnProgram } from './types.js';
+import type { WorkloadDefinition } from './module/api.js';
 import { isReadOnlySql } from './read-only.js';
-import { loadWorkloadModule } from './module/load.js';
 import { modulePrograms } from './module/program.js';
 import { loadBuiltinModule } from './builtin/registry.js';
 
@@ -29,6 +29,15 @@ export type WorkloadSource =
       readonly options: Readonly<Record<string, unknown>>;
     };
 
+/**
+ * A user's workload module. Its loader (and zod, for the module's options) is imported only when a run
+ * has one: every worker thread builds its programs here, and a pgbench script needs neither.
+ */
+async function loadModuleFile(file: string): Promise<WorkloadDefinition> {
+  const { loadWorkloadModule } = await import('./module/load.js');
+  return await loadWorkloadModule(file);
+}
+
 export async function buildPrograms(sources: readonly WorkloadSource[]): Promise<TxnProgram[]> {
   const programs: TxnProgram[] = [];
   for (const s of sources) {
@@ -36,7 +45,7 @@ export async function buildPrograms(sources: readonly WorkloadSource[]): Promise
       const p = compileScript(s.text, { name: s.name, weight: s.weight, ...(s.file === undefined ? {} : { file: s.file }) });
       programs.push({ ...p, read: isReadOnlySql(p.statements) });
     } else {
-      const def = s.file.startsWith('builtin:') ? await loadBuiltinModule(s.file.slice('builtin:'.length)) : await loadWorkloadModule(s.file);
+      const def = s.file.startsWith('builtin:') ? await loadBuiltinModule(s.file.slice('builtin:'.length)) : await loadModuleFile(s.file);
       programs.push(...modulePrograms(def, { name: s.name, file: s.file, options: s.options, weight: s.weight }));
     }
   }

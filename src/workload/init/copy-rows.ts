@@ -11,9 +11,12 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
+import type CopyStreams from 'pg-copy-streams';
 import { NACCOUNTS, NTELLERS } from './pgbench-ddl.js';
 import { adminFailure } from '../../driver/admin-client.js';
+import { lazyRequire } from '../../util/lazy-require.js';
+
+const copyStreams = lazyRequire<typeof CopyStreams>('pg-copy-streams');
 
 const TAB = 0x09;
 const NL = 0x0a;
@@ -94,7 +97,7 @@ export async function copyRows(
 ): Promise<void> {
   if (last < first) return;
   const sql = `copy ${table} from stdin${freeze ? ' with (freeze on)' : ''}`;
-  const stream = client.query(copyStreams.from(sql));
+  const stream = client.query(copyStreams().from(sql));
   try {
     await pipeline(Readable.from(chunks(kind, first, last, onRows), { objectMode: false, highWaterMark: 2 }), stream);
   } catch (e) {
