@@ -120,7 +120,12 @@ export async function prepareServer(
     }
     return { host, serverVersion, scale, pooler: targetPooler(pooler) };
   } catch (e) {
-    throw explainPreRunError(e, cfg.noVacuum);
+    const explained = explainPreRunError(e, cfg.noVacuum);
+    if (explained instanceof PgsurgeError) throw explained;
+    // The server or what is in front of it failed a statement or went away (a reset, a failover)
+    // while the run was being prepared: one line naming where, never an internal error.
+    const why = explained instanceof Error ? explained.message.split('\n')[0] : String(explained);
+    throw new PgsurgeError('PRE_RUN_FAILED', `preparing the run on ${host.host}:${host.port} failed before any load: ${why}`, { cause: explained });
   } finally {
     await client.end().catch(() => undefined);
   }

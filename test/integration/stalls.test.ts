@@ -230,6 +230,31 @@ describe('stalls and locks', { concurrency: true }, () => {
       });
     });
 
+    test('the connection is reset while the pre-run vacuum waits: one line naming where and what, exit 1, never an internal error', async () => {
+      await withLock('share update exclusive', async () => {
+        const p = await proxy();
+        let reset = false;
+        const r = await runCli(['run', '--url', `postgres://${server.user}@${viaProxy(p)}/${LOCKS_DB}`, '-T', '1'], {
+          env: cleanEnv(),
+          timeoutMs: HANG_MS,
+          onStderr: (chunk) => {
+            if (reset || !/waits for a lock/.test(chunk)) return;
+            reset = true;
+            p.reset();
+          },
+        });
+        assert.ok(reset, show(r));
+        assert.equal(r.code, 1, show(r));
+        const lines = r.stderr.trim().split('\n');
+        assert.match(
+          lines[lines.length - 1]!,
+          new RegExp(`^pgsurge: preparing the run on ${viaProxy(p).replace(/\./g, '\\.')} failed before any load: .*(ECONNRESET|terminated)`),
+          show(r),
+        );
+        assert.doesNotMatch(r.stderr, /internal error|^\s+at /m, show(r));
+      });
+    });
+
     test('an ACCESS EXCLUSIVE lock blocks reading the scale: the line names the blocking pid; exit 2', async () => {
       await withLock('access exclusive', async (pid) => {
         const r = await runCli(['run', '--url', locksUrl, '-T', '1', '-n'], { env: cleanEnv(), timeoutMs: HANG_MS });
