@@ -18,6 +18,7 @@ export interface LocalUpOptions {
   readonly sync?: boolean | undefined;
   readonly pgbouncer?: boolean | undefined;
   readonly pgpool?: boolean | undefined;
+  readonly pgpoolOverPgbouncer?: boolean | undefined;
   readonly pgBin?: string | undefined;
   /** --server-setting NAME=VALUE, repeatable: for every node. */
   readonly serverSetting?: readonly string[] | undefined;
@@ -36,8 +37,8 @@ function anyRunning(s: ClusterState): boolean {
   const c = attachCluster(s);
   return (
     c.nodes.some((n) => n.pid() !== undefined) ||
-    [s.pgbouncer, s.pgbouncerPgpool].some((b) => b !== undefined && isPgBouncerPid(b.pid, b.dir)) ||
-    (s.pgpool !== undefined && isPgpoolPid(s.pgpool.pid, s.pgpool.dir))
+    [s.pgbouncer, s.pgbouncerPgpool, ...(s.nodeBouncers ?? [])].some((b) => b !== undefined && isPgBouncerPid(b.pid, b.dir)) ||
+    [s.pgpool, s.pgpoolPgbouncer].some((p) => p !== undefined && isPgpoolPid(p.pid, p.dir))
   );
 }
 
@@ -65,12 +66,17 @@ function printUrls(io: CliIO, c: LocalCluster): void {
   for (const [label, u] of poolerUrls(c)) printOut(io, `${label} ${pooledUrl(u)}`);
 }
 
-/** The poolers' endpoints, labelled to one width: PgBouncer → primary, Pgpool-II → every node, PgBouncer → Pgpool-II. */
+/**
+ * The poolers' endpoints, labelled to one width: PgBouncer → primary, Pgpool-II → every node,
+ * PgBouncer → Pgpool-II, Pgpool-II → a PgBouncer on each node (and each of those PgBouncers).
+ */
 function poolerUrls(c: LocalCluster): [string, string][] {
   const all: [string, string | undefined][] = [
     ['pgbouncer ', c.urls.pgbouncer],
     ['pgpool    ', c.urls.pgpool],
     ['pgbouncer+pgpool', c.urls.pgbouncerPgpool],
+    ['pgpool+pgbouncer', c.urls.pgpoolPgbouncer],
+    ...(c.urls.nodeBouncers ?? []).map((u, i): [string, string] => [`pgbouncer@${c.nodes[i]?.name ?? i}`, u]),
   ];
   return all.filter((x): x is [string, string] => x[1] !== undefined);
 }
@@ -110,8 +116,11 @@ export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> 
   );
   const pgbouncerSettings = poolerSettingRecord('pgbouncer', opts.pgbouncerSetting ?? [], '--pgbouncer-setting');
   const pgpoolSettings = poolerSettingRecord('pgpool', opts.pgpoolSetting ?? [], '--pgpool-setting');
-  if (Object.keys(pgbouncerSettings).length > 0 && opts.pgbouncer !== true) throw usageError('BAD_OPTIONS', '--pgbouncer-setting needs --pgbouncer');
-  if (Object.keys(pgpoolSettings).length > 0 && opts.pgpool !== true) throw usageError('BAD_OPTIONS', '--pgpool-setting needs --pgpool');
+  const stackedOther = opts.pgpoolOverPgbouncer === true;
+  if (Object.keys(pgbouncerSettings).length > 0 && opts.pgbouncer !== true && !stackedOther)
+    throw usageError('BAD_OPTIONS', '--pgbouncer-setting needs --pgbouncer or --pgpool-over-pgbouncer');
+  if (Object.keys(pgpoolSettings).length > 0 && opts.pgpool !== true && !stackedOther)
+    throw usageError('BAD_OPTIONS', '--pgpool-setting needs --pgpool or --pgpool-over-pgbouncer');
   const cluster = await startCluster({
     settings,
     pgbouncerSettings,
@@ -120,6 +129,7 @@ export async function localUp(opts: LocalUpOptions, io: CliIO): Promise<number> 
     sync: opts.sync === true,
     pgbouncer: opts.pgbouncer === true,
     pgpool: opts.pgpool === true,
+    pgpoolOverPgbouncer: stackedOther,
     binDir: opts.pgBin,
     persist: true,
     log: (line) => printErr(io, `pgsurge local: ${line}`),
@@ -144,7 +154,10 @@ export async function localDown(io: CliIO): Promise<number> {
   }
   await attachCluster(state).stop();
   removeState(file);
-  const poolers = [state.pgbouncer === undefined ? '' : 'PgBouncer', state.pgpool === undefined ? '' : 'Pgpool-II'].filter((x) => x !== '');
+  const poolers = [
+    state.pgbouncer === undefined && state.nodeBouncers === undefined ? '' : 'PgBouncer',
+    state.pgpool === undefined && state.pgpoolPgbouncer === undefined ? '' : 'Pgpool-II',
+  ].filter((x) => x !== '');
   printOut(io, `stopped and removed ${state.nodes.length} node(s)${poolers.length === 0 ? '' : ` and ${poolers.join(', ')}`}`);
   return 0;
 }
@@ -172,6 +185,8 @@ export async function localStatus(io: CliIO): Promise<number> {
     ['pgbouncer ', state.pgbouncer, isPgBouncerPid, cluster.urls.pgbouncer],
     ['pgpool    ', state.pgpool, isPgpoolPid, cluster.urls.pgpool],
     ['pgbouncer+pgpool', state.pgbouncerPgpool, isPgBouncerPid, cluster.urls.pgbouncerPgpool],
+    ['pgpool+pgbouncer', state.pgpoolPgbouncer, isPgpoolPid, cluster.urls.pgpoolPgbouncer],
+    ...(state.nodeBouncers ?? []).map((b, i) => [`pgbouncer@${state.nodes[i]?.name ?? i}`, b, isPgBouncerPid, cluster.urls.nodeBouncers?.[i]] as const),
   ] as const) {
     if (d === undefined) continue;
     const running = up(d.pid, d.dir);

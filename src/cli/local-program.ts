@@ -23,6 +23,10 @@ export function addLocalCommand(program: Command, io: CliIO, setExit: (code: num
       '--pgpool',
       'Pgpool-II in front of every node: writes to the primary, reads balanced over the nodes (with --pgbouncer: a PgBouncer in front of it too)',
     )
+    .option(
+      '--pgpool-over-pgbouncer',
+      'the other stacking: a PgBouncer (session pooling) on each node and a Pgpool-II in front of them, client → Pgpool-II → PgBouncer → node',
+    )
     .option('--pg-bin <dir>', 'PostgreSQL binaries with pg_basebackup (default: the newest under /usr/lib/postgresql)')
     .option(
       '--server-setting <name=value>',

@@ -1,7 +1,7 @@
 /**
  * Local clusters for failover tests: a primary with streaming replicas (pg_basebackup -R, one
- * physical replication slot each), optionally synchronous, optionally behind PgBouncer, on free
- * loopback ports, as the unprivileged user when root.
+ * physical replication slot each), optionally synchronous, optionally behind PgBouncer and Pgpool-II (stacked
+ * in either order), on free loopback ports, as the unprivileged user when root.
  *
  * Nodes are driven through pg_ctl and their data directories only, so the same LocalCluster can be
  * rebuilt from a state file by another process (`attachCluster`, used by `pgsurge local ...`).
@@ -46,6 +46,15 @@ export interface ClusterOptions {
   readonly pgbouncer?: boolean | undefined;
   /** Pgpool-II in front of every node: writes to the primary, reads balanced; with `pgbouncer`, a second PgBouncer in front of it too. */
   readonly pgpool?: boolean | undefined;
+  /**
+   * The other stacking order: a PgBouncer on each node (session pooling) and a Pgpool-II whose
+   * backends are those PgBouncers (client → Pgpool-II → PgBouncer → node), as with a pooler beside
+   * each server. Session pooling, because Pgpool-II keeps a client's backend connections for the
+   * client's whole session (named statements, SET, its own queries): transaction pooling under it
+   * would hand them to other clients. A promotion needs no re-pointing: each PgBouncer stays with
+   * its node, and Pgpool-II finds the new primary through the promoted node's PgBouncer.
+   */
+  readonly pgpoolOverPgbouncer?: boolean | undefined;
   /** Binaries with pg_basebackup; default the newest Debian PostgreSQL. */
   readonly binDir?: string | undefined;
   /** Server settings for every node. */
@@ -93,6 +102,10 @@ export interface LocalCluster {
     readonly pgpool?: string;
     /** PgBouncer in front of Pgpool-II. */
     readonly pgbouncerPgpool?: string;
+    /** Pgpool-II in front of a PgBouncer on each node. */
+    readonly pgpoolPgbouncer?: string;
+    /** Each node's own PgBouncer (with `pgpoolOverPgbouncer`), in the order of `nodes`. */
+    readonly nodeBouncers?: readonly string[];
   };
   /** Immediate shutdown of the current primary (pg_ctl stop -m immediate: no checkpoint, no error to clients). */
   killPrimary(): Promise<void>;
@@ -214,7 +227,7 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
       });
       await waitSyncStandby(primary, 10_000);
     }
-    if (opts.pgbouncer === true || opts.pgpool === true) {
+    if (opts.pgbouncer === true || opts.pgpool === true || opts.pgpoolOverPgbouncer === true) {
       // Clients prove a password to the pooler, as they would to a real one: a SCRAM login role.
       state = { ...state, login: await createLogin(primary, database) };
       if (replicas.length > 0)
@@ -239,6 +252,36 @@ export async function startCluster(opts: ClusterOptions): Promise<LocalCluster> 
         const b = await pooledBouncer(p.port, login, opts.persist, opts.pgbouncerSettings);
         state = { ...state, pgbouncerPgpool: { port: b.port, pid: b.pid, dir: b.dir } };
       }
+    }
+    if (opts.pgpoolOverPgbouncer === true && login !== undefined) {
+      // State after each start: a failure part-way stops what already runs.
+      for (const n of nodes) {
+        const b = await startPgBouncer({
+          // Pgpool-II's health check only logs in, and PgBouncer answers a login from its own
+          // password file without its server: a dead node would look alive for good. With the
+          // password looked up on the server (auth_query as auth_user) a login needs the server, and
+          // query_wait_timeout fails it within 2 s when the server is gone. The pool holds a server
+          // connection for each of Pgpool-II's children (32 by default) and its checks.
+          settings: { auth_user: SUPERUSER, query_wait_timeout: '2', default_pool_size: '40', ...opts.pgbouncerSettings },
+          targetHost: '127.0.0.1',
+          targetPort: n.port,
+          poolMode: 'session',
+          users: { [SUPERUSER]: '' },
+          adminUsers: [login.user],
+          authType: 'scram-sha-256',
+          persist: opts.persist,
+        });
+        state = { ...state, nodeBouncers: [...(state.nodeBouncers ?? []), { port: b.port, pid: b.pid, dir: b.dir }] };
+      }
+      const [first, ...others] = (state.nodeBouncers ?? []).map((b, i) => ({ host: '127.0.0.1', port: b.port, name: nodes[i]!.name }));
+      const p = await startPgpool({
+        primary: first!,
+        replicas: others,
+        users: { [login.user]: login.password },
+        persist: opts.persist,
+        settings: opts.pgpoolSettings,
+      });
+      state = { ...state, pgpoolPgbouncer: { port: p.port, pid: p.pid, dir: p.dir } };
     }
     if (opts.pgbouncer === true && login !== undefined) {
       const b = await pooledBouncer(primary.port, login, opts.persist, opts.pgbouncerSettings);
@@ -333,6 +376,8 @@ async function stopAll(tools: PgTools, s: ClusterState): Promise<void> {
   if (s.pgbouncer !== undefined) await stopPgBouncerPid(s.pgbouncer.pid, s.pgbouncer.dir).catch((e: unknown) => errors.push(e));
   if (s.pgbouncerPgpool !== undefined) await stopPgBouncerPid(s.pgbouncerPgpool.pid, s.pgbouncerPgpool.dir).catch((e: unknown) => errors.push(e));
   if (s.pgpool !== undefined) await stopPgpoolPid(s.pgpool.pid, s.pgpool.dir).catch((e: unknown) => errors.push(e));
+  if (s.pgpoolPgbouncer !== undefined) await stopPgpoolPid(s.pgpoolPgbouncer.pid, s.pgpoolPgbouncer.dir).catch((e: unknown) => errors.push(e));
+  for (const b of s.nodeBouncers ?? []) await stopPgBouncerPid(b.pid, b.dir).catch((e: unknown) => errors.push(e));
   // Immediate: a throwaway cluster needs no checkpoint, and a fast stop of a sync primary can wait.
   await Promise.all(s.nodes.map((n) => stopNode(tools, n, 'immediate').catch((e: unknown) => errors.push(e))));
   for (const n of s.nodes) {
@@ -371,6 +416,8 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
   const pgbouncerUrl = pooled(b);
   const pgpoolUrl = pooled(s.pgpool);
   const stackedUrl = pooled(s.pgbouncerPgpool);
+  const pgpoolFirstUrl = pooled(s.pgpoolPgbouncer);
+  const nodeBouncerUrls = s.nodeBouncers?.map((b) => pooled(b)!);
   const multiHost = `postgres://${SUPERUSER}@${nodes.map((n) => `127.0.0.1:${n.port}`).join(',')}/${encodeURIComponent(s.database)}`;
   const urls = {
     primary: primary.url,
@@ -381,6 +428,8 @@ function attachWith(tools: PgTools, initial: ClusterState): LocalCluster {
     ...(pgbouncerUrl === undefined ? {} : { pgbouncer: pgbouncerUrl }),
     ...(pgpoolUrl === undefined ? {} : { pgpool: pgpoolUrl }),
     ...(stackedUrl === undefined ? {} : { pgbouncerPgpool: stackedUrl }),
+    ...(pgpoolFirstUrl === undefined ? {} : { pgpoolPgbouncer: pgpoolFirstUrl }),
+    ...(nodeBouncerUrls === undefined ? {} : { nodeBouncers: nodeBouncerUrls }),
   };
   return {
     primary,

@@ -32,6 +32,10 @@ export interface ClusterState {
   readonly pgpool?: PgBouncerState | undefined;
   /** A PgBouncer in front of that Pgpool-II (both poolers stacked). */
   readonly pgbouncerPgpool?: PgBouncerState | undefined;
+  /** A PgBouncer in front of each node, in the order of `nodes` (the other stacking: Pgpool-II's backends). */
+  readonly nodeBouncers?: readonly PgBouncerState[] | undefined;
+  /** A Pgpool-II whose backends are `nodeBouncers`. */
+  readonly pgpoolPgbouncer?: PgBouncerState | undefined;
   /**
    * The login role that poolers authenticate with a password (made with a pooler): owner of the
    * database. Its password is in this file, which is private to the user (0600).

@@ -179,16 +179,16 @@ export type PoolerCheck =
 export async function inspectPooler(client: pg.Client, conn: ConnInfo, spec: HostSpec, deadline: AdminDeadline): Promise<PoolerCheck> {
   const check = await checkProxied(client, spec);
   if (check.kind === 'direct') return check;
+  // Pgpool-II first, on the session already open: it passes a "pgbouncer" database on to its
+  // backends, and when those are PgBouncers (Pgpool-II in front of PgBouncer) the console login
+  // through it hangs until its deadline.
+  const pgpool = await pgpoolVersion(client);
+  if (pgpool !== undefined) return { kind: 'pgpool', version: pgpool, ...(await pgpoolChildren(client)) };
   let opened: { client: pg.Client; version: string };
   try {
     opened = await openConsole(conn, spec, { deadline, signal: new AbortController().signal });
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    if (/does not exist/.test(why)) {
-      const version = await pgpoolVersion(client);
-      if (version !== undefined) return { kind: 'pgpool', version, ...(await pgpoolChildren(client)) };
-    }
-    return { kind: 'unknown', serverPort: check.serverPort, why };
+    return { kind: 'unknown', serverPort: check.serverPort, why: e instanceof Error ? e.message : String(e) };
   }
   try {
     if (!/pgbouncer/i.test(opened.version)) return { kind: 'unknown', serverPort: check.serverPort, why: `its console answers "${opened.version}"` };
@@ -216,18 +216,19 @@ export async function findPooler(client: pg.Client, conn: ConnInfo, spec: HostSp
   const check = await checkProxied(client, spec);
   if (check.kind === 'direct') return undefined;
   const where = `${spec.host}:${spec.port}`;
+  // Pgpool-II first (see inspectPooler).
+  const pgpool = await pgpoolVersion(client);
+  if (pgpool !== undefined) {
+    const source = pgpoolSource(pgpool, where, () => openAdminClient(conn, spec, { deadline: opts.deadline, signal: opts.signal }));
+    return { kind: 'pgpool', ...source };
+  }
   let opened: { client: pg.Client; version: string };
   try {
     opened = await openConsole(conn, spec, opts);
   } catch (e) {
     const err = e as { code?: string; message?: string; cause?: { code?: string } };
-    // A PostgreSQL behind a port mapping, or a Pgpool-II (which passes the name on to it), has no such database.
-    if (/does not exist/.test(err.message ?? '')) {
-      const version = await pgpoolVersion(client);
-      if (version === undefined) return undefined;
-      const source = pgpoolSource(version, where, () => openAdminClient(conn, spec, { deadline: opts.deadline, signal: opts.signal }));
-      return { kind: 'pgpool', ...source };
-    }
+    // A PostgreSQL behind a port mapping has no such database.
+    if (/does not exist/.test(err.message ?? '')) return undefined;
     opts.warn?.(
       `${where} is not the server itself (the server was reached on ${check.serverPort === null ? 'a Unix socket' : `port ${check.serverPort}`}), ` +
         `but its PgBouncer admin console did not let ${conn.user} in: ${err.message ?? String(e)}; ` +

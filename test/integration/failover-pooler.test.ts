@@ -16,12 +16,10 @@ after(async () => {
   for (const c of clusters) await c.stop().catch(() => undefined);
 });
 
-test('kill and promote behind PgBouncer: writes resume through the same pooler, one outage measured, nothing lost', async (t) => {
-  if (!existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer')) return t.skip('pgbouncer is not installed (npm run test:deps)');
-  const cluster = await startCluster({ replicas: 1, sync: true, pgbouncer: true, settings: FAST_SETTINGS });
-  clusters.push(cluster);
-  const run = await runWithFault(cluster.urls.pgbouncer!, {
-    durationS: CI ? 6 : 8,
+/** Writes through `url` for `durationS`; after 2 s the primary is killed and the replica promoted at once. */
+async function killAndPromoteThrough(cluster: LocalCluster, url: string, durationS: number): ReturnType<typeof runWithFault> {
+  return await runWithFault(url, {
+    durationS,
     faultAfterMs: 2000,
     fault: async () => {
       await cluster.killPrimary();
@@ -31,6 +29,13 @@ test('kill and promote behind PgBouncer: writes resume through the same pooler, 
     extra: ['-M', 'extended', '--threshold', 'rto<30s', '--threshold', 'lost=0'],
     observe: true,
   });
+}
+
+test('kill and promote behind PgBouncer: writes resume through the same pooler, one outage measured, nothing lost', async (t) => {
+  if (!existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer')) return t.skip('pgbouncer is not installed (npm run test:deps)');
+  const cluster = await startCluster({ replicas: 1, sync: true, pgbouncer: true, settings: FAST_SETTINGS });
+  clusters.push(cluster);
+  const run = await killAndPromoteThrough(cluster, cluster.urls.pgbouncer!, CI ? 6 : 8);
   t.diagnostic(figures(run));
   const f = run.result.failover;
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
@@ -115,16 +120,7 @@ test('kill and promote behind Pgpool-II: it detaches the dead primary, finds the
     return t.skip("Pgpool-II is not installed: install Debian's pgpool2 package (npm run test:deps)");
   const cluster = await startCluster({ replicas: 1, sync: true, pgpool: true, settings: FAST_SETTINGS });
   clusters.push(cluster);
-  const run = await runWithFault(cluster.urls.pgpool!, {
-    durationS: CI ? 6 : 8,
-    faultAfterMs: 2000,
-    fault: async () => {
-      await cluster.killPrimary();
-      await cluster.promote(0);
-    },
-    extra: ['-M', 'extended', '--threshold', 'rto<30s', '--threshold', 'lost=0'],
-    observe: true,
-  });
+  const run = await killAndPromoteThrough(cluster, cluster.urls.pgpool!, CI ? 6 : 8);
   t.diagnostic(figures(run));
   const f = run.result.failover;
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
@@ -142,6 +138,41 @@ test('kill and promote behind Pgpool-II: it detaches the dead primary, finds the
     JSON.stringify(f.outages),
   );
   assert.equal(f.timeline.after, '00000002');
+  const v = f.verification!;
+  assert.equal(v.verdict, 'ok');
+  assert.equal(v.lost, 0);
+  assert.equal(v.unexpected, 0);
+});
+
+test('kill and promote behind Pgpool-II in front of a PgBouncer on each node: it finds the promoted node through its PgBouncer, nothing lost', async (t) => {
+  if (!existsSync(process.env['PGPOOL'] ?? '/usr/sbin/pgpool') || !existsSync(process.env['PGBOUNCER'] ?? '/usr/sbin/pgbouncer'))
+    return t.skip('Pgpool-II or PgBouncer is not installed (npm run test:deps)');
+  const cluster = await startCluster({ replicas: 1, sync: true, pgpoolOverPgbouncer: true, settings: FAST_SETTINGS });
+  clusters.push(cluster);
+  // The stack as built: each PgBouncer sends to its own node, and Pgpool-II's backends are those PgBouncers.
+  assert.equal(cluster.urls.nodeBouncers?.length, 2);
+  const run = await killAndPromoteThrough(cluster, cluster.urls.pgpoolPgbouncer!, CI ? 8 : 12);
+  t.diagnostic(figures(run));
+  const f = run.result.failover;
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  // Found as Pgpool-II on the session itself: no console login through it to a PgBouncer's "pgbouncer" database.
+  assert.doesNotMatch(run.stderr, /admin console did not let/, run.stderr);
+  assert.equal((run.result['target'] as { pooler?: { kind: string } }).pooler?.kind, 'pgpool');
+  assert.ok(f.outages.length >= 1 && f.outages.every((o) => !o.open), JSON.stringify(f.outages));
+  const p = f.pooler!;
+  t.diagnostic(`pooler: ${JSON.stringify(p)}`);
+  assert.ok(
+    p.nodeChanges.some((c) => /primary/.test(c.before) && !c.after.startsWith('up primary')),
+    JSON.stringify(p.nodeChanges),
+  );
+  assert.equal(f.timeline.after, '00000002');
+  // Transactions were acknowledged after the outage, through the same endpoint.
+  const last = f.outages[f.outages.length - 1]!;
+  const intervals = run.result['intervals'] as { tS: number; transactions: number }[];
+  assert.ok(
+    intervals.some((i) => i.tS >= last.endS && i.transactions > 0),
+    JSON.stringify(intervals.map((i) => i.transactions)),
+  );
   const v = f.verification!;
   assert.equal(v.verdict, 'ok');
   assert.equal(v.lost, 0);
