@@ -276,3 +276,15 @@ test('live snapshots: sent only when an outage or a reconnect changed, never wit
   // The end's snapshot still has everything.
   assert.equal(entry(s.snapshot(), 0, WRITE).maxId, 3);
 });
+
+test('a stall is a hang after writes were acknowledged: slow first writes of the run are none', () => {
+  const s = sink([0, 1]);
+  // Both clients' first writes take 300 ms: nothing was acknowledged before, nothing was lost.
+  s.txn(0, WRITE, Outcome.Ok, -1, 0, 300_000, 0);
+  s.txn(1, WRITE, Outcome.Ok, -1, 0, 310_000, 1);
+  assert.deepEqual(s.snapshot().stalls, []);
+  // Later both hang 400 ms with none acknowledged: a stall from the last acknowledgement.
+  s.txn(0, WRITE, Outcome.Ok, -1, 320_000, 720_000, 2);
+  s.txn(1, WRITE, Outcome.Ok, -1, 330_000, 730_000, 3);
+  assert.deepEqual(s.snapshot().stalls, [{ startUs: 320_000, endUs: 720_000 }]);
+});

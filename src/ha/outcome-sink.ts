@@ -181,8 +181,10 @@ export class HaOutcomeSink implements TxnOutcomeSink {
     if (o === Outcome.Ok) {
       // A write that hung while no other write of this worker was acknowledged: a stall.
       // (Writes are told here in the order they end: no write of this worker ended after lastAckUs.)
+      // Only once a write was acknowledged: before that nothing was lost, and slow first writes (a
+      // pooler filling its caches, connections warming up) are not an outage.
       const from = Math.max(startUs, this.lastAckUs);
-      if (endUs - from >= STALL_MIN_US && this.stalls.length < MAX_WINDOWS) {
+      if (this.lastAckUs >= 0 && endUs - from >= STALL_MIN_US && this.stalls.length < MAX_WINDOWS) {
         this.stalls.push({ startUs: from, endUs });
         this.changed = true;
       }
