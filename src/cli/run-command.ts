@@ -489,7 +489,11 @@ function buildRunResult(
   cfg: RunConfig,
   target: Target,
   facts: ServerFacts,
-  outcome: Pick<RunOutcome, 'startedAt' | 'durationS' | 'intervals'> & { readonly totals: Totals; readonly connectingS?: number },
+  outcome: Pick<RunOutcome, 'startedAt' | 'durationS' | 'intervals'> & {
+    readonly totals: Totals;
+    readonly connectingS?: number;
+    readonly clientThreads?: RunOutcome['clientThreads'];
+  },
   thresholds: Threshold[],
   server: readonly ServerSample[],
   sections: ResultSections,
@@ -509,6 +513,7 @@ function buildRunResult(
     },
     config: redactedConfig(cfg),
     ...(outcome.connectingS === undefined ? {} : { connectingS: outcome.connectingS }),
+    ...(outcome.clientThreads === undefined ? {} : { clientThreads: outcome.clientThreads }),
     totals: outcome.totals,
     intervals: outcome.intervals,
     thresholds,

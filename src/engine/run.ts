@@ -16,6 +16,7 @@ import { FAILURE_CLASSES, type FailureClass, type MetricsLayout } from '../metri
 import { nowUs } from './clock.js';
 import type { FromWorker, LoadModel, ToWorker, WorkerInit } from './messages.js';
 import type { WorkloadSource } from '../workload/sources.js';
+import type { LoopFigures } from './loop-monitor.js';
 import type { StopReason } from './worker-info.js';
 import type { HostFigures } from './host-counts.js';
 import { USER_CODE_BYTES, userCodeBeat, userCodeRunning } from '../workload/module/user-code.js';
@@ -186,6 +187,8 @@ export interface RunOutcome {
   readonly haSnapshots: unknown[];
   /** Seconds from starting the workers until every client was connected. */
   readonly connectingS: number;
+  /** Each worker thread's event-loop delay and GC pauses over the load (those that reported them). */
+  readonly clientThreads: LoopFigures[];
 }
 
 /**
@@ -283,6 +286,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   let loadStartUs = Infinity;
   let startedAt = new Date();
   let connectingS = 0;
+  const clientThreads: LoopFigures[] = [];
   let connectFromUs = Infinity;
   let connectToUs = -Infinity;
 
@@ -431,6 +435,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         measureStartUs,
         haSnapshots,
         connectingS,
+        clientThreads,
       });
     };
 
@@ -571,6 +576,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
               into.latencySumUs += f.latencySumUs;
             }
             if (msg.info.ha !== undefined) haSnapshots.push(msg.info.ha);
+            if (msg.info.loop !== undefined) clientThreads.push(msg.info.loop);
             if (msg.info.reason !== 'duration' && stopReason === 'duration') stopReason = msg.info.reason;
             if (msg.info.reason === 'transactions') stopAtUs = Math.max(stopAtUs ?? 0, nowUs());
             doneCount++;

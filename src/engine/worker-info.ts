@@ -4,6 +4,7 @@
  * for it).
  */
 import type { HostFigures } from './host-counts.js';
+import type { LoopFigures } from './loop-monitor.js';
 
 /**
  * Why the load stopped: its duration ended, every client ran its -t transactions, or the run was
@@ -17,4 +18,6 @@ export interface WorkerDoneInfo {
   /** The HA sink's snapshot, when the run measures failover. */
   readonly ha?: unknown;
   readonly reason: StopReason;
+  /** How late the thread's event loop ran and how long GC paused it (set by the worker thread). */
+  readonly loop?: LoopFigures;
 }

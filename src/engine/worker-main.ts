@@ -19,6 +19,7 @@ import { primeOnSockets, type PrimeOverrides } from './prime/prime.js';
 import { userCodeMarks } from '../workload/module/user-code.js';
 import { TxnLog } from './txn-log.js';
 import { isOpenLoop } from '../executor/registry.js';
+import { startLoopMonitor, type LoopMonitor } from './loop-monitor.js';
 
 function post(msg: FromWorker): void {
   parentPort!.postMessage(msg);
@@ -67,6 +68,8 @@ async function main(init: WorkerInit): Promise<void> {
     ? new HaOutcomeSink({ clientIds: init.clientIds, typeOffset: init.typeOffset, readTypes: programs.map((p) => p.read === true) })
     : null;
   const txnLog = init.txnLogFile === undefined ? null : new TxnLog(init.txnLogFile, isOpenLoop(init.load), systemClock.nowUs());
+  /** Watches this thread's loop from the start of the load. */
+  let loop: LoopMonitor | undefined;
   const core: WorkerCore = makeCore({
     load: init.load,
     startOffsetMs: init.startOffsetMs,
@@ -91,7 +94,7 @@ async function main(init: WorkerInit): Promise<void> {
     },
     onDone: (info) => {
       txnLog?.close();
-      post({ type: 'done', info });
+      post({ type: 'done', info: loop === undefined ? info : { ...info, loop: loop.stop() } });
       void core.closeAll().finally(() => parentPort!.close());
     },
   });
@@ -113,7 +116,10 @@ async function main(init: WorkerInit): Promise<void> {
         const begin = (): void => {
           const leftUs = msg.startUs - systemClock.nowUs();
           if (leftUs > 0) setTimeout(begin, Math.ceil(leftUs / 1000));
-          else core.start(msg.startUs, msg.warmupMs);
+          else {
+            loop = startLoopMonitor();
+            core.start(msg.startUs, msg.warmupMs);
+          }
         };
         begin();
         break;

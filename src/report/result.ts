@@ -28,6 +28,7 @@
  * - histograms[type] is the HDR latency histogram (µs, successful transactions), compressed base64
  *   ('' when empty), so results merge exactly.
  */
+import type { LoopFigures } from '../engine/loop-monitor.js';
 import { z } from 'zod';
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { FailureClass } from '../metrics/types.js';
@@ -175,6 +176,19 @@ export const resultV1Schema = z.object({
     connectMs: z.object({ mean: ms, p50: ms, p99: ms, max: ms }),
     /** Seconds from the first connection attempt until every client was connected (absent in older results). */
     connectingS: z.number().nonnegative().optional(),
+    /**
+     * Each worker thread's own event loop over the load (src/engine/loop-monitor.ts): how late it
+     * ran (p50, p99, max ms) and its GC pauses. Schedule lag near these came from the client.
+     * Per thread, as percentiles do not add up; absent in older and in merged results.
+     */
+    clientThreads: z
+      .array(
+        z.object({
+          delayMs: z.object({ p50: z.number().nonnegative(), p99: z.number().nonnegative(), max: z.number().nonnegative() }),
+          gc: z.object({ count: z.number().int().nonnegative(), totalMs: z.number().nonnegative(), maxMs: z.number().nonnegative() }),
+        }),
+      )
+      .optional(),
     /** First error message seen for each class that had one. */
     firstErrors: z.partialRecord(failureClass, z.string()),
     /** transactions / arrivals, 0–1 (null without arrivals). Absent in results of older versions. */
@@ -294,6 +308,8 @@ export interface BuildResultInput {
   readonly sections?: ResultSections;
   /** Seconds it took to connect every client. */
   readonly connectingS?: number;
+  /** Each worker thread's event-loop delay and GC pauses. */
+  readonly clientThreads?: readonly LoopFigures[];
 }
 
 const msOf = (h: PercentileSource, pct: number, maxUs: number): number | null => (h.totalCount === 0 ? null : usToMs(percentileUs(h, pct, maxUs)));
@@ -538,6 +554,7 @@ export function buildResult(input: BuildResultInput): ResultV1 {
       max: connect.totalCount === 0 ? null : usToMs(connect.maxValue),
     },
     ...(input.connectingS === undefined ? {} : { connectingS: Math.round(input.connectingS * 1000) / 1000 }),
+    ...(input.clientThreads === undefined || input.clientThreads.length === 0 ? {} : { clientThreads: [...input.clientThreads] }),
     firstErrors,
     successRate: totals.arrivals === 0 ? null : Math.round((totals.ok / totals.arrivals) * 1e6) / 1e6,
     latencyIncludesUnfinished: totals.unfinished,

@@ -157,6 +157,20 @@ export function formatSummary(result: ResultV1, opts: SummaryOptions = {}): stri
       ),
     );
   }
+  const threads = s.clientThreads ?? [];
+  if (threads.length > 0) {
+    // The worst thread's figures: a late loop delays the transactions it schedules.
+    const worst = (f: (t: (typeof threads)[number]) => number): number => Math.max(...threads.map(f));
+    out.push(
+      line(
+        'client loop',
+        `${threads.length} thread(s), event-loop delay p99 ${fmtMs(worst((t) => t.delayMs.p99))}  max ${fmtMs(worst((t) => t.delayMs.max))} ms (worst thread); ` +
+          (threads.every((t) => t.gc.count === 0)
+            ? 'no GC pause'
+            : `GC ${fmtNum(threads.reduce((n, t) => n + t.gc.count, 0))} pauses, ${fmtMs(threads.reduce((n, t) => n + t.gc.totalMs, 0))} ms in all, longest ${fmtMs(worst((t) => t.gc.maxMs))} ms`),
+      ),
+    );
+  }
   const scenarios = Object.entries(result.scenarios ?? {});
   if (scenarios.length > 0) {
     out.push('', 'scenarios:');
