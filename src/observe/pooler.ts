@@ -77,8 +77,17 @@ function consoleConn(conn: ConnInfo): ConnInfo {
   return { ...conn, database: 'pgbouncer', options: undefined };
 }
 
-async function openConsole(conn: ConnInfo, spec: HostSpec, opts: FindPoolerOptions): Promise<{ client: pg.Client; version: string }> {
-  const client = await openAdminClient(consoleConn(conn), spec, { deadline: opts.deadline, signal: opts.signal });
+/**
+ * Where Pgpool-II answered on the target's own session, the console login waits at most this: a
+ * PgBouncer console in front answers at once, but through Pgpool-II in front of PgBouncers the login
+ * reaches their consoles, which cannot serve Pgpool-II's own queries, and hangs.
+ */
+const CONSOLE_THROUGH_PGPOOL_MS = 2_000;
+
+async function openConsole(conn: ConnInfo, spec: HostSpec, opts: FindPoolerOptions, pgpoolAnswered = false): Promise<{ client: pg.Client; version: string }> {
+  const ci = consoleConn(conn);
+  const bounded = pgpoolAnswered ? { ...ci, connectTimeoutMs: Math.min(ci.connectTimeoutMs, CONSOLE_THROUGH_PGPOOL_MS) } : ci;
+  const client = await openAdminClient(bounded, spec, { deadline: opts.deadline, signal: opts.signal });
   try {
     const res = await client.query<{ version: string }>('SHOW VERSION');
     return { client, version: String(res.rows[0]?.version ?? '') };
@@ -179,15 +188,14 @@ export type PoolerCheck =
 export async function inspectPooler(client: pg.Client, conn: ConnInfo, spec: HostSpec, deadline: AdminDeadline): Promise<PoolerCheck> {
   const check = await checkProxied(client, spec);
   if (check.kind === 'direct') return check;
-  // Pgpool-II first, on the session already open: it passes a "pgbouncer" database on to its
-  // backends, and when those are PgBouncers (Pgpool-II in front of PgBouncer) the console login
-  // through it hangs until its deadline.
+  // SHOW pool_version answers when a Pgpool-II is in front, or behind a PgBouncer in front (which
+  // passes it on); a PgBouncer console then says which is in front (see CONSOLE_THROUGH_PGPOOL_MS).
   const pgpool = await pgpoolVersion(client);
-  if (pgpool !== undefined) return { kind: 'pgpool', version: pgpool, ...(await pgpoolChildren(client)) };
   let opened: { client: pg.Client; version: string };
   try {
-    opened = await openConsole(conn, spec, { deadline, signal: new AbortController().signal });
+    opened = await openConsole(conn, spec, { deadline, signal: new AbortController().signal }, pgpool !== undefined);
   } catch (e) {
+    if (pgpool !== undefined) return { kind: 'pgpool', version: pgpool, ...(await pgpoolChildren(client)) };
     return { kind: 'unknown', serverPort: check.serverPort, why: e instanceof Error ? e.message : String(e) };
   }
   try {
@@ -216,16 +224,16 @@ export async function findPooler(client: pg.Client, conn: ConnInfo, spec: HostSp
   const check = await checkProxied(client, spec);
   if (check.kind === 'direct') return undefined;
   const where = `${spec.host}:${spec.port}`;
-  // Pgpool-II first (see inspectPooler).
+  // A Pgpool-II in front or behind a PgBouncer in front: the console says which (see inspectPooler).
   const pgpool = await pgpoolVersion(client);
-  if (pgpool !== undefined) {
-    const source = pgpoolSource(pgpool, where, () => openAdminClient(conn, spec, { deadline: opts.deadline, signal: opts.signal }));
-    return { kind: 'pgpool', ...source };
-  }
   let opened: { client: pg.Client; version: string };
   try {
-    opened = await openConsole(conn, spec, opts);
+    opened = await openConsole(conn, spec, opts, pgpool !== undefined);
   } catch (e) {
+    if (pgpool !== undefined) {
+      const source = pgpoolSource(pgpool, where, () => openAdminClient(conn, spec, { deadline: opts.deadline, signal: opts.signal }));
+      return { kind: 'pgpool', ...source };
+    }
     const err = e as { code?: string; message?: string; cause?: { code?: string } };
     // A PostgreSQL behind a port mapping has no such database.
     if (/does not exist/.test(err.message ?? '')) return undefined;
