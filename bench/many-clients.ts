@@ -5,7 +5,8 @@
  * clients alternating; TPS, client CPU per transaction, peak RSS, latency and connecting time of
  * every run, and the issue's targets marked PASS or FAIL.
  *
- *   npm run bench:many-clients                      full: 2 pairs × 20 s per case, scale 50
+ *   npm run bench:many-clients                      full: 2 pairs × 30 s per case, scale 50
+ *                                                   (-T 30: pgbench's -T includes connecting, 10-20 s for 1000 clients here)
  *   npm run bench:many-clients -- --quick           harness check: 1 pair × 3 s, -c 50,100, 500 pooled, scale 10
  *   … --write                                       also write bench/MANY-CLIENTS.md
  *
@@ -56,7 +57,7 @@ const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`
 const builtins = values.builtins.split(',').map((s) => s.trim());
 for (const b of builtins) if (b !== 'select-only' && b !== 'tpcb-like') throw new Error(`--builtins: select-only or tpcb-like, got "${b}"`);
 const plan: ManyPlan = {
-  seconds: count('seconds', values.seconds, quick ? 3 : 20),
+  seconds: count('seconds', values.seconds, quick ? 3 : 30),
   pairs: count('pairs', values.pairs, quick ? 1 : 2),
   jobs: count('jobs', values.jobs, availableParallelism()),
   clients: (values.clients ?? (quick ? '50,100' : '500,1000')).split(',').map((s) => count('clients', s.trim(), 0)),
