@@ -43,6 +43,12 @@ export interface Workload {
   readonly protocol?: 'simple' | 'extended' | 'prepared';
   /** Kill the client if it has not exited this long after its start (a hang); default 30 minutes. */
   readonly timeoutS?: number;
+  /**
+   * pgbench only: seconds added to its -T. pgbench 15's -T runs from before it connects (its threads
+   * connect, then start together), pgsurge's measured -T from after: with hundreds of clients that
+   * take seconds to connect, this gives pgbench a load phase as long as pgsurge's.
+   */
+  readonly pgbenchConnectAllowanceS?: number;
 }
 
 export interface RunFigures {
@@ -179,7 +185,8 @@ export async function runPgbench(target: Target, w: Workload, hooks: ClientHooks
   const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bench-log-'));
   try {
     const args = ['-h', target.host, '-p', String(target.port), '-U', target.user, '-n', '-b', w.builtin];
-    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', w.protocol ?? 'prepared');
+    const seconds = w.seconds + (w.pgbenchConnectAllowanceS ?? 0);
+    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(seconds), '-M', w.protocol ?? 'prepared');
     if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
     args.push('--log', `--log-prefix=${join(dir, 'pgbench_log')}`, `--sampling-rate=${LOG_SAMPLING}`, target.database);
     const measured = await spawnClient(PGBENCH, args, w, hooks);

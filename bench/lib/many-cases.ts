@@ -6,7 +6,8 @@
  */
 import { startPgBouncer, type LocalPgBouncer } from '../../src/local/pgbouncer.js';
 import { prepareRun } from './cases.js';
-import { ClientFailed, runClient, type RunFigures, type Target, type Tool, type Workload } from './clients.js';
+import { ClientFailed, PGBENCH, runClient, type RunFigures, type Target, type Tool, type Workload } from './clients.js';
+import { cleanEnv, execMeasured } from './exec.js';
 import { CommitCounter, NO_WINDOW, type LoadWindow } from './load-window.js';
 
 export interface ManyPlan {
@@ -33,6 +34,9 @@ export interface ManyCase {
   readonly builtin: Workload['builtin'];
   readonly clients: number;
   readonly protocol: NonNullable<Workload['protocol']>;
+  /** -T of pgsurge; pgbench's is this plus `pgbenchAllowanceS`. */
+  readonly seconds: number;
+  readonly pgbenchAllowanceS: number;
   readonly runs: Readonly<Record<Tool, Outcome[]>>;
 }
 
@@ -105,15 +109,48 @@ async function alternate(
   } finally {
     await counter.close();
   }
-  return { kind, builtin: w.builtin, clients: w.clients, protocol: w.protocol ?? 'prepared', runs };
+  return {
+    kind,
+    builtin: w.builtin,
+    clients: w.clients,
+    protocol: w.protocol ?? 'prepared',
+    seconds: w.seconds,
+    pgbenchAllowanceS: w.pgbenchConnectAllowanceS ?? 0,
+    runs,
+  };
+}
+
+/**
+ * How long pgbench takes to connect `clients` (-j jobs) here: one transaction per client, its
+ * "initial connection time". Its -T is then lengthened by a quarter more than that, plus 2 s, so its
+ * load phase is at least about as long as pgsurge's measured -T (which starts after connecting).
+ */
+async function pgbenchConnectAllowanceS(target: Target, plan: ManyPlan, clients: number, protocol: string): Promise<number> {
+  const args = ['-h', target.host, '-p', String(target.port), '-U', target.user, '-n', '-S', '-c', String(clients), '-j', String(plan.jobs)];
+  args.push('-t', '1', '-M', protocol, target.database);
+  const r = await execMeasured(PGBENCH, args, { env: cleanEnv(), timeoutMs: HANG_MARGIN_S * 1000 });
+  const connectMs = Number(/^initial connection time = ([\d.]+) ms/m.exec(r.stdout)?.[1]);
+  if (r.code !== 0 || !Number.isFinite(connectMs)) throw new Error(`pgbench connect probe (-c ${clients}) failed:\n${r.stderr}`);
+  const allowanceS = Math.ceil(1.25 * (connectMs / 1000) + 2);
+  plan.log(`pgbench connects ${clients} clients in ${(connectMs / 1000).toFixed(2)} s: its -T gets ${allowanceS} s more`);
+  return allowanceS;
 }
 
 /** select-only and tpcb-like at each client count, straight to the server, -M prepared. */
 export async function directCases(target: Target, plan: ManyPlan): Promise<ManyCase[]> {
   const out: ManyCase[] = [];
   for (const clients of plan.clients) {
+    const allowanceS = await pgbenchConnectAllowanceS(target, plan, clients, 'prepared');
     for (const builtin of plan.builtins) {
-      const w: Workload = { builtin, clients, jobs: plan.jobs, seconds: plan.seconds, protocol: 'prepared', timeoutS: plan.seconds + HANG_MARGIN_S };
+      const w: Workload = {
+        builtin,
+        clients,
+        jobs: plan.jobs,
+        seconds: plan.seconds,
+        protocol: 'prepared',
+        timeoutS: plan.seconds + allowanceS + HANG_MARGIN_S,
+        pgbenchConnectAllowanceS: allowanceS,
+      };
       out.push(await alternate(target, target, plan, `${builtin} -c ${clients}`, 'direct', w, plan.pairs, () => prepareRun(target)));
     }
   }
@@ -158,13 +195,15 @@ export async function pooledCase(target: Target, plan: ManyPlan): Promise<{ case
       `${pooler.version} on 127.0.0.1:${bouncer.port}, pool_mode transaction, default_pool_size ${plan.poolSize}, max_client_conn ${plan.maxClientConn}`,
     );
     const through: Target = { ...target, port: bouncer.port, url: bouncer.url(target.database) };
+    const allowanceS = await pgbenchConnectAllowanceS(through, plan, plan.pooledClients, 'extended');
     const w: Workload = {
       builtin: 'select-only',
       clients: plan.pooledClients,
       jobs: plan.jobs,
       seconds: plan.seconds,
       protocol: 'extended',
-      timeoutS: plan.seconds + HANG_MARGIN_S,
+      timeoutS: plan.seconds + allowanceS + HANG_MARGIN_S,
+      pgbenchConnectAllowanceS: allowanceS,
     };
     const c = await alternate(through, target, plan, `select-only -c ${plan.pooledClients} via PgBouncer`, 'pooled', w, plan.pairs, () => prepareRun(target));
     return { case: c, pooler };

@@ -33,8 +33,8 @@ export function caseTitle(c: ManyCase): string {
 
 export function figuresTable(cases: readonly ManyCase[]): string {
   const rows = [
-    '| case | client | runs ok | TPS | CPU µs/txn in load | CPU µs/txn whole | peak RSS MiB | p50 ms | p99 ms | connecting s (clients/s) | failed txns | TPS ratio | CPU/txn ratio (in load) | RSS − pgbench MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| case | client | runs ok | -T s (load s) | TPS | CPU µs/txn in load | CPU µs/txn whole | peak RSS MiB | p50 ms | p99 ms | connecting s (clients/s) | failed txns | TPS ratio | CPU/txn ratio (in load) | RSS − pgbench MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cases) {
     for (const t of ['pgbench', 'pgsurge'] as const) {
@@ -45,8 +45,11 @@ export function figuresTable(cases: readonly ManyCase[]): string {
       const ratio = (pick: (r: Ok) => number, digits: number): string =>
         t === 'pgsurge' ? fmt(med(c, 'pgsurge', pick) / med(c, 'pgbench', pick), digits) : '';
       const rssDiff = t === 'pgsurge' ? fmt(mib(med(c, 'pgsurge', (r) => r.peakRssKiB) - med(c, 'pgbench', (r) => r.peakRssKiB)), 1) : '';
+      // pgbench's -T holds its connecting, pgsurge's measured -T does not.
+      const runS = t === 'pgbench' ? c.seconds + c.pgbenchAllowanceS : c.seconds;
+      const loadS = t === 'pgbench' ? runS - connectS : c.seconds;
       rows.push(
-        `| ${caseTitle(c)} | ${t} | ${ok.length}/${runs.length} | ${fmt(
+        `| ${caseTitle(c)} | ${t} | ${ok.length}/${runs.length} | ${runS} (${fmt(loadS, 1)}) | ${fmt(
           med(c, t, (r) => r.tps),
           0,
         )} | ` +
@@ -242,15 +245,21 @@ ${perClientTable(cases)}
   transactions per second of the measured phase, connecting excluded).
 - Client CPU per transaction: user + sys of the client process (all its threads). "In load" (judged):
   every 250 ms the harness reads the client's CPU (/proc/PID/stat) and the server's committed
-  transactions (\`sum(xact_commit)\` of pg_stat_database) at the same instant; the load phase is
+  transactions (\`sum(xact_commit) − sum(sessions)\` of pg_stat_database: each new connection commits one as it starts) at the same instant; the load phase is
   where commits run at ≥ 25 % of the run's high rate (its 90th percentile), and the figure is
   Δ client CPU / Δ commits over that phase less its first 20 % and last 10 % (bench/lib/load-window.ts).
   A window at fixed seconds after the spawn would not do here: connecting hundreds of clients takes
   seconds, and pgbench 15's \`-T\` includes its connecting while pgsurge's measured \`-T\` starts after
   it. "Whole": the \`times\` of the shell that waited for the client (start-up, connecting, shut-down
   included) / the transactions it reports.
-- TPS of both excludes connecting, but pgbench's load phase is \`-T\` less its connecting and
-  pgsurge's is the whole \`-T\`: at -c 1000 pgbench runs the load for fewer seconds.
+- pgbench 15's \`-T\` runs from before it connects (its threads connect, then start together);
+  pgsurge's measured \`-T\` starts after its clients are connected. So pgbench's \`-T\` is lengthened
+  by an allowance: before each client count the harness times \`pgbench -c N -j ${ctx.jobs} -t 1\` connecting,
+  and pgbench then gets \`-T\` + 1.25 × that + 2 s ("-T s (load s)" column: the -T each client was
+  given, and the seconds of load after connecting). Without it, in a first full run at -T 30, pgbench
+  spent 24 of its 30 s connecting 1000 clients and the rest on 1000 cold backends' first statements:
+  82 and 297 TPS against pgsurge's ~1,500, which said nothing about either client.
+  TPS of both excludes connecting.
 - Peak RSS: the client process's VmHWM from /proc/PID/status, read every 100 ms while it ran (the
   last reading at most 100 ms before it exited).
 - Connecting: pgbench's "initial connection time" (the mean over its ${ctx.jobs} threads, each opening its
