@@ -13,6 +13,9 @@
  * Options: --seconds N  --pairs N  --scale N  --clients 500,1000  --builtins select-only,tpcb-like
  *          --pooled-clients N (0: no PgBouncer case)  --pool-size N  --max-client-conn N  --jobs N
  *          --few-clients N (baseline of memory per client; 0: none)
+ *          --pgsurge-args="…" (further options of every pgsurge run, e.g. --pgsurge-args=--no-observe: pgsurge samples the
+ *          server by default, as a user runs it, and at -c 500 that sampling cost it 15-50 µs of client CPU per
+ *          transaction and a quarter of its TPS in a by-hand A/B)
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -42,6 +45,7 @@ const { values } = parseArgs({
     'max-client-conn': { type: 'string', default: '6000' },
     jobs: { type: 'string' },
     'few-clients': { type: 'string', default: '8' },
+    'pgsurge-args': { type: 'string', default: '' },
   },
 });
 
@@ -66,6 +70,7 @@ const plan: ManyPlan = {
   poolSize: count('pool-size', values['pool-size'], 50),
   maxClientConn: count('max-client-conn', values['max-client-conn'], 6000),
   fewClients: count('few-clients', values['few-clients'], 8, 0),
+  pgsurgeArgs: values['pgsurge-args'].split(/\s+/).filter((a) => a !== ''),
   log,
 };
 const scale = count('scale', values.scale, quick ? 10 : 50);
@@ -119,7 +124,9 @@ async function main(): Promise<number> {
       const loadAfter = loadAverage();
       const mode = `${quick ? 'quick' : 'full'}: ${plan.pairs} pair(s) × ${plan.seconds} s per case, -j ${plan.jobs}, clients ${plan.clients.join(', ')} direct${
         plan.pooledClients > 0 ? `, ${plan.pooledClients} through PgBouncer` : ''
-      }${plan.fewClients > 0 ? `, ${plan.fewClients} (one pair, ≤ 5 s) as the memory baseline` : ''}`;
+      }${plan.fewClients > 0 ? `, ${plan.fewClients} (one pair, ≤ 5 s) as the memory baseline` : ''}${
+        plan.pgsurgeArgs.length > 0 ? `; pgsurge runs with ${plan.pgsurgeArgs.join(' ')}` : ''
+      }`;
       const failures = failureLines(cases);
       process.stdout.write(
         `\n${postgres}; ${mode}\n\n${figuresTable(cases)}\n\n${checksTable(checks(cases))}\n\n${perClientTable(cases)}\n${

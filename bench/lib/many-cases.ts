@@ -23,6 +23,8 @@ export interface ManyPlan {
   readonly maxClientConn: number;
   /** Client count of the small run that memory per client is measured from (0: none). */
   readonly fewClients: number;
+  /** Further options of every pgsurge run (e.g. --no-observe). */
+  readonly pgsurgeArgs: readonly string[];
   readonly log: (line: string) => void;
 }
 
@@ -150,6 +152,7 @@ export async function directCases(target: Target, plan: ManyPlan): Promise<ManyC
         protocol: 'prepared',
         timeoutS: plan.seconds + allowanceS + HANG_MARGIN_S,
         pgbenchConnectAllowanceS: allowanceS,
+        pgsurgeArgs: plan.pgsurgeArgs,
       };
       out.push(await alternate(target, target, plan, `${builtin} -c ${clients}`, 'direct', w, plan.pairs, () => prepareRun(target)));
     }
@@ -167,6 +170,7 @@ export async function fewClients(target: Target, plan: ManyPlan): Promise<ManyCa
     seconds,
     protocol: 'prepared',
     timeoutS: seconds + HANG_MARGIN_S,
+    pgsurgeArgs: plan.pgsurgeArgs,
   };
   return alternate(target, target, plan, `select-only -c ${plan.fewClients}`, 'few', w, 1, () => prepareRun(target));
 }
@@ -204,6 +208,7 @@ export async function pooledCase(target: Target, plan: ManyPlan): Promise<{ case
       protocol: 'extended',
       timeoutS: plan.seconds + allowanceS + HANG_MARGIN_S,
       pgbenchConnectAllowanceS: allowanceS,
+      pgsurgeArgs: plan.pgsurgeArgs,
     };
     const c = await alternate(through, target, plan, `select-only -c ${plan.pooledClients} via PgBouncer`, 'pooled', w, plan.pairs, () => prepareRun(target));
     return { case: c, pooler };
