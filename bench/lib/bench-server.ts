@@ -32,11 +32,17 @@ export function settingsText(settings: Readonly<Record<string, string | number>>
 }
 
 /**
- * Start a server with BENCH_SETTINGS, `pgbench -i -q -s scale` into it, run `fn` against it, then
- * stop every client still running and the server. Ctrl-C (or SIGTERM) does the same and exits 130.
+ * Start a server with `settings` (default BENCH_SETTINGS), `pgbench -i -q -s scale` into it, run `fn`
+ * against it, then stop every client still running and the server. Ctrl-C (or SIGTERM) does the same
+ * and exits 130 (a PgBouncer that `fn` started from src/local is stopped by its own exit hook then).
  */
-export async function withBenchServer<T>(scale: number, log: (line: string) => void, fn: (target: Target) => Promise<T>): Promise<T> {
-  const server = await startLocalServer({ settings: BENCH_SETTINGS, log });
+export async function withBenchServer<T>(
+  scale: number,
+  log: (line: string) => void,
+  fn: (target: Target) => Promise<T>,
+  settings: Readonly<Record<string, string | number>> = BENCH_SETTINGS,
+): Promise<T> {
+  const server = await startLocalServer({ settings, log });
   let stopping = false;
   const onSignal = (): void => {
     if (stopping) return;

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, cpuWindow, execMeasured, type CpuWindow, type ExecResult } from './exec.js';
+import { cleanEnv, cpuWindow, execMeasured, watchPeakRss, type CpuWindow, type ExecResult } from './exec.js';
 import { percentileSorted } from './stats.js';
 
 export type Tool = 'pgbench' | 'pgsurge';
@@ -39,6 +39,16 @@ export interface Workload {
   readonly warmupS?: number;
   /** pgsurge only: further options of `pgsurge run` (e.g. `--no-observe`). */
   readonly pgsurgeArgs?: readonly string[];
+  /** `-M` of both clients; default prepared. */
+  readonly protocol?: 'simple' | 'extended' | 'prepared';
+  /** Kill the client if it has not exited this long after its start (a hang); default 30 minutes. */
+  readonly timeoutS?: number;
+  /**
+   * pgbench only: seconds added to its -T. pgbench 15's -T runs from before it connects (its threads
+   * connect, then start together), pgsurge's measured -T from after: with hundreds of clients that
+   * take seconds to connect, this gives pgbench a load phase as long as pgsurge's.
+   */
+  readonly pgbenchConnectAllowanceS?: number;
 }
 
 export interface RunFigures {
@@ -56,6 +66,18 @@ export interface RunFigures {
   /** Open-loop arrivals never started: dropped from a full queue (pgsurge; 0 for the others). */
   readonly dropped: number;
   readonly wallMs: number;
+  /** Peak RSS of the client process (VmHWM, read every 100 ms while it ran), KiB. */
+  readonly peakRssKiB: number;
+  /**
+   * Seconds it took to connect every client: pgbench's "initial connection time" (the mean over its
+   * threads, each connecting its clients one after the other), pgsurge's `summary.connectingS` (from
+   * the first attempt to the last client connected). NaN for the Node floor.
+   */
+  readonly connectS: number;
+  /** Connections opened (pgsurge's `summary.connects`; pgbench: its clients, since it aborts on any failed connection). */
+  readonly connects: number;
+  /** Failed transactions (pgsurge's `summary.failed`, pgbench's "number of failed transactions"). */
+  readonly failed: number;
 }
 
 export const PGBENCH = process.env['PGBENCH'] ?? '/usr/lib/postgresql/15/bin/pgbench';
@@ -72,39 +94,74 @@ export interface ClientHooks {
  * nominal end (seconds after spawn), which lies inside the load phase when start-up and connecting
  * take less than 30 % of the run.
  */
-async function spawnClient(cmd: string, args: readonly string[], w: Workload, hooks: ClientHooks): Promise<{ r: ExecResult; window: CpuWindow }> {
+async function spawnClient(cmd: string, args: readonly string[], w: Workload, hooks: ClientHooks): Promise<Measured> {
   let win: ReturnType<typeof cpuWindow> | undefined;
+  let rss: ReturnType<typeof watchPeakRss> | undefined;
   const r = await execMeasured(cmd, args, {
     env: cleanEnv(),
+    ...(w.timeoutS === undefined ? {} : { timeoutMs: w.timeoutS * 1000 }),
     onPid: (pid) => {
       const warm = w.warmupS ?? 0;
       win = cpuWindow(pid, warm + 0.3 * w.seconds, warm + w.seconds);
+      rss = watchPeakRss(pid);
       hooks.onPid?.(pid);
     },
   });
   win?.cancel();
-  return { r, window: win?.result ?? { cpuUs: Number.NaN, seconds: Number.NaN } };
+  rss?.stop();
+  return { r, window: win?.result ?? { cpuUs: Number.NaN, seconds: Number.NaN }, peakRssKiB: rss?.result.kib ?? Number.NaN };
+}
+
+interface Measured {
+  readonly r: ExecResult;
+  readonly window: CpuWindow;
+  readonly peakRssKiB: number;
 }
 
 /** Figures of one run from what the client reported and what was measured around it. */
 function figures(
   tool: Client,
-  measured: { r: ExecResult; window: CpuWindow },
-  reported: { tps: number; transactions: number; p50Ms: number; p99Ms: number; lagP99Ms: number; dropped?: number },
+  measured: Measured,
+  reported: {
+    tps: number;
+    transactions: number;
+    p50Ms: number;
+    p99Ms: number;
+    lagP99Ms: number;
+    dropped?: number;
+    connectS?: number;
+    connects?: number;
+    failed?: number;
+  },
 ): RunFigures {
   const { r, window } = measured;
   return {
     tool,
     ...reported,
     dropped: reported.dropped ?? 0,
+    connectS: reported.connectS ?? Number.NaN,
+    connects: reported.connects ?? Number.NaN,
+    failed: reported.failed ?? 0,
     cpuUsPerTxn: r.cpuUs / reported.transactions,
     steadyCpuUsPerTxn: window.cpuUs / (reported.tps * window.seconds),
     wallMs: r.wallMs,
+    peakRssKiB: measured.peakRssKiB,
   };
 }
 
+/** A client that did not end well: the error carries its exit code and its last output lines. */
+export class ClientFailed extends Error {
+  constructor(
+    readonly tool: Client,
+    readonly code: number | null,
+    readonly output: string,
+  ) {
+    super(`${tool} ${code === null ? 'was killed (timeout)' : `exited with ${code}`}:\n${output.trim().split('\n').slice(-10).join('\n')}`);
+  }
+}
+
 function fail(tool: Client, code: number | null, stderr: string): never {
-  throw new Error(`${tool} exited with ${String(code)}:\n${stderr.trim().split('\n').slice(-10).join('\n')}`);
+  throw new ClientFailed(tool, code, stderr);
 }
 
 /** Latency and lag samples (µs) from pgbench's per-transaction log files. */
@@ -128,7 +185,8 @@ export async function runPgbench(target: Target, w: Workload, hooks: ClientHooks
   const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bench-log-'));
   try {
     const args = ['-h', target.host, '-p', String(target.port), '-U', target.user, '-n', '-b', w.builtin];
-    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
+    const seconds = w.seconds + (w.pgbenchConnectAllowanceS ?? 0);
+    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(seconds), '-M', w.protocol ?? 'prepared');
     if (w.rateTps !== undefined) args.push('-R', String(Math.round(w.rateTps)));
     args.push('--log', `--log-prefix=${join(dir, 'pgbench_log')}`, `--sampling-rate=${LOG_SAMPLING}`, target.database);
     const measured = await spawnClient(PGBENCH, args, w, hooks);
@@ -141,6 +199,9 @@ export async function runPgbench(target: Target, w: Workload, hooks: ClientHooks
       p50Ms: percentileSorted(latencyUs, 50) / 1000,
       p99Ms: percentileSorted(latencyUs, 99) / 1000,
       lagP99Ms: w.rateTps === undefined ? Number.NaN : percentileSorted(lagUs, 99) / 1000,
+      connectS: Number(/^initial connection time = ([\d.]+) ms/m.exec(out)?.[1]) / 1000,
+      connects: w.clients,
+      failed: Number(/^number of failed transactions: (\d+)/m.exec(out)?.[1] ?? 0),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -153,6 +214,9 @@ interface PgsurgeSummary {
   latencyMs: { p50: number | null; p99: number | null };
   lagMs: { p99: number | null };
   dropped: number;
+  failed: number;
+  connects: number;
+  connectingS?: number;
 }
 
 export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks = {}): Promise<RunFigures> {
@@ -160,7 +224,7 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
   const json = join(dir, 'result.json');
   try {
     const args = [PGSURGE_BIN, 'run', '--url', target.url, '-b', w.builtin, '-n'];
-    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', 'prepared');
+    args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', w.protocol ?? 'prepared');
     if (w.rateTps !== undefined) {
       args.push('-R', String(Math.round(w.rateTps)));
       // pgbench -R without -L never drops an arrival: however late, every scheduled transaction
@@ -181,6 +245,9 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
       p99Ms: s.latencyMs.p99 ?? Number.NaN,
       lagP99Ms: w.rateTps === undefined ? Number.NaN : (s.lagMs.p99 ?? Number.NaN),
       dropped: s.dropped,
+      connectS: s.connectingS ?? Number.NaN,
+      connects: s.connects,
+      failed: s.failed,
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -118,14 +118,40 @@ export function execMeasured(cmd: string, args: readonly string[], opts: ExecOpt
   });
 }
 
-/** Resident set size of a live process, KiB; undefined once it is gone. */
-export function rssKiB(pid: number): number | undefined {
+/** A "kB" line of /proc/<pid>/status (VmRSS, VmHWM, …) of a live process, KiB; undefined once it is gone. */
+function statusKiB(pid: number, field: string): number | undefined {
   try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m === null ? undefined : Number(m[1]);
   } catch {
     return undefined;
   }
+}
+
+/** Resident set size of a live process, KiB; undefined once it is gone. */
+export function rssKiB(pid: number): number | undefined {
+  return statusKiB(pid, 'VmRSS');
+}
+
+/** Peak resident set size of a live process so far (VmHWM), KiB; undefined once it is gone. */
+export function peakRssKiB(pid: number): number | undefined {
+  return statusKiB(pid, 'VmHWM');
+}
+
+/**
+ * Follow a process's peak RSS (VmHWM, which only grows) every `everyMs` until it exits or `stop` is
+ * called. The last reading is at most `everyMs` before the exit: a peak reached in that last moment
+ * (a result file written at the very end) is missed, for every client alike.
+ */
+export function watchPeakRss(pid: number, everyMs = 100): { result: { kib: number }; stop: () => void } {
+  const result = { kib: Number.NaN };
+  const read = (): void => {
+    const kib = peakRssKiB(pid);
+    if (kib !== undefined) result.kib = Number.isFinite(result.kib) ? Math.max(result.kib, kib) : kib;
+  };
+  read();
+  const timer = setInterval(read, everyMs);
+  return { result, stop: () => clearInterval(timer) };
 }
 
 /** The environment without PG* variables, so each client connects only where we tell it. */
