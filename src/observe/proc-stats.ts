@@ -8,7 +8,7 @@
  * plus the largest shared resident set once (shared_buffers is mapped by every backend and would
  * otherwise be counted once per process).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { memoryUsage } from 'node:process';
 import type { ProcessUsage } from './types.js';
 
@@ -30,13 +30,57 @@ interface StatFields {
   readonly cpuTicks: number;
 }
 
-function readStat(pid: number): StatFields | undefined {
-  let text: string;
+/**
+ * A small /proc file's text, read into one buffer kept for every read: readFileSync's stat, buffer
+ * allocation and option parsing cost more than the read itself. With 500 backends a scan of the
+ * server's processes took 49.5 ms of CPU with readFileSync and the whole of /proc listed, 25.0 ms
+ * like this with the children read from /proc/PID/task/PID/children (medians of 3 alternating runs
+ * of 20 scans). The scan runs on the main thread once per interval, beside the load's threads.
+ */
+const procBuf = Buffer.allocUnsafe(4096);
+function readProcFile(path: string): string | undefined {
+  let fd: number;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
   }
+  try {
+    return procBuf.toString('latin1', 0, readSync(fd, procBuf, 0, procBuf.length, 0));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The direct children of `pid`, from each of its threads' children file (Linux 3.5+, with
+ * CONFIG_PROC_CHILDREN); undefined where there is none, and then the caller lists /proc.
+ */
+function childrenOf(pid: number): number[] | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  const out: number[] = [];
+  for (const tid of tasks) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+    } catch {
+      return undefined;
+    }
+    for (const w of text.split(' ')) if (w !== '' && w !== '\n') out.push(Number(w));
+  }
+  return out;
+}
+
+function readStat(pid: number): StatFields | undefined {
+  const text = readProcFile(`/proc/${pid}/stat`);
+  if (text === undefined) return undefined;
   // comm (field 2) is in parentheses and may hold spaces; fields after it are space separated.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const ppid = Number(rest[1]);
@@ -45,13 +89,11 @@ function readStat(pid: number): StatFields | undefined {
 }
 
 function readStatm(pid: number): { privateBytes: number; sharedBytes: number } | undefined {
-  try {
-    const [, resident, shared] = readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ').map(Number);
-    if (resident === undefined || shared === undefined) return undefined;
-    return { privateBytes: Math.max(0, resident - shared) * PAGE_BYTES, sharedBytes: shared * PAGE_BYTES };
-  } catch {
-    return undefined;
-  }
+  const text = readProcFile(`/proc/${pid}/statm`);
+  if (text === undefined) return undefined;
+  const [, resident, shared] = text.split(' ').map(Number);
+  if (resident === undefined || shared === undefined || !Number.isFinite(resident) || !Number.isFinite(shared)) return undefined;
+  return { privateBytes: Math.max(0, resident - shared) * PAGE_BYTES, sharedBytes: shared * PAGE_BYTES };
 }
 
 /** The postmaster `rootPid` and its direct children (backends, checkpointer, walwriter, …). */
@@ -60,11 +102,10 @@ export function readProcessTree(rootPid: number, atUs: number): ProcReading | un
   if (root === undefined) return undefined;
   const pids = [rootPid];
   let cpuTicks = root.cpuTicks;
-  for (const name of readdirSync('/proc')) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue; // not a pid
-    const pid = Number(name);
+  const candidates = childrenOf(rootPid) ?? readdirSync('/proc').flatMap((name) => (/^\d+$/.test(name) ? [Number(name)] : []));
+  for (const pid of candidates) {
     if (pid === rootPid) continue;
+    // A child may have exited since it was listed, and its pid been given to another process.
     const st = readStat(pid);
     if (st === undefined || st.ppid !== rootPid) continue;
     pids.push(pid);
