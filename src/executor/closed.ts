@@ -40,6 +40,8 @@ class ClosedExecutor implements Executor {
       return;
     }
     if (nowUs < host.loadStartUs) return; // a scenario that starts later: begin starts its clients
+    // Past the end, before the end's timer has run (a busy loop fires it late): start nothing more.
+    if (nowUs >= host.endUs) return;
     if (!this.gate.admit(c)) return;
     if (nowUs >= host.measureStartUs) host.recorder.arrival();
     c.start(host.pickType(), nowUs, nowUs);

@@ -52,6 +52,7 @@ class RampingClientsExecutor implements Executor {
   clientFree(c: ExecClient, nowUs: number): void {
     const host = this.host;
     if (nowUs < host.loadStartUs) return; // a scenario that starts later: begin starts its clients
+    if (nowUs >= host.endUs) return; // past the end, before its timer has run
     if (c.id - host.clientIdBase >= this.activeAt(nowUs)) return; // parked until the ramp reaches it (sweep)
     if (nowUs >= host.measureStartUs) host.recorder.arrival();
     c.start(host.pickType(), nowUs, nowUs);

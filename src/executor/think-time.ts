@@ -95,6 +95,7 @@ class ThinkTimeExecutor implements Executor {
   }
 
   private run(c: ExecClient, scheduledUs: number, nowUs: number): void {
+    if (scheduledUs >= this.host.endUs) return; // due past the end, before its timer has run
     if (scheduledUs >= this.host.measureStartUs) this.host.recorder.arrival();
     c.start(this.host.pickType(), scheduledUs, nowUs);
   }
