@@ -285,7 +285,6 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   let measureStartUs = 0;
   let loadStartUs = Infinity;
   let startedAt = new Date();
-  let connectingS = 0;
   const clientThreads: LoopFigures[] = [];
   let connectFromUs = Infinity;
   let connectToUs = -Infinity;
@@ -434,7 +433,7 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         lostWorkers,
         measureStartUs,
         haSnapshots,
-        connectingS,
+        connectingS: connectToUs > connectFromUs ? (connectToUs - connectFromUs) / 1e6 : 0,
         clientThreads,
       });
     };
@@ -540,7 +539,6 @@ export async function runLoad(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
             // client, not the longest of each worker's own spans.
             connectFromUs = Math.min(connectFromUs, msg.fromUs);
             connectToUs = Math.max(connectToUs, msg.atUs);
-            connectingS = Math.max(0, connectToUs - connectFromUs) / 1e6;
             if (readyCount === workers && !failed) {
               if (hooks.awaitStart === undefined) begin(plan.startAtMs);
               else
