@@ -102,7 +102,13 @@ test('a pgbench script file goes to the machines over their sessions; its type i
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^merged: +2 of 2 parts/m);
-  assert.match(r.stdout, /^transaction type "balance\.sql" \(6\d\.\d+% of completed\)/m);
+  // Types are drawn at random with weights 1:2, so the share is binomial: within 4 standard deviations of 2/3.
+  const share = /^transaction type "balance\.sql" \((\d+\.\d+)% of completed\)/m.exec(r.stdout);
+  const total = /^transactions: +([\d,]+) ok/m.exec(r.stdout);
+  assert.ok(share !== null && total !== null, r.stdout);
+  const n = Number((total[1] ?? '').replaceAll(',', ''));
+  const sd = Math.sqrt(((2 / 3) * (1 / 3)) / n);
+  assert.ok(Math.abs(Number(share[1]) / 100 - 2 / 3) <= 4 * sd, `balance.sql ${share[1]}% of ${n}, expected 66.7% ± ${(400 * sd).toFixed(1)}`);
   const runId = /run (fleet-[a-z0-9]+-[0-9a-f]+):/.exec(r.stderr)?.[1];
   assert.ok(runId !== undefined, r.stderr);
   assert.ok(!existsSync(`/tmp/pgsurge-${runId}`), 'the machines removed the files when their parts ended');
