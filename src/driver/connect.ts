@@ -6,7 +6,7 @@
  * The takeover: `pg` is given a stand-in stream (`stream` option). Bytes from the real socket are
  * framed here and forwarded to `pg` (as copies) up to and including the first ReadyForQuery; from
  * then on `pg` never sees the socket again. Without TLS, the socket is created with `onread`, so
- * every read lands in one reused buffer (no Buffer per read: ~33k → ~42k TPS on the select-only
+ * every read lands in one reused buffer, the same for every socket of the thread (no Buffer per read: ~33k → ~42k TPS on the select-only
  * benchmark). With TLS, ordinary 'data' events feed the same sink.
  */
 import { readFileSync } from 'node:fs';
@@ -44,7 +44,16 @@ export interface RawConnection {
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * The one read buffer of this thread, shared by all its sockets: a read is handed to its socket's
+ * sink before libuv reads the next socket, and every sink consumes or copies what it keeps before
+ * returning (the session's carry, the start-up framing's copies). One buffer per connection cost
+ * 64 KiB of address space and part of it resident per client.
+ */
+let sharedReadBuf: Buffer | undefined;
 const KEEPALIVE_DELAY_MS = 30_000;
+/** Stands in for an open connection's failure promise, which no race uses any more. */
+const OPEN = new Promise<never>(() => undefined);
 
 function info(code: string, message: string): PgErrorInfo {
   return { code, message, severity: undefined, detail: undefined, position: undefined };
@@ -70,13 +79,13 @@ export function socketErrorInfo(e: unknown): PgErrorInfo {
  * Connect to one host and authenticate. Rejects with OpenError (never containing the password).
  */
 export async function connectAndAuthenticate(ci: ConnInfo, host: HostSpec): Promise<RawConnection> {
-  const readBuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const readBuf = (sharedReadBuf ??= Buffer.allocUnsafe(READ_BUFFER_BYTES));
   let sink: ByteSink = () => undefined;
   let socket: net.Socket | undefined;
   let timer: NodeJS.Timeout | undefined;
   let failed: PgErrorInfo | undefined;
   let rejectOpen: (e: PgErrorInfo) => void = () => undefined;
-  const failure = new Promise<never>((_, reject) => {
+  let failure = new Promise<never>((_, reject) => {
     rejectOpen = (e) => {
       if (failed === undefined) failed = e;
       reject(failed);
@@ -158,6 +167,11 @@ export async function connectAndAuthenticate(ci: ConnInfo, host: HostSpec): Prom
       s = await startTls(s);
     }
     const conn = await authenticate(ci, s, (next) => (sink = next), failure);
+    // The socket's listeners keep this scope for the connection's life, and `failure` keeps every
+    // race it took part in, `pg`'s whole Client among them (about 9 KiB of heap per connection):
+    // once open, nothing races it again, so drop it and the only function that settles it.
+    failure = OPEN;
+    rejectOpen = () => undefined;
     return conn;
   } catch (e) {
     socket?.destroy();

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { startTestServer } from '../../test/helpers/server.js';
 import { FailureIndex } from '../metrics/types.js';
 import { classifyError } from './classify.js';
@@ -33,6 +35,24 @@ describe('SCRAM authentication', async () => {
     });
     assert.equal(err, null);
     await s.close();
+  });
+
+  test('an open session keeps nothing of its start-up: a few KiB of heap each, not the authenticating client', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ci = parseConnInfo(`postgres://app:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}/${server.database}`, {});
+    const open = (): Promise<Session> => openSession(ci, host, { protocol: 'prepared', statements: SELECT1 });
+    // The first sessions also compile and warm the code they run: not counted.
+    const sessions = await Promise.all(Array.from({ length: 20 }, open));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const n = 60;
+    for (let i = 0; i < n; i += 20) sessions.push(...(await Promise.all(Array.from({ length: 20 }, open))));
+    gc();
+    const perSession = (process.memoryUsage().heapUsed - before) / n;
+    await Promise.all(sessions.map((s) => s.close()));
+    // 3.2-3.5 KiB measured; keeping pg's Client, its parser and the start-up's promises was 10.7.
+    assert.ok(perSession < 6 * 1024, `${(perSession / 1024).toFixed(1)} KiB of heap per open session`);
   });
 
   test('a wrong password → OpenError 28P01, the password in no message', async () => {
