@@ -223,7 +223,7 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
   const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bench-json-'));
   const json = join(dir, 'result.json');
   try {
-    const args = [PGSURGE_BIN, 'run', '--url', target.url, '-b', w.builtin, '-n'];
+    const args = ['run', '--url', target.url, '-b', w.builtin, '-n'];
     args.push('-c', String(w.clients), '-j', String(w.jobs), '-T', String(w.seconds), '-M', w.protocol ?? 'prepared');
     if (w.rateTps !== undefined) {
       args.push('-R', String(Math.round(w.rateTps)));
@@ -235,7 +235,8 @@ export async function runPgsurge(target: Target, w: Workload, hooks: ClientHooks
     if (w.warmupS !== undefined) args.push('--warmup', `${w.warmupS}s`);
     if (w.pgsurgeArgs !== undefined) args.push(...w.pgsurgeArgs);
     args.push('--json', json);
-    const measured = await spawnClient(process.execPath, args, w, hooks);
+    // Started as a program, as `npx pgsurge` starts it: its first lines pick Node's options.
+    const measured = await spawnClient(PGSURGE_BIN, args, w, hooks);
     if (measured.r.code !== 0) fail('pgsurge', measured.r.code, measured.r.stderr + measured.r.stdout);
     const s = (JSON.parse(readFileSync(json, 'utf8')) as { summary: PgsurgeSummary }).summary;
     return figures('pgsurge', measured, {

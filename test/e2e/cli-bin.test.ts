@@ -1,19 +1,23 @@
 /**
  * The command as npm runs it (`npx pgsurge`, or the linked `pgsurge`): the bin file itself is
- * executed, so it must be executable and start with a node shebang. tsc writes it 0644; the build
- * sets the bit (package.json "build"), and without it `npx pgsurge` after `npm ci` failed with
- * "Permission denied".
+ * executed, so it must be executable and start with a shebang. tsc writes it 0644; the build sets
+ * the bit (package.json "build"), and without it `npx pgsurge` after `npm ci` failed with
+ * "Permission denied". The shebang is /bin/sh, whose first command runs Node on the same file
+ * with the main thread's V8 options.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI, cleanEnv } from '../helpers/cli.js';
 
-test('the built bin runs by itself: executable, node shebang, --version prints the package version', () => {
+test('the built bin runs by itself: executable, shell shebang, --version prints the package version', () => {
   accessSync(CLI, constants.X_OK);
-  assert.match(readFileSync(CLI, 'utf8').split('\n')[0] ?? '', /^#!\/usr\/bin\/env node$/);
+  assert.match(readFileSync(CLI, 'utf8').split('\n')[0] ?? '', /^#!\/bin\/sh$/);
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as {
     version: string;
     bin: Record<string, string>;
@@ -22,4 +26,42 @@ test('the built bin runs by itself: executable, node shebang, --version prints t
   const r = spawnSync(CLI, ['--version'], { env: cleanEnv(), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test('started through a link as npm makes it, the bin runs Node with its options and passes every argument unchanged', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgsurge-bin-'));
+  const link = join(dir, 'pgsurge');
+  symlinkSync(CLI, link);
+  // A server that takes the connection and never answers: the run stays up until connect_timeout.
+  const held: Socket[] = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of held) s.destroy();
+    silent.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const port = (silent.address() as { port: number }).port;
+  const url = `postgres://u@127.0.0.1:${port}/db?connect_timeout=3`;
+  const child = spawn(link, ['run', '-b', 'select-only', '-T', '1', '-n', '--tag', 'note=two words', '--url', url], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  // The same process (the shell execs Node), now Node with the option, the file and the arguments.
+  let argv: string[] = [];
+  for (let i = 0; i < 100 && !argv.includes('--max-semi-space-size=1'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      argv = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      break;
+    }
+  }
+  assert.ok(argv.includes('--max-semi-space-size=1'), argv.join(' '));
+  assert.ok(argv.includes('note=two words'), argv.join(' '));
+  assert.equal(await exited, 1, stderr);
+  assert.match(stderr, /timeout expired after 3 s while connecting/);
 });
