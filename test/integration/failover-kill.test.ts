@@ -80,7 +80,8 @@ test('immediate kill, then promotion: one outage, seen on the live page as it ha
   assert.match(run.stdout, /verify-writes +ok/);
   assert.equal(f.outages.length, 1, JSON.stringify(f.outages));
   const o = f.outages[0]!;
-  assert.ok(o.durationS > 0 && o.durationS < 5, `outage ${o.durationS} s`);
+  // Its length is the machine's promotion time; that it ended and matches the server's gap is pgsurge's.
+  assert.ok(o.durationS > 0, `outage ${o.durationS} s`);
   assert.ok(o.startS > 1 && o.startS < 3.5, `outage starts at ${o.startS} s`);
   assert.equal(o.open, false);
   assert.ok((o.errors['connection'] ?? 0) > 0, JSON.stringify(o.errors));
