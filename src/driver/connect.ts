@@ -6,8 +6,9 @@
  * The takeover: `pg` is given a stand-in stream (`stream` option). Bytes from the real socket are
  * framed here and forwarded to `pg` (as copies) up to and including the first ReadyForQuery; from
  * then on `pg` never sees the socket again. Without TLS, the socket is created with `onread`, so
- * every read lands in one reused buffer, the same for every socket of the thread (no Buffer per read: ~33k → ~42k TPS on the select-only
- * benchmark). With TLS, ordinary 'data' events feed the same sink.
+ * every read lands in one reused buffer, the same for every socket of the thread (no Buffer per
+ * read: ~33k → ~42k TPS on the select-only benchmark). With TLS, ordinary 'data' events feed the
+ * same sink.
  */
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
