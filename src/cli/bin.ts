@@ -2,9 +2,9 @@
 //usr/bin/env true; exec node --max-semi-space-size=1 "$0" "$@"
 // Started as a program, this file is a shell script whose second line runs Node on it with a
 // 1 MiB semi-space (worker threads set theirs in resourceLimits; the main thread's can only be set
-// on Node's command line): V8's default young generation grows to 48 MiB, resident though little
-// of it survives, and was 17 MiB of a run's peak RSS at select-only -c 8. To Node that line is a
-// comment. `node bin.js` directly runs with V8's default.
+// on Node's command line): V8's default lets an allocating thread's new space grow to 32 MiB,
+// resident though little of it survives, and it was 17 MiB of a run's peak RSS at select-only
+// -c 8. To Node that line is a comment. `node bin.js` directly runs with V8's default.
 import { main } from './main.js';
 import { printErr, type CliIO } from './output.js';
 

@@ -169,7 +169,7 @@ export async function connectAndAuthenticate(ci: ConnInfo, host: HostSpec): Prom
     }
     const conn = await authenticate(ci, s, (next) => (sink = next), failure);
     // The socket's listeners keep this scope for the connection's life, and `failure` keeps every
-    // race it took part in, `pg`'s whole Client among them (about 9 KiB of heap per connection):
+    // race it took part in, `pg`'s whole Client among them (about 7 KiB of heap per connection):
     // once open, nothing races it again, so drop it and the only function that settles it.
     failure = OPEN;
     rejectOpen = () => undefined;

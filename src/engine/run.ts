@@ -31,7 +31,7 @@ import { stuckWorkerMarginMs } from './stuck-worker.js';
 const overdueMs = (intervalMs: number): number => Math.max(2 * intervalMs, 5_000);
 /**
  * A worker's young generation (V8 sizes it as 3 semi-spaces: 3 MiB is a 1 MiB semi-space). V8's
- * default grows each thread's to 48 MiB under a transaction load, touched and resident, though
+ * default lets an allocating thread's new space grow to 32 MiB, touched and resident, though
  * little of it survives a scavenge: select-only -c 8 peaked at 164 MiB RSS with the default and
  * 121 with 1 MiB semi-spaces everywhere, at the same CPU (more, shorter scavenges).
  */
