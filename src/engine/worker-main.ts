@@ -39,6 +39,7 @@ async function main(init: WorkerInit): Promise<void> {
       timers: realTimers,
       classify: classifyError,
       // Named one by one, not spread: the object's shape must not depend on the callers' key order.
+      clientIds: o.clientIds,
       load: o.load,
       startOffsetMs: o.startOffsetMs,
       gridDurationMs: o.gridDurationMs,
@@ -55,6 +56,7 @@ async function main(init: WorkerInit): Promise<void> {
   if (init.scripts.every((s) => s.kind === 'pgbench')) {
     await primeOnSockets({
       load: init.load,
+      clientIds: init.clientIds,
       seed: init.seed,
       protocol: init.protocol,
       statements,
@@ -71,6 +73,7 @@ async function main(init: WorkerInit): Promise<void> {
   /** Watches this thread's loop from the start of the load. */
   let loop: LoopMonitor | undefined;
   const core: WorkerCore = makeCore({
+    clientIds: init.clientIds,
     load: init.load,
     startOffsetMs: init.startOffsetMs,
     gridDurationMs: init.gridDurationMs,
