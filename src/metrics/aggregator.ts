@@ -18,6 +18,7 @@ import type { MetricsLayout } from './types.js';
 import { addBytes, decodeBytes, newHistogram, percentileUs, usToMs } from './histogram.js';
 import type { Histogram } from './histogram.js';
 import { StatementHistogram } from './statement-histogram.js';
+import { CompactList } from '../util/compact-list.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
 
 /** Counts and histograms of transactions (µs); the same shape overall, per type and per interval. */
@@ -195,7 +196,8 @@ export class Aggregator {
   private nextIndex = 0;
   private maxSeen = -1;
   private readonly total: Totals;
-  private readonly emitted: IntervalStats[] = [];
+  /** One per interval for the whole run: kept compact (util/compact-list.ts). */
+  private readonly emitted = new CompactList<IntervalStats>();
   private readonly typeNames: readonly string[];
   /** For the statement log: statement number (over all types) → its type, and each type's first number. */
   private readonly stmtType: Int32Array;
@@ -296,9 +298,9 @@ export class Aggregator {
     return this.total;
   }
 
-  /** Every interval emitted so far, in order. */
+  /** Every interval emitted so far, in order: decoded anew on every call. */
   intervals(): readonly IntervalStats[] {
-    return this.emitted;
+    return this.emitted.slice();
   }
 
   private mergeTotals(s: IntervalSnapshot, p?: Pending): void {
