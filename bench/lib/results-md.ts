@@ -27,6 +27,14 @@ clients and duration, is a separate bench with its own figures: [bench/LOCUST.md
 written by \`node dist/bench/locust-compare.js --write\` (bench/locust-compare.ts; it needs Debian's
 python3-locust and python3-psycopg).
 
+Thousands of clients (\`-c 500\`, \`-c 1000\` straight to the server, \`-c 5000\` through PgBouncer),
+with client CPU per transaction, peak RSS and connecting time beside pgbench's and the targets
+marked PASS or FAIL: [bench/MANY-CLIENTS.md](MANY-CLIENTS.md), written by
+\`node dist/bench/many-clients.js --write --seconds 20 --pairs 2\` (bench/many-clients.ts). Resident
+memory over a long run (\`-c 16\` and \`-c 1000\`): [bench/SOAK.md](SOAK.md), written by
+\`node dist/bench/soak.js --write\` (bench/soak.ts). A 550,000-statement script's memory:
+[bench/SCRIPT-MEMORY.md](SCRIPT-MEMORY.md).
+
 - Date: ${ctx.startedAt.toISOString()}
 - Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory
 - Load average (1, 5, 15 min) before: ${ctx.loadBefore}; after: ${ctx.loadAfter}
