@@ -18,7 +18,6 @@ import type { MetricsLayout } from './types.js';
 import { addBytes, decodeBytes, newHistogram, percentileUs, usToMs } from './histogram.js';
 import type { Histogram } from './histogram.js';
 import { StatementHistogram } from './statement-histogram.js';
-import { CompactList } from '../util/compact-list.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
 
 /** Counts and histograms of transactions (µs); the same shape overall, per type and per interval. */
@@ -196,8 +195,7 @@ export class Aggregator {
   private nextIndex = 0;
   private maxSeen = -1;
   private readonly total: Totals;
-  /** One per interval for the whole run: kept compact (util/compact-list.ts). */
-  private readonly emitted = new CompactList<IntervalStats>();
+  private readonly emitted: IntervalStats[] = [];
   private readonly typeNames: readonly string[];
   /** For the statement log: statement number (over all types) → its type, and each type's first number. */
   private readonly stmtType: Int32Array;
@@ -298,9 +296,9 @@ export class Aggregator {
     return this.total;
   }
 
-  /** Every interval emitted so far, in order: decoded anew on every call. */
+  /** Every interval emitted so far, in order. */
   intervals(): readonly IntervalStats[] {
-    return this.emitted.slice();
+    return this.emitted;
   }
 
   private mergeTotals(s: IntervalSnapshot, p?: Pending): void {

@@ -33,7 +33,6 @@ import { machineBetween, missingMachine, readLocalMachine, type MachineReading }
 import { fetchNodeExporter, shownUrl, type ServerMetricsSpec } from './node-exporter.js';
 import { findPooler, type PoolerProbe } from './pooler.js';
 import { parseSnapshot, readCapabilities, readFacts, snapshotSql, type Capabilities, type HostSnapshot } from './server-queries.js';
-import { CompactList } from '../util/compact-list.js';
 import type { CgroupUsage, Finding, HostFacts, HostSample, MachineUsage, PgpoolUsage, PoolerUsage, ProcessUsage, ServerFacts, ServerSample } from './types.js';
 
 export interface ServerObserverOptions {
@@ -125,8 +124,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   // Per boundary: readings of pgsurge itself and of the local server's processes.
   const selfReadings = new Map<number, ProcReading>();
   const localMachine = new Map<number, MachineReading>();
-  // One per interval for the whole run: kept compact (util/compact-list.ts), read once at the end.
-  const emitted = new CompactList<ServerSample>();
+  const emitted: ServerSample[] = [];
   // Recorded with every sample, so the diagnosis reads the client machine's size from the result.
   const cores = availableParallelism();
 
