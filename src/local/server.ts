@@ -6,7 +6,20 @@
  * unless PGSURGE_LOCAL_USER names another) and the data directory is handed to that user.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  fstatSync,
+  readdirSync,
+  rmSync,
+  chownSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,6 +33,8 @@ export interface LocalServerOptions {
   readonly binDir?: string | undefined;
   /** TCP port on 127.0.0.1; default: a free port. */
   readonly port?: number | undefined;
+  /** Without `port`: where each try's port comes from (default freePort, the OS's choice). */
+  readonly choosePort?: (() => Promise<number>) | undefined;
   /** Extra server settings (`-c name=value`). */
   readonly settings?: Readonly<Record<string, string | number>> | undefined;
   /** Database to create besides "postgres"; default "pgsurge". */
@@ -232,43 +247,76 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     writeFileSync(hba, `${opts.hbaLines.join('\n')}\n${readFileSync(hba, 'utf8')}`);
   }
 
-  const port = opts.port ?? (await freePort());
   const settings: Record<string, string | number> = { listen_addresses: '127.0.0.1', unix_socket_directories: sockDir, ...opts.settings };
-  const args = ['-D', dataDir, '-p', String(port)];
-  for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
-  log(`starting PostgreSQL on 127.0.0.1:${port}`);
-  const fd = openSync(logFile, 'a');
-  // detached: a Ctrl-C in the terminal goes to pgsurge, which stops the server itself, in order.
-  const child = spawn(join(binDir, 'postgres'), args, { ...as.ids, env, detached: true, stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  // Kill what is still running when the process exits for any reason (synchronous by necessity).
-  const forgetAtExit = atExit(() => {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
   const database = opts.database ?? 'pgsurge';
-  try {
-    await waitReady(port, child, logFile, 60_000);
-    if (database !== 'postgres') {
-      const c = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
-      await c.connect();
-      await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-      await c.end();
+  // A port found free can be taken by another process before the server binds it (servers started
+  // at once, here or by anyone else): the server then exits with "Address already in use", and a
+  // port of our own choosing is tried again with another.
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await (opts.choosePort ?? freePort)());
+    const args = ['-D', dataDir, '-p', String(port)];
+    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+    log(`starting PostgreSQL on 127.0.0.1:${port}`);
+    const fd = openSync(logFile, 'a');
+    const logFrom = fstatSync(fd).size;
+    // detached: a Ctrl-C in the terminal goes to pgsurge, which stops the server itself, in order.
+    const child = spawn(join(binDir, 'postgres'), args, { ...as.ids, env, detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    // Kill what is still running when the process exits for any reason (synchronous by necessity).
+    const forgetAtExit = atExit(() => {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitReady(port, child, logFile, 60_000);
+      if (database !== 'postgres') {
+        const c = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres' });
+        await c.connect();
+        await c.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+        await c.end();
+      }
+    } catch (e) {
+      child.kill('SIGKILL');
+      await exited;
+      forgetAtExit();
+      if (opts.port === undefined && attempt < PORT_ATTEMPTS && portTaken(logFile, logFrom)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
     }
-  } catch (e) {
-    child.kill('SIGKILL');
-    await exited;
-    forgetAtExit();
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
+    return running({ child, exited, forgetAtExit, port, database, dir, dataDir, binDir, osUser: as.name });
   }
+}
 
+/** Ports tried when the one found free is taken before the server binds it. */
+const PORT_ATTEMPTS = 5;
+
+/** Whether the server's log since `from` says its port was taken. */
+function portTaken(logFile: string, from: number): boolean {
+  try {
+    return readFileSync(logFile, 'utf8').slice(from).includes('Address already in use');
+  } catch {
+    return false;
+  }
+}
+
+interface Started {
+  child: ChildProcess;
+  exited: Promise<void>;
+  forgetAtExit: () => void;
+  port: number;
+  database: string;
+  dir: string;
+  dataDir: string;
+  binDir: string;
+  osUser: string;
+}
+
+function running({ child, exited, forgetAtExit, port, database, dir, dataDir, binDir, osUser }: Started): LocalServer {
   let stopped = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -286,7 +334,7 @@ export async function startLocalServer(opts: LocalServerOptions = {}): Promise<L
     url: `postgres://${SUPERUSER}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     dataDir,
     binDir,
-    osUser: as.name,
+    osUser,
     pid: child.pid ?? 0,
     async stop() {
       if (stopped) return;
