@@ -13,8 +13,8 @@
  * uses JS histograms: no manual destroy(), 64-bit buckets.
  */
 // The package's parts, not its index: the index also loads HistogramLogWriter, which builds an
-// Intl.NumberFormat when it is loaded, and that maps ~6 MiB of Node's ICU data into every process
-// running pgsurge (RssFile 42.5 → 48.9 MiB, measured at the first worker's start).
+// Intl.NumberFormat when it is loaded, and that maps 6-7 MiB of Node's ICU data into every process
+// running pgsurge (RssFile 40.9 → 47.9 MiB at that call in a run; 5.9 MiB in a bare `node -e`).
 import builder from 'hdr-histogram-js/dist/HistogramBuilder.js';
 import encoding from 'hdr-histogram-js/dist/encoding.js';
 import jsHistogram from 'hdr-histogram-js/dist/JsHistogram.js';

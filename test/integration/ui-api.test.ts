@@ -268,7 +268,9 @@ test("with a token, every request needs it; the page with ?token sets a cookie; 
   // Another site's page posting a form (no preflight) to stop a run: its Origin gives it away.
   const started = await call('POST', '/api/runs', { url: server.url, workloads: ['select-only'], rate: '20', time: '30s' });
   assert.equal(started.status, 201, started.text);
-  await until('the run to be running', async () => ((await stateOf(started.body.id)) === 'running' ? true : undefined));
+  // Measuring, not just 'running': a stop before the load's start instant ends the run as failed
+  // ("interrupted before the load started"), never interrupted, and a loaded machine widens that window.
+  await readEvents(`${ui.url}/api/events?run=${started.body.id}`, (_e, all) => all.some((x) => x.type === 'interval'));
   const crossSite = await new Promise<number>((resolve, reject) => {
     const req = request(
       `${ui.url}/api/runs/${started.body.id}/stop`,
