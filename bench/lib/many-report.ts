@@ -181,7 +181,8 @@ export function perClientTable(cases: readonly ManyCase[]): string {
   return rows.join('\n');
 }
 
-export interface ManyContext {
+/** What every bench file's header says about its run. */
+export interface BenchRunHeader {
   readonly command: string;
   readonly startedAt: Date;
   readonly machine: string;
@@ -192,6 +193,9 @@ export interface ManyContext {
   readonly mode: string;
   readonly settings: string;
   readonly scale: number;
+}
+
+export interface ManyContext extends BenchRunHeader {
   readonly scaleWhy: string;
   readonly jobs: number;
   readonly pooler?: PoolerFacts;

@@ -6,6 +6,7 @@
  * minute for 1000 clients on a busy machine) are not the run's first minute of load, and the
  * shut-down after it (worker threads ending) frees memory that says nothing about a long run.
  */
+import type { BenchRunHeader } from './many-report.js';
 
 /** One reading of a pgsurge process from /proc. */
 export interface Sample {
@@ -151,17 +152,7 @@ export function timelineTable(runs: readonly SoakRun[], minutes: number): string
   return rows.join('\n');
 }
 
-export interface SoakContext {
-  readonly command: string;
-  readonly startedAt: Date;
-  readonly machine: string;
-  readonly loadBefore: string;
-  readonly loadAfter: string;
-  readonly versions: string;
-  readonly commit: string;
-  readonly mode: string;
-  readonly settings: string;
-  readonly scale: number;
+export interface SoakContext extends BenchRunHeader {
   readonly pgsurgeArgs: string;
   readonly sampleSeconds: number;
   readonly minutes: number;
