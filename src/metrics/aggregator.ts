@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - percentiles always come from merged histograms, never from averaged percentiles;
- * - memory does not grow per transaction: per interval we keep only the small IntervalStats, and
+ * - memory does not grow per transaction: per interval we keep only the small IntervalStats (compactly), and
  *   the merge buffers of intervals still waiting for a worker (reused through a pool);
  * - each worker sends its intervals in increasing order; an interval is emitted when every worker
  *   has reported it or a later one (or has sent its final snapshot). An interval nobody reported
@@ -19,6 +19,7 @@ import { addBytes, decodeBytes, newHistogram, percentileUs, usToMs } from './his
 import type { Histogram } from './histogram.js';
 import { StatementHistogram } from './statement-histogram.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
+import { CompactLog } from '../util/compact-log.js';
 
 /** Counts and histograms of transactions (µs); the same shape overall, per type and per interval. */
 export interface TxnTotals {
@@ -195,7 +196,8 @@ export class Aggregator {
   private nextIndex = 0;
   private maxSeen = -1;
   private readonly total: Totals;
-  private readonly emitted: IntervalStats[] = [];
+  /** The timeline, kept compactly until the result is written. */
+  private readonly emitted = new CompactLog<IntervalStats>();
   private readonly typeNames: readonly string[];
   /** For the statement log: statement number (over all types) → its type, and each type's first number. */
   private readonly stmtType: Int32Array;
@@ -298,7 +300,7 @@ export class Aggregator {
 
   /** Every interval emitted so far, in order. */
   intervals(): readonly IntervalStats[] {
-    return this.emitted;
+    return this.emitted.toArray();
   }
 
   private mergeTotals(s: IntervalSnapshot, p?: Pending): void {

@@ -23,6 +23,7 @@ import type { ConnInfo, HostSpec } from '../driver/types.js';
 import { PgsurgeError } from '../errors.js';
 import { nowUs } from '../engine/clock.js';
 import type { LiveOutput, ResultAdditions, RunContext, RunEnd } from '../output/types.js';
+import { CompactLog } from '../util/compact-log.js';
 import { readBloat } from './bloat.js';
 import { cgroupBetween, readCgroup, type CgroupReading } from './cgroup-stats.js';
 import { diagnose } from './diagnosis.js';
@@ -124,7 +125,8 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   // Per boundary: readings of pgsurge itself and of the local server's processes.
   const selfReadings = new Map<number, ProcReading>();
   const localMachine = new Map<number, MachineReading>();
-  const emitted: ServerSample[] = [];
+  // The timeline, kept compactly until the result is written (an hour of objects would be ~11 MiB).
+  const emitted = new CompactLog<ServerSample>();
   // Recorded with every sample, so the diagnosis reads the client machine's size from the result.
   const cores = availableParallelism();
 
@@ -524,7 +526,7 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   /** The result's sections from what was sampled, with the end facts read (maybe none). */
   const additions = (end: RunEnd, endFacts: HostFacts[]): ResultAdditions => {
     const intervalMs = ctx!.intervalMs;
-    const server = emitted.slice(0, end.intervals.length);
+    const server = emitted.toArray().slice(0, end.intervals.length);
     const facts: { start: ServerFacts; end: ServerFacts } = {
       start: { hosts: hosts.flatMap((h) => (h.startFacts === undefined ? [] : [h.startFacts])) },
       end: { hosts: endFacts },
