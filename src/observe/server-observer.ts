@@ -28,7 +28,7 @@ import { readBloat } from './bloat.js';
 import { cgroupBetween, readCgroup, type CgroupReading } from './cgroup-stats.js';
 import { diagnose } from './diagnosis.js';
 import { failedSample, hostSample } from './host-sample.js';
-import { readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
+import { ProcFiles, readProcessTree, readSelf, usageBetween, type ProcReading } from './proc-stats.js';
 import { findLocalPostmaster } from './local-server.js';
 import { machineBetween, missingMachine, readLocalMachine, type MachineReading } from './machine-stats.js';
 import { fetchNodeExporter, shownUrl, type ServerMetricsSpec } from './node-exporter.js';
@@ -122,6 +122,9 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
   const inFlight = new Set<Promise<void>>();
   // Aborted at the end of stop(): a connect still under way then is given up at once.
   const abandoned = new AbortController();
+  // The local servers' /proc files, open from one boundary to the next until sampling ends.
+  const procFiles = new ProcFiles();
+  abandoned.signal.addEventListener('abort', () => procFiles.close(), { once: true });
   // Per boundary: readings of pgsurge itself and of the local server's processes.
   const selfReadings = new Map<number, ProcReading>();
   const localMachine = new Map<number, MachineReading>();
@@ -399,9 +402,10 @@ export function createServerObserver(opts: ServerObserverOptions = {}): LiveOutp
     selfReadings.set(b, readSelf(at));
     for (const h of hosts) {
       if (h.postmasterPid === undefined) continue;
-      h.procReadings.set(b, readProcessTree(h.postmasterPid, at));
+      h.procReadings.set(b, readProcessTree(h.postmasterPid, at, procFiles));
       h.cgroupReadings.set(b, readCgroup(h.postmasterPid, at));
     }
+    procFiles.sweep();
     if (hosts.some((h) => h.machine.kind === 'proc')) localMachine.set(b, readLocalMachine(at));
     const tasks = hosts.filter((h) => !h.busy).map((h) => snapshotHost(h, b));
     const all = Promise.allSettled(tasks).then(() => {
