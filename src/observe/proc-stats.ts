@@ -49,7 +49,8 @@ export class ProcFiles {
   private readonly read = new Set<string>();
   private closed = false;
 
-  text(path: string): string | undefined {
+  /** The file's text now; `list` for a file of many records (read to its end). */
+  text(path: string, list = false): string | undefined {
     let fd = this.fds.get(path);
     if (fd === undefined) {
       try {
@@ -60,7 +61,7 @@ export class ProcFiles {
     }
     let text: string | undefined;
     try {
-      text = procBuf.toString('latin1', 0, readSync(fd, procBuf, 0, procBuf.length, 0));
+      text = readFrom0(fd, list);
     } catch {
       text = undefined;
     }
@@ -97,7 +98,30 @@ export class ProcFiles {
   }
 }
 
-const procBuf = Buffer.allocUnsafe(4096);
+/** One buffer for every read, grown when a file needs more (a postmaster's children file has ~7 bytes per backend). */
+let procBuf = Buffer.allocUnsafe(4096);
+
+/**
+ * The file's text from offset 0: one read for a file of one record (stat, statm: a few hundred
+ * bytes), reads up to end of file for a list (seq_file returns whole records only, so a read that
+ * does not fill the buffer is not the end).
+ */
+function readFrom0(fd: number, list: boolean): string {
+  let n = readSync(fd, procBuf, 0, procBuf.length, 0);
+  if (list) {
+    for (;;) {
+      if (procBuf.length - n < 1024) {
+        const bigger = Buffer.allocUnsafe(procBuf.length * 2);
+        procBuf.copy(bigger, 0, 0, n);
+        procBuf = bigger;
+      }
+      const more = readSync(fd, procBuf, n, procBuf.length - n, n);
+      if (more === 0) break;
+      n += more;
+    }
+  }
+  return procBuf.toString('latin1', 0, n);
+}
 
 /**
  * The direct children of `pid`, from each of its threads' children file (Linux 3.5+, with
@@ -112,7 +136,7 @@ function childrenOf(pid: number, files: ProcFiles): number[] | undefined {
   }
   const out: number[] = [];
   for (const tid of tasks) {
-    const text = files.text(`/proc/${pid}/task/${tid}/children`);
+    const text = files.text(`/proc/${pid}/task/${tid}/children`, true);
     if (text === undefined) return undefined;
     for (const w of text.split(' ')) if (w !== '' && w !== '\n') out.push(Number(w));
   }
