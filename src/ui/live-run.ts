@@ -15,6 +15,7 @@ import type { Finding, ServerSample } from '../report/server-schema.js';
 import { reportView } from '../report/html.js';
 import type { PageInput } from '../report/html-page.js';
 import type { EventLog } from './events.js';
+import { CompactLog } from '../util/compact-log.js';
 
 export type RunState = 'starting' | 'running' | 'finished' | 'interrupted' | 'failed';
 export type RunSource = 'cli' | 'ui' | 'api';
@@ -72,7 +73,8 @@ export class LiveRun {
   private exitCode: number | null = null;
   private error: string | null = null;
   private soFar: ((server: readonly ServerSample[]) => ResultV1 | undefined) | undefined;
-  private readonly samples: ServerSample[] = [];
+  /** The server samples so far, kept compactly: a page or the diagnosis reads them now and then, a run may last hours. */
+  private readonly samples = new CompactLog<ServerSample>();
   private readonly findingKeys = new Set<string>();
   private lastInterval: IntervalStats | undefined;
   private cached: { key: string; view: PageInput; at: number; costMs: number } | undefined;
@@ -163,9 +165,10 @@ export class LiveRun {
   /** The final result, or the result so far while it runs (undefined before the measured phase). */
   currentResult(): ResultV1 | undefined {
     if (this.result !== undefined) return this.result;
-    const r = this.soFar?.(this.samples);
+    const samples = this.samples.toArray();
+    const r = this.soFar?.(samples);
     if (r === undefined) return undefined;
-    const findings = this.findingsOf(r);
+    const findings = this.findingsOf(r, samples);
     return findings.length > 0 ? { ...r, findings } : r;
   }
 
@@ -233,15 +236,16 @@ export class LiveRun {
     // Diagnosis reads the whole run so far: as the run grows it runs less often, within the same share.
     const now = performance.now();
     if (now - this.findingsAt.at >= RENDER_SHARE_INVERSE * this.findingsAt.costMs) {
-      const r = this.soFar?.(this.samples);
-      if (r !== undefined) this.findingsOf(r);
+      const samples = this.samples.toArray();
+      const r = this.soFar?.(samples);
+      if (r !== undefined) this.findingsOf(r, samples);
       this.findingsAt = { at: now, costMs: performance.now() - now };
     }
   }
 
   /** Diagnosis of the run so far; each finding not seen before is an event. */
-  private findingsOf(r: ResultV1): Finding[] {
-    const findings = diagnose({ intervals: r.intervals, server: this.samples, facts: { start: { hosts: [] } } });
+  private findingsOf(r: ResultV1, samples: readonly ServerSample[]): Finding[] {
+    const findings = diagnose({ intervals: r.intervals, server: samples, facts: { start: { hosts: [] } } });
     for (const f of findings) {
       const key = f.rule;
       if (this.findingKeys.has(key)) continue;
