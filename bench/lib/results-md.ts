@@ -33,7 +33,8 @@ marked PASS or FAIL: [bench/MANY-CLIENTS.md](MANY-CLIENTS.md), written by
 \`node dist/bench/many-clients.js --write --seconds 20 --pairs 2\` (bench/many-clients.ts). Resident
 memory over a long run (\`-c 16\` and \`-c 1000\`): [bench/SOAK.md](SOAK.md), written by
 \`node dist/bench/soak.js --write\` (bench/soak.ts). A 550,000-statement script's memory:
-[bench/SCRIPT-MEMORY.md](SCRIPT-MEMORY.md).
+[bench/SCRIPT-MEMORY.md](SCRIPT-MEMORY.md). The CPU of the main thread's scan of a local server's
+processes: [bench/PROC-SCAN.md](PROC-SCAN.md), written by \`node dist/bench/proc-scan.js --write\`.
 
 - Date: ${ctx.startedAt.toISOString()}
 - Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpuModel}, ${m.memoryGiB.toFixed(1)} GiB memory
