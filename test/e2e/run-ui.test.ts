@@ -77,7 +77,12 @@ test('run --ui: Stop on the page ends the run gracefully; the result is written 
   const json = join(dir, 'stopped.json');
   const ui = await startUiProcess(['run', '--url', server.url, 'select-only', '-c', '2', '-T', '60s', '-n', '--ui', '127.0.0.1:0', '--json', json]);
   after(() => ui.stop());
-  await until('the run to be running', async () => ((await api(ui.url, 'GET', `/api/runs/${ui.runId}`)).body.state === 'running' ? true : undefined));
+  // Measuring (an interval in), not just 'running': a stop before the load's start instant ends the
+  // run as failed ("interrupted before the load started"), with no result, and a loaded machine widens that window.
+  await until('the run to measure', async () => {
+    const info = (await api(ui.url, 'GET', `/api/runs/${ui.runId}`)).body as { state: string; tps: number | null };
+    return info.state === 'running' && info.tps !== null ? true : undefined;
+  });
   assert.equal((await api(ui.url, 'POST', `/api/runs/${ui.runId}/stop`)).status, 202);
   assert.equal(await ui.exited, 1);
   const result = JSON.parse(readFileSync(json, 'utf8')) as { stop: { reason: string }; summary: { transactions: number } };
