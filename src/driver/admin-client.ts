@@ -22,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
-import pg from 'pg';
+import pg from './pg.js';
 import type { ConnInfo, HostSpec } from './types.js';
 import { OpenError } from './connect.js';
 import { describeHost } from './conninfo.js';

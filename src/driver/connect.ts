@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import pg from 'pg';
+import pg from './pg.js';
 import { describeHost } from './conninfo.js';
 import type { ConnInfo, HostSpec, PgErrorInfo } from './types.js';
 import { MSG_BACKEND_KEY, MSG_PARAMETER_STATUS, MSG_READY, parseParameterStatus, readInt32 } from './wire-reader.js';

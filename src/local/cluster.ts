@@ -9,7 +9,7 @@
  * its name, which is also the application_name its walreceiver reports (synchronous_standby_names).
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import pg from '../driver/pg.js';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

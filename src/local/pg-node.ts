@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import pg from '../driver/pg.js';
 import { PgsurgeError } from '../errors.js';
 import { runProgram } from './run-program.js';
 import { reachableBinDir, runAs, SUPERUSER, tail } from './server.js';

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import pg from '../driver/pg.js';
 import { PgsurgeError, usageError } from '../errors.js';
 import { binaryVersion, isDaemonPid, startDaemon, stopDaemonPid, waitListening, type DaemonHandle, type DaemonOptions, type DaemonVersion } from './daemon.js';
 import { chownTree, freePort, runAs, tail } from './server.js';

@@ -23,7 +23,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
+import pg from '../driver/pg.js';
 import { PgsurgeError } from '../errors.js';
 import { atExit } from './at-exit.js';
 import { initDataDir } from './initdb.js';
