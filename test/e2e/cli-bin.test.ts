@@ -3,7 +3,7 @@
  * executed, so it must be executable and start with a shebang. tsc writes it 0644; the build sets
  * the bit (package.json "build"), and without it `npx pgsurge` after `npm ci` failed with
  * "Permission denied". The shebang is /bin/sh, whose first command runs Node on the same file
- * with the main thread's V8 options.
+ * with the main thread's V8 options and glibc's arena cap (unless the user set one).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,10 +43,18 @@ test('started through a link as npm makes it, the bin runs Node with its options
   });
   const port = (silent.address() as { port: number }).port;
   const url = `postgres://u@127.0.0.1:${port}/db?connect_timeout=3`;
+  const env = cleanEnv();
+  delete env['MALLOC_ARENA_MAX'];
   const child = spawn(link, ['run', '-b', 'select-only', '-T', '1', '-n', '--tag', 'note=two words', '--url', url], {
-    env: cleanEnv(),
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A user's own MALLOC_ARENA_MAX is kept.
+  const own = spawn(link, ['run', '-b', 'select-only', '-T', '1', '-n', '--url', url], {
+    env: { ...cleanEnv(), MALLOC_ARENA_MAX: '6' },
+    stdio: 'ignore',
+  });
+  const ownExited = new Promise<number | null>((resolve) => own.on('close', resolve));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -62,6 +70,13 @@ test('started through a link as npm makes it, the bin runs Node with its options
   }
   assert.ok(argv.includes('--max-semi-space-size=1'), argv.join(' '));
   assert.ok(argv.includes('note=two words'), argv.join(' '));
+  const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  assert.ok(environ(child.pid!).includes('MALLOC_ARENA_MAX=2'));
+  for (let i = 0; i < 100 && !readFileSync(`/proc/${own.pid}/cmdline`, 'utf8').includes('--max-semi-space-size=1'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(environ(own.pid!).includes('MALLOC_ARENA_MAX=6'));
   assert.equal(await exited, 1, stderr);
+  assert.equal(await ownExited, 1);
   assert.match(stderr, /timeout expired after 3 s while connecting/);
 });
