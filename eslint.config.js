@@ -12,13 +12,19 @@ export default tseslint.config(
     },
   },
   {
-    // src/driver/pg.ts loads `pg` without Node 20's fetch implementation; see there.
+    // src/driver/pg.ts loads `pg` without Node 20's fetch implementation, and src/vendor/zod.ts is
+    // zod bundled into one module; see there.
     files: ['src/**/*.ts'],
-    ignores: ['src/**/*.test.ts', 'src/**/*.fixture.ts', 'src/driver/pg.ts'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.fixture.ts', 'src/driver/pg.ts', 'src/vendor/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'pg', message: "import pg from src/driver/pg.ts, which loads it without Node 20's fetch implementation", allowTypeImports: true }] },
+        {
+          paths: [
+            { name: 'pg', message: "import pg from src/driver/pg.ts, which loads it without Node 20's fetch implementation", allowTypeImports: true },
+            { name: 'zod', message: 'import z from src/vendor/zod.ts, which the build bundles into one module', allowTypeImports: true },
+          ],
+        },
       ],
     },
   },

@@ -18,7 +18,7 @@
  * errors<1%) or `workload.FIGURE OP NUMBER` on a figure of the workload's report (rows_per_s,
  * data_written_mb_per_s, …). Every problem is reported at once, with its path and line.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 import { fileProblems, parseYamlWithSchema, readUserYamlFile } from '../config/user-file.js';
 import { parseThreshold } from '../metrics/thresholds.js';
 

@@ -4,7 +4,7 @@
  * (run-options.ts) names, for each option, the fields of this schema it fills; a unit test checks
  * that every field has an option and every option a field.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 import type { ScenarioGroup } from './scenario.js';
 import type { Threshold } from '../metrics/thresholds.js';
 import { THINK_DISTS } from '../executor/think-time.js';

@@ -17,7 +17,7 @@
  *
  * Every problem is reported at once, with its path in the file and its line.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 import { fileProblems, parseYamlWithSchema, readUserYamlFile } from './user-file.js';
 import { defaultClients, parseDurationMs, parseRateHz, parseStages, stagesAreRatesOf, type Stage } from './units.js';
 import { parseWorkloadSpec } from './workload-spec.js';

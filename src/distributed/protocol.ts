@@ -12,7 +12,7 @@
  * merged) → shard `result` (its whole result, shard section included) → end. The coordinator may
  * send `stop` (end gracefully, keep what was measured); the end of its input means the same.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 import { wireSnapshotSchema } from '../report/shard-schema.js';
 
 const layoutSchema = z.object({ txnTypes: z.array(z.object({ name: z.string(), statements: z.array(z.string()) })) });

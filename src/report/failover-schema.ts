@@ -4,7 +4,7 @@
  * code reads it, all from these types. Times are seconds from the start of the measured phase
  * (like intervals' tS), so the HTML report can shade `outages[].startS/endS`.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 
 const num = z.number();
 

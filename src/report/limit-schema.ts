@@ -3,7 +3,7 @@
  * each an interval range of the one result, the highest load that held, the lowest that broke and
  * what bound it. Targets are arrivals per second (`kind` rate) or active clients (`kind` clients).
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 
 const limitStepSchema = z.object({
   target: z.number(),

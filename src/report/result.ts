@@ -29,7 +29,7 @@
  *   ('' when empty), so results merge exactly.
  */
 import type { LoopFigures } from '../engine/loop-monitor.js';
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 import { FAILURE_CLASSES } from '../metrics/types.js';
 import type { FailureClass } from '../metrics/types.js';
 import type { IntervalStats, Totals, TxnTotals } from '../metrics/aggregator.js';

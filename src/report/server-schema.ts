@@ -8,7 +8,7 @@
  * `…Delta` are plain differences. null means "not measured" (query failed, view absent, no reads).
  * Fields added after the first version of a section are optional, so older results still parse.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 
 const num = z.number();
 const numOrNull = z.number().nullable();

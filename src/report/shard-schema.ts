@@ -6,7 +6,7 @@
  * engine's worker threads send (src/metrics/snapshot.ts). A merged result is built from them alone,
  * so every percentile of it comes from merged histograms.
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 
 /** HDR histogram in HDR's binary encoding, base64; null when empty. */
 const histogram = z.string().nullable();

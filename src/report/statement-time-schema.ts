@@ -14,7 +14,7 @@
  * - execMsMean and planMsMean are per call (planMsMean null when pg_stat_statements.track_planning is off).
  * - A statement with no row here had no matching entry (not run, or run in no measurable way).
  */
-import { z } from 'zod';
+import { z } from '../vendor/zod.js';
 
 const count = z.number().int().nonnegative();
 

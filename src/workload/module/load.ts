@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import { z } from '../../vendor/zod.js';
 import { usageError } from '../../errors.js';
 import type { OptionsSpec, WorkloadDefinition } from './api.js';
 import { locateInModule } from './program.js';
