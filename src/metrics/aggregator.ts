@@ -15,7 +15,7 @@
  */
 import { FAILURE_CLASSES } from './types.js';
 import type { MetricsLayout } from './types.js';
-import { addBytes, decodeBytes, newHistogram, percentileUs, usToMs } from './histogram.js';
+import { decodeInto, newHistogram, percentileUs, usToMs } from './histogram.js';
 import type { Histogram } from './histogram.js';
 import { StatementHistogram } from './statement-histogram.js';
 import type { IntervalSnapshot, TypeSnapshot } from './snapshot.js';
@@ -198,6 +198,8 @@ export class Aggregator {
   private readonly total: Totals;
   /** The timeline, kept compactly until the result is written. */
   private readonly emitted = new CompactLog<IntervalStats>();
+  /** Where each snapshot histogram is decoded before it is added (decodeInto); valid until the next decode. */
+  private readonly scratch = newHistogram('total');
   private readonly typeNames: readonly string[];
   /** For the statement log: statement number (over all types) → its type, and each type's first number. */
   private readonly stmtType: Int32Array;
@@ -312,11 +314,11 @@ export class Aggregator {
       tot.unfinishedWaitSumUs += s.unfinishedWaitSumUs;
       tot.unfinishedWaitMinUs = Math.min(tot.unfinishedWaitMinUs, s.unfinishedWaitMinUs);
       tot.unfinishedWaitMaxUs = Math.max(tot.unfinishedWaitMaxUs, s.unfinishedWaitMaxUs);
-      addBytes(tot.unfinishedWait, s.unfinishedWait);
+      if (s.unfinishedWait !== null) tot.unfinishedWait.add(decodeInto(this.scratch, s.unfinishedWait));
     }
     tot.connects += s.connects;
     tot.reconnects += s.reconnects;
-    addBytes(tot.connect, s.connect);
+    if (s.connect !== null) tot.connect.add(decodeInto(this.scratch, s.connect));
     s.firstErrors.forEach((msg, i) => {
       if (msg !== null && tot.firstErrors[i] === null) tot.firstErrors[i] = msg;
     });
@@ -334,7 +336,7 @@ export class Aggregator {
         ['service', ts.service],
       ] as const) {
         if (enc === null) continue;
-        const h = decodeBytes(enc); // decoded once, added three times
+        const h = decodeInto(this.scratch, enc); // decoded once, added three or four times
         tt[field].add(h);
         tot[field].add(h);
         p?.[field].add(h);
@@ -344,7 +346,7 @@ export class Aggregator {
       for (const st of ts.statements) {
         const target = tt.statements[st.index];
         if (target === undefined) continue;
-        if (st.latency !== null) target.latency.addHistogram(decodeBytes(st.latency));
+        if (st.latency !== null) target.latency.addHistogram(decodeInto(this.scratch, st.latency));
         target.failed += st.failed;
       }
     });
