@@ -1,8 +1,19 @@
 // Replaces dist/src/vendor/*.js (tsc's plain re-exports) with their library bundled into one
-// minified module; see src/vendor/zod.ts for why. Run by `npm run build` after tsc.
+// minified module; see src/vendor/*.ts for why each is. Run by `npm run build` after tsc.
 import { buildSync } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+/** Per bundle: what it needs beyond the defaults below. */
+const special = {
+  'pg.js': {
+    // Optional parts that pg requires only when asked for (pg.native; Cloudflare's sockets).
+    external: ['pg-native', 'pg-cloudflare'],
+    // pg's check for Cloudflare Workers reads navigator.userAgent where there is a navigator, as
+    // on Node 21 and later; on Node 20 it would construct a fetch Response instead.
+    define: { navigator: '{"userAgent":"Node.js"}' },
+  },
+};
 
 const dir = fileURLToPath(new URL('../dist/src/vendor/', import.meta.url));
 for (const name of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
@@ -20,5 +31,8 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
     target: 'node20',
     logLevel: 'error',
     legalComments: 'eof',
+    // CommonJS code in an ES module bundle: its require() of Node's modules needs a real require.
+    banner: { js: "import { createRequire as __vendorRequire } from 'node:module'; const require = __vendorRequire(import.meta.url);" },
+    ...special[name],
   });
 }
