@@ -12,15 +12,7 @@
  * first use, so constructors stay synchronous). The aggregator (main thread, once per interval)
  * uses JS histograms: no manual destroy(), 64-bit buckets.
  */
-// The package's parts, not its index: the index also loads HistogramLogWriter, which builds an
-// Intl.NumberFormat when it is loaded, and that maps 6-7 MiB of Node's ICU data into every process
-// running pgsurge (RssFile 40.9 → 47.9 MiB at that call in a run; 5.9 MiB in a bare `node -e`).
-import builder from 'hdr-histogram-js/dist/HistogramBuilder.js';
-import byteBuffer from 'hdr-histogram-js/dist/ByteBuffer.js';
-import zigZag from 'hdr-histogram-js/dist/ZigZagEncoding.js';
-import encoding from 'hdr-histogram-js/dist/encoding.js';
-import jsHistogram from 'hdr-histogram-js/dist/JsHistogram.js';
-import wasm from 'hdr-histogram-js/dist/wasm/index.js';
+import { builder, byteBuffer, encoding, jsHistogram, wasm, zigZag } from '../vendor/hdr-histogram.js';
 import type { Histogram } from 'hdr-histogram-js';
 
 export type { Histogram };
