@@ -6,7 +6,7 @@
  * running pgsurge (RssFile 40.9 → 47.9 MiB at that call in a run; 5.9 MiB in a bare `node -e`).
  *
  * The build (scripts/bundle-vendor.mjs) replaces this module's compiled file with them bundled
- * into one minified module (with pako, which their encoding loads): ~30 CommonJS modules in
+ * into one minified module (with pako, which their encoding loads): 42 CommonJS modules in
  * every thread, the main thread and each worker thread, become one.
  */
 import builder from 'hdr-histogram-js/dist/HistogramBuilder.js';

@@ -5,7 +5,7 @@
  * The build (scripts/bundle-vendor.mjs) replaces this module's compiled file with `pg` bundled
  * into one minified module, with `navigator` defined as Node 21's is. Both for memory, in every
  * thread that loads `pg` (the main thread and each worker thread):
- * - `pg` is ~40 CommonJS modules; one module instead, measured on this machine in a worker thread
+ * - `pg` is 32 CommonJS modules; one module instead, measured on this machine in a worker thread
  *   (what a `-j 2` run has two of): 7.2 → 6.3 MiB of live heap each.
  * - When `pg` loads it asks whether it runs in Cloudflare Workers: by `navigator.userAgent` where
  *   `navigator` exists (Node 21 and later), otherwise by constructing a fetch `Response`, which on
