@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDaemonPid } from './daemon.js';
@@ -20,6 +20,12 @@ test("a pid is a daemon's only when the program matches and its output goes to t
     rmSync(other, { recursive: true, force: true });
   });
   const pid = child.pid!;
+  // spawn() returns once the exec began (its close-on-exec pipe closed), which is before the kernel
+  // has set up the new program's arguments: until then /proc/PID/cmdline reads empty. A loaded
+  // machine shows that window; a daemon pgsurge checks was started long before.
+  for (const deadline = Date.now() + 10_000; readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '' && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
   assert.equal(isDaemonPid(pid, 'sleep', mine), true);
   assert.equal(isDaemonPid(pid, 'sleep', other), false, 'the same program, another directory');
   assert.equal(isDaemonPid(pid, 'pgbouncer', mine), false, 'another program');
