@@ -142,6 +142,7 @@ async function main(): Promise<void> {
   while (Atomics.load(f, 0) < nClients) await new Promise((r) => setTimeout(r, 5));
   const t0 = performance.now();
   Atomics.store(f, 1, 1);
+  process.stderr.write('node-floor: load started\n'); // for harnesses that profile the load phase
   await new Promise((r) => setTimeout(r, Number(seconds) * 1000));
   Atomics.store(f, 1, 2);
   const elapsedS = (performance.now() - t0) / 1000;
