@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
+import { startFaultProxy } from '../../test/helpers/fault-proxy.js';
 import { startTestServer } from '../../test/helpers/server.js';
 import type { LocalServer } from '../local/server.js';
 import type { Param, StatementSpec } from '../workload/types.js';
@@ -103,6 +105,48 @@ for (const protocol of ['prepared', 'extended', 'simple'] as Protocol[]) {
         assert.equal((await run(s, 1, [])).err, null);
       } finally {
         await s.close();
+      }
+    });
+
+    test("sessions of one thread share statements: the bytes a stalled socket still holds survive another session's execs", async () => {
+      const statements = [stmt(['SELECT md5(', '::text)'], true)];
+      const proxy = await startFaultProxy({ host: '127.0.0.1', port: server.port });
+      const stalled = await openSession(ci(), { host: proxy.host, port: proxy.port }, { protocol, statements });
+      const other = await openSession(ci(), host(), { protocol, statements });
+      // Every value has the same length, so the statement's buffer never grows: an exec would write
+      // over bytes a socket still holds unless the writer moves to a fresh buffer.
+      const value = (tag: string, i: number): string => `${tag}${i}:`.padEnd(256 * 1024, String.fromCharCode(97 + (i % 26)));
+      const param = (v: string): string => (protocol === 'simple' ? `'${v}'` : v);
+      const md5 = (v: string): string => createHash('md5').update(v).digest('hex');
+      const n = 40; // 10 MiB: more than the socket buffers on both sides of the proxy hold
+      try {
+        proxy.blackhole();
+        const got: string[] = [];
+        const done = new Promise<void>((resolve, reject) => {
+          stalled.setHandler({
+            onQueryDone: (err, rows) => {
+              if (err !== null) return reject(new Error(err.message));
+              got.push(String(rows?.rows[0]?.[0]));
+              if (got.length === n) resolve();
+            },
+            onClose: (e) => reject(new Error(e.message)),
+          });
+        });
+        for (let i = 0; i < n; i++) stalled.exec(0, [param(value('a', i))], true);
+        for (let i = 0; i < n; i++) {
+          const r = await run(other, 0, [param(value('b', i))], true);
+          assert.equal(r.rows?.rows[0]?.[0], md5(value('b', i)));
+        }
+        await proxy.heal();
+        await done;
+        assert.deepEqual(
+          got,
+          Array.from({ length: n }, (_, i) => md5(value('a', i))),
+        );
+      } finally {
+        stalled.destroy();
+        await other.close();
+        await proxy.close();
       }
     });
 

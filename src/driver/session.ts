@@ -73,9 +73,27 @@ export function queryText(session: Session, sql: string): Promise<QueryRows> {
   return session.queryText(sql);
 }
 
+/**
+ * The statement writers of this thread, shared by every session that runs the same statements with
+ * the same protocol, each made when its statement is first run. Sharing is safe because a writer's
+ * buffer is only reused once the socket it went to has taken the bytes: exec() releases the writer
+ * (a fresh buffer) whenever the socket still holds them. One buffer per statement and thread instead
+ * of one per session keeps the bytes every exec writes in the cache: at -c 500 a per-session buffer
+ * is cold again by the client's next transaction (bench/MANY-PROFILE.md, build()).
+ */
+const sharedWriters = new WeakMap<readonly StatementSpec[], Map<Protocol, (StatementWriter | undefined)[]>>();
+
+function writersFor(statements: readonly StatementSpec[], protocol: Protocol): (StatementWriter | undefined)[] {
+  let byProtocol = sharedWriters.get(statements);
+  if (byProtocol === undefined) sharedWriters.set(statements, (byProtocol = new Map()));
+  let writers = byProtocol.get(protocol);
+  if (writers === undefined) byProtocol.set(protocol, (writers = []));
+  return writers;
+}
+
 class WireSession implements Session {
   private handler: SessionHandler = NO_HANDLER;
-  private readonly writers: StatementWriter[];
+  private readonly writers: (StatementWriter | undefined)[];
   /** wantsRows of each exec in flight, as a ring (pipelined execs). */
   private wants: boolean[] = new Array<boolean>(16).fill(false);
   private head = 0;
@@ -98,11 +116,11 @@ class WireSession implements Session {
     private readonly socket: import('node:net').Socket,
     readonly host: HostSpec,
     readonly protocol: Protocol,
-    statements: readonly StatementSpec[],
+    private readonly statements: readonly StatementSpec[],
     readonly backendPid: number,
     readonly serverVersion: string,
   ) {
-    this.writers = statements.map((s, i) => new StatementWriter(s, protocol, `pgsurge_${i}`));
+    this.writers = writersFor(statements, protocol);
     socket.on('error', (e) => {
       if (this.socketError === null) this.socketError = socketErrorInfo(e);
     });
@@ -144,8 +162,7 @@ class WireSession implements Session {
   }
 
   exec(stmt: number, params: readonly Param[], wantsRows: boolean): void {
-    const w = this.writers[stmt];
-    if (w === undefined) throw new RangeError(`no statement ${stmt}`);
+    const w = this.writers[stmt] ?? this.newWriter(stmt);
     if (this.closed) return; // onClose has been (or will be) called: the exec has an unknown outcome
     this.send(w.build(params, wantsRows), wantsRows);
     // The socket may keep a reference to the bytes while they wait to be flushed: then the writer
@@ -154,8 +171,7 @@ class WireSession implements Session {
   }
 
   execPipelined(stmt: number, params: readonly Param[]): void {
-    const w = this.writers[stmt];
-    if (w === undefined) throw new RangeError(`no statement ${stmt}`);
+    const w = this.writers[stmt] ?? this.newWriter(stmt);
     if (this.protocol === 'simple') throw new Error('pipelines need the extended or prepared protocol');
     if (this.closed) return;
     const bytes = w.build(params, false);
@@ -163,6 +179,12 @@ class WireSession implements Session {
     // for it, so nothing is queued in `wants`; the results arrive with the next sync().
     this.socket.write(bytes.subarray(0, bytes.length - 5));
     if (this.socket.writableLength !== 0) w.release();
+  }
+
+  private newWriter(stmt: number): StatementWriter {
+    const spec = this.statements[stmt];
+    if (spec === undefined) throw new RangeError(`no statement ${stmt}`);
+    return (this.writers[stmt] = new StatementWriter(spec, this.protocol, `pgsurge_${stmt}`));
   }
 
   sync(): void {
