@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { BENCH_SETTINGS, runMain, serverVersion, settingsText, withBenchServer } from './lib/bench-server.js';
 import type { Workload } from './lib/clients.js';
+import { intArg } from './lib/args.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { directCases, fewClients, pooledCase, type ManyCase, type ManyPlan, type PoolerFacts } from './lib/many-cases.js';
 import { checks, checksTable, failureLines, figuresTable, manyClientsMarkdown, perClientTable } from './lib/many-report.js';
@@ -49,31 +50,24 @@ const { values } = parseArgs({
   },
 });
 
-function count(name: string, v: string | undefined, dflt: number, min = 1): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-}
-
 const quick = values.quick || process.env['CI'] === 'true';
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 const builtins = values.builtins.split(',').map((s) => s.trim());
 for (const b of builtins) if (b !== 'select-only' && b !== 'tpcb-like') throw new Error(`--builtins: select-only or tpcb-like, got "${b}"`);
 const plan: ManyPlan = {
-  seconds: count('seconds', values.seconds, quick ? 3 : 30),
-  pairs: count('pairs', values.pairs, quick ? 1 : 2),
-  jobs: count('jobs', values.jobs, availableParallelism()),
-  clients: (values.clients ?? (quick ? '50,100' : '500,1000')).split(',').map((s) => count('clients', s.trim(), 0)),
+  seconds: intArg('seconds', values.seconds, quick ? 3 : 30),
+  pairs: intArg('pairs', values.pairs, quick ? 1 : 2),
+  jobs: intArg('jobs', values.jobs, availableParallelism()),
+  clients: (values.clients ?? (quick ? '50,100' : '500,1000')).split(',').map((s) => intArg('clients', s.trim(), 0)),
   builtins: builtins as Workload['builtin'][],
-  pooledClients: count('pooled-clients', values['pooled-clients'], quick ? 500 : 5000, 0),
-  poolSize: count('pool-size', values['pool-size'], 50),
-  maxClientConn: count('max-client-conn', values['max-client-conn'], 6000),
-  fewClients: count('few-clients', values['few-clients'], 8, 0),
+  pooledClients: intArg('pooled-clients', values['pooled-clients'], quick ? 500 : 5000, 0),
+  poolSize: intArg('pool-size', values['pool-size'], 50),
+  maxClientConn: intArg('max-client-conn', values['max-client-conn'], 6000),
+  fewClients: intArg('few-clients', values['few-clients'], 8, 0),
   pgsurgeArgs: values['pgsurge-args'].split(/\s+/).filter((a) => a !== ''),
   log,
 };
-const scale = count('scale', values.scale, quick ? 10 : 50);
+const scale = intArg('scale', values.scale, quick ? 10 : 50);
 
 /**
  * Room for the largest client count straight to the server, plus the harness's own connections,

@@ -27,6 +27,7 @@ import { BENCH_SETTINGS, runMain, serverVersion, settingsText, withBenchServer }
 import { PGBENCH, PGSURGE_BIN, type Target } from './lib/clients.js';
 import { cleanEnv, cpuUsOf } from './lib/exec.js';
 import { CommitCounter } from './lib/load-window.js';
+import { intArg } from './lib/args.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { median } from './lib/stats.js';
 
@@ -42,22 +43,16 @@ const { values } = parseArgs({
   options: {
     write: { type: 'boolean', default: false },
     clients: { type: 'string', default: '8,500' },
-    rounds: { type: 'string', default: '2' },
-    seconds: { type: 'string', default: '8' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
     jobs: { type: 'string' },
   },
 });
 
-function count(name: string, v: string, min = 1): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-}
-
-const clientCounts = values.clients.split(',').map((v) => count('clients', v.trim()));
-const rounds = count('rounds', values.rounds);
-const windowS = count('seconds', values.seconds);
-const jobs = values.jobs === undefined ? availableParallelism() : count('jobs', values.jobs);
+const clientCounts = values.clients.split(',').map((v) => intArg('clients', v.trim(), 0));
+const rounds = intArg('rounds', values.rounds, 2);
+const windowS = intArg('seconds', values.seconds, 8);
+const jobs = intArg('jobs', values.jobs, availableParallelism());
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
 type Who = 'pgbench' | 'node-floor' | 'pgsurge';
@@ -88,7 +83,7 @@ function partOf(dso: string): Part {
 function functionName(sym: string): string {
   const m = /^JS:[*^~]?(\S*) (\S+?)(?::\d+)*$/.exec(sym);
   if (m === null) return sym;
-  const place = m[2]!.replace(/^file:\/\/.*?\/dist\/(src|bench)\//, '').replace(/^node:/, 'node:');
+  const place = m[2]!.replace(/^file:\/\/.*?\/dist\/(src|bench)\//, '');
   return `${m[1] === '' ? '(anonymous)' : m[1]} (${place})`;
 }
 
@@ -180,10 +175,12 @@ async function profileOne(who: Who, target: Target, clients: number, counter: Co
     await sleep(WARM_S * 1000);
     const file = join(dir, `${who}-${clients}.data`);
     const c0 = await counter.read();
+    const t0 = performance.now();
     const cpu0 = cpuUsOf(pid);
     const perf = spawnSync('perf', ['record', '-F', String(PERF_HZ), '-p', String(pid), '-o', file, '--', 'sleep', String(windowS)], { encoding: 'utf8' });
     const cpu1 = cpuUsOf(pid);
     const c1 = await counter.read();
+    const seconds = (performance.now() - t0) / 1000;
     if (perf.status !== 0) throw new Error(`perf record failed: ${perf.stderr.trim().split('\n').pop() ?? ''}`);
     if (cpu0 === undefined || cpu1 === undefined) throw new Error(`${who} exited during the window`);
     const txns = c1 - c0;
@@ -195,7 +192,7 @@ async function profileOne(who: Who, target: Target, clients: number, counter: Co
     for (const [dso, share] of byDso) parts.set(partOf(dso), (parts.get(partOf(dso)) ?? 0) + (share / total) * cpuUsPerTxn);
     const functions = new Map<string, number>();
     for (const [f, share] of bySym) functions.set(f, (share / total) * cpuUsPerTxn);
-    return { cpuUsPerTxn, commitRate: txns / windowS, parts, functions };
+    return { cpuUsPerTxn, commitRate: txns / seconds, parts, functions };
   } finally {
     try {
       process.kill(-pid, 'SIGKILL');

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { BENCH_SETTINGS, runMain, serverVersion, settingsText, withBenchServer } from './lib/bench-server.js';
 import { ClientFailed, PGSURGE_BIN, type Target, type Workload } from './lib/clients.js';
 import { cleanEnv, cpuUsOf, execMeasured, peakRssKiB, rssKiB } from './lib/exec.js';
+import { intArg } from './lib/args.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { errorLine } from './lib/many-cases.js';
 import { soakMarkdown, type Sample, type SoakOutcome, type SoakRun } from './lib/soak-report.js';
@@ -41,20 +42,13 @@ const { values } = parseArgs({
   },
 });
 
-function count(name: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected an integer ≥ 1, got "${v}"`);
-  return n;
-}
-
 const quick = values.quick || process.env['CI'] === 'true';
 const log = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
-const minutes = count('minutes', values.minutes, quick ? 1 : 60);
-const clients = values.clients.split(',').map((s) => count('clients', s.trim(), 0));
-const jobs = count('jobs', values.jobs, availableParallelism());
-const scale = count('scale', values.scale, 10);
-const sampleS = count('sample-seconds', values['sample-seconds'], 10);
+const minutes = intArg('minutes', values.minutes, quick ? 1 : 60);
+const clients = values.clients.split(',').map((s) => intArg('clients', s.trim(), 0));
+const jobs = intArg('jobs', values.jobs, availableParallelism());
+const scale = intArg('scale', values.scale, 10);
+const sampleS = intArg('sample-seconds', values['sample-seconds'], 10);
 const builtin = values.builtin as Workload['builtin'];
 if (builtin !== 'select-only' && builtin !== 'tpcb-like') throw new Error(`--builtin: select-only or tpcb-like, got "${values.builtin}"`);
 

@@ -28,6 +28,21 @@ function run(s: Session, i: number, params: Param[], wantsRows = false): Promise
   });
 }
 
+/** Set a handler that collects the first value of the next `n` results; rejects on an SQL error or a close. */
+function firstValues(s: Session, n: number): Promise<(string | null)[]> {
+  const got: (string | null)[] = [];
+  return new Promise((resolve, reject) => {
+    s.setHandler({
+      onQueryDone: (err, rows) => {
+        if (err !== null) return reject(new Error(err.message));
+        got.push(rows?.rows[0]?.[0] ?? null);
+        if (got.length === n) resolve(got);
+      },
+      onClose: (e) => reject(new Error(e.message)),
+    });
+  });
+}
+
 function waitClose(s: Session): Promise<PgErrorInfo> {
   return new Promise((resolve) => s.setHandler({ onQueryDone: () => undefined, onClose: resolve }));
 }
@@ -75,18 +90,9 @@ for (const protocol of ['prepared', 'extended', 'simple'] as Protocol[]) {
     test('many queued execs complete in order, one onQueryDone each', async () => {
       const s = await openSession(ci(), host(), { protocol, statements: ECHO });
       const n = 500;
-      const got: number[] = [];
-      await new Promise<void>((resolve, reject) => {
-        s.setHandler({
-          onQueryDone: (err, rows) => {
-            if (err !== null) return reject(new Error(err.message));
-            got.push(Number(rows?.rows[0]?.[0]));
-            if (got.length === n) resolve();
-          },
-          onClose: (e) => reject(new Error(e.message)),
-        });
-        for (let i = 0; i < n; i++) s.exec(0, [i, 0, 0, protocol === 'simple' ? "'x'" : 'x', 0, 0], true);
-      });
+      const results = firstValues(s, n);
+      for (let i = 0; i < n; i++) s.exec(0, [i, 0, 0, protocol === 'simple' ? "'x'" : 'x', 0, 0], true);
+      const got = (await results).map(Number);
       assert.deepEqual(
         got,
         Array.from({ length: n }, (_, i) => i),
@@ -121,26 +127,15 @@ for (const protocol of ['prepared', 'extended', 'simple'] as Protocol[]) {
       const n = 40; // 10 MiB: more than the socket buffers on both sides of the proxy hold
       try {
         proxy.blackhole();
-        const got: string[] = [];
-        const done = new Promise<void>((resolve, reject) => {
-          stalled.setHandler({
-            onQueryDone: (err, rows) => {
-              if (err !== null) return reject(new Error(err.message));
-              got.push(String(rows?.rows[0]?.[0]));
-              if (got.length === n) resolve();
-            },
-            onClose: (e) => reject(new Error(e.message)),
-          });
-        });
+        const results = firstValues(stalled, n);
         for (let i = 0; i < n; i++) stalled.exec(0, [param(value('a', i))], true);
         for (let i = 0; i < n; i++) {
           const r = await run(other, 0, [param(value('b', i))], true);
           assert.equal(r.rows?.rows[0]?.[0], md5(value('b', i)));
         }
         await proxy.heal();
-        await done;
         assert.deepEqual(
-          got,
+          await results,
           Array.from({ length: n }, (_, i) => md5(value('a', i))),
         );
       } finally {
